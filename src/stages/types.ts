@@ -1,0 +1,63 @@
+import type { ObjectField } from '../core/spec/fields.js';
+import type { ModelRegistry } from '../core/tracker/types.js';
+
+/** Where a declared output lives: inside the stage's run folder, or at a path in the workspace (shell `outs`). */
+export interface OutputSpec {
+  /** Relative to the stage folder (`runs/<run>/<stage>/`) for 'stage'; relative to the workspace for 'workspace'. */
+  path: string;
+  location: 'stage' | 'workspace';
+}
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** What a running stage may use. Paths in `config` are absolute by the time `run` sees them. */
+export interface StageContext<C = Record<string, unknown>> {
+  /** The stage's name in the spec, e.g. `train`. */
+  stage: string;
+  /** The resolved `with` block: defaults applied, params and upstream outputs substituted, paths absolute. */
+  config: C;
+  /** The spec's folder; shell stages run here. */
+  workspace: string;
+  /** A fresh temporary folder; write each 'stage' output at `join(outDir, spec.path)`. Renamed into place only on success. */
+  outDir: string;
+  /** Absolute paths where each declared output is being written (inside outDir, or in the workspace). */
+  outputs: Record<string, string>;
+  runId: string;
+  runsDir: string;
+  signal: AbortSignal;
+  /** One line of output (kept; the last lines are shown when the stage fails). */
+  log(line: string): void;
+  /** The live status line of the stage, e.g. `epoch 3/10 loss 0.412 val_acc 0.87`. */
+  progress(message: string): void;
+  /** A metric point; per-epoch points carry `step`. Batched into the tracker. */
+  logMetric(key: string, value: number, step?: number): void;
+  /** Final metrics of the stages this one depends on (directly or not), by stage name. */
+  upstreamMetrics: Record<string, Record<string, number>>;
+  registry: ModelRegistry;
+  backend: BackendChoice;
+}
+
+export interface StageResult {
+  /** Final metrics of this stage (e.g. accuracy); logged without a step and shown in summaries. */
+  metrics?: Record<string, number>;
+  /** The compute backend the stage ran on, when it used one. */
+  backend?: string;
+}
+
+/**
+ * One built-in stage kind. `src/stages/index.ts` is the registry; the runner knows nothing else
+ * about a kind than this definition.
+ */
+export interface StageKind<C = any> {
+  kind: string;
+  /** Bump when the behaviour changes: it is part of every cache key of this kind. */
+  version: number;
+  description: string;
+  /** The schema of the stage's `with` block. */
+  config: ObjectField;
+  /** The outputs a stage of this kind declares, given its resolved config. */
+  outputs(config: C): Record<string, OutputSpec>;
+  /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */
+  cache?: boolean;
+  run(ctx: StageContext<C>): Promise<StageResult | void>;
+}
