@@ -1,0 +1,73 @@
+/** A position in the spec file, 1-based. */
+export interface SourcePos {
+  line: number;
+  col: number;
+}
+
+/** A reference `${stages.X.outputs.Y}` found in a stage's config. */
+export interface OutputRef {
+  stage: string;
+  output: string;
+}
+
+/**
+ * One stage after loading: validated, defaults applied, `${params.x}` substituted.
+ * `${stages.X.outputs.Y}` references are kept as written inside strings: they are replaced by real
+ * paths only when the stage executes (`substituteOutputRefs`), so cache keys never see run folders.
+ */
+export interface StageSpec {
+  name: string;
+  /** A built-in kind (`preprocess`, `train`, …) or `shell` for `run:` stages. */
+  kind: string;
+  /** The `with` block (for shell: `{ run, deps, outs, env, metrics }`), defaults applied. Paths as written. */
+  config: Record<string, unknown>;
+  /** Direct upstream stages: from output references, `needs`, and shell deps that are another stage's outs. */
+  needs: string[];
+  refs: OutputRef[];
+  /** Input files/folders read by the stage (path fields and shell deps), workspace-relative POSIX paths, excluding upstream outputs. */
+  inputs: string[];
+  /** The params this stage's config used, with their values (for "param lr 0.001 → 0.01" reasons). */
+  params: Record<string, unknown>;
+  cache: boolean;
+  pos: SourcePos;
+}
+
+export interface PipelineSpec {
+  name: string;
+  /** Absolute path of the spec file. */
+  file: string;
+  /** The spec's folder: the workspace relative paths resolve against. */
+  dir: string;
+  /** Effective params: spec defaults < --params file < --set. */
+  params: Record<string, unknown>;
+  stages: Record<string, StageSpec>;
+  /** Stage names in a deterministic topological order (ties broken by spec order). */
+  order: string[];
+  /** SHA-256 of the spec file bytes. */
+  specHash: string;
+}
+
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  severity: Severity;
+  /** e.g. `stages.train.with.epochs` */
+  path: string;
+  message: string;
+  file: string;
+  pos?: SourcePos;
+  /** The source line, for display under the message. */
+  sourceLine?: string;
+  hint?: string;
+}
+
+export interface LoadOptions {
+  /** `--set key=value` items, applied last. `params.lr=0.01` or `<stage>.<with key path>=value`. Values parsed as YAML scalars. */
+  set?: string[];
+  /** `--params FILE` (YAML or JSON object of params). */
+  paramsFile?: string;
+}
+
+export type LoadResult =
+  | { ok: true; spec: PipelineSpec; warnings: Diagnostic[] }
+  | { ok: false; diagnostics: Diagnostic[] };
