@@ -1,0 +1,218 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { join } from 'node:path';
+import { DatasetCorruptError } from './errors.js';
+
+/** What the label is: two classes, more than two, or a number. */
+export type Task = 'binary' | 'multiclass' | 'regression';
+
+/** The split names a dataset may hold, in file order. */
+export const SPLIT_NAMES = ['train', 'validation', 'test'] as const;
+export type SplitName = (typeof SPLIT_NAMES)[number];
+
+/** One split in memory. */
+export interface SplitData {
+  n: number;
+  /** Model input, row-major: float32 features (tabular) or int32 token ids (text). */
+  x: Float32Array | Int32Array;
+  /** Full shape of `x`, rows first: `[n, features]` or `[n, maxLength]`. */
+  xShape: number[];
+  /** Class index (0..k-1) for classification, the value for regression. */
+  y: Float32Array;
+}
+
+/** Statistics of a numeric column, computed on the train split only (after filling). */
+export interface ColumnStats {
+  mean: number;
+  /** Population standard deviation. */
+  std: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * How one raw tabular column becomes model input columns.
+ * - numeric: one column, `encoding` the normalization (`zscore` (v-mean)/std, `minmax` (v-min)/(max-min), `none`);
+ *   a zero std or range leaves the centred value unscaled.
+ * - categorical: `onehot` gives one column per category (an unknown category is all zeros);
+ *   `ordinal` gives the category's index (an unknown category is -1).
+ */
+export interface FeatureMeta {
+  /** The raw column name. */
+  name: string;
+  type: 'numeric' | 'categorical';
+  encoding: 'zscore' | 'minmax' | 'none' | 'onehot' | 'ordinal';
+  /** numeric only. */
+  stats?: ColumnStats;
+  /** categorical only: the categories in code order (sorted). */
+  categories?: string[];
+  /** The value a missing cell takes; absent when missing values are an error (rows were dropped in training). */
+  fill?: number | string;
+}
+
+/** How a text column becomes a fixed-length sequence of token ids. */
+export interface TextMeta {
+  column: string;
+  tokenizer: 'word' | 'char' | 'whitespace';
+  lowercase: boolean;
+  /** Index = token id; 0 is the padding token `<pad>`, 1 the out-of-vocabulary token. */
+  vocab: string[];
+  maxLength: number;
+  padding: 'pre' | 'post';
+  truncating: 'pre' | 'post';
+}
+
+/** One split's file: `x` then `y`, little-endian, no header. */
+export interface SplitMeta {
+  n: number;
+  xShape: number[];
+  xDtype: 'float32' | 'int32';
+  /** File name inside the dataset folder. */
+  file: string;
+}
+
+/** `meta.json` of a dataset folder: everything needed to read the tensors and to score raw input the same way. */
+export interface DatasetMeta {
+  schemaVersion: 1;
+  task: Task;
+  /** The label column. */
+  target: string;
+  /** Class index → original label (classification only). */
+  labels?: string[];
+  inputKind: 'tabular' | 'text';
+  /** Tabular inputs, in model column order. Empty for text. */
+  features: FeatureMeta[];
+  text?: TextMeta;
+  /** Model input column names after encoding (tabular), e.g. `species=setosa`. */
+  featureNames: string[];
+  splits: Record<string, SplitMeta>;
+  /** Rows per label over all kept rows (classification only). */
+  classCounts?: Record<string, number>;
+  source: { file: string; rows: number; dropped: number };
+}
+
+/** A dataset in memory: its meta and the splits that were read. */
+export interface Dataset {
+  meta: DatasetMeta;
+  splits: Partial<Record<SplitName, SplitData>>;
+}
+
+const META_FILE = 'meta.json';
+const littleEndian = endianness() === 'LE';
+
+/** Writes `meta.json` (sorted keys) and one `<split>.bin` per split present in `ds.splits`; `meta.splits` is derived from them. */
+export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const splits: Record<string, SplitMeta> = {};
+  for (const name of SPLIT_NAMES) {
+    const split = ds.splits[name];
+    if (!split) continue;
+    checkSplit(name, split);
+    const file = `${name}.bin`;
+    splits[name] = { n: split.n, xShape: [...split.xShape], xDtype: split.x instanceof Int32Array ? 'int32' : 'float32', file };
+    await writeFile(join(dir, file), Buffer.concat([toBytes(split.x), toBytes(split.y)]));
+  }
+  const meta: DatasetMeta = { ...ds.meta, schemaVersion: 1, splits };
+  await writeFile(join(dir, META_FILE), `${stableStringify(meta)}\n`);
+}
+
+/** Reads `meta.json` and the requested splits (default: all listed in meta). A missing or wrongly sized file is a DatasetCorruptError. */
+export async function readDataset(dir: string, splits?: string[]): Promise<Dataset> {
+  const meta = await readMeta(dir);
+  const wanted = splits ?? Object.keys(meta.splits);
+  const out: Partial<Record<SplitName, SplitData>> = {};
+  for (const name of wanted) {
+    const sm = meta.splits[name];
+    if (!sm) throw new DatasetCorruptError(dir, `it has no "${name}" split (it has: ${Object.keys(meta.splits).join(', ') || 'none'})`);
+    out[name as SplitName] = await readSplit(dir, name, sm);
+  }
+  return { meta, splits: out };
+}
+
+/** Reads and checks `meta.json` only. */
+export async function readMeta(dir: string): Promise<DatasetMeta> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, META_FILE), 'utf8');
+  } catch (cause) {
+    throw new DatasetCorruptError(dir, `cannot read ${META_FILE}`, { cause });
+  }
+  let meta: DatasetMeta;
+  try {
+    meta = JSON.parse(text) as DatasetMeta;
+  } catch (cause) {
+    throw new DatasetCorruptError(dir, `${META_FILE} is not valid JSON`, { cause });
+  }
+  if (meta?.schemaVersion !== 1) {
+    throw new DatasetCorruptError(dir, `${META_FILE} has schemaVersion ${String(meta?.schemaVersion)}, expected 1`);
+  }
+  return meta;
+}
+
+async function readSplit(dir: string, name: string, sm: SplitMeta): Promise<SplitData> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(join(dir, sm.file));
+  } catch (cause) {
+    throw new DatasetCorruptError(dir, `cannot read the ${name} split file ${sm.file}`, { cause });
+  }
+  const xLen = sm.xShape.reduce((a, b) => a * b, 1);
+  const expected = (xLen + sm.n) * 4;
+  if (buf.byteLength !== expected || sm.xShape[0] !== sm.n) {
+    throw new DatasetCorruptError(dir, `${sm.file} holds ${buf.byteLength} bytes, expected ${expected} for shape [${sm.xShape.join(', ')}]`);
+  }
+  const x = sm.xDtype === 'int32' ? fromBytes(buf, 0, xLen, Int32Array) : fromBytes(buf, 0, xLen, Float32Array);
+  const y = fromBytes(buf, xLen * 4, sm.n, Float32Array);
+  return { n: sm.n, x, xShape: [...sm.xShape], y };
+}
+
+function checkSplit(name: string, s: SplitData): void {
+  const xLen = s.xShape.reduce((a, b) => a * b, 1);
+  if (s.xShape[0] !== s.n || s.x.length !== xLen || s.y.length !== s.n) {
+    throw new RangeError(`split ${name}: n=${s.n}, xShape=[${s.xShape.join(', ')}], x.length=${s.x.length}, y.length=${s.y.length} do not agree`);
+  }
+}
+
+function toBytes(a: Float32Array | Int32Array): Buffer {
+  if (littleEndian) return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  const out = Buffer.alloc(a.byteLength);
+  for (let i = 0; i < a.length; i++) {
+    if (a instanceof Int32Array) out.writeInt32LE(a[i]!, i * 4);
+    else out.writeFloatLE(a[i]!, i * 4);
+  }
+  return out;
+}
+
+function fromBytes<T extends Float32Array | Int32Array>(
+  buf: Buffer,
+  byteOffset: number,
+  length: number,
+  Ctor: { new (n: number): T; new (b: ArrayBuffer, o: number, n: number): T },
+): T {
+  const out = new Ctor(length);
+  if (littleEndian) {
+    new Uint8Array(out.buffer).set(buf.subarray(byteOffset, byteOffset + length * 4));
+    return out;
+  }
+  const isInt = (out as Float32Array | Int32Array) instanceof Int32Array;
+  for (let i = 0; i < length; i++) out[i] = isInt ? buf.readInt32LE(byteOffset + i * 4) : buf.readFloatLE(byteOffset + i * 4);
+  return out;
+}
+
+/** JSON with object keys sorted recursively, two-space indented: the same value always gives the same bytes. */
+export function stableStringify(value: unknown): string {
+  return JSON.stringify(sortKeys(value), null, 2);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = sortKeys(v);
+    }
+    return out;
+  }
+  return value;
+}
