@@ -1,0 +1,121 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { loadTf, type Tf } from '../../src/core/backend.js';
+import { unsortedSegmentSumKernels } from '../../src/ml/kernels/unsorted-segment-sum.js';
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+}
+
+interface Case {
+  vocab: number;
+  dim: number;
+  ids: Int32Array;
+  idsShape: number[];
+  dy: Float32Array;
+}
+
+function makeCase(seed: number, vocab: number, dim: number, idsShape: number[]): Case {
+  const rand = lcg(seed);
+  const n = idsShape.reduce((a, b) => a * b, 1);
+  const ids = Int32Array.from({ length: n }, () => Math.floor(rand() * vocab));
+  ids[n - 1] = ids[0]!;
+  const dy = Float32Array.from({ length: n * dim }, () => rand() * 2 - 1);
+  return { vocab, dim, ids, idsShape, dy };
+}
+
+/** d/dtable of sum(gather(table, ids) * dy): the Embedding layer's gradient. */
+function embeddingGradient(tf: Tf, c: Case): Float32Array {
+  return tf.tidy(() => {
+    const table = tf.zeros([c.vocab, c.dim]);
+    const ids = tf.tensor(c.ids, c.idsShape, 'int32');
+    const dy = tf.tensor(c.dy, [...c.idsShape, c.dim]);
+    const grad = tf.grad((t: import('@tensorflow/tfjs-core').Tensor) => tf.sum(tf.mul(tf.gather(t, ids), dy)))(table);
+    return grad.dataSync() as Float32Array;
+  });
+}
+
+function plainScatter(c: Case): Float32Array {
+  const out = new Float32Array(c.vocab * c.dim);
+  c.ids.forEach((id, i) => {
+    for (let j = 0; j < c.dim; j++) out[id * c.dim + j]! += c.dy[i * c.dim + j]!;
+  });
+  return out;
+}
+
+const cases = [makeCase(1, 7, 3, [40]), makeCase(2, 50, 16, [8, 20]), makeCase(3, 3, 5, [6, 4])];
+
+describe('UnsortedSegmentSum kernels (the Embedding gradient)', () => {
+  let stockCpu: KernelConfig;
+  let references: Float32Array[];
+
+  beforeAll(async () => {
+    const core = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    stockCpu = { ...core.getKernel('UnsortedSegmentSum', 'cpu') };
+    expect(stockCpu.kernelFunc).not.toBe(unsortedSegmentSumKernels.cpu!.kernelFunc);
+    const { tf } = await loadTf('cpu');
+    expect(tf.getKernel('UnsortedSegmentSum', 'cpu')?.kernelFunc).toBe(unsortedSegmentSumKernels.cpu!.kernelFunc);
+    tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+    tf.registerKernel(stockCpu);
+    try {
+      references = cases.map((c) => embeddingGradient(tf, c));
+    } finally {
+      tf.unregisterKernel('UnsortedSegmentSum', 'cpu');
+      tf.registerKernel(unsortedSegmentSumKernels.cpu!);
+    }
+  });
+
+  it('the reference (stock cpu kernel) is a scatter-add, repeated ids summed', () => {
+    cases.forEach((c, i) => expectClose(references[i]!, plainScatter(c)));
+  });
+
+  it('mlpipe cpu kernel equals the stock cpu kernel', async () => {
+    const { tf } = await loadTf('cpu');
+    cases.forEach((c, i) => expectClose(embeddingGradient(tf, c), references[i]!));
+  });
+
+  it('mlpipe wasm kernel equals the stock cpu kernel', async () => {
+    const { tf, backend, kernels } = await loadTf('wasm');
+    expect(backend).toBe('wasm');
+    expect(kernels).toContain('UnsortedSegmentSum');
+    cases.forEach((c, i) => expectClose(embeddingGradient(tf, c), references[i]!));
+  });
+
+  it('drops out-of-range segment ids and sums int32 values on wasm', async () => {
+    const { tf } = await loadTf('wasm');
+    const out = tf.tidy(() =>
+      tf.unsortedSegmentSum(tf.tensor2d([[1, 2], [3, 4], [5, 6], [7, 8]], [4, 2], 'int32'), tf.tensor1d([2, -1, 2, 5], 'int32'), 3).arraySync(),
+    );
+    expect(out).toEqual([[0, 0], [0, 0], [6, 8]]);
+  });
+
+  it('an Embedding model trains on wasm and its weights move only for seen ids', async () => {
+    const { tf } = await loadTf('wasm');
+    const model = tf.sequential({
+      layers: [
+        tf.layers.embedding({ inputDim: 10, outputDim: 4, inputLength: 3, embeddingsInitializer: tf.initializers.randomUniform({ seed: 1 }) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const before = model.layers[0]!.getWeights()[0]!.arraySync() as number[][];
+    const x = tf.tensor2d([[1, 2, 2], [3, 1, 1]], [2, 3], 'int32');
+    const y = tf.tensor2d([[1], [-1]]);
+    await model.fit(x, y, { epochs: 1, batchSize: 2, shuffle: false, verbose: 0 });
+    const after = model.layers[0]!.getWeights()[0]!.arraySync() as number[][];
+    const moved = after.map((row, i) => row.some((v, j) => v !== before[i]![j]));
+    expect(moved).toEqual([false, true, true, true, false, false, false, false, false, false]);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+function expectClose(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  expect(worst).toBeLessThan(1e-5);
+}
