@@ -1,0 +1,44 @@
+import type { Plan } from './plan-run.js';
+import type { KeyMaterial } from './key-material.js';
+import type { StageManifest } from '../store/types.js';
+
+export type StageOutcome = 'completed' | 'failed' | 'skipped' | 'interrupted';
+
+export interface StageSummary {
+  name: string;
+  kind: string;
+  status: StageOutcome;
+  cached: boolean;
+  cachedFrom?: string;
+  reason: string;
+  durationMs: number;
+  metrics: Record<string, number>;
+  error?: string;
+  /** The last output lines of a failed stage. */
+  lastLines?: string[];
+  /** Output name → path (workspace-relative for shell outs, else inside the run folder). */
+  outputs?: Record<string, string>;
+  /** The compute backend a stage ran on, when it used one. */
+  backend?: string;
+}
+
+/** What the tracker records with a finished stage besides its summary. */
+export interface StageRecord {
+  key?: string;
+  material?: KeyMaterial;
+  manifest?: StageManifest;
+}
+
+/** What the runner tells its observers (progress UI, tracker, timing), in order. */
+export type RunEvent =
+  | { type: 'run-started'; runId: string; pipeline: string; plan: Plan; runDir: string }
+  | { type: 'stage-started'; stage: string; kind: string; action: 'run' | 'restore'; reason: string }
+  | { type: 'stage-output'; stage: string; line: string }
+  | { type: 'stage-progress'; stage: string; message: string }
+  | { type: 'stage-metric'; stage: string; key: string; value: number; step: number | null }
+  | { type: 'stage-finished'; stage: string; summary: StageSummary; record: StageRecord }
+  | { type: 'run-finished'; runId: string; status: 'completed' | 'failed' | 'interrupted'; durationMs: number };
+
+export interface RunObserver {
+  onEvent(event: RunEvent): void;
+}

@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, symlink, rename } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { PipelineSpec } from '../spec/types.js';
+import type { BackendChoice } from '../../stages/types.js';
+import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
+import { UserError } from '../../errors.js';
+import { gitCommit } from '../git-commit.js';
+import { openWorkspace, planDepsFor } from '../workspace.js';
+import { planRun, type Plan } from './plan-run.js';
+import { executePlan } from './execute-plan.js';
+import type { RunEvent, RunObserver, StageSummary } from './events.js';
+import { TrackerRecorder } from './tracker-recorder.js';
+
+export interface RunPipelineOptions {
+  spec: PipelineSpec;
+  runsDir: string;
+  force?: boolean;
+  /** `--stage`: these stages and what they need. */
+  only?: string[];
+  jobs: number;
+  backend: BackendChoice;
+  observers: RunObserver[];
+  signal: AbortSignal;
+  sweepId?: string;
+  onWarning?: (message: string) => void;
+}
+
+/** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
+export interface RunSummary {
+  schemaVersion: 1;
+  runId: string;
+  pipeline: string;
+  status: 'completed' | 'failed' | 'interrupted';
+  params: Record<string, unknown>;
+  backend: string | null;
+  durationMs: number;
+  stages: StageSummary[];
+  /** Final metrics as `stage.key`. */
+  metrics: Record<string, number>;
+  artifacts: { stage: string; name: string; path: string; digest: string }[];
+  exitCode: ExitCodeValue;
+  error?: string;
+}
+
+export function newRunId(): string {
+  return `r-${randomBytes(6).toString('hex')}`;
+}
+
+/** Checks `--stage` names before anything is written. */
+export function checkSelectedStages(spec: PipelineSpec, only?: string[]): void {
+  const unknown = (only ?? []).filter((s) => !spec.stages[s]);
+  if (unknown.length > 0) {
+    throw new UserError(`unknown stage ${unknown.join(', ')} in --stage; stages of ${spec.name}: ${spec.order.join(', ')}`);
+  }
+}
+
+/** Plans without executing (`mlpipe status`, `run --dry`). */
+export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { force?: boolean; only?: string[] } = {}): Promise<Plan> {
+  checkSelectedStages(spec, opts.only);
+  const ws = await openWorkspace(runsDir);
+  try {
+    return await planRun(spec, planDepsFor(ws, spec), opts);
+  } finally {
+    await ws.close();
+  }
+}
+
+/** Plans and executes one run of a loaded spec, recording everything in the tracker. */
+export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary> {
+  const { spec } = opts;
+  checkSelectedStages(spec, opts.only);
+  const started = Date.now();
+  const ws = await openWorkspace(opts.runsDir, opts.onWarning);
+  try {
+    ws.tracker.markDeadRunsInterrupted();
+    const deps = planDepsFor(ws, spec);
+    const plan = await planRun(spec, deps, { force: opts.force, only: opts.only });
+    const runId = newRunId();
+    const runDir = join(opts.runsDir, runId);
+    await mkdir(runDir, { recursive: true });
+    ws.tracker.createRun({
+      id: runId,
+      pipeline: spec.name,
+      specPath: spec.file,
+      specHash: spec.specHash,
+      status: 'running',
+      startedAt: started,
+      params: spec.params,
+      gitCommit: gitCommit(spec.dir),
+      host: hostname(),
+      pid: process.pid,
+      sweepId: opts.sweepId ?? null,
+    });
+    const recorder = new TrackerRecorder(ws.tracker, runId);
+    const observers = [recorder, ...opts.observers];
+    const emit = (event: RunEvent) => observers.forEach((o) => o.onEvent(event));
+    emit({ type: 'run-started', runId, pipeline: spec.name, plan, runDir });
+    const result = await executePlan({
+      spec,
+      plan,
+      runId,
+      runsDir: opts.runsDir,
+      store: ws.store,
+      statCache: ws.statCache,
+      deps,
+      registry: ws.tracker,
+      backend: opts.backend,
+      force: opts.force,
+      jobs: opts.jobs,
+      signal: opts.signal,
+      emit,
+    });
+    recorder.close();
+    const failed = result.stages.some((s) => s.status === 'failed');
+    const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
+    const durationMs = Date.now() - started;
+    const backend = result.stages.map((s) => s.backend).find(Boolean) ?? null;
+    const firstError = result.stages.find((s) => s.status === 'failed');
+    ws.tracker.updateRun(runId, {
+      status,
+      endedAt: Date.now(),
+      backend,
+      error: firstError ? `${firstError.name}: ${firstError.error}` : null,
+    });
+    emit({ type: 'run-finished', runId, status, durationMs });
+    await pointLatest(opts.runsDir, runId);
+    const exitCode = result.interrupted
+      ? ExitCode.Interrupted
+      : result.gateFailure
+        ? ExitCode.GateFailed
+        : failed
+          ? ExitCode.StageFailed
+          : ExitCode.Success;
+    return {
+      schemaVersion: 1,
+      runId,
+      pipeline: spec.name,
+      status,
+      params: spec.params,
+      backend,
+      durationMs,
+      stages: result.stages,
+      metrics: Object.fromEntries(result.stages.flatMap((s) => Object.entries(s.metrics).map(([k, v]) => [`${s.name}.${k}`, v]))),
+      artifacts: result.stages.flatMap((s) =>
+        Object.entries(result.extras.get(s.name)?.manifest?.outputs ?? {}).map(([name, out]) => ({
+          stage: s.name,
+          name,
+          path: s.outputs?.[name] ?? '',
+          digest: out.digest,
+        })),
+      ),
+      exitCode,
+      error: firstError ? `stage ${firstError.name} failed: ${firstError.error}` : undefined,
+    };
+  } finally {
+    await ws.close();
+  }
+}
+
+/** `runs/latest` → the newest run folder (replaced atomically). */
+async function pointLatest(runsDir: string, runId: string): Promise<void> {
+  const tmp = join(runsDir, `.latest-${runId}`);
+  try {
+    await rm(tmp, { force: true });
+    await symlink(runId, tmp);
+    await rename(tmp, join(runsDir, 'latest'));
+  } catch {
+    await rm(tmp, { force: true });
+  }
+}

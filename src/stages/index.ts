@@ -1,0 +1,16 @@
+import type { StageKind } from './types.js';
+import { shell } from './shell.js';
+
+/** Every built-in stage kind, by the name a spec's `uses:` gives (and `shell` for `run:` stages). */
+const kinds: StageKind[] = [shell];
+
+export const stageKinds: ReadonlyMap<string, StageKind> = new Map(kinds.map((k) => [k.kind, k]));
+
+export function getStageKind(kind: string): StageKind | undefined {
+  return stageKinds.get(kind);
+}
+
+/** Kinds a user may name in `uses:` (shell stages are written with `run:`). */
+export function usableKindNames(): string[] {
+  return [...stageKinds.keys()].filter((k) => k !== 'shell').sort();
+}
