@@ -1,0 +1,68 @@
+import { Command, Flags, type Interfaces } from '@oclif/core';
+import { UserError, SpecError } from '../errors.js';
+import { ExitCode, exitCodeHelp } from '../exit-codes.js';
+import { formatDiagnostics } from '../core/spec/format-diagnostics.js';
+import { resolveRunsDir } from '../core/workspace.js';
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
+
+/** Shared flags, error rendering and exit codes for every mlpipe command. */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  static override baseFlags = {
+    'runs-dir': Flags.string({ description: 'State folder: tracker, cache and run outputs.', env: 'MLPIPE_RUNS_DIR', helpGroup: 'GLOBAL' }),
+    verbose: Flags.boolean({ description: 'Show stack traces and debug details.', default: false, helpGroup: 'GLOBAL' }),
+  };
+
+  static override help = `EXIT CODES\n${exitCodeHelp}`;
+
+  protected runsDir(flag?: string): string {
+    return resolveRunsDir(flag);
+  }
+
+  protected get verbose(): boolean {
+    return this.argv.includes('--verbose');
+  }
+
+  /** Human output to stdout, suppressed in JSON mode. */
+  protected out(text: string): void {
+    if (!this.jsonEnabled()) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Messages for people, on stderr (never mixed into --json stdout). */
+  protected note(text: string): void {
+    process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  protected setExitCode(code: number): void {
+    process.exitCode = code;
+  }
+
+  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
+    let code: number;
+    let message: string;
+    if (err instanceof SpecError) {
+      code = err.exitCode;
+      message = formatDiagnostics(err.diagnostics, { color });
+    } else if (err instanceof UserError) {
+      code = err.exitCode;
+      message = `Error: ${err.message}${err.hint ? `\nHint: ${err.hint}` : ''}`;
+    } else if (err.oclif?.exit !== undefined) {
+      code = err.oclif.exit === 0 ? 0 : ExitCode.Usage;
+      message = err.oclif.exit === 0 ? '' : `Error: ${err.message}\nSee: mlpipe ${this.id?.replaceAll(':', ' ') ?? ''} --help`;
+    } else {
+      code = ExitCode.StageFailed;
+      message = `Error: ${err.message}${this.verbose ? '' : '\n(run with --verbose for details)'}`;
+    }
+    process.exitCode = code;
+    if (this.jsonEnabled()) {
+      const diagnostics = err instanceof SpecError ? err.diagnostics : undefined;
+      process.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { message: err.message, exitCode: code, diagnostics } }, null, 2)}\n`);
+    } else if (message) {
+      process.stderr.write(`${message}\n`);
+    }
+    if (this.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+  }
+}
