@@ -1,0 +1,310 @@
+import type { Dataset, DatasetMeta, FeatureMeta, SplitData, SplitName, Task, TextMeta } from './dataset.js';
+import {
+  categoryOf,
+  encodeFeature,
+  featureColumnNames,
+  featureEncoder,
+  fitFeature,
+  inferColumnType,
+  inferTask,
+  isMissing,
+  numberOrThrow,
+  parseNumber,
+  sortCategories,
+  type ColumnType,
+  type MissingStrategy,
+} from './columns.js';
+import { DataError, type DataLocation } from './errors.js';
+import { dedupeRows, splitRows } from './split.js';
+import type { Table } from './read-table.js';
+import { buildVocab, encodeTokens, tokenize, vocabIndex, type TokenizerName } from './tokenize.js';
+
+/** A per-column override; unset fields fall back to the type inferred and the global settings. */
+export interface ColumnOverride {
+  type?: ColumnType;
+  encoding?: 'onehot' | 'ordinal';
+  normalize?: 'zscore' | 'minmax' | 'none';
+}
+
+/** Text settings: the column, tokenizer and fixed sequence length. `vocabSize` counts `<pad>` and the OOV token. */
+export interface TextOptions {
+  column: string;
+  tokenizer: TokenizerName;
+  lowercase: boolean;
+  vocabSize: number;
+  maxLength: number;
+  oovToken: string;
+  padding: 'pre' | 'post';
+  truncating: 'pre' | 'post';
+}
+
+/** Everything `buildDataset` needs besides the table; the preprocess stage maps its config onto this. */
+export interface BuildOptions {
+  target: string;
+  task: Task | 'auto';
+  /** Columns to use as input; default: all but the target. */
+  features?: string[];
+  columns: Record<string, ColumnOverride>;
+  missing: MissingStrategy;
+  encoding: 'onehot' | 'ordinal';
+  normalize: 'zscore' | 'minmax' | 'none';
+  /** When set, the model input is this one text column as token ids. */
+  text?: TextOptions;
+  split: { test: number; validation: number; seed: number; stratify: boolean };
+  shuffle: boolean;
+  dedupe: boolean;
+}
+
+/** Row counts of one build, for logs and stage metrics. */
+export interface BuildReport {
+  rowsRead: number;
+  droppedMissing: number;
+  duplicates: number;
+  rows: number;
+  splits: Record<SplitName, number>;
+}
+
+/**
+ * Turns a raw table into a dataset: picks and types the columns, drops or fills missing values,
+ * removes duplicates, encodes the target, splits (stratified for classification), fits fill values,
+ * statistics, categories and the vocabulary on the train split only, and encodes every split.
+ * `sourceName` is recorded in the meta (keep it relative, so the meta does not depend on the machine).
+ */
+export function buildDataset(table: Table, o: BuildOptions, sourceName: string): { dataset: Dataset; report: BuildReport } {
+  const col = columnIndex(table);
+  const loc = (i: number): DataLocation => ({ file: table.file, line: table.lines[i], row: i + 1 });
+  const ti = requireColumn(table, col, o.target, 'target');
+  for (const name of Object.keys(o.columns)) requireColumn(table, col, name, `columns.${name}`);
+  const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o);
+
+  let keep: number[] = [];
+  let droppedMissing = 0;
+  for (let i = 0; i < table.rows.length; i++) {
+    const row = table.rows[i]!;
+    const missing = isMissing(row[ti]) || (o.missing.kind === 'drop' && inputs.some((c) => isMissingInput(row[c.index], c.type)));
+    if (missing) droppedMissing++;
+    else keep.push(i);
+  }
+  let duplicates = 0;
+  if (o.dedupe) {
+    const keys = keep.map((i) => JSON.stringify([ti, ...inputs.map((c) => c.index)].map((c) => categoryOf(table.rows[i]![c] ?? null))));
+    const unique = dedupeRows(keys).map((k) => keep[k]!);
+    duplicates = keep.length - unique.length;
+    keep = unique;
+  }
+  if (keep.length === 0) {
+    throw new DataError(`has no usable rows: ${table.rows.length} read, ${droppedMissing} dropped for missing values`, {
+      file: table.file,
+      hint: 'fill missing values instead (missing: { fill: mean }) or fix the data',
+    });
+  }
+
+  const targetValues = keep.map((i) => table.rows[i]![ti]);
+  const task = o.task === 'auto' ? inferTask(targetValues) : o.task;
+  const { y, labels } = encodeTarget(table, o.target, task, keep, ti, loc);
+
+  const strata = task !== 'regression' && o.split.stratify ? Array.from(y) : undefined;
+  const parts = splitRows(keep.length, { ...o.split, shuffle: o.shuffle, strata });
+  if (parts.train.length === 0) {
+    throw new DataError(`leaves no training rows: ${keep.length} rows, test ${o.split.test}, validation ${o.split.validation}`, {
+      file: table.file,
+      hint: 'lower split.test and split.validation, or add rows',
+    });
+  }
+
+  const meta: DatasetMeta = {
+    schemaVersion: 1,
+    task,
+    target: o.target,
+    inputKind: o.text ? 'text' : 'tabular',
+    features: [],
+    featureNames: [],
+    splits: {},
+    source: { file: sourceName, rows: table.rows.length, dropped: table.rows.length - keep.length },
+  };
+  if (labels) {
+    meta.labels = labels;
+    meta.classCounts = Object.fromEntries(labels.map((l) => [l, 0]));
+    for (const v of y) meta.classCounts[labels[v]!]!++;
+  }
+
+  const splits: Partial<Record<SplitName, SplitData>> = {};
+  const rowsOf = (part: number[]) => part.map((k) => keep[k]!);
+  if (o.text) {
+    const c = inputs[0]!;
+    const fill = o.missing.kind === 'fill' && o.missing.fill === 'constant' ? String(o.missing.value ?? '') : '';
+    const tokensOf = (i: number) => {
+      const raw = table.rows[i]![c.index];
+      return tokenize(isMissingInput(raw, 'text') ? fill : String(raw), o.text!.tokenizer, o.text!.lowercase);
+    };
+    const vocab = buildVocab(rowsOf(parts.train).map(tokensOf), o.text.vocabSize, o.text.oovToken);
+    const textMeta: TextMeta = {
+      column: c.name,
+      tokenizer: o.text.tokenizer,
+      lowercase: o.text.lowercase,
+      vocab,
+      maxLength: o.text.maxLength,
+      padding: o.text.padding,
+      truncating: o.text.truncating,
+    };
+    meta.text = textMeta;
+    const index = vocabIndex(vocab);
+    for (const name of ['train', 'validation', 'test'] as const) {
+      const part = parts[name];
+      if (part.length === 0) continue;
+      const x = new Int32Array(part.length * textMeta.maxLength);
+      rowsOf(part).forEach((i, r) => encodeTokens(tokensOf(i), index, textMeta, x, r * textMeta.maxLength));
+      splits[name] = { n: part.length, x, xShape: [part.length, textMeta.maxLength], y: pick(y, part) };
+    }
+  } else {
+    const trainRows = rowsOf(parts.train);
+    const features: FeatureMeta[] = inputs.map((c) =>
+      fitFeature(
+        c.name,
+        trainRows.map((i) => table.rows[i]![c.index]),
+        {
+          type: c.type as 'numeric' | 'categorical',
+          normalize: o.columns[c.name]?.normalize ?? o.normalize,
+          encoding: o.columns[c.name]?.encoding ?? o.encoding,
+          missing: o.missing,
+        },
+        (k) => loc(trainRows[k]!),
+      ),
+    );
+    meta.features = features;
+    meta.featureNames = features.flatMap(featureColumnNames);
+    const encoders = features.map(featureEncoder);
+    const width = meta.featureNames.length;
+    for (const name of ['train', 'validation', 'test'] as const) {
+      const part = parts[name];
+      if (part.length === 0) continue;
+      const x = new Float32Array(part.length * width);
+      rowsOf(part).forEach((i, r) => {
+        let offset = r * width;
+        encoders.forEach((enc, f) => {
+          encodeFeature(enc, table.rows[i]![inputs[f]!.index], x, offset, loc(i));
+          offset += enc.width;
+        });
+      });
+      splits[name] = { n: part.length, x, xShape: [part.length, width], y: pick(y, part) };
+    }
+  }
+  return {
+    dataset: { meta, splits },
+    report: {
+      rowsRead: table.rows.length,
+      droppedMissing,
+      duplicates,
+      rows: keep.length,
+      splits: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
+    },
+  };
+}
+
+interface InputColumn {
+  name: string;
+  index: number;
+  type: Exclude<ColumnType, 'ignore'>;
+}
+
+function columnIndex(table: Table): Map<string, number> {
+  return new Map(table.columns.map((c, i) => [c, i]));
+}
+
+function requireColumn(table: Table, col: Map<string, number>, name: string, option: string): number {
+  const i = col.get(name);
+  if (i === undefined) {
+    throw new DataError(`has no column "${name}" (named by ${option})`, {
+      file: table.file,
+      hint: `the columns are: ${table.columns.join(', ')}`,
+    });
+  }
+  return i;
+}
+
+function textColumn(table: Table, col: Map<string, number>, o: BuildOptions): InputColumn {
+  const name = o.text!.column;
+  const index = requireColumn(table, col, name, 'text.column');
+  if (name === o.target) throw new DataError(`uses "${name}" as both target and text column`, { file: table.file });
+  return { name, index, type: 'text' };
+}
+
+function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions): InputColumn[] {
+  const names = o.features ?? table.columns.filter((c) => c !== o.target);
+  const out: InputColumn[] = [];
+  for (const name of names) {
+    const index = requireColumn(table, col, name, 'features');
+    if (name === o.target) {
+      throw new DataError(`lists the target "${name}" among the features`, { file: table.file, hint: 'remove it from `features`' });
+    }
+    const declared = o.columns[name]?.type;
+    if (declared === 'ignore') continue;
+    const values = table.rows.map((r) => r[index]);
+    const inferred = inferColumnType(values);
+    const type = declared ?? inferred.type;
+    if (type === 'text') {
+      throw new DataError(`column "${name}" holds free text, which a tabular model cannot take`, {
+        file: table.file,
+        hint: `set text: { column: ${name} } to train on the text, or columns: { ${name}: { type: ignore } } to leave it out`,
+      });
+    }
+    if (type === 'numeric') {
+      const bad = values.findIndex((v) => !isMissing(v) && parseNumber(v) === undefined);
+      if (bad >= 0) numberOrThrow(values[bad], { file: table.file, line: table.lines[bad], row: bad + 1, column: name });
+    }
+    out.push({ name, index, type });
+  }
+  if (out.length === 0) {
+    throw new DataError('leaves no input columns', { file: table.file, hint: 'list them in `features`, or set `text` for a text column' });
+  }
+  return out;
+}
+
+function isMissingInput(v: unknown, type: InputColumn['type']): boolean {
+  if (type === 'text') return v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
+  return isMissing(v);
+}
+
+function encodeTarget(
+  table: Table,
+  target: string,
+  task: Task,
+  keep: number[],
+  ti: number,
+  loc: (i: number) => DataLocation,
+): { y: Float32Array; labels?: string[] } {
+  const y = new Float32Array(keep.length);
+  if (task === 'regression') {
+    keep.forEach((i, r) => {
+      y[r] = numberOrThrow(table.rows[i]![ti], { ...loc(i), column: target });
+    });
+    return { y };
+  }
+  const values = keep.map((i) => categoryOf(table.rows[i]![ti]));
+  const labels = sortCategories(values);
+  if (labels.length < 2) {
+    throw new DataError(`target "${target}" has a single class (${JSON.stringify(labels[0])}) in ${keep.length} rows`, {
+      file: table.file,
+      hint: 'a classifier needs at least two classes: check the target column and the rows dropped for missing values',
+    });
+  }
+  if (task === 'binary' && labels.length > 2) {
+    throw new DataError(`target "${target}" has ${labels.length} classes, but the task is binary`, {
+      file: table.file,
+      hint: 'set task: multiclass (or auto)',
+    });
+  }
+  const code = new Map(labels.map((l, k) => [l, k]));
+  values.forEach((v, r) => {
+    y[r] = code.get(v)!;
+  });
+  return { y, labels };
+}
+
+function pick(y: Float32Array, part: number[]): Float32Array {
+  const out = new Float32Array(part.length);
+  part.forEach((k, r) => {
+    out[r] = y[k]!;
+  });
+  return out;
+}

@@ -1,0 +1,183 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { CsvError, parse } from 'csv-parse';
+import { DataError } from './errors.js';
+
+/** The file formats `readTable` reads. */
+export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
+
+/** A table in memory: raw cell values (strings from csv/tsv; JSON scalars or null from json/jsonl; undefined when a JSON row lacks the key). */
+export interface Table {
+  /** The name used in error messages. */
+  file: string;
+  columns: string[];
+  /** One array per data row, aligned with `columns`. */
+  rows: unknown[][];
+  /** The 1-based line in the file where each row starts (json arrays: the 1-based element index). */
+  lines: number[];
+}
+
+export interface ReadTableOptions {
+  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, .json). */
+  format?: TableFormat | 'auto';
+  /** How the file is named in error messages; default: the path. */
+  displayName?: string;
+}
+
+/**
+ * Reads a csv, tsv, jsonl or json-array file. A UTF-8 BOM and CRLF line ends are accepted, csv/tsv
+ * and jsonl are streamed. Ragged rows, an empty file, a header without rows or malformed JSON are a
+ * DataError naming the file and line.
+ */
+export async function readTable(path: string, options: ReadTableOptions = {}): Promise<Table> {
+  const file = options.displayName ?? path;
+  const format = options.format && options.format !== 'auto' ? options.format : formatFromExtension(path, file);
+  const table =
+    format === 'csv' || format === 'tsv'
+      ? await readDelimited(path, file, format === 'tsv' ? '\t' : ',')
+      : format === 'jsonl'
+        ? await readJsonLines(path, file)
+        : await readJsonArray(path, file);
+  if (table.rows.length === 0) {
+    throw new DataError(table.columns.length ? 'has a header but no data rows' : 'is empty', {
+      file,
+      hint: 'point `input` at a file with at least one data row',
+    });
+  }
+  return table;
+}
+
+/** The format implied by a file name, or a DataError listing the known extensions. */
+export function formatFromExtension(path: string, file = path): TableFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.csv') return 'csv';
+  if (ext === '.tsv' || ext === '.tab') return 'tsv';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.json') return 'json';
+  throw new DataError(`cannot tell the format from the extension "${ext}"`, {
+    file,
+    hint: 'use .csv, .tsv, .jsonl or .json, or set `format` on the stage',
+  });
+}
+
+async function readDelimited(path: string, file: string, delimiter: string): Promise<Table> {
+  const parser = createReadStream(path).pipe(
+    parse({ bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false }),
+  );
+  let columns: string[] | undefined;
+  const rows: unknown[][] = [];
+  const lines: number[] = [];
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const line = info.lines - record.reduce((k, v) => k + countNewlines(v), 0);
+      if (!columns) {
+        columns = headerNames(record, file);
+        continue;
+      }
+      if (record.length !== columns.length) {
+        throw new DataError(`has ${record.length} fields, expected ${columns.length} like the header (${columns.join(', ')})`, {
+          file,
+          line,
+          row: rows.length + 1,
+          hint: 'quote fields that contain the delimiter, or fix the row',
+        });
+      }
+      rows.push(record);
+      lines.push(line);
+    }
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    if (err instanceof CsvError) {
+      const line = typeof err.lines === 'number' ? err.lines : undefined;
+      throw new DataError(`is not valid ${delimiter === ',' ? 'CSV' : 'TSV'}: ${err.message}`, { file, line, cause: err });
+    }
+    throw new DataError(`cannot be read: ${(err as Error).message}`, { file, cause: err });
+  }
+  return { file, columns: columns ?? [], rows, lines };
+}
+
+async function readJsonLines(path: string, file: string): Promise<Table> {
+  const objects: Record<string, unknown>[] = [];
+  const lines: number[] = [];
+  const input = createReadStream(path, { encoding: 'utf8' });
+  let lineNo = 0;
+  try {
+    for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+      lineNo++;
+      const text = (lineNo === 1 ? stripBom(raw) : raw).trim();
+      if (!text) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (cause) {
+        throw new DataError(`is not valid JSON: ${(cause as Error).message}`, { file, line: lineNo, row: objects.length + 1, cause });
+      }
+      objects.push(asRowObject(value, { file, line: lineNo, row: objects.length + 1 }));
+      lines.push(lineNo);
+    }
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`cannot be read: ${(err as Error).message}`, { file, cause: err });
+  }
+  return fromObjects(file, objects, lines);
+}
+
+async function readJsonArray(path: string, file: string): Promise<Table> {
+  let value: unknown;
+  try {
+    const text = stripBom(await readFile(path, 'utf8'));
+    if (!text.trim()) return { file, columns: [], rows: [], lines: [] };
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new DataError(`is not valid JSON: ${(cause as Error).message}`, { file, cause });
+  }
+  if (!Array.isArray(value)) {
+    throw new DataError('must hold a JSON array of objects (one per row)', { file, hint: 'use .jsonl for one object per line' });
+  }
+  const objects = value.map((v, i) => asRowObject(v, { file, row: i + 1 }));
+  return fromObjects(file, objects, objects.map((_, i) => i + 1));
+}
+
+function fromObjects(file: string, objects: Record<string, unknown>[], lines: number[]): Table {
+  const index = new Map<string, number>();
+  for (const o of objects) for (const k of Object.keys(o)) if (!index.has(k)) index.set(k, index.size);
+  const columns = [...index.keys()];
+  const rows = objects.map((o) => columns.map((c) => o[c]));
+  return { file, columns, rows, lines };
+}
+
+function asRowObject(value: unknown, loc: { file: string; line?: number; row: number }): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new DataError(`must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, loc);
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== null && typeof v === 'object') {
+      throw new DataError('holds a nested object or array; only strings, numbers, booleans and null are supported', { ...loc, column: k });
+    }
+  }
+  return value as Record<string, unknown>;
+}
+
+function headerNames(record: string[], file: string): string[] {
+  const seen = new Set<string>();
+  return record.map((raw, i) => {
+    const name = raw.trim() || `column_${i + 1}`;
+    if (seen.has(name)) {
+      throw new DataError(`header names the column "${name}" twice`, { file, line: 1, hint: 'give every column a distinct name' });
+    }
+    seen.add(name);
+    return name;
+  });
+}
+
+function countNewlines(s: string): number {
+  let k = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) k++;
+  return k;
+}
+
+function stripBom(s: string): string {
+  return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}

@@ -1,0 +1,213 @@
+import { relative, sep, basename, isAbsolute } from 'node:path';
+import { f, type Field } from '../core/spec/fields.js';
+import type { StageKind } from './types.js';
+import type { Task } from '../ml/dataset.js';
+import type { ColumnOverride } from '../ml/build-dataset.js';
+import type { MissingStrategy } from '../ml/columns.js';
+import type { TableFormat } from '../ml/read-table.js';
+import type { TokenizerName } from '../ml/tokenize.js';
+
+const normalizeField = (d: string, o = {}) => f.enum(d, ['zscore', 'minmax', 'none'], o);
+const encodingField = (d: string, o = {}) => f.enum(d, ['onehot', 'ordinal'], o);
+const fraction = (d: string, dflt: number) => f.number(d, { minimum: 0, exclusiveMaximum: 1, default: dflt });
+
+const config = f.object(
+  'Reads a table (csv, tsv, jsonl, json array), encodes it and splits it into a dataset for train and evaluate.',
+  {
+    input: f.path('The data file: .csv, .tsv, .jsonl, or .json holding an array of objects.'),
+    format: f.enum('The file format; auto picks it from the extension.', ['auto', 'csv', 'tsv', 'jsonl', 'json'], { default: 'auto' }),
+    target: f.string('The label column the model learns to predict.'),
+    task: f.enum(
+      'binary, multiclass or regression; auto: a numeric target with more than 10 values (or fractions) is regression, 2 classes binary, more multiclass.',
+      ['auto', 'binary', 'multiclass', 'regression'],
+      { default: 'auto' },
+    ),
+    features: f.array('The columns used as model input; default: every column except the target.', f.string('A column name.'), {
+      minItems: 1,
+    }),
+    columns: f.map(
+      'Per-column overrides of the inferred type and of the global encoding and normalization.',
+      f.object('The override for one column.', {
+        type: f.enum('numeric, categorical, text, or ignore to leave the column out.', ['numeric', 'categorical', 'text', 'ignore']),
+        encoding: encodingField('The encoding of this categorical column.'),
+        normalize: normalizeField('The normalization of this numeric column.'),
+      }),
+      { default: {} },
+    ),
+    missing: f.oneOf(
+      'Missing values (empty, NA, NaN, null, ?): drop the row, or fill with a train-split statistic or a constant.',
+      [
+        f.enum('drop the row, or fill with the mean, median or mode (categories always use the mode).', ['drop', 'mean', 'median', 'mode']),
+        f.object(
+          'A fill strategy.',
+          {
+            fill: f.enum('How the fill value is found.', ['mean', 'median', 'mode', 'constant']),
+            value: f.any('The fill value for `constant`.'),
+          },
+          { required: ['fill'] },
+        ),
+      ],
+      { default: 'drop' },
+    ),
+    encoding: encodingField('Categorical columns: one column per category (onehot) or the category index (ordinal).', { default: 'onehot' }),
+    normalize: normalizeField('Numeric columns: z-score, min-max to [0, 1], or none; statistics from the train split only.', {
+      default: 'zscore',
+    }),
+    text: f.object(
+      'Makes one text column the model input, as a fixed-length sequence of token ids.',
+      {
+        column: f.string('The text column.'),
+        tokenizer: f.enum('word (Unicode word boundaries, also for Chinese/Japanese/Thai), char, or whitespace.', ['word', 'char', 'whitespace'], {
+          default: 'word',
+        }),
+        lowercase: f.bool('Lower-case the text before tokenizing.', { default: true }),
+        vocab_size: f.int('The vocabulary size, counting the padding and OOV tokens; the most frequent train tokens are kept.', {
+          minimum: 3,
+          default: 10000,
+        }),
+        max_length: f.int('Tokens per sequence; longer texts are truncated, shorter padded with id 0.', { minimum: 1, default: 64 }),
+        oov_token: f.string('The token (id 1) standing for words not in the vocabulary.', { default: '<oov>' }),
+        padding: f.enum('Where padding goes: pre (before the text) or post.', ['pre', 'post'], { default: 'pre' }),
+        truncating: f.enum('Which end of a long text is cut: pre (the start) or post (the end).', ['pre', 'post'], { default: 'post' }),
+      },
+      { required: ['column'] },
+    ),
+    split: f.object(
+      'How rows are split into train, validation and test.',
+      {
+        test: fraction('The fraction of rows held out for testing.', 0.2),
+        validation: fraction('The fraction of rows held out for validation during training.', 0.1),
+        seed: f.int('The seed of the shuffle; the same seed gives the same split.', { default: 42 }),
+        stratify: f.bool('Keep the class proportions in every split (classification only).', { default: true }),
+      },
+      { default: {} },
+    ),
+    shuffle: f.bool('Shuffle rows (with split.seed) before splitting; false keeps file order: train first, test last.', { default: true }),
+    dedupe: f.bool('Drop rows whose input and target values repeat an earlier row.', { default: false }),
+  },
+  { required: ['input', 'target'] },
+);
+
+/** The resolved `with` block of a preprocess stage. */
+export interface PreprocessConfig {
+  input: string;
+  format: TableFormat | 'auto';
+  target: string;
+  task: Task | 'auto';
+  features?: string[];
+  columns: Record<string, ColumnOverride>;
+  missing: 'drop' | 'mean' | 'median' | 'mode' | { fill: 'mean' | 'median' | 'mode' | 'constant'; value?: unknown };
+  encoding: 'onehot' | 'ordinal';
+  normalize: 'zscore' | 'minmax' | 'none';
+  text?: {
+    column: string;
+    tokenizer: TokenizerName;
+    lowercase: boolean;
+    vocab_size: number;
+    max_length: number;
+    oov_token: string;
+    padding: 'pre' | 'post';
+    truncating: 'pre' | 'post';
+  };
+  split: { test: number; validation: number; seed: number; stratify: boolean };
+  shuffle: boolean;
+  dedupe: boolean;
+}
+
+/** The `preprocess` stage kind: one table in, one `dataset` folder out (see src/ml/dataset.ts for the format). */
+export const preprocess: StageKind<PreprocessConfig> = {
+  kind: 'preprocess',
+  version: 1,
+  description: 'Reads csv/tsv/jsonl/json data, encodes, normalizes or tokenizes it, and writes seeded train/validation/test splits.',
+  config,
+  outputs: () => ({ dataset: { path: 'dataset', location: 'stage' } }),
+  async run(ctx) {
+    const [{ readTable }, { buildDataset }, { writeDataset }] = await Promise.all([
+      import('../ml/read-table.js'),
+      import('../ml/build-dataset.js'),
+      import('../ml/dataset.js'),
+    ]);
+    const c = applyDefaults(config, ctx.config) as PreprocessConfig;
+    const sourceName = displayPath(ctx.workspace, c.input);
+    const table = await readTable(c.input, { format: c.format, displayName: sourceName });
+    ctx.signal.throwIfAborted();
+    const { dataset, report } = buildDataset(
+      table,
+      {
+        target: c.target,
+        task: c.task,
+        features: c.features,
+        columns: c.columns,
+        missing: missingStrategy(c.missing),
+        encoding: c.encoding,
+        normalize: c.normalize,
+        text: c.text && {
+          column: c.text.column,
+          tokenizer: c.text.tokenizer,
+          lowercase: c.text.lowercase,
+          vocabSize: c.text.vocab_size,
+          maxLength: c.text.max_length,
+          oovToken: c.text.oov_token,
+          padding: c.text.padding,
+          truncating: c.text.truncating,
+        },
+        split: c.split,
+        shuffle: c.shuffle,
+        dedupe: c.dedupe,
+      },
+      sourceName,
+    );
+    ctx.signal.throwIfAborted();
+    await writeDataset(ctx.outputs.dataset!, dataset);
+
+    const { meta } = dataset;
+    const s = report.splits;
+    ctx.log(
+      `read ${report.rowsRead} rows from ${sourceName}: kept ${report.rows}, dropped ${report.droppedMissing} with missing values` +
+        (c.dedupe ? `, ${report.duplicates} duplicates` : ''),
+    );
+    const classes = meta.labels ? `, ${meta.labels.length} classes (${meta.labels.map((l) => `${l} ${meta.classCounts![l]}`).join(', ')})` : '';
+    const inputs = meta.text
+      ? `text "${meta.text.column}": ${meta.text.tokenizer} tokens, vocabulary ${meta.text.vocab.length}, length ${meta.text.maxLength}`
+      : `${meta.features.length} columns → ${meta.featureNames.length} inputs`;
+    ctx.log(`task ${meta.task}${classes}; ${inputs}`);
+    ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);
+
+    const metrics: Record<string, number> = {
+      rows_read: report.rowsRead,
+      rows: report.rows,
+      dropped: report.rowsRead - report.rows,
+      train_rows: s.train,
+      validation_rows: s.validation,
+      test_rows: s.test,
+      inputs: meta.text ? meta.text.maxLength : meta.featureNames.length,
+    };
+    if (c.dedupe) metrics.duplicates = report.duplicates;
+    if (meta.labels) metrics.classes = meta.labels.length;
+    if (meta.text) metrics.vocab_size = meta.text.vocab.length;
+    return { metrics };
+  },
+};
+
+function missingStrategy(m: PreprocessConfig['missing']): MissingStrategy {
+  if (m === 'drop') return { kind: 'drop' };
+  if (typeof m === 'string') return { kind: 'fill', fill: m };
+  return { kind: 'fill', fill: m.fill, value: m.value };
+}
+
+function displayPath(workspace: string, file: string): string {
+  const rel = relative(workspace, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : basename(file);
+}
+
+/** Fills declared defaults into a config (objects recursively), so a partly written `split:` still gets the other keys. */
+function applyDefaults(field: Field, value: unknown): unknown {
+  const v = value === undefined ? structuredClone(field.default) : value;
+  if (field.type !== 'object' || !v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+  for (const [k, sub] of Object.entries(field.properties)) {
+    const filled = applyDefaults(sub, out[k]);
+    if (filled !== undefined) out[k] = filled;
+  }
+  return out;
+}
