@@ -1,0 +1,62 @@
+import { Flags } from '@oclif/core';
+import { availableParallelism } from 'node:os';
+import { BaseCommand } from '../cli/base-command.js';
+import { loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
+import { planPipeline, runPipeline, type RunSummary } from '../core/run/run-pipeline.js';
+import { chooseReporter, summaryLine } from '../cli/reporters.js';
+import { planJson, renderPlan } from '../core/progress/plan-text.js';
+import { withInterrupts } from '../cli/interrupts.js';
+import type { BackendChoice } from '../stages/types.js';
+
+export default class Run extends BaseCommand {
+  static override summary = 'Run a pipeline: stages whose inputs changed run, the rest are restored from cache.';
+  static override examples = [
+    '<%= config.bin %> run pipelines/iris/pipeline.yaml',
+    '<%= config.bin %> run pipeline.yaml --set params.lr=0.01 --set train.epochs=3',
+    '<%= config.bin %> run pipeline.yaml --stage train --force',
+    '<%= config.bin %> run pipeline.yaml --dry',
+  ];
+  static override args = specArg;
+  static override flags = {
+    ...overrideFlags,
+    stage: Flags.string({ description: 'Run only this stage and what it needs (repeatable).', multiple: true }),
+    force: Flags.boolean({ description: 'Ignore the cache: run every selected stage.', default: false }),
+    dry: Flags.boolean({ description: 'Print the plan only; run nothing.', default: false }),
+    jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
+    backend: Flags.string({
+      description: 'Compute backend for ML stages.',
+      env: 'MLPIPE_BACKEND',
+      options: ['auto', 'tensorflow', 'wasm', 'cpu'],
+      default: 'auto',
+    }),
+  };
+
+  async run(): Promise<RunSummary | ReturnType<typeof planJson>> {
+    const { args, flags } = await this.parse(Run);
+    const spec = await loadSpecOrThrow(args.spec, flags);
+    const runsDir = this.runsDir(flags['runs-dir']);
+    if (flags.dry) {
+      const plan = await planPipeline(spec, runsDir, { force: flags.force, only: flags.stage });
+      this.out(renderPlan(plan));
+      return planJson(plan);
+    }
+    const reporter = chooseReporter(this.jsonEnabled());
+    const summary = await withInterrupts((signal) =>
+      runPipeline({
+        spec,
+        runsDir,
+        force: flags.force,
+        only: flags.stage,
+        jobs: flags.jobs ?? availableParallelism(),
+        backend: flags.backend as BackendChoice,
+        observers: reporter ? [reporter] : [],
+        signal,
+        onWarning: (m) => this.note(`warning: ${m}`),
+      }),
+    );
+    await reporter?.close();
+    if (!this.jsonEnabled()) this.note(summaryLine(summary));
+    this.setExitCode(summary.exitCode);
+    return summary;
+  }
+}
