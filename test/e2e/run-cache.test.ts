@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm, utimes, writeFile, mkdir, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { runCli, runJson } from '../helpers/cli.js';
+
+const script = (name: string, body: string) =>
+  `import { appendFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';\nappendFileSync('calls.log', '${name}\\n');\nmkdirSync('out', { recursive: true });\n${body}\n`;
+
+const files: Record<string, string> = {
+  'pipeline.yaml': `name: chain
+params:
+  factor: 2
+  unused: 1
+stages:
+  a:
+    run: node a.mjs
+    deps: [a.mjs, in.txt]
+    outs: [out/a.txt]
+  b:
+    run: node b.mjs \${stages.a.outputs.out/a.txt} \${params.factor}
+    deps: [b.mjs]
+    outs: [out/b.txt]
+    metrics: out/b.json
+  c:
+    run: node c.mjs
+    deps: [c.mjs, other.txt]
+    outs: [out/c.txt]
+`,
+  'in.txt': 'hello world\n',
+  'other.txt': 'x\n',
+  'a.mjs': script('a', `writeFileSync('out/a.txt', readFileSync('in.txt', 'utf8').toUpperCase());`),
+  'b.mjs': script(
+    'b',
+    `const [src, factor] = process.argv.slice(2);
+const text = readFileSync(src, 'utf8');
+writeFileSync('out/b.txt', text.repeat(Number(factor)));
+writeFileSync('out/b.json', JSON.stringify({ length: text.length * Number(factor), nested: { factor: Number(factor) } }));
+console.log('b wrote', text.length * Number(factor), 'chars');`,
+  ),
+  'c.mjs': script('c', `writeFileSync('out/c.txt', readFileSync('other.txt', 'utf8') + (process.env.FAIL ? '' : 'ok'));\nif (process.env.FAIL_C) { console.log('about to fail'); console.error('boom: c cannot go on'); process.exit(7); }`),
+};
+
+let dir: string;
+const calls = async () => {
+  const text = existsSync(join(dir, 'calls.log')) ? await readFile(join(dir, 'calls.log'), 'utf8') : '';
+  await rm(join(dir, 'calls.log'), { force: true });
+  return text.trim().split('\n').filter(Boolean).sort();
+};
+const run = (...args: string[]) => runJson(['run', 'pipeline.yaml', ...args], { cwd: dir });
+const byName = (summary: any) => Object.fromEntries(summary.stages.map((s: any) => [s.name, s]));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mlpipe-e2e-'));
+  for (const [name, body] of Object.entries(files)) await writeFile(join(dir, name), body);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('mlpipe run caching (shell stages)', () => {
+  let first: any;
+  let firstB: string;
+
+  it('runs every stage the first time and records the run', async () => {
+    const { code, json } = await run();
+    expect(code).toBe(0);
+    first = json;
+    expect(json.schemaVersion).toBe(1);
+    expect(json.status).toBe('completed');
+    expect(json.stages.map((s: any) => [s.name, s.status, s.cached])).toEqual([
+      ['a', 'completed', false],
+      ['b', 'completed', false],
+      ['c', 'completed', false],
+    ]);
+    expect(json.metrics).toMatchObject({ 'b.length': 24, 'b.nested.factor': 2 });
+    expect(await calls()).toEqual(['a', 'b', 'c']);
+    firstB = await readFile(join(dir, 'out/b.txt'), 'utf8');
+    expect(firstB).toBe('HELLO WORLD\nHELLO WORLD\n');
+    const db = new Database(join(dir, 'runs', 'tracker.db'), { readonly: true });
+    const run = db.prepare('select * from runs where id = ?').get(json.runId) as any;
+    expect(run.status).toBe('completed');
+    expect(run.pipeline).toBe('chain');
+    const stageRows = db.prepare('select stage, status, cached_from from stage_runs where run_id = ? order by stage').all(json.runId);
+    expect(stageRows).toEqual([
+      { stage: 'a', status: 'completed', cached_from: null },
+      { stage: 'b', status: 'completed', cached_from: null },
+      { stage: 'c', status: 'completed', cached_from: null },
+    ]);
+    const metric = db.prepare("select value from metrics where run_id = ? and stage = 'b' and key = 'length'").get(json.runId) as any;
+    expect(metric.value).toBe(24);
+    db.close();
+  });
+
+  it('runs nothing on an unchanged second run and reports every stage cached', async () => {
+    const { code, json } = await run();
+    expect(code).toBe(0);
+    expect(json.stages.every((s: any) => s.cached && s.cachedFrom === first.runId)).toBe(true);
+    expect(json.metrics).toEqual(first.metrics);
+    expect(await calls()).toEqual([]);
+    const db = new Database(join(dir, 'runs', 'tracker.db'), { readonly: true });
+    const rows = db.prepare('select cached_from from stage_runs where run_id = ?').all(json.runId) as any[];
+    expect(rows.every((r) => r.cached_from === first.runId)).toBe(true);
+    db.close();
+  });
+
+  it('keeps everything cached when an input is touched without changing its bytes', async () => {
+    const later = new Date(Date.now() + 5000);
+    await utimes(join(dir, 'in.txt'), later, later);
+    const { json } = await run();
+    expect(json.stages.every((s: any) => s.cached)).toBe(true);
+    expect(await calls()).toEqual([]);
+  });
+
+  it('re-runs the changed stage and its descendants after a one-byte change, nothing else', async () => {
+    await writeFile(join(dir, 'in.txt'), 'hello worle\n');
+    const status = await runJson(['status', 'pipeline.yaml'], { cwd: dir });
+    const a = status.json.stages.find((s: any) => s.name === 'a');
+    expect(a.action).toBe('run');
+    expect(a.reasons[0]).toMatch(/^input in\.txt changed \([0-9a-f]{4}… → [0-9a-f]{4}…\)$/);
+    expect(status.json.stages.find((s: any) => s.name === 'b').reasons).toEqual(['upstream a re-runs']);
+    const { json } = await run();
+    const s = byName(json);
+    expect([s.a.cached, s.b.cached, s.c.cached]).toEqual([false, false, true]);
+    expect(await calls()).toEqual(['a', 'b']);
+  });
+
+  it('re-runs only the stages that use a changed param', async () => {
+    const status = await runJson(['status', 'pipeline.yaml', '--set', 'params.factor=3'], { cwd: dir });
+    expect(status.json.stages.find((s: any) => s.name === 'b').reasons).toEqual(['param factor 2 → 3']);
+    const { json } = await run('--set', 'params.factor=3');
+    const s = byName(json);
+    expect([s.a.cached, s.b.cached, s.c.cached]).toEqual([true, false, true]);
+    expect(s.b.reason).toBe('param factor 2 → 3');
+    expect(await calls()).toEqual(['b']);
+    expect(json.params.factor).toBe(3);
+  });
+
+  it('restores byte-identical outputs when a change is reverted (run-cache)', async () => {
+    await writeFile(join(dir, 'in.txt'), 'hello world\n');
+    const { json } = await run();
+    expect(json.stages.every((s: any) => s.cached)).toBe(true);
+    expect(byName(json).b.cachedFrom).toBe(first.runId);
+    expect(await calls()).toEqual([]);
+    expect(await readFile(join(dir, 'out/b.txt'), 'utf8')).toBe(firstB);
+  });
+
+  it('survives a deleted output folder of an earlier run', async () => {
+    await rm(join(dir, 'runs', first.runId), { recursive: true, force: true });
+    await rm(join(dir, 'out'), { recursive: true, force: true });
+    const { code, json } = await run();
+    expect(code).toBe(0);
+    expect(json.stages.every((s: any) => s.cached)).toBe(true);
+    expect(await readFile(join(dir, 'out/b.txt'), 'utf8')).toBe(firstB);
+  });
+
+  it('runs only a stage and what it needs with --stage, and everything with --force', async () => {
+    const only = await run('--stage', 'b', '--force');
+    expect(only.json.stages.map((s: any) => s.name)).toEqual(['a', 'b']);
+    expect(await calls()).toEqual(['a', 'b']);
+  });
+
+  it('prints the plan and runs nothing with --dry', async () => {
+    const r = await runCli(['run', 'pipeline.yaml', '--dry', '--force'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('chain: 3 to run, 0 cached');
+    expect(r.stdout).toMatch(/a\s+run\s+forced \(--force\)/);
+    expect(await calls()).toEqual([]);
+  });
+
+  it('fails a stage with its name, exit code and last lines, and lets unrelated stages finish', async () => {
+    await writeFile(join(dir, 'other.txt'), 'y\n');
+    const r = await runCli(['run', 'pipeline.yaml'], { cwd: dir, env: { FAIL_C: '1' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('stage c failed: stage c: command exited with code 7');
+    expect(r.stderr).toContain('boom: c cannot go on');
+    expect(r.stderr).toMatch(/a: cached/);
+    expect(await calls()).toEqual(['c']);
+  });
+
+  it('refuses an invalid spec with exit 2 and writes nothing', async () => {
+    const bad = await mkdtemp(join(tmpdir(), 'mlpipe-e2e-bad-'));
+    await writeFile(join(bad, 'pipeline.yaml'), 'name: x\nstages:\n  a:\n    run: echo hi\n    outz: [x]\n');
+    const r = await runCli(['run', 'pipeline.yaml'], { cwd: bad });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('pipeline.yaml:5:5');
+    expect(r.stderr).toContain('outs');
+    expect(await readdir(bad)).toEqual(['pipeline.yaml']);
+    await rm(bad, { recursive: true, force: true });
+  });
+});
