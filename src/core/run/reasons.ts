@@ -40,11 +40,12 @@ export function explainKeyChange(prev: KeyMaterial, cur: KeyMaterial): string[] 
   }
   reasons.push(...recordDiffs('input', prev.inputs ?? {}, cur.inputs ?? {}, (k) => k));
   reasons.push(...recordDiffs('upstream output', prev.upstream ?? {}, cur.upstream ?? {}, (k) => k));
-  const paramValues = new Set(paramKeys.map((k) => canonicalJson(cur.params?.[k] ?? null)));
+  const changedParamValues = paramKeys.filter((k) => !same(prev.params?.[k], cur.params?.[k])).map((k) => show(cur.params?.[k]));
+  const explainedByParam = (to: unknown) => changedParamValues.some((v) => show(to).includes(v));
   for (const d of configDiffs(prev.config, cur.config)) {
+    if (explainedByParam(d.to)) continue;
     if (d.path === 'run') reasons.push('command changed');
-    else if (d.path.startsWith('env')) reasons.push(`env ${d.path.slice(4)} changed`);
-    else if (paramKeys.length > 0 && paramValues.has(canonicalJson(d.to ?? null)) && reasons.some((r) => r.startsWith('param '))) continue;
+    else if (d.path.startsWith('env.')) reasons.push(`env ${d.path.slice(4)} changed`);
     else reasons.push(`config ${d.path} ${show(d.from)} → ${show(d.to)}`);
   }
   if (!same(prev.outputs, cur.outputs)) reasons.push('declared outputs changed');
