@@ -69,9 +69,11 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
   let columns: string[] | undefined;
   const rows: unknown[][] = [];
   const lines: number[] = [];
+  let crlfInFields = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = info.lines - record.reduce((k, v) => k + countNewlines(v), 0);
+      crlfInFields += record.reduce((k, v) => k + count(v, '\r\n'), 0);
+      const line = info.lines - crlfInFields - record.reduce((k, v) => k + count(v, '\n'), 0);
       if (!columns) {
         columns = headerNames(record, file);
         continue;
@@ -172,9 +174,10 @@ function headerNames(record: string[], file: string): string[] {
   });
 }
 
-function countNewlines(s: string): number {
+/** Occurrences of `sub` in `s`. csv-parse counts a CRLF inside a quoted field as two lines, so both counts are needed to find a row's first line. */
+function count(s: string, sub: string): number {
   let k = 0;
-  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', i + 1)) k++;
+  for (let i = s.indexOf(sub); i !== -1; i = s.indexOf(sub, i + sub.length)) k++;
   return k;
 }
 
