@@ -1,8 +1,9 @@
 import type { StageKind } from './types.js';
 import { shell } from './shell.js';
+import { deploy } from './deploy.js';
 
 /** Every built-in stage kind, by the name a spec's `uses:` gives (and `shell` for `run:` stages). */
-const kinds: StageKind[] = [shell];
+const kinds: StageKind[] = [shell, deploy];
 
 export const stageKinds: ReadonlyMap<string, StageKind> = new Map(kinds.map((k) => [k.kind, k]));
 
