@@ -1,0 +1,272 @@
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Tf } from '../core/backend.js';
+import type { DatasetMeta, Task } from './dataset.js';
+import {
+  layerField,
+  modelField,
+  type Activation,
+  type LayerConfig,
+  type LossName,
+  type ModelConfig,
+  type PresetOptions,
+  type RecurrentConfig,
+} from './model-config.js';
+
+/** The model config cannot be built for this dataset (wrong input kind, output size, loss for the task…). */
+export class ModelConfigError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ModelConfigError';
+  }
+}
+
+/** Internal layer added when a tabular input feeds a sequence layer: `[features]` → `[features, 1]`. */
+export interface ReshapeLayer {
+  type: 'reshape';
+  target_shape: number[];
+}
+
+export type ResolvedLayer = LayerConfig | ReshapeLayer;
+
+/** How the model's output is read: one sigmoid unit, k softmax units, or one linear value. */
+export type OutputKind = 'sigmoid' | 'softmax' | 'linear';
+
+/** A model config expanded against a dataset: defaults applied, preset expanded, output layer present. Pure data. */
+export interface ResolvedModel {
+  task: Task;
+  inputShape: number[];
+  inputDtype: 'float32' | 'int32';
+  layers: ResolvedLayer[];
+  loss: LossName;
+  output: { kind: OutputKind; units: number };
+  /** Class count (classification); 1 for regression. */
+  classes: number;
+  /** Steps taken while resolving that a user may want to know, e.g. an added flatten layer. */
+  notes: string[];
+}
+
+const sequenceLayers = new Set(['lstm', 'gru', 'bidirectional', 'conv1d', 'max_pooling1d', 'avg_pooling1d', 'global_max_pooling1d', 'global_avg_pooling1d']);
+const classificationLosses = new Set<LossName>(['binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy']);
+
+export function defaultLoss(task: Task): LossName {
+  return task === 'binary' ? 'binary_crossentropy' : task === 'multiclass' ? 'sparse_categorical_crossentropy' : 'mean_squared_error';
+}
+
+function withDefaults<T extends { type: string }>(layer: T): T {
+  const variant = layerField.variants[layer.type];
+  if (!variant) return layer;
+  const out: Record<string, unknown> = { ...layer };
+  for (const [key, field] of Object.entries(variant.properties)) {
+    if (out[key] === undefined && field.default !== undefined) out[key] = structuredClone(field.default);
+  }
+  if (layer.type === 'bidirectional') out.layer = withDefaults((layer as { layer: RecurrentConfig } & T).layer);
+  return out as T;
+}
+
+function presetDefaults(options: PresetOptions): Required<PresetOptions> {
+  const objectVariant = modelField.variants[1]!;
+  const out: Record<string, unknown> = { ...options };
+  if (objectVariant.type === 'object') {
+    for (const [key, field] of Object.entries(objectVariant.properties)) {
+      if (out[key] === undefined && field.default !== undefined) out[key] = structuredClone(field.default);
+    }
+  }
+  return out as Required<PresetOptions>;
+}
+
+function expandPreset(name: string, options: PresetOptions, meta: DatasetMeta): LayerConfig[] {
+  const o = presetDefaults(options);
+  const text = meta.inputKind === 'text';
+  if (name === 'text_classifier') {
+    if (!text) throw new ModelConfigError('preset text_classifier needs a text dataset (preprocess with `text:`); for tabular data use mlp or logistic_regression');
+    const cell: RecurrentConfig = { type: o.cell, units: o.units };
+    const layers: LayerConfig[] = [{ type: 'embedding', output_dim: o.embedding_dim }, o.bidirectional ? { type: 'bidirectional', layer: cell } : cell];
+    if (o.dropout > 0) layers.push({ type: 'dropout', rate: o.dropout });
+    return layers;
+  }
+  if (text) throw new ModelConfigError(`preset ${name} needs a tabular dataset; for text use text_classifier or list layers starting with an embedding`);
+  if (name === 'logistic_regression') return [];
+  return o.hidden_units.flatMap((units): LayerConfig[] => [
+    { type: 'dense', units, activation: o.activation, l2: o.l2 },
+    ...(o.dropout > 0 ? [{ type: 'dropout', rate: o.dropout } as const] : []),
+  ]);
+}
+
+function outputFor(task: Task, loss: LossName, classes: number): { kind: OutputKind; units: number } {
+  if (task === 'regression') {
+    if (classificationLosses.has(loss)) throw new ModelConfigError(`loss ${loss} is for classification, but the dataset's task is regression; use mean_squared_error, mean_absolute_error or huber`);
+    return { kind: 'linear', units: 1 };
+  }
+  if (!classificationLosses.has(loss)) throw new ModelConfigError(`loss ${loss} is for regression, but the dataset's task is ${task}; use ${defaultLoss(task)}`);
+  if (loss === 'binary_crossentropy') {
+    if (task !== 'binary') throw new ModelConfigError(`loss binary_crossentropy needs two classes, but the dataset has ${classes}; use sparse_categorical_crossentropy`);
+    return { kind: 'sigmoid', units: 1 };
+  }
+  return { kind: 'softmax', units: classes };
+}
+
+/**
+ * Expands `config` for `meta`: a preset into layers, declared defaults into every layer, the
+ * embedding's vocabulary size from the dataset, and the output layer (dense with the task's units
+ * and activation) unless the last layer already is a dense layer of that size.
+ */
+export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: LossName): ResolvedModel {
+  const classes = meta.task === 'regression' ? 1 : (meta.labels?.length ?? 0);
+  if (meta.task !== 'regression' && classes < 2) throw new ModelConfigError(`the dataset has ${classes} class label(s); classification needs at least 2`);
+  const chosenLoss = loss ?? defaultLoss(meta.task);
+  const output = outputFor(meta.task, chosenLoss, classes);
+  const spec = typeof config === 'string' ? { preset: config } : config;
+  if (spec.preset !== undefined && spec.layers !== undefined) throw new ModelConfigError('model: give either `preset` or `layers`, not both');
+  if (spec.preset === undefined && spec.layers === undefined) throw new ModelConfigError('model: give a preset name (logistic_regression, mlp, text_classifier) or a `layers` list');
+  const written = spec.layers ?? expandPreset(spec.preset!, spec, meta);
+  const notes: string[] = [];
+  const text = meta.inputKind === 'text';
+  const inputShape = meta.splits.train?.xShape.slice(1) ?? (text ? [meta.text!.maxLength] : [meta.featureNames.length]);
+  const layers: ResolvedLayer[] = [];
+  let rank = 2;
+  written.forEach((raw, i) => {
+    const layer = withDefaults(raw);
+    if (layer.type === 'embedding') {
+      if (!text) throw new ModelConfigError(`model.layers[${i}]: an embedding needs a text dataset (token ids); this dataset is tabular`);
+      if (i !== 0) throw new ModelConfigError(`model.layers[${i}]: an embedding must be the first layer`);
+      const vocab = meta.text!.vocab.length;
+      if (layer.input_dim !== undefined && layer.input_dim < vocab) {
+        throw new ModelConfigError(`model.layers[${i}]: embedding input_dim ${layer.input_dim} is smaller than the vocabulary (${vocab} tokens); leave input_dim out to use the vocabulary size`);
+      }
+      layers.push({ ...layer, input_dim: layer.input_dim ?? vocab });
+      rank = 3;
+      return;
+    }
+    if (i === 0 && text) throw new ModelConfigError(`model.layers[0]: a text dataset's first layer must be an embedding (got ${layer.type})`);
+    if (sequenceLayers.has(layer.type) && rank === 2) {
+      if (i !== 0) throw new ModelConfigError(`model.layers[${i}]: ${layer.type} needs a sequence input ([steps, channels]), but the layer before it outputs a flat vector`);
+      layers.push({ type: 'reshape', target_shape: [...inputShape, 1] });
+      notes.push(`reshaped the ${inputShape[0]} tabular features to a sequence [${inputShape[0]}, 1] for ${layer.type}`);
+      rank = 3;
+    }
+    if (layer.type === 'flatten' && rank === 2) throw new ModelConfigError(`model.layers[${i}]: flatten needs a sequence input, but its input is already flat`);
+    if (layer.type === 'dense' && layer.activation === undefined && i < written.length - 1) layer.activation = 'relu';
+    layers.push(layer);
+    rank = rankAfter(layer, rank);
+  });
+  const last = layers[layers.length - 1];
+  if (last?.type === 'dense' && last.units === output.units) {
+    if (rank !== 2) throw new ModelConfigError('the output dense layer receives a sequence; add flatten or global_max_pooling1d before it');
+    last.activation ??= output.kind;
+  } else {
+    if (last?.type === 'dense' && last.activation === undefined) last.activation = 'relu';
+    if (rank === 3) {
+      layers.push({ type: 'flatten' });
+      notes.push('added flatten before the output layer');
+    }
+    layers.push({ type: 'dense', units: output.units, activation: output.kind, use_bias: true, l2: 0 });
+  }
+  return { task: meta.task, inputShape, inputDtype: text ? 'int32' : 'float32', layers, loss: chosenLoss, output, classes, notes };
+}
+
+function rankAfter(layer: LayerConfig, rank: number): number {
+  switch (layer.type) {
+    case 'lstm':
+    case 'gru':
+      return layer.return_sequences ? 3 : 2;
+    case 'bidirectional':
+      return layer.layer.return_sequences ? 3 : 2;
+    case 'conv1d':
+    case 'max_pooling1d':
+    case 'avg_pooling1d':
+      return 3;
+    case 'global_max_pooling1d':
+    case 'global_avg_pooling1d':
+    case 'flatten':
+      return 2;
+    default:
+      return rank;
+  }
+}
+
+const camel = (a: Activation): string => (a === 'hard_sigmoid' ? 'hardSigmoid' : a);
+
+/** Seeds for initializers and dropout, distinct per layer and per use, reproducible from one seed. */
+export function deriveSeed(seed: number, layer: number, use: number): number {
+  let h = (seed ^ 0x9e3779b9) >>> 0;
+  h = Math.imul(h ^ (layer + 1), 0x85ebca6b) >>> 0;
+  h = Math.imul(h ^ (use + 1), 0xc2b2ae35) >>> 0;
+  return (h ^ (h >>> 16)) % 2147483647;
+}
+
+/** Dropout with a fresh, reproducible seed per call, for recurrent layers (whose masks would otherwise use Math.random). */
+export function seededDropout(tf: Tf, seed: number): (x: import('@tensorflow/tfjs-core').Tensor, rate: number) => import('@tensorflow/tfjs-core').Tensor {
+  let calls = 0;
+  return (x, rate) => tf.dropout(x, rate, undefined, deriveSeed(seed, calls++, 7));
+}
+
+/** Builds the TensorFlow.js model of `resolved`; every random initializer is seeded from `seed`. */
+export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number): LayersModel {
+  const model = tf.sequential({ name: 'mlpipe_model' });
+  model.add(tf.layers.inputLayer({ name: 'input', inputShape: resolved.inputShape, dtype: resolved.inputDtype }));
+  resolved.layers.forEach((layer, i) => {
+    const name = `${layer.type}_${i + 1}`;
+    const glorot = (use: number) => tf.initializers.glorotUniform({ seed: deriveSeed(seed, i, use) });
+    const l2 = (value: number | undefined) => (value ? tf.regularizers.l2({ l2: value }) : undefined);
+    const recurrent = (c: RecurrentConfig, args: { name?: string; base: number }) => {
+      const orthogonal = tf.initializers.orthogonal({ seed: deriveSeed(seed, i, args.base + 1), gain: 1 });
+      (orthogonal as unknown as { ELEMENTS_WARN_SLOW: number }).ELEMENTS_WARN_SLOW = Number.POSITIVE_INFINITY;
+      const common = {
+        units: c.units,
+        activation: camel(c.activation!),
+        recurrentActivation: camel(c.recurrent_activation!),
+        returnSequences: c.return_sequences,
+        dropout: c.dropout,
+        recurrentDropout: c.recurrent_dropout,
+        kernelInitializer: glorot(args.base),
+        recurrentInitializer: orthogonal,
+        dropoutFunc: seededDropout(tf, deriveSeed(seed, i, args.base + 2)),
+        ...(args.name ? { name: args.name } : {}),
+      } as Parameters<typeof tf.layers.lstm>[0];
+      return c.type === 'lstm' ? tf.layers.lstm(common) : tf.layers.gru(common as Parameters<typeof tf.layers.gru>[0]);
+    };
+    switch (layer.type) {
+      case 'dense':
+        model.add(tf.layers.dense({ name, units: layer.units, activation: camel(layer.activation!) as 'linear', useBias: layer.use_bias, kernelInitializer: glorot(0), kernelRegularizer: l2(layer.l2) }));
+        break;
+      case 'dropout':
+        model.add(tf.layers.dropout({ name, rate: layer.rate, seed: deriveSeed(seed, i, 0) }));
+        break;
+      case 'embedding':
+        model.add(tf.layers.embedding({ name, inputDim: layer.input_dim!, outputDim: layer.output_dim, maskZero: layer.mask_zero, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: deriveSeed(seed, i, 0) }) }));
+        break;
+      case 'lstm':
+      case 'gru':
+        model.add(recurrent(layer, { name, base: 0 }));
+        break;
+      case 'bidirectional':
+        model.add(tf.layers.bidirectional({ name, layer: recurrent(layer.layer, { base: 0 }) as never, mergeMode: layer.merge_mode }));
+        break;
+      case 'conv1d':
+        model.add(tf.layers.conv1d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: camel(layer.activation!) as 'linear', kernelInitializer: glorot(0), kernelRegularizer: l2(layer.l2) }));
+        break;
+      case 'max_pooling1d':
+      case 'avg_pooling1d': {
+        const args = { name, poolSize: layer.pool_size, strides: layer.strides ?? layer.pool_size, padding: layer.padding };
+        model.add(layer.type === 'max_pooling1d' ? tf.layers.maxPooling1d(args) : tf.layers.averagePooling1d(args));
+        break;
+      }
+      case 'global_max_pooling1d':
+        model.add(tf.layers.globalMaxPooling1d({ name }));
+        break;
+      case 'global_avg_pooling1d':
+        model.add(tf.layers.globalAveragePooling1d({ name }));
+        break;
+      case 'flatten':
+        model.add(tf.layers.flatten({ name }));
+        break;
+      case 'batch_normalization':
+        model.add(tf.layers.batchNormalization({ name, momentum: layer.momentum, epsilon: layer.epsilon }));
+        break;
+      case 'reshape':
+        model.add(tf.layers.reshape({ name, targetShape: layer.target_shape }));
+        break;
+    }
+  });
+  return model;
+}

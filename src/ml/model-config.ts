@@ -1,0 +1,213 @@
+import { f, type Field, type ObjectField } from '../core/spec/fields.js';
+
+/** Activation names as written in a spec (Keras spelling). */
+export const activations = [
+  'linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'softplus', 'softsign', 'swish', 'mish', 'gelu',
+] as const;
+export type Activation = (typeof activations)[number];
+
+export const presetNames = ['logistic_regression', 'mlp', 'text_classifier'] as const;
+export type PresetName = (typeof presetNames)[number];
+
+export const optimizerNames = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad'] as const;
+export type OptimizerName = (typeof optimizerNames)[number];
+
+export const lossNames = [
+  'binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'mean_squared_error', 'mean_absolute_error', 'huber',
+] as const;
+export type LossName = (typeof lossNames)[number];
+
+const activation = (description: string, o: { default?: Activation } = {}): Field => f.enum(description, activations, o);
+const units = f.int('Number of output units.', { minimum: 1 });
+const rate = (what: string): Field => f.number(`Fraction of ${what} dropped during training.`, { minimum: 0, exclusiveMaximum: 1, default: 0 });
+const l2 = f.number('L2 weight penalty on the kernel (0: none).', { minimum: 0, default: 0 });
+const padding = f.enum('`valid`: no padding; `same`: pad so the output keeps the input length (stride 1).', ['valid', 'same'], { default: 'valid' });
+
+const recurrent = (name: string): ObjectField =>
+  f.object(
+    `A ${name} recurrent layer.`,
+    {
+      type: f.enum('Layer type.', [name]),
+      units,
+      activation: activation('Activation of the candidate state and output.', { default: 'tanh' }),
+      recurrent_activation: activation('Activation of the gates.', { default: 'sigmoid' }),
+      return_sequences: f.bool('Output every time step ([batch, steps, units]) instead of the last one.', { default: false }),
+      dropout: rate('the inputs'),
+      recurrent_dropout: rate('the recurrent state'),
+    },
+    { required: ['type', 'units'] },
+  );
+
+const pooling = (kind: string): ObjectField =>
+  f.object(
+    `${kind} pooling over windows of the time axis.`,
+    {
+      type: f.enum('Layer type.', [`${kind.toLowerCase()}_pooling1d`]),
+      pool_size: f.int('Window length.', { minimum: 1, default: 2 }),
+      strides: f.int('Step between windows (default: the window length).', { minimum: 1 }),
+      padding,
+    },
+    { required: ['type'] },
+  );
+
+const bare = (type: string, description: string): ObjectField => f.object(description, { type: f.enum('Layer type.', [type]) }, { required: ['type'] });
+
+/** One declaration per layer type; the `type` key selects it. */
+export const layerField = f.tagged('A model layer, selected by `type`.', 'type', {
+  dense: f.object(
+    'A fully connected layer.',
+    {
+      type: f.enum('Layer type.', ['dense']),
+      units,
+      activation: activation('Activation. Default: relu for a hidden layer; the task\'s output activation (sigmoid, softmax or linear) for the output layer.'),
+      use_bias: f.bool('Add a bias vector.', { default: true }),
+      l2,
+    },
+    { required: ['type', 'units'] },
+  ),
+  dropout: f.object(
+    'Drops a random fraction of its inputs during training.',
+    { type: f.enum('Layer type.', ['dropout']), rate: f.number('Fraction of inputs dropped.', { minimum: 0, exclusiveMaximum: 1 }) },
+    { required: ['type', 'rate'] },
+  ),
+  embedding: f.object(
+    'Maps token ids to dense vectors; the first layer of a text model.',
+    {
+      type: f.enum('Layer type.', ['embedding']),
+      output_dim: f.int('Vector size per token.', { minimum: 1 }),
+      input_dim: f.int('Vocabulary size (default: the dataset\'s vocabulary size).', { minimum: 2 }),
+      mask_zero: f.bool('Treat token id 0 (padding) as masked for the recurrent layers after it.', { default: false }),
+    },
+    { required: ['type', 'output_dim'] },
+  ),
+  lstm: recurrent('lstm'),
+  gru: recurrent('gru'),
+  bidirectional: f.object(
+    'Runs a recurrent layer forwards and backwards and merges the two outputs.',
+    {
+      type: f.enum('Layer type.', ['bidirectional']),
+      layer: f.tagged('The recurrent layer to wrap.', 'type', { lstm: recurrent('lstm'), gru: recurrent('gru') }),
+      merge_mode: f.enum('How the two directions are merged.', ['concat', 'sum', 'mul', 'ave'], { default: 'concat' }),
+    },
+    { required: ['type', 'layer'] },
+  ),
+  conv1d: f.object(
+    'A 1-D convolution over the time axis.',
+    {
+      type: f.enum('Layer type.', ['conv1d']),
+      filters: f.int('Number of filters (output channels).', { minimum: 1 }),
+      kernel_size: f.int('Window length.', { minimum: 1 }),
+      strides: f.int('Step between windows.', { minimum: 1, default: 1 }),
+      padding,
+      activation: activation('Activation.', { default: 'relu' }),
+      l2,
+    },
+    { required: ['type', 'filters', 'kernel_size'] },
+  ),
+  max_pooling1d: pooling('Max'),
+  avg_pooling1d: pooling('Avg'),
+  global_max_pooling1d: bare('global_max_pooling1d', 'The maximum over the time axis.'),
+  global_avg_pooling1d: bare('global_avg_pooling1d', 'The mean over the time axis.'),
+  flatten: bare('flatten', 'Flattens all but the batch axis.'),
+  batch_normalization: f.object(
+    'Normalizes its inputs with batch statistics (moving averages at inference).',
+    {
+      type: f.enum('Layer type.', ['batch_normalization']),
+      momentum: f.number('Momentum of the moving averages.', { minimum: 0, maximum: 1, default: 0.99 }),
+      epsilon: f.number('Added to the variance.', { exclusiveMinimum: 0, default: 0.001 }),
+    },
+    { required: ['type'] },
+  ),
+});
+
+/** Preset knobs; each preset reads the ones that apply to it. */
+const presetOptions: Record<string, Field> = {
+  hidden_units: f.array('mlp: units of each hidden dense layer.', f.int('Units.', { minimum: 1 }), { default: [64, 64] }),
+  activation: activation('mlp: activation of the hidden layers.', { default: 'relu' }),
+  dropout: f.number('mlp: dropout after each hidden layer; text_classifier: dropout before the output layer.', { minimum: 0, exclusiveMaximum: 1, default: 0 }),
+  embedding_dim: f.int('text_classifier: vector size per token.', { minimum: 1, default: 16 }),
+  units: f.int('text_classifier: units of the recurrent layer.', { minimum: 1, default: 32 }),
+  cell: f.enum('text_classifier: the recurrent layer type.', ['lstm', 'gru'], { default: 'lstm' }),
+  bidirectional: f.bool('text_classifier: run the recurrent layer in both directions.', { default: false }),
+  l2: f.number('L2 weight penalty on dense kernels (0: none).', { minimum: 0, default: 0 }),
+};
+
+/** `model:` — a preset name, a preset with overrides, or an explicit layer list. */
+export const modelField = f.oneOf(
+  'The network: a preset name (logistic_regression, mlp, text_classifier), `{preset, ...options}`, or `{layers: [...]}`. The output layer is added from the task when the last layer is not one.',
+  [
+    f.enum('A preset with its default options.', presetNames),
+    f.object(
+      'A preset with options, or an explicit list of layers.',
+      {
+        preset: f.enum('The preset to expand.', presetNames),
+        layers: f.array('Layers in order, input first.', layerField, { minItems: 1 }),
+        ...presetOptions,
+      },
+    ),
+  ],
+);
+
+/** `optimizer:` — a name, or a name with settings. */
+export const optimizerField = f.oneOf('The optimizer: a name, or `{name, learning_rate, decay, momentum}`.', [
+  f.enum('An optimizer with its default settings.', optimizerNames),
+  f.object('An optimizer with settings.', {
+    name: f.enum('The update rule.', optimizerNames, { default: 'adam' }),
+    learning_rate: f.number('Step size.', { exclusiveMinimum: 0, default: 0.001 }),
+    decay: f.number('Time-based decay per epoch: the rate at epoch e is learning_rate / (1 + decay * e).', { minimum: 0, default: 0 }),
+    momentum: f.number('momentum and rmsprop: momentum term.', { minimum: 0, exclusiveMaximum: 1, default: 0.9 }),
+  }),
+], { default: 'adam' });
+
+export const lossField = f.enum(
+  'Training loss. Default from the task: binary_crossentropy, sparse_categorical_crossentropy or mean_squared_error.',
+  lossNames,
+);
+
+/** A layer as written in a spec (snake_case keys, `type` tag). */
+export type LayerConfig =
+  | { type: 'dense'; units: number; activation?: Activation; use_bias?: boolean; l2?: number }
+  | { type: 'dropout'; rate: number }
+  | { type: 'embedding'; output_dim: number; input_dim?: number; mask_zero?: boolean }
+  | RecurrentConfig
+  | { type: 'bidirectional'; layer: RecurrentConfig; merge_mode?: 'concat' | 'sum' | 'mul' | 'ave' }
+  | { type: 'conv1d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation; l2?: number }
+  | { type: 'max_pooling1d' | 'avg_pooling1d'; pool_size?: number; strides?: number; padding?: 'valid' | 'same' }
+  | { type: 'global_max_pooling1d' | 'global_avg_pooling1d' | 'flatten' }
+  | { type: 'batch_normalization'; momentum?: number; epsilon?: number };
+
+export interface RecurrentConfig {
+  type: 'lstm' | 'gru';
+  units: number;
+  activation?: Activation;
+  recurrent_activation?: Activation;
+  return_sequences?: boolean;
+  dropout?: number;
+  recurrent_dropout?: number;
+}
+
+export type LayerType = LayerConfig['type'];
+
+export interface PresetOptions {
+  hidden_units?: number[];
+  activation?: Activation;
+  dropout?: number;
+  embedding_dim?: number;
+  units?: number;
+  cell?: 'lstm' | 'gru';
+  bidirectional?: boolean;
+  l2?: number;
+}
+
+export type ModelConfig = PresetName | ({ preset?: PresetName; layers?: LayerConfig[] } & PresetOptions);
+
+export type OptimizerConfig = OptimizerName | { name?: OptimizerName; learning_rate?: number; decay?: number; momentum?: number };
+
+/** The declared default of an object field's property, so code never restates one. */
+export function fieldDefault<T>(field: Field, key: string): T {
+  if (field.type === 'object') return field.properties[key]?.default as T;
+  if (field.type === 'oneOf') {
+    for (const v of field.variants) if (v.type === 'object' && key in v.properties) return v.properties[key]!.default as T;
+  }
+  throw new Error(`no property ${key} in ${field.description}`);
+}
