@@ -1,0 +1,170 @@
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+/** The content hash of files: BLAKE3-256, lowercase hex, no prefix. */
+export const FILE_HASH_ALGORITHM = 'blake3';
+
+/** Bytes read per `read(2)` while hashing; each worker reuses one buffer of this size. */
+export const HASH_BUFFER_BYTES = 1 << 20;
+
+/** A file's hash with the `fstat` of the very descriptor that was hashed. */
+export interface HashedFile {
+  hash: string;
+  size: number;
+  mtimeNs: bigint;
+  ino: bigint;
+  /** Full `st_mode` (type and permission bits). */
+  mode: number;
+}
+
+/** Reading a file for hashing failed; `code` is the system error code (`ENOENT`, `EISDIR`, `ENOTREG`…). */
+export class FileHashError extends Error {
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot hash ${path}: ${message}`, options);
+    this.name = 'FileHashError';
+  }
+}
+
+/** Hashes one file (streamed, never whole in memory). */
+export async function hashFile(path: string): Promise<string> {
+  const [file] = await hashFilesDetailed([path]);
+  return file!.hash;
+}
+
+/** Hashes many files concurrently on a pool of worker threads; results in input order. */
+export async function hashFiles(paths: string[]): Promise<string[]> {
+  return (await hashFilesDetailed(paths)).map((file) => file.hash);
+}
+
+/** {@link hashFiles} that also returns each file's `fstat`, taken on the descriptor before reading. */
+export async function hashFilesDetailed(paths: string[]): Promise<HashedFile[]> {
+  if (paths.length === 0) return [];
+  const pool = getPool();
+  const batch = Math.max(1, Math.min(256, Math.floor(paths.length / (pool.size * 4))));
+  const parts: Promise<HashedFile[]>[] = [];
+  for (let start = 0; start < paths.length; start += batch) parts.push(pool.run(paths.slice(start, start + batch)));
+  return (await Promise.all(parts)).flat();
+}
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const { Blake3Hasher } = require(workerData.lib);
+const buf = Buffer.allocUnsafe(workerData.bufferBytes);
+const hasher = new Blake3Hasher();
+const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0);
+function hashOne(path) {
+  const fd = fs.openSync(path, flags);
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    const size = Number(st.size);
+    let total = 0;
+    hasher.reset();
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      hasher.update(n === buf.length ? buf : buf.subarray(0, n));
+      total += n;
+      if (n < buf.length && total >= size) break;
+    }
+    return { hash: hasher.digest('hex'), size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+parentPort.on('message', ({ id, paths }) => {
+  const results = paths.map((path) => {
+    try { return hashOne(path); } catch (e) { return { error: { message: String(e && e.message), code: e && e.code } }; }
+  });
+  parentPort.postMessage({ id, results });
+});
+`;
+
+type WorkerResult = HashedFile | { error: { message: string; code?: string } };
+
+interface Task {
+  id: number;
+  paths: string[];
+  resolve: (files: HashedFile[]) => void;
+  reject: (error: Error) => void;
+}
+
+class HashPool {
+  readonly size = Math.max(1, Math.min(8, availableParallelism()));
+  private readonly lib = createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Map<Worker, Task>();
+  private readonly queue: Task[] = [];
+  private spawned = 0;
+  private nextId = 0;
+
+  run(paths: string[]): Promise<HashedFile[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, paths, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const worker = this.idle.pop() ?? (this.spawned < this.size ? this.spawn() : undefined);
+      if (!worker) return;
+      const task = this.queue.shift()!;
+      this.busy.set(worker, task);
+      worker.ref();
+      worker.postMessage({ id: task.id, paths: task.paths });
+    }
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { lib: this.lib, bufferBytes: HASH_BUFFER_BYTES } });
+    this.spawned++;
+    worker.on('message', (message: { id: number; results: WorkerResult[] }) => this.settle(worker, message.results));
+    worker.on('error', (error) => this.retire(worker, error));
+    worker.on('exit', (code) => this.retire(worker, new Error(`hash worker exited with code ${code}`)));
+    return worker;
+  }
+
+  private settle(worker: Worker, results: WorkerResult[]): void {
+    const task = this.busy.get(worker);
+    this.busy.delete(worker);
+    worker.unref();
+    this.idle.push(worker);
+    if (task) {
+      const failed = results.findIndex((result) => 'error' in result);
+      if (failed === -1) task.resolve(results as HashedFile[]);
+      else {
+        const { error } = results[failed] as { error: { message: string; code?: string } };
+        task.reject(new FileHashError(task.paths[failed]!, error.code, error.message));
+      }
+    }
+    this.dispatch();
+  }
+
+  private retire(worker: Worker, cause: Error): void {
+    const task = this.busy.get(worker);
+    const wasKnown = task !== undefined || this.idle.includes(worker);
+    if (!wasKnown) return;
+    this.busy.delete(worker);
+    const at = this.idle.indexOf(worker);
+    if (at !== -1) this.idle.splice(at, 1);
+    this.spawned--;
+    void worker.terminate();
+    task?.reject(new FileHashError(task.paths[0]!, undefined, `the hash worker failed (${cause.message})`, { cause }));
+    this.dispatch();
+  }
+}
+
+let pool: HashPool | undefined;
+
+function getPool(): HashPool {
+  pool ??= new HashPool();
+  return pool;
+}
