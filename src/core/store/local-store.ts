@@ -1,0 +1,305 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { canonicalJson } from '../hash/canonical-json.js';
+import { hashFile } from '../hash/hash-file.js';
+import { CacheCorruptError, InvalidDigestError, MissingObjectError, SourceChangedError } from './errors.js';
+import type { ObjectStore, StageManifest } from './types.js';
+
+/** Options for {@link LocalObjectStore}. */
+export interface LocalObjectStoreOptions {
+  /** Told about entries that are skipped as cache misses (an unreadable or partial manifest). */
+  onWarning?: (message: string) => void;
+}
+
+const HEX = /^[0-9a-f]{3,}$/;
+const LINK_FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EACCES']);
+
+/**
+ * The content-addressed store in `<runsDir>/cache`:
+ * ```
+ * objects/ab/cdef…          read-only (0444) file contents, named by digest
+ * manifests/ab/abcd….json   StageManifest per cache key (canonical JSON)
+ * tmp/                      staging; everything enters by rename from here
+ * quarantine/               objects found corrupt, kept for inspection
+ * ```
+ * Safe for several processes at once: an object or manifest appears whole or not at all, and
+ * when two writers race for one object the first one stays.
+ */
+export class LocalObjectStore implements ObjectStore {
+  readonly root: string;
+
+  /** `runsDir` is the state folder (`runs/`); the store lives in its `cache/` subfolder. */
+  constructor(
+    runsDir: string,
+    private readonly options: LocalObjectStoreOptions = {},
+  ) {
+    this.root = join(resolve(runsDir), 'cache');
+  }
+
+  /** Where the object with this digest lives. */
+  objectPath(digest: string): string {
+    checkHex(digest);
+    return join(this.root, 'objects', digest.slice(0, 2), digest.slice(2));
+  }
+
+  /** Where the manifest with this cache key lives. */
+  manifestPath(key: string): string {
+    checkHex(key);
+    return join(this.root, 'manifests', key.slice(0, 2), `${key}.json`);
+  }
+
+  async has(digest: string): Promise<boolean> {
+    return (await statOrUndefined(this.objectPath(digest)))?.isFile() ?? false;
+  }
+
+  async putFile(src: string, digest: string, size: number, opts: { move?: boolean } = {}): Promise<void> {
+    const dest = this.objectPath(digest);
+    const existing = await statOrUndefined(dest);
+    if (existing?.size === size) return;
+    if (existing) await this.quarantine(digest);
+    const temp = await this.tempPath();
+    try {
+      await stageFile(src, temp, opts.move === true);
+      const handle = await open(temp, 'r+');
+      try {
+        const { size: got } = await handle.stat();
+        if (got !== size) throw new SourceChangedError(src, size, got);
+        await handle.chmod(0o444);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await mkdir(dirname(dest), { recursive: true });
+      await publish(temp, dest);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async materialize(
+    digest: string,
+    dest: string,
+    opts: { link: boolean; mode?: number; verify?: boolean; size?: number },
+  ): Promise<void> {
+    const object = this.objectPath(digest);
+    const stats = await statOrUndefined(object);
+    if (!stats?.isFile()) throw new MissingObjectError(digest, object);
+    if (opts.size !== undefined && stats.size !== opts.size) {
+      throw await this.corrupt(digest, `${opts.size} bytes`, `${stats.size} bytes`);
+    }
+    if (opts.verify) {
+      const actual = await hashFile(object);
+      if (actual !== digest) throw await this.corrupt(digest, 'bytes with that hash', `bytes hashing to ${actual}`);
+    }
+    await rm(dest, { force: true });
+    const executable = opts.mode !== undefined && (opts.mode & 0o111) !== 0;
+    if (opts.link && !executable) {
+      try {
+        await link(object, dest);
+        return;
+      } catch (error) {
+        if (!LINK_FALLBACK.has(codeOf(error))) throw error;
+      }
+    }
+    await copyFile(object, dest, constants.COPYFILE_FICLONE);
+    await chmod(dest, opts.mode ?? 0o644);
+  }
+
+  async getManifest(key: string): Promise<StageManifest | undefined> {
+    const path = this.manifestPath(key);
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if (codeOf(error) !== 'ENOENT') this.warn(path, `cannot be read (${(error as Error).message})`);
+      return undefined;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      this.warn(path, `is not valid JSON, probably partial (${(error as Error).message})`);
+      return undefined;
+    }
+    const problem = manifestProblem(parsed, key);
+    if (problem) {
+      this.warn(path, problem);
+      return undefined;
+    }
+    return parsed as StageManifest;
+  }
+
+  async putManifest(manifest: StageManifest): Promise<void> {
+    const path = this.manifestPath(manifest.key);
+    const temp = await this.tempPath();
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(`${canonicalJson(manifest)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await mkdir(dirname(path), { recursive: true });
+      await rename(temp, path);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  async *listDigests(): AsyncIterable<string> {
+    const objects = join(this.root, 'objects');
+    for (const prefix of await listNames(objects)) {
+      for (const rest of await listNames(join(objects, prefix))) {
+        if (prefix.length === 2 && HEX.test(prefix + rest)) yield prefix + rest;
+      }
+    }
+  }
+
+  async *listManifestKeys(): AsyncIterable<string> {
+    const manifests = join(this.root, 'manifests');
+    for (const prefix of await listNames(manifests)) {
+      for (const name of await listNames(join(manifests, prefix))) {
+        const key = name.slice(0, -'.json'.length);
+        if (name.endsWith('.json') && key.startsWith(prefix) && HEX.test(key)) yield key;
+      }
+    }
+  }
+
+  async deleteObject(digest: string): Promise<void> {
+    await rm(this.objectPath(digest), { force: true });
+  }
+
+  async deleteManifest(key: string): Promise<void> {
+    await rm(this.manifestPath(key), { force: true });
+  }
+
+  private async corrupt(digest: string, expected: string, got: string): Promise<CacheCorruptError> {
+    return new CacheCorruptError(digest, expected, got, await this.quarantine(digest));
+  }
+
+  private async quarantine(digest: string): Promise<string | undefined> {
+    const folder = join(this.root, 'quarantine');
+    await mkdir(folder, { recursive: true });
+    const target = join(folder, `${digest}.${Date.now()}.${randomBytes(3).toString('hex')}`);
+    try {
+      await rename(this.objectPath(digest), target);
+      return target;
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private async tempPath(): Promise<string> {
+    const folder = join(this.root, 'tmp');
+    await mkdir(folder, { recursive: true });
+    return join(folder, `${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+
+  private warn(path: string, problem: string): void {
+    this.options.onWarning?.(`Cache manifest ${path} ${problem}; treating it as a cache miss.`);
+  }
+}
+
+async function stageFile(src: string, temp: string, move: boolean): Promise<void> {
+  if (move) {
+    const stats = await lstat(src);
+    if (stats.isFile() && stats.nlink === 1) {
+      try {
+        await rename(src, temp);
+        return;
+      } catch (error) {
+        if (codeOf(error) !== 'EXDEV') throw error;
+      }
+    }
+  }
+  await copyFile(src, temp, constants.COPYFILE_FICLONE);
+}
+
+async function publish(temp: string, dest: string): Promise<void> {
+  try {
+    await link(temp, dest);
+  } catch (error) {
+    const code = codeOf(error);
+    if (code === 'EEXIST') return;
+    if (!LINK_FALLBACK.has(code)) throw error;
+    await rename(temp, dest);
+  }
+}
+
+function manifestProblem(value: unknown, key: string): string | undefined {
+  if (!isRecord(value)) return 'is not a JSON object';
+  if (value.schemaVersion !== 1) return `has schemaVersion ${JSON.stringify(value.schemaVersion)}, expected 1`;
+  if (value.key !== key) return `is for key ${JSON.stringify(value.key)}, not ${key}`;
+  for (const field of ['stage', 'kind', 'runId'] as const) {
+    if (typeof value[field] !== 'string') return `lacks the string field ${field}`;
+  }
+  if (typeof value.createdAt !== 'number') return 'lacks the number field createdAt';
+  if (!isRecord(value.metrics) || !Object.values(value.metrics).every((n) => typeof n === 'number')) {
+    return 'has metrics that are not all numbers';
+  }
+  if (!isRecord(value.outputs)) return 'lacks outputs';
+  for (const [name, output] of Object.entries(value.outputs)) {
+    if (!isOutputManifest(output)) return `has a malformed output ${name}`;
+  }
+  return undefined;
+}
+
+/** Whether `path` is a relative POSIX path that stays inside its folder (no empty, `.` or `..` segments). */
+export function isSafeOutputPath(path: string): boolean {
+  return path.length > 0 && !path.includes('\0') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
+}
+
+function isOutputManifest(value: unknown): boolean {
+  return (
+    isRecord(value) &&
+    (value.type === 'file' || value.type === 'dir') &&
+    typeof value.digest === 'string' &&
+    Array.isArray(value.files) &&
+    (value.type === 'dir' || value.files.length === 1) &&
+    value.files.every(
+      (file) =>
+        isRecord(file) &&
+        typeof file.path === 'string' &&
+        (value.type === 'file' ? file.path === '' : isSafeOutputPath(file.path)) &&
+        typeof file.hash === 'string' &&
+        HEX.test(file.hash) &&
+        typeof file.size === 'number' &&
+        typeof file.mode === 'number',
+    )
+  );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function checkHex(value: string): void {
+  if (!HEX.test(value)) throw new InvalidDigestError(value);
+}
+
+async function statOrUndefined(path: string) {
+  try {
+    return await stat(path);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+async function listNames(folder: string): Promise<string[]> {
+  try {
+    return (await readdir(folder)).sort();
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : '';
+}
