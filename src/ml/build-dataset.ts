@@ -75,6 +75,11 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
   const loc = (i: number): DataLocation => ({ file: table.file, line: table.lines[i], row: i + 1 });
   const ti = requireColumn(table, col, o.target, 'target');
   for (const name of Object.keys(o.columns)) requireColumn(table, col, name, `columns.${name}`);
+  if (o.text && o.features) {
+    throw new DataError('`features` and `text` were both set, but a text dataset\'s only input is its text column', {
+      hint: 'remove `features`, or remove `text` for a tabular dataset',
+    });
+  }
   const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o);
 
   let keep: number[] = [];

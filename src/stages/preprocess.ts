@@ -1,5 +1,5 @@
-import { relative, sep, basename, isAbsolute } from 'node:path';
-import { f, type Field } from '../core/spec/fields.js';
+import { basename, isAbsolute, relative, sep } from 'node:path';
+import { f } from '../core/spec/fields.js';
 import type { StageKind } from './types.js';
 import type { Task } from '../ml/dataset.js';
 import type { ColumnOverride } from '../ml/build-dataset.js';
@@ -127,7 +127,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
       import('../ml/build-dataset.js'),
       import('../ml/dataset.js'),
     ]);
-    const c = applyDefaults(config, ctx.config) as PreprocessConfig;
+    const c = ctx.config;
     const sourceName = displayPath(ctx.workspace, c.input);
     const table = await readTable(c.input, { format: c.format, displayName: sourceName });
     ctx.signal.throwIfAborted();
@@ -198,16 +198,4 @@ function missingStrategy(m: PreprocessConfig['missing']): MissingStrategy {
 function displayPath(workspace: string, file: string): string {
   const rel = relative(workspace, file);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel.split(sep).join('/') : basename(file);
-}
-
-/** Fills declared defaults into a config (objects recursively), so a partly written `split:` still gets the other keys. */
-function applyDefaults(field: Field, value: unknown): unknown {
-  const v = value === undefined ? structuredClone(field.default) : value;
-  if (field.type !== 'object' || !v || typeof v !== 'object' || Array.isArray(v)) return v;
-  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
-  for (const [k, sub] of Object.entries(field.properties)) {
-    const filled = applyDefaults(sub, out[k]);
-    if (filled !== undefined) out[k] = filled;
-  }
-  return out;
 }

@@ -8,19 +8,28 @@ import { readDataset } from '../../src/ml/dataset.js';
 import { transformRows } from '../../src/ml/transform.js';
 import { readTable } from '../../src/ml/read-table.js';
 import { DataError } from '../../src/ml/errors.js';
+import { validateField, type FieldIssue } from '../../src/core/spec/validate-fields.js';
 import { tempDir, withFiles } from './data-helpers.js';
+
+/** The config as the runner hands it over: validated, defaults applied. */
+function resolveConfig(config: Record<string, unknown>): PreprocessConfig {
+  const issues: FieldIssue[] = [];
+  const resolved = validateField(config, preprocess.config, issues) as PreprocessConfig;
+  expect(issues).toEqual([]);
+  return resolved;
+}
 
 const IRIS_LIKE = [
   'size,color,weight,label',
   ...Array.from({ length: 40 }, (_, i) => `${(i % 7) + 1}.5,${['red', 'green', 'blue'][i % 3]},${i % 5 === 0 ? '' : 10 + i},${i % 4 === 0 ? 'b' : 'a'}`),
 ].join('\n');
 
-async function runStage(workspace: string, config: Partial<PreprocessConfig> & Record<string, unknown>) {
+async function runStage(workspace: string, config: Record<string, unknown>) {
   const outDir = await tempDir();
   const lines: string[] = [];
   const ctx: StageContext<PreprocessConfig> = {
     stage: 'prepare',
-    config: config as PreprocessConfig,
+    config: resolveConfig(config),
     workspace,
     outDir,
     outputs: { dataset: join(outDir, 'dataset') },
@@ -39,6 +48,20 @@ async function runStage(workspace: string, config: Partial<PreprocessConfig> & R
 }
 
 describe('preprocess stage', () => {
+  it('accepts the DESIGN.md example and fills defaults', () => {
+    const c = resolveConfig({
+      input: 'data/reviews.csv',
+      target: 'label',
+      text: { column: 'text', tokenizer: 'word', vocab_size: 10000, max_length: 64 },
+      split: { test: 0.2, validation: 0.1, seed: 42, stratify: true },
+    });
+    expect(c).toMatchObject({ missing: 'drop', normalize: 'zscore', shuffle: true, text: { padding: 'pre', oov_token: '<oov>', lowercase: true } });
+    expect(resolveConfig({ input: 'a.csv', target: 'y', split: { test: 0.3 } }).split).toEqual({ test: 0.3, validation: 0.1, seed: 42, stratify: true });
+    const issues: FieldIssue[] = [];
+    validateField({ input: 'a.csv', target: 'y', missing: { fill: 'average' }, split: { test: 1 } }, preprocess.config, issues);
+    expect(issues.map((i) => i.path.join('.'))).toEqual(['missing.fill', 'split.test']);
+  });
+
   it('declares one dataset output', () => {
     expect(preprocess.kind).toBe('preprocess');
     expect(preprocess.outputs({} as PreprocessConfig)).toEqual({ dataset: { path: 'dataset', location: 'stage' } });
@@ -52,7 +75,7 @@ describe('preprocess stage', () => {
       target: 'label',
       missing: 'mean',
       split: { test: 0.25, validation: 0, seed: 3, stratify: true },
-    } as never);
+    });
     expect(result).toEqual({
       metrics: { rows_read: 40, rows: 40, dropped: 0, train_rows: 30, validation_rows: 0, test_rows: 10, inputs: 5, classes: 2 },
     });
@@ -84,7 +107,7 @@ describe('preprocess stage', () => {
       missing: { fill: 'median' },
       shuffle: false,
       split: { test: 0.5, validation: 0, stratify: false },
-    } as never);
+    });
     const ds = await readDataset(dir);
     const table = await readTable(join(ws, 'data.csv'));
     const rows = table.rows.map((r) => Object.fromEntries(table.columns.map((c, i) => [c, r[i]])));
@@ -116,7 +139,7 @@ describe('preprocess stage', () => {
       target: 'label',
       text: { column: 'text', tokenizer: 'word', vocab_size: 6, max_length: 4 },
       split: { test: 0, validation: 0 },
-    } as never);
+    });
     expect(result).toMatchObject({ metrics: { rows: 6, train_rows: 6, vocab_size: 6, inputs: 4, classes: 2 } });
     const ds = await readDataset(dir);
     expect(ds.meta.text).toMatchObject({ tokenizer: 'word', padding: 'pre', truncating: 'post', maxLength: 4, lowercase: true });
@@ -128,7 +151,7 @@ describe('preprocess stage', () => {
   it('infers regression for a many-valued numeric target', async () => {
     const csv = ['x,y', ...Array.from({ length: 30 }, (_, i) => `${i},${i * 1.5 + 2}`)].join('\n');
     const ws = await withFiles({ 'r.csv': csv });
-    const { dir } = await runStage(ws, { input: join(ws, 'r.csv'), target: 'y', normalize: 'minmax' } as never);
+    const { dir } = await runStage(ws, { input: join(ws, 'r.csv'), target: 'y', normalize: 'minmax' });
     const ds = await readDataset(dir);
     expect(ds.meta.task).toBe('regression');
     expect(ds.meta.labels).toBeUndefined();
@@ -150,13 +173,16 @@ describe('preprocess stage', () => {
       'w.csv: has no column "lable" (named by target)\n  hint: the columns are: x, label',
     );
     await expect(runStage(ws, { input: join(ws, 'one.csv'), target: 'label' })).rejects.toThrow('target "label" has a single class ("a") in 2 rows');
-    const declared = await runStage(ws, { input: join(ws, 'w.csv'), target: 'label', columns: { x: { type: 'categorical' } } } as never);
+    await expect(runStage(ws, { input: join(ws, 'w.csv'), target: 'label', features: ['x'], text: { column: 'x' } })).rejects.toThrow(
+      '`features` and `text` were both set',
+    );
+    const declared = await runStage(ws, { input: join(ws, 'w.csv'), target: 'label', columns: { x: { type: 'categorical' } } });
     expect(declared.result).toMatchObject({ metrics: { rows: 20 } });
   });
 
   it('removes duplicate rows when asked', async () => {
     const ws = await withFiles({ 'd.csv': 'a,label\n1,x\n1,x\n2,y\n1,y\n2,y\n3,x\n' });
-    const { result } = await runStage(ws, { input: join(ws, 'd.csv'), target: 'label', dedupe: true, split: { test: 0, validation: 0 } } as never);
+    const { result } = await runStage(ws, { input: join(ws, 'd.csv'), target: 'label', dedupe: true, split: { test: 0, validation: 0 } });
     expect(result).toMatchObject({ metrics: { rows_read: 6, rows: 4, duplicates: 2, dropped: 2 } });
   });
 });
