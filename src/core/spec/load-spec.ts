@@ -1,0 +1,296 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { getStageKind, usableKindNames } from '../../stages/index.js';
+import { topoOrder } from '../dag.js';
+import { didYouMean } from './did-you-mean.js';
+import { hasOutputRef, interpolateParams } from './interpolate.js';
+import { mergeParams, parseSetItem, setConfigValue, setParam, type OverrideIssue, type SetItem } from './overrides.js';
+import { pipelineField, SHELL_KEYS, stageShapeField } from './pipeline-schema.js';
+import { rules, workspacePath, type RuleContext, type StageDraft } from './rules.js';
+import type { Diagnostic, LoadOptions, LoadResult, PipelineSpec, StageSpec } from './types.js';
+import { isPlainObject, validateField, type FieldIssue, type PathUse } from './validate-fields.js';
+import { parseYamlFile, Reporter, type PathSegment } from './yaml-source.js';
+
+/** Where a stage's config comes from before params are substituted. */
+interface RawStage {
+  draft: StageDraft;
+  config: Record<string, unknown>;
+}
+
+/**
+ * Loads a pipeline file in named phases, each reporting every problem it finds: (1) read and parse the
+ * YAML, (2) check the shape of the top level and each stage, (3) resolve params (spec < `--params` file
+ * < `--set`) and apply `--set` stage overrides, (4) substitute `${params.x}` and collect
+ * `${stages.X.outputs.Y}` references, (5) validate each stage's config against its kind's schema,
+ * defaults applied, (6) run the rules (see rules.ts). Never throws for a user's mistake: the result
+ * carries the diagnostics instead.
+ */
+export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
+  const absolute = resolve(file);
+  const dir = dirname(absolute);
+  const bytes = await readSpecBytes(file, absolute);
+  if ('diagnostic' in bytes) return { ok: false, diagnostics: [bytes.diagnostic] };
+
+  const parsed = parseYamlFile(file, bytes.data);
+  const reporter = parsed.reporter;
+  if (reporter.errorCount > 0 || !parsed.source) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics) };
+
+  const top = checkShape(parsed.value, reporter);
+  if (!top) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics) };
+  const names = Object.keys(top.stages);
+  const raws = draftStages(top.stages, reporter);
+
+  const params = structuredClone(isPlainObject(top.params) ? top.params : {});
+  await applyOverrides(params, raws, names, opts, reporter);
+
+  const used = new Set<string>();
+  for (const raw of raws.values()) resolveStage(raw, params, reporter, used);
+
+  const ctx: RuleContext = { dir, names, stages: new Map([...raws].map(([name, raw]) => [name, raw.draft])), reporter };
+  for (const rule of rules) rule(ctx);
+  if (reporter.errorCount > 0) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics) };
+  warnUnusedParams(top.params, used, reporter);
+
+  const stages = Object.fromEntries([...raws.values()].map(({ draft }) => [draft.name, toStageSpec(draft, top.stages[draft.name], names, dir, reporter)]));
+  const order = topoOrder(names, new Map(Object.values(stages).map((s) => [s.name, s.needs])));
+  const spec: PipelineSpec = {
+    name: typeof top.name === 'string' ? top.name : basename(dir),
+    file: absolute,
+    dir,
+    params,
+    stages,
+    order: order.ok ? order.order : names,
+    specHash: createHash('sha256').update(bytes.data).digest('hex'),
+  };
+  return { ok: true, spec, warnings: sortDiagnostics(reporter.diagnostics) };
+}
+
+/** Errors before warnings; within each, file by file, then by position (those without one first). */
+function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  const files = [...new Set(diagnostics.map((d) => d.file))];
+  const rank = (d: Diagnostic): number[] => [d.severity === 'error' ? 0 : 1, files.indexOf(d.file), d.pos?.line ?? 0, d.pos?.col ?? 0];
+  return [...diagnostics].sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    const i = ra.findIndex((v, k) => v !== rb[k]);
+    return i < 0 ? 0 : ra[i] - rb[i];
+  });
+}
+
+async function readSpecBytes(file: string, absolute: string): Promise<{ data: Buffer } | { diagnostic: Diagnostic }> {
+  try {
+    return { data: await readFile(absolute) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      const siblings = await readdir(dirname(absolute)).catch(() => [] as string[]);
+      const close = didYouMean(basename(absolute), siblings);
+      return {
+        diagnostic: { severity: 'error', path: '', file, message: 'expected a pipeline file, found none at this path', hint: close ?? 'check the path; pipeline files are usually named pipeline.yaml' },
+      };
+    }
+    if (code === 'EISDIR') {
+      return { diagnostic: { severity: 'error', path: '', file, message: `expected a pipeline file, got a folder`, hint: `pass the file itself, e.g. ${file.replace(/\/$/, '')}/pipeline.yaml` } };
+    }
+    return { diagnostic: { severity: 'error', path: '', file, message: `cannot read the spec: ${(err as Error).message}` } };
+  }
+}
+
+interface TopLevel {
+  name?: unknown;
+  params?: unknown;
+  stages: Record<string, unknown>;
+}
+
+function checkShape(value: unknown, reporter: Reporter): TopLevel | undefined {
+  if (!isPlainObject(value)) {
+    const got = value === null || value === undefined ? 'nothing (the file is empty)' : Array.isArray(value) ? 'a list' : JSON.stringify(value);
+    reporter.error([], `expected a mapping with "name", "params" and "stages", got ${got}`, { hint: 'start from the example in README.md: a name, params and stages' });
+    return undefined;
+  }
+  const issues: FieldIssue[] = [];
+  validateField(value, pipelineField(stageShapeField), issues);
+  report(reporter, [], issues);
+  if (!isPlainObject(value.stages)) return undefined;
+  if (Object.keys(value.stages).length === 0) {
+    reporter.error(['stages'], 'expected at least one stage, got none', { hint: 'add a stage with "uses: KIND" or "run: COMMAND"' });
+    return undefined;
+  }
+  return value as unknown as TopLevel;
+}
+
+function report(reporter: Reporter, base: PathSegment[], issues: FieldIssue[]): void {
+  for (const issue of issues) {
+    reporter.error([...base, ...issue.path], issue.message, { side: issue.side, ...(issue.hint ? { hint: issue.hint } : {}) });
+  }
+}
+
+function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<string, RawStage> {
+  const out = new Map<string, RawStage>();
+  const kinds = usableKindNames();
+  Object.entries(stages).forEach(([name, value], index) => {
+    const at: PathSegment[] = ['stages', name];
+    if (!isPlainObject(value)) return;
+    const hasUses = 'uses' in value;
+    const hasRun = 'run' in value;
+    if (hasUses && hasRun) {
+      reporter.error(at, 'expected either "uses" or "run", got both', {
+        side: 'key',
+        hint: 'a stage either uses a built-in kind (uses + with) or runs a shell command (run + deps/outs); split it into two stages',
+      });
+      return;
+    }
+    if (!hasUses && !hasRun) {
+      reporter.error(at, 'expected "uses" (a built-in kind) or "run" (a shell command), got neither', {
+        side: 'key',
+        hint: `add "uses: KIND" (${kinds.join(', ') || 'no kinds registered'}) or "run: COMMAND"`,
+      });
+      return;
+    }
+    const misplaced = hasUses ? SHELL_KEYS.filter((k) => k in value) : 'with' in value ? ['with'] : [];
+    for (const key of misplaced) {
+      reporter.error([...at, key], hasUses ? `unexpected key "${key}" in a "uses:" stage` : 'unexpected key "with" in a "run:" stage', {
+        side: 'key',
+        hint: hasUses
+          ? `"${key}" belongs to run: stages; a "uses: ${String(value.uses)}" stage takes its settings under "with:"`
+          : `a run: stage takes ${SHELL_KEYS.join(', ')} directly, without "with:"`,
+      });
+    }
+    const kind = hasUses ? (typeof value.uses === 'string' && kinds.includes(value.uses) ? getStageKind(value.uses) : undefined) : getStageKind('shell');
+    if (!kind) {
+      if (typeof value.uses === 'string') {
+        const close = didYouMean(value.uses, kinds);
+        reporter.error([...at, 'uses'], `expected a known stage kind (${kinds.join(', ') || 'none registered'}), got "${value.uses}"`, {
+          hint: value.uses === 'shell' ? 'write shell stages with "run: COMMAND" instead of "uses:"' : (close ?? 'a new kind is added as a file in src/stages/ and listed in src/stages/index.ts'),
+        });
+      }
+      return;
+    }
+    const rawWith = value.with ?? {};
+    if (misplaced.length > 0 || (hasUses && !isPlainObject(rawWith))) return;
+    const config = hasUses ? structuredClone(rawWith as Record<string, unknown>) : Object.fromEntries(SHELL_KEYS.filter((k) => k in value).map((k) => [k, structuredClone(value[k])]));
+    const needs = Array.isArray(value.needs) ? value.needs.filter((n): n is string => typeof n === 'string') : [];
+    out.set(name, {
+      config,
+      draft: { name, index, kind, base: hasUses ? [...at, 'with'] : at, declaredNeeds: needs, refs: [], paths: [], used: {}, upstream: new Map(), produced: new Set() },
+    });
+  });
+  return out;
+}
+
+async function applyOverrides(params: Record<string, unknown>, raws: Map<string, RawStage>, names: string[], opts: LoadOptions, reporter: Reporter): Promise<void> {
+  if (opts.paramsFile !== undefined) await mergeParamsFile(params, opts.paramsFile, reporter);
+  for (const text of opts.set ?? []) {
+    const item = parseSetItem(text);
+    const label = `--set ${item.key.join('.')}`;
+    if ('message' in item) {
+      reporter.plain(label, item.message, item.hint);
+      continue;
+    }
+    const issue = applySetItem(item, params, raws, names, reporter, label);
+    if (issue) reporter.plain(label, issue.message, issue.hint);
+  }
+}
+
+function applySetItem(item: SetItem, params: Record<string, unknown>, raws: Map<string, RawStage>, names: string[], reporter: Reporter, label: string): OverrideIssue | undefined {
+  const [head, ...rest] = item.key;
+  if (head === 'params') {
+    if (rest.length === 0) return { key: item.key, message: `expected params.NAME=VALUE, got "${item.text}"`, hint: 'e.g. --set params.lr=0.01' };
+    return setParam(params, rest, item.value);
+  }
+  if (!names.includes(head)) {
+    const close = didYouMean(head, names);
+    return {
+      key: item.key,
+      message: `expected "params" or a stage name (${names.join(', ')}), got "${head}"`,
+      hint: close ?? 'write --set params.NAME=VALUE or --set STAGE.KEY=VALUE (a key of the stage\'s with: block, or of a run: stage)',
+    };
+  }
+  const raw = raws.get(head);
+  if (!raw) return undefined;
+  if (rest.length === 0) return { key: item.key, message: `expected ${head}.KEY=VALUE, got "${item.text}"`, hint: `e.g. --set ${head}.KEY=VALUE for a key of its settings` };
+  const issue = setConfigValue(raw.config, rest, item.value);
+  if (!issue) reporter.markOverride([...raw.draft.base, ...rest], label);
+  return issue;
+}
+
+async function mergeParamsFile(params: Record<string, unknown>, file: string, reporter: Reporter): Promise<void> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(resolve(file));
+  } catch (err) {
+    reporter.diagnostics.push({ severity: 'error', path: '--params', file, message: `expected a readable params file, got ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'nothing at that path' : (err as Error).message}` });
+    return;
+  }
+  const parsed = parseYamlFile(file, bytes);
+  reporter.diagnostics.push(...parsed.reporter.diagnostics);
+  if (parsed.reporter.errorCount > 0) return;
+  if (!isPlainObject(parsed.value)) {
+    parsed.reporter.diagnostics.length = 0;
+    parsed.reporter.error([], `expected a mapping of param names to values, got ${Array.isArray(parsed.value) ? 'a list' : 'a scalar or nothing'}`);
+    reporter.diagnostics.push(...parsed.reporter.diagnostics);
+    return;
+  }
+  const issues: OverrideIssue[] = [];
+  mergeParams(params, parsed.value, issues);
+  const fileReporter = new Reporter(file, parsed.source);
+  for (const issue of issues) fileReporter.error(issue.key, issue.message, { side: 'key', ...(issue.hint ? { hint: issue.hint } : {}) });
+  reporter.diagnostics.push(...fileReporter.diagnostics);
+}
+
+function resolveStage(raw: RawStage, params: Record<string, unknown>, reporter: Reporter, used: Set<string>): void {
+  const { draft } = raw;
+  const interpolated = interpolateParams(raw.config, params);
+  for (const issue of interpolated.issues) {
+    reporter.error([...draft.base, ...issue.path], issue.message, { needle: issue.placeholder, ...(issue.hint ? { hint: issue.hint } : {}) });
+  }
+  [...Object.keys(interpolated.used), ...interpolated.mentioned].forEach((name) => used.add(name.split('.')[0]));
+  draft.refs = interpolated.refs;
+  const value = draft.kind.kind === 'shell' ? envAsStrings(interpolated.value) : interpolated.value;
+  const issues: FieldIssue[] = [];
+  const paths: PathUse[] = [];
+  const config = validateField(value, draft.kind.config, issues, {
+    isDeferred: hasOutputRef,
+    isReported: (s) => interpolated.reported.has(s),
+    onPath: (use) => paths.push(use),
+  });
+  report(reporter, draft.base, issues);
+  draft.paths = paths;
+  if (issues.length === 0 && interpolated.issues.length === 0) draft.config = config as Record<string, unknown>;
+  draft.used = interpolated.used;
+}
+
+function envAsStrings(config: unknown): unknown {
+  if (!isPlainObject(config) || !isPlainObject(config.env)) return config;
+  const env = Object.fromEntries(Object.entries(config.env).map(([k, v]) => [k, typeof v === 'number' || typeof v === 'boolean' ? String(v) : v]));
+  return { ...config, env };
+}
+
+function warnUnusedParams(declared: unknown, used: Set<string>, reporter: Reporter): void {
+  if (!isPlainObject(declared)) return;
+  for (const name of Object.keys(declared)) {
+    if (!used.has(name)) reporter.warning(['params', name], `param "${name}" is not used by any stage`, { side: 'key', hint: `use it as \${params.${name}} in a stage, or remove it` });
+  }
+}
+
+function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: string, reporter: Reporter): StageSpec {
+  const stage = raw as Record<string, unknown>;
+  const seen = new Set<string>();
+  const refs = draft.refs.map((r) => r.ref).filter((r) => !seen.has(`${r.stage}\0${r.output}`) && seen.add(`${r.stage}\0${r.output}`));
+  const inputs = draft.paths
+    .filter((u) => u.mode === 'input' && !u.value.includes('${'))
+    .map((u) => workspacePath(dir, u.value).key)
+    .filter((key) => !draft.produced.has(key));
+  return {
+    name: draft.name,
+    kind: draft.kind.kind,
+    config: draft.config!,
+    needs: names.filter((n) => draft.upstream.has(n)),
+    refs,
+    inputs: [...new Set(inputs)].sort(),
+    params: draft.used,
+    cache: stage.cache !== false && draft.kind.cache !== false,
+    pos: reporter.source!.posOf(['stages', draft.name], 'key')!,
+  };
+}

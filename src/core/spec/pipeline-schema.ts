@@ -1,0 +1,63 @@
+import { shellConfig } from '../../stages/shell-config.js';
+import { f, type Field, type ObjectField } from './fields.js';
+
+/** Stage and param names: no dots, since `--set STAGE.key` and `${stages.X.outputs.Y}` split on them. */
+export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_-]*$';
+
+/** Keys of a `run:` stage that the loader moves into the stage's config (the shell kind's schema). */
+export const SHELL_KEYS = Object.keys(shellConfig.properties);
+
+const commonStageKeys = {
+  description: f.string('What the stage does, for people reading the spec.'),
+  needs: f.array('Stages that must finish first, besides those whose outputs this stage references.', f.string('A stage name.', { pattern: NAME_PATTERN }), {
+    default: [],
+  }),
+  cache: f.bool('Whether a stage with unchanged inputs is restored from the cache instead of run again.', { default: true }),
+};
+
+/** A stage that uses a built-in kind, configured by `with`. */
+export const usesStageField: ObjectField = f.object(
+  'A stage run by a built-in kind, configured by its `with` block.',
+  {
+    uses: f.string('The built-in stage kind, e.g. preprocess, train, evaluate or deploy.'),
+    with: f.map('The configuration of the stage kind named by `uses`.', f.any('A setting of the stage kind.'), { default: {} }),
+    ...commonStageKeys,
+  },
+  { required: ['uses'] },
+);
+
+/** A shell stage: its `run`, `deps`, `outs`, `env` and `metrics` keys form the shell kind's config. */
+export const runStageField: ObjectField = f.object(
+  'A shell command, DVC style: its deps are hashed and its outs cached.',
+  { ...shellConfig.properties, ...commonStageKeys },
+  { required: ['run'] },
+);
+
+/**
+ * The shape checked before interpolation: every key either stage form may have, each kind-specific value
+ * left open (checked against the kind's own schema once params are substituted).
+ */
+export const stageShapeField: ObjectField = f.object('One pipeline stage: `uses` + `with`, or `run`.', {
+  uses: usesStageField.properties.uses,
+  with: usesStageField.properties.with,
+  ...Object.fromEntries(SHELL_KEYS.map((k): [string, Field] => [k, f.any(shellConfig.properties[k].description)])),
+  ...commonStageKeys,
+});
+
+/** The top level of a pipeline file. */
+export function pipelineField(stage: Field = stageShapeField): ObjectField {
+  return f.object(
+    'An mlpipe pipeline: stages run as a cached DAG, with parameters that the command line can override.',
+    {
+      name: f.string('The pipeline name that runs are recorded under; defaults to the name of the spec folder.', { pattern: NAME_PATTERN }),
+      description: f.string('What the pipeline does.'),
+      params: f.map(
+        'Parameters with their defaults, used in stages as ${params.NAME}; `--params FILE` and `--set params.NAME=VALUE` override them.',
+        f.any('A parameter default: a number, string, boolean, list or mapping.'),
+        { keyPattern: NAME_PATTERN, default: {} },
+      ),
+      stages: f.map('The stages by name, run in dependency order.', stage, { keyPattern: NAME_PATTERN }),
+    },
+    { required: ['stages'] },
+  );
+}

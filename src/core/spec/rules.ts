@@ -1,0 +1,207 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import type { StageKind } from '../../stages/types.js';
+import { topoOrder } from '../dag.js';
+import { didYouMean } from './did-you-mean.js';
+import { hasOutputRef } from './interpolate.js';
+import type { OutputRef } from './types.js';
+import type { PathUse } from './validate-fields.js';
+import type { PathSegment, Reporter } from './yaml-source.js';
+
+/** One stage while the spec loads: what the earlier phases learned about it. */
+export interface StageDraft {
+  name: string;
+  /** Position in the spec, for deterministic orders. */
+  index: number;
+  kind: StageKind;
+  /** Where the stage's config sits in the file: `stages.X.with`, or `stages.X` for `run:` stages. */
+  base: PathSegment[];
+  /** The validated config with defaults; undefined when it did not validate. */
+  config?: Record<string, unknown>;
+  declaredNeeds: string[];
+  /** Output references, at paths relative to `base`. */
+  refs: Array<{ ref: OutputRef; path: PathSegment[] }>;
+  /** Params the config used: dotted name → value. */
+  used: Record<string, unknown>;
+  /** Path fields of the config, at paths relative to `base`. */
+  paths: PathUse[];
+  /** Upstream stage → the file path of the node that made the edge (first one found). */
+  upstream: Map<string, PathSegment[]>;
+  /** Input paths (workspace-relative POSIX, or absolute) another stage produces; not hashed as inputs. */
+  produced: Set<string>;
+}
+
+/** What the rules read and write. */
+export interface RuleContext {
+  /** The spec's folder. */
+  dir: string;
+  /** Every stage named in the spec, in spec order; `stages` holds those whose kind is known. */
+  names: string[];
+  stages: Map<string, StageDraft>;
+  reporter: Reporter;
+}
+
+/** A named check over the loaded stages; appends to the reporter, may add edges. */
+export type Rule = (ctx: RuleContext) => void;
+
+/** A spec path as the workspace sees it. */
+export interface WorkspacePath {
+  /** Workspace-relative POSIX path, or the absolute path when it lies outside the workspace. */
+  key: string;
+  absolute: string;
+  /** A relative path that leads out of the workspace. */
+  escapes: boolean;
+}
+
+export function workspacePath(dir: string, p: string): WorkspacePath {
+  const absolute = resolve(dir, p);
+  const rel = relative(dir, absolute);
+  const outside = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+  return {
+    key: outside ? absolute.split(sep).join('/') : rel.split(sep).join('/') || '.',
+    absolute,
+    escapes: outside && !isAbsolute(p),
+  };
+}
+
+function isInside(inner: string, outer: string): boolean {
+  return inner === outer || outer === '.' || inner.startsWith(`${outer}/`);
+}
+
+function addEdge(stage: StageDraft, upstream: string, at: PathSegment[]): void {
+  if (!stage.upstream.has(upstream)) stage.upstream.set(upstream, at);
+}
+
+/** Every `needs:` entry names a stage of the spec. */
+export const knownNeeds: Rule = (ctx) => {
+  for (const stage of ctx.stages.values()) {
+    stage.declaredNeeds.forEach((need, i) => {
+      const at = ['stages', stage.name, 'needs', i];
+      if (ctx.names.includes(need)) addEdge(stage, need, at);
+      else ctx.reporter.error(at, `expected a stage name (${ctx.names.join(', ')}), got "${need}"`, hintFor(need, ctx.names));
+    });
+  }
+};
+
+/** Every `${stages.X.outputs.Y}` names a stage of the spec and an output that stage's kind declares. */
+export const knownOutputs: Rule = (ctx) => {
+  for (const stage of ctx.stages.values()) {
+    for (const { ref, path } of stage.refs) {
+      const at = [...stage.base, ...path];
+      const needle = `\${stages.${ref.stage}.outputs.${ref.output}}`;
+      if (!ctx.names.includes(ref.stage)) {
+        ctx.reporter.error(at, `expected a stage name (${ctx.names.join(', ')}), got "${ref.stage}" in ${needle}`, { needle, ...hintFor(ref.stage, ctx.names) });
+        continue;
+      }
+      addEdge(stage, ref.stage, at);
+      const target = ctx.stages.get(ref.stage);
+      if (!target?.config) continue;
+      const outputs = Object.keys(target.kind.outputs(target.config));
+      if (!outputs.includes(ref.output)) {
+        const close = hintFor(ref.output, outputs).hint;
+        const hint = close ?? (target.kind.kind === 'shell' ? `the outputs of a run: stage are its outs` : `a ${target.kind.kind} stage declares ${outputs.join(', ') || 'no outputs'}`);
+        ctx.reporter.error(at, `expected an output of stage "${ref.stage}" (${outputs.join(', ') || 'none'}), got "${ref.output}" in ${needle}`, { needle, hint });
+      }
+    }
+  }
+};
+
+/** Relative paths stay inside the spec folder; an absolute path is taken as meant. */
+export const noEscapingPaths: Rule = (ctx) => {
+  for (const stage of ctx.stages.values()) {
+    for (const use of literalPaths(stage)) {
+      if (!workspacePath(ctx.dir, use.value).escapes) continue;
+      ctx.reporter.error([...stage.base, ...use.path], `expected a path inside the workspace, got "${use.value}"`, {
+        hint: 'relative paths resolve against the spec folder and may not leave it; write an absolute path to use a file outside it on purpose',
+      });
+    }
+  }
+};
+
+/** Each input exists on disk, or another stage writes it (which makes that stage upstream of this one). */
+export const inputsExistOrAreProduced: Rule = (ctx) => {
+  const writers = workspaceOutputs(ctx);
+  for (const stage of ctx.stages.values()) {
+    for (const use of literalPaths(stage)) {
+      if (use.mode !== 'input') continue;
+      const p = workspacePath(ctx.dir, use.value);
+      if (p.escapes) continue;
+      const writer = writers.find((w) => w.stage !== stage.name && isInside(p.key, w.key));
+      if (writer) {
+        addEdge(stage, writer.stage, [...stage.base, ...use.path]);
+        stage.produced.add(p.key);
+      } else if (!existsSync(p.absolute)) {
+        ctx.reporter.error([...stage.base, ...use.path], `expected an existing file or folder, got "${use.value}" (not found at ${p.absolute})`, {
+          hint: 'create it, correct the path (relative to the spec folder), or list it in the outs of the stage that writes it',
+        });
+      }
+    }
+  }
+};
+
+/** No two stages write the same workspace path, or one inside the other's. */
+export const noDuplicateOutputs: Rule = (ctx) => {
+  const seen: WorkspaceOutput[] = [];
+  for (const out of workspaceOutputs(ctx)) {
+    const clash = seen.find((s) => isInside(out.key, s.key) || isInside(s.key, out.key));
+    if (clash && (clash.stage !== out.stage || clash.key === out.key)) {
+      const who = clash.stage === out.stage ? 'listed twice in this stage' : `also written by stage "${clash.stage}"`;
+      ctx.reporter.error(out.at, `expected an output path no other output uses, got "${out.value}" (${who}${clash.key === out.key ? '' : ` as "${clash.value}"`})`, {
+        hint: 'give each stage its own output paths; a stage that reads another one\'s output lists it in deps',
+      });
+    }
+    seen.push(out);
+  }
+};
+
+/** The stages and their edges form no cycle. */
+export const noCycles: Rule = (ctx) => {
+  const edges = new Map([...ctx.stages.values()].map((s) => [s.name, [...s.upstream.keys()]]));
+  const result = topoOrder(ctx.names, edges);
+  if (result.ok) return;
+  const { cycle } = result;
+  const first = ctx.stages.get(cycle[0])!;
+  const at = first.upstream.get(cycle[cycle.length - 2]) ?? ['stages', first.name];
+  ctx.reporter.error(at, `expected stages without a dependency cycle, got ${cycle.join(' → ')}`, {
+    side: at.length === 2 ? 'key' : 'value',
+    hint: 'a stage cannot use, directly or through other stages, what it produces; remove one of these references or needs entries',
+  });
+};
+
+/** Every rule, in the order they run. */
+export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, inputsExistOrAreProduced, noDuplicateOutputs, noCycles];
+
+interface WorkspaceOutput extends WorkspacePath {
+  stage: string;
+  value: string;
+  at: PathSegment[];
+}
+
+function literalPaths(stage: StageDraft): PathUse[] {
+  return stage.paths.filter((u) => !hasOutputRef(u.value) && !u.value.includes('${'));
+}
+
+function workspaceOutputs(ctx: RuleContext): WorkspaceOutput[] {
+  const out: WorkspaceOutput[] = [];
+  for (const stage of ctx.stages.values()) {
+    if (!stage.config) continue;
+    const uses = literalPaths(stage).filter((u) => u.mode === 'output');
+    const declared = Object.values(stage.kind.outputs(stage.config))
+      .filter((o) => o.location === 'workspace')
+      .map((o) => o.path);
+    const values = [...uses.map((u) => u.value), ...declared.filter((d) => !uses.some((u) => u.value === d))];
+    for (const value of values) {
+      if (hasOutputRef(value)) continue;
+      const p = workspacePath(ctx.dir, value);
+      if (p.escapes) continue;
+      const use = uses.find((u) => u.value === value);
+      out.push({ ...p, stage: stage.name, value, at: use ? [...stage.base, ...use.path] : ['stages', stage.name] });
+    }
+  }
+  return out;
+}
+
+function hintFor(input: string, candidates: string[]): { hint?: string } {
+  const hint = didYouMean(input, candidates);
+  return hint ? { hint } : {};
+}
