@@ -4,10 +4,14 @@ import type { DatasetMeta, Task } from './dataset.js';
 import {
   layerField,
   modelField,
+  momentumDefaults,
+  optimizerField,
   type Activation,
   type LayerConfig,
   type LossName,
   type ModelConfig,
+  type OptimizerConfig,
+  type OptimizerName,
   type PresetOptions,
   type RecurrentConfig,
 } from './model-config.js';
@@ -269,4 +273,45 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number): Layer
     }
   });
   return model;
+}
+
+/** An optimizer with its time-based learning-rate decay. */
+export interface OptimizerHandle {
+  optimizer: import('@tensorflow/tfjs-core').Optimizer;
+  name: string;
+  learningRate: number;
+  decay: number;
+  /** Sets the rate for 0-based `epoch` (learning_rate / (1 + decay · epoch)) and returns it. */
+  setEpoch(epoch: number): number;
+}
+
+/** Creates the optimizer of `config` (a name, or `{name, learning_rate, decay, momentum}`), filling declared defaults. */
+export function createOptimizer(tf: Tf, config: OptimizerConfig): OptimizerHandle {
+  const variant = optimizerField.variants[1]!;
+  const defaults = variant.type === 'object' ? variant.properties : {};
+  const given = typeof config === 'string' ? { name: config } : config;
+  const pick = <T>(key: keyof typeof given): T => (given[key] ?? defaults[key]?.default) as T;
+  const name = pick<OptimizerName>('name');
+  const learningRate = pick<number>('learning_rate');
+  const decay = pick<number>('decay');
+  const momentum = (given.momentum ?? momentumDefaults[name] ?? 0);
+  const optimizer =
+    name === 'sgd' ? tf.train.sgd(learningRate)
+    : name === 'momentum' ? tf.train.momentum(learningRate, momentum)
+    : name === 'adam' ? tf.train.adam(learningRate)
+    : name === 'rmsprop' ? tf.train.rmsprop(learningRate, 0.9, momentum)
+    : tf.train.adagrad(learningRate);
+  return {
+    optimizer,
+    name,
+    learningRate,
+    decay,
+    setEpoch(epoch) {
+      const lr = learningRate / (1 + decay * epoch);
+      const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+      if (o.setLearningRate) o.setLearningRate(lr);
+      else o.learningRate = lr;
+      return lr;
+    },
+  };
 }

@@ -148,6 +148,9 @@ export const modelField = f.oneOf(
   ],
 );
 
+/** The momentum each optimizer uses when `momentum` is not given. */
+export const momentumDefaults: Partial<Record<OptimizerName, number>> = { momentum: 0.9, rmsprop: 0 };
+
 /** `optimizer:` — a name, or a name with settings. */
 export const optimizerField = f.oneOf('The optimizer: a name, or `{name, learning_rate, decay, momentum}`.', [
   f.enum('An optimizer with its default settings.', optimizerNames),
@@ -155,7 +158,7 @@ export const optimizerField = f.oneOf('The optimizer: a name, or `{name, learnin
     name: f.enum('The update rule.', optimizerNames, { default: 'adam' }),
     learning_rate: f.number('Step size.', { exclusiveMinimum: 0, default: 0.001 }),
     decay: f.number('Time-based decay per epoch: the rate at epoch e is learning_rate / (1 + decay * e).', { minimum: 0, default: 0 }),
-    momentum: f.number('momentum and rmsprop: momentum term.', { minimum: 0, exclusiveMaximum: 1, default: 0.9 }),
+    momentum: f.number(`Momentum term of the momentum optimizer (default ${momentumDefaults.momentum}) and of rmsprop (default ${momentumDefaults.rmsprop}); other optimizers ignore it.`, { minimum: 0, exclusiveMaximum: 1 }),
   }),
 ], { default: 'adam' });
 

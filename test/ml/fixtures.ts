@@ -1,6 +1,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ModelRegistry } from '../../src/core/tracker/types.js';
+import { validateField, type FieldIssue } from '../../src/core/spec/validate-fields.js';
+import type { BackendChoice, StageContext, StageKind } from '../../src/stages/types.js';
 import { writeDataset, type Dataset, type DatasetMeta, type SplitData, type Task } from '../../src/ml/dataset.js';
 
 export function lcg(seed: number): () => number {
@@ -70,4 +73,40 @@ export async function writeFixtureDataset(meta: DatasetMeta, sizes: Partial<Reco
   for (const [name, n] of Object.entries(sizes)) splits[name as 'train'] = makeSplit(meta, n!, seed++);
   await writeDataset(dir, { meta, splits });
   return dir;
+}
+
+export interface RecordedContext<C> {
+  ctx: StageContext<C>;
+  logs: string[];
+  progress: string[];
+  metrics: { key: string; value: number; step?: number }[];
+}
+
+/** A StageContext for calling a stage kind's `run` directly: config validated with defaults applied, outputs in a temp folder. */
+export async function stageContext<C>(kind: StageKind<C>, config: Record<string, unknown>, backend: BackendChoice = 'cpu'): Promise<RecordedContext<C>> {
+  const issues: FieldIssue[] = [];
+  const resolved = validateField(config, kind.config, issues) as C;
+  if (issues.length > 0) throw new Error(`invalid test config: ${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const outDir = await mkdtemp(join(tmpdir(), 'mlpipe-stage-'));
+  const outputs = Object.fromEntries(Object.entries(kind.outputs(resolved)).map(([name, spec]) => [name, join(outDir, spec.path)]));
+  const logs: string[] = [];
+  const progress: string[] = [];
+  const metrics: { key: string; value: number; step?: number }[] = [];
+  const ctx: StageContext<C> = {
+    stage: kind.kind,
+    config: resolved,
+    workspace: outDir,
+    outDir,
+    outputs,
+    runId: 'r-test',
+    runsDir: outDir,
+    signal: new AbortController().signal,
+    log: (line) => logs.push(line),
+    progress: (message) => progress.push(message),
+    logMetric: (key, value, step) => metrics.push(step === undefined ? { key, value } : { key, value, step }),
+    upstreamMetrics: {},
+    registry: {} as ModelRegistry,
+    backend,
+  };
+  return { ctx, logs, progress, metrics };
 }

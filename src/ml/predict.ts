@@ -1,0 +1,108 @@
+import type { Tensor } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { loadTf, type Tf } from '../core/backend.js';
+import type { BackendChoice } from '../stages/types.js';
+import { loadModel, type ModelMeta } from './model-io.js';
+import { transformRows } from './transform.js';
+
+/** Raw model outputs for n samples. */
+export interface TensorPredictions {
+  n: number;
+  /** Classification: predicted class index per sample. */
+  classes?: Int32Array;
+  /** Classification: row-major n × k class probabilities (k ≥ 2, also for a sigmoid output). */
+  probabilities?: Float32Array;
+  /** Regression: the predicted value per sample. */
+  values?: Float32Array;
+}
+
+/** One scored row. */
+export interface Prediction {
+  /** Classification: the predicted label and the probability of each label. */
+  label?: string;
+  probabilities?: Record<string, number>;
+  /** Regression: the predicted value. */
+  value?: number;
+}
+
+/** Runs `model` on `x` (shaped `xShape`, rows first) in batches and reads the output the way `meta.output` says. */
+export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 'output' | 'inputDtype'>, x: Float32Array | Int32Array, xShape: number[], batchSize = 512): TensorPredictions {
+  const n = xShape[0]!;
+  const rowSize = xShape.slice(1).reduce((a, b) => a * b, 1);
+  const units = meta.output.units;
+  const raw = new Float32Array(n * units);
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    const out = tf.tidy(() => {
+      const xb = tf.tensor(x.subarray(start * rowSize, end * rowSize), [end - start, ...xShape.slice(1)], meta.inputDtype);
+      return model.predict(xb) as Tensor;
+    });
+    raw.set(out.dataSync() as Float32Array, start * units);
+    out.dispose();
+  }
+  if (meta.output.kind === 'linear') return { n, values: raw };
+  if (meta.output.kind === 'sigmoid') {
+    const probabilities = new Float32Array(n * 2);
+    const classes = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = raw[i]!;
+      probabilities[2 * i] = 1 - p;
+      probabilities[2 * i + 1] = p;
+      classes[i] = p >= 0.5 ? 1 : 0;
+    }
+    return { n, classes, probabilities };
+  }
+  const classes = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < units; c++) if (raw[i * units + c]! > raw[i * units + best]!) best = c;
+    classes[i] = best;
+  }
+  return { n, classes, probabilities: raw };
+}
+
+/** A loaded model that scores raw rows with the training-time preprocessing. */
+export interface Predictor {
+  meta: ModelMeta;
+  backend: string;
+  predict(rows: Record<string, unknown>[]): Prediction[];
+  dispose(): void;
+}
+
+/** Loads the model folder once (for `serve`); `predict` may then be called many times. */
+export async function loadPredictor(modelDir: string, options: { backend?: BackendChoice } = {}): Promise<Predictor> {
+  const loaded = await loadTf(options.backend ?? 'auto');
+  const { model, meta } = await loadModel(loaded.tf, modelDir);
+  return {
+    meta,
+    backend: loaded.backend,
+    predict(rows) {
+      if (rows.length === 0) return [];
+      const { x, xShape } = transformRows(meta.dataset, rows);
+      return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape), meta);
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}
+
+/** Scores raw rows (objects keyed by column name) with the model in `modelDir`. */
+export async function predictRows(modelDir: string, rows: Record<string, unknown>[], options: { backend?: BackendChoice } = {}): Promise<Prediction[]> {
+  const predictor = await loadPredictor(modelDir, options);
+  try {
+    return predictor.predict(rows);
+  } finally {
+    predictor.dispose();
+  }
+}
+
+export function toPredictions(p: TensorPredictions, meta: Pick<ModelMeta, 'labels' | 'output'>): Prediction[] {
+  if (p.values) return Array.from(p.values, (value) => ({ value }));
+  const labels = meta.labels ?? [];
+  const k = p.probabilities!.length / p.n;
+  return Array.from(p.classes!, (c, i) => ({
+    label: labels[c] ?? String(c),
+    probabilities: Object.fromEntries(Array.from({ length: k }, (_, j) => [labels[j] ?? String(j), p.probabilities![i * k + j]!])),
+  }));
+}

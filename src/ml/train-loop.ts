@@ -1,0 +1,285 @@
+import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Tf } from '../core/backend.js';
+import type { OptimizerHandle, ResolvedModel } from './build-model.js';
+
+/** Inputs and labels of one split, as stored in a dataset. */
+export interface FitData {
+  x: Float32Array | Int32Array;
+  xShape: number[];
+  y: Float32Array;
+}
+
+export interface EarlyStopping {
+  monitor: string;
+  patience: number;
+  min_delta: number;
+  restore_best_weights: boolean;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  optimizer: OptimizerHandle;
+  /** Weight per class index (classification); absent: every sample weighs 1. */
+  classWeights?: number[];
+  earlyStopping?: EarlyStopping;
+  signal?: AbortSignal;
+}
+
+/** One finished epoch: `loss`, `accuracy` or `mae`, and their `val_` forms when there is validation data. */
+export interface EpochLog {
+  /** 1-based. */
+  epoch: number;
+  metrics: Record<string, number>;
+  learningRate: number;
+  samplesPerSecond: number;
+}
+
+export interface FitResult {
+  epochsRun: number;
+  /** 1-based epoch whose weights the model holds at the end. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  history: EpochLog[];
+  /** The metrics of `bestEpoch`. */
+  final: Record<string, number>;
+}
+
+/** The loss stopped being a finite number. */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly learningRate: number,
+  ) {
+    super(
+      `training diverged: the loss became NaN or infinite in epoch ${epoch} (learning rate ${learningRate})\n` +
+        `  hint: lower optimizer.learning_rate (e.g. ${learningRate / 10}), normalize the inputs (preprocess normalize: zscore), or use a smaller batch_size`,
+    );
+    this.name = 'TrainingDivergedError';
+  }
+}
+
+/** The early-stopping monitor names a metric that this training does not produce. */
+export class UnknownMonitorError extends Error {
+  constructor(monitor: string, available: string[]) {
+    super(`early_stopping.monitor "${monitor}" is not computed here; available: ${available.join(', ')}${available.some((a) => a.startsWith('val_')) ? '' : ' (val_* metrics need a validation split or validation_split > 0)'}`);
+    this.name = 'UnknownMonitorError';
+  }
+}
+
+/** mulberry32: a small, fast, seedable PRNG returning [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A Fisher–Yates permutation of 0..n-1. */
+export function permutation(n: number, rand: () => number): Int32Array {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+
+/** Rows `idx` of `data`, in that order. */
+export function takeRows(data: FitData, idx: ArrayLike<number>): FitData {
+  const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const x = data.x instanceof Int32Array ? new Int32Array(idx.length * row) : new Float32Array(idx.length * row);
+  const y = new Float32Array(idx.length);
+  for (let i = 0; i < idx.length; i++) {
+    x.set(data.x.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
+    y[i] = data.y[idx[i]!]!;
+  }
+  return { x, xShape: [idx.length, ...data.xShape.slice(1)], y };
+}
+
+export function metricNames(resolved: ResolvedModel, withValidation: boolean): string[] {
+  const names = ['loss', resolved.output.kind === 'linear' ? 'mae' : 'accuracy'];
+  return withValidation ? [...names, ...names.map((n) => `val_${n}`)] : names;
+}
+
+const lowerIsBetter = (monitor: string): boolean => /loss|mae|mse|error/.test(monitor);
+
+interface Batch {
+  x: Tensor;
+  y: Tensor;
+  w: Tensor | null;
+}
+
+/**
+ * Per-sample loss of `pred` against `y` (a class index for softmax outputs), as the resolved loss says.
+ * Returns shape [batch].
+ */
+function sampleLoss(tf: Tf, resolved: ResolvedModel, y: Tensor, pred: Tensor): Tensor {
+  const eps = 1e-7;
+  const n = pred.shape[0]!;
+  switch (resolved.loss) {
+    case 'binary_crossentropy': {
+      const p = tf.clipByValue(tf.reshape(pred, [n]), eps, 1 - eps);
+      return tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p)))));
+    }
+    case 'sparse_categorical_crossentropy':
+    case 'categorical_crossentropy': {
+      const p = tf.clipByValue(pred, eps, 1 - eps);
+      return tf.neg(tf.log(tf.sum(tf.mul(p, tf.oneHot(tf.cast(y, 'int32'), resolved.output.units)), 1)));
+    }
+    case 'mean_squared_error':
+      return tf.square(tf.sub(tf.reshape(pred, [n]), y));
+    case 'mean_absolute_error':
+      return tf.abs(tf.sub(tf.reshape(pred, [n]), y));
+    case 'huber': {
+      const e = tf.abs(tf.sub(tf.reshape(pred, [n]), y));
+      const quadratic = tf.minimum(e, 1);
+      return tf.add(tf.mul(0.5, tf.square(quadratic)), tf.sub(e, quadratic));
+    }
+  }
+}
+
+/** Correct predictions (classification) or the sum of absolute errors (regression) in a batch. */
+function batchScore(tf: Tf, resolved: ResolvedModel, y: Tensor, pred: Tensor): Tensor {
+  const n = pred.shape[0]!;
+  if (resolved.output.kind === 'linear') return tf.sum(tf.abs(tf.sub(tf.reshape(pred, [n]), y)));
+  const predicted = resolved.output.kind === 'sigmoid' ? tf.cast(tf.greaterEqual(tf.reshape(pred, [n]), 0.5), 'float32') : tf.cast(tf.argMax(pred, 1), 'float32');
+  return tf.sum(tf.cast(tf.equal(predicted, y), 'float32'));
+}
+
+function toTensors(tf: Tf, resolved: ResolvedModel, data: FitData, classWeights?: number[]): Batch {
+  return {
+    x: tf.tensor(data.x, data.xShape, resolved.inputDtype),
+    y: tf.tensor1d(data.y, 'float32'),
+    w: classWeights ? tf.tensor1d(Array.from(data.y, (c) => classWeights[c] ?? 1), 'float32') : null,
+  };
+}
+
+function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: Batch, batchSize: number): { loss: number; score: number } {
+  const n = data.x.shape[0]!;
+  let loss = 0;
+  let score = 0;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const [l, s] = tf.tidy(() => {
+      const xb = tf.slice(data.x, start, size);
+      const yb = tf.slice(data.y, start, size);
+      const pred = model.apply(xb, { training: false }) as Tensor;
+      return [tf.sum(sampleLoss(tf, resolved, yb, pred)), batchScore(tf, resolved, yb, pred)];
+    });
+    loss += l!.dataSync()[0]!;
+    score += s!.dataSync()[0]!;
+    tf.dispose([l!, s!]);
+  }
+  return { loss: loss / n, score: score / n };
+}
+
+/**
+ * Trains `model` with mini-batch gradient steps. Each epoch visits the training rows in a seeded
+ * permutation (the same seed gives the same order, so the same weights on the same backend); the
+ * loss is the mean per-sample loss times its class weight, plus layer regularization. Validation
+ * metrics are computed after each epoch; early stopping watches `monitor` and may restore the
+ * best epoch's weights.
+ */
+export async function fitModel(
+  tf: Tf,
+  model: LayersModel,
+  resolved: ResolvedModel,
+  train: FitData,
+  validation: FitData | undefined,
+  options: FitOptions,
+  onEpoch: (log: EpochLog) => void,
+): Promise<FitResult> {
+  const names = metricNames(resolved, validation !== undefined);
+  const es = options.earlyStopping;
+  if (es && !names.includes(es.monitor)) throw new UnknownMonitorError(es.monitor, names);
+  const scoreName = names[1]!;
+  const rand = seededRandom(options.seed);
+  const n = train.xShape[0]!;
+  const all = toTensors(tf, resolved, train, options.classWeights);
+  const val = validation ? toTensors(tf, resolved, validation) : undefined;
+  const variables = model.trainableWeights.map((w) => w.read() as Variable);
+  const history: EpochLog[] = [];
+  let best: { value: number; epoch: number; weights: Tensor[] | null; metrics: Record<string, number> } | undefined;
+  let wait = 0;
+  let stoppedEarly = false;
+  try {
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const learningRate = options.optimizer.setEpoch(epoch - 1);
+      const started = performance.now();
+      const order = tf.tensor1d(permutation(n, rand), 'int32');
+      const shuffled: Batch = { x: tf.gather(all.x, order), y: tf.gather(all.y, order), w: all.w ? tf.gather(all.w, order) : null };
+      order.dispose();
+      let lossSum: Tensor = tf.scalar(0);
+      let scoreSum: Tensor = tf.scalar(0);
+      try {
+        for (let start = 0; start < n; start += options.batchSize) {
+          if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
+          const size = Math.min(options.batchSize, n - start);
+          const xb = tf.slice(shuffled.x, start, size);
+          const yb = tf.slice(shuffled.y, start, size);
+          const wb = shuffled.w ? tf.slice(shuffled.w, start, size) : null;
+          let score: Tensor | undefined;
+          const cost = options.optimizer.optimizer.minimize(
+            () => {
+              const pred = model.apply(xb, { training: true }) as Tensor;
+              score = tf.keep(batchScore(tf, resolved, yb, pred));
+              const perSample = sampleLoss(tf, resolved, yb, pred);
+              let total = tf.mean(wb ? tf.mul(perSample, wb) : perSample) as Scalar;
+              const regularization = model.calculateLosses();
+              if (regularization.length > 0) total = tf.add(total, tf.addN(regularization)) as Scalar;
+              return total;
+            },
+            true,
+            variables,
+          )!;
+          const nextLoss = tf.tidy(() => tf.add(lossSum, tf.mul(cost, size)));
+          const nextScore = tf.add(scoreSum, score!);
+          tf.dispose([lossSum, scoreSum, cost, score!, xb, yb, ...(wb ? [wb] : [])]);
+          lossSum = nextLoss;
+          scoreSum = nextScore;
+        }
+        const metrics: Record<string, number> = { loss: lossSum.dataSync()[0]! / n, [scoreName]: scoreSum.dataSync()[0]! / n };
+        if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
+        if (val) {
+          const v = evaluateSplit(tf, model, resolved, val, Math.max(options.batchSize, 256));
+          metrics.val_loss = v.loss;
+          metrics[`val_${scoreName}`] = v.score;
+        }
+        const log = { epoch, metrics, learningRate, samplesPerSecond: n / ((performance.now() - started) / 1000) };
+        history.push(log);
+        onEpoch(log);
+        const value = metrics[es?.monitor ?? 'loss']!;
+        const improved = best === undefined || (lowerIsBetter(es?.monitor ?? 'loss') ? value < best.value - (es?.min_delta ?? 0) : value > best.value + (es?.min_delta ?? 0));
+        if (improved) {
+          if (best?.weights) tf.dispose(best.weights);
+          best = { value, epoch, metrics, weights: es?.restore_best_weights ? model.getWeights().map((w) => w.clone()) : null };
+          wait = 0;
+        } else if (es && ++wait >= es.patience) {
+          stoppedEarly = true;
+        }
+      } finally {
+        tf.dispose([lossSum, scoreSum, shuffled.x, shuffled.y, ...(shuffled.w ? [shuffled.w] : [])]);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      if (stoppedEarly) break;
+    }
+    const last = history[history.length - 1]!;
+    if (best?.weights && best.epoch !== last.epoch) {
+      model.setWeights(best.weights);
+      return { epochsRun: history.length, bestEpoch: best.epoch, stoppedEarly, history, final: best.metrics };
+    }
+    return { epochsRun: history.length, bestEpoch: last.epoch, stoppedEarly, history, final: last.metrics };
+  } finally {
+    if (best?.weights) tf.dispose(best.weights);
+    tf.dispose([all.x, all.y, ...(all.w ? [all.w] : []), ...(val ? [val.x, val.y] : [])]);
+  }
+}

@@ -1,0 +1,177 @@
+import { f } from '../core/spec/fields.js';
+import { describeBackend, loadTf } from '../core/backend.js';
+import { buildModel, createOptimizer, resolveModel, type ResolvedModel } from '../ml/build-model.js';
+import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/dataset.js';
+import { DataError } from '../ml/errors.js';
+import { lossField, modelField, optimizerField, type LossName, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
+import { saveModel } from '../ml/model-io.js';
+import { fitModel, permutation, seededRandom, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
+import type { StageKind } from './types.js';
+
+/** The resolved `with` block of a train stage. */
+export interface TrainConfig {
+  data: string;
+  model: ModelConfig;
+  optimizer: OptimizerConfig;
+  loss?: LossName;
+  epochs: number;
+  batch_size: number;
+  validation_split: number;
+  early_stopping?: EarlyStopping;
+  class_weight?: 'balanced' | Record<string, number>;
+  seed: number;
+}
+
+const config = f.object(
+  'Trains a TensorFlow.js model on a dataset written by a preprocess stage.',
+  {
+    data: f.path('The dataset folder, usually ${stages.prepare.outputs.dataset}.'),
+    model: modelField,
+    optimizer: optimizerField,
+    loss: lossField,
+    epochs: f.int('Passes over the training split.', { minimum: 1, default: 10 }),
+    batch_size: f.int('Samples per gradient step.', { minimum: 1, default: 32 }),
+    validation_split: f.number('Fraction of the training split held out (seeded) for validation when the dataset has no validation split; 0: none.', {
+      minimum: 0,
+      exclusiveMaximum: 1,
+      default: 0.1,
+    }),
+    early_stopping: f.object('Stops when the monitored metric has not improved for `patience` epochs.', {
+      monitor: f.enum('The metric watched; val_* need validation data.', ['val_loss', 'val_accuracy', 'val_mae', 'loss', 'accuracy', 'mae'], { default: 'val_loss' }),
+      patience: f.int('Epochs without improvement before stopping.', { minimum: 0, default: 3 }),
+      min_delta: f.number('The smallest change that counts as an improvement.', { minimum: 0, default: 0 }),
+      restore_best_weights: f.bool('Keep the weights of the best epoch instead of the last.', { default: true }),
+    }),
+    class_weight: f.oneOf('Loss weight per class: `balanced` (n / (classes · count)) or a map from label to weight (missing labels weigh 1).', [
+      f.enum('Weights inversely proportional to class frequency.', ['balanced']),
+      f.map('Label → weight.', f.number('The weight.', { minimum: 0 })),
+    ]),
+    seed: f.int('Seed of weight initialization, dropout, shuffling and the validation hold-out; the same seed on the same backend gives identical weights.', {
+      default: 42,
+    }),
+  },
+  { required: ['data', 'model'] },
+);
+
+/** Per-class loss weights from `class_weight`, indexed like `meta.labels`. */
+export function classWeights(setting: TrainConfig['class_weight'], y: Float32Array, meta: DatasetMeta): number[] | undefined {
+  if (setting === undefined) return undefined;
+  const labels = meta.labels;
+  if (meta.task === 'regression' || !labels) throw new DataError('class_weight applies to classification; this dataset is a regression', { hint: 'remove class_weight' });
+  if (setting === 'balanced') {
+    const counts = new Array<number>(labels.length).fill(0);
+    for (const c of y) counts[c]!++;
+    return counts.map((count) => (count === 0 ? 1 : y.length / (labels.length * count)));
+  }
+  const unknown = Object.keys(setting).filter((k) => !labels.includes(k));
+  if (unknown.length > 0) throw new DataError(`class_weight names unknown label(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, { hint: `the labels are ${labels.map((l) => JSON.stringify(l)).join(', ')}` });
+  return labels.map((label) => setting[label] ?? 1);
+}
+
+/** `embedding(5000→16) → lstm(32) → dense(1, sigmoid)` */
+export function describeLayers(resolved: ResolvedModel): string {
+  return resolved.layers
+    .map((l) => {
+      switch (l.type) {
+        case 'dense':
+          return `dense(${l.units}, ${l.activation})`;
+        case 'embedding':
+          return `embedding(${l.input_dim}→${l.output_dim})`;
+        case 'lstm':
+        case 'gru':
+          return `${l.type}(${l.units}${l.return_sequences ? ', sequences' : ''})`;
+        case 'bidirectional':
+          return `bidirectional(${l.layer.type}(${l.layer.units}))`;
+        case 'dropout':
+          return `dropout(${l.rate})`;
+        case 'conv1d':
+          return `conv1d(${l.filters}×${l.kernel_size})`;
+        case 'reshape':
+          return `reshape(${l.target_shape.join('×')})`;
+        default:
+          return l.type;
+      }
+    })
+    .join(' → ');
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(3));
+const short = (k: string): string => k.replace('accuracy', 'acc');
+
+/** `epoch 3/10 loss 0.412 acc 0.850 val_loss 0.398 val_acc 0.870` */
+export function epochLine(log: EpochLog, epochs: number): string {
+  return [`epoch ${log.epoch}/${epochs}`, ...Object.entries(log.metrics).map(([k, v]) => `${short(k)} ${fmt(v)}`)].join(' ');
+}
+
+function holdOut(train: SplitData, fraction: number, seed: number): { train: FitData; validation: FitData } {
+  const order = permutation(train.n, seededRandom(seed ^ 0x5bd1e995));
+  const nVal = Math.max(1, Math.round(train.n * fraction));
+  return { validation: takeRows(train, order.subarray(0, nVal).sort()), train: takeRows(train, order.subarray(nVal).sort()) };
+}
+
+export const train: StageKind<TrainConfig> = {
+  kind: 'train',
+  version: 1,
+  description: 'Trains a TensorFlow.js model (a preset or a list of layers) on a preprocessed dataset.',
+  config,
+  outputs: () => ({ model: { path: 'model', location: 'stage' } }),
+  async run(ctx) {
+    const c = ctx.config;
+    const loaded = await loadTf(ctx.backend);
+    const { tf } = loaded;
+    ctx.log(describeBackend(loaded));
+    const meta = await readMeta(c.data);
+    const ds = await readDataset(c.data, ['train', ...('validation' in meta.splits ? ['validation'] : [])]);
+    const trainSplit = ds.splits.train!;
+    let trainData: FitData = trainSplit;
+    let validation: FitData | undefined = ds.splits.validation;
+    if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${validation.y.length} validation rows (the dataset's validation split)`);
+    else if (c.validation_split > 0 && trainSplit.n >= 2) {
+      ({ train: trainData, validation } = holdOut(trainSplit, c.validation_split, c.seed));
+      ctx.log(`data: ${trainData.y.length} train rows, ${validation.y.length} validation rows (validation_split ${c.validation_split} of the train split)`);
+    } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
+
+    const resolved = resolveModel(c.model, ds.meta, c.loss);
+    for (const note of resolved.notes) ctx.log(`model: ${note}`);
+    const model = buildModel(tf, resolved, c.seed);
+    const optimizer = createOptimizer(tf, c.optimizer);
+    try {
+      ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${resolved.loss}`);
+      ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}; ${c.epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
+      const weights = classWeights(c.class_weight, trainData.y, ds.meta);
+      if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
+      const result = await fitModel(
+        tf,
+        model,
+        resolved,
+        trainData,
+        validation,
+        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal },
+        (log) => {
+          for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
+          const line = epochLine(log, c.epochs);
+          ctx.progress(line);
+          ctx.log(`${line} (${Math.round(log.samplesPerSecond)} samples/s)`);
+        },
+      );
+      if (result.stoppedEarly) ctx.log(`early stopping: ${c.early_stopping!.monitor} did not improve for ${c.early_stopping!.patience} epoch(s), stopped after epoch ${result.epochsRun}`);
+      if (result.bestEpoch !== result.epochsRun) ctx.log(`restored the weights of epoch ${result.bestEpoch} (best ${c.early_stopping!.monitor})`);
+      await saveModel(tf, model, ctx.outputs.model!, {
+        schemaVersion: 1,
+        task: resolved.task,
+        output: resolved.output,
+        loss: resolved.loss,
+        inputShape: resolved.inputShape,
+        inputDtype: resolved.inputDtype,
+        ...(ds.meta.labels ? { labels: ds.meta.labels } : {}),
+        dataset: ds.meta,
+        backend: loaded.backend,
+        seed: c.seed,
+      });
+      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch }, backend: loaded.backend };
+    } finally {
+      model.dispose();
+      optimizer.optimizer.dispose();
+    }
+  },
+};
