@@ -1,0 +1,123 @@
+import { writeFile } from 'node:fs/promises';
+import { f } from '../core/spec/fields.js';
+import { loadTf } from '../core/backend.js';
+import { readDataset, readMeta, stableStringify, type SplitName } from '../ml/dataset.js';
+import { DataError } from '../ml/errors.js';
+import { classificationMetrics, confusionMatrix, regressionMetrics } from '../ml/metrics.js';
+import { loadModel } from '../ml/model-io.js';
+import { predictTensor, type TensorPredictions } from '../ml/predict.js';
+import type { StageKind } from './types.js';
+
+/** Metric families a spec may list; each selects its flattened forms (`f1` → f1, f1_macro, f1_weighted). */
+export const classificationMetricNames = ['accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss'] as const;
+export const regressionMetricNames = ['mse', 'rmse', 'mae', 'r2'] as const;
+
+/** The resolved `with` block of an evaluate stage. */
+export interface EvaluateConfig {
+  model: string;
+  data: string;
+  split: SplitName;
+  metrics?: string[];
+}
+
+const config = f.object(
+  'Scores a trained model on a dataset split and writes metrics.json, predictions.csv and confusion_matrix.json.',
+  {
+    model: f.path('The trained model folder, usually ${stages.train.outputs.model}.'),
+    data: f.path('The dataset folder, usually ${stages.prepare.outputs.dataset}.'),
+    split: f.enum('The split scored; when the dataset lacks it, the next of test → validation → train is used.', ['test', 'validation', 'train'], { default: 'test' }),
+    metrics: f.array(
+      'Metrics to report (default: all for the task). precision, recall and f1 include their _macro and _weighted forms.',
+      f.enum('A metric.', [...classificationMetricNames, ...regressionMetricNames]),
+      { minItems: 1 },
+    ),
+  },
+  { required: ['model', 'data'] },
+);
+
+const fallbackOrder: SplitName[] = ['test', 'validation', 'train'];
+
+function pickMetrics(all: Record<string, number>, wanted: string[] | undefined, task: string): Record<string, number> {
+  if (!wanted) return all;
+  const valid: readonly string[] = task === 'regression' ? regressionMetricNames : classificationMetricNames;
+  const wrong = wanted.filter((m) => !valid.includes(m));
+  if (wrong.length > 0) throw new DataError(`metric(s) ${wrong.join(', ')} do not apply to a ${task} task`, { hint: `choose from ${valid.join(', ')}` });
+  return Object.fromEntries(Object.entries(all).filter(([k]) => wanted.some((w) => k === w || k.startsWith(`${w}_`))));
+}
+
+const num = (v: number): string => String(Number(v.toPrecision(7)));
+
+function csvCell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** predictions.csv: `row,actual,predicted,p_<label>…` (classification) or `row,actual,predicted,error` (regression). */
+export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: string[] | undefined): string {
+  const lines: string[] = [];
+  if (p.values) {
+    lines.push('row,actual,predicted,error');
+    for (let i = 0; i < p.n; i++) lines.push(`${i},${num(y[i]!)},${num(p.values[i]!)},${num(p.values[i]! - y[i]!)}`);
+  } else {
+    const names = labels ?? [];
+    const k = p.probabilities!.length / p.n;
+    const label = (c: number) => csvCell(names[c] ?? String(c));
+    lines.push(['row', 'actual', 'predicted', ...Array.from({ length: k }, (_, c) => csvCell(`p_${names[c] ?? c}`))].join(','));
+    for (let i = 0; i < p.n; i++) {
+      const probs = Array.from({ length: k }, (_, c) => num(p.probabilities![i * k + c]!));
+      lines.push([i, label(y[i]!), label(p.classes![i]!), ...probs].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export const evaluate: StageKind<EvaluateConfig> = {
+  kind: 'evaluate',
+  version: 1,
+  description: 'Scores a trained model on a dataset split: classification or regression metrics, predictions and a confusion matrix.',
+  config,
+  outputs: () => ({
+    metrics: { path: 'metrics.json', location: 'stage' },
+    predictions: { path: 'predictions.csv', location: 'stage' },
+    confusion_matrix: { path: 'confusion_matrix.json', location: 'stage' },
+  }),
+  async run(ctx) {
+    const c = ctx.config;
+    const dsMeta = await readMeta(c.data);
+    const candidates = fallbackOrder.slice(fallbackOrder.indexOf(c.split));
+    const split = candidates.find((s) => s in dsMeta.splits);
+    if (!split) throw new DataError(`the dataset has no ${candidates.join(', ')} split to evaluate`, { file: c.data, hint: 'give the preprocess stage a test or validation fraction' });
+    if (split !== c.split) ctx.log(`split: the dataset has no ${c.split} split; evaluating on ${split}`);
+    const ds = await readDataset(c.data, [split]);
+    const data = ds.splits[split]!;
+    const loaded = await loadTf(ctx.backend);
+    const { model, meta } = await loadModel(loaded.tf, c.model);
+    try {
+      if (data.xShape.slice(1).join(',') !== meta.inputShape.join(',')) {
+        throw new DataError(`the model takes input of shape [${meta.inputShape.join(', ')}] but the ${split} split has rows of shape [${data.xShape.slice(1).join(', ')}]`, {
+          file: c.data,
+          hint: 'evaluate the model on the dataset it was trained on',
+        });
+      }
+      if (meta.task !== ds.meta.task || (meta.labels ?? []).join('\u0000') !== (ds.meta.labels ?? []).join('\u0000')) {
+        throw new DataError(`the model was trained for a ${meta.task} task with labels [${(meta.labels ?? []).join(', ')}], the dataset is ${ds.meta.task} with [${(ds.meta.labels ?? []).join(', ')}]`, {
+          file: c.data,
+          hint: 'evaluate the model on the dataset it was trained on',
+        });
+      }
+      ctx.log(`evaluating on ${split} (${data.n} rows), backend ${loaded.backend}`);
+      const p = predictTensor(loaded.tf, model, meta, data.x, data.xShape);
+      const labels = meta.labels ?? [];
+      const all = p.values ? { ...regressionMetrics(data.y, p.values) } : classificationMetrics(data.y, p.classes!, p.probabilities!, labels.length);
+      const metrics = pickMetrics(all, c.metrics, meta.task);
+      const sorted = Object.fromEntries(Object.keys(metrics).sort().map((k) => [k, metrics[k]!]));
+      for (const [key, value] of Object.entries(sorted)) ctx.log(`${key} ${num(value)}`);
+      const matrix = p.classes ? confusionMatrix(data.y, p.classes, labels.length) : [];
+      await writeFile(ctx.outputs.metrics!, `${stableStringify({ schemaVersion: 1, task: meta.task, split, n: data.n, metrics: sorted })}\n`);
+      await writeFile(ctx.outputs.predictions!, predictionsCsv(p, data.y, meta.labels));
+      await writeFile(ctx.outputs.confusion_matrix!, `${stableStringify({ schemaVersion: 1, labels: p.classes ? labels : [], matrix })}\n`);
+      return { metrics: sorted, backend: loaded.backend };
+    } finally {
+      model.dispose();
+    }
+  },
+};
