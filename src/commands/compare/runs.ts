@@ -1,0 +1,58 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { compareRuns, type CompareResult } from '../../core/compare/compare-runs.js';
+import { shouldColor } from '../../core/format/ansi.js';
+import { renderComparison, type CompareFormat } from '../../core/format/comparison.js';
+import { describeFailures } from '../../core/compare/fail-if.js';
+import { openTracker } from '../../core/tracker/open-tracker.js';
+import { ExitCode } from '../../exit-codes.js';
+
+export default class CompareRuns extends BaseCommand {
+  static override summary = 'Compare runs side by side: changed params, metric deltas against a baseline, best runs, learning curves.';
+  static override description =
+    'With no run named, compares the last 5 runs of the most recent pipeline. --fail-if conditions use metric names, `baseline` (the same metric in the baseline run), numbers, + - * / and comparisons; when one holds for any compared run the command exits 3.';
+  static override strict = false;
+  static override examples = [
+    '<%= config.bin %> compare runs --last 3',
+    '<%= config.bin %> compare runs r-7f3a r-51c0 --metric accuracy --format markdown',
+    '<%= config.bin %> compare runs --last 1 --baseline iris@production --fail-if "accuracy < baseline - 0.01"',
+  ];
+  static override args = { runs: Args.string({ description: 'Run ids or unambiguous prefixes (any number).' }) };
+  static override flags = {
+    last: Flags.integer({ description: 'Compare the newest N runs (default 5 when no run is named).', min: 1 }),
+    pipeline: Flags.string({ description: 'Take --last runs of this pipeline (default: the newest run’s).' }),
+    baseline: Flags.string({ description: 'The run deltas are measured against (id, prefix or MODEL@ALIAS); default: the first named, or the oldest.' }),
+    metric: Flags.string({ description: 'Only this metric (repeatable; stage.key or an unambiguous key).', multiple: true, multipleNonGreedy: true }),
+    sort: Flags.string({ description: 'Order runs best-first by this metric.' }),
+    'only-changed': Flags.boolean({ description: 'Only params whose values differ.', default: false }),
+    format: Flags.string({ description: 'Output format.', options: ['table', 'json', 'markdown', 'csv'], default: 'table' }),
+    'fail-if': Flags.string({ description: 'Exit 3 when this condition holds for a compared run, e.g. "accuracy < baseline - 0.01" (repeatable).', multiple: true, multipleNonGreedy: true }),
+  };
+
+  async run(): Promise<CompareResult> {
+    const { argv, flags } = await this.parse(CompareRuns);
+    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    let result: CompareResult;
+    try {
+      result = compareRuns(tracker, {
+        refs: argv as string[],
+        last: flags.last,
+        pipeline: flags.pipeline,
+        baseline: flags.baseline,
+        metrics: flags.metric,
+        sort: flags.sort,
+        onlyChanged: flags['only-changed'],
+        failIf: flags['fail-if'] ?? [],
+      });
+    } finally {
+      tracker.close();
+    }
+    const format = flags.format as CompareFormat | 'json';
+    if (format === 'json' && !this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else if (format !== 'json') this.out(renderComparison(result, format, { color: format === 'table' && shouldColor(process.stdout), conditions: result.conditions }));
+    const failures = describeFailures(result.conditions, result);
+    if (failures.length && !this.jsonEnabled()) this.note(failures.join('\n'));
+    if (failures.length) this.setExitCode(ExitCode.GateFailed);
+    return result;
+  }
+}

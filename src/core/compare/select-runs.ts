@@ -1,0 +1,40 @@
+import { UserError } from '../../errors.js';
+import type { Tracker } from '../tracker/types.js';
+import { resolveRunRef } from './resolve-run.js';
+
+/** What `mlpipe compare runs` was asked to compare. */
+export interface RunSelection {
+  /** Run ids or prefixes (or MODEL@ALIAS); none: the last runs of a pipeline. */
+  refs?: string[];
+  /** How many of the newest runs when none are named. Default 5. */
+  last?: number;
+  /** The pipeline whose runs `--last` takes; default: that of the newest run. */
+  pipeline?: string;
+  /** The run deltas are measured against; default: the first named, or the oldest. */
+  baseline?: string;
+}
+
+export const DEFAULT_LAST = 5;
+
+/** The run ids to compare (baseline included, first when it was not among them) and the baseline's id. */
+export function selectRuns(tracker: Tracker, sel: RunSelection): { ids: string[]; baseline: string } {
+  let ids: string[];
+  if (sel.refs?.length) {
+    if (sel.last !== undefined) throw new UserError('name runs or give --last, not both');
+    ids = [...new Set(sel.refs.map((r) => resolveRunRef(tracker, r)))];
+  } else {
+    const pipeline = sel.pipeline ?? tracker.listRuns({ limit: 1 })[0]?.pipeline;
+    if (pipeline === undefined) throw new UserError('the tracker has no runs yet', { hint: 'run a pipeline first: mlpipe run pipeline.yaml' });
+    ids = tracker
+      .listRuns({ pipeline, limit: sel.last ?? DEFAULT_LAST })
+      .map((r) => r.id)
+      .reverse();
+    if (ids.length === 0) {
+      const names = [...new Set(tracker.listRuns({ limit: 200 }).map((r) => r.pipeline))].sort();
+      throw new UserError(`no runs of pipeline "${pipeline}"; pipelines with runs: ${names.join(', ')}`);
+    }
+  }
+  const baseline = sel.baseline ? resolveRunRef(tracker, sel.baseline) : ids[0];
+  if (!ids.includes(baseline)) ids.unshift(baseline);
+  return { ids, baseline };
+}
