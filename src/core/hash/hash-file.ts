@@ -59,7 +59,8 @@ const { Blake3Hasher } = require(workerData.lib);
 const buf = Buffer.allocUnsafe(workerData.bufferBytes);
 const hasher = new Blake3Hasher();
 const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0);
-function hashOne(path) {
+const NO_HASH = ' '.repeat(64);
+function hashOne(path, stats, at) {
   const fd = fs.openSync(path, flags);
   try {
     const st = fs.fstatSync(fd, { bigint: true });
@@ -74,20 +75,29 @@ function hashOne(path) {
       total += n;
       if (n < buf.length && total >= size) break;
     }
-    return { hash: hasher.digest('hex'), size, mtimeNs: st.mtimeNs, ino: st.ino, mode: Number(st.mode) };
+    stats[at] = st.size; stats[at + 1] = st.mtimeNs; stats[at + 2] = st.ino; stats[at + 3] = st.mode;
+    return hasher.digest('hex');
   } finally {
     fs.closeSync(fd);
   }
 }
 parentPort.on('message', ({ id, paths }) => {
-  const results = paths.map((path) => {
-    try { return hashOne(path); } catch (e) { return { error: { message: String(e && e.message), code: e && e.code } }; }
-  });
-  parentPort.postMessage({ id, results });
+  const stats = new BigInt64Array(paths.length * 4);
+  const errors = [];
+  let hashes = '';
+  for (let i = 0; i < paths.length; i++) {
+    try { hashes += hashOne(paths[i], stats, i * 4); }
+    catch (e) { hashes += NO_HASH; errors.push({ index: i, message: String(e && e.message), code: e && e.code }); }
+  }
+  parentPort.postMessage({ id, hashes, stats, errors }, [stats.buffer]);
 });
 `;
 
-type WorkerResult = HashedFile | { error: { message: string; code?: string } };
+interface WorkerReply {
+  hashes: string;
+  stats: BigInt64Array;
+  errors: { index: number; message: string; code?: string }[];
+}
 
 interface Task {
   id: number;
@@ -126,24 +136,21 @@ class HashPool {
   private spawn(): Worker {
     const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { lib: this.lib, bufferBytes: HASH_BUFFER_BYTES } });
     this.spawned++;
-    worker.on('message', (message: { id: number; results: WorkerResult[] }) => this.settle(worker, message.results));
+    worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
     worker.on('error', (error) => this.retire(worker, error));
     worker.on('exit', (code) => this.retire(worker, new Error(`hash worker exited with code ${code}`)));
     return worker;
   }
 
-  private settle(worker: Worker, results: WorkerResult[]): void {
+  private settle(worker: Worker, reply: WorkerReply): void {
     const task = this.busy.get(worker);
     this.busy.delete(worker);
     worker.unref();
     this.idle.push(worker);
     if (task) {
-      const failed = results.findIndex((result) => 'error' in result);
-      if (failed === -1) task.resolve(results as HashedFile[]);
-      else {
-        const { error } = results[failed] as { error: { message: string; code?: string } };
-        task.reject(new FileHashError(task.paths[failed]!, error.code, error.message));
-      }
+      const [failed] = reply.errors;
+      if (failed) task.reject(new FileHashError(task.paths[failed.index]!, failed.code, failed.message));
+      else task.resolve(unpack(reply));
     }
     this.dispatch();
   }
@@ -160,6 +167,20 @@ class HashPool {
     task?.reject(new FileHashError(task.paths[0]!, undefined, `the hash worker failed (${cause.message})`, { cause }));
     this.dispatch();
   }
+}
+
+function unpack({ hashes, stats }: WorkerReply): HashedFile[] {
+  const files: HashedFile[] = new Array(stats.length / 4);
+  for (let i = 0; i < files.length; i++) {
+    files[i] = {
+      hash: hashes.slice(i * 64, i * 64 + 64),
+      size: Number(stats[i * 4]),
+      mtimeNs: stats[i * 4 + 1]!,
+      ino: stats[i * 4 + 2]!,
+      mode: Number(stats[i * 4 + 3]),
+    };
+  }
+  return files;
 }
 
 let pool: HashPool | undefined;

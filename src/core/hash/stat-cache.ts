@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync, type BigIntStats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { canonicalJson } from './canonical-json.js';
 import { hashFilesDetailed, type HashedFile } from './hash-file.js';
@@ -45,7 +45,16 @@ export interface StatCacheOptions {
   clock?: () => number;
 }
 
-type Entry = [hash: string, size: number, mtimeNs: string, ino: string, mode: number, hashedAtMs: number];
+interface Entry {
+  hash: string;
+  size: number;
+  mtimeNs: bigint;
+  ino: bigint;
+  mode: number;
+  hashedAtMs: number;
+}
+
+type StoredEntry = [hash: string, size: number, mtimeNs: string, ino: string, mode: number, hashedAtMs: number];
 
 /**
  * Remembers file hashes by (absolute path, size, mtime in ns, inode) in
@@ -92,16 +101,17 @@ export class StatCache implements FileHasher {
   /** Hashes of many files: stat-checked here, misses hashed concurrently on the hash worker pool. */
   async hashAll(paths: string[]): Promise<FileHash[]> {
     const startedAt = this.clock();
-    const absolute = paths.map((path) => resolve(path));
+    const absolute = paths.map(absolutePath);
     const results: FileHash[] = new Array(absolute.length);
     const misses = new Map<string, number[]>();
+    let statted = 0;
     for (let i = 0; i < absolute.length; i++) {
-      if (i % 256 === 255) await yieldToLoop();
       const path = absolute[i]!;
       const entry = this.entries.get(path);
+      if (entry && ++statted % 256 === 0) await yieldToLoop();
       const stat = entry && statOrUndefined(path);
       if (entry && stat && this.isFresh(entry, stat)) {
-        results[i] = { hash: entry[0], size: entry[1], mode: entry[4] };
+        results[i] = { hash: entry.hash, size: entry.size, mode: entry.mode };
         this.stats.hits++;
       } else {
         const at = misses.get(path);
@@ -113,7 +123,7 @@ export class StatCache implements FileHasher {
     const hashed = await hashFilesDetailed(missed);
     hashed.forEach((file, k) => {
       const path = missed[k]!;
-      const entry: Entry = [file.hash, file.size, String(file.mtimeNs), String(file.ino), file.mode & 0o777, startedAt];
+      const entry: Entry = { ...toFileHash(file), mtimeNs: file.mtimeNs, ino: file.ino, hashedAtMs: startedAt };
       this.entries.set(path, entry);
       this.dirty.set(path, entry);
       this.stats.misses++;
@@ -128,8 +138,12 @@ export class StatCache implements FileHasher {
     if (this.dirty.size === 0) return;
     const merged = await readEntries(this.file);
     for (const [path, entry] of this.dirty) merged.set(path, entry);
-    const kept = [...merged].sort((a, b) => b[1][5] - a[1][5]).slice(0, MAX_ENTRIES);
-    const text = `${canonicalJson({ schemaVersion: 1, entries: Object.fromEntries(kept) })}\n`;
+    const kept = [...merged].sort((a, b) => b[1].hashedAtMs - a[1].hashedAtMs).slice(0, MAX_ENTRIES);
+    const stored = kept.map(([path, e]): [string, StoredEntry] => [
+      path,
+      [e.hash, e.size, String(e.mtimeNs), String(e.ino), e.mode, e.hashedAtMs],
+    ]);
+    const text = `${canonicalJson({ schemaVersion: 1, entries: Object.fromEntries(stored) })}\n`;
     await mkdir(dirname(this.file), { recursive: true });
     const temp = `${this.file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
     try {
@@ -144,13 +158,12 @@ export class StatCache implements FileHasher {
   }
 
   private isFresh(entry: Entry, stat: BigIntStats): boolean {
-    const mtimeMs = Number(stat.mtimeNs / 1_000_000n);
     return (
+      stat.mtimeNs === entry.mtimeNs &&
+      stat.ino === entry.ino &&
+      Number(stat.size) === entry.size &&
       stat.isFile() &&
-      Number(stat.size) === entry[1] &&
-      String(stat.mtimeNs) === entry[2] &&
-      String(stat.ino) === entry[3] &&
-      mtimeMs < entry[5] - RACY_WINDOW_MS
+      Number(stat.mtimeNs / 1_000_000n) < entry.hashedAtMs - RACY_WINDOW_MS
     );
   }
 }
@@ -159,9 +172,13 @@ function toFileHash(file: HashedFile): FileHash {
   return { hash: file.hash, size: file.size, mode: file.mode & 0o777 };
 }
 
+function absolutePath(path: string): string {
+  return sep === '/' && isAbsolute(path) && !/\/\.{0,2}(\/|$)/.test(path) ? path : resolve(path);
+}
+
 function statOrUndefined(path: string): BigIntStats | undefined {
   try {
-    return statSync(path, { bigint: true });
+    return statSync(path, { bigint: true, throwIfNoEntry: false });
   } catch {
     return undefined;
   }
@@ -177,17 +194,25 @@ async function readEntries(file: string): Promise<Map<string, Entry>> {
   if (typeof parsed !== 'object' || parsed === null) return new Map();
   const { schemaVersion, entries } = parsed as { schemaVersion?: unknown; entries?: unknown };
   if (schemaVersion !== 1 || typeof entries !== 'object' || entries === null) return new Map();
-  return new Map(Object.entries(entries).filter((pair): pair is [string, Entry] => isEntry(pair[1])));
+  const loaded = new Map<string, Entry>();
+  for (const [path, stored] of Object.entries(entries)) {
+    if (!isStoredEntry(stored)) continue;
+    const [hash, size, mtimeNs, ino, mode, hashedAtMs] = stored;
+    loaded.set(path, { hash, size, mtimeNs: BigInt(mtimeNs), ino: BigInt(ino), mode, hashedAtMs });
+  }
+  return loaded;
 }
 
-function isEntry(value: unknown): value is Entry {
+function isStoredEntry(value: unknown): value is StoredEntry {
   return (
     Array.isArray(value) &&
     value.length === 6 &&
     typeof value[0] === 'string' &&
     typeof value[1] === 'number' &&
     typeof value[2] === 'string' &&
+    /^-?\d+$/.test(value[2]) &&
     typeof value[3] === 'string' &&
+    /^-?\d+$/.test(value[3]) &&
     typeof value[4] === 'number' &&
     typeof value[5] === 'number'
   );
