@@ -16,11 +16,17 @@ const PARAM_REF: Schema = {
  * before validating.
  */
 export function fieldToJsonSchema(field: Field, paramRefs = true): Schema {
-  const schema = baseSchema(field, paramRefs);
-  const free = field.type === 'any' || (field.type === 'string' && field.enum === undefined && field.pattern === undefined);
-  const out: Schema = paramRefs && !free ? { description: field.description, anyOf: [schema, { $ref: '#/definitions/paramRef' }] } : { description: field.description, ...schema };
-  if (field.default !== undefined) out.default = field.default;
-  return out;
+  const free = field.type === 'any' || field.type === 'oneOf' || (field.type === 'string' && field.enum === undefined && field.pattern === undefined);
+  if (!paramRefs || free) return plainSchema(field, paramRefs);
+  return withDefault(field, { description: field.description, anyOf: [baseSchema(field, paramRefs), { $ref: '#/definitions/paramRef' }] });
+}
+
+function plainSchema(field: Field, paramRefs: boolean): Schema {
+  return withDefault(field, { description: field.description, ...baseSchema(field, paramRefs) });
+}
+
+function withDefault(field: Field, schema: Schema): Schema {
+  return field.default === undefined ? schema : { ...schema, default: field.default };
 }
 
 function baseSchema(field: Field, paramRefs: boolean): Schema {
@@ -53,7 +59,7 @@ function baseSchema(field: Field, paramRefs: boolean): Schema {
         ...(field.keyPattern !== undefined ? { propertyNames: { pattern: field.keyPattern } } : {}),
       };
     case 'oneOf':
-      return { anyOf: field.variants.map((v) => fieldToJsonSchema(v, paramRefs)) };
+      return { anyOf: [...field.variants.map((v) => plainSchema(v, paramRefs)), ...(paramRefs ? [{ $ref: '#/definitions/paramRef' }] : [])] };
     case 'tagged': {
       const names = Object.keys(field.variants);
       return {
@@ -107,7 +113,7 @@ export function pipelineJsonSchema(): Schema {
       },
       usesStage,
       runStage,
-      ...Object.fromEntries(kinds.map((k) => [`kind-${k.kind}`, { description: `${k.kind}: ${k.description}`, ...baseSchema(k.config, true) }])),
+      ...Object.fromEntries(kinds.map((k) => [`kind-${k.kind}`, { ...plainSchema(k.config, true), description: `${k.kind}: ${k.description}` }])),
     },
   };
 }

@@ -34,10 +34,10 @@ export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<Lo
 
   const parsed = parseYamlFile(file, bytes.data);
   const reporter = parsed.reporter;
-  if (reporter.errorCount > 0 || !parsed.source) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics) };
+  if (reporter.errorCount > 0 || !parsed.source) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
 
   const top = checkShape(parsed.value, reporter);
-  if (!top) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics) };
+  if (!top) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
   const names = Object.keys(top.stages);
   const raws = draftStages(top.stages, reporter);
 
@@ -49,7 +49,7 @@ export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<Lo
 
   const ctx: RuleContext = { dir, names, stages: new Map([...raws].map(([name, raw]) => [name, raw.draft])), reporter };
   for (const rule of rules) rule(ctx);
-  if (reporter.errorCount > 0) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics) };
+  if (reporter.errorCount > 0) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
   warnUnusedParams(top.params, used, reporter);
 
   const stages = Object.fromEntries([...raws.values()].map(({ draft }) => [draft.name, toStageSpec(draft, top.stages[draft.name], names, dir, reporter)]));
@@ -63,12 +63,12 @@ export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<Lo
     order: order.ok ? order.order : names,
     specHash: createHash('sha256').update(bytes.data).digest('hex'),
   };
-  return { ok: true, spec, warnings: sortDiagnostics(reporter.diagnostics) };
+  return { ok: true, spec, warnings: sortDiagnostics(reporter.diagnostics, file) };
 }
 
-/** Errors before warnings; within each, file by file, then by position (those without one first). */
-function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
-  const files = [...new Set(diagnostics.map((d) => d.file))];
+/** Errors before warnings; within each, the spec file before a params file, then by position (those without one first). */
+function sortDiagnostics(diagnostics: Diagnostic[], specFile?: string): Diagnostic[] {
+  const files = [...new Set([specFile, ...diagnostics.map((d) => d.file)])];
   const rank = (d: Diagnostic): number[] => [d.severity === 'error' ? 0 : 1, files.indexOf(d.file), d.pos?.line ?? 0, d.pos?.col ?? 0];
   return [...diagnostics].sort((a, b) => {
     const ra = rank(a);
@@ -132,8 +132,8 @@ function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<s
   Object.entries(stages).forEach(([name, value], index) => {
     const at: PathSegment[] = ['stages', name];
     if (!isPlainObject(value)) return;
-    const hasUses = 'uses' in value;
-    const hasRun = 'run' in value;
+    const hasUses = Object.hasOwn(value, 'uses');
+    const hasRun = Object.hasOwn(value, 'run');
     if (hasUses && hasRun) {
       reporter.error(at, 'expected either "uses" or "run", got both', {
         side: 'key',
@@ -148,7 +148,7 @@ function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<s
       });
       return;
     }
-    const misplaced = hasUses ? SHELL_KEYS.filter((k) => k in value) : 'with' in value ? ['with'] : [];
+    const misplaced = hasUses ? SHELL_KEYS.filter((k) => Object.hasOwn(value, k)) : Object.hasOwn(value, 'with') ? ['with'] : [];
     for (const key of misplaced) {
       reporter.error([...at, key], hasUses ? `unexpected key "${key}" in a "uses:" stage` : 'unexpected key "with" in a "run:" stage', {
         side: 'key',
@@ -169,7 +169,7 @@ function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<s
     }
     const rawWith = value.with ?? {};
     if (misplaced.length > 0 || (hasUses && !isPlainObject(rawWith))) return;
-    const config = hasUses ? structuredClone(rawWith as Record<string, unknown>) : Object.fromEntries(SHELL_KEYS.filter((k) => k in value).map((k) => [k, structuredClone(value[k])]));
+    const config = hasUses ? structuredClone(rawWith as Record<string, unknown>) : Object.fromEntries(SHELL_KEYS.filter((k) => Object.hasOwn(value, k)).map((k) => [k, structuredClone(value[k])]));
     const needs = Array.isArray(value.needs) ? value.needs.filter((n): n is string => typeof n === 'string') : [];
     out.set(name, {
       config,

@@ -25,6 +25,7 @@ export function parseSetItem(text: string): SetItem | OverrideIssue {
   if (eq < 0 || key.some((k) => k === '')) {
     return { key, message: `expected KEY=VALUE, got "${text}"`, hint: 'e.g. --set params.lr=0.01 or --set train.epochs=20' };
   }
+  if (key.includes('__proto__')) return { key, message: 'expected a key name, got "__proto__"' };
   return { text, key, value: parseOverrideValue(text.slice(eq + 1)) };
 }
 
@@ -66,7 +67,7 @@ export function setParam(params: Record<string, unknown>, key: string[], value: 
 /** Merges a params file over the spec's params: mappings merge key by key, other values replace; unknown names are issues. */
 export function mergeParams(params: Record<string, unknown>, overlay: Record<string, unknown>, issues: OverrideIssue[], prefix: string[] = []): void {
   for (const [name, value] of Object.entries(overlay)) {
-    if (!(name in params)) {
+    if (!Object.hasOwn(params, name)) {
       issues.push(unknownParam([...prefix, name], Object.keys(params)));
       continue;
     }
@@ -99,7 +100,7 @@ export function setConfigValue(target: Record<string, unknown>, key: string[], v
 }
 
 function descend(container: Record<string, unknown> | unknown[], key: string | number): Record<string, unknown> | unknown[] {
-  const next = (container as Record<string | number, unknown>)[key];
+  const next = Object.hasOwn(container, key) ? (container as Record<string | number, unknown>)[key] : undefined;
   if (Array.isArray(next) || isPlainObject(next)) return next;
   const created: Record<string, unknown> = {};
   (container as Record<string | number, unknown>)[key] = created;

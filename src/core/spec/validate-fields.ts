@@ -73,7 +73,7 @@ export function validateField(value: unknown, field: Field, issues: FieldIssue[]
       if (!isPlainObject(value)) return fail(expectedGot(field, value));
       const names = Object.keys(field.variants);
       const tag = value[field.tag];
-      if (typeof tag !== 'string' || !(tag in field.variants)) {
+      if (typeof tag !== 'string' || !Object.hasOwn(field.variants, tag)) {
         const got = tag === undefined ? `no "${field.tag}" key` : describeValue(tag);
         const at: PathSegment[] = tag === undefined ? path : [...path, field.tag];
         issues.push({
@@ -85,7 +85,7 @@ export function validateField(value: unknown, field: Field, issues: FieldIssue[]
         return value;
       }
       const variant = field.variants[tag];
-      if (field.tag in variant.properties) return validateObject(value, variant, issues, opts, path);
+      if (Object.hasOwn(variant.properties, field.tag)) return validateObject(value, variant, issues, opts, path);
       const { [field.tag]: _, ...rest } = value;
       return { [field.tag]: tag, ...validateObject(rest, variant, issues, opts, path) };
     }
@@ -113,7 +113,7 @@ function validateObject(value: Record<string, unknown>, field: ObjectField, issu
   const out: Record<string, unknown> = {};
   const known = Object.keys(field.properties);
   for (const [key, item] of Object.entries(value)) {
-    const prop = field.properties[key];
+    const prop = Object.hasOwn(field.properties, key) ? field.properties[key] : undefined;
     if (!prop) {
       const hint = didYouMean(key, known);
       issues.push({
@@ -127,7 +127,7 @@ function validateObject(value: Record<string, unknown>, field: ObjectField, issu
     out[key] = validateField(item, prop, issues, opts, [...path, key]);
   }
   for (const [key, prop] of Object.entries(field.properties)) {
-    if (key in value) continue;
+    if (Object.hasOwn(value, key)) continue;
     if (field.required?.includes(key)) {
       issues.push({ path, message: `missing required key "${key}" (${describeField(prop)})`, hint: `add "${key}:" — ${prop.description}`, side: 'key' });
     } else if (prop.default !== undefined) {
@@ -188,8 +188,8 @@ export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : `${value} (a number out of range)`;
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
+  if (typeof value === 'object') return Object.keys(value).length === 0 ? 'an empty mapping' : 'a mapping';
   return String(value);
 }
 
