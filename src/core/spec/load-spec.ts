@@ -6,7 +6,7 @@ import { topoOrder } from '../dag.js';
 import { didYouMean } from './did-you-mean.js';
 import { hasOutputRef, interpolateParams } from './interpolate.js';
 import { mergeParams, parseSetItem, setConfigValue, setParam, type OverrideIssue, type SetItem } from './overrides.js';
-import { pipelineField, SHELL_KEYS, stageShapeField } from './pipeline-schema.js';
+import { pipelineField, runStageField, SHELL_KEYS, stageShapeField, usesStageField } from './pipeline-schema.js';
 import { rules, workspacePath, type RuleContext, type StageDraft } from './rules.js';
 import type { Diagnostic, LoadOptions, LoadResult, PipelineSpec, StageSpec } from './types.js';
 import { isPlainObject, validateField, type FieldIssue, type PathUse } from './validate-fields.js';
@@ -150,7 +150,8 @@ function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<s
     }
     const misplaced = hasUses ? SHELL_KEYS.filter((k) => Object.hasOwn(value, k)) : Object.hasOwn(value, 'with') ? ['with'] : [];
     for (const key of misplaced) {
-      reporter.error([...at, key], hasUses ? `unexpected key "${key}" in a "uses:" stage` : 'unexpected key "with" in a "run:" stage', {
+      const allowed = Object.keys((hasUses ? usesStageField : runStageField).properties).join(', ');
+      reporter.error([...at, key], `expected a key of a "${hasUses ? 'uses' : 'run'}:" stage (${allowed}), got "${key}"`, {
         side: 'key',
         hint: hasUses
           ? `"${key}" belongs to run: stages; a "uses: ${String(value.uses)}" stage takes its settings under "with:"`

@@ -118,7 +118,7 @@ function validateObject(value: Record<string, unknown>, field: ObjectField, issu
       const hint = didYouMean(key, known);
       issues.push({
         path: [...path, key],
-        message: known.length === 0 ? `unknown key "${key}" (this takes no keys)` : `unknown key "${key}" (expected one of: ${known.join(', ')})`,
+        message: known.length === 0 ? `expected no keys here, got "${key}"` : `expected a known key (${known.join(', ')}), got "${key}"`,
         ...(hint ? { hint } : {}),
         side: 'key',
       });
@@ -129,7 +129,7 @@ function validateObject(value: Record<string, unknown>, field: ObjectField, issu
   for (const [key, prop] of Object.entries(field.properties)) {
     if (Object.hasOwn(value, key)) continue;
     if (field.required?.includes(key)) {
-      issues.push({ path, message: `missing required key "${key}" (${describeField(prop)})`, hint: `add "${key}:" — ${prop.description}`, side: 'key' });
+      issues.push({ path, message: `expected a "${key}" key (${describeField(prop)}), got none`, hint: `add "${key}:" — ${prop.description}`, side: 'key' });
     } else if (prop.default !== undefined) {
       out[key] = validateField(structuredClone(prop.default), prop, [], opts, [...path, key]);
     }

@@ -255,7 +255,7 @@ function reportSyntaxErrors(source: YamlSource, reporter: Reporter): void {
       const isStage = path.length === 2 && path[0] === 'stages';
       reporter.plain(
         formatPath(path),
-        isStage ? `duplicate stage name "${name}"` : `duplicate key "${name}"`,
+        isStage ? `expected unique stage names, got "${name}" twice` : `expected unique keys, got "${name}" twice`,
         isStage ? 'stage names must be unique; rename one of the two stages' : 'a mapping holds each key once; remove or merge the repeated key',
         pos,
       );

@@ -86,7 +86,7 @@ stages:
     expect(messages).toEqual([
       '--set params.hasOwnProperty: expected a declared param (constructor), got "hasOwnProperty"',
       '--set toString.__proto__.polluted: expected a key name, got "__proto__"',
-      'stages.toString.with.constructor: unknown key "constructor" (expected one of: data, epochs, batch_size, optimizer, model, tag, shuffle)',
+      'stages.toString.with.constructor: expected a known key (data, epochs, batch_size, optimizer, model, tag, shuffle), got "constructor"',
       'stages.toString.with.model.layers[0].type: expected "type" to be one of dense, dropout, got "constructor"',
       'toString: expected a declared param (constructor), got "toString"',
     ]);

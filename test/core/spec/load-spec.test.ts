@@ -207,17 +207,17 @@ describe('loadSpec reports', () => {
         ...DATA,
       }),
     ).toMatchInlineSnapshot(`
-      "pipeline.yaml:2:1 stage: unknown key "stage" (expected one of: name, description, params, stages)
+      "pipeline.yaml:2:1 stage: expected a known key (name, description, params, stages), got "stage"
         2 | stage:
           | ^
         hint: did you mean "stages"?
 
-      pipeline.yaml:9:7 stages.prepare.with.tagret: unknown key "tagret" (expected one of: input, target, split)
+      pipeline.yaml:9:7 stages.prepare.with.tagret: expected a known key (input, target, split), got "tagret"
         9 |       tagret: label
           |       ^
         hint: did you mean "target"?
 
-      pipeline.yaml:10:5 stages.prepare.need: unknown key "need" (expected one of: uses, with, run, deps, outs, env, metrics, description, needs, cache)
+      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache), got "need"
         10 |     need: []
            |     ^
         hint: did you mean "needs"?
@@ -282,6 +282,28 @@ stages:
     `);
   });
 
+  it('a missing required key at the enclosing key', async () => {
+    expect(await errors({ 'pipeline.yaml': 'name: p\nstages:\n  t:\n    uses: train\n  e:\n    uses: evaluate\n    with:\n      model: m\n' })).toMatchInlineSnapshot(`
+      "pipeline.yaml:3:3 stages.t.with: expected a "data" key (a path), got none
+        3 |   t:
+          |   ^
+        hint: add "data:" — The prepared dataset.
+
+      pipeline.yaml:7:5 stages.e.with: expected a "data" key (a path), got none
+        7 |     with:
+          |     ^
+        hint: add "data:" — The dataset.
+
+      pipeline.yaml:8:14 stages.e.with.model: expected an existing file or folder, got "m" (not found at <ws>/m)
+        8 |       model: m
+          |              ^
+        hint: create it, correct the path (relative to the spec folder), or list it in the outs of the stage that writes it
+
+      3 errors in pipeline.yaml — fix them and run: mlpipe validate pipeline.yaml
+      "
+    `);
+  });
+
   it('a stage with both or neither of uses and run, and shell keys in a uses stage', async () => {
     expect(
       await errors({
@@ -309,7 +331,7 @@ stages:
           |   ^
         hint: add "uses: KIND" (evaluate, preprocess, train) or "run: COMMAND"
 
-      pipeline.yaml:11:5 stages.mixed.outs: unexpected key "outs" in a "uses:" stage
+      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache), got "outs"
         11 |     outs: [x]
            |     ^
         hint: "outs" belongs to run: stages; a "uses: evaluate" stage takes its settings under "with:"
@@ -444,7 +466,7 @@ stages:
 
   it('a duplicate stage name at the second one', async () => {
     expect(await errors({ 'pipeline.yaml': 'name: p\nstages:\n  train:\n    run: echo 1\n  train:\n    run: echo 2\n' })).toMatchInlineSnapshot(`
-      "pipeline.yaml:5:3 stages.train: duplicate stage name "train"
+      "pipeline.yaml:5:3 stages.train: expected unique stage names, got "train" twice
         5 |   train:
           |   ^
         hint: stage names must be unique; rename one of the two stages

@@ -131,7 +131,7 @@ describe('override errors', () => {
 
       pipeline.yaml: --set train.epochs: expected an integer ≥ 1, got 0
 
-      pipeline.yaml: --set train.epoch: unknown key "epoch" (expected one of: data, epochs, batch_size, optimizer, model, tag, shuffle)
+      pipeline.yaml: --set train.epoch: expected a known key (data, epochs, batch_size, optimizer, model, tag, shuffle), got "epoch"
         hint: did you mean "epochs"?
 
       6 errors in pipeline.yaml — fix them and run: mlpipe validate pipeline.yaml

@@ -26,9 +26,9 @@ describe('validateField', () => {
     expect(check({ epochs: 2.5, optimizer: { name: 'adamw', lr: 1 }, extra: true }, field).issues).toEqual([
       { path: ['epochs'], message: 'expected an integer ≥ 1, got 2.5', side: 'value' },
       { path: ['optimizer', 'name'], message: 'expected one of "adam", "sgd", got "adamw"', hint: 'did you mean "adam"?', side: 'value' },
-      { path: ['optimizer', 'lr'], message: 'unknown key "lr" (expected one of: name, learning_rate)', side: 'key' },
-      { path: ['extra'], message: 'unknown key "extra" (expected one of: epochs, optimizer, data)', side: 'key' },
-      { path: [], message: 'missing required key "data" (a path)', hint: 'add "data:" — Data.', side: 'key' },
+      { path: ['optimizer', 'lr'], message: 'expected a known key (name, learning_rate), got "lr"', side: 'key' },
+      { path: ['extra'], message: 'expected a known key (epochs, optimizer, data), got "extra"', side: 'key' },
+      { path: [], message: 'expected a "data" key (a path), got none', hint: 'add "data:" — Data.', side: 'key' },
     ]);
   });
 
