@@ -392,7 +392,7 @@ export function formatExpr(e: Expr): string {
 /** A value as messages show it: at most 4 decimals, or 3 significant digits for tiny numbers. */
 export function formatValue(v: number): string {
   if (!Number.isFinite(v) || Number.isInteger(v)) return String(v);
-  if (Math.abs(v) >= 1e-3) return String(Number(v.toFixed(4)));
+  if (Math.abs(v) >= 1e-3) return String(Math.round(v * 1e4) / 1e4);
   return String(Number(v.toPrecision(3)));
 }
 

@@ -25,7 +25,7 @@ export function compareRuns(tracker: Tracker, opts: CompareOptions): CompareResu
     metrics: opts.metrics,
     sort: opts.sort,
     onlyChanged: opts.onlyChanged,
-    allIds: tracker.listRuns().map((r) => r.id),
+    allIds: tracker.findRunIds(''),
   });
   return { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? []) };
 }

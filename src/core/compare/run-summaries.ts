@@ -40,7 +40,7 @@ export function listRunSummaries(tracker: Tracker, filter: RunFilter = {}): RunL
   const runs = tracker.listRuns(filter);
   const short = shortIds(
     runs.map((r) => r.id),
-    tracker.listRuns().map((r) => r.id),
+    tracker.findRunIds(''),
   );
   return runs.map((run) => {
     const stages = tracker.getStageRuns(run.id);
@@ -73,7 +73,7 @@ export function runDetails(tracker: Tracker, ref: string): RunDetails {
     const name = `${p.stage}.${p.key}`;
     curves[name] = { points: (curves[name]?.points ?? 0) + 1, last: p.value };
   }
-  const short = shortIds([id], tracker.listRuns().map((r) => r.id)).get(id)!;
+  const short = shortIds([id], tracker.findRunIds('')).get(id)!;
   return {
     schemaVersion: 1,
     run: { ...run, shortId: short, durationMs: run.endedAt ? run.endedAt - run.startedAt : null },

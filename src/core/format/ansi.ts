@@ -36,14 +36,18 @@ export function stripAnsi(text: string): string {
 
 /** Terminal columns a string takes: ANSI codes count 0, East Asian wide characters 2, combining marks 0. */
 export function visibleWidth(text: string): number {
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let width = 0;
   for (const ch of stripAnsi(text)) {
     const cp = ch.codePointAt(0)!;
-    if (/\p{Mn}|\p{Me}|\p{Cf}/u.test(ch)) continue;
-    width += isWide(cp) ? 2 : 1;
+    if (cp < 0x300) width += 1;
+    else if (!ZERO_WIDTH.test(ch)) width += isWide(cp) ? 2 : 1;
   }
   return width;
 }
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u;
 
 function isWide(cp: number): boolean {
   return (

@@ -37,9 +37,9 @@ export function comparisonTable(c: Comparison): Table {
   }
   if (c.curves.length) rows.push({ section: 'curves' });
   for (const curve of c.curves) {
-    const all = curve.points.flat().map((p) => p.value);
-    const min = Math.min(...all);
-    const max = Math.max(...all);
+    let min = Infinity;
+    let max = -Infinity;
+    for (const pts of curve.points) for (const p of pts) (min = Math.min(min, p.value)), (max = Math.max(max, p.value));
     line(
       curve.name,
       curve.points.map((pts) => (pts.length ? `${sparkline(pts.map((p) => p.value), { min, max })} ${formatCell(pts[pts.length - 1].value)}` : '')),
@@ -55,7 +55,7 @@ export function comparisonTable(c: Comparison): Table {
 export function comparisonLegend(c: Comparison): string {
   const base = c.runs.find((r) => r.isBaseline);
   const lower = c.metrics.filter((m) => m.direction === 'lower').map((m) => m.name);
-  return `(Δ) vs baseline ${base?.shortId ?? c.baseline}: ▲ better, ▼ worse; ${BEST} best${lower.length ? `; lower is better for ${lower.join(', ')}` : ''}`;
+  return `Δ vs baseline ${base?.shortId ?? c.baseline}: ▲ better, ▼ worse; ${BEST} best${lower.length ? `; lower is better for ${lower.join(', ')}` : ''}`;
 }
 
 /** One row per run: id, pipeline, status, started, baseline, then each param and final metric (raw values). */

@@ -54,7 +54,7 @@ export function renderMarkdown(table: Table): string {
   const esc = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
   const md = (c: Cell) => (c.text && c.styles?.includes('bold') ? `**${esc(c.text)}**` : esc(c.text));
   const lines = [
-    `| ${table.columns.map((c) => esc(c.header)).join(' | ')} |`,
+    `| ${table.columns.map((c) => esc(c.header)).join(' | ')} |`.replace(/ {2}\|/g, ' |'),
     `|${table.columns.map((c) => (c.align === 'right' ? ' ---: ' : ' --- ')).join('|')}|`,
   ];
   for (const row of table.rows) {
