@@ -185,7 +185,9 @@ function workspaceOutputs(ctx: RuleContext): WorkspaceOutput[] {
   const out: WorkspaceOutput[] = [];
   for (const stage of ctx.stages.values()) {
     if (!stage.config) continue;
-    const uses = literalPaths(stage).filter((u) => u.mode === 'output');
+    const outputUses = literalPaths(stage).filter((u) => u.mode === 'output');
+    const isMetricsAlsoInOuts = (u: PathUse) => u.path.at(-1) === 'metrics' && outputUses.some((o) => o !== u && o.value === u.value);
+    const uses = outputUses.filter((u) => !isMetricsAlsoInOuts(u));
     const declared = Object.values(stage.kind.outputs(stage.config))
       .filter((o) => o.location === 'workspace')
       .map((o) => o.path);
