@@ -1,6 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from '../core/backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
+import { createInPlaceOptimizer, supportsInPlaceUpdates } from './kernels/in-place-optimizers.js';
 import {
   layerField,
   modelField,
@@ -285,8 +286,12 @@ export interface OptimizerHandle {
   setEpoch(epoch: number): number;
 }
 
-/** Creates the optimizer of `config` (a name, or `{name, learning_rate, decay, momentum}`), filling declared defaults. */
-export function createOptimizer(tf: Tf, config: OptimizerConfig): OptimizerHandle {
+/**
+ * Creates the optimizer of `config` (a name, or `{name, learning_rate, decay, momentum}`), filling
+ * declared defaults. On the wasm and cpu backends the update runs in place in one pass per variable
+ * (`inPlace: false` forces TensorFlow.js's own optimizers).
+ */
+export function createOptimizer(tf: Tf, config: OptimizerConfig, options: { inPlace?: boolean } = {}): OptimizerHandle {
   const variant = optimizerField.variants[1]!;
   const defaults = variant.type === 'object' ? variant.properties : {};
   const given = typeof config === 'string' ? { name: config } : config;
@@ -295,8 +300,10 @@ export function createOptimizer(tf: Tf, config: OptimizerConfig): OptimizerHandl
   const learningRate = pick<number>('learning_rate');
   const decay = pick<number>('decay');
   const momentum = (given.momentum ?? momentumDefaults[name] ?? 0);
-  const optimizer =
-    name === 'sgd' ? tf.train.sgd(learningRate)
+  const inPlace = (options.inPlace ?? true) && supportsInPlaceUpdates(tf);
+  const optimizer = inPlace
+    ? createInPlaceOptimizer(tf, { rule: name, learningRate, momentum })
+    : name === 'sgd' ? tf.train.sgd(learningRate)
     : name === 'momentum' ? tf.train.momentum(learningRate, momentum)
     : name === 'adam' ? tf.train.adam(learningRate)
     : name === 'rmsprop' ? tf.train.rmsprop(learningRate, 0.9, momentum)

@@ -261,7 +261,7 @@ export async function fitModel(
         const improved = best === undefined || (lowerIsBetter(es?.monitor ?? 'loss') ? value < best.value - (es?.min_delta ?? 0) : value > best.value + (es?.min_delta ?? 0));
         if (improved) {
           if (best?.weights) tf.dispose(best.weights);
-          best = { value, epoch, metrics, weights: es?.restore_best_weights ? model.getWeights().map((w) => w.clone()) : null };
+          best = { value, epoch, metrics, weights: es?.restore_best_weights ? model.getWeights().map((w) => tf.tensor(w.dataSync().slice(), w.shape, w.dtype)) : null };
           wait = 0;
         } else if (es && ++wait >= es.patience) {
           stoppedEarly = true;

@@ -1,0 +1,148 @@
+import type { NamedTensorMap, Optimizer, Tensor } from '@tensorflow/tfjs-core';
+
+type NamedTensor = { name: string; tensor: Tensor };
+import type { Tf } from '../../core/backend.js';
+
+/** The update rules, with TensorFlow.js's formulas and defaults (epsilon 1e-7, Adam betas 0.9/0.999, RMSProp decay 0.9, Adagrad accumulator 0.1). */
+export type UpdateRule = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad';
+
+export interface InPlaceSettings {
+  rule: UpdateRule;
+  learningRate: number;
+  /** momentum and rmsprop. */
+  momentum?: number;
+}
+
+/** Zero-copy access to float32 tensor storage on the JS backends. */
+interface Storage {
+  values(t: Tensor): Float32Array;
+  refCount(t: Tensor): number;
+}
+
+interface BackendInternals {
+  typedArrayFromHeap?(t: Tensor): Float32Array;
+  data?: { get(dataId: object): { values: Float32Array; refCount: number } };
+  refCount(dataId: object): number;
+}
+
+function storageOf(tf: Tf): Storage | undefined {
+  const name = tf.getBackend();
+  const backend = tf.backend() as unknown as BackendInternals;
+  if (name === 'wasm' && backend.typedArrayFromHeap) return { values: (t) => backend.typedArrayFromHeap!(t), refCount: (t) => backend.refCount(t.dataId) };
+  if (name === 'cpu' && backend.data) return { values: (t) => backend.data!.get(t.dataId).values, refCount: (t) => backend.data!.get(t.dataId).refCount };
+  return undefined;
+}
+
+/** Whether the active backend keeps float32 data in JS-visible memory, so `createInPlaceOptimizer` applies. */
+export function supportsInPlaceUpdates(tf: Tf): boolean {
+  return storageOf(tf) !== undefined;
+}
+
+interface Slots {
+  a: Float32Array;
+  b?: Float32Array;
+}
+
+/**
+ * An optimizer that applies each update in one pass over the variable's memory, instead of the
+ * ten or so tensor ops (each a kernel launch) per variable of the stock optimizers. Results match
+ * the stock optimizers up to float rounding. Only for the wasm and cpu backends.
+ */
+export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optimizer & { learningRate: number } {
+  const storage = storageOf(tf);
+  if (!storage) throw new Error(`in-place updates need the wasm or cpu backend, not ${tf.getBackend()}`);
+  const eps = 1e-7;
+  const beta1 = 0.9;
+  const beta2 = 0.999;
+  const rho = 0.9;
+  const momentum = settings.momentum ?? 0;
+
+  class InPlaceOptimizer extends tf.Optimizer {
+    static className = `MlpipeInPlace_${settings.rule}`;
+    learningRate = settings.learningRate;
+    private readonly slots = new Map<string, Slots>();
+    private accBeta1 = 1;
+    private accBeta2 = 1;
+
+    applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
+      const list = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+      this.accBeta1 *= beta1;
+      this.accBeta2 *= beta2;
+      for (const { name, tensor: gradient } of list) {
+        if (gradient == null) continue;
+        const variable = tf.engine().registeredVariables[name]!;
+        let slots = this.slots.get(name);
+        if (!slots) {
+          const n = variable.size;
+          slots = { a: new Float32Array(n).fill(settings.rule === 'adagrad' ? 0.1 : 0), b: settings.rule === 'adam' || settings.rule === 'rmsprop' ? new Float32Array(n) : undefined };
+          this.slots.set(name, slots);
+        }
+        const inPlace = storage!.refCount(variable) === 1;
+        const w = inPlace ? storage!.values(variable) : Float32Array.from(storage!.values(variable));
+        this.update(w, storage!.values(gradient), slots);
+        if (!inPlace) {
+          const next = tf.tensor(w, variable.shape, 'float32');
+          variable.assign(next);
+          next.dispose();
+        }
+      }
+      this.incrementIterations();
+    }
+
+    private update(w: Float32Array, g: Float32Array, s: Slots): void {
+      const lr = this.learningRate;
+      const n = w.length;
+      switch (settings.rule) {
+        case 'sgd':
+          for (let i = 0; i < n; i++) w[i] -= lr * g[i]!;
+          return;
+        case 'momentum': {
+          const acc = s.a;
+          for (let i = 0; i < n; i++) {
+            acc[i] = momentum * acc[i]! + g[i]!;
+            w[i] -= lr * acc[i]!;
+          }
+          return;
+        }
+        case 'adam': {
+          const m = s.a;
+          const v = s.b!;
+          const c1 = 1 - this.accBeta1;
+          const c2 = 1 - this.accBeta2;
+          for (let i = 0; i < n; i++) {
+            const gi = g[i]!;
+            m[i] = beta1 * m[i]! + (1 - beta1) * gi;
+            v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
+            w[i] -= (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
+          }
+          return;
+        }
+        case 'rmsprop': {
+          const ms = s.a;
+          const mom = s.b!;
+          for (let i = 0; i < n; i++) {
+            const gi = g[i]!;
+            ms[i] = rho * ms[i]! + (1 - rho) * gi * gi;
+            mom[i] = momentum * mom[i]! + (lr * gi) / Math.sqrt(ms[i]! + eps);
+            w[i] -= mom[i]!;
+          }
+          return;
+        }
+        case 'adagrad': {
+          const acc = s.a;
+          for (let i = 0; i < n; i++) {
+            const gi = g[i]!;
+            acc[i] += gi * gi;
+            w[i] -= (lr * gi) / Math.sqrt(acc[i]! + eps);
+          }
+          return;
+        }
+      }
+    }
+
+    getConfig() {
+      return { learningRate: this.learningRate, rule: settings.rule, momentum };
+    }
+  }
+  return new InPlaceOptimizer() as unknown as Optimizer & { learningRate: number };
+}
