@@ -80,9 +80,9 @@ describe('mlpipe run caching (shell stages)', () => {
     firstB = await readFile(join(dir, 'out/b.txt'), 'utf8');
     expect(firstB).toBe('HELLO WORLD\nHELLO WORLD\n');
     const db = new Database(join(dir, 'runs', 'tracker.db'), { readonly: true });
-    const run = db.prepare('select * from runs where id = ?').get(json.runId) as any;
-    expect(run.status).toBe('completed');
-    expect(run.pipeline).toBe('chain');
+    const row = db.prepare('select * from runs where id = ?').get(json.runId) as any;
+    expect(row.status).toBe('completed');
+    expect(row.pipeline).toBe('chain');
     const stageRows = db.prepare('select stage, status, cached_from from stage_runs where run_id = ? order by stage').all(json.runId);
     expect(stageRows).toEqual([
       { stage: 'a', status: 'completed', cached_from: null },
