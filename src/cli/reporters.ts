@@ -25,6 +25,7 @@ export function summaryLine(s: RunSummary): string {
   for (const f of failed) {
     lines.push(`stage ${f.name} failed: ${f.error ?? ''}`);
   }
-  if (failed.length) lines.push(`fix it, then re-run: completed stages are cached.`);
+  if (s.exitCode === 3) lines.push('a gate did not pass: nothing was registered (exit code 3).');
+  else if (failed.length) lines.push('completed stages are cached: fix the failure and run again to resume.');
   return lines.join('\n');
 }
