@@ -70,6 +70,9 @@ export interface ComparisonOptions {
   allIds?: readonly string[];
 }
 
+/** Confusion-matrix cells flattened into metrics (`confusion_matrix.0.1`): shown as a chart by the report, not as rows. */
+export const CONFUSION = /(^|\.)confusion_?matrix\./i;
+
 /** Reads the runs and their metric points from the tracker, in the given order. */
 export function loadRuns(tracker: Tracker, ids: readonly string[]): RunData[] {
   return ids.map((id) => ({ run: tracker.getRun(id)!, points: tracker.getMetrics(id) }));
@@ -88,6 +91,7 @@ export function buildComparison(data: readonly RunData[], opts: ComparisonOption
     const f = new Map<string, number>();
     const c = new Map<string, Map<number, number>>();
     for (const p of points) {
+      if (CONFUSION.test(p.key)) continue;
       const name = `${p.stage}.${p.key}`;
       if (p.step === null) {
         f.set(name, p.value);

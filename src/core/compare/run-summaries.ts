@@ -1,5 +1,6 @@
 import type { ArtifactRecord, RunFilter, RunRecord, RunStatus, StageRunRecord, Tracker } from '../tracker/types.js';
 import { resolveRunRef, shortIds } from './resolve-run.js';
+import { CONFUSION } from './build-comparison.js';
 
 /** One line of `mlpipe runs list --json`. */
 export interface RunListItem {
@@ -86,7 +87,7 @@ export function runDetails(tracker: Tracker, ref: string): RunDetails {
 
 function finalMetrics(tracker: Tracker, runId: string): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const p of tracker.getMetrics(runId)) if (p.step === null) out[`${p.stage}.${p.key}`] = p.value;
+  for (const p of tracker.getMetrics(runId)) if (p.step === null && !CONFUSION.test(p.key)) out[`${p.stage}.${p.key}`] = p.value;
   return out;
 }
 

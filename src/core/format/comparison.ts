@@ -31,7 +31,7 @@ export function comparisonTable(c: Comparison): Table {
         const mark = d === null || d === 0 ? '' : better ? ' ▲' : ' ▼';
         const isBest = m.best.includes(i);
         const styles: Style[] = [...(d !== null && d !== 0 ? [better ? 'green' : 'red'] : []), ...(isBest ? ['bold'] : [])] as Style[];
-        return { text: `${formatCell(v)}${d === null ? '' : ` (${formatDelta(d)}${mark})`}${isBest ? ` ${BEST}` : ''}`, styles };
+        return { text: `${formatCell(v)}${d === null || d === 0 ? '' : ` (${formatDelta(d)}${mark})`}${isBest ? ` ${BEST}` : ''}`, styles };
       }),
     );
   }
