@@ -155,23 +155,27 @@ function batchScore(tf: Tf, resolved: ResolvedModel, y: Tensor, pred: Tensor): T
   return tf.sum(tf.cast(tf.equal(predicted, y), 'float32'));
 }
 
-function toTensors(tf: Tf, resolved: ResolvedModel, data: FitData, classWeights?: number[]): Batch {
+function classWeightsOf(y: Float32Array, classWeights?: number[]): Float32Array | null {
+  return classWeights ? Float32Array.from(y, (c) => classWeights[c] ?? 1) : null;
+}
+
+function batchOf(tf: Tf, resolved: ResolvedModel, data: FitData, w: Float32Array | null, start: number, size: number): Batch {
+  const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   return {
-    x: tf.tensor(data.x, data.xShape, resolved.inputDtype),
-    y: tf.tensor1d(data.y, 'float32'),
-    w: classWeights ? tf.tensor1d(Array.from(data.y, (c) => classWeights[c] ?? 1), 'float32') : null,
+    x: tf.tensor(data.x.subarray(start * row, (start + size) * row), [size, ...data.xShape.slice(1)], resolved.inputDtype),
+    y: tf.tensor1d(data.y.subarray(start, start + size), 'float32'),
+    w: w ? tf.tensor1d(w.subarray(start, start + size), 'float32') : null,
   };
 }
 
-function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: Batch, batchSize: number): { loss: number; score: number } {
-  const n = data.x.shape[0]!;
+function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: FitData, batchSize: number): { loss: number; score: number } {
+  const n = data.xShape[0]!;
   let loss = 0;
   let score = 0;
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const [l, s] = tf.tidy(() => {
-      const xb = tf.slice(data.x, start, size);
-      const yb = tf.slice(data.y, start, size);
+      const { x: xb, y: yb } = batchOf(tf, resolved, data, null, start, size);
       const pred = model.apply(xb, { training: false }) as Tensor;
       return [tf.sum(sampleLoss(tf, resolved, yb, pred)), batchScore(tf, resolved, yb, pred)];
     });
@@ -204,8 +208,7 @@ export async function fitModel(
   const scoreName = names[1]!;
   const rand = seededRandom(options.seed);
   const n = train.xShape[0]!;
-  const all = toTensors(tf, resolved, train, options.classWeights);
-  const val = validation ? toTensors(tf, resolved, validation) : undefined;
+  const weights = classWeightsOf(train.y, options.classWeights);
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
   const history: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: Tensor[] | null; metrics: Record<string, number> } | undefined;
@@ -215,18 +218,16 @@ export async function fitModel(
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const learningRate = options.optimizer.setEpoch(epoch - 1);
       const started = performance.now();
-      const order = tf.tensor1d(permutation(n, rand), 'int32');
-      const shuffled: Batch = { x: tf.gather(all.x, order), y: tf.gather(all.y, order), w: all.w ? tf.gather(all.w, order) : null };
-      order.dispose();
+      const order = permutation(n, rand);
+      const shuffled = takeRows(train, order);
+      const shuffledWeights = weights ? Float32Array.from(order, (i) => weights[i]!) : null;
       let lossSum: Tensor = tf.scalar(0);
       let scoreSum: Tensor = tf.scalar(0);
       try {
         for (let start = 0; start < n; start += options.batchSize) {
           if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
           const size = Math.min(options.batchSize, n - start);
-          const xb = tf.slice(shuffled.x, start, size);
-          const yb = tf.slice(shuffled.y, start, size);
-          const wb = shuffled.w ? tf.slice(shuffled.w, start, size) : null;
+          const { x: xb, y: yb, w: wb } = batchOf(tf, resolved, shuffled, shuffledWeights, start, size);
           let score: Tensor | undefined;
           const cost = options.optimizer.optimizer.minimize(
             () => {
@@ -249,8 +250,8 @@ export async function fitModel(
         }
         const metrics: Record<string, number> = { loss: lossSum.dataSync()[0]! / n, [scoreName]: scoreSum.dataSync()[0]! / n };
         if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
-        if (val) {
-          const v = evaluateSplit(tf, model, resolved, val, Math.max(options.batchSize, 256));
+        if (validation) {
+          const v = evaluateSplit(tf, model, resolved, validation, Math.max(options.batchSize, 256));
           metrics.val_loss = v.loss;
           metrics[`val_${scoreName}`] = v.score;
         }
@@ -267,7 +268,7 @@ export async function fitModel(
           stoppedEarly = true;
         }
       } finally {
-        tf.dispose([lossSum, scoreSum, shuffled.x, shuffled.y, ...(shuffled.w ? [shuffled.w] : [])]);
+        tf.dispose([lossSum, scoreSum]);
       }
       await new Promise((resolve) => setImmediate(resolve));
       if (stoppedEarly) break;
@@ -280,6 +281,5 @@ export async function fitModel(
     return { epochsRun: history.length, bestEpoch: last.epoch, stoppedEarly, history, final: last.metrics };
   } finally {
     if (best?.weights) tf.dispose(best.weights);
-    tf.dispose([all.x, all.y, ...(all.w ? [all.w] : []), ...(val ? [val.x, val.y] : [])]);
   }
 }

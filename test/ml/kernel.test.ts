@@ -119,3 +119,40 @@ function expectClose(actual: Float32Array, expected: Float32Array): void {
   for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
   expect(worst).toBeLessThan(1e-5);
 }
+
+describe('Slice and Unpack on wasm read through heap views', () => {
+  const shapes: [number[], number[], number[]][] = [
+    [[10], [3], [4]],
+    [[6, 5], [2, 1], [3, 3]],
+    [[6, 5], [1, 0], [-1, 5]],
+    [[4, 3, 5], [1, 1, 2], [2, 2, 2]],
+    [[3, 4, 2, 3], [0, 1, 1, 0], [3, 2, 1, -1]],
+  ];
+
+  it('slices like the cpu backend, contiguous or not', async () => {
+    const results: number[][][] = [[], []];
+    for (const [i, backend] of (['cpu', 'wasm'] as const).entries()) {
+      const { tf } = await loadTf(backend);
+      if (backend === 'wasm') expect(tf.getKernel('Slice', 'wasm')?.kernelFunc).not.toBe(undefined);
+      for (const [shape, begin, size] of shapes) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        results[i]!.push(tf.tidy(() => Array.from(tf.slice(tf.tensor(Float32Array.from({ length: n }, (_, k) => k * 1.5), shape), begin, size).dataSync())));
+      }
+      results[i]!.push(tf.tidy(() => Array.from(tf.slice(tf.tensor2d([[1, 2], [3, 4]], [2, 2], 'int32'), [1, 0], [1, 2]).dataSync())));
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0]![1]).toEqual([11, 12, 13, 16, 17, 18, 21, 22, 23].map((k) => k * 1.5));
+  });
+
+  it('unstacks along any axis; string tensors still work', async () => {
+    const { tf } = await loadTf('wasm');
+    const x = tf.tensor3d(Float32Array.from({ length: 24 }, (_, k) => k), [2, 3, 4]);
+    expect(tf.unstack(x, 1).map((t) => [t.shape, Array.from(t.dataSync())])).toEqual([
+      [[2, 4], [0, 1, 2, 3, 12, 13, 14, 15]],
+      [[2, 4], [4, 5, 6, 7, 16, 17, 18, 19]],
+      [[2, 4], [8, 9, 10, 11, 20, 21, 22, 23]],
+    ]);
+    expect(tf.unstack(x, 2)[3]!.arraySync()).toEqual([[3, 7, 11], [15, 19, 23]]);
+    expect(tf.slice(tf.tensor1d(['a', 'b', 'c'], 'string'), 1, 2).arraySync()).toEqual(['b', 'c']);
+  });
+});

@@ -1,30 +1,40 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
+import type { Tf } from '../../core/backend.js';
+import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
 
-/** The kernel registry functions of a TensorFlow.js instance. */
-export interface KernelRegistry {
-  getKernel(kernelName: string, backendName: string): KernelConfig | undefined;
-  registerKernel(config: KernelConfig): void;
-  unregisterKernel(kernelName: string, backendName: string): void;
+type KernelSource = (tf: Tf) => Record<string, KernelConfig[]>;
+
+const sources: KernelSource[] = [
+  () => Object.fromEntries(Object.entries(unsortedSegmentSumKernels).map(([backend, config]) => [backend, [config]])),
+  sliceKernels,
+];
+
+const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();
+
+/** Built once per backend, after the backend's own kernels are registered (some wrap a stock kernel). */
+function kernelsOf(tf: Tf, backend: string): KernelConfig[] {
+  let byBackend = built.get(tf);
+  if (!byBackend) built.set(tf, (byBackend = new Map()));
+  let configs = byBackend.get(backend);
+  if (!configs) {
+    configs = sources.flatMap((source) => source(tf)[backend] ?? []);
+    byBackend.set(backend, configs);
+  }
+  return configs;
 }
 
-const kernelSets: Record<string, KernelConfig>[] = [unsortedSegmentSumKernels];
-
 /**
- * Registers mlpipe's kernels for `backend` (replacing a slower stock kernel of the same name).
+ * Registers mlpipe's kernels for `backend` (replacing slower stock kernels of the same name).
  * Idempotent; returns the names of the kernels now provided by mlpipe on that backend.
  */
-export function registerMlpipeKernels(tf: KernelRegistry, backend: string): string[] {
-  const names: string[] = [];
-  for (const set of kernelSets) {
-    const config = set[backend];
-    if (config === undefined) continue;
+export function registerMlpipeKernels(tf: Tf, backend: string): string[] {
+  const configs = kernelsOf(tf, backend);
+  for (const config of configs) {
     const current = tf.getKernel(config.kernelName, backend);
-    if (current?.kernelFunc !== config.kernelFunc) {
-      if (current !== undefined) tf.unregisterKernel(config.kernelName, backend);
-      tf.registerKernel(config);
-    }
-    names.push(config.kernelName);
+    if (current?.kernelFunc === config.kernelFunc) continue;
+    if (current !== undefined) tf.unregisterKernel(config.kernelName, backend);
+    tf.registerKernel(config);
   }
-  return names;
+  return configs.map((c) => c.kernelName);
 }
