@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CLI = join(ROOT, 'bin', 'run.js');
+const CHROMIUM = '/usr/bin/chromium';
+const IRIS = join(ROOT, 'pipelines/iris/pipeline.yaml');
+const hasPlaywright = (() => {
+  try {
+    createRequire(import.meta.url).resolve('playwright-core');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const browserSkip = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !hasPlaywright ? 'playwright-core is not installed' : '';
+
+function mlpipe(runsDir: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--runs-dir', runsDir], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MLPIPE_RUNS_DIR: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+let runs: string;
+let report: string;
+let expected: { curves: number; confusion: number };
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mlpipe-e2e-report-'));
+  runs = join(dir, 'runs');
+  report = join(dir, 'out', 'report.html');
+  mkdirSync(join(dir, 'out'));
+  if (existsSync(IRIS)) {
+    for (const lr of ['0.01', '0.05']) {
+      const r = mlpipe(runs, 'run', IRIS, '--set', `params.lr=${lr}`, '--set', 'params.epochs=6', '--json');
+      expect([0, 3], r.stderr).toContain(r.code);
+    }
+    expected = { curves: 4, confusion: 2 };
+  } else {
+    writeFileSync(join(dir, 'score.js'), "const x = Number(process.argv[2]);\nrequire('fs').writeFileSync('m.json', JSON.stringify({ accuracy: x / 10, confusion_matrix: [[5, x], [1, 4]] }));\n");
+    writeFileSync(join(dir, 'toy.yaml'), 'name: toy\nparams: { x: 1 }\nstages:\n  evaluate:\n    run: node score.js ${params.x}\n    deps: [score.js]\n    metrics: m.json\n');
+    for (const x of [1, 2]) expect(mlpipe(runs, 'run', join(dir, 'toy.yaml'), '--set', `params.x=${x}`).code).toBe(0);
+    expected = { curves: 0, confusion: 2 };
+  }
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mlpipe report', () => {
+  it('writes one self-contained HTML file with the tables and inline SVG charts', () => {
+    const r = mlpipe(runs, 'report', '--last', '2', '--out', report, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ schemaVersion: 1, out: report });
+    expect(summary.runs).toHaveLength(2);
+    expect(summary.charts.filter((c: { kind: string }) => c.kind === 'curve')).toHaveLength(expected.curves);
+    expect(summary.charts.filter((c: { kind: string }) => c.kind === 'confusion')).toHaveLength(expected.confusion);
+    const html = readFileSync(report, 'utf8');
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html.match(/<figure class="chart"[^>]*>\s*<svg /g)).toHaveLength(expected.curves + expected.confusion);
+    expect(html).toContain('<table class="compare">');
+    expect(html).toContain('<table class="params">');
+    for (const id of summary.runs) expect(html).toContain(id);
+    expect(html).not.toMatch(/<script|<link|\bsrc=|url\((?!#)|@import/i);
+    expect(html.match(/(?:href|src)="https?:/g)).toBeNull();
+    expect(existsSync(`${report}.tmp-${process.pid}`)).toBe(false);
+  });
+
+  it('names the runs it cannot find (exit 2) and writes nothing', () => {
+    const out = join(dir, 'out', 'never.html');
+    const r = mlpipe(runs, 'report', 'r-nope', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no run matches "r-nope"');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.skipIf(browserSkip !== '')(`renders its charts in headless Chromium${browserSkip ? ` (skipped: ${browserSkip})` : ''}`, async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const requests: string[] = [];
+      page.on('request', (req) => requests.push(req.url()));
+      await page.goto(pathToFileURL(report).href);
+      const charts = await page.$$eval('figure.chart', (figures) =>
+        figures.map((f) => {
+          const svg = f.querySelector('svg')!;
+          const box = svg.getBoundingClientRect();
+          return {
+            kind: (f as HTMLElement).dataset.kind,
+            width: box.width,
+            height: box.height,
+            lines: svg.querySelectorAll('.mark-line path').length,
+            cells: svg.querySelectorAll('.mark-rect path').length,
+            texts: svg.querySelectorAll('text').length,
+          };
+        }),
+      );
+      expect(charts).toHaveLength(expected.curves + expected.confusion);
+      for (const c of charts) {
+        expect(c.width).toBeGreaterThan(150);
+        expect(c.height).toBeGreaterThan(100);
+        expect(c.texts).toBeGreaterThan(3);
+        if (c.kind === 'curve') expect(c.lines).toBeGreaterThanOrEqual(2);
+        else expect(c.cells).toBeGreaterThanOrEqual(4);
+      }
+      expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+      mkdirSync(join(ROOT, 'test-output'), { recursive: true });
+      await page.screenshot({ path: join(ROOT, 'test-output', 'report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});
