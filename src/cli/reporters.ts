@@ -1,17 +1,34 @@
 import type { RunObserver } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/run-pipeline.js';
+import type { SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../core/progress/plain-reporter.js';
-import { ListrReporter } from '../core/progress/listr-reporter.js';
 import { formatDuration, formatMetrics } from '../core/progress/format.js';
 
 export type Reporter = RunObserver & { close(): Promise<void> };
 
 /** No progress in JSON mode; the live tree on a TTY; plain timestamped lines in CI or when piped. */
-export function chooseReporter(json: boolean): Reporter | undefined {
+export async function chooseReporter(json: boolean): Promise<Reporter | undefined> {
   if (json) return undefined;
-  const ci = process.env.CI !== undefined && process.env.CI !== 'false' && process.env.CI !== '0';
-  if (process.stderr.isTTY && !ci) return new ListrReporter();
+  if (isInteractive()) {
+    const { ListrReporter } = await import('../core/progress/listr-reporter.js');
+    return new ListrReporter();
+  }
   return new PlainReporter();
+}
+
+/** A person at a terminal: stderr is a TTY and no CI variable says otherwise. */
+export function isInteractive(): boolean {
+  const ci = process.env.CI !== undefined && process.env.CI !== 'false' && process.env.CI !== '0';
+  return process.stderr.isTTY === true && !ci;
+}
+
+export function sweepTable(s: SweepSummary): string {
+  const keys = [...new Set(s.points.flatMap((p) => Object.keys(p.metrics)))].filter((k) => !/\.(rows|rows_read|dropped|train_rows|validation_rows|test_rows|version)$/.test(k)).slice(0, 4);
+  const rows = s.points.map((p) => [p.set.join(' '), p.runId ?? '-', p.status, ...keys.map((k) => (p.metrics[k] === undefined ? '' : String(Number(p.metrics[k].toPrecision(4)))))]);
+  const header = ['point', 'run', 'status', ...keys];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [`sweep ${s.sweepId} of ${s.pipeline}: ${s.points.length} points, ${s.failed} failed`, fmt(header), ...rows.map(fmt)].join('\n');
 }
 
 export function summaryLine(s: RunSummary): string {

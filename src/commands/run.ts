@@ -3,7 +3,10 @@ import { availableParallelism } from 'node:os';
 import { BaseCommand } from '../cli/base-command.js';
 import { loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
 import { planPipeline, runPipeline, type RunSummary } from '../core/run/run-pipeline.js';
-import { chooseReporter, summaryLine } from '../cli/reporters.js';
+import { chooseReporter, summaryLine, sweepTable } from '../cli/reporters.js';
+import { parseSweep, sweepGrid } from '../core/run/sweep-grid.js';
+import { runSweep, type SweepSummary } from '../core/run/run-sweep.js';
+import { PlainReporter } from '../core/progress/plain-reporter.js';
 import { planJson, renderPlan } from '../core/progress/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../stages/types.js';
@@ -15,6 +18,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run pipeline.yaml --set params.lr=0.01 --set train.epochs=3',
     '<%= config.bin %> run pipeline.yaml --stage train --force',
     '<%= config.bin %> run pipeline.yaml --dry',
+    '<%= config.bin %> run pipeline.yaml --sweep params.lr=0.001,0.01,0.1 --sweep train.batch_size=32,64 --jobs 2',
   ];
   static override args = specArg;
   static override flags = {
@@ -22,6 +26,7 @@ export default class Run extends BaseCommand {
     stage: Flags.string({ description: 'Run only this stage and what it needs (repeatable).', multiple: true }),
     force: Flags.boolean({ description: 'Ignore the cache: run every selected stage.', default: false }),
     dry: Flags.boolean({ description: 'Print the plan only; run nothing.', default: false }),
+    sweep: Flags.string({ description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT) (repeatable).', multiple: true }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: Flags.string({
       description: 'Compute backend for ML stages.',
@@ -31,27 +36,33 @@ export default class Run extends BaseCommand {
     }),
   };
 
-  async run(): Promise<RunSummary | ReturnType<typeof planJson>> {
+  async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
-    const spec = await loadSpecOrThrow(args.spec, flags);
     const runsDir = this.runsDir(flags['runs-dir']);
+    const common = { runsDir, force: flags.force, only: flags.stage, jobs: flags.jobs ?? availableParallelism(), backend: flags.backend as BackendChoice, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    if (flags.sweep) {
+      const grid = sweepGrid(flags.sweep.map(parseSweep));
+      const json = this.jsonEnabled();
+      const summary = await withInterrupts((signal) =>
+        runSweep({ ...common, file: args.spec, load: { set: flags.set, paramsFile: flags.params }, grid, signal, observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]) }),
+      );
+      this.out(sweepTable(summary));
+      this.setExitCode(summary.exitCode);
+      return summary;
+    }
+    const spec = await loadSpecOrThrow(args.spec, flags);
     if (flags.dry) {
       const plan = await planPipeline(spec, runsDir, { force: flags.force, only: flags.stage });
       this.out(renderPlan(plan));
       return planJson(plan);
     }
-    const reporter = chooseReporter(this.jsonEnabled());
+    const reporter = await chooseReporter(this.jsonEnabled());
     const summary = await withInterrupts((signal) =>
       runPipeline({
+        ...common,
         spec,
-        runsDir,
-        force: flags.force,
-        only: flags.stage,
-        jobs: flags.jobs ?? availableParallelism(),
-        backend: flags.backend as BackendChoice,
         observers: reporter ? [reporter] : [],
         signal,
-        onWarning: (m) => this.note(`warning: ${m}`),
       }),
     );
     await reporter?.close();

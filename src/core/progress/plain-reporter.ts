@@ -6,10 +6,12 @@ export class PlainReporter implements RunObserver {
   constructor(
     private readonly write: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
     private readonly now: () => Date = () => new Date(),
+    /** Prefixes every line, e.g. a sweep point's `params.lr=0.01`. */
+    private readonly label?: string,
   ) {}
 
   private line(text: string) {
-    this.write(`[${this.now().toISOString().slice(11, 19)}] ${text}`);
+    this.write(`[${this.now().toISOString().slice(11, 19)}]${this.label ? ` [${this.label}]` : ''} ${text}`);
   }
 
   onEvent(e: RunEvent): void {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rm, symlink, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { UserError } from '../../errors.js';
 import { gitCommit } from '../git-commit.js';
 import { openWorkspace, planDepsFor } from '../workspace.js';
-import { planRun, type Plan } from './plan-run.js';
+import { kindOf, planRun, selectStages, type Plan } from './plan-run.js';
+import { acquireLock } from '../workspace-lock.js';
 import { executePlan } from './execute-plan.js';
 import type { RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
@@ -73,8 +74,15 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   checkSelectedStages(spec, opts.only);
   const started = Date.now();
   const ws = await openWorkspace(opts.runsDir, opts.onWarning);
+  let unlock: (() => Promise<void>) | undefined;
   try {
     ws.tracker.markDeadRunsInterrupted();
+    if (writesWorkspace(spec, opts.only)) {
+      unlock = await acquireLock(join(opts.runsDir, 'locks', `${createHash('sha256').update(spec.dir).digest('hex').slice(0, 16)}.lock`), spec.name, {
+        signal: opts.signal,
+        onWait: (h) => opts.onWarning?.(`waiting for another run (pid ${h.pid}, ${h.label}) that writes files in ${spec.dir}`),
+      });
+    }
     const deps = planDepsFor(ws, spec);
     const plan = await planRun(spec, deps, { force: opts.force, only: opts.only });
     const runId = newRunId();
@@ -155,8 +163,14 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       error: firstError ? `stage ${firstError.name} failed: ${firstError.error}` : undefined,
     };
   } finally {
+    await unlock?.();
     await ws.close();
   }
+}
+
+/** Shell stages write their outs in place: such runs of one workspace take turns. */
+function writesWorkspace(spec: PipelineSpec, only?: string[]): boolean {
+  return selectStages(spec, only).some((n) => Object.values(kindOf(spec.stages[n]).outputs(spec.stages[n].config)).some((o) => o.location === 'workspace'));
 }
 
 /** `runs/latest` → the newest run folder (replaced atomically). */

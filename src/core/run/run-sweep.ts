@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { loadSpec } from '../spec/load-spec.js';
+import type { LoadOptions, PipelineSpec } from '../spec/types.js';
+import { SpecError } from '../../errors.js';
+import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
+import { runWithConcurrency } from './concurrency.js';
+import { runPipeline, type RunPipelineOptions, type RunSummary } from './run-pipeline.js';
+import type { RunObserver } from './events.js';
+
+export interface SweepPoint {
+  /** The `--set` items of this point, e.g. `params.lr=0.01`. */
+  set: string[];
+  runId?: string;
+  status: RunSummary['status'] | 'not run';
+  exitCode: number;
+  metrics: Record<string, number>;
+  error?: string;
+}
+
+export interface SweepSummary {
+  schemaVersion: 1;
+  sweepId: string;
+  pipeline: string;
+  points: SweepPoint[];
+  failed: number;
+  exitCode: ExitCodeValue;
+}
+
+export interface SweepOptions extends Omit<RunPipelineOptions, 'spec' | 'observers' | 'sweepId'> {
+  file: string;
+  load: LoadOptions;
+  grid: string[][];
+  /** Progress observers for one point (labelled by its `--set` items). */
+  observersFor: (label: string) => RunObserver[];
+}
+
+/**
+ * Runs every grid point as its own run under one sweep id. Every point's spec is loaded first, so
+ * a bad value stops the sweep before anything runs. The first point runs alone so the stages all
+ * points share (e.g. preprocess) execute once; the others then run up to `jobs` at once and restore them.
+ */
+export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
+  const specs: PipelineSpec[] = [];
+  for (const set of opts.grid) {
+    const loaded = await loadSpec(opts.file, { ...opts.load, set: [...(opts.load.set ?? []), ...set] });
+    if (!loaded.ok) throw new SpecError(loaded.diagnostics);
+    specs.push(loaded.spec);
+  }
+  const sweepId = `s-${randomBytes(4).toString('hex')}`;
+  const points: SweepPoint[] = opts.grid.map((set) => ({ set, status: 'not run', exitCode: 0, metrics: {} }));
+  const parallel = Math.max(1, Math.min(opts.jobs, points.length - 1));
+  const runPoint = async (i: number) => {
+    const label = points[i].set.join(' ');
+    try {
+      const s = await runPipeline({ ...opts, spec: specs[i], sweepId, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: opts.observersFor(label) });
+      Object.assign(points[i], { runId: s.runId, status: s.status, exitCode: s.exitCode, metrics: s.metrics, error: s.error });
+    } catch (err) {
+      Object.assign(points[i], { status: 'failed', exitCode: ExitCode.StageFailed, error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  await runPoint(0);
+  await runWithConcurrency(
+    points.slice(1).map((_, k) => ({ id: String(k + 1), needs: [], run: () => (opts.signal.aborted ? Promise.resolve() : runPoint(k + 1)) })),
+    parallel,
+  );
+  const bad = points.filter((p) => p.exitCode !== 0);
+  const exitCode: ExitCodeValue = opts.signal.aborted
+    ? ExitCode.Interrupted
+    : bad.length === 0
+      ? ExitCode.Success
+      : bad.every((p) => p.exitCode === ExitCode.GateFailed)
+        ? ExitCode.GateFailed
+        : ExitCode.StageFailed;
+  return { schemaVersion: 1, sweepId, pipeline: specs[0].name, points, failed: bad.length, exitCode };
+}
