@@ -1,7 +1,7 @@
 // `mlpipe compare runs` over 1,000 runs with 20 final metrics and 2 per-epoch curves (20 points)
 // each: the tracker query plus the comparison model plus each renderer, in-process (median of
 // BENCH_REPS, default 7), and the whole `mlpipe compare runs --last 1000` process once.
-// Goal: query + render under 300 ms. Needs `npm run build` (or `npx tsc -p tsconfig.build.json`) first.
+// Goal: query + render under 300 ms (wall time: run it on an otherwise idle machine). Needs `npm run build` (or `npx tsc -p tsconfig.build.json`) first.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';

@@ -85,6 +85,17 @@ describe('buildComparison', () => {
     ]);
   });
 
+  it('orders curve points by step, keeping the last value of a step logged twice', () => {
+    seedRun(tracker, { id: 'r-steps', startedAt: T0 });
+    const at = (step: number, value: number) => ({ runId: 'r-steps', stage: 'train', key: 'loss', step, value, time: T0 });
+    tracker.logMetrics([at(1, 0.5), at(0, 1), at(1, 0.4), at(2, 0.3)]);
+    expect(buildComparison(loadRuns(tracker, ['r-steps'])).curves[0].points[0]).toEqual([
+      { step: 0, value: 1 },
+      { step: 1, value: 0.4 },
+      { step: 2, value: 0.3 },
+    ]);
+  });
+
   it('lists params flattened, flags the changed ones, and keeps only those with onlyChanged', () => {
     seedThree();
     const ids = ['r-aaa111000001', 'r-aaa222000002', 'r-bbb333000003'];

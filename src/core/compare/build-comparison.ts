@@ -82,27 +82,35 @@ export function loadRuns(tracker: Tracker, ids: readonly string[]): RunData[] {
 export function buildComparison(data: readonly RunData[], opts: ComparisonOptions = {}): Comparison {
   const directions = opts.directions ?? collectSpecDirections(data);
   const finals: Map<string, number>[] = [];
-  const curveMaps: Map<string, Map<number, number>>[] = [];
+  const curveMaps: Map<string, { step: number; value: number }[]>[] = [];
   const finalNames: string[] = [];
   const curveNames: string[] = [];
-  const seenFinal = new Set<string>();
-  const seenCurve = new Set<string>();
+  const kindOf = new Map<string, 'final' | 'curve' | 'both' | 'skip'>();
+  const note = (name: string, kind: 'final' | 'curve') => {
+    const seen = kindOf.get(name);
+    if (seen === kind || seen === 'both' || seen === 'skip') return seen !== 'skip';
+    if (seen === undefined && CONFUSION.test(name)) {
+      kindOf.set(name, 'skip');
+      return false;
+    }
+    kindOf.set(name, seen === undefined ? kind : 'both');
+    (kind === 'final' ? finalNames : curveNames).push(name);
+    return true;
+  };
   for (const { points } of data) {
     const f = new Map<string, number>();
-    const c = new Map<string, Map<number, number>>();
+    const c = new Map<string, { step: number; value: number }[]>();
     for (const p of points) {
-      if (CONFUSION.test(p.key)) continue;
       const name = `${p.stage}.${p.key}`;
-      if (p.step === null) {
-        f.set(name, p.value);
-        if (!seenFinal.has(name)) seenFinal.add(name), finalNames.push(name);
-      } else {
-        let steps = c.get(name);
-        if (!steps) c.set(name, (steps = new Map()));
-        steps.set(p.step, p.value);
-        if (!seenCurve.has(name)) seenCurve.add(name), curveNames.push(name);
+      if (!note(name, p.step === null ? 'final' : 'curve')) continue;
+      if (p.step === null) f.set(name, p.value);
+      else {
+        const list = c.get(name);
+        if (list) list.push({ step: p.step, value: p.value });
+        else c.set(name, [{ step: p.step, value: p.value }]);
       }
     }
+    for (const [name, list] of c) c.set(name, normalizeSteps(list));
     finals.push(f);
     curveMaps.push(c);
   }
@@ -152,12 +160,20 @@ export function buildComparison(data: readonly RunData[], opts: ComparisonOption
     (name): CurveRow => ({
       name,
       direction: directionOf(name, directions),
-      points: order.map((i) =>
-        [...(curveMaps[i].get(name) ?? new Map<number, number>())].sort((a, b) => a[0] - b[0]).map(([step, value]) => ({ step, value })),
-      ),
+      points: order.map((i) => curveMaps[i].get(name) ?? []),
     }),
   );
   return { schemaVersion: 1, baseline: baselineId ?? '', runs, params: paramRows(order.map((i) => data[i].run.params), opts.onlyChanged), metrics, curves };
+}
+
+/** Points by ascending step; a step logged twice keeps its last value. */
+function normalizeSteps(list: { step: number; value: number }[]): { step: number; value: number }[] {
+  let ordered = true;
+  for (let i = 1; i < list.length && ordered; i++) ordered = list[i].step > list[i - 1].step;
+  if (ordered) return list;
+  const byStep = new Map<number, number>();
+  for (const p of list) byStep.set(p.step, p.value);
+  return [...byStep].sort((a, b) => a[0] - b[0]).map(([step, value]) => ({ step, value }));
 }
 
 function bestOf(values: (number | null)[], direction: Direction): number[] {
