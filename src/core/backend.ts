@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { BackendChoice } from '../stages/types.js';
 import { registerChainedOps } from '../ml/kernels/chained-ops.js';
+import { fusedLstmLayerClass } from '../ml/kernels/fused-lstm-layer.js';
 import { registerMlpipeKernels } from '../ml/kernels/register.js';
 
 /** TensorFlow.js core and layers APIs as one namespace (what `@tensorflow/tfjs` exports). */
@@ -118,13 +119,10 @@ async function startNative(choice: BackendChoice): Promise<{ tf: Tf; source: str
 }
 
 async function load(choice: BackendChoice): Promise<LoadedTf> {
-  const finish = (tf: Tf, backend: string, source: string, skipped: string[]): LoadedTf => ({
-    tf,
-    backend,
-    source,
-    skipped,
-    kernels: registerMlpipeKernels(tf, backend),
-  });
+  const finish = (tf: Tf, backend: string, source: string, skipped: string[]): LoadedTf => {
+    fusedLstmLayerClass(tf);
+    return { tf, backend, source, skipped, kernels: registerMlpipeKernels(tf, backend) };
+  };
   if (choice === 'tensorflow') {
     const native = await startNative(choice);
     return finish(native.tf, 'tensorflow', native.source, []);

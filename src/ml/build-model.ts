@@ -1,6 +1,7 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from '../core/backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
+import { fusedLstmLayerClass } from './kernels/fused-lstm-layer.js';
 import { createInPlaceOptimizer, supportsInPlaceUpdates } from './kernels/in-place-optimizers.js';
 import {
   layerField,
@@ -205,8 +206,13 @@ export function seededDropout(tf: Tf, seed: number): (x: import('@tensorflow/tfj
   return (x, rate) => tf.dropout(x, rate, undefined, deriveSeed(seed, calls++, 7));
 }
 
-/** Builds the TensorFlow.js model of `resolved`; every random initializer is seeded from `seed`. */
-export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number): LayersModel {
+/**
+ * Builds the TensorFlow.js model of `resolved`; every random initializer is seeded from `seed`.
+ * LSTM layers run as one fused op per sequence where the backend has mlpipe's kernel (`fused: false`
+ * builds TensorFlow.js's own step-by-step LSTM).
+ */
+export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, options: { fused?: boolean } = {}): LayersModel {
+  const Lstm = options.fused === false ? null : fusedLstmLayerClass(tf);
   const model = tf.sequential({ name: 'mlpipe_model' });
   model.add(tf.layers.inputLayer({ name: 'input', inputShape: resolved.inputShape, dtype: resolved.inputDtype }));
   resolved.layers.forEach((layer, i) => {
@@ -228,7 +234,8 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number): Layer
         dropoutFunc: seededDropout(tf, deriveSeed(seed, i, args.base + 2)),
         ...(args.name ? { name: args.name } : {}),
       } as Parameters<typeof tf.layers.lstm>[0];
-      return c.type === 'lstm' ? tf.layers.lstm(common) : tf.layers.gru(common as Parameters<typeof tf.layers.gru>[0]);
+      if (c.type === 'gru') return tf.layers.gru(common as Parameters<typeof tf.layers.gru>[0]);
+      return Lstm ? new Lstm(common) : tf.layers.lstm(common);
     };
     switch (layer.type) {
       case 'dense':

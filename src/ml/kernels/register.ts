@@ -1,5 +1,6 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Tf } from '../../core/backend.js';
+import { fusedLstmKernels } from './fused-lstm.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
 
@@ -8,6 +9,7 @@ type KernelSource = (tf: Tf) => Record<string, KernelConfig[]>;
 const sources: KernelSource[] = [
   () => Object.fromEntries(Object.entries(unsortedSegmentSumKernels).map(([backend, config]) => [backend, [config]])),
   sliceKernels,
+  fusedLstmKernels,
 ];
 
 const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();

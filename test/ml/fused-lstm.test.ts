@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { loadTf, type Tf } from '../../src/core/backend.js';
+import { fusedLstmLayerClass } from '../../src/ml/kernels/fused-lstm-layer.js';
+import { LSTM_FORWARD } from '../../src/ml/kernels/fused-lstm.js';
+import { lcg } from './fixtures.js';
+
+type Layer = ReturnType<Tf['layers']['lstm']>;
+
+function random(n: number, seed: number): Float32Array {
+  const r = lcg(seed);
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+}
+
+/** Output, d(loss)/d(input) and d(loss)/d(each weight) of `layer` on `x`, loss = sum(output · probe). */
+function outputsAndGrads(tf: Tf, layer: Layer, x: Tensor): number[][] {
+  return tf.tidy(() => {
+    const y = layer.apply(x) as Tensor;
+    const probe = tf.tensor(random(y.size, 99), y.shape);
+    const loss = (input: Tensor) => tf.sum(tf.mul(layer.apply(input) as Tensor, probe));
+    const dx = tf.grad(loss)(x);
+    const { grads } = tf.variableGrads(() => loss(x) as never, layer.trainableWeights.map((w) => w.read()) as never);
+    return [y, dx, ...Object.values(grads)].map((t) => Array.from(t.dataSync()));
+  });
+}
+
+function pair(tf: Tf, args: Parameters<Tf['layers']['lstm']>[0], inputShape: number[]): [Layer, Layer] {
+  const Fused = fusedLstmLayerClass(tf);
+  const stock = tf.layers.lstm(args);
+  const fused = new Fused(args);
+  tf.tidy(() => {
+    stock.apply(tf.zeros(inputShape));
+    fused.apply(tf.zeros(inputShape));
+  });
+  fused.setWeights(stock.getWeights().map((w, i) => tf.tensor(random(w.size, 10 + i), w.shape)));
+  stock.setWeights(fused.getWeights());
+  return [stock, fused];
+}
+
+function expectAllClose(actual: number[][], expected: number[][]): void {
+  expect(actual.map((a) => a.length)).toEqual(expected.map((e) => e.length));
+  let worst = 0;
+  actual.forEach((a, i) => a.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - expected[i]![j]!)))));
+  expect(worst).toBeLessThan(2e-5);
+}
+
+describe('fused LSTM', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const returnSequences of [false, true]) {
+      for (const goBackwards of [false, true]) {
+        it(`matches the stock LSTM output and gradients on ${backend} (returnSequences ${returnSequences}, goBackwards ${goBackwards})`, async () => {
+          const { tf } = await loadTf(backend);
+          expect(tf.getKernel(LSTM_FORWARD, backend)).toBeDefined();
+          const args = { units: 5, returnSequences, goBackwards, recurrentActivation: 'sigmoid' as const };
+          const [stock, fused] = pair(tf, args, [3, 7, 4]);
+          const x = tf.tensor3d(random(3 * 7 * 4, 1), [3, 7, 4]);
+          expectAllClose(outputsAndGrads(tf, fused, x), outputsAndGrads(tf, stock, x));
+          tf.dispose([x]);
+          stock.dispose();
+          fused.dispose();
+        });
+      }
+    }
+  }
+
+  it('runs as one forward kernel (no per-step ops) and saves as a plain LSTM', async () => {
+    const { tf } = await loadTf('wasm');
+    const [stock, fused] = pair(tf, { units: 4, recurrentActivation: 'sigmoid' }, [2, 6, 3]);
+    const x = tf.tensor3d(random(36, 2), [2, 6, 3]);
+    const count = async (layer: Layer) => (await tf.profile(() => tf.tidy(() => layer.apply(x) as Tensor))).kernels.length;
+    const fusedOps = await count(fused);
+    expect(fusedOps).toBeLessThanOrEqual(10);
+    expect(await count(stock)).toBeGreaterThan(5 * fusedOps);
+    expect(fused.getClassName()).toBe('LSTM');
+    expect({ ...fused.getConfig(), name: null }).toEqual({ ...stock.getConfig(), name: null });
+    tf.dispose(x);
+  });
+
+  it('falls back to the stock implementation with a hard_sigmoid gate activation', async () => {
+    const { tf } = await loadTf('cpu');
+    const [stock, fused] = pair(tf, { units: 3, recurrentActivation: 'hardSigmoid' }, [2, 4, 2]);
+    const x = tf.tensor3d(random(16, 3), [2, 4, 2]);
+    expectAllClose(outputsAndGrads(tf, fused, x), outputsAndGrads(tf, stock, x));
+    tf.dispose(x);
+  });
+});
