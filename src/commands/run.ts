@@ -7,6 +7,7 @@ import { chooseReporter, summaryLine, sweepTable } from '../cli/reporters.js';
 import { parseSweep, sweepGrid } from '../core/run/sweep-grid.js';
 import { runSweep, type SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../core/progress/plain-reporter.js';
+import { writeCiReports } from '../cli/ci-reports.js';
 import { planJson, renderPlan } from '../core/progress/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../stages/types.js';
@@ -26,6 +27,7 @@ export default class Run extends BaseCommand {
     stage: Flags.string({ description: 'Run only this stage and what it needs (repeatable).', multiple: true }),
     force: Flags.boolean({ description: 'Ignore the cache: run every selected stage.', default: false }),
     dry: Flags.boolean({ description: 'Print the plan only; run nothing.', default: false }),
+    junit: Flags.string({ description: 'Write each stage and each gate as a JUnit test case to this file.', env: 'MLPIPE_JUNIT' }),
     sweep: Flags.string({ description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT) (repeatable).', multiple: true }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: Flags.string({
@@ -66,6 +68,7 @@ export default class Run extends BaseCommand {
       }),
     );
     await reporter?.close();
+    await writeCiReports(spec, summary, { junit: flags.junit });
     if (!this.jsonEnabled()) this.note(summaryLine(summary));
     this.setExitCode(summary.exitCode);
     return summary;

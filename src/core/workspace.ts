@@ -26,7 +26,7 @@ export function resolveRunsDir(flag?: string): string {
 
 export async function openWorkspace(runsDir: string, onWarning: (message: string) => void = () => {}): Promise<Workspace> {
   const tracker = openTracker(runsDir);
-  const store = new LocalObjectStore(resolve(runsDir, 'cache'), { onWarning });
+  const store = new LocalObjectStore(runsDir, { onWarning });
   const statCache = await StatCache.open(runsDir);
   return {
     runsDir,

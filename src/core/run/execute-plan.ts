@@ -220,6 +220,10 @@ async function runStage(
       throw new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });
     }
     for (const [key, value] of Object.entries(result?.metrics ?? {})) {
+      if (!Number.isFinite(value)) {
+        ctx.log(`metric ${key} is ${value}; not recorded`);
+        continue;
+      }
       metrics[key] = value;
       ctx.logMetric(key, value);
     }
