@@ -5,7 +5,7 @@ import { f } from '../core/spec/fields.js';
 import { canonicalJson } from '../core/hash/canonical-json.js';
 import { hashPath } from '../core/hash/hash-path.js';
 import { uncachedHasher } from '../core/hash/stat-cache.js';
-import { evaluate, formatUsed, parseCondition } from '../core/expr.js';
+import { evaluate, ExprSyntaxError, formatUsed, parseCondition } from '../core/expr.js';
 import { GateFailedError, StageFailedError } from '../errors.js';
 import type { ModelRegistry, ModelVersion } from '../core/tracker/types.js';
 import type { StageContext, StageKind } from './types.js';
@@ -152,5 +152,15 @@ export const deploy: StageKind<DeployConfig> = {
   config,
   cache: false,
   outputs: () => ({ registration: { path: 'registration.json', location: 'stage' } }),
+  check: (c) => {
+    if (!c.gate) return [];
+    try {
+      parseCondition(c.gate);
+      return [];
+    } catch (err) {
+      if (!(err instanceof ExprSyntaxError)) throw err;
+      return [{ path: ['gate'], message: `expected a comparison over metrics, got "${c.gate}" (${err.reason} at column ${err.column})`, hint: 'e.g. gate: "accuracy >= 0.9" or "f1 >= production.f1 - 0.005"' }];
+    }
+  },
   run: deployRun,
 };

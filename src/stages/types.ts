@@ -59,5 +59,14 @@ export interface StageKind<C = any> {
   outputs(config: C): Record<string, OutputSpec>;
   /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */
   cache?: boolean;
+  /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
+  check?(config: C): ConfigIssue[];
   run(ctx: StageContext<C>): Promise<StageResult | void>;
+}
+
+/** A problem with a stage's config found by its kind's `check`, at a path inside `with`. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+  hint?: string;
 }

@@ -257,6 +257,9 @@ function resolveStage(raw: RawStage, params: Record<string, unknown>, reporter: 
     onPath: (use) => paths.push(use),
   });
   report(reporter, draft.base, issues);
+  if (issues.length === 0 && draft.kind.check) {
+    for (const issue of draft.kind.check(config)) reporter.error([...draft.base, ...issue.path], issue.message, issue.hint ? { hint: issue.hint } : {});
+  }
   draft.paths = paths;
   if (issues.length === 0 && interpolated.issues.length === 0) draft.config = config as Record<string, unknown>;
   draft.used = interpolated.used;

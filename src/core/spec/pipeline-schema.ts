@@ -57,6 +57,14 @@ export function pipelineField(stage: Field = stageShapeField): ObjectField {
         { keyPattern: NAME_PATTERN, default: {} },
       ),
       stages: f.map('The stages by name, run in dependency order.', stage, { keyPattern: NAME_PATTERN }),
+      metrics: f.map(
+        'Whether higher or lower is better for a metric (e.g. `val_loss: lower`), for comparisons; loss, error, mse, mae, rmse and log_loss are lower by default.',
+        f.oneOf('The direction of a metric.', [
+          f.enum('The direction of a metric.', ['higher', 'lower']),
+          f.object('The direction of a metric.', { better: f.enum('Which way is better.', ['higher', 'lower']) }, { required: ['better'] }),
+        ]),
+        { default: {} },
+      ),
     },
     { required: ['stages'] },
   );

@@ -207,7 +207,7 @@ describe('loadSpec reports', () => {
         ...DATA,
       }),
     ).toMatchInlineSnapshot(`
-      "pipeline.yaml:2:1 stage: expected a known key (name, description, params, stages), got "stage"
+      "pipeline.yaml:2:1 stage: expected a known key (name, description, params, stages, metrics), got "stage"
         2 | stage:
           | ^
         hint: did you mean "stages"?
