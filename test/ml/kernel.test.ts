@@ -156,3 +156,28 @@ describe('Slice and Unpack on wasm read through heap views', () => {
     expect(tf.slice(tf.tensor1d(['a', 'b', 'c'], 'string'), 1, 2).arraySync()).toEqual(['b', 'c']);
   });
 });
+
+describe('BatchMatMul and _FusedMatMul on wasm with transposed operands', () => {
+  it('match the cpu backend for every transpose combination, batched and fused', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      const { tf } = await loadTf(backend);
+      const rand = lcg(5);
+      const t = (shape: number[]) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1), shape);
+      return tf.tidy(() => {
+        const out: number[][] = [];
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+          const a = t(ta ? [2, 5, 3] : [2, 3, 5]);
+          const b = t(tb ? [2, 4, 5] : [2, 5, 4]);
+          out.push(Array.from(tf.matMul(a, b, ta, tb).dataSync()));
+          const a2 = t(ta ? [5, 3] : [3, 5]);
+          const b2 = t(tb ? [4, 5] : [5, 4]);
+          out.push(Array.from(tf.fused.matMul({ a: a2, b: b2, transposeA: ta, transposeB: tb, bias: t([4]), activation: 'relu' }).dataSync()));
+        }
+        return out;
+      });
+    };
+    const cpu = await run('cpu');
+    const wasm = await run('wasm');
+    cpu.forEach((values, i) => values.forEach((v, j) => expect(wasm[i]![j]).toBeCloseTo(v, 5)));
+  });
+});

@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from '../../core/backend.js';
+import { transposeLastTwo } from './matmul.js';
 
 /**
  * A whole LSTM sequence (forward, and backward for the gradient) as one kernel each, instead of
@@ -152,18 +153,20 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
     const recurrentOn = (backend: WasmBackendLike, u: TensorInfo, rows: number): { matmul: MatMul; release(): void } => {
       const k = u.shape[0]!;
       const n = u.shape[1]!;
+      const uT = transposeLastTwo(backend, u);
       const left = { forward: backend.makeOutput([rows, k], 'float32'), backward: backend.makeOutput([rows, n], 'float32') };
       return {
         matmul: (a, r, transposeB, out) => {
           const input = transposeB ? left.backward : left.forward;
           backend.typedArrayFromHeap(input).set(a.subarray(0, r * (transposeB ? n : k)));
-          const product = wasmMatMul.kernelFunc({ inputs: { a: input, b: u }, backend: backend as never, attrs: { transposeA: false, transposeB } }) as TensorInfo;
+          const product = wasmMatMul.kernelFunc({ inputs: { a: input, b: transposeB ? uT : u }, backend: backend as never, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
           out.set(backend.typedArrayFromHeap(product));
           backend.disposeData(product.dataId);
         },
         release() {
           backend.disposeData(left.forward.dataId);
           backend.disposeData(left.backward.dataId);
+          backend.disposeData(uT.dataId);
         },
       };
     };

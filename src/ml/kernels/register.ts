@@ -1,6 +1,7 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Tf } from '../../core/backend.js';
 import { fusedLstmKernels } from './fused-lstm.js';
+import { matMulKernels } from './matmul.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
 
@@ -9,6 +10,7 @@ type KernelSource = (tf: Tf) => Record<string, KernelConfig[]>;
 const sources: KernelSource[] = [
   () => Object.fromEntries(Object.entries(unsortedSegmentSumKernels).map(([backend, config]) => [backend, [config]])),
   sliceKernels,
+  matMulKernels,
   fusedLstmKernels,
 ];
 
