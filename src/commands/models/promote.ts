@@ -1,0 +1,30 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { promoteModel, type AliasMove } from '../../core/models/aliases.js';
+import { renderAliasMove } from '../../core/models/format-models.js';
+import { parseModelRef } from '../../core/models/model-ref.js';
+import { openTracker } from '../../core/tracker/open-tracker.js';
+
+export default class ModelsPromote extends BaseCommand {
+  static override summary = 'Point an alias (production by default) at a version; servers following the alias switch to it.';
+  static override examples = ['<%= config.bin %> models promote iris@3 --alias production', '<%= config.bin %> models promote iris@staging --alias production --json'];
+  static override args = {
+    model: Args.string({ description: 'NAME@VERSION (or NAME@ALIAS to copy that alias\'s version).', required: true }),
+  };
+  static override flags = {
+    alias: Flags.string({ description: 'The alias to move.', default: 'production' }),
+  };
+
+  async run(): Promise<AliasMove> {
+    const { args, flags } = await this.parse(ModelsPromote);
+    const ref = parseModelRef(args.model);
+    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    try {
+      const move = promoteModel(tracker, ref, flags.alias);
+      this.out(renderAliasMove(move, 'promoted'));
+      return move;
+    } finally {
+      tracker.close();
+    }
+  }
+}

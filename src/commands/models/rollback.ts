@@ -1,0 +1,29 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { rollbackModel, type AliasMove } from '../../core/models/aliases.js';
+import { renderAliasMove } from '../../core/models/format-models.js';
+import { InvalidModelRefError, parseModelRef } from '../../core/models/model-ref.js';
+import { openTracker } from '../../core/tracker/open-tracker.js';
+
+export default class ModelsRollback extends BaseCommand {
+  static override summary = 'Move an alias back to the version that held it before the last promotion.';
+  static override examples = ['<%= config.bin %> models rollback iris --alias production'];
+  static override args = { name: Args.string({ description: 'The model name (NAME@ALIAS also names the alias).', required: true }) };
+  static override flags = {
+    alias: Flags.string({ description: 'The alias to move back.', default: 'production' }),
+  };
+
+  async run(): Promise<AliasMove> {
+    const { args, flags } = await this.parse(ModelsRollback);
+    const ref = parseModelRef(args.name);
+    if (ref.selector.kind === 'version') throw new InvalidModelRefError(args.name, 'a rollback moves an alias; name the model, or NAME@ALIAS');
+    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    try {
+      const move = rollbackModel(tracker, ref.name, ref.selector.kind === 'alias' ? ref.selector.alias : flags.alias);
+      this.out(renderAliasMove(move, 'rolled back'));
+      return move;
+    } finally {
+      tracker.close();
+    }
+  }
+}

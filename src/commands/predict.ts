@@ -1,0 +1,69 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { parseModelRef } from '../core/models/model-ref.js';
+import { modelDir, resolveModel } from '../core/models/resolve-model.js';
+import { openTracker } from '../core/tracker/open-tracker.js';
+import type { Prediction } from '../ml/predict.js';
+import type { BackendChoice } from '../stages/types.js';
+
+/** `mlpipe predict --json`. */
+export interface PredictResult {
+  schemaVersion: 1;
+  model: { name: string; version: number };
+  backend: string;
+  rows: number;
+  format: 'csv' | 'jsonl';
+  output: string | null;
+  /** Present when no --output file was given. */
+  predictions?: Prediction[];
+}
+
+export default class Predict extends BaseCommand {
+  static override summary = 'Score a csv/jsonl file of raw rows with a registered model, using the preprocessing it was trained with.';
+  static override examples = [
+    '<%= config.bin %> predict iris@production --input new.csv --output predictions.csv',
+    '<%= config.bin %> predict iris@3 --input rows.jsonl --json',
+  ];
+  static override args = {
+    model: Args.string({ description: 'NAME@VERSION, NAME@ALIAS, or NAME for the newest version.', required: true }),
+  };
+  static override flags = {
+    input: Flags.string({ char: 'i', description: 'Raw rows: .csv, .tsv, .jsonl or .json.', required: true }),
+    output: Flags.string({ char: 'o', description: 'Where to write the rows with their predictions (.csv or .jsonl); default: stdout.' }),
+    format: Flags.string({ description: 'Output format (default: from --output, else like the input).', options: ['csv', 'jsonl'] }),
+    backend: Flags.string({ description: 'Compute backend.', env: 'MLPIPE_BACKEND', options: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
+  };
+
+  async run(): Promise<PredictResult> {
+    const { args, flags } = await this.parse(Predict);
+    const runsDir = this.runsDir(flags['runs-dir']);
+    const tracker = openTracker(runsDir);
+    let model;
+    let dir;
+    try {
+      model = resolveModel(tracker, parseModelRef(args.model));
+      dir = modelDir(runsDir, model);
+    } finally {
+      tracker.close();
+    }
+    const { predictFile } = await import('../core/models/batch-predict.js');
+    const result = await predictFile({
+      modelDir: dir,
+      input: flags.input,
+      output: flags.output,
+      format: flags.format as 'csv' | 'jsonl' | undefined,
+      backend: flags.backend as BackendChoice,
+    });
+    if (result.text !== null) this.out(result.text);
+    else this.note(`wrote ${result.rows} predictions of ${model.name} v${model.version} to ${result.output}`);
+    return {
+      schemaVersion: 1,
+      model: { name: model.name, version: model.version },
+      backend: result.backend,
+      rows: result.rows,
+      format: result.format,
+      output: result.output,
+      ...(result.output === null ? { predictions: result.predictions } : {}),
+    };
+  }
+}

@@ -1,0 +1,58 @@
+import { UserError } from '../../errors.js';
+import type { ModelRegistry } from '../tracker/types.js';
+import { InvalidModelRefError, type ModelRef } from './model-ref.js';
+import { resolveModel } from './resolve-model.js';
+
+const ALIAS = /^[A-Za-z0-9_.-]+$/;
+
+/** What `models promote` and `models rollback` did. */
+export interface AliasMove {
+  schemaVersion: 1;
+  name: string;
+  alias: string;
+  /** The version the alias points at now. */
+  version: number;
+  /** The version it pointed at before, if any. */
+  previous: number | null;
+  /** False when the alias already pointed at `version`. */
+  changed: boolean;
+}
+
+/** An alias that cannot be rolled back: it is not set, or it has no earlier holder. */
+export class NoAliasHistoryError extends UserError {
+  constructor(name: string, alias: string, reason: string) {
+    super(`cannot roll back ${name}@${alias}: ${reason}`, { hint: `move it with: mlpipe models promote ${name}@VERSION --alias ${alias}` });
+    this.name = 'NoAliasHistoryError';
+  }
+}
+
+function checkAlias(name: string, alias: string): void {
+  if (!ALIAS.test(alias)) throw new InvalidModelRefError(`${name}@${alias}`, `the alias "${alias}" may hold only letters, digits, "_", "." and "-"`);
+  if (/^v?\d+$/.test(alias)) throw new InvalidModelRefError(`${name}@${alias}`, `the alias "${alias}" would read as a version number; choose a word such as production`);
+  if (alias === 'latest') throw new InvalidModelRefError(`${name}@${alias}`, '"latest" always means the newest version; choose another alias');
+}
+
+/** Points `alias` at the version `ref` names (a version, or another alias's holder). */
+export function promoteModel(registry: ModelRegistry, ref: ModelRef, alias: string): AliasMove {
+  checkAlias(ref.name, alias);
+  const target = resolveModel(registry, ref);
+  const previous = registry.getModel(ref.name, alias);
+  const held = previous !== undefined && previous.aliases.includes(alias) ? previous.version : null;
+  registry.setAlias(ref.name, alias, target.version);
+  return { schemaVersion: 1, name: ref.name, alias, version: target.version, previous: held, changed: held !== target.version };
+}
+
+/** Moves `alias` back to the version that held it before the last promotion. */
+export function rollbackModel(registry: ModelRegistry, name: string, alias: string): AliasMove {
+  checkAlias(name, alias);
+  resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
+  const current = registry.getModel(name, alias);
+  if (!current || !current.aliases.includes(alias)) {
+    const holders = registry.listModels(name).filter((m) => m.aliases.length > 0);
+    const known = holders.length ? `; aliases of ${name}: ${holders.flatMap((m) => m.aliases.map((a) => `${a} → v${m.version}`)).join(', ')}` : '';
+    throw new NoAliasHistoryError(name, alias, `${name} has no alias "${alias}"${known}`);
+  }
+  const version = registry.rollbackAlias(name, alias);
+  if (version === undefined) throw new NoAliasHistoryError(name, alias, `v${current.version} is the only version that has held it`);
+  return { schemaVersion: 1, name, alias, version, previous: current.version, changed: true };
+}

@@ -1,0 +1,53 @@
+import type { Prediction } from '../../ml/predict.js';
+
+/** The formats `mlpipe predict` writes. */
+export type PredictionFormat = 'csv' | 'jsonl';
+
+const num = (v: number): number => Number(v.toPrecision(7));
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function unique(name: string, taken: ReadonlySet<string>): string {
+  let out = name;
+  while (taken.has(out)) out = `_${out}`;
+  return out;
+}
+
+/**
+ * The input table with the predictions appended. CSV: `predicted` and one `p_<label>` column per
+ * class (as in the evaluate stage's predictions.csv), numbers to 7 significant digits. JSONL: each
+ * input object with `predicted` and, for classifiers, `probabilities`. A prediction column whose
+ * name an input column already uses gets a leading `_`.
+ */
+export function renderPredictions(format: PredictionFormat, columns: string[], rows: unknown[][], predictions: Prediction[], labels: string[] | undefined): string {
+  const taken = new Set(columns);
+  const predicted = unique('predicted', taken);
+  if (format === 'jsonl') {
+    const probabilities = unique('probabilities', taken);
+    const lines = rows.map((row, i) => {
+      const p = predictions[i]!;
+      const out: Record<string, unknown> = Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null]));
+      if (p.value !== undefined) out[predicted] = p.value;
+      else {
+        out[predicted] = p.label;
+        out[probabilities] = p.probabilities;
+      }
+      return JSON.stringify(out);
+    });
+    return lines.length ? `${lines.join('\n')}\n` : '';
+  }
+  const probColumns = predictions[0]?.probabilities ? (labels ?? Object.keys(predictions[0].probabilities)) : [];
+  const header = [...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))];
+  const lines = [header.map(csvCell).join(',')];
+  rows.forEach((row, i) => {
+    const p = predictions[i]!;
+    const cells = [...columns.map((_, j) => csvCell(row[j])), p.value !== undefined ? String(num(p.value)) : csvCell(p.label)];
+    for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
+    lines.push(cells.join(','));
+  });
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,152 @@
+import type { FastifyInstance } from 'fastify';
+import { exampleRow } from '../core/models/model-views.js';
+import { formatModelRef, isMovingRef, type ModelRef } from '../core/models/model-ref.js';
+import { modelDir, resolveModel } from '../core/models/resolve-model.js';
+import { openTracker } from '../core/tracker/open-tracker.js';
+import type { ModelVersion, Tracker } from '../core/tracker/types.js';
+import { loadPredictor } from '../ml/predict.js';
+import type { BackendChoice } from '../stages/types.js';
+import { watchAlias, type AliasWatcher } from './alias-watcher.js';
+import { DriftMonitor } from './drift.js';
+import { createServerMetrics } from './metrics.js';
+import { ModelSlot, type ServedModel } from './model-slot.js';
+import { buildServer } from './server.js';
+
+/** Options of {@link startServing}. */
+export interface ServeOptions {
+  runsDir: string;
+  ref: ModelRef;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  backend: BackendChoice;
+  /** How often an alias (or `latest`) is re-read; 0 never. */
+  watchIntervalMs: number;
+  bodyLimit: number;
+  maxInstances: number;
+  /** Lifecycle messages: listening, swaps, reload failures, internal errors. */
+  log: (line: string) => void;
+  /** One line per request, when wanted. */
+  requestLog?: (line: string) => void;
+}
+
+/** What `mlpipe serve` did, for its JSON result. */
+export interface ServeSummary {
+  schemaVersion: 1;
+  model: string;
+  follows: string | null;
+  url: string;
+  /** Every version served, in order. */
+  versions: number[];
+}
+
+/** A listening server. */
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  current(): ServedModel;
+  /** Re-reads the followed alias now (the watcher also does it every interval). */
+  checkAlias(): Promise<void>;
+  /** Stops accepting connections, lets in-flight requests finish (at most `drainTimeoutMs`), then frees the model. */
+  close(drainTimeoutMs?: number): Promise<ServeSummary>;
+}
+
+async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice): Promise<ServedModel> {
+  const dir = modelDir(runsDir, version);
+  const predictor = await loadPredictor(dir, { backend });
+  try {
+    predictor.predict([exampleRow(predictor.meta)]);
+  } catch (err) {
+    predictor.dispose();
+    throw err;
+  }
+  return { name: version.name, version: version.version, dir, predictor, drift: new DriftMonitor(predictor.meta.dataset), loadedAt: Date.now() };
+}
+
+function followed(ref: ModelRef): string | null {
+  if (ref.selector.kind === 'alias') return ref.selector.alias;
+  return ref.selector.kind === 'latest' ? 'latest' : null;
+}
+
+function lookupVersion(tracker: Tracker, ref: ModelRef): number | undefined {
+  const s = ref.selector;
+  return (s.kind === 'alias' ? tracker.getModel(ref.name, s.alias) : tracker.getModel(ref.name))?.version;
+}
+
+/**
+ * Resolves and loads a registered model, serves it over HTTP, and — when the reference is an alias
+ * or a bare name — follows it: a newly promoted version is loaded and warmed up beside the old one,
+ * then swapped in atomically.
+ */
+export async function startServing(o: ServeOptions): Promise<RunningServer> {
+  const tracker = openTracker(o.runsDir);
+  let slot: ModelSlot;
+  try {
+    slot = new ModelSlot(await loadServed(o.runsDir, resolveModel(tracker, o.ref), o.backend));
+  } catch (err) {
+    tracker.close();
+    throw err;
+  }
+  const versions = [slot.current.version];
+  const metrics = createServerMetrics(() => slot.current);
+  const follows = followed(o.ref);
+  const app = buildServer({
+    slot,
+    metrics,
+    bodyLimit: o.bodyLimit,
+    maxInstances: o.maxInstances,
+    follows,
+    log: o.requestLog,
+    onInternalError: (err) => o.log(`internal error: ${err.stack ?? err.message}`),
+  });
+  let url: string;
+  try {
+    url = await app.listen({ host: o.host, port: o.port });
+  } catch (err) {
+    slot.close();
+    tracker.close();
+    throw err;
+  }
+  const label = formatModelRef(o.ref);
+  let watcher: AliasWatcher | undefined;
+  if (isMovingRef(o.ref)) {
+    watcher = watchAlias({
+      intervalMs: o.watchIntervalMs > 0 ? o.watchIntervalMs : 2 ** 31 - 1,
+      lookup: () => lookupVersion(tracker, o.ref),
+      current: () => slot.current.version,
+      load: async (version) => {
+        const next = await loadServed(o.runsDir, resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend);
+        const previous = slot.swap(next);
+        versions.push(version);
+        metrics.modelSwapped();
+        o.log(`${label} moved: now serving v${version} (was v${previous.version})`);
+      },
+      onError: (err, version) => {
+        metrics.reloadFailed();
+        o.log(`${label}${version === undefined ? '' : ` → v${version}`}: keeping v${slot.current.version}: ${err.message}`);
+      },
+    });
+  }
+  let closing: Promise<ServeSummary> | undefined;
+  return {
+    url,
+    app,
+    current: () => slot.current,
+    checkAlias: () => watcher?.check() ?? Promise.resolve(),
+    close(drainTimeoutMs = 10_000) {
+      closing ??= (async () => {
+        await watcher?.stop();
+        const force = setTimeout(() => app.server.closeAllConnections(), drainTimeoutMs);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+          slot.close();
+          tracker.close();
+        }
+        return { schemaVersion: 1 as const, model: o.ref.name, follows, url, versions };
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { STATUS_CODES } from 'node:http';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { DataError } from '../ml/errors.js';
+import type { Prediction } from '../ml/predict.js';
+import { badInstance, readInstances } from './instances.js';
+import { PredictBatcher, type BatchResult } from './batcher.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ModelSlot } from './model-slot.js';
+
+/** Options of {@link buildServer}. */
+export interface ServerOptions {
+  slot: ModelSlot;
+  metrics: ServerMetrics;
+  /** Largest request body in bytes; larger ones get 413. */
+  bodyLimit: number;
+  /** Most rows in one request; more get 413. */
+  maxInstances: number;
+  /** What the server follows (`production`, `latest`), or null for a fixed version. */
+  follows: string | null;
+  /** Seconds a request may take before its connection is closed. */
+  requestTimeoutMs?: number;
+  /** Called for every request with a one-line summary (for --verbose). */
+  log?: (line: string) => void;
+  /** Called with errors that became a 500 answer. */
+  onInternalError?: (err: Error) => void;
+}
+
+/** `POST /predict` answer. */
+export interface PredictResponse {
+  model: { name: string; version: number };
+  predictions: Prediction[];
+}
+
+/** `GET /health` answer. */
+export interface HealthResponse {
+  status: 'ok';
+  model: string;
+  version: number;
+  follows: string | null;
+  backend: string;
+  task: string;
+  uptimeSeconds: number;
+  loadedAt: string;
+}
+
+const ROUTES = ['POST /predict', 'GET /health', 'GET /metrics'];
+
+/**
+ * The prediction server: `POST /predict`, `GET /health`, `GET /metrics`. Every answer is JSON (or
+ * Prometheus text); a bad request is a 400 or 413 with a message, an unexpected failure a 500 —
+ * never a crash. Not listening yet: call `listen`.
+ */
+export function buildServer(o: ServerOptions): FastifyInstance {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: o.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestTimeout: o.requestTimeoutMs ?? 30_000,
+  });
+  const startedAt = Date.now();
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    o.metrics.observeRequest(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
+    o.log?.(`${req.method} ${req.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`);
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
+    const given = (err as FastifyError).statusCode;
+    const status = given !== undefined && given >= 400 && given < 500 ? given : 500;
+    if (status === 500) o.onInternalError?.(err);
+    const message = status === 500 ? `internal error: ${err.message}` : err.message;
+    void reply.code(status).send({ statusCode: status, error: STATUS_CODES[status], message });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ statusCode: 404, error: STATUS_CODES[404], message: `no route ${req.method} ${req.url}; routes: ${ROUTES.join(', ')}` });
+  });
+
+  const batcher = new PredictBatcher(o.slot, { onCall: (rows) => o.metrics.observeModelCall(rows) });
+  app.post('/predict', async (req): Promise<PredictResponse> => {
+    const rows = readInstances(req.body, o.slot.current.predictor.meta.dataset, o.maxInstances);
+    let result: BatchResult;
+    try {
+      result = await batcher.predict(rows);
+    } catch (err) {
+      if (err instanceof DataError) throw badInstance(err);
+      throw err;
+    }
+    const { model, predictions } = result;
+    o.metrics.observePredictions(model, predictions);
+    model.drift.observe(rows);
+    return { model: { name: model.name, version: model.version }, predictions };
+  });
+
+  app.get('/health', async (): Promise<HealthResponse> => {
+    const m = o.slot.current;
+    return {
+      status: 'ok',
+      model: m.name,
+      version: m.version,
+      follows: o.follows,
+      backend: m.predictor.backend,
+      task: m.predictor.meta.task,
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      loadedAt: new Date(m.loadedAt).toISOString(),
+    };
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    void reply.header('content-type', o.metrics.registry.contentType);
+    return o.metrics.registry.metrics();
+  });
+
+  return app;
+}
