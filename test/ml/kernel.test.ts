@@ -181,3 +181,19 @@ describe('BatchMatMul and _FusedMatMul on wasm with transposed operands', () => 
     cpu.forEach((values, i) => values.forEach((v, j) => expect(wasm[i]![j]).toBeCloseTo(v, 5)));
   });
 });
+
+describe('GatherV2 on wasm', () => {
+  it('matches the cpu backend along axis 0 and 1, with repeated ids, and rejects out-of-range ids', async () => {
+    const run = async (backend: 'cpu' | 'wasm') => {
+      const { tf } = await loadTf(backend);
+      return tf.tidy(() => {
+        const table = tf.tensor3d(Float32Array.from({ length: 5 * 2 * 3 }, (_, k) => k / 2), [5, 2, 3]);
+        const ids = tf.tensor2d([[4, 0, 4], [1, 1, 2]], [2, 3], 'int32');
+        return [tf.gather(table, ids).arraySync(), tf.gather(table, tf.tensor1d([1, 0, 1], 'int32'), 1).arraySync(), tf.gather(tf.tensor1d([7, 8, 9], 'int32'), tf.tensor1d([2, 2], 'int32')).arraySync()];
+      });
+    };
+    expect(await run('wasm')).toEqual(await run('cpu'));
+    const { tf } = await loadTf('wasm');
+    expect(() => tf.tidy(() => tf.gather(tf.tensor2d([[1], [2]]), tf.tensor1d([2], 'int32')))).toThrow(/index value 2 is not in \[0, 1\]/);
+  });
+});

@@ -21,48 +21,79 @@ interface Dims {
 /** out[rows × n] = a[rows × k] · b (b: k × n), or a · bᵀ (b: n × k) when `transposeB`. */
 type MatMul = (a: Float32Array, rows: number, transposeB: boolean, out: Float32Array) => void;
 
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+/** The transcendental parts of a step, over whole [batch, …] blocks. */
+export interface StepMath {
+  /** act = sigmoid(z) for the i, f, o quarters and tanh(z) for g; z and act are [batch, 4·units]; z may be overwritten. */
+  gates(z: Float32Array, act: Float32Array, units: number): void;
+  tanh(x: Float32Array, out: Float32Array): void;
+}
 
-/** hs, hLast, hPrevs (h of the step before, 0 at t = 0), cs, gates (activated i, f, g, o). */
-export function lstmForward(xw: Float32Array, dims: Dims, recurrent: MatMul) {
+/** Plain JS activations. */
+export const jsStepMath: StepMath = {
+  gates(z, act, units) {
+    const g0 = 2 * units;
+    const g1 = 3 * units;
+    const G = 4 * units;
+    for (let k = 0; k < z.length; k++) {
+      const q = k % G;
+      act[k] = q >= g0 && q < g1 ? Math.tanh(z[k]!) : 1 / (1 + Math.exp(-z[k]!));
+    }
+  },
+  tanh(x, out) {
+    for (let k = 0; k < x.length; k++) out[k] = Math.tanh(x[k]!);
+  },
+};
+
+/** hs, hLast, hPrevs (h of the step before, 0 at t = 0), cs, tcs (tanh of cs), gates (activated i, f, g, o). */
+export function lstmForward(xw: Float32Array, dims: Dims, recurrent: MatMul, math: StepMath) {
   const { batch: B, steps: T, units: H } = dims;
   const G = 4 * H;
   const hs = new Float32Array(B * T * H);
   const hPrevs = new Float32Array(B * T * H);
   const cs = new Float32Array(B * T * H);
+  const tcs = new Float32Array(B * T * H);
   const gates = new Float32Array(B * T * G);
   const hLast = new Float32Array(B * H);
-  const rec = new Float32Array(B * G);
+  const cLast = new Float32Array(B * H);
+  const tcStep = new Float32Array(B * H);
+  const z = new Float32Array(B * G);
+  const act = new Float32Array(B * G);
   for (let t = 0; t < T; t++) {
-    if (t > 0) recurrent(hLast, B, false, rec);
+    if (t > 0) recurrent(hLast, B, false, z);
     for (let b = 0; b < B; b++) {
-      const zBase = (b * T + t) * G;
-      const sBase = (b * T + t) * H;
+      const src = (b * T + t) * G;
+      const dst = b * G;
+      if (t > 0) for (let k = 0; k < G; k++) z[dst + k]! += xw[src + k]!;
+      else z.set(xw.subarray(src, src + G), dst);
+    }
+    math.gates(z, act, H);
+    for (let b = 0; b < B; b++) {
+      const a = b * G;
       for (let j = 0; j < H; j++) {
-        const r = t > 0 ? b * G + j : -1;
-        const i = sigmoid(xw[zBase + j]! + (r >= 0 ? rec[r]! : 0));
-        const f = sigmoid(xw[zBase + H + j]! + (r >= 0 ? rec[r + H]! : 0));
-        const g = Math.tanh(xw[zBase + 2 * H + j]! + (r >= 0 ? rec[r + 2 * H]! : 0));
-        const o = sigmoid(xw[zBase + 3 * H + j]! + (r >= 0 ? rec[r + 3 * H]! : 0));
-        const cPrev = t > 0 ? cs[sBase - H + j]! : 0;
-        const c = f * cPrev + i * g;
-        const h = o * Math.tanh(c);
-        gates[zBase + j] = i;
-        gates[zBase + H + j] = f;
-        gates[zBase + 2 * H + j] = g;
-        gates[zBase + 3 * H + j] = o;
-        cs[sBase + j] = c;
-        hPrevs[sBase + j] = hLast[b * H + j]!;
+        const s = b * H + j;
+        cLast[s] = act[a + H + j]! * cLast[s]! + act[a + j]! * act[a + 2 * H + j]!;
+      }
+    }
+    math.tanh(cLast, tcStep);
+    for (let b = 0; b < B; b++) {
+      const a = b * G;
+      const sBase = (b * T + t) * H;
+      gates.set(act.subarray(a, a + G), (b * T + t) * G);
+      hPrevs.set(hLast.subarray(b * H, (b + 1) * H), sBase);
+      cs.set(cLast.subarray(b * H, (b + 1) * H), sBase);
+      tcs.set(tcStep.subarray(b * H, (b + 1) * H), sBase);
+      for (let j = 0; j < H; j++) {
+        const h = act[a + 3 * H + j]! * tcStep[b * H + j]!;
+        hLast[b * H + j] = h;
         hs[sBase + j] = h;
       }
     }
-    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) hLast[b * H + j] = hs[(b * T + t) * H + j]!;
   }
-  return { hs, hLast, hPrevs, cs, gates };
+  return { hs, hLast, hPrevs, cs, tcs, gates };
 }
 
 /** dz = ∂loss/∂z for every step, given ∂loss/∂h of every step (`sequences`) or of the last one only. */
-export function lstmBackward(dh: Float32Array, sequences: boolean, cs: Float32Array, gates: Float32Array, dims: Dims, recurrent: MatMul): Float32Array {
+export function lstmBackward(dh: Float32Array, sequences: boolean, cs: Float32Array, tcs: Float32Array, gates: Float32Array, dims: Dims, recurrent: MatMul): Float32Array {
   const { batch: B, steps: T, units: H } = dims;
   const G = 4 * H;
   const dz = new Float32Array(B * T * G);
@@ -73,6 +104,7 @@ export function lstmBackward(dh: Float32Array, sequences: boolean, cs: Float32Ar
     for (let b = 0; b < B; b++) {
       const zBase = (b * T + t) * G;
       const sBase = (b * T + t) * H;
+      const k0 = b * G;
       for (let j = 0; j < H; j++) {
         const given = sequences ? dh[sBase + j]! : t === T - 1 ? dh[b * H + j]! : 0;
         const dH = given + dhNext[b * H + j]!;
@@ -80,17 +112,17 @@ export function lstmBackward(dh: Float32Array, sequences: boolean, cs: Float32Ar
         const f = gates[zBase + H + j]!;
         const g = gates[zBase + 2 * H + j]!;
         const o = gates[zBase + 3 * H + j]!;
-        const tc = Math.tanh(cs[sBase + j]!);
+        const tc = tcs[sBase + j]!;
         const cPrev = t > 0 ? cs[sBase - H + j]! : 0;
         const dc = dcNext[b * H + j]! + dH * o * (1 - tc * tc);
         dcNext[b * H + j] = dc * f;
-        const k = b * G + j;
+        const k = k0 + j;
         dzStep[k] = dc * g * i * (1 - i);
         dzStep[k + H] = dc * cPrev * f * (1 - f);
         dzStep[k + 2 * H] = dc * i * (1 - g * g);
         dzStep[k + 3 * H] = dH * tc * o * (1 - o);
       }
-      dz.set(dzStep.subarray(b * G, (b + 1) * G), zBase);
+      dz.set(dzStep.subarray(k0, k0 + G), zBase);
     }
     if (t > 0) recurrent(dzStep, B, true, dhNext);
   }
@@ -150,6 +182,42 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
   const configs: Record<string, KernelConfig[]> = {};
   const wasmMatMul = tf.getKernel('BatchMatMul', 'wasm');
   if (wasmMatMul) {
+    const sigmoidKernel = tf.getKernel('Sigmoid', 'wasm');
+    /**
+     * Activations through the wasm backend's vectorized Sigmoid kernel, tanh(x) as 2·sigmoid(2x) − 1
+     * (its Tanh kernel is scalar and several times slower).
+     */
+    const stepMathOn = (backend: WasmBackendLike, rows: number, units: number): { math: StepMath; release(): void } => {
+      if (!sigmoidKernel) return { math: jsStepMath, release() {} };
+      const G = 4 * units;
+      const z = backend.makeOutput([rows, G], 'float32');
+      const c = backend.makeOutput([rows, units], 'float32');
+      const sigmoidOf = (input: TensorInfo, out: Float32Array): void => {
+        const result = sigmoidKernel.kernelFunc({ inputs: { x: input }, backend: backend as never, attrs: {} }) as TensorInfo;
+        out.set(backend.typedArrayFromHeap(result));
+        backend.disposeData(result.dataId);
+      };
+      return {
+        math: {
+          gates(zs, act) {
+            for (let b = 0; b < rows; b++) for (let k = b * G + 2 * units, end = k + units; k < end; k++) zs[k]! *= 2;
+            backend.typedArrayFromHeap(z).set(zs);
+            sigmoidOf(z, act);
+            for (let b = 0; b < rows; b++) for (let k = b * G + 2 * units, end = k + units; k < end; k++) act[k] = 2 * act[k]! - 1;
+          },
+          tanh(x, out) {
+            const heap = backend.typedArrayFromHeap(c);
+            for (let k = 0; k < x.length; k++) heap[k] = 2 * x[k]!;
+            sigmoidOf(c, out);
+            for (let k = 0; k < out.length; k++) out[k] = 2 * out[k]! - 1;
+          },
+        },
+        release() {
+          backend.disposeData(z.dataId);
+          backend.disposeData(c.dataId);
+        },
+      };
+    };
     const recurrentOn = (backend: WasmBackendLike, u: TensorInfo, rows: number): { matmul: MatMul; release(): void } => {
       const k = u.shape[0]!;
       const n = u.shape[1]!;
@@ -178,11 +246,13 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
     const forward = ({ inputs, backend }: Args<WasmBackendLike>): TensorInfo[] => {
       const dims = dimsOf(inputs.xw!);
       const r = recurrentOn(backend, inputs.u!, dims.batch);
+      const m = stepMathOn(backend, dims.batch, dims.units);
       try {
-        const o = lstmForward(backend.typedArrayFromHeap(inputs.xw!).slice(), dims, r.matmul);
+        const o = lstmForward(backend.typedArrayFromHeap(inputs.xw!).slice(), dims, r.matmul, m.math);
         return packForward(o, dims, (shape, values) => output(backend, shape, values));
       } finally {
         r.release();
+        m.release();
       }
     };
     const backward = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo => {
@@ -190,7 +260,7 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
       const r = recurrentOn(backend, inputs.u!, dims.batch);
       try {
         const read = (t: TensorInfo) => backend.typedArrayFromHeap(t).slice();
-        const dz = lstmBackward(read(inputs.dh!), attrs.sequences === true, read(inputs.cs!), read(inputs.gates!), dims, r.matmul);
+        const dz = lstmBackward(read(inputs.dh!), attrs.sequences === true, read(inputs.cs!), read(inputs.tcs!), read(inputs.gates!), dims, r.matmul);
         return output(backend, inputs.gates!.shape, dz);
       } finally {
         r.release();
@@ -204,14 +274,14 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
   const cpuForward = ({ inputs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
     const dims = dimsOf(inputs.xw!);
     const u = inputs.u!;
-    const o = lstmForward(backend.data.get(inputs.xw!.dataId).values, dims, jsMatMul(backend.data.get(u.dataId).values, u.shape[0]!, u.shape[1]!));
+    const o = lstmForward(backend.data.get(inputs.xw!.dataId).values, dims, jsMatMul(backend.data.get(u.dataId).values, u.shape[0]!, u.shape[1]!), jsStepMath);
     return packForward(o, dims, (shape, values) => backend.makeTensorInfo(shape, 'float32', values));
   };
   const cpuBackward = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo => {
     const dims = dimsOf(inputs.gates!);
     const u = inputs.u!;
     const v = (t: TensorInfo) => backend.data.get(t.dataId).values;
-    const dz = lstmBackward(v(inputs.dh!), attrs.sequences === true, v(inputs.cs!), v(inputs.gates!), dims, jsMatMul(v(u), u.shape[0]!, u.shape[1]!));
+    const dz = lstmBackward(v(inputs.dh!), attrs.sequences === true, v(inputs.cs!), v(inputs.tcs!), v(inputs.gates!), dims, jsMatMul(v(u), u.shape[0]!, u.shape[1]!));
     return backend.makeTensorInfo(inputs.gates!.shape, 'float32', dz);
   };
   configs.cpu = [
@@ -223,7 +293,7 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
 
 function packForward(o: ReturnType<typeof lstmForward>, d: Dims, make: (shape: number[], values: Float32Array) => TensorInfo): TensorInfo[] {
   const seq = [d.batch, d.steps, d.units];
-  return [make(seq, o.hs), make([d.batch, d.units], o.hLast), make(seq, o.hPrevs), make(seq, o.cs), make([d.batch, d.steps, 4 * d.units], o.gates)];
+  return [make(seq, o.hs), make([d.batch, d.units], o.hLast), make(seq, o.hPrevs), make(seq, o.cs), make(seq, o.tcs), make([d.batch, d.steps, 4 * d.units], o.gates)];
 }
 
 /**
@@ -236,13 +306,13 @@ export function fusedLstm(tf: Tf, x: Tensor, kernel: Tensor, recurrentKernel: Te
     const [B, T, D] = xs.shape as [number, number, number];
     const H = u.shape[0]!;
     const xw = tf.reshape(tf.fused.matMul({ a: tf.reshape(xs, [B * T, D]), b: w, bias: b }), [B, T, 4 * H]);
-    const [hs, hLast, hPrevs, cs, gates] = tf.engine().runKernel(LSTM_FORWARD, { xw, u }, {}) as Tensor[];
-    save([xs, w, u, hPrevs!, cs!, gates!]);
+    const [hs, hLast, hPrevs, cs, tcs, gates] = tf.engine().runKernel(LSTM_FORWARD, { xw, u }, {}) as Tensor[];
+    save([xs, w, u, hPrevs!, cs!, tcs!, gates!]);
     return {
       value: returnSequences ? hs! : hLast!,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [sx, sw, su, sPrev, sc, sg] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
-        const dz = tf.engine().runKernel(LSTM_BACKWARD, { dh: dy, u: su, cs: sc, gates: sg }, { sequences: returnSequences }) as Tensor;
+        const [sx, sw, su, sPrev, sc, stc, sg] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+        const dz = tf.engine().runKernel(LSTM_BACKWARD, { dh: dy, u: su, cs: sc, tcs: stc, gates: sg }, { sequences: returnSequences }) as Tensor;
         const dz2 = tf.reshape(dz, [B * T, 4 * H]);
         return [
           tf.reshape(tf.matMul(dz2, sw, false, true), [B, T, D]),

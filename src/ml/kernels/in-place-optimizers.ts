@@ -107,13 +107,15 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
         case 'adam': {
           const m = s.a;
           const v = s.b!;
-          const c1 = 1 - this.accBeta1;
-          const c2 = 1 - this.accBeta2;
+          const step = lr / (1 - this.accBeta1);
+          const c2 = 1 / (1 - this.accBeta2);
           for (let i = 0; i < n; i++) {
             const gi = g[i]!;
-            m[i] = beta1 * m[i]! + (1 - beta1) * gi;
-            v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
-            w[i] -= (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
+            const mi = beta1 * m[i]! + (1 - beta1) * gi;
+            const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            w[i] -= (step * mi) / (Math.sqrt(vi * c2) + eps);
           }
           return;
         }

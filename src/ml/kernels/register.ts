@@ -1,6 +1,7 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Tf } from '../../core/backend.js';
 import { fusedLstmKernels } from './fused-lstm.js';
+import { gatherKernels } from './gather.js';
 import { matMulKernels } from './matmul.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
@@ -10,6 +11,7 @@ type KernelSource = (tf: Tf) => Record<string, KernelConfig[]>;
 const sources: KernelSource[] = [
   () => Object.fromEntries(Object.entries(unsortedSegmentSumKernels).map(([backend, config]) => [backend, [config]])),
   sliceKernels,
+  gatherKernels,
   matMulKernels,
   fusedLstmKernels,
 ];
