@@ -2,6 +2,7 @@ import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from '../core/backend.js';
 import type { OptimizerHandle, ResolvedModel } from './build-model.js';
+import { batchLoss, type BatchTotals } from './losses.js';
 
 /** Inputs and labels of one split, as stored in a dataset. */
 export interface FitData {
@@ -114,45 +115,32 @@ const lowerIsBetter = (monitor: string): boolean => /loss|mae|mse|error/.test(mo
 
 interface Batch {
   x: Tensor;
-  y: Tensor;
-  w: Tensor | null;
+  y: Float32Array;
+  w: Float32Array | null;
 }
 
 /**
- * Per-sample loss of `pred` against `y` (a class index for softmax outputs), as the resolved loss says.
- * Returns shape [batch].
+ * The mean weighted batch loss as one differentiable op computed in JS (`batchLoss`); its totals
+ * (loss sum, score) are added to `totals`.
  */
-function sampleLoss(tf: Tf, resolved: ResolvedModel, y: Tensor, pred: Tensor): Tensor {
-  const eps = 1e-7;
-  const n = pred.shape[0]!;
-  switch (resolved.loss) {
-    case 'binary_crossentropy': {
-      const p = tf.clipByValue(tf.reshape(pred, [n]), eps, 1 - eps);
-      return tf.neg(tf.add(tf.mul(y, tf.log(p)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, p)))));
-    }
-    case 'sparse_categorical_crossentropy':
-    case 'categorical_crossentropy': {
-      const p = tf.clipByValue(pred, eps, 1 - eps);
-      return tf.neg(tf.log(tf.sum(tf.mul(p, tf.oneHot(tf.cast(y, 'int32'), resolved.output.units)), 1)));
-    }
-    case 'mean_squared_error':
-      return tf.square(tf.sub(tf.reshape(pred, [n]), y));
-    case 'mean_absolute_error':
-      return tf.abs(tf.sub(tf.reshape(pred, [n]), y));
-    case 'huber': {
-      const e = tf.abs(tf.sub(tf.reshape(pred, [n]), y));
-      const quadratic = tf.minimum(e, 1);
-      return tf.add(tf.mul(0.5, tf.square(quadratic)), tf.sub(e, quadratic));
-    }
-  }
-}
-
-/** Correct predictions (classification) or the sum of absolute errors (regression) in a batch. */
-function batchScore(tf: Tf, resolved: ResolvedModel, y: Tensor, pred: Tensor): Tensor {
-  const n = pred.shape[0]!;
-  if (resolved.output.kind === 'linear') return tf.sum(tf.abs(tf.sub(tf.reshape(pred, [n]), y)));
-  const predicted = resolved.output.kind === 'sigmoid' ? tf.cast(tf.greaterEqual(tf.reshape(pred, [n]), 0.5), 'float32') : tf.cast(tf.argMax(pred, 1), 'float32');
-  return tf.sum(tf.cast(tf.equal(predicted, y), 'float32'));
+function lossOp(tf: Tf, resolved: ResolvedModel, batch: Batch, totals: BatchTotals): (pred: Tensor) => Scalar {
+  return tf.customGrad((...args: unknown[]) => {
+    const pred = args[0] as Tensor;
+    const values = pred.dataSync();
+    const n = batch.y.length;
+    const grad = new Float32Array(values.length);
+    const t = batchLoss(resolved.loss, resolved.output, values, batch.y, batch.w, grad);
+    totals.loss += t.loss;
+    totals.score += t.score;
+    return {
+      value: tf.scalar(t.loss / n),
+      gradFunc: (dy: Tensor) => {
+        const scale = dy.dataSync()[0]! / n;
+        for (let i = 0; i < grad.length; i++) grad[i]! *= scale;
+        return [tf.tensor(grad, pred.shape, 'float32')];
+      },
+    };
+  }) as (pred: Tensor) => Scalar;
 }
 
 function classWeightsOf(y: Float32Array, classWeights?: number[]): Float32Array | null {
@@ -163,27 +151,24 @@ function batchOf(tf: Tf, resolved: ResolvedModel, data: FitData, w: Float32Array
   const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   return {
     x: tf.tensor(data.x.subarray(start * row, (start + size) * row), [size, ...data.xShape.slice(1)], resolved.inputDtype),
-    y: tf.tensor1d(data.y.subarray(start, start + size), 'float32'),
-    w: w ? tf.tensor1d(w.subarray(start, start + size), 'float32') : null,
+    y: data.y.subarray(start, start + size),
+    w: w ? w.subarray(start, start + size) : null,
   };
 }
 
 function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: FitData, batchSize: number): { loss: number; score: number } {
   const n = data.xShape[0]!;
-  let loss = 0;
-  let score = 0;
+  const totals = { loss: 0, score: 0 };
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const [l, s] = tf.tidy(() => {
-      const { x: xb, y: yb } = batchOf(tf, resolved, data, null, start, size);
-      const pred = model.apply(xb, { training: false }) as Tensor;
-      return [tf.sum(sampleLoss(tf, resolved, yb, pred)), batchScore(tf, resolved, yb, pred)];
-    });
-    loss += l!.dataSync()[0]!;
-    score += s!.dataSync()[0]!;
-    tf.dispose([l!, s!]);
+    const batch = batchOf(tf, resolved, data, null, start, size);
+    const pred = tf.tidy(() => model.apply(batch.x, { training: false }) as Tensor);
+    const t = batchLoss(resolved.loss, resolved.output, pred.dataSync(), batch.y, null);
+    totals.loss += t.loss;
+    totals.score += t.score;
+    tf.dispose([pred, batch.x]);
   }
-  return { loss: loss / n, score: score / n };
+  return { loss: totals.loss / n, score: totals.score / n };
 }
 
 /**
@@ -221,54 +206,47 @@ export async function fitModel(
       const order = permutation(n, rand);
       const shuffled = takeRows(train, order);
       const shuffledWeights = weights ? Float32Array.from(order, (i) => weights[i]!) : null;
-      let lossSum: Tensor = tf.scalar(0);
-      let scoreSum: Tensor = tf.scalar(0);
-      try {
-        for (let start = 0; start < n; start += options.batchSize) {
-          if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
-          const size = Math.min(options.batchSize, n - start);
-          const { x: xb, y: yb, w: wb } = batchOf(tf, resolved, shuffled, shuffledWeights, start, size);
-          let score: Tensor | undefined;
-          const cost = options.optimizer.optimizer.minimize(
+      const totals: BatchTotals = { loss: 0, score: 0 };
+      for (let start = 0; start < n; start += options.batchSize) {
+        if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
+        const size = Math.min(options.batchSize, n - start);
+        const batch = batchOf(tf, resolved, shuffled, shuffledWeights, start, size);
+        const loss = lossOp(tf, resolved, batch, totals);
+        try {
+          options.optimizer.optimizer.minimize(
             () => {
-              const pred = model.apply(xb, { training: true }) as Tensor;
-              score = tf.keep(batchScore(tf, resolved, yb, pred));
-              const perSample = sampleLoss(tf, resolved, yb, pred);
-              let total = tf.mean(wb ? tf.mul(perSample, wb) : perSample) as Scalar;
+              const total = loss(model.apply(batch.x, { training: true }) as Tensor);
               const regularization = model.calculateLosses();
-              if (regularization.length > 0) total = tf.add(total, tf.addN(regularization)) as Scalar;
-              return total;
+              if (regularization.length === 0) return total;
+              const penalty = tf.addN(regularization);
+              totals.loss += penalty.dataSync()[0]! * size;
+              return tf.add(total, penalty) as Scalar;
             },
-            true,
+            false,
             variables,
-          )!;
-          const nextLoss = tf.tidy(() => tf.add(lossSum, tf.mul(cost, size)));
-          const nextScore = tf.add(scoreSum, score!);
-          tf.dispose([lossSum, scoreSum, cost, score!, xb, yb, ...(wb ? [wb] : [])]);
-          lossSum = nextLoss;
-          scoreSum = nextScore;
+          );
+        } finally {
+          batch.x.dispose();
         }
-        const metrics: Record<string, number> = { loss: lossSum.dataSync()[0]! / n, [scoreName]: scoreSum.dataSync()[0]! / n };
-        if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
-        if (validation) {
-          const v = evaluateSplit(tf, model, resolved, validation, Math.max(options.batchSize, 256));
-          metrics.val_loss = v.loss;
-          metrics[`val_${scoreName}`] = v.score;
-        }
-        const log = { epoch, metrics, learningRate, samplesPerSecond: n / ((performance.now() - started) / 1000) };
-        history.push(log);
-        onEpoch(log);
-        const value = metrics[es?.monitor ?? 'loss']!;
-        const improved = best === undefined || (lowerIsBetter(es?.monitor ?? 'loss') ? value < best.value - (es?.min_delta ?? 0) : value > best.value + (es?.min_delta ?? 0));
-        if (improved) {
-          if (best?.weights) tf.dispose(best.weights);
-          best = { value, epoch, metrics, weights: es?.restore_best_weights ? model.getWeights().map((w) => tf.tensor(w.dataSync().slice(), w.shape, w.dtype)) : null };
-          wait = 0;
-        } else if (es && ++wait >= es.patience) {
-          stoppedEarly = true;
-        }
-      } finally {
-        tf.dispose([lossSum, scoreSum]);
+      }
+      const metrics: Record<string, number> = { loss: totals.loss / n, [scoreName]: totals.score / n };
+      if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
+      if (validation) {
+        const v = evaluateSplit(tf, model, resolved, validation, Math.max(options.batchSize, 256));
+        metrics.val_loss = v.loss;
+        metrics[`val_${scoreName}`] = v.score;
+      }
+      const log = { epoch, metrics, learningRate, samplesPerSecond: n / ((performance.now() - started) / 1000) };
+      history.push(log);
+      onEpoch(log);
+      const value = metrics[es?.monitor ?? 'loss']!;
+      const improved = best === undefined || (lowerIsBetter(es?.monitor ?? 'loss') ? value < best.value - (es?.min_delta ?? 0) : value > best.value + (es?.min_delta ?? 0));
+      if (improved) {
+        if (best?.weights) tf.dispose(best.weights);
+        best = { value, epoch, metrics, weights: es?.restore_best_weights ? model.getWeights().map((w) => tf.tensor(w.dataSync().slice(), w.shape, w.dtype)) : null };
+        wait = 0;
+      } else if (es && ++wait >= es.patience) {
+        stoppedEarly = true;
       }
       await new Promise((resolve) => setImmediate(resolve));
       if (stoppedEarly) break;
