@@ -1,4 +1,5 @@
 import type { DatasetMeta } from '../ml/dataset.js';
+import { parseNumber } from '../ml/columns.js';
 import { DataError } from '../ml/errors.js';
 
 /** A request the server refuses, with the HTTP status and a message that names the field. */
@@ -16,6 +17,9 @@ const preview = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 };
+
+const isInfinite = (v: unknown): boolean =>
+  Math.abs(typeof v === 'number' ? v : typeof v === 'string' ? (parseNumber(v) ?? 0) : 0) === Infinity;
 
 /**
  * The rows in a `POST /predict` body `{"instances": [...]}`: objects of raw column values, or for a
@@ -39,6 +43,7 @@ export function readInstances(body: unknown, meta: DatasetMeta, maxInstances: nu
     for (const f of meta.features) {
       const v = (row as Record<string, unknown>)[f.name];
       if (v !== null && typeof v === 'object') throw new BadRequestError(`instances[${i}].${f.name}: expected a ${f.type === 'numeric' ? 'number' : 'string'}, got ${preview(v)}`);
+      if (f.type === 'numeric' && isInfinite(v)) throw new BadRequestError(`instances[${i}].${f.name}: expected a finite number, got ${typeof v === 'string' ? preview(v) : String(v)}`);
     }
     return row as Record<string, unknown>;
   });

@@ -59,6 +59,16 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     requestTimeout: o.requestTimeoutMs ?? 30_000,
   });
   const startedAt = Date.now();
+  let closing = false;
+
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // A keep-alive connection whose request was in flight when closing began would otherwise stay open and hold the drain.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

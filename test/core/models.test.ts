@@ -1,0 +1,166 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openTracker } from '../../src/core/tracker/open-tracker.js';
+import type { Tracker } from '../../src/core/tracker/types.js';
+import { formatModelRef, parseModelRef } from '../../src/core/models/model-ref.js';
+import { modelDir, resolveModel } from '../../src/core/models/resolve-model.js';
+import { promoteModel, rollbackModel } from '../../src/core/models/aliases.js';
+import { keyMetrics, listModelItems } from '../../src/core/models/model-views.js';
+import { renderAliasMove, renderModelList } from '../../src/core/models/format-models.js';
+import { renderPredictions } from '../../src/core/models/prediction-output.js';
+import { UserError } from '../../src/errors.js';
+
+let runsDir: string;
+let tracker: Tracker;
+
+const register = (name: string, hash: string, metrics: Record<string, number> = {}) =>
+  tracker.registerModel({ name, runId: `r-${hash}`, stage: 'deploy', artifactHash: hash, path: join(runsDir, 'models', name, hash), metrics });
+
+beforeEach(async () => {
+  runsDir = await mkdtemp(join(tmpdir(), 'mlpipe-models-'));
+  tracker = openTracker(runsDir);
+});
+afterEach(async () => {
+  tracker.close();
+  await rm(runsDir, { recursive: true, force: true });
+});
+
+describe('parseModelRef', () => {
+  it('reads NAME, NAME@VERSION (with or without v) and NAME@ALIAS', () => {
+    expect(parseModelRef('iris')).toEqual({ name: 'iris', selector: { kind: 'latest' }, text: 'iris' });
+    expect(parseModelRef('iris@3').selector).toEqual({ kind: 'version', version: 3 });
+    expect(parseModelRef('iris@v12').selector).toEqual({ kind: 'version', version: 12 });
+    expect(parseModelRef('sms-spam.v2@production').selector).toEqual({ kind: 'alias', alias: 'production' });
+    expect(['iris', 'iris@3', 'iris@staging'].map((t) => formatModelRef(parseModelRef(t)))).toEqual(['iris', 'iris@3', 'iris@staging']);
+  });
+
+  it('rejects malformed references with the expected forms', () => {
+    expect(() => parseModelRef('@prod')).toThrowErrorMatchingInlineSnapshot(`[InvalidModelRefError: invalid model reference "@prod": the model name is missing]`);
+    expect(() => parseModelRef('iris@')).toThrowErrorMatchingInlineSnapshot(`[InvalidModelRefError: invalid model reference "iris@": nothing follows "@"]`);
+    expect(() => parseModelRef('iris@0')).toThrowErrorMatchingInlineSnapshot(`[InvalidModelRefError: invalid model reference "iris@0": version 0 is not a positive integer]`);
+    expect(() => parseModelRef('ir is')).toThrow('the name "ir is" may hold only letters, digits, "_", "." and "-"');
+    expect(() => parseModelRef('iris@a/b')).toThrow('the alias "a/b" may hold only');
+    const err = (() => {
+      try {
+        parseModelRef('iris@');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).exitCode).toBe(2);
+    expect((err as UserError).hint).toContain('NAME@VERSION (e.g. iris@3)');
+  });
+});
+
+describe('resolveModel', () => {
+  it('finds the newest version, a version and an alias holder', () => {
+    register('iris', 'a');
+    register('iris', 'b');
+    tracker.setAlias('iris', 'production', 1);
+    expect(resolveModel(tracker, parseModelRef('iris')).version).toBe(2);
+    expect(resolveModel(tracker, parseModelRef('iris@1')).artifactHash).toBe('a');
+    expect(resolveModel(tracker, parseModelRef('iris@production')).version).toBe(1);
+  });
+
+  it('lists what exists when nothing matches', () => {
+    expect(() => resolveModel(tracker, parseModelRef('iris'))).toThrowErrorMatchingInlineSnapshot(
+      `[ModelNotFoundError: no registered model matches "iris": no model is registered yet; a pipeline's deploy stage registers one (mlpipe run pipeline.yaml)]`,
+    );
+    register('iris', 'a');
+    register('iris', 'b');
+    register('spam', 'c');
+    tracker.setAlias('iris', 'production', 2);
+    tracker.setAlias('iris', 'staging', 2);
+    expect(() => resolveModel(tracker, parseModelRef('iris@9'))).toThrowErrorMatchingInlineSnapshot(`[ModelNotFoundError: no registered model matches "iris@9": iris has v2 (production, staging), v1]`);
+    expect(() => resolveModel(tracker, parseModelRef('iris@canary'))).toThrow('no registered model matches "iris@canary": iris has v2 (production, staging), v1');
+    expect(() => resolveModel(tracker, parseModelRef('irs@production'))).toThrowErrorMatchingInlineSnapshot(
+      `[ModelNotFoundError: no registered model matches "irs@production": there is no model named irs; registered: iris, spam]`,
+    );
+  });
+
+  it('finds the files at the registered path, or under the runs folder when it moved', async () => {
+    const m = register('iris', 'a');
+    expect(() => modelDir(runsDir, m)).toThrow(`iris v1 is registered but its files are missing (looked in ${m.path} and ${join(runsDir, 'models', 'iris', '1')})`);
+    const moved = join(runsDir, 'models', 'iris', '1');
+    await mkdir(moved, { recursive: true });
+    await writeFile(join(moved, 'model.json'), '{}');
+    expect(modelDir(runsDir, m)).toBe(moved);
+    await mkdir(m.path, { recursive: true });
+    await writeFile(join(m.path, 'model.json'), '{}');
+    expect(modelDir(runsDir, m)).toBe(m.path);
+  });
+});
+
+describe('promote and rollback', () => {
+  it('moves an alias, reports the previous holder, and rolls back through its history', () => {
+    for (const h of ['a', 'b', 'c']) register('iris', h);
+    expect(promoteModel(tracker, parseModelRef('iris@1'), 'production')).toEqual({ schemaVersion: 1, name: 'iris', alias: 'production', version: 1, previous: null, changed: true });
+    expect(promoteModel(tracker, parseModelRef('iris@3'), 'production')).toMatchObject({ version: 3, previous: 1, changed: true });
+    expect(promoteModel(tracker, parseModelRef('iris@production'), 'staging')).toMatchObject({ alias: 'staging', version: 3, previous: null });
+    const same = promoteModel(tracker, parseModelRef('iris@3'), 'production');
+    expect(same).toMatchObject({ version: 3, previous: 3, changed: false });
+    expect(renderAliasMove(same, 'promoted')).toBe('iris@production already points at v3; nothing changed\n');
+    const back = rollbackModel(tracker, 'iris', 'production');
+    expect(back).toEqual({ schemaVersion: 1, name: 'iris', alias: 'production', version: 1, previous: 3, changed: true });
+    expect(renderAliasMove(back, 'rolled back')).toBe('rolled back: iris@production → v1 (was v3)\n');
+    expect(tracker.getModel('iris', 'production')!.version).toBe(1);
+    expect(() => rollbackModel(tracker, 'iris', 'production')).toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: v1 is the only version that has held it]`);
+  });
+
+  it('refuses unknown versions, aliases that read as versions, and rollbacks of unset aliases', () => {
+    register('iris', 'a');
+    expect(() => promoteModel(tracker, parseModelRef('iris@4'), 'production')).toThrow('no registered model matches "iris@4": iris has v1');
+    expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'v2')).toThrow('the alias "v2" would read as a version number');
+    expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'latest')).toThrow('"latest" always means the newest version');
+    tracker.setAlias('iris', 'staging', 1);
+    expect(() => rollbackModel(tracker, 'iris', 'production')).toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: iris has no alias "production"; aliases of iris: staging → v1]`);
+    expect(() => rollbackModel(tracker, 'nope', 'production')).toThrow('no registered model matches "nope"');
+  });
+});
+
+describe('listing', () => {
+  it('lists versions by name, newest first, with aliases and up to three key metrics', () => {
+    register('spam', 'x', { accuracy: 0.9, auc: 0.95, f1: 0.8, loss: 0.3, 'evaluate.accuracy': 0.9 });
+    register('iris', 'a', { r2: 0.5, rmse: 1.2, best_epoch: 3 });
+    register('iris', 'b', {});
+    tracker.setAlias('iris', 'production', 1);
+    const items = listModelItems(tracker);
+    expect(items.map((m) => [m.name, m.version, m.aliases, m.keyMetrics])).toEqual([
+      ['iris', 2, [], {}],
+      ['iris', 1, ['production'], { r2: 0.5, rmse: 1.2 }],
+      ['spam', 1, [], { accuracy: 0.9, f1: 0.8, auc: 0.95 }],
+    ]);
+    expect(listModelItems(tracker, 'spam')).toHaveLength(1);
+    expect(keyMetrics({ mse: 1, mae: 2, loss: 3, r2: 4 })).toEqual({ r2: 4, mae: 2, mse: 1 });
+    const text = renderModelList(items).split('\n');
+    expect(text[0]).toMatch(/^NAME\s+VERSION\s+ALIASES\s+RUN\s+METRICS\s+CREATED$/);
+    expect(text[2]).toMatch(/^iris\s+v1\s+production\s+r-a\s+r2=0\.5 rmse=1\.2\s+\d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(renderModelList([])).toBe("no models registered yet; a pipeline's deploy stage registers one: mlpipe run pipeline.yaml\n");
+    expect(renderModelList([], { name: 'iris' })).toBe('no versions of iris are registered; list every model with: mlpipe models list\n');
+  });
+});
+
+describe('renderPredictions', () => {
+  const columns = ['a', 'predicted', 'note'];
+  const rows = [[1, 'x', 'hello, "world"'], ['2', 'y', null]];
+  const cls = [
+    { label: 'no', probabilities: { no: 0.123456789, yes: 0.876543211 } },
+    { label: 'yes', probabilities: { no: 0.4, yes: 0.6 } },
+  ];
+
+  it('csv: input columns, then predicted and p_<label> to 7 digits; a taken name gets a leading _', () => {
+    expect(renderPredictions('csv', columns, rows, cls, ['no', 'yes'])).toBe(
+      'a,predicted,note,_predicted,p_no,p_yes\n1,x,"hello, ""world""",no,0.1234568,0.8765432\n2,y,,yes,0.4,0.6\n',
+    );
+    expect(renderPredictions('csv', ['a'], [[1]], [{ value: 3.14159265 }], undefined)).toBe('a,predicted\n1,3.141593\n');
+  });
+
+  it('jsonl: each input object with predicted and probabilities', () => {
+    const lines = renderPredictions('jsonl', columns, rows, cls, ['no', 'yes']).trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[1]).toEqual({ a: '2', predicted: 'y', note: null, _predicted: 'yes', probabilities: { no: 0.4, yes: 0.6 } });
+    expect(renderPredictions('jsonl', ['a'], [[1]], [{ value: 2 }], undefined)).toBe('{"a":1,"predicted":2}\n');
+  });
+});
