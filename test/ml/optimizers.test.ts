@@ -58,3 +58,23 @@ describe('in-place optimizers match TensorFlow.js', () => {
     tf.dispose([w, snapshot]);
   });
 });
+
+describe('in-place updates and cached matmul weights', () => {
+  it('a dense layer trained on wasm follows the stock optimizer (XNNPACK repacks the updated weights)', async () => {
+    const { tf } = await loadTf('wasm');
+    const rand = lcg(8);
+    const x = tf.tensor2d(Float32Array.from({ length: 32 * 6 }, () => rand() * 2 - 1), [32, 6]);
+    const y = tf.tensor2d(Float32Array.from({ length: 32 * 2 }, () => rand()), [32, 2]);
+    const train = (optimizer: Optimizer): number[] => {
+      const w = tf.variable(tf.tensor2d(Float32Array.from({ length: 12 }, (_, i) => Math.sin(i)), [6, 2]));
+      for (let step = 0; step < 20; step++) optimizer.minimize(() => tf.mean(tf.square(tf.sub(tf.matMul(x, w), y))), false, [w]);
+      const out = Array.from(w.dataSync());
+      w.dispose();
+      return out;
+    };
+    const expected = train(tf.train.adam(0.1));
+    const actual = train(createInPlaceOptimizer(tf, { rule: 'adam', learningRate: 0.1 }));
+    actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
+    tf.dispose([x, y]);
+  });
+});

@@ -17,19 +17,44 @@ export interface InPlaceSettings {
 interface Storage {
   values(t: Tensor): Float32Array;
   refCount(t: Tensor): number;
+  /** Called after writing `t` in place: drops anything the backend cached from its old contents. */
+  written(t: Tensor): void;
 }
 
-interface BackendInternals {
-  typedArrayFromHeap?(t: Tensor): Float32Array;
-  data?: { get(dataId: object): { values: Float32Array; refCount: number } };
+interface WasmInternals {
+  typedArrayFromHeap(t: Tensor): Float32Array;
   refCount(dataId: object): number;
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
+  dataIdNextNumber: number;
+  wasm: { tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void } };
+}
+
+interface CpuInternals {
+  data: { get(dataId: object): { values: Float32Array; refCount: number } };
 }
 
 function storageOf(tf: Tf): Storage | undefined {
   const name = tf.getBackend();
-  const backend = tf.backend() as unknown as BackendInternals;
-  if (name === 'wasm' && backend.typedArrayFromHeap) return { values: (t) => backend.typedArrayFromHeap!(t), refCount: (t) => backend.refCount(t.dataId) };
-  if (name === 'cpu' && backend.data) return { values: (t) => backend.data!.get(t.dataId).values, refCount: (t) => backend.data!.get(t.dataId).refCount };
+  if (name === 'wasm') {
+    const backend = tf.backend() as unknown as WasmInternals;
+    return {
+      values: (t) => backend.typedArrayFromHeap(t),
+      refCount: (t) => backend.refCount(t.dataId),
+      // XNNPACK operators cache packed weights by tensor id: give the memory a new id so a matmul
+      // with these weights repacks them.
+      written(t) {
+        const data = backend.dataIdMap.get(t.dataId);
+        const id = backend.dataIdNextNumber++;
+        backend.wasm.tfjs.registerTensor(id, t.size, data.memoryOffset);
+        backend.wasm.tfjs.disposeData(data.id);
+        data.id = id;
+      },
+    };
+  }
+  if (name === 'cpu') {
+    const backend = tf.backend() as unknown as CpuInternals;
+    return { values: (t) => backend.data.get(t.dataId).values, refCount: (t) => backend.data.get(t.dataId).refCount, written() {} };
+  }
   return undefined;
 }
 
@@ -80,7 +105,8 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
         const inPlace = storage!.refCount(variable) === 1;
         const w = inPlace ? storage!.values(variable) : Float32Array.from(storage!.values(variable));
         this.update(w, storage!.values(gradient), slots);
-        if (!inPlace) {
+        if (inPlace) storage!.written(variable);
+        else {
           const next = tf.tensor(w, variable.shape, 'float32');
           variable.assign(next);
           next.dispose();
