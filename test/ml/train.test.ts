@@ -57,7 +57,7 @@ describe('train stage', () => {
     expect(run.result.metrics!.accuracy).toBeGreaterThan(0.85);
   });
 
-  it('trains the text_classifier preset (embedding → lstm) on the wasm backend; the saved model scores raw text', async () => {
+  it('learns with the text_classifier preset (embedding → fused lstm, in-place adam) on wasm; the saved model scores raw text', async () => {
     const meta = makeMeta({ task: 'binary', kind: 'text', vocab: 12, maxLength: 5 });
     const data = await writeFixtureDataset(meta, { train: 96, validation: 32 });
     const run = await runTrain({ data, model: { preset: 'text_classifier', embedding_dim: 4, units: 4 }, optimizer: { name: 'adam', learning_rate: 0.05 }, epochs: 6, batch_size: 16 }, 'wasm');
@@ -65,6 +65,7 @@ describe('train stage', () => {
     expect(run.logs).toContain('model: embedding(12→4) → lstm(4) → dense(1, sigmoid); 197 parameters; loss binary_crossentropy');
     const losses = run.metrics.filter((m) => m.key === 'loss').map((m) => m.value);
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]!);
+    expect(run.result.metrics!.val_accuracy).toBeGreaterThan(0.9);
     const predictions = await predictRows(run.dir, [{ text: 'w5 w0 w3' }, { text: 'w5 w6' }], { backend: 'wasm' });
     expect(predictions).toHaveLength(2);
     for (const p of predictions) {
