@@ -21,17 +21,19 @@ async function runTrain(config: Record<string, unknown>, backend: 'cpu' | 'wasm'
 }
 
 describe('train stage', () => {
-  it('same seed on the same backend → byte-identical model files; another seed → other weights', async () => {
-    const data = await writeFixtureDataset(makeMeta({ task: 'binary', features: 4 }), { train: 48, validation: 16 });
-    const config = { data, model: { preset: 'mlp', hidden_units: [8], dropout: 0.3 }, epochs: 3, batch_size: 8, seed: 7 };
-    const a = await (await runTrain(config)).files();
-    const b = await (await runTrain(config)).files();
-    expect(b.weights.equals(a.weights)).toBe(true);
-    expect(b.topology).toBe(a.topology);
-    expect(b.meta).toBe(a.meta);
-    const c = await (await runTrain({ ...config, seed: 8 })).files();
-    expect(c.weights.equals(a.weights)).toBe(false);
-  });
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`same seed on the same backend (${backend}) → byte-identical model files; another seed → other weights`, async () => {
+      const data = await writeFixtureDataset(makeMeta({ task: 'binary', features: 4 }), { train: 48, validation: 16 });
+      const config = { data, model: { preset: 'mlp', hidden_units: [8], dropout: 0.3 }, epochs: 3, batch_size: 8, seed: 7 };
+      const a = await (await runTrain(config, backend)).files();
+      const b = await (await runTrain(config, backend)).files();
+      expect(b.weights.equals(a.weights)).toBe(true);
+      expect(b.topology).toBe(a.topology);
+      expect(b.meta).toBe(a.meta);
+      const c = await (await runTrain({ ...config, seed: 8 }, backend)).files();
+      expect(c.weights.equals(a.weights)).toBe(false);
+    });
+  }
 
   it('logs the backend, a progress line and metric points per epoch, and returns the final metrics', async () => {
     const data = await writeFixtureDataset(makeMeta({ task: 'binary', features: 4 }), { train: 40, validation: 10 });
