@@ -19,7 +19,7 @@ export interface ServerOptions {
   follows: string | null;
   /** Seconds a request may take before its connection is closed. */
   requestTimeoutMs?: number;
-  /** Called for every request with a one-line summary (for --verbose). */
+  /** Called when a request arrives and when it is answered, one line each (for --verbose). */
   log?: (line: string) => void;
   /** Called with errors that became a 500 answer. */
   onInternalError?: (err: Error) => void;
@@ -70,10 +70,12 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return payload;
   });
 
+  const log = o.log;
+  if (log) app.addHook('onRequest', async (req) => log(`→ ${req.method} ${req.url}`));
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     o.metrics.observeRequest(route, req.method, reply.statusCode, reply.elapsedTime / 1000);
-    o.log?.(`${req.method} ${req.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`);
+    log?.(`← ${req.method} ${req.url} ${reply.statusCode} ${reply.elapsedTime.toFixed(1)}ms`);
   });
 
   app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
