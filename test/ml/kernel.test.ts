@@ -197,3 +197,18 @@ describe('GatherV2 on wasm', () => {
     expect(() => tf.tidy(() => tf.gather(tf.tensor2d([[1], [2]]), tf.tensor1d([2], 'int32')))).toThrow(/index value 2 is not in \[0, 1\]/);
   });
 });
+
+describe('Identity on wasm', () => {
+  it('a clone outlives its source and keeps the values', async () => {
+    const { tf } = await loadTf('wasm');
+    const before = tf.memory().numTensors;
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    expect(b.dataId).toBe(a.dataId);
+    a.dispose();
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.clone(tf.tensor1d(['x'], 'string')).arraySync()).toEqual(['x']);
+  });
+});

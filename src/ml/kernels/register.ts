@@ -2,6 +2,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Tf } from '../../core/backend.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
+import { identityKernels } from './identity.js';
 import { matMulKernels } from './matmul.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
@@ -12,6 +13,7 @@ const sources: KernelSource[] = [
   () => Object.fromEntries(Object.entries(unsortedSegmentSumKernels).map(([backend, config]) => [backend, [config]])),
   sliceKernels,
   gatherKernels,
+  identityKernels,
   matMulKernels,
   fusedLstmKernels,
 ];
