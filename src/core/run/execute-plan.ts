@@ -8,6 +8,8 @@ import { StageFailedError, GateFailedError } from '../../errors.js';
 import { substituteOutputRefs } from '../spec/interpolate.js';
 import { resolveConfigPaths } from '../spec/resolve-paths.js';
 import { commitOutputs, restoreOutputs } from '../store/stage-outputs.js';
+import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
+import { pauseForTest } from '../store/test-hooks.js';
 import type { StatCache } from '../hash/stat-cache.js';
 import { decideStage, kindOf, stageInputDigests, upstreamDigests, type Plan, type PlanDeps, type PlannedStage, type StageDecision } from './plan-run.js';
 import type { RunEvent, StageRecord, StageSummary } from './events.js';
@@ -27,6 +29,8 @@ export interface ExecuteOptions {
   jobs: number;
   signal: AbortSignal;
   emit: (event: RunEvent) => void;
+  /** Told about cache entries that could not be used (a corrupt or missing object); the stage then runs. */
+  onWarning?: (message: string) => void;
 }
 
 
@@ -76,18 +80,22 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     const started = Date.now();
     let decision: StageDecision;
     try {
-      decision = p.key && p.material ? planToDecision(p) : await decideNow(stage, p, manifests, opts);
+      decision = p.key && p.material && upstreamAsPlanned(stage, p, manifests) ? planToDecision(p) : await decideNow(stage, p, manifests, opts);
     } catch (err) {
       finish({ ...base, status: 'failed', reason: 'inputs could not be read', error: messageOf(err) });
       return;
     }
-    const reason = decision.reasons[0];
+    let reason = decision.reasons[0];
     opts.emit({ type: 'stage-started', stage: p.name, kind: stage.kind, action: decision.action, reason });
     const extra: StageRecord = { key: decision.key, material: decision.material };
     const outputs = kindOf(stage).outputs(stage.config);
     try {
-      if (decision.action === 'restore' && decision.manifest) {
-        await restoreStage(opts, runDir, stage, outputs, decision.manifest);
+      const restored = decision.action === 'restore' && decision.manifest && (await tryRestore(opts, runDir, stage, outputs, decision.manifest));
+      if (decision.action === 'restore' && !restored) {
+        reason = 'cache entry unusable (corrupt or missing object); running the stage';
+        opts.emit({ type: 'stage-started', stage: p.name, kind: stage.kind, action: 'run', reason });
+      }
+      if (restored && decision.manifest) {
         manifests.set(p.name, decision.manifest.outputs);
         const metrics = decision.manifest.metrics;
         for (const [key, value] of Object.entries(metrics)) opts.emit({ type: 'stage-metric', stage: p.name, key, value, step: null });
@@ -107,6 +115,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     } catch (err) {
       if (err instanceof GateFailedError) gateFailure ??= err;
       const interrupted = opts.signal.aborted;
+      if (interrupted) await removeWorkspaceOutputs(opts.spec, outputs);
       finish(
         {
           ...base,
@@ -135,6 +144,14 @@ function ancestorsOf(spec: PipelineSpec, name: string): string[] {
   return spec.order.filter((n) => seen.has(n));
 }
 
+/** Whether the upstream outputs the plan keyed this stage on are the ones this run actually has. */
+function upstreamAsPlanned(stage: StageSpec, p: PlannedStage, manifests: Map<string, StageManifest['outputs']>): boolean {
+  const actual = upstreamDigests(stage, (n) => manifests.get(n) ?? {});
+  const planned = p.material?.upstream ?? {};
+  const keys = new Set([...Object.keys(actual), ...Object.keys(planned)]);
+  return [...keys].every((k) => actual[k] === planned[k]);
+}
+
 function planToDecision(p: PlannedStage): StageDecision {
   return { action: p.action, reasons: p.reasons, key: p.key!, material: p.material!, cachedFrom: p.cachedFrom, manifest: p.manifest };
 }
@@ -155,12 +172,30 @@ function displayOutputs(spec: PipelineSpec, outputs: Record<string, OutputSpec>,
   return Object.fromEntries(Object.entries(outputs).map(([n, o]) => [n, destinationOf(spec, runDir, stage, o)]));
 }
 
-async function restoreStage(opts: ExecuteOptions, runDir: string, stage: StageSpec, outputs: Record<string, OutputSpec>, manifest: StageManifest) {
+/**
+ * Restores a cached stage, every object's hash verified first. A corrupt object (quarantined by the
+ * store) or a missing one is a warning and returns false: the stage then runs instead.
+ */
+async function tryRestore(opts: ExecuteOptions, runDir: string, stage: StageSpec, outputs: Record<string, OutputSpec>, manifest: StageManifest): Promise<boolean> {
   const dests = Object.fromEntries(
     Object.entries(outputs).map(([name, o]) => [name, { path: destinationOf(opts.spec, runDir, stage.name, o), link: o.location === 'stage' }]),
   );
   await mkdir(join(runDir, stage.name), { recursive: true });
-  await restoreOutputs(opts.store, manifest.outputs, dests, { verify: false });
+  try {
+    await restoreOutputs(opts.store, manifest.outputs, dests, { verify: true });
+    return true;
+  } catch (err) {
+    if (!(err instanceof CacheCorruptError || err instanceof MissingObjectError)) throw err;
+    opts.onWarning?.(`${stage.name}: ${err.message}`);
+    return false;
+  }
+}
+
+/** Removes an interrupted stage's outs from the workspace, so no half-written file looks like a result. */
+async function removeWorkspaceOutputs(spec: PipelineSpec, outputs: Record<string, OutputSpec>): Promise<void> {
+  for (const o of Object.values(outputs)) {
+    if (o.location === 'workspace') await rm(join(spec.dir, o.path), { recursive: true, force: true });
+  }
 }
 
 async function runStage(
@@ -234,6 +269,7 @@ async function runStage(
         });
       }
     }
+    await pauseForTest('commit');
     const committed: Record<string, OutputManifest> = await commitOutputs(
       opts.store,
       opts.statCache,

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { canonicalJson } from '../hash/canonical-json.js';
 import { hashFile } from '../hash/hash-file.js';
-import { CacheCorruptError, InvalidDigestError, MissingObjectError, SourceChangedError } from './errors.js';
+import { CacheCorruptError, InvalidDigestError, MissingObjectError, SourceChangedError, StoreWriteError } from './errors.js';
+import { injectFaultForTest, pauseForTest } from './test-hooks.js';
 import type { ObjectStore, StageManifest } from './types.js';
 
 /** Options for {@link LocalObjectStore}. */
@@ -25,7 +26,8 @@ const LINK_FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUP
  * quarantine/               objects found corrupt, kept for inspection
  * ```
  * Safe for several processes at once: an object or manifest appears whole or not at all, and
- * when two writers race for one object the first one stays.
+ * when two writers race for one object the first one stays. An object's mtime is the last time a
+ * run stored or restored it; `mlpipe gc` never deletes what was renewed after its cutoff.
  */
 export class LocalObjectStore implements ObjectStore {
   readonly root: string;
@@ -57,25 +59,30 @@ export class LocalObjectStore implements ObjectStore {
   async putFile(src: string, digest: string, size: number, opts: { move?: boolean } = {}): Promise<void> {
     const dest = this.objectPath(digest);
     const existing = await statOrUndefined(dest);
-    if (existing?.size === size) return;
-    if (existing) await this.quarantine(digest);
-    const temp = await this.tempPath();
-    try {
+    if (existing?.size === size && (await touch(dest))) return;
+    if (existing && existing.size !== size) await this.quarantine(digest);
+    await this.writing(src, async (temp) => {
       await stageFile(src, temp, opts.move === true);
       const handle = await open(temp, 'r+');
       try {
         const { size: got } = await handle.stat();
-        if (got !== size) throw new SourceChangedError(src, size, got);
+        if (got !== size) throw new SourceChangedError(src, `${size} bytes`, `${got} bytes`);
         await handle.chmod(0o444);
+        const now = new Date();
+        await handle.utimes(now, now);
         await handle.sync();
       } finally {
         await handle.close();
       }
+      if (!opts.move) {
+        const actual = await hashFile(temp);
+        if (actual !== digest) throw new SourceChangedError(src, `bytes hashing to ${digest}`, `bytes hashing to ${actual}`);
+      }
+      injectFaultForTest('store-object', temp);
+      await pauseForTest('store-object');
       await mkdir(dirname(dest), { recursive: true });
       await publish(temp, dest);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    });
   }
 
   async materialize(
@@ -92,6 +99,7 @@ export class LocalObjectStore implements ObjectStore {
     if (opts.verify) {
       const actual = await hashFile(object);
       if (actual !== digest) throw await this.corrupt(digest, 'bytes with that hash', `bytes hashing to ${actual}`);
+      await touch(object);
     }
     await rm(dest, { force: true });
     const executable = opts.mode !== undefined && (opts.mode & 0o111) !== 0;
@@ -100,10 +108,16 @@ export class LocalObjectStore implements ObjectStore {
         await link(object, dest);
         return;
       } catch (error) {
+        if (codeOf(error) === 'ENOENT') throw new MissingObjectError(digest, object, { cause: error });
         if (!LINK_FALLBACK.has(codeOf(error))) throw error;
       }
     }
-    await copyFile(object, dest, constants.COPYFILE_FICLONE);
+    try {
+      await copyFile(object, dest, constants.COPYFILE_FICLONE);
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT' && !(await statOrUndefined(object))) throw new MissingObjectError(digest, object, { cause: error });
+      throw error;
+    }
     await chmod(dest, opts.mode ?? 0o644);
   }
 
@@ -133,8 +147,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async putManifest(manifest: StageManifest): Promise<void> {
     const path = this.manifestPath(manifest.key);
-    const temp = await this.tempPath();
-    try {
+    await this.writing(path, async (temp) => {
       const handle = await open(temp, 'w');
       try {
         await handle.writeFile(`${canonicalJson(manifest)}\n`);
@@ -142,11 +155,11 @@ export class LocalObjectStore implements ObjectStore {
       } finally {
         await handle.close();
       }
+      injectFaultForTest('store-manifest', temp);
+      await pauseForTest('store-manifest');
       await mkdir(dirname(path), { recursive: true });
       await rename(temp, path);
-    } finally {
-      await rm(temp, { force: true });
-    }
+    });
   }
 
   async *listDigests(): AsyncIterable<string> {
@@ -176,16 +189,123 @@ export class LocalObjectStore implements ObjectStore {
     await rm(this.manifestPath(key), { force: true });
   }
 
+  /**
+   * Hashes the object; when its bytes do not match its digest it is moved to quarantine.
+   * Returns undefined when it is sound (or has gone meanwhile), else the corruption.
+   */
+  async verifyObject(digest: string): Promise<CacheCorruptError | undefined> {
+    let actual: string;
+    try {
+      actual = await hashFile(this.objectPath(digest));
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    return actual === digest ? undefined : this.corrupt(digest, 'bytes with that hash', `bytes hashing to ${actual}`);
+  }
+
+  /** Moves a manifest to quarantine (`manifest-KEY.json.TIME.RANDOM`); returns where, or undefined when it was gone. */
+  async quarantineManifest(key: string): Promise<string | undefined> {
+    return this.moveToQuarantine(this.manifestPath(key), `manifest-${key}.json`);
+  }
+
+  /** Size and modification time (epoch ms) of an object, undefined when absent. */
+  async objectStat(digest: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+    const stats = await statOrUndefined(this.objectPath(digest));
+    return stats?.isFile() ? { size: stats.size, mtimeMs: stats.mtimeMs } : undefined;
+  }
+
+  /** Modification time (epoch ms) of a manifest, undefined when absent. */
+  async manifestMtime(key: string): Promise<number | undefined> {
+    return (await statOrUndefined(this.manifestPath(key)))?.mtimeMs;
+  }
+
+  /**
+   * Deletes an object unless it was stored or used at or after `cutoffMs` (its mtime; every put
+   * and verified restore renews it). The object is renamed aside first and its mtime checked
+   * again there, so a run that renews it at the same moment keeps it. Returns the bytes freed,
+   * or undefined when it was kept or absent.
+   */
+  async removeObjectIfOlderThan(digest: string, cutoffMs: number): Promise<number | undefined> {
+    return this.removeIfOlderThan(this.objectPath(digest), cutoffMs);
+  }
+
+  /** {@link removeObjectIfOlderThan} for a manifest (renewed whenever a run writes it). */
+  async removeManifestIfOlderThan(key: string, cutoffMs: number): Promise<boolean> {
+    return (await this.removeIfOlderThan(this.manifestPath(key), cutoffMs)) !== undefined;
+  }
+
+  /**
+   * Deletes what processes of this host that are gone left in `tmp/` (a killed run's half-written
+   * objects and manifests) and their stat-cache temp files. Returns how many entries went.
+   */
+  async removeStaleTemps(isAlive: (pid: number) => boolean): Promise<number> {
+    let removed = 0;
+    const dead = (name: string, pattern: RegExp) => {
+      const pid = Number(pattern.exec(name)?.[1]);
+      return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
+    };
+    for (const name of await listNames(join(this.root, 'tmp'))) {
+      if (!dead(name, /^(?:gc-)?(\d+)-[0-9a-f]+$/)) continue;
+      await rm(join(this.root, 'tmp', name), { recursive: true, force: true });
+      removed++;
+    }
+    for (const name of await listNames(this.root)) {
+      if (!dead(name, /^stat-cache\.json\.(\d+)\.[0-9a-f]+\.tmp$/)) continue;
+      await rm(join(this.root, name), { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  private async removeIfOlderThan(path: string, cutoffMs: number): Promise<number | undefined> {
+    const before = await statOrUndefined(path);
+    if (!before || before.mtimeMs >= cutoffMs) return undefined;
+    const aside = await this.tempPath('gc-');
+    try {
+      await rename(path, aside);
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    const after = await stat(aside);
+    if (after.mtimeMs >= cutoffMs) {
+      await publish(aside, path);
+      await rm(aside, { force: true });
+      return undefined;
+    }
+    await rm(aside, { force: true });
+    return after.size;
+  }
+
+  /** Runs `write` with a fresh temp path in `tmp/`, which is always removed afterwards; a full or unwritable disk becomes a {@link StoreWriteError}. */
+  private async writing(what: string, write: (temp: string) => Promise<void>): Promise<void> {
+    let temp: string | undefined;
+    try {
+      temp = await this.tempPath();
+      await write(temp);
+    } catch (error) {
+      if (StoreWriteError.isMachineProblem(error)) throw new StoreWriteError(this.root, error.code, { what, cause: error });
+      throw error;
+    } finally {
+      if (temp) await rm(temp, { force: true });
+    }
+  }
+
   private async corrupt(digest: string, expected: string, got: string): Promise<CacheCorruptError> {
     return new CacheCorruptError(digest, expected, got, await this.quarantine(digest));
   }
 
   private async quarantine(digest: string): Promise<string | undefined> {
+    return this.moveToQuarantine(this.objectPath(digest), digest);
+  }
+
+  private async moveToQuarantine(path: string, name: string): Promise<string | undefined> {
     const folder = join(this.root, 'quarantine');
     await mkdir(folder, { recursive: true });
-    const target = join(folder, `${digest}.${Date.now()}.${randomBytes(3).toString('hex')}`);
+    const target = join(folder, `${name}.${Date.now()}.${randomBytes(3).toString('hex')}`);
     try {
-      await rename(this.objectPath(digest), target);
+      await rename(path, target);
       return target;
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return undefined;
@@ -193,10 +313,10 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  private async tempPath(): Promise<string> {
+  private async tempPath(prefix = ''): Promise<string> {
     const folder = join(this.root, 'tmp');
     await mkdir(folder, { recursive: true });
-    return join(folder, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    return join(folder, `${prefix}${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
   private warn(path: string, problem: string): void {
@@ -217,6 +337,17 @@ async function stageFile(src: string, temp: string, move: boolean): Promise<void
     }
   }
   await copyFile(src, temp, constants.COPYFILE_FICLONE);
+}
+
+/** Renews a file's mtime (gc keeps what was used recently); false when the file has gone. */
+async function touch(path: string): Promise<boolean> {
+  const now = new Date();
+  try {
+    await utimes(path, now, now);
+    return true;
+  } catch (error) {
+    return codeOf(error) !== 'ENOENT';
+  }
 }
 
 async function publish(temp: string, dest: string): Promise<void> {

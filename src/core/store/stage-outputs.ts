@@ -29,7 +29,7 @@ export async function commitOutputs(
   statCache: FileHasher,
   outputs: Record<string, OutputSource>,
 ): Promise<Record<string, OutputManifest>> {
-  const committed = await Promise.all(
+  const settled = await Promise.allSettled(
     Object.entries(outputs).map(async ([name, output]) => {
       const manifest = await hashPath(output.path, output.move ? uncachedHasher : statCache);
       await forEachLimit(manifest.files, PARALLEL_FILES, (file) =>
@@ -38,13 +38,16 @@ export async function commitOutputs(
       return [name, manifest] as const;
     }),
   );
-  return Object.fromEntries(committed);
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return Object.fromEntries(settled.map((r) => (r as PromiseFulfilledResult<readonly [string, OutputManifest]>).value));
 }
 
 /**
  * Recreates each output at its target, replacing whatever is there: a folder output becomes
  * exactly the manifest's files. Each output is built in a temp sibling and renamed into place, so
- * a half-restored output never appears. Copies get mode 0755 when the manifest marks the file
+ * a half-restored output never appears; on failure every output has settled before it throws.
+ * `verify` hashes each object first: a corrupt one is quarantined and a CacheCorruptError thrown. Copies get mode 0755 when the manifest marks the file
  * executable, 0644 otherwise; executable files are always copied, never linked.
  */
 export async function restoreOutputs(
@@ -55,9 +58,11 @@ export async function restoreOutputs(
 ): Promise<void> {
   const missing = Object.keys(manifests).filter((name) => !dests[name]);
   if (missing.length > 0) throw new TypeError(`restoreOutputs: no destination given for output ${missing.join(', ')}`);
-  await Promise.all(
+  const settled = await Promise.allSettled(
     Object.entries(manifests).map(([name, manifest]) => restoreOne(store, manifest, dests[name]!, opts.verify === true)),
   );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
 }
 
 /** Whether every object the manifests name is in the store. */
@@ -125,10 +130,19 @@ function fileIn(root: string, manifest: OutputManifest, file: ManifestFile): str
   return manifest.type === 'file' ? root : join(root, file.path);
 }
 
+/** Runs `run` over `items`, `limit` at once; after a failure no new item starts, and it throws the first error once every started one has settled. */
 async function forEachLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
+  const errors: unknown[] = [];
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await run(items[next++]!);
+    while (next < items.length && errors.length === 0) {
+      try {
+        await run(items[next++]!);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
   });
   await Promise.all(lanes);
+  if (errors.length > 0) throw errors[0];
 }
