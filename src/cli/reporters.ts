@@ -36,7 +36,7 @@ export function summaryLine(s: RunSummary): string {
   const cached = s.stages.filter((x) => x.cached).length;
   const failed = s.stages.filter((x) => x.status === 'failed');
   const head = `run ${s.runId} ${s.status} in ${formatDuration(s.durationMs)}: ${ran} ran, ${cached} cached${failed.length ? `, ${failed.length} failed` : ''}`;
-  const metrics = formatMetrics(s.metrics, 6);
+  const metrics = formatMetrics(headlineMetrics(s), 6);
   const lines = [head];
   if (metrics) lines.push(`metrics: ${metrics}`);
   for (const f of failed) {
@@ -45,4 +45,11 @@ export function summaryLine(s: RunSummary): string {
   if (s.exitCode === 3) lines.push('a gate did not pass: nothing was registered (exit code 3).');
   else if (failed.length) lines.push('completed stages are cached: fix the failure and run again to resume.');
   return lines.join('\n');
+}
+
+/** The metrics worth a line: an evaluate stage's, else those of the last stage that has any. */
+export function headlineMetrics(s: RunSummary): Record<string, number> {
+  const withMetrics = s.stages.filter((x) => Object.keys(x.metrics).length > 0);
+  const pick = withMetrics.find((x) => x.kind === 'evaluate') ?? withMetrics.filter((x) => x.kind !== 'deploy').at(-1);
+  return pick ? Object.fromEntries(Object.entries(pick.metrics).map(([k, v]) => [`${pick.name}.${k}`, v])) : {};
 }
