@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { UserError } from '../errors.js';
 import { exampleRow } from '../core/models/model-views.js';
 import { formatModelRef, isMovingRef, type ModelRef } from '../core/models/model-ref.js';
 import { modelDir, resolveModel } from '../core/models/resolve-model.js';
@@ -11,6 +12,18 @@ import { DriftMonitor } from './drift.js';
 import { createServerMetrics } from './metrics.js';
 import { ModelSlot, type ServedModel } from './model-slot.js';
 import { buildServer } from './server.js';
+
+/** The server could not bind its address: the port is taken or not allowed, or the host is not local. */
+export class ListenError extends UserError {
+  constructor(host: string, port: number, code: string, cause: unknown) {
+    const why = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges to bind' : 'is not an address of this machine';
+    super(`cannot listen on ${host}:${port}: ${code === 'EADDRNOTAVAIL' ? `${host} ${why}` : `the port ${why}`}`, {
+      hint: 'choose another --port (--port 0 picks a free one) or --host',
+      cause,
+    });
+    this.name = 'ListenError';
+  }
+}
 
 /** Options of {@link startServing}. */
 export interface ServeOptions {
@@ -105,6 +118,8 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
   } catch (err) {
     slot.close();
     tracker.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new ListenError(o.host, o.port, code, err);
     throw err;
   }
   const label = formatModelRef(o.ref);

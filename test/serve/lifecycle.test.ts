@@ -174,22 +174,25 @@ describe('startServing', () => {
 
   it('follows an alias: swaps to a promoted version, keeps serving when one fails to load, and drains on close', async () => {
     const log: string[] = [];
-    const server = await startServing({
+    const options = {
       runsDir,
       ref: parseModelRef('fx@production'),
       host: '127.0.0.1',
       port: 0,
-      backend: 'cpu',
+      backend: 'cpu' as const,
       watchIntervalMs: 0,
       bodyLimit: 1 << 20,
       maxInstances: 100,
-      log: (l) => log.push(l),
-    });
+      log: (l: string) => log.push(l),
+    };
+    const server = await startServing(options);
     const ask = async () => {
       const r = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [{ f0: 0.3, f1: 0.1, f2: 0, f3: 0 }] }) });
       return { status: r.status, version: (await r.json()).model?.version };
     };
     expect(await ask()).toEqual({ status: 200, version: 1 });
+    const port = Number(new URL(server.url).port);
+    await expect(startServing({ ...options, port })).rejects.toMatchObject({ name: 'ListenError', exitCode: 2, message: `cannot listen on 127.0.0.1:${port}: the port is already in use` });
     const first = server.current();
     const tracker = openTracker(runsDir);
     tracker.setAlias('fx', 'production', 2);
