@@ -10,6 +10,7 @@
 // Figures are wall-clock samples/s; the stderr lines also give samples per CPU-second, steadier on a
 // busy machine.
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { loadTf } from '../dist/core/backend.js';
 import { buildModel, createOptimizer, resolveModel } from '../dist/ml/build-model.js';
@@ -22,6 +23,7 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1].split(',') : fallback;
 };
 const backends = arg('backends', ['tensorflow', 'wasm', 'cpu']);
+const child = arg('child', [])[0];
 const modelNames = arg('models', ['logreg', 'mlp', 'text']);
 
 function rng(seed) {
@@ -65,7 +67,7 @@ function head(data, n) {
   return { x: data.x.subarray(0, n * row), xShape: [n, row], y: data.y.subarray(0, n) };
 }
 
-async function measure(tf, spec, data, stock) {
+async function measure(tf, spec, data, stock, warmOnly) {
   const resolved = resolveModel(spec.config, spec.meta);
   const model = buildModel(tf, resolved, 42, { fused: !stock });
   const optimizer = createOptimizer(tf, { name: 'adam', learning_rate: 0.001 }, { inPlace: !stock });
@@ -78,6 +80,7 @@ async function measure(tf, spec, data, stock) {
   };
   try {
     const warm = await fit(20 * BATCH);
+    if (warmOnly) return undefined;
     const n = warm.seconds * (N / (20 * BATCH)) < 15 ? N : 20 * BATCH;
     if (n === N) await fit(N);
     const runs = [await fit(n), await fit(n)];
@@ -87,6 +90,26 @@ async function measure(tf, spec, data, stock) {
     model.dispose();
     optimizer.optimizer.dispose();
   }
+}
+
+/** One backend in this process: every model warmed up first (JIT), then measured. */
+async function runBackend(backend) {
+  const stock = backend.endsWith('-stock');
+  const loaded = await loadTf(backend.replace(/-stock$/, ''));
+  const data = Object.fromEntries(modelNames.map((name) => [name, models[name].data()]));
+  for (const name of modelNames) await measure(loaded.tf, models[name], data[name], stock, true);
+  const out = {};
+  for (const name of modelNames) out[name] = await measure(loaded.tf, models[name], data[name], stock, false);
+  return out;
+}
+
+if (child) {
+  try {
+    process.stdout.write(JSON.stringify({ results: await runBackend(child) }));
+  } catch (err) {
+    process.stdout.write(JSON.stringify({ error: err.message.split('\n')[0] }));
+  }
+  process.exit(0);
 }
 
 const pytorchScript = String.raw`
@@ -146,19 +169,14 @@ function pytorch() {
 const results = {};
 const notes = [];
 for (const backend of backends) {
-  const stock = backend.endsWith('-stock');
-  let loaded;
-  try {
-    loaded = await loadTf(backend.replace(/-stock$/, ''));
-  } catch (err) {
-    notes.push(`${backend}: ${err.message.split('\n')[0]}`);
+  const self = fileURLToPath(import.meta.url);
+  const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(',')], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+  if (out.error) {
+    notes.push(`${backend}: ${out.error}`);
     continue;
   }
-  results[backend] = {};
-  for (const name of modelNames) {
-    const spec = models[name];
-    const r = await measure(loaded.tf, spec, spec.data(), stock);
-    results[backend][name] = r;
+  results[backend] = out.results;
+  for (const [name, r] of Object.entries(out.results)) {
     process.stderr.write(`${backend} ${name}: ${Math.round(r.samplesPerSecond)} samples/s, ${Math.round(r.samplesPerCpuSecond)} per CPU-second (${r.samples} samples)\n`);
   }
 }
