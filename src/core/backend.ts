@@ -149,12 +149,14 @@ async function load(choice: BackendChoice): Promise<LoadedTf> {
 }
 
 /**
- * Loads TensorFlow.js lazily and makes the chosen backend active. `auto` tries
+ * Loads TensorFlow.js lazily and makes the chosen backend active (default: `MLPIPE_BACKEND`, else
+ * `auto`). `auto` tries
  * `@tensorflow/tfjs-node-gpu`, `@tensorflow/tfjs-node` (optional peers), the WebAssembly backend,
  * then plain JS. Cached per process and choice; a later call with another choice switches the
  * active backend, so run one backend at a time.
  */
-export async function loadTf(choice: BackendChoice = 'auto'): Promise<LoadedTf> {
+export async function loadTf(requested?: BackendChoice): Promise<LoadedTf> {
+  const choice = requested ?? resolveBackendChoice();
   let pending = loaded.get(choice);
   if (pending === undefined) {
     pending = load(choice);
