@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { parseModelRef } from '../core/models/model-ref.js';
-import { modelDir, resolveModel } from '../core/models/resolve-model.js';
-import { openTracker } from '../core/tracker/open-tracker.js';
+import { locateModel } from '../core/models/resolve-model.js';
 import type { Prediction } from '../ml/predict.js';
 import type { BackendChoice } from '../stages/types.js';
 
@@ -36,16 +35,7 @@ export default class Predict extends BaseCommand {
 
   async run(): Promise<PredictResult> {
     const { args, flags } = await this.parse(Predict);
-    const runsDir = this.runsDir(flags['runs-dir']);
-    const tracker = openTracker(runsDir);
-    let model;
-    let dir;
-    try {
-      model = resolveModel(tracker, parseModelRef(args.model));
-      dir = modelDir(runsDir, model);
-    } finally {
-      tracker.close();
-    }
+    const { model, dir } = locateModel(this.runsDir(flags['runs-dir']), parseModelRef(args.model));
     const { predictFile } = await import('../core/models/batch-predict.js');
     const result = await predictFile({
       modelDir: dir,

@@ -17,7 +17,7 @@ export interface ServerOptions {
   maxInstances: number;
   /** What the server follows (`production`, `latest`), or null for a fixed version. */
   follows: string | null;
-  /** Seconds a request may take before its connection is closed. */
+  /** Milliseconds a request may take before its connection is closed. Default 30000. */
   requestTimeoutMs?: number;
   /** Called when a request arrives and when it is answered, one line each (for --verbose). */
   log?: (line: string) => void;
