@@ -23,7 +23,9 @@ export function isInteractive(): boolean {
 }
 
 export function sweepTable(s: SweepSummary): string {
-  const keys = [...new Set(s.points.flatMap((p) => Object.keys(p.metrics)))].filter((k) => !/\.(rows|rows_read|dropped|train_rows|validation_rows|test_rows|version)$/.test(k)).slice(0, 4);
+  const all = [...new Set(s.points.flatMap((p) => Object.keys(p.metrics)))];
+  const evaluated = all.filter((k) => /^evaluate\./.test(k));
+  const keys = (evaluated.length > 0 ? evaluated : all.filter((k) => !/^(prepare|deploy)\./.test(k))).slice(0, 4);
   const rows = s.points.map((p) => [p.set.join(' '), p.runId ?? '-', p.status, ...keys.map((k) => (p.metrics[k] === undefined ? '' : String(Number(p.metrics[k].toPrecision(4)))))]);
   const header = ['point', 'run', 'status', ...keys];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ function checkGate(ctx: StageContext<DeployConfig>, metrics: Record<string, numb
 }
 
 async function exportVersion(registry: ModelRegistry, source: string, modelsDir: string, name: string, digest: string): Promise<{ version: number; path: string }> {
-  const tmp = join(modelsDir, `.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(modelsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   await rm(tmp, { recursive: true, force: true });
   await cp(source, tmp, { recursive: true, dereference: true });
   try {
@@ -118,7 +119,7 @@ async function deployRun(ctx: StageContext<DeployConfig>): Promise<{ metrics: Re
   let registered = ctx.registry.listModels(name).find((m) => m.artifactHash === digest);
   let created = false;
   if (registered && !existsSync(registered.path)) {
-    const tmp = `${registered.path}.tmp-${process.pid}`;
+    const tmp = `${registered.path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     await cp(model, tmp, { recursive: true, dereference: true });
     await rename(tmp, registered.path);
   }

@@ -25,9 +25,6 @@ export class PlainReporter implements RunObserver {
       case 'stage-output':
         this.line(`${e.stage} │ ${e.line}`);
         break;
-      case 'stage-progress':
-        this.line(`${e.stage} │ ${e.message}`);
-        break;
       case 'stage-finished': {
         const s = e.summary;
         const metrics = formatMetrics(s.metrics);
