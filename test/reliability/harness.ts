@@ -29,11 +29,17 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
-/** Polls `check` every 25 ms until it is true; throws with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `check` every 25 ms until it is true; throws with `what` after `timeoutMs`, or at once
+ * (with its output) when `process` is given and has exited meanwhile.
+ */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000, process?: Started): Promise<void> {
   const until = Date.now() + timeoutMs;
+  let exited = false;
+  void process?.exited.then(() => (exited = true));
   while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    if (exited && !check()) throw new Error(`the process exited before ${what}:\n${process!.stdout()}\n--- stderr ---\n${process!.stderr()}`);
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${process ? `; stderr so far:\n${process.stderr()}` : ''}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -9,7 +9,11 @@ import { groupAlive, inspectStore, readTracker, startCli, waitFor } from './harn
 // marked interrupted; the workspace is left consistent.
 
 let ws: Workspace;
-afterEach(async () => ws?.cleanup());
+const groups: number[] = [];
+afterEach(async () => {
+  for (const pgid of groups.splice(0)) if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+  await ws?.cleanup();
+});
 
 // first ── slow     (slow traps the signal, records which one it got, and exits)
 const spec = `name: interrupted
@@ -44,9 +48,10 @@ while true; do sleep 0.05; done
 async function startUntilSlowRuns(script: string) {
   ws = await makeWorkspace({ 'pipeline.yaml': spec, 'slow.sh': script });
   const run = startCli(['run', 'pipeline.yaml', '--json'], ws.dir);
-  await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')) && readFileSync(ws.path('started.flag'), 'utf8').endsWith('\n'));
+  await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')) && readFileSync(ws.path('started.flag'), 'utf8').endsWith('\n'), 30_000, run);
   const pgid = Number(readFileSync(ws.path('started.flag'), 'utf8'));
   expect(groupAlive(pgid)).toBe(true);
+  groups.push(pgid);
   return { run, pgid };
 }
 
@@ -70,7 +75,7 @@ describe('interrupts', () => {
     run.child.kill(signal);
     expect(await run.exited).toBe(130);
     expect(readFileSync(ws.path('got-signal.txt'), 'utf8')).toBe(`${got}\n`);
-    expect(groupAlive(pgid)).toBe(false);
+    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid), 5_000);
     const summary = JSON.parse(run.stdout());
     expect(summary).toMatchObject({ status: 'interrupted', exitCode: 130 });
     expect(summary.stages.map((s: any) => [s.name, s.status])).toEqual([
@@ -98,10 +103,10 @@ describe('interrupts', () => {
   it('a command that ignores the signal is killed when Ctrl-C comes again: exit 130 at once, no process left behind', async () => {
     const { run, pgid } = await startUntilSlowRuns(stubborn);
     run.child.kill('SIGINT');
-    await waitFor('the first signal to be handled', () => run.stderr().includes('SIGINT: stopping running stages'));
+    await waitFor('the first signal to be handled', () => run.stderr().includes('SIGINT: stopping running stages'), 30_000, run);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);
-    expect(groupAlive(pgid)).toBe(false);
+    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid), 5_000);
     const next = await runJson(['run', 'pipeline.yaml', '--stage', 'first'], { cwd: ws.dir });
     expect(next.code).toBe(0);
     expect(readTracker(ws.path('runs')).runs.map((r) => r.status)).toEqual(['interrupted', 'completed']);

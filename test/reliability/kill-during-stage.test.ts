@@ -8,7 +8,11 @@ import { groupAlive, inspectStore, killHard, readTracker, startCli, waitFor } fr
 // Issue 7.1: kill -9 of mlpipe while a shell stage or a training stage is running.
 
 let ws: Workspace;
-afterEach(async () => ws?.cleanup());
+const groups: number[] = [];
+afterEach(async () => {
+  for (const pgid of groups.splice(0)) if (groupAlive(pgid)) process.kill(-pgid, 'SIGKILL');
+  await ws?.cleanup();
+});
 
 // first ── slow      (slow writes half of its out, then waits for the kill)
 const shellSpec = `name: killed
@@ -51,13 +55,14 @@ describe('kill -9 in the middle of a stage', () => {
     ws = await makeWorkspace({ 'pipeline.yaml': shellSpec });
     const runsDir = ws.path('runs');
     const killed = startCli(['run', 'pipeline.yaml'], ws.dir);
-    await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')));
+    await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')), 30_000, killed);
     await killHard(killed);
 
     const markers = readdirSync(join(runsDir, 'tmp')).filter((n) => n.startsWith('shell-'));
     expect(markers).toHaveLength(1);
     const pgid = Number(/shell-(\d+)\.json/.exec(markers[0])![1]);
     expect(groupAlive(pgid)).toBe(true);
+    groups.push(pgid);
 
     const store = inspectStore(runsDir);
     expect(store.badObjects).toEqual([]);
@@ -70,7 +75,7 @@ describe('kill -9 in the middle of a stage', () => {
     const next = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir, env: { SLEEP: '0' } });
     expect(next.code).toBe(0);
     expect(next.stderr).toContain(`stopped the command of stage slow that killed run ${before.runs[0].id} left running (process group ${pgid})`);
-    expect(groupAlive(pgid)).toBe(false);
+    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid), 5_000);
     expect(next.json.stages.map((s: any) => [s.name, s.status, s.cached])).toEqual([
       ['first', 'completed', true],
       ['slow', 'completed', false],
@@ -94,7 +99,7 @@ describe('kill -9 in the middle of a stage', () => {
     ws = await makeWorkspace({ 'pipeline.yaml': trainSpec, 'iris.csv': iris });
     const runsDir = ws.path('runs');
     const killed = startCli(['run', 'pipeline.yaml'], ws.dir);
-    await waitFor('training to reach epoch 3', () => /train │ epoch 3\//.test(killed.stderr()));
+    await waitFor('training to reach epoch 3', () => /train │ epoch 3\//.test(killed.stderr()), 30_000, killed);
     await killHard(killed);
 
     const leftovers = readdirSync(join(runsDir, 'tmp'));
