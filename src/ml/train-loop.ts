@@ -70,17 +70,7 @@ export class UnknownMonitorError extends Error {
   }
 }
 
-/** mulberry32: a small, fast, seedable PRNG returning [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './split.js';
 
 /** A Fisher–Yates permutation of 0..n-1. */
 export function permutation(n: number, rand: () => number): Int32Array {
