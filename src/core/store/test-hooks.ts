@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
+
 /**
  * Test-only hooks for the crash-safety tests (test/reliability). Nothing here does anything
  * unless one of these variables is set; they are not a user feature.
  *
  * - `MLPIPE_TEST_PAUSE_BEFORE=POINT` stops the process at that step of committing a stage's
- *   outputs, after printing `MLPIPE_TEST_PAUSED POINT` on stderr, so a test can SIGKILL it there.
+ *   outputs, after printing `MLPIPE_TEST_PAUSED POINT` on stderr, so a test can SIGKILL it there
+ *   or do something meanwhile; with `MLPIPE_TEST_RESUME_WHEN=FILE` it goes on once FILE exists.
  * - `MLPIPE_TEST_FAULT=POINT:CODE` makes that step fail as the system would with that error code
  *   (`store-object:ENOSPC` behaves like a full disk while an object is written).
  */
@@ -16,12 +19,14 @@ export type TestPoint =
   | 'store-manifest';
 
 const FOREVER_MS = 2 ** 31 - 1;
+const POLL_MS = 20;
 
-/** Pauses forever at `point` when MLPIPE_TEST_PAUSE_BEFORE names it. */
+/** Pauses at `point` when MLPIPE_TEST_PAUSE_BEFORE names it: until MLPIPE_TEST_RESUME_WHEN exists, or forever. */
 export async function pauseForTest(point: TestPoint): Promise<void> {
   if (process.env.MLPIPE_TEST_PAUSE_BEFORE !== point) return;
   process.stderr.write(`MLPIPE_TEST_PAUSED ${point}\n`);
-  for (;;) await new Promise((resolve) => setTimeout(resolve, FOREVER_MS));
+  const resume = process.env.MLPIPE_TEST_RESUME_WHEN;
+  while (!resume || !existsSync(resume)) await new Promise((r) => setTimeout(r, resume ? POLL_MS : FOREVER_MS));
 }
 
 /** Throws a system-style error at `point` when MLPIPE_TEST_FAULT names it. */
