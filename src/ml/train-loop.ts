@@ -70,7 +70,9 @@ export class UnknownMonitorError extends Error {
   }
 }
 
-export { seededRandom } from './split.js';
+import { seededRandom } from './split.js';
+
+export { seededRandom };
 
 /** A Fisher–Yates permutation of 0..n-1. */
 export function permutation(n: number, rand: () => number): Int32Array {
