@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from '../core/backend.js';
 import type { OptimizerHandle, ResolvedModel } from './build-model.js';
 import { batchLoss, type BatchTotals } from './losses.js';
+import { seededRandom } from './split.js';
 
 /** Inputs and labels of one split, as stored in a dataset. */
 export interface FitData {
@@ -69,8 +70,6 @@ export class UnknownMonitorError extends Error {
     this.name = 'UnknownMonitorError';
   }
 }
-
-import { seededRandom } from './split.js';
 
 export { seededRandom };
 
