@@ -19,19 +19,31 @@ export function isMissing(v: unknown): boolean {
   return typeof v === 'string' && MISSING_MARKERS.has(v.trim());
 }
 
-/** The number a cell holds (a JSON number, or a decimal string), else undefined. */
+/**
+ * The finite number a cell holds (a JSON number, or a decimal string), else undefined. A value out
+ * of the float64 range (`1e999`, Infinity) is not a number here.
+ */
 export function parseNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v !== 'string') return undefined;
   const s = v.trim();
-  return NUMBER_RE.test(s) ? Number(s) : undefined;
+  if (!NUMBER_RE.test(s)) return undefined;
+  const x = Number(s);
+  return Number.isFinite(x) ? x : undefined;
 }
 
-/** The category a cell stands for: trimmed text; numbers in canonical form (`4.0` → `4`). */
+/** True for a number or a decimal string, finite or not (`1e999`, Infinity): a value written as a number. */
+export function looksNumeric(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isNaN(v);
+  return typeof v === 'string' && NUMBER_RE.test(v.trim());
+}
+
+/** The category a cell stands for: trimmed text; finite numbers in canonical form (`4.0` → `4`). */
 export function categoryOf(v: unknown): string {
   if (typeof v === 'string') {
     const s = v.trim();
-    return NUMBER_RE.test(s) ? String(Number(s)) : s;
+    const x = parseNumber(s);
+    return x === undefined ? s : String(x);
   }
   return String(v);
 }
@@ -39,13 +51,14 @@ export function categoryOf(v: unknown): string {
 /** What type inference concluded for a column, and where it found a value that contradicts a numeric column. */
 export interface Inference {
   type: Exclude<ColumnType, 'ignore'>;
-  /** Index of the first non-numeric value in a column that is otherwise numeric. */
+  /** Index of the first value that is not a finite number in a column that is otherwise numeric. */
   badIndex?: number;
 }
 
 /**
- * Infers a column's type from its non-missing values: all numbers → numeric; mostly numbers
- * (≥ 90 %) with a few that are not → numeric with `badIndex` set (the caller reports it); strings
+ * Infers a column's type from its non-missing values: all finite numbers → numeric; mostly values
+ * written as numbers (≥ 90 %) with a few that are not finite numbers (a word, `1e999`) → numeric with
+ * `badIndex` set (the caller reports it); strings
  * that are mostly distinct and average three or more words → text; anything else → categorical.
  */
 export function inferColumnType(values: readonly unknown[]): Inference {
@@ -57,14 +70,12 @@ export function inferColumnType(values: readonly unknown[]): Inference {
   values.forEach((v, i) => {
     if (isMissing(v)) return;
     present++;
-    if (parseNumber(v) !== undefined) numeric++;
-    else {
-      if (firstBad < 0) firstBad = i;
-      if (typeof v === 'string') words += v.trim().split(/\s+/u).length;
-    }
+    if (firstBad < 0 && parseNumber(v) === undefined) firstBad = i;
+    if (looksNumeric(v)) numeric++;
+    else if (typeof v === 'string') words += v.trim().split(/\s+/u).length;
     distinct.add(categoryOf(v));
   });
-  if (present === 0 || numeric === present) return { type: 'numeric' };
+  if (present === 0 || (numeric === present && firstBad < 0)) return { type: 'numeric' };
   if (numeric >= NUMERIC_SHARE_FOR_ERROR * present) return { type: 'numeric', badIndex: firstBad };
   const strings = present - numeric;
   if (words / strings >= TEXT_MIN_MEAN_WORDS && distinct.size > present / 2) return { type: 'text' };
@@ -79,12 +90,13 @@ export function sortCategories(values: Iterable<string>): string[] {
 }
 
 /**
- * The task a target column implies: numbers with more than 10 distinct values, or any non-integer,
- * → regression; otherwise 2 classes → binary, more → multiclass.
+ * The task a target column implies: numbers with more than 10 distinct values, or any non-integer
+ * (a non-finite value counts as one, so that encoding the target reports it), → regression;
+ * otherwise 2 classes → binary, more → multiclass.
  */
 export function inferTask(values: readonly unknown[]): Task {
   const present = values.filter((v) => !isMissing(v));
-  const allNumeric = present.every((v) => parseNumber(v) !== undefined);
+  const allNumeric = present.every(looksNumeric);
   const distinct = new Set(present.map(categoryOf));
   if (allNumeric && (distinct.size > MAX_CLASSIFICATION_NUMBERS || present.some((v) => !Number.isInteger(parseNumber(v))))) {
     return 'regression';
@@ -181,7 +193,8 @@ export function featureEncoder(fm: FeatureMeta): FeatureEncoder {
 
 /**
  * Encodes one raw cell into `out[offset..offset+width)`. A missing cell takes the feature's fill
- * value or is a DataError; a non-numeric cell in a numeric feature is a DataError naming `loc`.
+ * value or is a DataError; a cell in a numeric feature that is not a finite number, or that scales to
+ * a value out of the float32 range, is a DataError naming `loc`.
  */
 export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Array, offset: number, loc: DataLocation): void {
   const fm = enc.meta;
@@ -195,8 +208,15 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
   if (fm.type === 'numeric') {
     const x = numberOrThrow(v, { ...loc, column: fm.name });
     const st = fm.stats!;
-    out[offset] =
-      fm.encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : fm.encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
+    const scaled = fm.encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : fm.encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
+    out[offset] = scaled;
+    if (!Number.isFinite(out[offset])) {
+      throw new DataError(`expected a finite number, got ${describeValue(v)}, which is out of range for the model's 32-bit float input`, {
+        ...loc,
+        column: fm.name,
+        hint: 'fix the data, or rescale the column',
+      });
+    }
     return;
   }
   const code = enc.codes!.get(categoryOf(v));
@@ -208,16 +228,23 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
   if (code !== undefined) out[offset + code] = 1;
 }
 
-/** The number in a cell, or a DataError naming the location with the fix. */
+/** The finite number in a cell, or a DataError naming the location with the fix. */
 export function numberOrThrow(v: unknown, loc: DataLocation): number {
   const x = parseNumber(v);
+  if (x === undefined && looksNumeric(v)) {
+    throw new DataError(`expected a finite number, got ${describeValue(v)}`, { ...loc, hint: 'fix the data: the value is out of the float64 range' });
+  }
   if (x === undefined) {
-    throw new DataError(`expected a number, got ${JSON.stringify(v)}`, {
+    throw new DataError(`expected a number, got ${describeValue(v)}`, {
       ...loc,
       hint: `declare the column categorical (columns: { ${JSON.stringify(loc.column ?? 'NAME')}: { type: categorical } }) or fix the data`,
     });
   }
   return x;
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 }
 
 function numericFill(name: string, nums: number[], m: Extract<MissingStrategy, { kind: 'fill' }>): number {

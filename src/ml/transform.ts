@@ -1,5 +1,5 @@
-import type { DatasetMeta } from './dataset.js';
-import { encodeFeature, featureEncoder } from './columns.js';
+import type { DatasetMeta, FeatureMeta } from './dataset.js';
+import { encodeFeature, featureEncoder, type FeatureEncoder } from './columns.js';
 import { DataError } from './errors.js';
 import { encodeTokens, tokenize, vocabIndex } from './tokenize.js';
 
@@ -9,16 +9,27 @@ export interface TransformedRows {
   xShape: number[];
 }
 
+interface TabularEncoding {
+  encoders: FeatureEncoder[];
+  width: number;
+}
+
+const vocabIndexes = new WeakMap<readonly string[], Map<string, number>>();
+const tabularEncodings = new WeakMap<FeatureMeta[], TabularEncoding>();
+
 /**
  * Applies the training-time preprocessing recorded in `meta` to raw rows (objects keyed by column
  * name: numbers, strings, booleans or null): the same fill values, statistics, categories,
- * tokenizer and vocabulary. A missing or non-numeric value where a number is needed is a DataError
- * naming the 1-based row and the column.
+ * tokenizer and vocabulary. A missing value, or a value that is not a finite number where a number
+ * is needed, is a DataError naming the 1-based row and the column.
+ *
+ * The vocabulary index and the feature encoders are built once per `meta.text.vocab` /
+ * `meta.features` array and reused by later calls, so do not change those arrays in place afterwards.
  */
 export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]): TransformedRows {
   if (meta.inputKind === 'text') {
     const t = meta.text!;
-    const index = vocabIndex(t.vocab);
+    const index = textIndex(t.vocab);
     const x = new Int32Array(rows.length * t.maxLength);
     rows.forEach((row, i) => {
       const raw = row?.[t.column];
@@ -33,8 +44,7 @@ export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]
     });
     return { x, xShape: [rows.length, t.maxLength] };
   }
-  const encoders = meta.features.map(featureEncoder);
-  const width = encoders.reduce((w, e) => w + e.width, 0);
+  const { encoders, width } = tabularEncoding(meta.features);
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => {
     if (!row || typeof row !== 'object') throw new DataError(`must be an object of column values, got ${JSON.stringify(row)}`, { row: i + 1 });
@@ -45,4 +55,20 @@ export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]
     }
   });
   return { x, xShape: [rows.length, width] };
+}
+
+function textIndex(vocab: readonly string[]): Map<string, number> {
+  let index = vocabIndexes.get(vocab);
+  if (!index) vocabIndexes.set(vocab, (index = vocabIndex(vocab)));
+  return index;
+}
+
+function tabularEncoding(features: FeatureMeta[]): TabularEncoding {
+  let enc = tabularEncodings.get(features);
+  if (!enc) {
+    const encoders = features.map(featureEncoder);
+    enc = { encoders, width: encoders.reduce((w, e) => w + e.width, 0) };
+    tabularEncodings.set(features, enc);
+  }
+  return enc;
 }

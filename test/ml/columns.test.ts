@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  categoryOf,
   encodeFeature,
   featureColumnNames,
   featureEncoder,
@@ -7,6 +8,8 @@ import {
   inferColumnType,
   inferTask,
   isMissing,
+  numberOrThrow,
+  parseNumber,
   sortCategories,
 } from '../../src/ml/columns.js';
 import { DataError } from '../../src/ml/errors.js';
@@ -109,5 +112,42 @@ describe('feature fitting and encoding', () => {
         [DataError: f.csv:3 (row 2), column "age": expected a number, got "old"
           hint: declare the column categorical (columns: { "age": { type: categorical } }) or fix the data]
       `);
+  });
+});
+
+describe('values out of the number range', () => {
+  it('parseNumber accepts finite numbers only', () => {
+    expect(parseNumber(' -3e2 ')).toBe(-300);
+    expect(parseNumber('1.7e308')).toBe(1.7e308);
+    expect(['1e999', '-1e999', ' 2E400 ', Infinity, -Infinity, Number.NaN, 'Infinity'].map(parseNumber)).toEqual(Array(7).fill(undefined));
+  });
+
+  it('keeps an out-of-range number as written when it is a category', () => {
+    expect(categoryOf(' 1e999 ')).toBe('1e999');
+    expect(categoryOf('4.0')).toBe('4');
+  });
+
+  it('a column or target written as numbers with one out of range stays numeric and points at it', () => {
+    expect(inferColumnType(['1', '2', '1e999'])).toEqual({ type: 'numeric', badIndex: 2 });
+    expect(inferColumnType(['1e999', '-1e999'])).toEqual({ type: 'numeric', badIndex: 0 });
+    expect(inferTask(['0', '1', '1e999'])).toBe('regression');
+  });
+
+  it('is a DataError naming the file, row and column when fitting, and the row and column when encoding', () => {
+    expect(() => fitFeature('age', ['1', '1e999'], { type: 'numeric', normalize: 'zscore', encoding: 'onehot', missing: drop }, at))
+      .toThrowErrorMatchingInlineSnapshot(`
+        [DataError: f.csv:3 (row 2), column "age": expected a finite number, got "1e999"
+          hint: fix the data: the value is out of the float64 range]
+      `);
+    const fm = fitFeature('age', ['1', '3'], { type: 'numeric', normalize: 'zscore', encoding: 'onehot', missing: drop }, at);
+    expect(() => encode(fm, '-1e999')).toThrow('row 1, column "age": expected a finite number, got "-1e999"');
+    expect(() => encode(fm, Infinity)).toThrow('row 1, column "age": expected a finite number, got Infinity');
+    expect(() => numberOrThrow(Number.NEGATIVE_INFINITY, { column: 'x' })).toThrow(DataError);
+  });
+
+  it('a finite value that overflows the float32 model input is a DataError too', () => {
+    const fm = fitFeature('v', ['1', '2'], { type: 'numeric', normalize: 'none', encoding: 'onehot', missing: drop }, at);
+    expect(encode(fm, '3e38')).toEqual([Math.fround(3e38)]);
+    expect(() => encode(fm, '1e39')).toThrow(`row 1, column "v": expected a finite number, got "1e39", which is out of range for the model's 32-bit float input`);
   });
 });
