@@ -1,6 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { UserError, SpecError } from '../errors.js';
-import { ExitCode, exitCodeHelp } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics } from '../core/spec/format-diagnostics.js';
 import { resolveRunsDir } from '../core/workspace.js';
 
@@ -14,8 +14,6 @@ export abstract class BaseCommand extends Command {
     'runs-dir': Flags.string({ description: 'State folder: tracker, cache and run outputs.', env: 'MLPIPE_RUNS_DIR', helpGroup: 'GLOBAL' }),
     verbose: Flags.boolean({ description: 'Show stack traces and debug details.', default: false, helpGroup: 'GLOBAL' }),
   };
-
-  static override help = `EXIT CODES\n${exitCodeHelp}`;
 
   protected runsDir(flag?: string): string {
     return resolveRunsDir(flag);

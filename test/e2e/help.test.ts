@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from '../helpers/cli.js';
+
+describe('help', () => {
+  it('shows the exit codes under every command', async () => {
+    for (const cmd of [['run'], ['status'], ['compare', 'runs']]) {
+      const r = await runCli([...cmd, '--help'], { cwd: repoRoot });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('EXIT CODES\n  0 success\n  1 a stage failed\n  2 bad usage or invalid spec (nothing run or written)\n  3 a gate failed');
+    }
+  });
+
+  it('answers an unknown flag with exit 2 and no stack trace', async () => {
+    const r = await runCli(['run', 'x.yaml', '--no-such-flag'], { cwd: repoRoot });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Nonexistent flag: --no-such-flag');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
