@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -94,7 +94,7 @@ async function runCommand(ctx: StageContext<ShellConfig>): Promise<void> {
     if (written) await rm(written, { force: true });
   });
   if (code === 0 && !ctx.signal.aborted) return;
-  const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  const how = ctx.signal.aborted ? `was stopped (${String(ctx.signal.reason)})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
   throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: command ${how}`, { exitCode: code ?? undefined, lastLines: tail });
 }
 
@@ -136,11 +136,14 @@ export async function stopOrphanedCommands(runsDir: string, opts: { graceMs?: nu
 
 async function writeMarker(runsDir: string, marker: CommandMarker): Promise<string | undefined> {
   const path = markerPath(runsDir, marker.pgid);
+  const temp = `${path}.${process.pid}.tmp`;
   try {
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, JSON.stringify(marker));
+    await writeFile(temp, JSON.stringify(marker));
+    await rename(temp, path);
     return path;
   } catch {
+    await rm(temp, { force: true }).catch(() => {});
     return undefined;
   }
 }
