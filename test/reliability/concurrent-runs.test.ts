@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { LocalObjectStore } from '../../src/core/store/local-store.js';
 import { commitOutputs } from '../../src/core/store/stage-outputs.js';
 import { StatCache } from '../../src/core/hash/stat-cache.js';
+import { acquireLock } from '../../src/core/workspace-lock.js';
+import { UserError } from '../../src/errors.js';
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 import { inspectStore, readTracker, startCli } from './harness.js';
@@ -158,5 +162,46 @@ describe('two processes committing the same outputs', () => {
     }
     expectConsistentStore(runsDir);
     expect(inspectStore(runsDir).objects).toHaveLength(25);
+  });
+});
+
+describe('the workspace lock', () => {
+  it('a lock left by a killed process is taken over, and twelve waiters racing for it never hold it at once', async () => {
+    const ws = await makeWorkspace();
+    workspaces.push(ws);
+    const lock = ws.path('locks/w.lock');
+    mkdirSync(ws.path('locks'));
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!;
+    writeFileSync(lock, JSON.stringify({ pid: deadPid, host: hostname(), label: 'killed run' }));
+    let holding = 0;
+    let most = 0;
+    const order: string[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, i) => {
+        for (let k = 0; k < i; k++) await new Promise((r) => setImmediate(r));
+        const release = await acquireLock(lock, `waiter ${i}`, { pollMs: 5 });
+        most = Math.max(most, ++holding);
+        order.push(`waiter ${i}`);
+        await new Promise((r) => setTimeout(r, 2));
+        holding--;
+        await release();
+      }),
+    );
+    expect(most).toBe(1);
+    expect(order.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `waiter ${i}`).sort());
+  });
+
+  it('waiting for the lock ends with exit code 130 when interrupted, naming the holder', async () => {
+    const ws = await makeWorkspace();
+    workspaces.push(ws);
+    const release = await acquireLock(ws.path('w.lock'), 'first run');
+    const controller = new AbortController();
+    const waiting = acquireLock(ws.path('w.lock'), 'second run', { signal: controller.signal, pollMs: 5 }).catch((e: unknown) => e);
+    controller.abort('SIGINT');
+    const error = await waiting;
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(130);
+    expect((error as Error).message).toBe(`interrupted while waiting for the workspace lock ${ws.path('w.lock')} (held by pid ${process.pid}, first run); nothing was run`);
+    await release();
   });
 });
