@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, rm, symlink, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
@@ -8,10 +7,8 @@ import type { BackendChoice } from '../../stages/types.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { UserError } from '../../errors.js';
 import { gitCommit } from '../git-commit.js';
-import { openWorkspace, planDepsFor, type Workspace } from '../workspace.js';
-import { LocalObjectStore } from '../store/local-store.js';
-import { isProcessAlive } from '../tracker/sqlite-tracker.js';
-import { stopOrphanedCommands } from '../../stages/shell.js';
+import { openWorkspace, planDepsFor } from '../workspace.js';
+import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
 import { kindOf, planRun, selectStages, type Plan } from './plan-run.js';
 import { acquireLock } from '../workspace-lock.js';
 import { executePlan } from './execute-plan.js';
@@ -175,65 +172,6 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       opts.onWarning?.(`the stat cache could not be saved (${err instanceof Error ? err.message : String(err)}); the next run re-hashes its inputs`);
       ws.tracker.close();
     });
-  }
-}
-
-const WRITE_PROBLEMS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'the file system is read-only',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'the disk quota is exhausted',
-  ENOTDIR: 'a path component is a file, not a folder',
-};
-
-/**
- * Refuses to start (exit 2, nothing run) when the runs folder or one of its parts cannot be
- * written: a real file is created and removed in each, since permission bits say nothing for root
- * or on read-only mounts.
- */
-async function checkWritable(runsDir: string): Promise<void> {
-  const folders = [runsDir, join(runsDir, 'cache'), join(runsDir, 'cache', 'tmp'), join(runsDir, 'cache', 'objects'), join(runsDir, 'cache', 'manifests'), join(runsDir, 'tmp')];
-  for (const [i, folder] of folders.entries()) {
-    const probe = join(folder, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      if (i === 0) await mkdir(folder, { recursive: true });
-      else if (!existsSync(folder)) continue;
-      await writeFile(probe, '');
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      throw new UserError(`cannot write to ${folder === runsDir ? 'the runs folder ' : ''}${folder}: ${WRITE_PROBLEMS[code] ?? (err as Error).message} (${code})`, {
-        hint: 'make it writable, or keep runs elsewhere with --runs-dir DIR or MLPIPE_RUNS_DIR; nothing was run',
-        cause: err,
-      });
-    } finally {
-      await rm(probe, { force: true }).catch(() => {});
-    }
-  }
-}
-
-/**
- * Clears up after runs whose process was killed: stops shell commands they left running (they would
- * go on writing outs), and deletes their temp folders and half-written cache files. Never touches
- * what a live run is writing.
- */
-async function recoverFromKilledRuns(ws: Workspace, warn: ((message: string) => void) | undefined): Promise<void> {
-  for (const c of await stopOrphanedCommands(ws.runsDir, { isAlive: isProcessAlive })) {
-    warn?.(`stopped the command of stage ${c.stage} that killed run ${c.runId} left running (process group ${c.pgid})`);
-  }
-  if (ws.store instanceof LocalObjectStore) await ws.store.removeStaleTemps(isProcessAlive);
-  const tmp = join(ws.runsDir, 'tmp');
-  const finished = (runId: string) => {
-    const run = ws.tracker.getRun(runId);
-    return run !== undefined && run.status !== 'running';
-  };
-  for (const name of await readdir(tmp).catch(() => [] as string[])) {
-    const runId = /^(r-[0-9a-f]+)-/.exec(name)?.[1];
-    if (runId && finished(runId)) await rm(join(tmp, name), { recursive: true, force: true });
-  }
-  for (const name of await readdir(ws.runsDir).catch(() => [] as string[])) {
-    const runId = /^\.latest-(r-[0-9a-f]+)$/.exec(name)?.[1];
-    if (runId && finished(runId)) await rm(join(ws.runsDir, name), { force: true });
   }
 }
 
