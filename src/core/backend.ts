@@ -64,10 +64,23 @@ async function importJsTf(): Promise<Tf> {
   return Object.assign({}, core, layers) as unknown as Tf;
 }
 
+function isInstalled(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function importNativeTf(): Promise<{ tf: Tf; source: string } | { error: string }> {
   const failures: string[] = [];
   for (const name of nodePackages) {
     const specifier: string = name;
+    if (!isInstalled(name)) {
+      failures.push(`${name} not installed`);
+      continue;
+    }
     try {
       const mod = (await import(specifier)) as Tf & { default?: Tf };
       const tf = typeof mod.setBackend === 'function' ? mod : mod.default!;
