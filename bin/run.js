@@ -2,6 +2,7 @@
 // mlpipe's package.json states the Node versions it supports; oclif's own engine check would load
 // semver (~50 modules) on every start, so it is skipped.
 process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
-const { execute } = await import('@oclif/core');
+// The bundled oclif entry (npm run build); see scripts/bundle.mjs.
+const { execute } = await import('../dist/bundle/cli/main.js');
 
 await execute({ dir: import.meta.url });

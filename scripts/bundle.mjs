@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const commandsDir = join(root, 'dist', 'commands');
-const outdir = join(root, 'dist', 'bundle', 'commands');
+const outdir = join(root, 'dist', 'bundle');
 
 const entries = [];
 const walk = (dir) => {
@@ -19,23 +19,36 @@ const walk = (dir) => {
   }
 };
 walk(commandsDir);
+// oclif itself is bundled too (its ~150 CommonJS modules were most of a no-op run's start-up):
+// bin/run.js loads `execute` from main.js, and the help class is bundled with it.
+entries.push(join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'cli', 'help.js'));
 
 rmSync(join(root, 'dist', 'bundle'), { recursive: true, force: true });
 await build({
   entryPoints: entries,
   outdir,
-  outbase: commandsDir,
+  outbase: join(root, 'dist'),
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: '../chunks/[name]-[hash]',
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
-  banner: { js: "import { createRequire as __mlpipeCreateRequire } from 'node:module'; const require = __mlpipeCreateRequire(import.meta.url);" },
+  // CommonJS code inside an ESM bundle needs `require`; oclif also reads its own package.json
+  // through `__dirname`, which is pointed at its installed folder.
+  banner: {
+    js: [
+      "import { createRequire as __mlpipeCreateRequire } from 'node:module';",
+      "import { dirname as __mlpipeDirname } from 'node:path';",
+      'const require = __mlpipeCreateRequire(import.meta.url);',
+      "const __dirname = __mlpipeDirname(require.resolve('@oclif/core/package.json')) + '/lib';",
+    ].join(' '),
+  },
   external: [
-    '@oclif/core',
+    'typescript',
+    'ts-node',
     'better-sqlite3',
     '@napi-rs/blake-hash',
     '@tensorflow/*',
@@ -47,4 +60,4 @@ await build({
     'autocannon',
   ],
 });
-console.log(`bundled ${entries.length} commands into ${relative(root, outdir)}`);
+console.log(`bundled ${entries.length - 2} commands and the oclif entry into ${relative(root, outdir)}`);

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -45,6 +46,7 @@ export async function hashFiles(paths: string[]): Promise<string[]> {
 /** {@link hashFiles} that also returns each file's `fstat`, taken on the descriptor before reading. */
 export async function hashFilesDetailed(paths: string[]): Promise<HashedFile[]> {
   if (paths.length === 0) return [];
+  if (!workers && isSmallBatch(paths)) return hashInline(paths);
   const pool = getPool();
   const batch = Math.max(1, Math.min(256, Math.floor(paths.length / (pool.size * 4))));
   const parts: Promise<HashedFile[]>[] = [];
@@ -52,11 +54,11 @@ export async function hashFilesDetailed(paths: string[]): Promise<HashedFile[]> 
   return (await Promise.all(parts)).flat();
 }
 
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+// One source for the hashing loop, run in the worker threads and, for a few small files, inline.
+const HASH_BATCH_SOURCE = `
 const fs = require('node:fs');
-const { Blake3Hasher } = require(workerData.lib);
-const buf = Buffer.allocUnsafe(workerData.bufferBytes);
+const { Blake3Hasher } = require(lib);
+const buf = Buffer.allocUnsafe(bufferBytes);
 const hasher = new Blake3Hasher();
 const flags = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK || 0);
 const NO_HASH = ' '.repeat(64);
@@ -81,7 +83,7 @@ function hashOne(path, stats, at) {
     fs.closeSync(fd);
   }
 }
-parentPort.on('message', ({ id, paths }) => {
+function hashBatch(paths) {
   const stats = new BigInt64Array(paths.length * 4);
   const errors = [];
   let hashes = '';
@@ -89,9 +91,51 @@ parentPort.on('message', ({ id, paths }) => {
     try { hashes += hashOne(paths[i], stats, i * 4); }
     catch (e) { hashes += NO_HASH; errors.push({ index: i, message: String(e && e.message), code: e && e.code }); }
   }
-  parentPort.postMessage({ id, hashes, stats, errors }, [stats.buffer]);
+  return { hashes, stats, errors };
+}
+`;
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { lib, bufferBytes } = workerData;
+${HASH_BATCH_SOURCE}
+parentPort.on('message', ({ id, paths }) => {
+  const reply = hashBatch(paths);
+  parentPort.postMessage({ id, ...reply }, [reply.stats.buffer]);
 });
 `;
+
+/** Below these, starting worker threads costs more than hashing on the main thread. */
+const INLINE_MAX_FILES = 32;
+const INLINE_MAX_BYTES = 8 << 20;
+
+let inlineBatch: ((paths: string[]) => WorkerReply) | undefined;
+
+function hashInline(paths: string[]): HashedFile[] {
+  inlineBatch ??= new Function('require', 'lib', 'bufferBytes', `${HASH_BATCH_SOURCE}\nreturn hashBatch;`)(
+    createRequire(import.meta.url),
+    createRequire(import.meta.url).resolve('@napi-rs/blake-hash'),
+    HASH_BUFFER_BYTES,
+  ) as (paths: string[]) => WorkerReply;
+  const reply = inlineBatch(paths);
+  const [failed] = reply.errors;
+  if (failed) throw new FileHashError(paths[failed.index]!, failed.code, failed.message);
+  return unpack(reply);
+}
+
+function isSmallBatch(paths: string[]): boolean {
+  if (paths.length > INLINE_MAX_FILES) return false;
+  let bytes = 0;
+  for (const p of paths) {
+    try {
+      bytes += statSync(p).size;
+    } catch {
+      return true;
+    }
+    if (bytes > INLINE_MAX_BYTES) return false;
+  }
+  return true;
+}
 
 interface WorkerReply {
   hashes: string;
@@ -187,9 +231,9 @@ function unpack({ hashes, stats }: WorkerReply): HashedFile[] {
   return files;
 }
 
-let pool: HashPool | undefined;
+let workers: HashPool | undefined;
 
 function getPool(): HashPool {
-  pool ??= new HashPool();
-  return pool;
+  workers ??= new HashPool();
+  return workers;
 }
