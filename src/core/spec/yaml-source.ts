@@ -221,6 +221,11 @@ export function parseYamlFile(file: string, bytes: Uint8Array): ParsedYamlFile {
     return { reporter };
   }
   const text = new TextDecoder('utf-8').decode(bytes);
+  const deep = deepFlowNesting(text, MAX_DEPTH * 4);
+  if (deep) {
+    reporter.plain('', `expected at most ${MAX_DEPTH} levels of nesting, got more`, `nesting is limited to ${MAX_DEPTH} levels`, deep);
+    return { reporter };
+  }
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
   const source = new YamlSource(file, text, doc, lineCounter);
@@ -243,6 +248,39 @@ export function parseYamlFile(file: string, bytes: Uint8Array): ParsedYamlFile {
     }
     return { source, reporter: sourced };
   }
+}
+
+/**
+ * Where `[`/`{` nesting first passes `limit`, found by a linear scan before parsing: the parser and
+ * its recursive walks take seconds on a line of 100,000 brackets. Quotes and comments are skipped
+ * roughly; only absurd depths are refused here, the exact limit is checked after parsing.
+ */
+function deepFlowNesting(text: string, limit: number): { line: number; col: number } | undefined {
+  let depth = 0;
+  let line = 1;
+  let lineStart = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      line++;
+      lineStart = i + 1;
+      quote = quote === '"' ? quote : '';
+      continue;
+    }
+    if (quote) {
+      if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) {
+      const end = text.indexOf('\n', i);
+      i = (end < 0 ? text.length : end) - 1;
+    } else if (c === '[' || c === '{') {
+      if (++depth > limit) return { line, col: i - lineStart + 1 };
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
 }
 
 function reportSyntaxErrors(source: YamlSource, reporter: Reporter): void {
