@@ -57,7 +57,7 @@ export class TrainingDivergedError extends Error {
   ) {
     super(
       `training diverged: the loss became NaN or infinite in epoch ${epoch} (learning rate ${learningRate})\n` +
-        `  hint: lower optimizer.learning_rate (e.g. ${learningRate / 10}), normalize the inputs (preprocess normalize: zscore), or use a smaller batch_size`,
+        `  hint: lower optimizer.learning_rate (e.g. ${Number((learningRate / 10).toPrecision(3))}), normalize the inputs (preprocess normalize: zscore), or use a smaller batch_size`,
     );
     this.name = 'TrainingDivergedError';
   }

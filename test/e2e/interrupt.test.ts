@@ -24,7 +24,7 @@ afterEach(async () => ws?.cleanup());
 
 async function startRunUntilSlowStarts(): Promise<ReturnType<typeof spawn>> {
   const child = spawn(process.execPath, [cliPath, 'run', 'pipeline.yaml'], { cwd: ws.dir, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
-  for (let i = 0; i < 200 && !existsSync(ws.path('started.flag')); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 600 && !existsSync(ws.path('started.flag')); i++) await new Promise((r) => setTimeout(r, 50));
   expect(existsSync(ws.path('started.flag'))).toBe(true);
   return child;
 }
