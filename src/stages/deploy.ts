@@ -153,6 +153,7 @@ export const deploy: StageKind<DeployConfig> = {
   config,
   cache: false,
   outputs: () => ({ registration: { path: 'registration.json', location: 'stage' } }),
+  waitsFor: (c) => (c.gate ? ['evaluate'] : []),
   check: (c) => {
     if (!c.gate) return [];
     try {

@@ -59,6 +59,11 @@ export interface StageKind<C = any> {
   outputs(config: C): Record<string, OutputSpec>;
   /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */
   cache?: boolean;
+  /**
+   * Stage kinds a stage of this kind starts after, when the spec has them and they do not depend on
+   * it (deploy waits for every evaluate stage: its gate reads their metrics). Returns [] to opt out.
+   */
+  waitsFor?(config: C): string[];
   /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
   check?(config: C): ConfigIssue[];
   run(ctx: StageContext<C>): Promise<StageResult | void>;

@@ -154,6 +154,19 @@ export const noDuplicateOutputs: Rule = (ctx) => {
   }
 };
 
+/** A stage whose kind waits for other kinds (deploy for evaluate) starts after those that do not depend on it. */
+export const waitForKinds: Rule = (ctx) => {
+  const dependsOn = (stage: StageDraft, target: string, seen = new Set<string>()): boolean =>
+    [...stage.upstream.keys()].some((u) => u === target || (!seen.has(u) && seen.add(u) && dependsOn(ctx.stages.get(u)!, target, seen)));
+  for (const stage of ctx.stages.values()) {
+    const kinds = stage.config && stage.kind.waitsFor ? stage.kind.waitsFor(stage.config) : [];
+    if (kinds.length === 0) continue;
+    for (const other of ctx.stages.values()) {
+      if (other !== stage && kinds.includes(other.kind.kind) && !dependsOn(other, stage.name)) addEdge(stage, other.name, ['stages', stage.name]);
+    }
+  }
+};
+
 /** The stages and their edges form no cycle. */
 export const noCycles: Rule = (ctx) => {
   const edges = new Map([...ctx.stages.values()].map((s) => [s.name, [...s.upstream.keys()]]));
@@ -169,7 +182,7 @@ export const noCycles: Rule = (ctx) => {
 };
 
 /** Every rule, in the order they run. */
-export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, inputsExistOrAreProduced, noDuplicateOutputs, noCycles];
+export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, inputsExistOrAreProduced, noDuplicateOutputs, waitForKinds, noCycles];
 
 interface WorkspaceOutput extends WorkspacePath {
   stage: string;

@@ -66,6 +66,14 @@ describe('the DESIGN.md example spec', () => {
     if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics, { color: false }));
     expect(result.spec.order).toEqual(['prepare', 'train', 'evaluate', 'deploy', 'report']);
     expect(result.spec.stages.train.params).toEqual({ lr: 0.001, epochs: 10 });
-    expect(result.spec.stages.deploy.needs).toContain('train');
+    expect(result.spec.stages.deploy.needs).toEqual(['train', 'evaluate']);
+  });
+
+  it.skipIf(!mlKinds.every((k) => getStageKind(k)))('starts a gated deploy after the evaluate stages that do not depend on it', async () => {
+    const spec = DESIGN_EXAMPLE.replace('      gate: "accuracy >= 0.85"\n', '');
+    ws = await makeWorkspace({ 'pipeline.yaml': spec, 'data/reviews.csv': 'text,label\ngood,1\nbad,0\n', 'scripts/report.py': '' });
+    const result = await loadSpec(ws.path('pipeline.yaml'));
+    if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics, { color: false }));
+    expect(result.spec.stages.deploy.needs).toEqual(['train']);
   });
 });
