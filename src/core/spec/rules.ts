@@ -157,7 +157,13 @@ export const noDuplicateOutputs: Rule = (ctx) => {
 /** A stage whose kind waits for other kinds (deploy for evaluate) starts after those that do not depend on it. */
 export const waitForKinds: Rule = (ctx) => {
   const dependsOn = (stage: StageDraft, target: string, seen = new Set<string>()): boolean =>
-    [...stage.upstream.keys()].some((u) => u === target || (!seen.has(u) && seen.add(u) && dependsOn(ctx.stages.get(u)!, target, seen)));
+    [...stage.upstream.keys()].some((u) => {
+      if (u === target) return true;
+      const up = ctx.stages.get(u);
+      if (!up || seen.has(u)) return false;
+      seen.add(u);
+      return dependsOn(up, target, seen);
+    });
   for (const stage of ctx.stages.values()) {
     const kinds = stage.config && stage.kind.waitsFor ? stage.kind.waitsFor(stage.config) : [];
     if (kinds.length === 0) continue;
