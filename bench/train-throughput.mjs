@@ -9,12 +9,16 @@
 // that a backend lacks stay registered), to measure what the fused LSTM and in-place updates bring.
 // Figures are wall-clock samples/s; the stderr lines also give samples per CPU-second, steadier on a
 // busy machine.
+import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
 import { loadTf } from '../dist/core/backend.js';
 import { buildModel, createOptimizer, resolveModel } from '../dist/ml/build-model.js';
 import { fitModel } from '../dist/ml/train-loop.js';
+
+// Debian's python3-torch installs for /usr/bin/python3, which may not be the python3 on PATH.
+const python = process.env.BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
 const N = 10_000;
 const BATCH = 64;
@@ -155,12 +159,13 @@ print(json.dumps({k: v for k, v in out.items() if k in sys.argv[1].split(',')}))
 
 function pytorch() {
   try {
-    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+
   } catch {
     return { error: 'PyTorch not installed (apt-get install python3-torch)' };
   }
   try {
-    return { results: JSON.parse(execFileSync('python3', ['-c', pytorchScript, modelNames.join(',')], { encoding: 'utf8' })) };
+    return { results: JSON.parse(execFileSync(python, ['-c', pytorchScript, modelNames.join(',')], { encoding: 'utf8' })) };
   } catch (err) {
     return { error: `PyTorch run failed: ${err.message.split('\n')[0]}` };
   }
