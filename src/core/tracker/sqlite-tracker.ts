@@ -103,15 +103,6 @@ interface StageRunRow {
   key_material: string | null;
 }
 
-interface MetricRow {
-  run_id: string;
-  stage: string;
-  key: string;
-  step: number | null;
-  value: number | null;
-  time: number;
-}
-
 interface ArtifactRow {
   run_id: string;
   stage: string;
@@ -178,15 +169,6 @@ const toStageRun = (r: StageRunRow): StageRunRecord => ({
   durationMs: r.duration_ms,
   error: r.error,
   ...(r.key_material === null ? {} : { keyMaterial: JSON.parse(r.key_material) as unknown }),
-});
-
-const toMetric = (r: MetricRow): MetricPoint => ({
-  runId: r.run_id,
-  stage: r.stage,
-  key: r.key,
-  step: r.step,
-  value: r.value ?? Number.NaN,
-  time: r.time,
 });
 
 const toArtifact = (r: ArtifactRow): ArtifactRecord => ({
@@ -270,7 +252,8 @@ function prepareStatements(db: Database) {
        ORDER BY r.started_at DESC, r.rowid DESC, s.rowid DESC LIMIT 1`,
     ),
     insertMetric: db.prepare('INSERT INTO metrics (run_id, stage, key, step, value, time) VALUES (?, ?, ?, ?, ?, ?)'),
-    getMetrics: db.prepare<[string], MetricRow>('SELECT * FROM metrics WHERE run_id = ? ORDER BY rowid'),
+    // Raw rows (arrays): comparing 1,000 runs reads ~60,000 points, and plain objects cost a third more.
+    getMetrics: db.prepare<[string], [string, string, number | null, number | null, number]>('SELECT stage, key, step, value, time FROM metrics WHERE run_id = ? ORDER BY rowid').raw(true),
     upsertArtifact: db.prepare(
       `INSERT INTO artifacts (run_id, stage, name, path, hash, size) VALUES (@runId, @stage, @name, @path, @hash, @size)
        ON CONFLICT (run_id, stage, name) DO UPDATE SET path = excluded.path, hash = excluded.hash, size = excluded.size`,
@@ -474,7 +457,7 @@ export class SqliteTracker implements Tracker {
   }
 
   getMetrics(runId: string): MetricPoint[] {
-    return this.stmts.getMetrics.all(runId).map(toMetric);
+    return this.stmts.getMetrics.all(runId).map(([stage, key, step, value, time]) => ({ runId, stage, key, step, value: value ?? Number.NaN, time }));
   }
 
   getArtifacts(runId: string): ArtifactRecord[] {
