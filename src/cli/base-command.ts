@@ -3,6 +3,7 @@ import { UserError, SpecError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics } from '../core/spec/format-diagnostics.js';
 import { resolveRunsDir } from '../core/workspace.js';
+import { shouldColor } from '../core/format/ansi.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -38,7 +39,7 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    const color = process.stderr.isTTY === true && !process.env.NO_COLOR;
+    const color = shouldColor(process.stderr);
     let code: number;
     let message: string;
     if (err instanceof SpecError) {
