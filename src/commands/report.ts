@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
-import { openTracker } from '../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../core/tracker/open-tracker.js';
 import type { Report } from '../core/report/build-report.js';
 
 export default class ReportCommand extends BaseCommand {
@@ -22,7 +22,7 @@ export default class ReportCommand extends BaseCommand {
   async run(): Promise<Omit<Report, 'html'> & { out: string }> {
     const { argv, flags } = await this.parse(ReportCommand);
     const { buildReport } = await import('../core/report/build-report.js');
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     let report: Report;
     try {
       report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric });

@@ -3,7 +3,7 @@ import { UserError } from '../errors.js';
 import { exampleRow } from '../core/models/model-views.js';
 import { formatModelRef, isMovingRef, type ModelRef } from '../core/models/model-ref.js';
 import { modelDir, resolveModel } from '../core/models/resolve-model.js';
-import { openTracker } from '../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../core/tracker/open-tracker.js';
 import type { ModelVersion, Tracker } from '../core/tracker/types.js';
 import { loadPredictor } from '../ml/predict.js';
 import type { BackendChoice } from '../stages/types.js';
@@ -92,7 +92,7 @@ function lookupVersion(tracker: Tracker, ref: ModelRef): number | undefined {
  * then swapped in atomically.
  */
 export async function startServing(o: ServeOptions): Promise<RunningServer> {
-  const tracker = openTracker(o.runsDir);
+  const tracker = openExistingTracker(o.runsDir);
   let slot: ModelSlot;
   try {
     slot = new ModelSlot(await loadServed(o.runsDir, resolveModel(tracker, o.ref), o.backend));

@@ -5,7 +5,7 @@ import { shouldColor } from '../../core/format/ansi.js';
 import { renderComparison, type CompareFormat } from '../../core/format/comparison.js';
 import { describeFailures } from '../../core/compare/fail-if.js';
 import { renderSweep, sweepCsv } from '../../core/compare/render-sweep.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import { ExitCode } from '../../exit-codes.js';
 
 export default class CompareRuns extends BaseCommand {
@@ -36,7 +36,7 @@ export default class CompareRuns extends BaseCommand {
 
   async run(): Promise<CompareResult> {
     const { argv, flags } = await this.parse(CompareRuns);
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     let result: CompareResult;
     try {
       result = compareRuns(tracker, {

@@ -4,7 +4,7 @@ import { shouldColor } from '../../core/format/ansi.js';
 import { renderModelList } from '../../core/models/format-models.js';
 import { listModelItems, type ModelListItem } from '../../core/models/model-views.js';
 import { parseModelRef } from '../../core/models/model-ref.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsList extends BaseCommand {
   static override summary = 'List registered model versions with their aliases, source run and key metrics.';
@@ -14,7 +14,7 @@ export default class ModelsList extends BaseCommand {
   async run(): Promise<{ schemaVersion: 1; models: ModelListItem[] }> {
     const { args, flags } = await this.parse(ModelsList);
     const name = args.name === undefined ? undefined : parseModelRef(args.name).name;
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
       const models = listModelItems(tracker, name);
       this.out(renderModelList(models, { color: shouldColor(process.stdout), name }));

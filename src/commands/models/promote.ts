@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { promoteModel, type AliasMove } from '../../core/models/aliases.js';
 import { renderAliasMove } from '../../core/models/format-models.js';
 import { parseModelRef } from '../../core/models/model-ref.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsPromote extends BaseCommand {
   static override summary = 'Point an alias (production by default) at a version; servers following the alias switch to it.';
@@ -18,7 +18,7 @@ export default class ModelsPromote extends BaseCommand {
   async run(): Promise<AliasMove> {
     const { args, flags } = await this.parse(ModelsPromote);
     const ref = parseModelRef(args.model);
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
       const move = promoteModel(tracker, ref, flags.alias);
       this.out(renderAliasMove(move, 'promoted'));

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { rollbackModel, type AliasMove } from '../../core/models/aliases.js';
 import { renderAliasMove } from '../../core/models/format-models.js';
 import { InvalidModelRefError, parseModelRef } from '../../core/models/model-ref.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsRollback extends BaseCommand {
   static override summary = 'Move an alias back to the version that held it before the last promotion.';
@@ -17,7 +17,7 @@ export default class ModelsRollback extends BaseCommand {
     const { args, flags } = await this.parse(ModelsRollback);
     const ref = parseModelRef(args.name);
     if (ref.selector.kind === 'version') throw new InvalidModelRefError(args.name, 'a rollback moves an alias; name the model, or NAME@ALIAS');
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
       const move = rollbackModel(tracker, ref.name, ref.selector.kind === 'alias' ? ref.selector.alias : flags.alias);
       this.out(renderAliasMove(move, 'rolled back'));

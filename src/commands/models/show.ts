@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { renderModelDetails } from '../../core/models/format-models.js';
 import { showModel, type ModelDetails } from '../../core/models/model-views.js';
 import { parseModelRef } from '../../core/models/model-ref.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsShow extends BaseCommand {
   static override summary = 'Show one registered version: aliases, source run, metrics, the input it expects and an example request.';
@@ -16,7 +16,7 @@ export default class ModelsShow extends BaseCommand {
     const { args, flags } = await this.parse(ModelsShow);
     const ref = parseModelRef(args.model);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const tracker = openTracker(runsDir);
+    const tracker = openExistingTracker(runsDir);
     try {
       const details = await showModel(tracker, runsDir, ref);
       this.out(renderModelDetails(details));

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { listRunSummaries, type RunListItem } from '../../core/compare/run-summaries.js';
 import { shouldColor } from '../../core/format/ansi.js';
 import { renderRunList } from '../../core/format/runs.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import type { RunStatus } from '../../core/tracker/types.js';
 
 export default class RunsList extends BaseCommand {
@@ -17,7 +17,7 @@ export default class RunsList extends BaseCommand {
 
   async run(): Promise<{ schemaVersion: 1; runs: RunListItem[] }> {
     const { flags } = await this.parse(RunsList);
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
       const runs = listRunSummaries(tracker, { pipeline: flags.pipeline, status: flags.status as RunStatus | undefined, limit: flags.limit });
       this.out(renderRunList(runs, { color: shouldColor(process.stdout) }));

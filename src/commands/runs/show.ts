@@ -3,7 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { runDetails, type RunDetails } from '../../core/compare/run-summaries.js';
 import { shouldColor } from '../../core/format/ansi.js';
 import { renderRunDetails } from '../../core/format/runs.js';
-import { openTracker } from '../../core/tracker/open-tracker.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class RunsShow extends BaseCommand {
   static override summary = 'Show one run: params, stages with cache source and timing, metrics, artifacts, errors.';
@@ -14,7 +14,7 @@ export default class RunsShow extends BaseCommand {
 
   async run(): Promise<RunDetails> {
     const { args, flags } = await this.parse(RunsShow);
-    const tracker = openTracker(this.runsDir(flags['runs-dir']));
+    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
       const details = runDetails(tracker, args.run);
       this.out(renderRunDetails(details, { color: shouldColor(process.stdout) }));

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { MODEL_FILES } from '../../ml/model-io.js';
-import { openTracker } from '../tracker/open-tracker.js';
+import { openExistingTracker } from '../tracker/open-tracker.js';
 import type { ModelRegistry, ModelVersion } from '../tracker/types.js';
 import { formatModelRef, type ModelRef } from './model-ref.js';
 
@@ -70,7 +70,7 @@ export function modelDir(runsDir: string, model: ModelVersion): string {
 
 /** Resolves a reference in a runs folder's registry and finds the version's files (the tracker is closed again). */
 export function locateModel(runsDir: string, ref: ModelRef): { model: ModelVersion; dir: string } {
-  const tracker = openTracker(runsDir);
+  const tracker = openExistingTracker(runsDir);
   try {
     const model = resolveModel(tracker, ref);
     return { model, dir: modelDir(runsDir, model) };
