@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { repoRoot, runCli } from '../helpers/cli.js';
+import { makeWorkspace } from '../helpers/workspace.js';
 
 describe('help', () => {
   it('shows the exit codes under every command', async () => {
@@ -15,5 +17,16 @@ describe('help', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Nonexistent flag: --no-such-flag');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('answers read-only commands in a folder with no runs with exit 2 and a hint, creating nothing', async () => {
+    const ws = await makeWorkspace();
+    for (const cmd of [['runs', 'list'], ['models', 'list'], ['compare', 'runs']]) {
+      const r = await runCli(cmd, { cwd: ws.dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`no experiment tracker in ${ws.path('runs')}: nothing has been run there yet`);
+    }
+    expect(existsSync(ws.path('runs'))).toBe(false);
+    await ws.cleanup();
   });
 });
