@@ -12,6 +12,7 @@ import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
 import { pauseForTest } from '../store/test-hooks.js';
 import type { StatCache } from '../hash/stat-cache.js';
 import { decideStage, kindOf, stageInputDigests, upstreamDigests, type Plan, type PlanDeps, type PlannedStage, type StageDecision } from './plan-run.js';
+import { localExecutor, type StageExecutor } from './executor.js';
 import type { RunEvent, StageRecord, StageSummary } from './events.js';
 import { runWithConcurrency } from './concurrency.js';
 
@@ -31,6 +32,8 @@ export interface ExecuteOptions {
   emit: (event: RunEvent) => void;
   /** Told about cache entries that could not be used (a corrupt or missing object); the stage then runs. */
   onWarning?: (message: string) => void;
+  /** Where stages run; the local process by default. */
+  executor?: StageExecutor;
 }
 
 
@@ -249,7 +252,7 @@ async function runStage(
     };
     let result;
     try {
-      result = await kind.run(ctx);
+      result = await (opts.executor ?? localExecutor).execute(kind, ctx);
     } catch (err) {
       if (err instanceof StageFailedError || err instanceof GateFailedError) throw err;
       throw new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });

@@ -12,6 +12,7 @@ import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
 import { kindOf, planRun, selectStages, type Plan } from './plan-run.js';
 import { acquireLock } from '../workspace-lock.js';
 import { executePlan } from './execute-plan.js';
+import type { StageExecutor } from './executor.js';
 import type { RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
 
@@ -27,6 +28,8 @@ export interface RunPipelineOptions {
   signal: AbortSignal;
   sweepId?: string;
   onWarning?: (message: string) => void;
+  /** Where stages run (DESIGN.md section 9); the local process by default. */
+  executor?: StageExecutor;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -123,6 +126,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       signal: opts.signal,
       emit,
       onWarning: opts.onWarning,
+      executor: opts.executor,
     });
     recorder.close();
     const failed = result.stages.some((s) => s.status === 'failed');
