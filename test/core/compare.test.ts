@@ -118,8 +118,8 @@ describe('buildComparison', () => {
       { name: 'lr', values: [1, null], changed: true },
     ]);
     expect(c.metrics).toEqual([
-      { name: 'evaluate.accuracy', direction: 'higher', values: [0.9, null], deltas: [null, null], best: [] },
-      { name: 'evaluate.rmse', direction: 'lower', values: [null, 2.5], deltas: [null, null], best: [] },
+      { name: 'evaluate.accuracy', direction: 'higher', ranked: true, values: [0.9, null], deltas: [null, null], best: [] },
+      { name: 'evaluate.rmse', direction: 'lower', ranked: true, values: [null, 2.5], deltas: [null, null], best: [] },
     ]);
   });
 
@@ -294,5 +294,16 @@ describe('sparkline', () => {
     expect(sparkline([2, 2])).toBe('▄▄');
     expect(sparkline(Array.from({ length: 100 }, (_, i) => i), { width: 8 })).toBe('▁▂▃▄▅▆▇█');
     expect(sparkline([])).toBe('');
+  });
+});
+
+describe('ranked metrics', () => {
+  it('never ranks counts such as epochs run or a registered version, unless the spec names a direction', async () => {
+    const { isRanked } = await import('../../src/core/compare/metric-names.js');
+    expect(isRanked('train.epochs')).toBe(false);
+    expect(isRanked('deploy.version')).toBe(false);
+    expect(isRanked('prepare.train_rows')).toBe(false);
+    expect(isRanked('evaluate.accuracy')).toBe(true);
+    expect(isRanked('train.epochs', { 'train.epochs': 'lower' })).toBe(true);
   });
 });

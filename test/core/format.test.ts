@@ -23,8 +23,8 @@ const comparison: Comparison = {
     { name: 'layers', values: [[8, 4], [8], null], changed: true },
   ],
   metrics: [
-    { name: 'evaluate.accuracy', direction: 'higher', values: [0.9, 0.95, 0.8], deltas: [null, 0.05, -0.1], best: [1] },
-    { name: 'evaluate.log_loss', direction: 'lower', values: [0.3, 0.25, null], deltas: [null, -0.05, null], best: [1] },
+    { name: 'evaluate.accuracy', direction: 'higher', ranked: true, values: [0.9, 0.95, 0.8], deltas: [null, 0.05, -0.1], best: [1] },
+    { name: 'evaluate.log_loss', direction: 'lower', ranked: true, values: [0.3, 0.25, null], deltas: [null, -0.05, null], best: [1] },
   ],
   curves: [
     {

@@ -1,6 +1,6 @@
 import { canonicalJson } from '../hash/canonical-json.js';
 import type { MetricPoint, RunRecord, RunStatus, Tracker } from '../tracker/types.js';
-import { directionOf, resolveMetricName, specDirections, type Direction } from './metric-names.js';
+import { directionOf, isRanked, resolveMetricName, specDirections, type Direction } from './metric-names.js';
 import { shortIds } from './resolve-run.js';
 
 /** One run's record and every metric point it logged. */
@@ -31,6 +31,8 @@ export interface ParamRow {
 export interface MetricRow {
   name: string;
   direction: Direction;
+  /** false for counts (`train.epochs`, `deploy.version`): deltas shown, no ▲/▼ and no best. */
+  ranked: boolean;
   values: (number | null)[];
   /** value − baseline value; null for the baseline itself or when either is missing. */
   deltas: (number | null)[];
@@ -154,7 +156,8 @@ export function buildComparison(data: readonly RunData[], opts: ComparisonOption
     const values = order.map((i) => finals[i].get(name) ?? null);
     const base = baseIndex >= 0 ? values[baseIndex] : null;
     const deltas = values.map((v, i) => (i === baseIndex || v === null || base === null ? null : v - base));
-    return { name, direction, values, deltas, best: bestOf(values, direction) };
+    const ranked = isRanked(name, directions);
+    return { name, direction, ranked, values, deltas, best: ranked ? bestOf(values, direction) : [] };
   });
   const curves = selectedCurve.map(
     (name): CurveRow => ({

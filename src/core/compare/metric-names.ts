@@ -21,6 +21,20 @@ export function directionOf(name: string, overrides: Readonly<Record<string, Dir
   return LOWER_WORDS.has(lower) || lower.split('_').some((w) => LOWER_WORDS.has(w)) || lower.endsWith('loss') ? 'lower' : 'higher';
 }
 
+/** Counts and bookkeeping (rows, epochs run, a registered version): shown and diffed, never ranked. */
+const INFORMATIONAL = /^(version|epochs|best_epoch|rows|rows_read|dropped|classes|inputs|(train|validation|test)_rows)$/;
+
+/**
+ * Whether "better" and "best" mean anything for a metric: false for counts such as `train.epochs`
+ * or `deploy.version`, unless the spec names a direction for it.
+ */
+export function isRanked(name: string, overrides: Readonly<Record<string, Direction>> = {}): boolean {
+  const key = name.slice(name.lastIndexOf('.') + 1);
+  const bare = name.includes('.') ? name.slice(name.indexOf('.') + 1) : name;
+  if (overrides[name] ?? overrides[bare] ?? overrides[key]) return true;
+  return !INFORMATIONAL.test(key);
+}
+
 /**
  * Per-metric directions a spec declares in a top-level block
  * `metrics: { val_loss: lower, evaluate.r2: higher }` (or `{ better: lower }` objects).

@@ -27,10 +27,11 @@ export function comparisonTable(c: Comparison): Table {
       m.values.map((v, i): Cell => {
         if (v === null) return { text: '' };
         const d = m.deltas[i];
-        const better = d !== null && d !== 0 && (d > 0) === (m.direction === 'higher');
-        const mark = d === null || d === 0 ? '' : better ? ' ▲' : ' ▼';
+        const changed = d !== null && d !== 0 && m.ranked;
+        const better = changed && (d > 0) === (m.direction === 'higher');
+        const mark = changed ? (better ? ' ▲' : ' ▼') : '';
         const isBest = m.best.includes(i);
-        const styles: Style[] = [...(d !== null && d !== 0 ? [better ? 'green' : 'red'] : []), ...(isBest ? ['bold'] : [])] as Style[];
+        const styles: Style[] = [...(changed ? [better ? 'green' : 'red'] : []), ...(isBest ? ['bold'] : [])] as Style[];
         return { text: `${formatCell(v)}${d === null || d === 0 ? '' : ` (${formatDelta(d)}${mark})`}${isBest ? ` ${BEST}` : ''}`, styles };
       }),
     );
