@@ -55,3 +55,8 @@ export class InterruptedError extends Error {
     this.name = 'InterruptedError';
   }
 }
+
+/** The message of anything thrown. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

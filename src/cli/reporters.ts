@@ -2,7 +2,9 @@ import type { RunObserver } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/run-pipeline.js';
 import type { SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../core/progress/plain-reporter.js';
-import { formatDuration, formatMetrics } from '../core/progress/format.js';
+import { formatMetrics } from '../core/progress/format.js';
+import { formatCell, formatDuration } from '../core/format/numbers.js';
+import { renderTable } from '../core/format/table.js';
 
 export type Reporter = RunObserver & { close(): Promise<void> };
 
@@ -26,11 +28,11 @@ export function sweepTable(s: SweepSummary): string {
   const all = [...new Set(s.points.flatMap((p) => Object.keys(p.metrics)))];
   const evaluated = all.filter((k) => /^evaluate\./.test(k));
   const keys = (evaluated.length > 0 ? evaluated : all.filter((k) => !/^(prepare|deploy)\./.test(k))).slice(0, 4);
-  const rows = s.points.map((p) => [p.set.join(' '), p.runId ?? '-', p.status, ...keys.map((k) => (p.metrics[k] === undefined ? '' : String(Number(p.metrics[k].toPrecision(4)))))]);
-  const header = ['point', 'run', 'status', ...keys];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [`sweep ${s.sweepId} of ${s.pipeline}: ${s.points.length} points, ${s.failed} failed`, fmt(header), ...rows.map(fmt)].join('\n');
+  const table = renderTable({
+    columns: ['point', 'run', 'status', ...keys].map((header) => ({ header })),
+    rows: s.points.map((p) => ({ cells: [p.set.join(' '), p.runId ?? '-', p.status, ...keys.map((k) => formatCell(p.metrics[k]))] })),
+  });
+  return `sweep ${s.sweepId} of ${s.pipeline}: ${s.points.length} points, ${s.failed} failed\n${table}`;
 }
 
 export function summaryLine(s: RunSummary): string {

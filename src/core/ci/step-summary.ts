@@ -1,5 +1,5 @@
 import type { RunSummary } from '../run/run-pipeline.js';
-import { formatDuration } from '../progress/format.js';
+import { formatDuration } from '../format/numbers.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 

@@ -1,6 +1,7 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, RunObserver, StageSummary } from '../run/events.js';
-import { formatDuration, formatMetrics, shortRunId } from './format.js';
+import { formatMetrics, shortRunId } from './format.js';
+import { formatDuration } from '../format/numbers.js';
 
 type Wrapper = ListrTaskWrapper<unknown, any, any>;
 
@@ -22,7 +23,7 @@ export class ListrReporter implements RunObserver {
   onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'run-started':
-        this.start(e.plan.stages.map((s) => s.name), e.runId);
+        this.start(e.plan.stages.map((s) => s.name));
         break;
       case 'stage-started':
         this.update(e.stage, { title: `${e.stage} ${e.action === 'restore' ? 'restoring' : 'running'} · ${e.reason}`, startedAt: Date.now() });
@@ -41,7 +42,7 @@ export class ListrReporter implements RunObserver {
     }
   }
 
-  private start(stages: string[], runId: string) {
+  private start(stages: string[]) {
     for (const name of stages) {
       let settle!: (s: StageSummary) => void;
       const done = new Promise<StageSummary>((resolve) => (settle = resolve));
@@ -70,7 +71,6 @@ export class ListrReporter implements RunObserver {
     this.running = list.run().catch(() => undefined);
     this.ticker = setInterval(() => this.views.forEach((v) => v.startedAt && this.render(v)), 1000);
     this.ticker.unref();
-    void runId;
   }
 
   private update(stage: string, patch: Partial<StageView>) {

@@ -1,5 +1,6 @@
 import type { RunEvent, RunObserver } from '../run/events.js';
-import { formatDuration, formatMetrics, shortRunId } from './format.js';
+import { formatMetrics, shortRunId } from './format.js';
+import { formatDuration } from '../format/numbers.js';
 
 /** Progress as timestamped plain lines (no TTY, CI): one line per event worth a line. */
 export class PlainReporter implements RunObserver {

@@ -4,7 +4,7 @@ import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { ObjectStore, OutputManifest, StageManifest } from '../store/types.js';
 import type { ModelRegistry } from '../tracker/types.js';
 import type { BackendChoice, OutputSpec, StageContext } from '../../stages/types.js';
-import { StageFailedError, GateFailedError } from '../../errors.js';
+import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
 import { substituteOutputRefs } from '../spec/interpolate.js';
 import { resolveConfigPaths } from '../spec/resolve-paths.js';
 import { commitOutputs, restoreOutputs } from '../store/stage-outputs.js';
@@ -309,8 +309,4 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

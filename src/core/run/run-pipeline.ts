@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
 import type { BackendChoice } from '../../stages/types.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
-import { UserError } from '../../errors.js';
+import { UserError, messageOf } from '../../errors.js';
 import { gitCommit } from '../git-commit.js';
 import { openWorkspace, planDepsFor } from '../workspace.js';
 import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
@@ -173,7 +173,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   } finally {
     await unlock?.();
     await ws.close().catch((err: unknown) => {
-      opts.onWarning?.(`the stat cache could not be saved (${err instanceof Error ? err.message : String(err)}); the next run re-hashes its inputs`);
+      opts.onWarning?.(`the stat cache could not be saved (${messageOf(err)}); the next run re-hashes its inputs`);
       ws.tracker.close();
     });
   }

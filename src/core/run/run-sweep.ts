@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadSpec } from '../spec/load-spec.js';
 import type { LoadOptions, PipelineSpec } from '../spec/types.js';
-import { SpecError } from '../../errors.js';
+import { SpecError, messageOf } from '../../errors.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { runWithConcurrency } from './concurrency.js';
 import { runPipeline, type RunPipelineOptions, type RunSummary } from './run-pipeline.js';
@@ -55,7 +55,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
       const s = await runPipeline({ ...opts, spec: specs[i], sweepId, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: opts.observersFor(label) });
       Object.assign(points[i], { runId: s.runId, status: s.status, exitCode: s.exitCode, metrics: s.metrics, error: s.error });
     } catch (err) {
-      Object.assign(points[i], { status: 'failed', exitCode: ExitCode.StageFailed, error: err instanceof Error ? err.message : String(err) });
+      Object.assign(points[i], { status: 'failed', exitCode: ExitCode.StageFailed, error: messageOf(err) });
     }
   };
   await runPoint(0);
