@@ -172,7 +172,8 @@ describe('run references', () => {
     tracker.setAlias('iris', 'production', 1);
     expect(resolveRunRef(tracker, 'iris@production')).toBe('r-aaa222000002');
     expect(resolveRunRef(tracker, 'iris@1')).toBe('r-aaa222000002');
-    expect(() => resolveRunRef(tracker, 'iris@staging')).toThrowErrorMatchingInlineSnapshot(`[UserError: no model version matches "iris@staging"; versions of iris: v1 (production)]`);
+    expect(resolveRunRef(tracker, 'iris@v1')).toBe('r-aaa222000002');
+    expect(() => resolveRunRef(tracker, 'iris@staging')).toThrowErrorMatchingInlineSnapshot(`[ModelNotFoundError: no registered model matches "iris@staging": iris has v1 (production)]`);
   });
 
   it('lists the candidates of an ambiguous prefix and recent runs for an unknown one (exit 2)', () => {

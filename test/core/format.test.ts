@@ -221,8 +221,8 @@ describe('run renderers', () => {
       metrics
         prepare.rows  150
       artifacts
-        STAGE    NAME      PATH         HASH                 SIZE
-        prepare  data.csv  /w/data.csv  0123456789abcdef  2.0 KiB
+        STAGE    NAME      PATH         HASH                  SIZE
+        prepare  data.csv  /w/data.csv  0123456789abcdef  2.00 KiB
       error
         train: command exited with code 1
         Traceback

@@ -113,7 +113,7 @@ describe('promote and rollback', () => {
   it('refuses unknown versions, aliases that read as versions, and rollbacks of unset aliases', () => {
     register('iris', 'a');
     expect(() => promoteModel(tracker, parseModelRef('iris@4'), 'production')).toThrow('no registered model matches "iris@4": iris has v1');
-    expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'v2')).toThrow('the alias "v2" would read as a version number');
+    expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'v2')).toThrow('invalid --alias "v2": it would read as a version number');
     expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'latest')).toThrow('"latest" always means the newest version');
     tracker.setAlias('iris', 'staging', 1);
     expect(() => rollbackModel(tracker, 'iris', 'production')).toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: iris has no alias "production"; aliases of iris: staging → v1]`);

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { rollbackModel, type AliasMove } from '../../core/models/aliases.js';
 import { renderAliasMove } from '../../core/models/format-models.js';
-import { InvalidModelRefError, parseModelRef } from '../../core/models/model-ref.js';
+import { parseModelRef } from '../../core/models/model-ref.js';
+import { UserError } from '../../errors.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsRollback extends BaseCommand {
@@ -16,7 +17,11 @@ export default class ModelsRollback extends BaseCommand {
   async run(): Promise<AliasMove> {
     const { args, flags } = await this.parse(ModelsRollback);
     const ref = parseModelRef(args.name);
-    if (ref.selector.kind === 'version') throw new InvalidModelRefError(args.name, 'a rollback moves an alias; name the model, or NAME@ALIAS');
+    if (ref.selector.kind === 'version') {
+      throw new UserError(`a rollback moves an alias back to its previous version, got the version reference "${args.name}"`, {
+        hint: `mlpipe models rollback ${ref.name} --alias production (or ${ref.name}@production)`,
+      });
+    }
     const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
       const move = rollbackModel(tracker, ref.name, ref.selector.kind === 'alias' ? ref.selector.alias : flags.alias);

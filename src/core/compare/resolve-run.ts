@@ -1,5 +1,7 @@
 import { UserError } from '../../errors.js';
 import type { RunRecord, Tracker } from '../tracker/types.js';
+import { parseModelRef } from '../models/model-ref.js';
+import { resolveModel } from '../models/resolve-model.js';
 
 const MIN_SHORT = 8;
 const MAX_CANDIDATES = 10;
@@ -32,20 +34,7 @@ function describe(r: RunRecord): string {
  * Throws {@link UnknownRunError} or {@link AmbiguousRunError} (both exit 2).
  */
 export function resolveRunRef(tracker: Tracker, ref: string): string {
-  const at = ref.lastIndexOf('@');
-  if (at > 0) {
-    const name = ref.slice(0, at);
-    const which = ref.slice(at + 1);
-    const model = tracker.getModel(name, which);
-    if (!model) {
-      const versions = tracker.listModels(name);
-      const known = versions.length
-        ? `versions of ${name}: ${versions.map((v) => `v${v.version}${v.aliases.length ? ` (${v.aliases.join(', ')})` : ''}`).join(', ')}`
-        : `no model named ${name} is registered`;
-      throw new UserError(`no model version matches "${ref}"; ${known}`, { hint: 'list models with: mlpipe models list' });
-    }
-    return model.runId;
-  }
+  if (ref.lastIndexOf('@') > 0) return resolveModel(tracker, parseModelRef(ref)).runId;
   if (tracker.getRun(ref)) return ref;
   let ids = ref ? tracker.findRunIds(ref) : [];
   if (ids.length === 0 && ref && !ref.startsWith('r-')) ids = tracker.findRunIds(`r-${ref}`);

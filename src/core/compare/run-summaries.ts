@@ -1,4 +1,4 @@
-import type { ArtifactRecord, RunFilter, RunRecord, RunStatus, StageRunRecord, Tracker } from '../tracker/types.js';
+import type { ArtifactRecord, MetricPoint, RunFilter, RunRecord, RunStatus, StageRunRecord, Tracker } from '../tracker/types.js';
 import { resolveRunRef, shortIds } from './resolve-run.js';
 import { CONFUSION } from './build-comparison.js';
 
@@ -45,7 +45,7 @@ export function listRunSummaries(tracker: Tracker, filter: RunFilter = {}): RunL
   );
   return runs.map((run) => {
     const stages = tracker.getStageRuns(run.id);
-    const metrics = finalMetrics(tracker, run.id);
+    const metrics = finalMetrics(tracker.getMetrics(run.id));
     return {
       id: run.id,
       shortId: short.get(run.id)!,
@@ -79,15 +79,15 @@ export function runDetails(tracker: Tracker, ref: string): RunDetails {
     schemaVersion: 1,
     run: { ...run, shortId: short, durationMs: run.endedAt ? run.endedAt - run.startedAt : null },
     stages: tracker.getStageRuns(id).map(({ keyMaterial: _k, runId: _r, ...s }) => s),
-    metrics: finalMetrics(tracker, id),
+    metrics: finalMetrics(points),
     curves,
     artifacts: tracker.getArtifacts(id).map(({ runId: _r, ...a }) => a),
   };
 }
 
-function finalMetrics(tracker: Tracker, runId: string): Record<string, number> {
+function finalMetrics(points: readonly MetricPoint[]): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const p of tracker.getMetrics(runId)) if (p.step === null && !CONFUSION.test(p.key)) out[`${p.stage}.${p.key}`] = p.value;
+  for (const p of points) if (p.step === null && !CONFUSION.test(p.key)) out[`${p.stage}.${p.key}`] = p.value;
   return out;
 }
 

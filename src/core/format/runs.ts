@@ -1,5 +1,6 @@
 import type { RunDetails, RunListItem } from '../compare/run-summaries.js';
 import { paint, type Style } from './ansi.js';
+import { formatBytes } from './bytes.js';
 import { formatCell, formatDuration, formatTime } from './numbers.js';
 import { renderTable } from './table.js';
 
@@ -89,11 +90,3 @@ export function renderRunDetails(d: RunDetails, opts: { color?: boolean } = {}):
   return `${out.join('\n')}\n`;
 }
 
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) (v /= 1024), u++;
-  return `${v.toFixed(1)} ${units[u]}`;
-}

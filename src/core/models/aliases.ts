@@ -1,6 +1,6 @@
 import { UserError } from '../../errors.js';
 import type { ModelRegistry } from '../tracker/types.js';
-import { InvalidModelRefError, type ModelRef } from './model-ref.js';
+import type { ModelRef } from './model-ref.js';
 import { resolveModel } from './resolve-model.js';
 
 const ALIAS = /^[A-Za-z0-9_.-]+$/;
@@ -26,15 +26,23 @@ export class NoAliasHistoryError extends UserError {
   }
 }
 
-function checkAlias(name: string, alias: string): void {
-  if (!ALIAS.test(alias)) throw new InvalidModelRefError(`${name}@${alias}`, `the alias "${alias}" may hold only letters, digits, "_", "." and "-"`);
-  if (/^v?\d+$/.test(alias)) throw new InvalidModelRefError(`${name}@${alias}`, `the alias "${alias}" would read as a version number; choose a word such as production`);
-  if (alias === 'latest') throw new InvalidModelRefError(`${name}@${alias}`, '"latest" always means the newest version; choose another alias');
+/** `--alias` names an alias: a word, not a version number or `latest`. */
+export class InvalidAliasError extends UserError {
+  constructor(alias: string, reason: string) {
+    super(`invalid --alias "${alias}": ${reason}`, { hint: 'use a word such as production or staging: --alias production' });
+    this.name = 'InvalidAliasError';
+  }
+}
+
+function checkAlias(alias: string): void {
+  if (!ALIAS.test(alias)) throw new InvalidAliasError(alias, 'an alias may hold only letters, digits, "_", "." and "-"');
+  if (/^v?\d+$/.test(alias)) throw new InvalidAliasError(alias, 'it would read as a version number');
+  if (alias === 'latest') throw new InvalidAliasError(alias, '"latest" always means the newest version');
 }
 
 /** Points `alias` at the version `ref` names (a version, or another alias's holder). */
 export function promoteModel(registry: ModelRegistry, ref: ModelRef, alias: string): AliasMove {
-  checkAlias(ref.name, alias);
+  checkAlias(alias);
   const target = resolveModel(registry, ref);
   const previous = registry.getModel(ref.name, alias);
   const held = previous !== undefined && previous.aliases.includes(alias) ? previous.version : null;
@@ -44,7 +52,7 @@ export function promoteModel(registry: ModelRegistry, ref: ModelRef, alias: stri
 
 /** Moves `alias` back to the version that held it before the last promotion. */
 export function rollbackModel(registry: ModelRegistry, name: string, alias: string): AliasMove {
-  checkAlias(name, alias);
+  checkAlias(alias);
   resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
   const current = registry.getModel(name, alias);
   if (!current || !current.aliases.includes(alias)) {

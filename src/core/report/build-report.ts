@@ -31,9 +31,11 @@ export interface Report {
  */
 export async function buildReport(tracker: Tracker, opts: ReportOptions): Promise<Report> {
   const { ids, baseline } = selectRuns(tracker, opts);
-  const comparison = buildComparison(loadRuns(tracker, ids), { baseline, metrics: opts.metrics, allIds: tracker.findRunIds('') });
+  const data = loadRuns(tracker, ids);
+  const pointsOf = new Map(data.map((d) => [d.run.id, d.points]));
+  const comparison = buildComparison(data, { baseline, metrics: opts.metrics, allIds: tracker.findRunIds('') });
   const matrices = comparison.runs.flatMap((r) => {
-    const found = findConfusionMatrix(tracker.getMetrics(r.id), tracker.getArtifacts(r.id));
+    const found = findConfusionMatrix(pointsOf.get(r.id) ?? [], tracker.getArtifacts(r.id));
     return found ? [{ title: `${r.shortId} · ${found.stage}`, matrix: found.matrix }] : [];
   });
   const charts = await renderCharts(comparison.curves, comparison.runs, matrices);
