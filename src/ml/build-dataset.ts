@@ -142,7 +142,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       const raw = table.rows[i]![c.index];
       return tokenize(isMissingInput(raw, 'text') ? fill : String(raw), o.text!.tokenizer, o.text!.lowercase);
     };
-    const vocab = buildVocab(rowsOf(parts.train).map(tokensOf), o.text.vocabSize, o.text.oovToken);
+    const trainTokens = rowsOf(parts.train).map(tokensOf);
+    const vocab = buildVocab(trainTokens, o.text.vocabSize, o.text.oovToken);
     const textMeta: TextMeta = {
       column: c.name,
       tokenizer: o.text.tokenizer,
@@ -158,7 +159,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       const part = parts[name];
       if (part.length === 0) continue;
       const x = new Int32Array(part.length * textMeta.maxLength);
-      rowsOf(part).forEach((i, r) => encodeTokens(tokensOf(i), index, textMeta, x, r * textMeta.maxLength));
+      const tokens = name === 'train' ? trainTokens : rowsOf(part).map(tokensOf);
+      tokens.forEach((t, r) => encodeTokens(t, index, textMeta, x, r * textMeta.maxLength));
       splits[name] = { n: part.length, x, xShape: [part.length, textMeta.maxLength], y: pick(y, part) };
     }
   } else {

@@ -13,8 +13,8 @@ export function seededRandom(seed: number): Random {
   };
 }
 
-/** Fisher–Yates shuffle in place. */
-export function shuffleInPlace<T>(items: T[], random: Random): T[] {
+/** Fisher–Yates shuffle in place (an array or a typed array). */
+export function shuffleInPlace<A extends { [i: number]: unknown; length: number }>(items: A, random: Random): A {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j]!, items[i]!];

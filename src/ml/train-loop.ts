@@ -3,7 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from '../core/backend.js';
 import type { OptimizerHandle, ResolvedModel } from './build-model.js';
 import { batchLoss, type BatchTotals } from './losses.js';
-import { seededRandom } from './split.js';
+import { seededRandom, shuffleInPlace } from './split.js';
 
 /** Inputs and labels of one split, as stored in a dataset. */
 export interface FitData {
@@ -71,18 +71,10 @@ export class UnknownMonitorError extends Error {
   }
 }
 
-export { seededRandom };
 
 /** A Fisher–Yates permutation of 0..n-1. */
 export function permutation(n: number, rand: () => number): Int32Array {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    const t = p[i]!;
-    p[i] = p[j]!;
-    p[j] = t;
-  }
-  return p;
+  return shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), rand);
 }
 
 /** Rows `idx` of `data`, in that order. */

@@ -4,7 +4,7 @@ import { loadTf } from '../core/backend.js';
 import { readDataset, readMeta, stableStringify, type SplitName } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
 import { classificationMetrics, confusionMatrix, regressionMetrics } from '../ml/metrics.js';
-import { loadModel } from '../ml/model-io.js';
+import { loadModel, readModelMeta } from '../ml/model-io.js';
 import { predictTensor, type TensorPredictions } from '../ml/predict.js';
 import type { StageKind } from './types.js';
 
@@ -89,21 +89,22 @@ export const evaluate: StageKind<EvaluateConfig> = {
     if (split !== c.split) ctx.log(`split: the dataset has no ${c.split} split; evaluating on ${split}`);
     const ds = await readDataset(c.data, [split]);
     const data = ds.splits[split]!;
+    const meta = await readModelMeta(c.model);
+    if (data.xShape.slice(1).join(',') !== meta.inputShape.join(',')) {
+      throw new DataError(`the model in ${c.model} takes input of shape [${meta.inputShape.join(', ')}] but the ${split} split has rows of shape [${data.xShape.slice(1).join(', ')}]`, {
+        file: c.data,
+        hint: 'evaluate the model on the dataset it was trained on',
+      });
+    }
+    if (meta.task !== ds.meta.task || (meta.labels ?? []).join('\u0000') !== (ds.meta.labels ?? []).join('\u0000')) {
+      throw new DataError(`the model in ${c.model} was trained for a ${meta.task} task with labels [${(meta.labels ?? []).join(', ')}], the dataset is ${ds.meta.task} with [${(ds.meta.labels ?? []).join(', ')}]`, {
+        file: c.data,
+        hint: 'evaluate the model on the dataset it was trained on',
+      });
+    }
     const loaded = await loadTf(ctx.backend);
-    const { model, meta } = await loadModel(loaded.tf, c.model);
+    const { model } = await loadModel(loaded.tf, c.model);
     try {
-      if (data.xShape.slice(1).join(',') !== meta.inputShape.join(',')) {
-        throw new DataError(`the model takes input of shape [${meta.inputShape.join(', ')}] but the ${split} split has rows of shape [${data.xShape.slice(1).join(', ')}]`, {
-          file: c.data,
-          hint: 'evaluate the model on the dataset it was trained on',
-        });
-      }
-      if (meta.task !== ds.meta.task || (meta.labels ?? []).join('\u0000') !== (ds.meta.labels ?? []).join('\u0000')) {
-        throw new DataError(`the model was trained for a ${meta.task} task with labels [${(meta.labels ?? []).join(', ')}], the dataset is ${ds.meta.task} with [${(ds.meta.labels ?? []).join(', ')}]`, {
-          file: c.data,
-          hint: 'evaluate the model on the dataset it was trained on',
-        });
-      }
       ctx.log(`evaluating on ${split} (${data.n} rows), backend ${loaded.backend}`);
       const p = predictTensor(loaded.tf, model, meta, data.x, data.xShape);
       const labels = meta.labels ?? [];

@@ -5,7 +5,8 @@ import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/d
 import { DataError } from '../ml/errors.js';
 import { lossField, modelField, optimizerField, type LossName, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
 import { saveModel } from '../ml/model-io.js';
-import { fitModel, permutation, seededRandom, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
+import { seededRandom } from '../ml/split.js';
+import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
 import type { StageKind } from './types.js';
 
 /** The resolved `with` block of a train stage. */
@@ -117,9 +118,6 @@ export const train: StageKind<TrainConfig> = {
   outputs: () => ({ model: { path: 'model', location: 'stage' } }),
   async run(ctx) {
     const c = ctx.config;
-    const loaded = await loadTf(ctx.backend);
-    const { tf } = loaded;
-    ctx.log(describeBackend(loaded));
     const meta = await readMeta(c.data);
     const ds = await readDataset(c.data, ['train', ...('validation' in meta.splits ? ['validation'] : [])]);
     const trainSplit = ds.splits.train!;
@@ -133,12 +131,16 @@ export const train: StageKind<TrainConfig> = {
 
     const resolved = resolveModel(c.model, ds.meta, c.loss);
     for (const note of resolved.notes) ctx.log(`model: ${note}`);
+    const weights = classWeights(c.class_weight, trainData.y, ds.meta);
+    // TensorFlow.js loads only once the data and the config have passed every check.
+    const loaded = await loadTf(ctx.backend);
+    const { tf } = loaded;
+    ctx.log(describeBackend(loaded));
     const model = buildModel(tf, resolved, c.seed);
     const optimizer = createOptimizer(tf, c.optimizer);
     try {
       ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${resolved.loss}`);
       ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}; ${c.epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
-      const weights = classWeights(c.class_weight, trainData.y, ds.meta);
       if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
       const result = await fitModel(
         tf,

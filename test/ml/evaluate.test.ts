@@ -80,7 +80,7 @@ describe('evaluate stage', () => {
   it('refuses a dataset whose rows do not fit the model', async () => {
     const { model } = await trained(makeMeta({ task: 'binary', features: 4 }), { train: 16 });
     const other = await writeFixtureDataset(makeMeta({ task: 'binary', features: 3 }), { test: 8 });
-    await expect(runEvaluate({ data: other, model })).rejects.toThrow(/takes input of shape \[4\] but the test split has rows of shape \[3\]/);
+    await expect(runEvaluate({ data: other, model })).rejects.toThrow(/the model in .+ takes input of shape \[4\] but the test split has rows of shape \[3\]/);
   });
 });
 
