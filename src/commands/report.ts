@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeAtomic } from '../core/fs/write-atomic.js';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
 import { openExistingTracker } from '../core/tracker/open-tracker.js';
@@ -30,14 +30,7 @@ export default class ReportCommand extends BaseCommand {
       tracker.close();
     }
     const out = resolve(flags.out);
-    const tmp = `${out}.tmp-${process.pid}`;
-    try {
-      await writeFile(tmp, report.html);
-      await rename(tmp, out);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    }
+    await writeAtomic(out, report.html);
     const { html: _html, ...summary } = report;
     this.out(`wrote ${flags.out}: ${summary.runs.length} runs, ${summary.charts.length} charts`);
     return { ...summary, out };

@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { writeAtomic } from '../fs/write-atomic.js';
 import { extname } from 'node:path';
 import { UserError } from '../../errors.js';
 import { DataError } from '../../ml/errors.js';
@@ -52,16 +52,6 @@ function outputFormat(options: PredictFileOptions, inputPath: string): Predictio
   throw new PredictInputError(`cannot tell the output format from "${options.output}"`, { hint: 'name the output .csv or .jsonl, or pass --format csv|jsonl' });
 }
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /**
  * Scores every row of a data file with a registered model's own preprocessing and writes (or
