@@ -188,8 +188,9 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       const x = new Float32Array(part.length * width);
       rowsOf(part).forEach((i, r) => {
         let offset = r * width;
+        const where = loc(i);
         encoders.forEach((enc, f) => {
-          encodeFeature(enc, table.rows[i]![inputs[f]!.index], x, offset, loc(i));
+          encodeFeature(enc, table.rows[i]![inputs[f]!.index], x, offset, where);
           offset += enc.width;
         });
       });
