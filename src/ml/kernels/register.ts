@@ -1,5 +1,6 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Tf } from '../../core/backend.js';
+import { convBackpropFilterKernels } from './conv-backprop-filter.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
 import { identityKernels } from './identity.js';
@@ -16,6 +17,7 @@ const sources: KernelSource[] = [
   identityKernels,
   matMulKernels,
   fusedLstmKernels,
+  convBackpropFilterKernels,
 ];
 
 const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();
