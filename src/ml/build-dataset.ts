@@ -1,6 +1,7 @@
 import type { Dataset, DatasetMeta, FeatureMeta, SplitData, SplitName, Task, TextMeta } from './dataset.js';
 import {
   categoryOf,
+  cellFormatOf,
   encodeFeature,
   featureColumnNames,
   featureEncoder,
@@ -11,6 +12,8 @@ import {
   numberOrThrow,
   parseNumber,
   sortCategories,
+  type CellFormat,
+  type CellFormatMeta,
   type ColumnType,
   type MissingStrategy,
 } from './columns.js';
@@ -53,6 +56,8 @@ export interface BuildOptions {
   split: { test: number; validation: number; seed: number; stratify: boolean };
   shuffle: boolean;
   dedupe: boolean;
+  /** Missing-value markers and number format of the cells. */
+  format: CellFormatMeta;
 }
 
 /** Row counts of one build, for logs and stage metrics. */
@@ -72,6 +77,7 @@ export interface BuildReport {
  */
 export function buildDataset(table: Table, o: BuildOptions, sourceName: string): { dataset: Dataset; report: BuildReport } {
   const col = columnIndex(table);
+  const fmt = cellFormatOf(o.format);
   const loc = (i: number): DataLocation => ({ file: table.file, line: table.lines[i], row: i + 1 });
   const ti = requireColumn(table, col, o.target, 'target');
   for (const name of Object.keys(o.columns)) requireColumn(table, col, name, `columns.${name}`);
@@ -80,19 +86,19 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       hint: 'remove `features`, or remove `text` for a tabular dataset',
     });
   }
-  const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o);
+  const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o, fmt);
 
   let keep: number[] = [];
   let droppedMissing = 0;
   for (let i = 0; i < table.rows.length; i++) {
     const row = table.rows[i]!;
-    const missing = isMissing(row[ti]) || (o.missing.kind === 'drop' && inputs.some((c) => isMissingInput(row[c.index], c.type)));
+    const missing = isMissing(row[ti], fmt) || (o.missing.kind === 'drop' && inputs.some((c) => isMissingInput(row[c.index], c.type, fmt)));
     if (missing) droppedMissing++;
     else keep.push(i);
   }
   let duplicates = 0;
   if (o.dedupe) {
-    const keys = keep.map((i) => JSON.stringify([ti, ...inputs.map((c) => c.index)].map((c) => categoryOf(table.rows[i]![c] ?? null))));
+    const keys = keep.map((i) => JSON.stringify([ti, ...inputs.map((c) => c.index)].map((c) => categoryOf(table.rows[i]![c] ?? null, fmt))));
     const unique = dedupeRows(keys).map((k) => keep[k]!);
     duplicates = keep.length - unique.length;
     keep = unique;
@@ -105,8 +111,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
   }
 
   const targetValues = keep.map((i) => table.rows[i]![ti]);
-  const task = o.task === 'auto' ? inferTask(targetValues) : o.task;
-  const { y, labels } = encodeTarget(table, o.target, task, keep, ti, loc);
+  const task = o.task === 'auto' ? inferTask(targetValues, fmt) : o.task;
+  const { y, labels } = encodeTarget(table, o.target, task, keep, ti, loc, fmt);
 
   const strata = task !== 'regression' && o.split.stratify ? Array.from(y) : undefined;
   const parts = splitRows(keep.length, { ...o.split, shuffle: o.shuffle, strata });
@@ -126,6 +132,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     featureNames: [],
     splits: {},
     source: { file: sourceName, rows: table.rows.length, dropped: table.rows.length - keep.length },
+    format: o.format,
   };
   if (labels) {
     meta.labels = labels;
@@ -140,7 +147,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     const fill = o.missing.kind === 'fill' && o.missing.fill === 'constant' ? String(o.missing.value ?? '') : '';
     const tokensOf = (i: number) => {
       const raw = table.rows[i]![c.index];
-      return tokenize(isMissingInput(raw, 'text') ? fill : String(raw), o.text!.tokenizer, o.text!.lowercase);
+      return tokenize(isMissingInput(raw, 'text', fmt) ? fill : String(raw), o.text!.tokenizer, o.text!.lowercase);
     };
     const trainTokens = rowsOf(parts.train).map(tokensOf);
     const vocab = buildVocab(trainTokens, o.text.vocabSize, o.text.oovToken);
@@ -174,13 +181,14 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
           normalize: o.columns[c.name]?.normalize ?? o.normalize,
           encoding: o.columns[c.name]?.encoding ?? o.encoding,
           missing: o.missing,
+          format: fmt,
         },
         (k) => loc(trainRows[k]!),
       ),
     );
     meta.features = features;
     meta.featureNames = features.flatMap(featureColumnNames);
-    const encoders = features.map(featureEncoder);
+    const encoders = features.map((fm) => featureEncoder(fm, fmt));
     const width = meta.featureNames.length;
     for (const name of ['train', 'validation', 'test'] as const) {
       const part = parts[name];
@@ -237,7 +245,7 @@ function textColumn(table: Table, col: Map<string, number>, o: BuildOptions): In
   return { name, index, type: 'text' };
 }
 
-function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions): InputColumn[] {
+function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, fmt: CellFormat): InputColumn[] {
   const names = o.features ?? table.columns.filter((c) => c !== o.target);
   const out: InputColumn[] = [];
   for (const name of names) {
@@ -248,7 +256,7 @@ function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions)
     const declared = o.columns[name]?.type;
     if (declared === 'ignore') continue;
     const values = table.rows.map((r) => r[index]);
-    const inferred = inferColumnType(values);
+    const inferred = inferColumnType(values, fmt);
     const type = declared ?? inferred.type;
     if (type === 'text') {
       throw new DataError(`column "${name}" holds free text, which a tabular model cannot take`, {
@@ -257,8 +265,8 @@ function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions)
       });
     }
     if (type === 'numeric') {
-      const bad = values.findIndex((v) => !isMissing(v) && parseNumber(v) === undefined);
-      if (bad >= 0) numberOrThrow(values[bad], { file: table.file, line: table.lines[bad], row: bad + 1, column: name });
+      const bad = values.findIndex((v) => !isMissing(v, fmt) && parseNumber(v, fmt) === undefined);
+      if (bad >= 0) numberOrThrow(values[bad], { file: table.file, line: table.lines[bad], row: bad + 1, column: name }, fmt);
     }
     out.push({ name, index, type });
   }
@@ -268,9 +276,9 @@ function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions)
   return out;
 }
 
-function isMissingInput(v: unknown, type: InputColumn['type']): boolean {
+function isMissingInput(v: unknown, type: InputColumn['type'], fmt: CellFormat): boolean {
   if (type === 'text') return v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
-  return isMissing(v);
+  return isMissing(v, fmt);
 }
 
 function encodeTarget(
@@ -280,15 +288,16 @@ function encodeTarget(
   keep: number[],
   ti: number,
   loc: (i: number) => DataLocation,
+  fmt: CellFormat,
 ): { y: Float32Array; labels?: string[] } {
   const y = new Float32Array(keep.length);
   if (task === 'regression') {
     keep.forEach((i, r) => {
-      y[r] = numberOrThrow(table.rows[i]![ti], { ...loc(i), column: target });
+      y[r] = numberOrThrow(table.rows[i]![ti], { ...loc(i), column: target }, fmt);
     });
     return { y };
   }
-  const values = keep.map((i) => categoryOf(table.rows[i]![ti]));
+  const values = keep.map((i) => categoryOf(table.rows[i]![ti], fmt));
   const labels = sortCategories(values);
   if (labels.length < 2) {
     throw new DataError(`target "${target}" has a single class (${JSON.stringify(labels[0])}) in ${keep.length} rows`, {

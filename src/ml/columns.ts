@@ -2,47 +2,109 @@ import type { ColumnStats, FeatureMeta, Task } from './dataset.js';
 import { DataError, type DataLocation } from './errors.js';
 
 /** A column's role as inferred or declared. `text` is free text for the tokenizer; `ignore` drops it. */
-export type ColumnType = 'numeric' | 'categorical' | 'text' | 'ignore';
+export type ColumnType = 'numeric' | 'categorical' | 'text' | 'ignore' | 'date';
 
-/** Cell values read as missing in tabular columns (after trimming), besides null and undefined. */
-export const MISSING_MARKERS: ReadonlySet<string> = new Set(['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', 'None', '?']);
+/** Cell values read as missing (after trimming) by default, besides null and undefined: pandas' markers and a few more. */
+export const DEFAULT_NA_VALUES: readonly string[] = ['', 'NA', 'N/A', 'n/a', 'na', 'NaN', 'nan', '-NaN', '-nan', 'null', 'NULL', 'None', 'none', 'NONE', '#N/A', '#NA', '<NA>', '?', '-'];
 
+/**
+ * How cells are read: which strings stand for a missing value, and how numbers are written
+ * (`decimal` mark; `thousands` separator, accepted only in well-formed groups of three digits, or
+ * null for none).
+ */
+export interface CellFormat {
+  naValues: ReadonlySet<string>;
+  decimal: '.' | ',';
+  thousands: string | null;
+}
+
+/** The format as stored in a dataset's meta.json (and so in every model), to read raw rows at predict time the same way. */
+export interface CellFormatMeta {
+  naValues: string[];
+  decimal: '.' | ',';
+  thousands: string | null;
+}
+
+/** `1,234.5` and `62,617` are numbers, the markers in DEFAULT_NA_VALUES are missing. */
+export const DEFAULT_CELL_FORMAT: CellFormat = { naValues: new Set(DEFAULT_NA_VALUES), decimal: '.', thousands: ',' };
+
+/** The cell format of a preprocess config: `thousands: auto` is `,` with a `.` decimal mark and `.` with a `,` one; `none` is no separator. */
+export function cellFormatMeta(o: { na_values?: readonly string[]; decimal?: '.' | ','; thousands?: string }): CellFormatMeta {
+  const decimal = o.decimal ?? '.';
+  const t = o.thousands ?? 'auto';
+  const thousands = t === 'none' ? null : t === 'auto' ? (decimal === '.' ? ',' : '.') : t === 'space' ? ' ' : t;
+  if (thousands === decimal) throw new DataError(`thousands separator and decimal mark are both "${decimal}"`, { hint: 'set `thousands` to another character, or none' });
+  return { naValues: [...(o.na_values ?? DEFAULT_NA_VALUES)].map((v) => v.trim()), decimal, thousands };
+}
+
+/** The CellFormat of a meta.json; the default for datasets written before it was recorded. */
+export function cellFormatOf(meta: CellFormatMeta | undefined): CellFormat {
+  if (!meta) return DEFAULT_CELL_FORMAT;
+  let format = formats.get(meta);
+  if (!format) formats.set(meta, (format = { naValues: new Set(meta.naValues), decimal: meta.decimal, thousands: meta.thousands }));
+  return format;
+}
+
+const formats = new WeakMap<CellFormatMeta, CellFormat>();
 const NUMBER_RE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const groupPatterns = new Map<string, RegExp>();
 const MAX_CLASSIFICATION_NUMBERS = 10;
 const TEXT_MIN_MEAN_WORDS = 3;
 const NUMERIC_SHARE_FOR_ERROR = 0.9;
 
-/** True for null, undefined, and the strings in MISSING_MARKERS. */
-export function isMissing(v: unknown): boolean {
+/** True for null, undefined, NaN, and the strings in the format's `naValues`. */
+export function isMissing(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): boolean {
   if (v === null || v === undefined) return true;
   if (typeof v === 'number') return Number.isNaN(v);
-  return typeof v === 'string' && MISSING_MARKERS.has(v.trim());
+  return typeof v === 'string' && fmt.naValues.has(v.trim());
+}
+
+/** A number written in `fmt` as the plain decimal string JavaScript reads, else undefined: `62,617` → `62617`, `1.234,5` (decimal `,`) → `1234.5`. */
+function plainNumeral(raw: string, fmt: CellFormat): string | undefined {
+  let s = raw.trim();
+  if (fmt.thousands !== null && s.includes(fmt.thousands)) {
+    const t = fmt.thousands;
+    let re = groupPatterns.get(t + fmt.decimal);
+    if (!re) {
+      const T = t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const D = fmt.decimal === '.' ? '\\.' : ',';
+      re = new RegExp(`^[+-]?\\d{1,3}(?:${T}\\d{3})+(?:${D}\\d*)?$`);
+      groupPatterns.set(t + fmt.decimal, re);
+    }
+    if (!re.test(s)) return undefined;
+    s = s.split(t).join('');
+  }
+  if (fmt.decimal === ',') {
+    if (s.includes('.')) return undefined;
+    s = s.replace(',', '.');
+  }
+  return NUMBER_RE.test(s) ? s : undefined;
 }
 
 /**
- * The finite number a cell holds (a JSON number, or a decimal string), else undefined. A value out
- * of the float64 range (`1e999`, Infinity) is not a number here.
+ * The finite number a cell holds (a JSON number, or a string written as a number in `fmt`), else
+ * undefined. A value out of the float64 range (`1e999`, Infinity) is not a number here.
  */
-export function parseNumber(v: unknown): number | undefined {
+export function parseNumber(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
   if (typeof v !== 'string') return undefined;
-  const s = v.trim();
-  if (!NUMBER_RE.test(s)) return undefined;
+  const s = plainNumeral(v, fmt);
+  if (s === undefined) return undefined;
   const x = Number(s);
   return Number.isFinite(x) ? x : undefined;
 }
 
-/** True for a number or a decimal string, finite or not (`1e999`, Infinity): a value written as a number. */
-export function looksNumeric(v: unknown): boolean {
+/** True for a number or a string written as a number, finite or not (`1e999`, Infinity). */
+export function looksNumeric(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): boolean {
   if (typeof v === 'number') return !Number.isNaN(v);
-  return typeof v === 'string' && NUMBER_RE.test(v.trim());
+  return typeof v === 'string' && plainNumeral(v, fmt) !== undefined;
 }
 
 /** The category a cell stands for: trimmed text; finite numbers in canonical form (`4.0` → `4`). */
-export function categoryOf(v: unknown): string {
+export function categoryOf(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): string {
   if (typeof v === 'string') {
     const s = v.trim();
-    const x = parseNumber(s);
+    const x = parseNumber(s, fmt);
     return x === undefined ? s : String(x);
   }
   return String(v);
@@ -61,19 +123,19 @@ export interface Inference {
  * `badIndex` set (the caller reports it); strings
  * that are mostly distinct and average three or more words → text; anything else → categorical.
  */
-export function inferColumnType(values: readonly unknown[]): Inference {
+export function inferColumnType(values: readonly unknown[], fmt: CellFormat = DEFAULT_CELL_FORMAT): Inference {
   let present = 0;
   let numeric = 0;
   let firstBad = -1;
   let words = 0;
   const distinct = new Set<string>();
   values.forEach((v, i) => {
-    if (isMissing(v)) return;
+    if (isMissing(v, fmt)) return;
     present++;
-    if (firstBad < 0 && parseNumber(v) === undefined) firstBad = i;
-    if (looksNumeric(v)) numeric++;
+    if (firstBad < 0 && parseNumber(v, fmt) === undefined) firstBad = i;
+    if (looksNumeric(v, fmt)) numeric++;
     else if (typeof v === 'string') words += v.trim().split(/\s+/u).length;
-    distinct.add(categoryOf(v));
+    distinct.add(categoryOf(v, fmt));
   });
   if (present === 0 || (numeric === present && firstBad < 0)) return { type: 'numeric' };
   if (numeric >= NUMERIC_SHARE_FOR_ERROR * present) return { type: 'numeric', badIndex: firstBad };
@@ -94,11 +156,11 @@ export function sortCategories(values: Iterable<string>): string[] {
  * (a non-finite value counts as one, so that encoding the target reports it), → regression;
  * otherwise 2 classes → binary, more → multiclass.
  */
-export function inferTask(values: readonly unknown[]): Task {
-  const present = values.filter((v) => !isMissing(v));
-  const allNumeric = present.every(looksNumeric);
-  const distinct = new Set(present.map(categoryOf));
-  if (allNumeric && (distinct.size > MAX_CLASSIFICATION_NUMBERS || present.some((v) => !Number.isInteger(parseNumber(v))))) {
+export function inferTask(values: readonly unknown[], fmt: CellFormat = DEFAULT_CELL_FORMAT): Task {
+  const present = values.filter((v) => !isMissing(v, fmt));
+  const allNumeric = present.every((v) => looksNumeric(v, fmt));
+  const distinct = new Set(present.map((v) => categoryOf(v, fmt)));
+  if (allNumeric && (distinct.size > MAX_CLASSIFICATION_NUMBERS || present.some((v) => !Number.isInteger(parseNumber(v, fmt))))) {
     return 'regression';
   }
   return distinct.size === 2 ? 'binary' : 'multiclass';
@@ -113,6 +175,8 @@ export interface FeatureSettings {
   normalize: 'zscore' | 'minmax' | 'none';
   encoding: 'onehot' | 'ordinal';
   missing: MissingStrategy;
+  /** Default: DEFAULT_CELL_FORMAT. */
+  format?: CellFormat;
 }
 
 /**
@@ -126,14 +190,15 @@ export function fitFeature(
   s: FeatureSettings,
   loc: (i: number) => DataLocation,
 ): FeatureMeta {
+  const fmt = s.format ?? DEFAULT_CELL_FORMAT;
   if (s.type === 'numeric') {
     const nums: number[] = [];
     trainValues.forEach((v, i) => {
-      if (!isMissing(v)) nums.push(numberOrThrow(v, { ...loc(i), column: name }));
+      if (!isMissing(v, fmt)) nums.push(numberOrThrow(v, { ...loc(i), column: name }, fmt));
     });
     let fill: number | undefined;
     if (s.missing.kind === 'fill') {
-      fill = numericFill(name, nums, s.missing);
+      fill = numericFill(name, nums, s.missing, fmt);
       const missingCount = trainValues.length - nums.length;
       for (let i = 0; i < missingCount; i++) nums.push(fill);
     }
@@ -141,10 +206,10 @@ export function fitFeature(
     if (fill !== undefined) fm.fill = fill;
     return fm;
   }
-  const cats = trainValues.filter((v) => !isMissing(v)).map(categoryOf);
+  const cats = trainValues.filter((v) => !isMissing(v, fmt)).map((v) => categoryOf(v, fmt));
   let fill: string | undefined;
   if (s.missing.kind === 'fill') {
-    fill = s.missing.fill === 'constant' ? categoryOf(s.missing.value ?? '') : mode(cats);
+    fill = s.missing.fill === 'constant' ? categoryOf(s.missing.value ?? '', fmt) : mode(cats);
     if (fill !== undefined) cats.push(fill);
   }
   const fm: FeatureMeta = { name, type: 'categorical', encoding: s.encoding, categories: sortCategories(cats) };
@@ -184,11 +249,12 @@ export interface FeatureEncoder {
   meta: FeatureMeta;
   width: number;
   codes?: Map<string, number>;
+  format: CellFormat;
 }
 
-export function featureEncoder(fm: FeatureMeta): FeatureEncoder {
+export function featureEncoder(fm: FeatureMeta, format: CellFormat = DEFAULT_CELL_FORMAT): FeatureEncoder {
   const codes = fm.categories ? new Map(fm.categories.map((c, i) => [c, i])) : undefined;
-  return { meta: fm, width: featureWidth(fm), codes };
+  return { meta: fm, width: featureWidth(fm), codes, format };
 }
 
 /**
@@ -199,14 +265,14 @@ export function featureEncoder(fm: FeatureMeta): FeatureEncoder {
 export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Array, offset: number, loc: DataLocation): void {
   const fm = enc.meta;
   let v = raw;
-  if (isMissing(v)) {
+  if (isMissing(v, enc.format)) {
     if (fm.fill === undefined) {
       throw new DataError('is missing', { ...loc, column: fm.name, hint: 'provide a value, or preprocess with `missing` set to a fill strategy' });
     }
     v = fm.fill;
   }
   if (fm.type === 'numeric') {
-    const x = numberOrThrow(v, { ...loc, column: fm.name });
+    const x = numberOrThrow(v, { ...loc, column: fm.name }, enc.format);
     const st = fm.stats!;
     const scaled = fm.encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : fm.encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
     out[offset] = scaled;
@@ -219,7 +285,7 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
     }
     return;
   }
-  const code = enc.codes!.get(categoryOf(v));
+  const code = enc.codes!.get(categoryOf(v, enc.format));
   if (fm.encoding === 'ordinal') {
     out[offset] = code ?? -1;
     return;
@@ -229,15 +295,15 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
 }
 
 /** The finite number in a cell, or a DataError naming the location with the fix. */
-export function numberOrThrow(v: unknown, loc: DataLocation): number {
-  const x = parseNumber(v);
-  if (x === undefined && looksNumeric(v)) {
+export function numberOrThrow(v: unknown, loc: DataLocation, fmt: CellFormat = DEFAULT_CELL_FORMAT): number {
+  const x = parseNumber(v, fmt);
+  if (x === undefined && looksNumeric(v, fmt)) {
     throw new DataError(`expected a finite number, got ${describeValue(v)}`, { ...loc, hint: 'fix the data: the value is out of the float64 range' });
   }
   if (x === undefined) {
     throw new DataError(`expected a number, got ${describeValue(v)}`, {
       ...loc,
-      hint: `declare the column categorical (columns: { ${JSON.stringify(loc.column ?? 'NAME')}: { type: categorical } }) or fix the data`,
+      hint: `declare the column categorical (columns: { ${JSON.stringify(loc.column ?? 'NAME')}: { type: categorical } }), add the value to na_values if it marks a missing value, set decimal/thousands if numbers are written another way, or fix the data`,
     });
   }
   return x;
@@ -247,9 +313,9 @@ function describeValue(v: unknown): string {
   return typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v));
 }
 
-function numericFill(name: string, nums: number[], m: Extract<MissingStrategy, { kind: 'fill' }>): number {
+function numericFill(name: string, nums: number[], m: Extract<MissingStrategy, { kind: 'fill' }>, fmt: CellFormat): number {
   if (m.fill === 'constant') {
-    const x = parseNumber(m.value);
+    const x = parseNumber(m.value, fmt);
     if (x === undefined) {
       throw new DataError(`missing.value ${JSON.stringify(m.value)} is not a number, but the column is numeric`, {
         column: name,

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import type { CellFormatMeta } from './columns.js';
 import { DatasetCorruptError } from './errors.js';
 
 /** What the label is: two classes, more than two, or a number. */
@@ -89,6 +90,8 @@ export interface DatasetMeta {
   /** Rows per label over all kept rows (classification only). */
   classCounts?: Record<string, number>;
   source: { file: string; rows: number; dropped: number };
+  /** How raw cells are read (missing markers, number format); absent in datasets written before it was recorded (the default then). */
+  format?: CellFormatMeta;
 }
 
 /** A dataset in memory: its meta and the splits that were read. */

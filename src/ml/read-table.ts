@@ -17,11 +17,15 @@ export interface Table {
   rows: unknown[][];
   /** The 1-based line in the file where each row starts (json arrays: the 1-based element index). */
   lines: number[];
+  /** The field separator of a csv/tsv file. */
+  delimiter?: string;
 }
 
 export interface ReadTableOptions {
   /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, .json). */
   format?: TableFormat | 'auto';
+  /** csv only: one character, `tab`, or auto (default: sniffed from the header line). */
+  delimiter?: string;
   /** How the file is named in error messages; default: the path. */
   displayName?: string;
 }
@@ -36,7 +40,7 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
   const format = options.format && options.format !== 'auto' ? options.format : formatFromExtension(path, file);
   const table =
     format === 'csv' || format === 'tsv'
-      ? await readDelimited(path, file, format === 'tsv' ? '\t' : ',')
+      ? await readDelimited(path, file, format === 'tsv' ? '\t' : await csvDelimiter(path, options.delimiter))
       : format === 'jsonl'
         ? await readJsonLines(path, file)
         : await readJsonArray(path, file);
@@ -62,10 +66,41 @@ export function formatFromExtension(path: string, file = path): TableFormat {
   });
 }
 
+const SNIFFED = [',', ';', '\t', '|'];
+
+/**
+ * The csv field separator: the given one (`tab` is `\t`), or, for auto, the candidate among
+ * `,` `;` tab `|` that occurs most often outside quotes in the first line (`,` on a tie or none).
+ */
+export async function csvDelimiter(path: string, setting = 'auto'): Promise<string> {
+  if (setting === 'tab') return '\t';
+  if (setting !== 'auto') return setting;
+  const first = await firstLine(path);
+  const counts = new Map(SNIFFED.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of first) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let best = ',';
+  for (const d of SNIFFED) if (counts.get(d)! > counts.get(best)!) best = d;
+  return best;
+}
+
+async function firstLine(path: string): Promise<string> {
+  const input = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
+  try {
+    for await (const line of createInterface({ input, crlfDelay: Infinity })) return stripBom(line);
+    return '';
+  } finally {
+    input.destroy();
+  }
+}
+
 async function readDelimited(path: string, file: string, delimiter: string): Promise<Table> {
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false }),
-  );
+  const source = createReadStream(path);
+  const parser = source.pipe(parse({ bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false }));
+  source.on('error', (err) => parser.destroy(err));
   let columns: string[] | undefined;
   const rows: unknown[][] = [];
   const lines: number[] = [];
@@ -83,7 +118,7 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
           file,
           line,
           row: rows.length + 1,
-          hint: 'quote fields that contain the delimiter, or fix the row',
+          hint: `quote fields that contain the delimiter (${JSON.stringify(delimiter)}), set \`delimiter\` if the file uses another one, or fix the row`,
         });
       }
       rows.push(record);
@@ -93,11 +128,11 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
     if (err instanceof DataError) throw err;
     if (err instanceof CsvError) {
       const line = typeof err.lines === 'number' ? err.lines : undefined;
-      throw new DataError(`is not valid ${delimiter === ',' ? 'CSV' : 'TSV'}: ${err.message}`, { file, line, cause: err });
+      throw new DataError(`is not valid ${delimiter === '\t' ? 'TSV' : 'CSV'}: ${err.message}`, { file, line, cause: err });
     }
     throw new DataError(`cannot be read: ${(err as Error).message}`, { file, cause: err });
   }
-  return { file, columns: columns ?? [], rows, lines };
+  return { file, columns: columns ?? [], rows, lines, delimiter };
 }
 
 async function readJsonLines(path: string, file: string): Promise<Table> {

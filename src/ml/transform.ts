@@ -1,5 +1,5 @@
 import type { DatasetMeta, FeatureMeta } from './dataset.js';
-import { encodeFeature, featureEncoder, type FeatureEncoder } from './columns.js';
+import { cellFormatOf, encodeFeature, featureEncoder, type FeatureEncoder } from './columns.js';
 import { DataError } from './errors.js';
 import { encodeTokens, tokenize, vocabIndex } from './tokenize.js';
 
@@ -44,7 +44,7 @@ export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]
     });
     return { x, xShape: [rows.length, t.maxLength] };
   }
-  const { encoders, width } = tabularEncoding(meta.features);
+  const { encoders, width } = tabularEncoding(meta);
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => {
     if (!row || typeof row !== 'object') throw new DataError(`must be an object of column values, got ${JSON.stringify(row)}`, { row: i + 1 });
@@ -63,10 +63,12 @@ function textIndex(vocab: readonly string[]): Map<string, number> {
   return index;
 }
 
-function tabularEncoding(features: FeatureMeta[]): TabularEncoding {
+function tabularEncoding(meta: DatasetMeta): TabularEncoding {
+  const features = meta.features;
   let enc = tabularEncodings.get(features);
   if (!enc) {
-    const encoders = features.map(featureEncoder);
+    const format = cellFormatOf(meta.format);
+    const encoders = features.map((fm) => featureEncoder(fm, format));
     enc = { encoders, width: encoders.reduce((w, e) => w + e.width, 0) };
     tabularEncodings.set(features, enc);
   }

@@ -3,7 +3,7 @@ import { f } from '../core/spec/fields.js';
 import type { StageKind } from './types.js';
 import type { Task } from '../ml/dataset.js';
 import type { ColumnOverride } from '../ml/build-dataset.js';
-import type { MissingStrategy } from '../ml/columns.js';
+import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
 import type { TableFormat } from '../ml/read-table.js';
 import type { TokenizerName } from '../ml/tokenize.js';
 
@@ -16,6 +16,19 @@ const config = f.object(
   {
     input: f.path('The data file: .csv, .tsv, .jsonl, or .json holding an array of objects.'),
     format: f.enum('The file format; auto picks it from the extension.', ['auto', 'csv', 'tsv', 'jsonl', 'json'], { default: 'auto' }),
+    delimiter: f.string('The field separator of a csv file (one character, or `tab`); auto: sniffed from the header line among `,` `;` tab and `|`. A .tsv file is tab-separated.', {
+      default: 'auto',
+      pattern: '^(auto|tab|[^\\s\\w"])$',
+    }),
+    na_values: f.array('Cell values read as missing, compared after trimming; the list replaces the default one.', f.string('A missing-value marker, e.g. `n/a`.'), {
+      default: [...DEFAULT_NA_VALUES],
+    }),
+    decimal: f.enum('The decimal mark of numbers in the file: `.` (1234.5) or `,` (1234,5).', ['.', ','], { default: '.' }),
+    thousands: f.enum(
+      'The thousands separator, accepted only between groups of three digits (62,617): auto is `,` with a `.` decimal mark and `.` with a `,` one; none turns grouping off.',
+      ['auto', 'none', ',', '.', 'space', "'"],
+      { default: 'auto' },
+    ),
     target: f.string('The label column the model learns to predict.'),
     task: f.enum(
       'binary, multiclass or regression; auto: a numeric target with more than 10 values (or fractions) is regression, 2 classes binary, more multiclass.',
@@ -92,6 +105,10 @@ const config = f.object(
 export interface PreprocessConfig {
   input: string;
   format: TableFormat | 'auto';
+  delimiter: string;
+  na_values: string[];
+  decimal: '.' | ',';
+  thousands: 'auto' | 'none' | ',' | '.' | 'space' | "'";
   target: string;
   task: Task | 'auto';
   features?: string[];
@@ -117,7 +134,7 @@ export interface PreprocessConfig {
 /** The `preprocess` stage kind: one table in, one `dataset` folder out (see src/ml/dataset.ts for the format). */
 export const preprocess: StageKind<PreprocessConfig> = {
   kind: 'preprocess',
-  version: 1,
+  version: 2,
   description: 'Reads csv/tsv/jsonl/json data, encodes, normalizes or tokenizes it, and writes seeded train/validation/test splits.',
   config,
   outputs: () => ({ dataset: { path: 'dataset', location: 'stage' } }),
@@ -129,7 +146,8 @@ export const preprocess: StageKind<PreprocessConfig> = {
     ]);
     const c = ctx.config;
     const sourceName = displayPath(ctx.workspace, c.input);
-    const table = await readTable(c.input, { format: c.format, displayName: sourceName });
+    const table = await readTable(c.input, { format: c.format, delimiter: c.delimiter, displayName: sourceName });
+    if (table.delimiter && table.delimiter !== ',' && table.delimiter !== '\t') ctx.log(`csv delimiter ${JSON.stringify(table.delimiter)}${c.delimiter === 'auto' ? ' (sniffed)' : ''}`);
     ctx.signal.throwIfAborted();
     const { dataset, report } = buildDataset(
       table,
@@ -154,6 +172,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
         split: c.split,
         shuffle: c.shuffle,
         dedupe: c.dedupe,
+        format: cellFormatMeta(c),
       },
       sourceName,
     );

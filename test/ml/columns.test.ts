@@ -54,8 +54,8 @@ describe('column inference', () => {
   });
 
   it('reads the usual missing markers as missing', () => {
-    expect(['', ' ', 'NA', 'NaN', 'null', '?', null, undefined, Number.NaN].every(isMissing)).toBe(true);
-    expect(['0', 'no', 0, false].some(isMissing)).toBe(false);
+    expect(['', ' ', 'NA', 'NaN', 'null', '?', '-', 'n/a', 'none', '#N/A', null, undefined, Number.NaN].every((v) => isMissing(v))).toBe(true);
+    expect(['0', 'no', 0, false].some((v) => isMissing(v))).toBe(false);
   });
 });
 
@@ -110,7 +110,7 @@ describe('feature fitting and encoding', () => {
     expect(() => fitFeature('age', ['1', 'old'], { type: 'numeric', normalize: 'none', encoding: 'onehot', missing: drop }, at))
       .toThrowErrorMatchingInlineSnapshot(`
         [DataError: f.csv:3 (row 2), column "age": expected a number, got "old"
-          hint: declare the column categorical (columns: { "age": { type: categorical } }) or fix the data]
+          hint: declare the column categorical (columns: { "age": { type: categorical } }), add the value to na_values if it marks a missing value, set decimal/thousands if numbers are written another way, or fix the data]
       `);
   });
 });
@@ -119,7 +119,7 @@ describe('values out of the number range', () => {
   it('parseNumber accepts finite numbers only', () => {
     expect(parseNumber(' -3e2 ')).toBe(-300);
     expect(parseNumber('1.7e308')).toBe(1.7e308);
-    expect(['1e999', '-1e999', ' 2E400 ', Infinity, -Infinity, Number.NaN, 'Infinity'].map(parseNumber)).toEqual(Array(7).fill(undefined));
+    expect(['1e999', '-1e999', ' 2E400 ', Infinity, -Infinity, Number.NaN, 'Infinity'].map((v) => parseNumber(v))).toEqual(Array(7).fill(undefined));
   });
 
   it('keeps an out-of-range number as written when it is a category', () => {

@@ -10,42 +10,12 @@ import { readTable } from '../../src/ml/read-table.js';
 import { DataError } from '../../src/ml/errors.js';
 import { validateField, type FieldIssue } from '../../src/core/spec/validate-fields.js';
 import { tempDir, withFiles } from './data-helpers.js';
-
-/** The config as the runner hands it over: validated, defaults applied. */
-function resolveConfig(config: Record<string, unknown>): PreprocessConfig {
-  const issues: FieldIssue[] = [];
-  const resolved = validateField(config, preprocess.config, issues) as PreprocessConfig;
-  expect(issues).toEqual([]);
-  return resolved;
-}
+import { resolveConfig, runStage } from './preprocess-helpers.js';
 
 const IRIS_LIKE = [
   'size,color,weight,label',
   ...Array.from({ length: 40 }, (_, i) => `${(i % 7) + 1}.5,${['red', 'green', 'blue'][i % 3]},${i % 5 === 0 ? '' : 10 + i},${i % 4 === 0 ? 'b' : 'a'}`),
 ].join('\n');
-
-async function runStage(workspace: string, config: Record<string, unknown>) {
-  const outDir = await tempDir();
-  const lines: string[] = [];
-  const ctx: StageContext<PreprocessConfig> = {
-    stage: 'prepare',
-    config: resolveConfig(config),
-    workspace,
-    outDir,
-    outputs: { dataset: join(outDir, 'dataset') },
-    runId: 'r-test',
-    runsDir: join(workspace, 'runs'),
-    signal: new AbortController().signal,
-    log: (l) => lines.push(l),
-    progress: () => {},
-    logMetric: () => {},
-    upstreamMetrics: {},
-    registry: {} as ModelRegistry,
-    backend: 'cpu',
-  };
-  const result = await preprocess.run(ctx);
-  return { result, lines, dir: ctx.outputs.dataset! };
-}
 
 describe('preprocess stage', () => {
   it('accepts the DESIGN.md example and fills defaults', () => {
@@ -167,7 +137,7 @@ describe('preprocess stage', () => {
     expect(bad).toBeInstanceOf(DataError);
     expect((bad as DataError).message).toMatchInlineSnapshot(`
       "w.csv:15 (row 14), column "x": expected a number, got "oops"
-        hint: declare the column categorical (columns: { "x": { type: categorical } }) or fix the data"
+        hint: declare the column categorical (columns: { "x": { type: categorical } }), add the value to na_values if it marks a missing value, set decimal/thousands if numbers are written another way, or fix the data"
     `);
     await expect(runStage(ws, { input: join(ws, 'w.csv'), target: 'lable' })).rejects.toThrow(
       'w.csv: has no column "lable" (named by target)\n  hint: the columns are: x, label',

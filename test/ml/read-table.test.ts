@@ -51,7 +51,7 @@ describe('readTable', () => {
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).message).toMatchInlineSnapshot(`
       "data/r.csv:3 (row 2): has 2 fields, expected 3 like the header (a, b, c)
-        hint: quote fields that contain the delimiter, or fix the row"
+        hint: quote fields that contain the delimiter (","), set \`delimiter\` if the file uses another one, or fix the row"
     `);
     expect((err as DataError).row).toBe(2);
   });
