@@ -5,6 +5,7 @@ import {
   encodeFeature,
   featureColumnNames,
   featureEncoder,
+  computeStats,
   fitFeature,
   inferColumnType,
   inferTask,
@@ -81,12 +82,20 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
   const loc = (i: number): DataLocation => ({ file: table.file, line: table.lines[i], row: i + 1 });
   const ti = requireColumn(table, col, o.target, 'target');
   for (const name of Object.keys(o.columns)) requireColumn(table, col, name, `columns.${name}`);
+  checkTargetOverride(table, o);
   if (o.text && o.features) {
     throw new DataError('`features` and `text` were both set, but a text dataset\'s only input is its text column', {
       hint: 'remove `features`, or remove `text` for a tabular dataset',
     });
   }
   const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o, fmt);
+  for (const name of Object.keys(o.columns)) {
+    if (name === o.target || inputs.some((c) => c.name === name) || o.columns[name]!.type === 'ignore') continue;
+    throw new DataError(`columns.${name} has no effect: "${name}" is not a model input`, {
+      file: table.file,
+      hint: o.text ? 'a text dataset\'s only input is its text column' : `add "${name}" to \`features\`, or remove the override`,
+    });
+  }
 
   let keep: number[] = [];
   let droppedMissing = 0;
@@ -134,6 +143,10 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     source: { file: sourceName, rows: table.rows.length, dropped: table.rows.length - keep.length },
     format: o.format,
   };
+  if (task === 'regression') {
+    const override = o.columns[o.target];
+    meta.targetScaling = { normalize: override?.normalize ?? o.normalize, stats: computeStats(Array.from(parts.train, (k) => y[k]!)) };
+  }
   if (labels) {
     meta.labels = labels;
     meta.classCounts = Object.fromEntries(labels.map((l) => [l, 0]));
@@ -236,6 +249,19 @@ function requireColumn(table: Table, col: Map<string, number>, name: string, opt
     });
   }
   return i;
+}
+
+/** `columns.<target>` may only say how a regression target is scaled; anything else would be silently ignored. */
+function checkTargetOverride(table: Table, o: BuildOptions): void {
+  const override = o.columns[o.target];
+  if (!override) return;
+  const useless = Object.keys(override).filter((k) => k !== 'normalize');
+  if (useless.length > 0) {
+    throw new DataError(`columns.${o.target}.${useless[0]} has no effect: "${o.target}" is the target`, {
+      file: table.file,
+      hint: 'a target override may set only `normalize` (the scaling of a regression target); the task is set with `task`',
+    });
+  }
 }
 
 function textColumn(table: Table, col: Map<string, number>, o: BuildOptions): InputColumn {

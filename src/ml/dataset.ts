@@ -90,6 +90,12 @@ export interface DatasetMeta {
   /** Rows per label over all kept rows (classification only). */
   classCounts?: Record<string, number>;
   source: { file: string; rows: number; dropped: number };
+  /**
+   * Regression: how the target is scaled for training (`normalize` of the target column, statistics of
+   * the train split). The stored `y` stays in the original units; train scales it and the model
+   * unscales its output.
+   */
+  targetScaling?: { normalize: 'zscore' | 'minmax' | 'none'; stats: ColumnStats };
   /** How raw cells are read (missing markers, number format); absent in datasets written before it was recorded (the default then). */
   format?: CellFormatMeta;
 }

@@ -6,6 +6,7 @@ import type { Tf } from '../core/backend.js';
 import type { OutputKind } from './build-model.js';
 import { stableStringify, type DatasetMeta, type Task } from './dataset.js';
 import type { LossName } from './model-config.js';
+import type { TargetScale } from './target-scaling.js';
 
 /** File names inside a saved model folder. */
 export const MODEL_FILES = { topology: 'model.json', weights: 'weights.bin', meta: 'mlpipe.json' } as const;
@@ -22,6 +23,8 @@ export interface ModelMeta {
   loss: LossName;
   inputShape: number[];
   inputDtype: 'float32' | 'int32';
+  /** Regression: the model predicts `(y - shift) / scale`; predictions are mapped back. Absent: the output is the value. */
+  targetScale?: TargetScale;
   /** Class index → label (classification). */
   labels?: string[];
   /** The training dataset's meta (features, statistics, vocabulary…), for `transformRows`. */

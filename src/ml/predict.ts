@@ -3,6 +3,7 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { loadTf, type Tf } from '../core/backend.js';
 import type { BackendChoice } from '../stages/types.js';
 import { loadModel, type ModelMeta } from './model-io.js';
+import { unscaleTarget } from './target-scaling.js';
 import { transformRows } from './transform.js';
 
 /** Raw model outputs for n samples. */
@@ -25,8 +26,8 @@ export interface Prediction {
   value?: number;
 }
 
-/** Runs `model` on `x` (shaped `xShape`, rows first) in batches and reads the output the way `meta.output` says. */
-export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 'output' | 'inputDtype'>, x: Float32Array | Int32Array, xShape: number[], batchSize = 512): TensorPredictions {
+/** Runs `model` on `x` (shaped `xShape`, rows first) in batches and reads the output the way `meta.output` says (a scaled regression target mapped back to its units). */
+export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 'output' | 'inputDtype' | 'targetScale'>, x: Float32Array | Int32Array, xShape: number[], batchSize = 512): TensorPredictions {
   const n = xShape[0]!;
   const rowSize = xShape.slice(1).reduce((a, b) => a * b, 1);
   const units = meta.output.units;
@@ -40,7 +41,7 @@ export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 
     raw.set(out.dataSync() as Float32Array, start * units);
     out.dispose();
   }
-  if (meta.output.kind === 'linear') return { n, values: raw };
+  if (meta.output.kind === 'linear') return { n, values: meta.targetScale ? unscaleTarget(raw, meta.targetScale) : raw };
   if (meta.output.kind === 'sigmoid') {
     const probabilities = new Float32Array(n * 2);
     const classes = new Int32Array(n);

@@ -28,6 +28,8 @@ export interface FitOptions {
   classWeights?: number[];
   earlyStopping?: EarlyStopping;
   signal?: AbortSignal;
+  /** Regression on a scaled target: the factor that brings the absolute error (`mae`) back to the target's units. */
+  scoreScale?: number;
 }
 
 /** One finished epoch: `loss`, `accuracy` or `mae`, and their `val_` forms when there is validation data. */
@@ -212,12 +214,13 @@ export async function fitModel(
           batch.x.dispose();
         }
       }
-      const metrics: Record<string, number> = { loss: totals.loss / n, [scoreName]: totals.score / n };
+      const scoreScale = resolved.output.kind === 'linear' ? (options.scoreScale ?? 1) : 1;
+      const metrics: Record<string, number> = { loss: totals.loss / n, [scoreName]: (totals.score / n) * scoreScale };
       if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
       if (validation) {
         const v = evaluateSplit(tf, model, resolved, validation, Math.max(options.batchSize, 256));
         metrics.val_loss = v.loss;
-        metrics[`val_${scoreName}`] = v.score;
+        metrics[`val_${scoreName}`] = v.score * scoreScale;
       }
       const log = { epoch, metrics, learningRate, samplesPerSecond: n / ((performance.now() - started) / 1000) };
       history.push(log);

@@ -134,7 +134,7 @@ export interface PreprocessConfig {
 /** The `preprocess` stage kind: one table in, one `dataset` folder out (see src/ml/dataset.ts for the format). */
 export const preprocess: StageKind<PreprocessConfig> = {
   kind: 'preprocess',
-  version: 2,
+  version: 3,
   description: 'Reads csv/tsv/jsonl/json data, encodes, normalizes or tokenizes it, and writes seeded train/validation/test splits.',
   config,
   outputs: () => ({ dataset: { path: 'dataset', location: 'stage' } }),

@@ -5,6 +5,7 @@ import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/d
 import { DataError } from '../ml/errors.js';
 import { lossField, modelField, optimizerField, type LossName, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
 import { saveModel } from '../ml/model-io.js';
+import { scaleTarget, targetScaleOf } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
 import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
 import type { StageKind } from './types.js';
@@ -112,7 +113,7 @@ function holdOut(train: SplitData, fraction: number, seed: number): { train: Fit
 
 export const train: StageKind<TrainConfig> = {
   kind: 'train',
-  version: 1,
+  version: 2,
   description: 'Trains a TensorFlow.js model (a preset or a list of layers) on a preprocessed dataset.',
   config,
   outputs: () => ({ model: { path: 'model', location: 'stage' } }),
@@ -130,6 +131,12 @@ export const train: StageKind<TrainConfig> = {
     } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
 
     const resolved = resolveModel(c.model, ds.meta, c.loss);
+    const targetScale = targetScaleOf(ds.meta);
+    if (targetScale) {
+      trainData = { ...trainData, y: scaleTarget(trainData.y, targetScale) };
+      if (validation) validation = { ...validation, y: scaleTarget(validation.y, targetScale) };
+      ctx.log(`target: ${ds.meta.target} scaled to (y - ${fmt(targetScale.shift)}) / ${fmt(targetScale.scale)} for training (${ds.meta.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
+    }
     for (const note of resolved.notes) ctx.log(`model: ${note}`);
     const weights = classWeights(c.class_weight, trainData.y, ds.meta);
     // TensorFlow.js loads only once the data and the config have passed every check.
@@ -148,7 +155,7 @@ export const train: StageKind<TrainConfig> = {
         resolved,
         trainData,
         validation,
-        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal },
+        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScale: targetScale?.scale },
         (log) => {
           for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
           const line = epochLine(log, c.epochs);
@@ -165,6 +172,7 @@ export const train: StageKind<TrainConfig> = {
         loss: resolved.loss,
         inputShape: resolved.inputShape,
         inputDtype: resolved.inputDtype,
+        ...(targetScale ? { targetScale } : {}),
         ...(ds.meta.labels ? { labels: ds.meta.labels } : {}),
         dataset: ds.meta,
         backend: loaded.backend,
