@@ -68,6 +68,8 @@ export interface BuildReport {
   duplicates: number;
   rows: number;
   splits: Record<SplitName, number>;
+  /** Things that may not be what the user meant, each naming the column (logged as `warning: …`). */
+  warnings: string[];
 }
 
 /**
@@ -121,6 +123,13 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
 
   const targetValues = keep.map((i) => table.rows[i]![ti]);
   const task = o.task === 'auto' ? inferTask(targetValues, fmt) : o.task;
+  const warnings: string[] = [];
+  if (o.task === 'auto' && task === 'regression') {
+    const distinct = new Set(targetValues.map((v) => categoryOf(v, fmt)));
+    if ([...distinct].every((v) => Number.isInteger(Number(v)))) {
+      warnings.push(`target "${o.target}" holds ${distinct.size} distinct integers: treated as regression (more than 10 values); set task: multiclass if they are class codes`);
+    }
+  }
   const { y, labels } = encodeTarget(table, o.target, task, keep, ti, loc, fmt);
 
   const strata = task !== 'regression' && o.split.stratify ? Array.from(y) : undefined;
@@ -226,6 +235,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       duplicates,
       rows: keep.length,
       splits: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
+      warnings,
     },
   };
 }

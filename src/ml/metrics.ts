@@ -49,8 +49,8 @@ export function confusionMatrix(yTrue: Labels, yPred: Labels, k: number): number
 
 const ratio = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
-/** Per-class precision, recall, F1 and support (count of true samples). */
-export function perClass(yTrue: Labels, yPred: Labels, k: number): (PrecisionRecallF1 & { support: number })[] {
+/** Per-class precision, recall, F1, support (count of true samples) and the count of predictions of the class. */
+export function perClass(yTrue: Labels, yPred: Labels, k: number): (PrecisionRecallF1 & { support: number; predicted: number })[] {
   const m = confusionMatrix(yTrue, yPred, k);
   return m.map((row, c) => {
     const tp = row[c]!;
@@ -58,11 +58,15 @@ export function perClass(yTrue: Labels, yPred: Labels, k: number): (PrecisionRec
     const predicted = m.reduce((a, r) => a + r[c]!, 0);
     const precision = ratio(tp, predicted);
     const recall = ratio(tp, support);
-    return { precision, recall, f1: ratio(2 * tp, support + predicted), support };
+    return { precision, recall, f1: ratio(2 * tp, support + predicted), support, predicted };
   });
 }
 
-/** `binary` scores class `positive` (default 1) only; `macro` averages classes equally; `weighted` by support. */
+/**
+ * `binary` scores class `positive` (default 1) only; `macro` averages equally over the classes that
+ * occur in `yTrue` or `yPred` (scikit-learn's `unique_labels`: a class absent from both does not
+ * count); `weighted` averages by support.
+ */
 export function precisionRecallF1(yTrue: Labels, yPred: Labels, k: number, average: Average, positive = 1): PrecisionRecallF1 {
   const classes = perClass(yTrue, yPred, k);
   if (average === 'binary') {
@@ -71,7 +75,8 @@ export function precisionRecallF1(yTrue: Labels, yPred: Labels, k: number, avera
     return { precision: c.precision, recall: c.recall, f1: c.f1 };
   }
   const total = classes.reduce((a, c) => a + c.support, 0);
-  const weight = (c: { support: number }): number => (average === 'macro' ? 1 / k : c.support / total);
+  const present = classes.filter((c) => c.support + c.predicted > 0).length;
+  const weight = (c: { support: number; predicted: number }): number => (average === 'macro' ? (c.support + c.predicted > 0 ? 1 / present : 0) : c.support / total);
   const sum = (key: keyof PrecisionRecallF1): number => classes.reduce((a, c) => a + c[key] * weight(c), 0);
   return { precision: sum('precision'), recall: sum('recall'), f1: sum('f1') };
 }

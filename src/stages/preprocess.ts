@@ -190,6 +190,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
       ? `text "${meta.text.column}": ${meta.text.tokenizer} tokens, vocabulary ${meta.text.vocab.length}, length ${meta.text.maxLength}`
       : `${meta.features.length} columns → ${meta.featureNames.length} inputs`;
     ctx.log(`task ${meta.task}${classes}; ${inputs}`);
+    for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
     ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);
 
     const metrics: Record<string, number> = {

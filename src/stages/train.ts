@@ -18,11 +18,14 @@ export interface TrainConfig {
   loss?: LossName;
   epochs: number;
   batch_size: number;
-  validation_split: number;
+  validation_split?: number;
   early_stopping?: EarlyStopping;
   class_weight?: 'balanced' | Record<string, number>;
   seed: number;
 }
+
+/** The share of the train split held out for validation when neither the dataset nor the spec says otherwise. */
+export const DEFAULT_VALIDATION_SPLIT = 0.1;
 
 const config = f.object(
   'Trains a TensorFlow.js model on a dataset written by a preprocess stage.',
@@ -33,10 +36,9 @@ const config = f.object(
     loss: lossField,
     epochs: f.int('Passes over the training split.', { minimum: 1, default: 10 }),
     batch_size: f.int('Samples per gradient step.', { minimum: 1, default: 32 }),
-    validation_split: f.number('Fraction of the training split held out (seeded) for validation when the dataset has no validation split; 0: none.', {
+    validation_split: f.number(`Fraction of the training split held out (seeded) for validation when the dataset has no validation split (default ${DEFAULT_VALIDATION_SPLIT}); 0: none. Setting it when the dataset has a validation split is an error.`, {
       minimum: 0,
       exclusiveMaximum: 1,
-      default: 0.1,
     }),
     early_stopping: f.object('Stops when the monitored metric has not improved for `patience` epochs.', {
       monitor: f.enum('The metric watched; val_* need validation data.', ['val_loss', 'val_accuracy', 'val_mae', 'loss', 'accuracy', 'mae'], { default: 'val_loss' }),
@@ -124,10 +126,17 @@ export const train: StageKind<TrainConfig> = {
     const trainSplit = ds.splits.train!;
     let trainData: FitData = trainSplit;
     let validation: FitData | undefined = ds.splits.validation;
+    const validationSplit = c.validation_split ?? DEFAULT_VALIDATION_SPLIT;
+    if (validation && c.validation_split !== undefined) {
+      throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset already has a validation split (${validation.y.length} rows), which training uses`, {
+        file: c.data,
+        hint: 'remove validation_split, or set split.validation: 0 in the preprocess stage to hold out from the train split here instead',
+      });
+    }
     if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${validation.y.length} validation rows (the dataset's validation split)`);
-    else if (c.validation_split > 0 && trainSplit.n >= 2) {
-      ({ train: trainData, validation } = holdOut(trainSplit, c.validation_split, c.seed));
-      ctx.log(`data: ${trainData.y.length} train rows, ${validation.y.length} validation rows (validation_split ${c.validation_split} of the train split)`);
+    else if (validationSplit > 0 && trainSplit.n >= 2) {
+      ({ train: trainData, validation } = holdOut(trainSplit, validationSplit, c.seed));
+      ctx.log(`data: ${trainData.y.length} train rows, ${validation.y.length} validation rows (validation_split ${validationSplit} of the train split)`);
     } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
 
     const resolved = resolveModel(c.model, ds.meta, c.loss);

@@ -134,3 +134,20 @@ describe('regression metrics', () => {
     expect(r2Score([1, 2, 3], [3, 2, 1])).toBe(-3);
   });
 });
+
+describe('macro averages follow scikit-learn (issue 13 item 7)', () => {
+  it('count only the classes present in the true or predicted labels, like f1_score(average="macro")', () => {
+    // k = 3 classes in the dataset, but class 2 occurs in neither list (absent from this split).
+    const yTrue = [0, 0, 1, 1];
+    const yPred = [0, 1, 1, 1];
+    const macro = precisionRecallF1(yTrue, yPred, 3, 'macro');
+    // sklearn: class 0 p 1, r 0.5, f1 2/3; class 1 p 2/3, r 1, f1 0.8 → macro over {0, 1}
+    expect(macro.precision).toBeCloseTo((1 + 2 / 3) / 2, 12);
+    expect(macro.recall).toBeCloseTo((0.5 + 1) / 2, 12);
+    expect(macro.f1).toBeCloseTo((2 / 3 + 0.8) / 2, 12);
+    // a class that is only predicted counts (its precision and recall are 0), as in sklearn
+    const withPredicted = precisionRecallF1([0, 0, 1, 1], [0, 2, 1, 1], 3, 'macro');
+    expect(withPredicted.recall).toBeCloseTo((0.5 + 1 + 0) / 3, 12);
+  });
+});
+

@@ -61,3 +61,21 @@ describe('regression targets are scaled for training and unscaled at predict (is
     await expect(runStage(ws, { input: `${ws}/data.csv`, target: 'y', features: ['a'], columns: { b: { normalize: 'none' } } })).rejects.toThrow(/columns\.b has no effect: "b" is not a model input/);
   });
 });
+
+describe('no silent choices about the task or the validation data (issue 13 item 7)', () => {
+  it('a target of more than 10 distinct integers is regression with a warning naming the column', async () => {
+    const ws = await withFiles({ 'data.csv': ['x,code', ...Array.from({ length: 60 }, (_, i) => `${i},${i % 12}`)].join('\n') });
+    const { lines } = await runStage(ws, { input: `${ws}/data.csv`, target: 'code' });
+    expect(lines).toContain('warning: target "code" holds 12 distinct integers: treated as regression (more than 10 values); set task: multiclass if they are class codes');
+    const declared = await runStage(ws, { input: `${ws}/data.csv`, target: 'code', task: 'multiclass' });
+    expect(declared.lines.some((l) => l.startsWith('warning:'))).toBe(false);
+    expect((await readDataset(declared.dir, [])).meta.labels).toHaveLength(12);
+  });
+
+  it('validation_split with a dataset that has its own validation split is an error, not silently ignored', async () => {
+    const ws = await withFiles({ 'data.csv': largeTargetCsv(60) });
+    const { dir } = await runStage(ws, { input: `${ws}/data.csv`, target: 'y', split: { test: 0.2, validation: 0.2 } });
+    const t = await stageContext<TrainConfig>(train, { data: dir, model: 'logistic_regression', epochs: 1, validation_split: 0.3 });
+    await expect(train.run(t.ctx)).rejects.toThrow(/validation_split 0.3 cannot apply: the dataset already has a validation split \(12 rows\)/);
+  });
+});
