@@ -21,11 +21,16 @@ export default class ReportCommand extends BaseCommand {
 
   async run(): Promise<Omit<Report, 'html'> & { out: string }> {
     const { argv, flags } = await this.parse(ReportCommand);
-    const { buildReport } = await import('../core/report/build-report.js');
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const [{ buildReport }, { cacheArtifactReader }, { LocalObjectStore }] = await Promise.all([
+      import('../core/report/build-report.js'),
+      import('../core/report/confusion-matrix.js'),
+      import('../core/store/local-store.js'),
+    ]);
+    const runsDir = this.runsDir(flags['runs-dir']);
+    const tracker = openExistingTracker(runsDir);
     let report: Report;
     try {
-      report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric });
+      report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric }, cacheArtifactReader(new LocalObjectStore(runsDir)));
     } finally {
       tracker.close();
     }

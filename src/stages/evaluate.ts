@@ -7,6 +7,7 @@ import { classificationMetrics, confusionMatrix, regressionMetrics } from '../ml
 import { loadModel, readModelMeta } from '../ml/model-io.js';
 import { predictTensor, type TensorPredictions } from '../ml/predict.js';
 import type { StageKind } from './types.js';
+import { confusionCells } from '../core/tracker/confusion-cells.js';
 
 /** Metric families a spec may list; each selects its flattened forms (`f1` → f1, f1_macro, f1_weighted). */
 export const classificationMetricNames = ['accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss'] as const;
@@ -72,7 +73,8 @@ export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: st
 
 export const evaluate: StageKind<EvaluateConfig> = {
   kind: 'evaluate',
-  version: 1,
+  // 2: the confusion matrix is returned as metrics (run data in the tracker, restored with the stage).
+  version: 2,
   description: 'Scores a trained model on a dataset split: classification or regression metrics, predictions and a confusion matrix.',
   config,
   outputs: () => ({
@@ -116,7 +118,7 @@ export const evaluate: StageKind<EvaluateConfig> = {
       await writeFile(ctx.outputs.metrics!, `${stableStringify({ schemaVersion: 1, task: meta.task, split, n: data.n, metrics: sorted })}\n`);
       await writeFile(ctx.outputs.predictions!, predictionsCsv(p, data.y, meta.labels));
       await writeFile(ctx.outputs.confusion_matrix!, `${stableStringify({ schemaVersion: 1, labels: p.classes ? labels : [], matrix })}\n`);
-      return { metrics: sorted, backend: loaded.backend };
+      return { metrics: { ...sorted, ...confusionCells(matrix) }, backend: loaded.backend };
     } finally {
       model.dispose();
     }

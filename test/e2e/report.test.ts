@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,6 +69,30 @@ describe('mlpipe report', () => {
     expect(html).not.toMatch(/<script|<link|\bsrc=|url\((?!#)|@import/i);
     expect(html.match(/(?:href|src)="https?:/g)).toBeNull();
     expect(existsSync(`${report}.tmp-${process.pid}`)).toBe(false);
+  });
+
+  it('keeps every run\'s confusion matrix when the run folders are gone (the CI layout keeps only tracker and cache)', () => {
+    const copy = join(dir, 'ci-runs');
+    cpSync(runs, copy, { recursive: true });
+    for (const name of readdirSync(copy)) if (name.startsWith('r-') || name === 'latest') rmSync(join(copy, name), { recursive: true, force: true });
+    const out = join(dir, 'out', 'ci.html');
+    const r = mlpipe(copy, 'report', '--last', '2', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).charts.filter((c: { kind: string }) => c.kind === 'confusion')).toHaveLength(expected.confusion);
+    if (existsSync(IRIS)) expect(readFileSync(out, 'utf8')).toContain('versicolor');
+  });
+
+  it('says why a failed run failed: the stage, its error and its last output lines', () => {
+    writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nstages:\n  fit:\n    run: node -e "console.log(\'loading rows\'); console.log(\'row 17 is bad\'); process.exit(4)"\n');
+    const run = mlpipe(runs, 'run', join(dir, 'broken.yaml'), '--json');
+    expect(run.code).toBe(1);
+    const id = JSON.parse(run.stdout).runId;
+    const out = join(dir, 'out', 'failed.html');
+    const r = mlpipe(runs, 'report', id, '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toMatch(/<div class="failure">stage <code>fit<\/code> failed: [^<]*exit[^<]*4/);
+    expect(html).toMatch(/<pre class="tail">loading rows\nrow 17 is bad<\/pre>/);
   });
 
   it('names the runs it cannot find (exit 2) and writes nothing', () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stableStringify } from '../../src/ml/dataset.js';
 import { accuracy } from '../../src/ml/metrics.js';
+import { confusionCells, withoutConfusionCells } from '../../src/core/tracker/confusion-cells.js';
 import { evaluate, predictionsCsv, type EvaluateConfig } from '../../src/stages/evaluate.js';
 import { train, type TrainConfig } from '../../src/stages/train.js';
 import { makeMeta, stageContext, writeFixtureDataset } from './fixtures.js';
@@ -26,7 +27,7 @@ describe('evaluate stage', () => {
     const meta = makeMeta({ task: 'binary', features: 4 });
     const { data, model } = await trained(meta, { train: 64, test: 30 });
     const run = await runEvaluate({ data, model });
-    const m = run.result.metrics!;
+    const m = withoutConfusionCells(run.result.metrics!);
     expect(Object.keys(m)).toEqual([
       'accuracy', 'auc', 'f1', 'f1_macro', 'f1_weighted', 'log_loss', 'precision', 'precision_macro', 'precision_weighted', 'recall', 'recall_macro', 'recall_weighted',
     ]);
@@ -43,6 +44,9 @@ describe('evaluate stage', () => {
     expect(cm.labels).toEqual(['c0', 'c1']);
     expect(cm.matrix[0][0] + cm.matrix[1][1]).toBe(Math.round(m.accuracy! * 30));
     expect(cm.matrix.flat().reduce((a: number, b: number) => a + b, 0)).toBe(30);
+    // The matrix is also run data: one metric per cell, so the tracker keeps it without the file.
+    expect(run.result.metrics).toMatchObject(confusionCells(cm.matrix));
+    expect(Object.keys(run.result.metrics!).filter((k) => k.startsWith('confusion_matrix.'))).toHaveLength(4);
     expect(run.logs).toContain(`accuracy ${Number(m.accuracy!.toPrecision(7))}`);
     expect(run.metricsJson).toBe(`${stableStringify(file)}\n`);
   });
@@ -61,7 +65,7 @@ describe('evaluate stage', () => {
     const { data, model } = await trained(meta, { train: 40, validation: 12 });
     const run = await runEvaluate({ data, model, metrics: ['accuracy', 'f1'] });
     expect(run.logs[0]).toBe('split: the dataset has no test split; evaluating on validation');
-    expect(Object.keys(run.result.metrics!)).toEqual(['accuracy', 'f1', 'f1_macro', 'f1_weighted']);
+    expect(Object.keys(withoutConfusionCells(run.result.metrics!))).toEqual(['accuracy', 'f1', 'f1_macro', 'f1_weighted']);
     const onTrain = await runEvaluate({ data, model, split: 'train' });
     expect(JSON.parse(onTrain.metricsJson).n).toBe(40);
     await expect(runEvaluate({ data, model, metrics: ['r2'] })).rejects.toThrow(/r2 do not apply to a multiclass task/);

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../hash/canonical-json.js';
+import { CONFUSION_KEY } from '../tracker/confusion-cells.js';
 import type { MetricPoint, RunRecord, RunStatus, Tracker } from '../tracker/types.js';
 import { directionOf, isRanked, resolveMetricName, specDirections, type Direction } from './metric-names.js';
 import { shortIds } from './resolve-run.js';
@@ -73,7 +74,7 @@ export interface ComparisonOptions {
 }
 
 /** Confusion-matrix cells flattened into metrics (`confusion_matrix.0.1`): shown as a chart by the report, not as rows. */
-export const CONFUSION = /(^|\.)confusion_?matrix\./i;
+export const CONFUSION = CONFUSION_KEY;
 
 /** Reads the runs and their metric points from the tracker, in the given order. */
 export function loadRuns(tracker: Tracker, ids: readonly string[]): RunData[] {

@@ -4,7 +4,8 @@ import { selectRuns, type RunSelection } from '../compare/select-runs.js';
 import { comparisonLegend, comparisonTable } from '../format/comparison.js';
 import { formatCell } from '../format/numbers.js';
 import { renderCharts, type Chart } from './charts.js';
-import { findConfusionMatrix } from './confusion-matrix.js';
+import { findConfusionMatrix, readArtifactFile, type ArtifactJsonReader, type ConfusionMatrix } from './confusion-matrix.js';
+import { runFailure, type RunFailure } from '../compare/run-failure.js';
 import { escapeHtml, REPORT_CSS, tableHtml } from './html.js';
 import type { Style } from '../format/ansi.js';
 
@@ -29,26 +30,30 @@ export interface Report {
  * table, a chart per per-step metric with a line per run, each run's confusion matrix when it has
  * one, and the params.
  */
-export async function buildReport(tracker: Tracker, opts: ReportOptions): Promise<Report> {
-  const { ids, baseline } = selectRuns(tracker, opts);
-  const data = loadRuns(tracker, ids);
+export async function buildReport(tracker: Tracker, opts: ReportOptions, readArtifact: ArtifactJsonReader = readArtifactFile): Promise<Report> {
+  const { ids, baseline } = await selectRuns(tracker, opts);
+  const data = await loadRuns(tracker, ids);
   const pointsOf = new Map(data.map((d) => [d.run.id, d.points]));
-  const comparison = buildComparison(data, { baseline, metrics: opts.metrics, allIds: tracker.findRunIds('') });
-  const matrices = comparison.runs.flatMap((r) => {
-    const found = findConfusionMatrix(pointsOf.get(r.id) ?? [], tracker.getArtifacts(r.id));
-    return found ? [{ title: `${r.shortId} · ${found.stage}`, matrix: found.matrix }] : [];
-  });
+  const comparison = buildComparison(data, { baseline, metrics: opts.metrics, allIds: await tracker.findRunIds('') });
+  const matrices: { title: string; matrix: ConfusionMatrix }[] = [];
+  const failures = new Map<string, RunFailure>();
+  for (const r of comparison.runs) {
+    const found = await findConfusionMatrix(pointsOf.get(r.id) ?? [], await tracker.getArtifacts(r.id), readArtifact);
+    if (found) matrices.push({ title: `${r.shortId} · ${found.stage}`, matrix: found.matrix });
+    const failure = runFailure(data.find((d) => d.run.id === r.id)!.run, await tracker.getStageRuns(r.id));
+    if (failure) failures.set(r.id, failure);
+  }
   const charts = await renderCharts(comparison.curves, comparison.runs, matrices);
   return {
     schemaVersion: 1,
     baseline,
     runs: comparison.runs.map((r) => r.id),
     charts: charts.map((c) => ({ title: c.title, kind: c.kind })),
-    html: reportHtml(comparison, charts),
+    html: reportHtml(comparison, charts, failures),
   };
 }
 
-function reportHtml(c: Comparison, charts: Chart[]): string {
+function reportHtml(c: Comparison, charts: Chart[], failures: ReadonlyMap<string, RunFailure>): string {
   const pipelines = [...new Set(c.runs.map((r) => r.pipeline))].join(', ');
   const title = `mlpipe report: ${c.runs.length} run${c.runs.length === 1 ? '' : 's'} of ${pipelines}`;
   const metricsOnly = comparisonTable({ ...c, params: [], curves: [] });
@@ -59,7 +64,7 @@ function reportHtml(c: Comparison, charts: Chart[]): string {
       : `<p class="note">${empty}</p>`;
     return `<h2>${heading}</h2>\n${body}`;
   };
-  const runs = c.runs.map((r) => `<li><code>${escapeHtml(r.id)}</code>${r.isBaseline ? ' (baseline)' : ''} — ${escapeHtml(r.pipeline)}, <span class="${r.status === 'failed' ? 'failed' : ''}">${escapeHtml(r.status)}</span>, started ${new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC</li>`);
+  const runs = c.runs.map((r) => `<li><code>${escapeHtml(r.id)}</code>${r.isBaseline ? ' (baseline)' : ''} — ${escapeHtml(r.pipeline)}, <span class="${r.status === 'failed' ? 'failed' : ''}">${escapeHtml(r.status)}</span>, started ${new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC${failureHtml(failures.get(r.id))}</li>`);
   const params = c.params.length
     ? tableHtml(
         {
@@ -89,4 +94,11 @@ ${params}
 </body>
 </html>
 `;
+}
+
+function failureHtml(f: RunFailure | undefined): string {
+  if (!f) return '';
+  const where = f.stage ? `stage <code>${escapeHtml(f.stage)}</code> failed: ` : '';
+  const tail = f.lastLines.length ? `<pre class="tail">${escapeHtml(f.lastLines.join('\n'))}</pre>` : '';
+  return `<div class="failure">${where}${escapeHtml(f.error)}${tail}</div>`;
 }

@@ -1,5 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ObjectStore } from '../store/types.js';
 import type { ArtifactRecord, MetricPoint } from '../tracker/types.js';
 
 /** Counts by actual (rows) and predicted (columns) class. */
@@ -10,20 +13,39 @@ export interface ConfusionMatrix {
 
 const KEYS = ['confusion_matrix', 'confusionMatrix'];
 const METRIC_KEY = /^(?:.*\.)?confusion_?matrix\.(\d+)\.(\d+)$/i;
+const MAX_JSON = 8 << 20;
+
+/** Reads an artifact's JSON document (a `.json` file, or a folder's `metrics.json`); undefined when it cannot. */
+export type ArtifactJsonReader = (artifact: ArtifactRecord) => Promise<unknown>;
+
+/** Reads the artifact where the run left it (its run folder or workspace path). */
+export const readArtifactFile: ArtifactJsonReader = async (a) => fromJsonFile(a.path);
 
 /**
- * The confusion matrix of a run's classification stage, found either in a JSON artifact (a `.json`
- * file, or a folder's `metrics.json`) that is `{ labels, matrix }` itself or holds `confusion_matrix`
- * as `number[][]` or `{ labels, matrix }` (labels may also sit beside it as `labels` or `classes`), or in final metrics
- * flattened as `confusion_matrix.<actual>.<predicted>`. The evaluation stage's artifacts are tried first.
+ * The confusion matrix of a run's classification stage. The tracker's run data comes first: final
+ * metrics `confusion_matrix.<actual>.<predicted>` (what the evaluate stage records, and what a shell
+ * stage's metrics file with a `confusion_matrix` array flattens to), the evaluation stage's before
+ * others; class labels are then taken from that stage's JSON artifact when one can still be read
+ * (`read`: from the run folder by default, or from the cache), else they are the class indexes.
+ * Runs recorded before matrices were run data fall back to the JSON artifact itself: a `.json` file or
+ * a folder's `metrics.json` that is `{ labels, matrix }` or holds `confusion_matrix` as `number[][]`
+ * or `{ labels, matrix }` (labels may also sit beside it as `labels` or `classes`).
  */
-export function findConfusionMatrix(points: readonly MetricPoint[], artifacts: readonly ArtifactRecord[]): { stage: string; matrix: ConfusionMatrix } | undefined {
+export async function findConfusionMatrix(
+  points: readonly MetricPoint[],
+  artifacts: readonly ArtifactRecord[],
+  read: ArtifactJsonReader = readArtifactFile,
+): Promise<{ stage: string; matrix: ConfusionMatrix } | undefined> {
   const rank = (a: ArtifactRecord) => Number(/^eval/i.test(a.stage)) * 2 + Number(/confusion/i.test(a.name));
   const ordered = [...artifacts].sort((a, b) => rank(b) - rank(a));
-  for (const a of ordered) {
-    const found = fromJsonFile(a.path);
-    if (found) return { stage: a.stage, matrix: found };
-  }
+  const fromArtifacts = async (stage?: string): Promise<{ stage: string; matrix: ConfusionMatrix } | undefined> => {
+    for (const a of ordered) {
+      if (stage !== undefined && a.stage !== stage) continue;
+      const found = parseMatrix(await read(a).catch(() => undefined));
+      if (found) return { stage: a.stage, matrix: found };
+    }
+    return undefined;
+  };
   const cells = new Map<string, { a: number; p: number; v: number }[]>();
   for (const pt of points) {
     const m = pt.step === null ? METRIC_KEY.exec(pt.key) : null;
@@ -32,22 +54,25 @@ export function findConfusionMatrix(points: readonly MetricPoint[], artifacts: r
     list.push({ a: Number(m[1]), p: Number(m[2]), v: pt.value });
     cells.set(pt.stage, list);
   }
-  for (const [stage, list] of cells) {
-    const k = Math.max(...list.map((c) => Math.max(c.a, c.p))) + 1;
-    const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    for (const c of list) matrix[c.a][c.p] = c.v;
-    return { stage, matrix: { labels: matrix.map((_, i) => String(i)), matrix } };
-  }
-  return undefined;
+  const stages = [...cells.keys()].sort((x, y) => Number(/^eval/i.test(y)) - Number(/^eval/i.test(x)));
+  const stage = stages[0];
+  if (stage === undefined) return fromArtifacts();
+  const list = cells.get(stage)!;
+  const k = Math.max(...list.map((c) => Math.max(c.a, c.p))) + 1;
+  const matrix = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+  for (const c of list) matrix[c.a][c.p] = c.v;
+  const file = await fromArtifacts(stage);
+  const labels = file && file.matrix.labels.length === k ? file.matrix.labels : matrix.map((_, i) => String(i));
+  return { stage, matrix: { labels, matrix } };
 }
 
-function fromJsonFile(path: string): ConfusionMatrix | undefined {
+function fromJsonFile(path: string): unknown {
   let file = path;
   try {
     if (statSync(path).isDirectory()) file = join(path, 'metrics.json');
     else if (!path.endsWith('.json')) return undefined;
-    if (statSync(file).size > 8 << 20) return undefined;
-    return parseMatrix(JSON.parse(readFileSync(file, 'utf8')));
+    if (statSync(file).size > MAX_JSON) return undefined;
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     return undefined;
   }
@@ -67,4 +92,25 @@ export function parseMatrix(doc: unknown): ConfusionMatrix | undefined {
 
 function isSquare(m: unknown): m is number[][] {
   return Array.isArray(m) && m.length > 0 && m.every((r) => Array.isArray(r) && r.length === m.length && r.every((v) => typeof v === 'number' && Number.isFinite(v)));
+}
+
+/**
+ * Reads an artifact from its run folder, else from the cache store by its digest (a CI job that
+ * keeps `runs/cache` but not the run folders still finds the labels).
+ */
+export function cacheArtifactReader(store: Pick<ObjectStore, 'has' | 'materialize'>): ArtifactJsonReader {
+  return async (a) => {
+    const local = fromJsonFile(a.path);
+    if (local !== undefined || !a.path.endsWith('.json') || a.size > MAX_JSON || !(await store.has(a.hash))) return local;
+    const dir = await mkdtemp(join(tmpdir(), 'mlpipe-artifact-'));
+    try {
+      const file = join(dir, 'doc.json');
+      await store.materialize(a.hash, file, { link: false, size: a.size, verify: true });
+      return JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      return undefined;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
 }

@@ -39,4 +39,5 @@ td.better { color: #1a7f37; } td.worse { color: #cf222e; } td.best { font-weight
 .charts { display: flex; flex-wrap: wrap; gap: 1.5rem; }
 figure.chart { margin: 0; } figure.chart figcaption { font-size: .85rem; color: #57606a; }
 .failed { color: #cf222e; font-weight: 600; }
+.failure { color: #cf222e; margin: .2rem 0 .6rem; } .failure pre.tail { color: #1f2328; background: #f6f8fa; border: 1px solid #d0d7de; padding: .4rem .6rem; font-size: .8rem; overflow-x: auto; }
 `;

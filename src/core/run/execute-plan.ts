@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { withoutConfusionCells } from '../tracker/confusion-cells.js';
 import { isAbsolute, join, relative } from 'node:path';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { ObjectStore, OutputManifest, StageManifest } from '../store/types.js';
@@ -103,7 +104,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
         const metrics = decision.manifest.metrics;
         for (const [key, value] of Object.entries(metrics)) opts.emit({ type: 'stage-metric', stage: p.name, key, value, step: null });
         finish(
-          { ...base, status: 'completed', cached: true, cachedFrom: decision.cachedFrom, reason, durationMs: Date.now() - started, metrics, outputs: displayOutputs(spec, outputs, runDir, p.name) },
+          { ...base, status: 'completed', cached: true, cachedFrom: decision.cachedFrom, reason, durationMs: Date.now() - started, metrics: withoutConfusionCells(metrics), outputs: displayOutputs(spec, outputs, runDir, p.name) },
           { ...extra, manifest: decision.manifest },
         );
         return;
@@ -112,7 +113,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
       const { manifest, backend } = await runStage(opts, runDir, stage, outputs, decision, outputPath, upstreamMetrics);
       manifests.set(p.name, manifest.outputs);
       finish(
-        { ...base, status: 'completed', reason, durationMs: Date.now() - started, metrics: manifest.metrics, outputs: displayOutputs(spec, outputs, runDir, p.name), backend },
+        { ...base, status: 'completed', reason, durationMs: Date.now() - started, metrics: withoutConfusionCells(manifest.metrics), outputs: displayOutputs(spec, outputs, runDir, p.name), backend },
         { ...extra, manifest },
       );
     } catch (err) {

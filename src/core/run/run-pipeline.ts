@@ -15,6 +15,7 @@ import { executePlan } from './execute-plan.js';
 import type { StageExecutor } from './executor.js';
 import type { RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
+import { StageLogWriter } from './stage-logs.js';
 
 export interface RunPipelineOptions {
   spec: PipelineSpec;
@@ -108,7 +109,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       sweepId: opts.sweepId ?? null,
     });
     const recorder = new TrackerRecorder(ws.tracker, runId);
-    const observers = [recorder, ...opts.observers];
+    const observers = [recorder, new StageLogWriter(opts.runsDir, runId), ...opts.observers];
     const emit = (event: RunEvent) => observers.forEach((o) => o.onEvent(event));
     emit({ type: 'run-started', runId, pipeline: spec.name, plan, runDir });
     const result = await executePlan({

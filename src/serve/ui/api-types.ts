@@ -1,0 +1,126 @@
+/*
+ * The dashboard's JSON API, shared by the server (src/serve/ui) and the browser code (ui/), which
+ * imports these types only. Every answer carries `schemaVersion`.
+ */
+import type { CompareResult } from '../../core/compare/compare-runs.js';
+import type { RunFailure } from '../../core/compare/run-failure.js';
+import type { ConfusionMatrix } from '../../core/report/confusion-matrix.js';
+import type { RunStatus, StageStatus } from '../../core/tracker/types.js';
+
+export type { CompareResult, ConfusionMatrix, RunFailure, RunStatus, StageStatus };
+
+/** One row of the runs table. */
+export interface RunRow {
+  id: string;
+  shortId: string;
+  /** The run's name and tags, when the tracker records them. */
+  name: string | null;
+  tags: Record<string, string>;
+  pipeline: string;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number | null;
+  durationMs: number | null;
+  sweepId: string | null;
+  gitCommit: string | null;
+  backend: string | null;
+  /** Flattened params (`model.units`). */
+  params: Record<string, unknown>;
+  /** Final metrics by `stage.key` (confusion-matrix cells left out). */
+  metrics: Record<string, number>;
+  failure: RunFailure | null;
+}
+
+/** `GET /api/runs`. */
+export interface RunsResponse {
+  schemaVersion: 1;
+  runs: RunRow[];
+  /** Every param and metric name among the runs, sorted, for the column chooser. */
+  columns: { params: string[]; metrics: string[] };
+  /** How many runs the tracker holds (before the filter). */
+  total: number;
+  filter: string | null;
+}
+
+/** A stage of a run on the run page. */
+export interface StageView {
+  stage: string;
+  kind: string;
+  status: StageStatus;
+  /** Restored from the cache (`cachedFrom` names the run that produced the outputs). */
+  cached: boolean;
+  cachedFrom: string | null;
+  reason: string | null;
+  durationMs: number | null;
+  error: string | null;
+  /** The last lines the stage printed, and where they come from. */
+  log: { lines: string[]; source: 'log file' | 'failure record' | 'none'; truncated: boolean };
+}
+
+/** An output of a stage, downloadable from the cache when its manifest is still there. */
+export interface ArtifactView {
+  stage: string;
+  name: string;
+  hash: string;
+  size: number;
+  type: 'file' | 'dir' | null;
+  /** Files of the output (one with path '' for a file output); empty when not in the cache. */
+  files: { path: string; size: number }[];
+  inCache: boolean;
+}
+
+/** `GET /api/runs/:id`. */
+export interface RunPageResponse {
+  schemaVersion: 1;
+  run: RunRow & { specPath: string; host: string; error: string | null };
+  stages: StageView[];
+  /** Per-step metrics as curves (one run). */
+  curves: { name: string; direction: 'higher' | 'lower'; points: { step: number; value: number }[] }[];
+  confusion: { stage: string; matrix: ConfusionMatrix } | null;
+  artifacts: ArtifactView[];
+  /** The spec as the run read it: the file now, and whether it still has the bytes the run hashed. */
+  spec: { path: string; text: string | null; unchanged: boolean };
+  /** The params exactly as recorded (nested). */
+  params: Record<string, unknown>;
+}
+
+/** `GET /api/compare`: what `mlpipe compare runs --json` prints, plus each run's confusion matrix and record. */
+export interface CompareResponse {
+  schemaVersion: 1;
+  comparison: CompareResult;
+  matrices: { runId: string; shortId: string; stage: string; matrix: ConfusionMatrix }[];
+  rows: RunRow[];
+}
+
+/** A registered model version on the models page. */
+export interface ModelVersionView {
+  version: number;
+  aliases: string[];
+  runId: string;
+  stage: string;
+  metrics: Record<string, number>;
+  createdAt: number;
+}
+
+/** `GET /api/models`. */
+export interface ModelsResponse {
+  schemaVersion: 1;
+  readOnly: boolean;
+  models: { name: string; versions: ModelVersionView[] }[];
+}
+
+/** `GET /api/info`. */
+export interface InfoResponse {
+  schemaVersion: 1;
+  readOnly: boolean;
+  runsDir: string;
+  pollMs: number;
+}
+
+/** The body of every 4xx/5xx answer. */
+export interface ApiError {
+  statusCode: number;
+  error: string;
+  message: string;
+  hint?: string;
+}
