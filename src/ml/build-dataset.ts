@@ -18,6 +18,8 @@ import {
   type ColumnType,
   type MissingStrategy,
 } from './columns.js';
+import { idLikeReason } from './column-checks.js';
+import { DEFAULT_DATE_PARTS, type DatePart } from './dates.js';
 import { DataError, type DataLocation } from './errors.js';
 import { dedupeRows, splitRows } from './split.js';
 import type { Table } from './read-table.js';
@@ -26,6 +28,8 @@ import { buildVocab, encodeTokens, tokenize, vocabIndex, type TokenizerName } fr
 /** A per-column override; unset fields fall back to the type inferred and the global settings. */
 export interface ColumnOverride {
   type?: ColumnType;
+  /** date columns: the parts they expand into. */
+  parts?: DatePart[];
   encoding?: 'onehot' | 'ordinal';
   normalize?: 'zscore' | 'minmax' | 'none';
 }
@@ -46,8 +50,10 @@ export interface TextOptions {
 export interface BuildOptions {
   target: string;
   task: Task | 'auto';
-  /** Columns to use as input; default: all but the target. */
+  /** Columns to use as input; default: all but the target and `exclude`. */
   features?: string[];
+  /** Columns left out of the default features. */
+  exclude?: string[];
   columns: Record<string, ColumnOverride>;
   missing: MissingStrategy;
   encoding: 'onehot' | 'ordinal';
@@ -90,7 +96,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       hint: 'remove `features`, or remove `text` for a tabular dataset',
     });
   }
-  const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o, fmt);
+  const warnings: string[] = [];
+  const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o, fmt, warnings);
   for (const name of Object.keys(o.columns)) {
     if (name === o.target || inputs.some((c) => c.name === name) || o.columns[name]!.type === 'ignore') continue;
     throw new DataError(`columns.${name} has no effect: "${name}" is not a model input`, {
@@ -123,7 +130,6 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
 
   const targetValues = keep.map((i) => table.rows[i]![ti]);
   const task = o.task === 'auto' ? inferTask(targetValues, fmt) : o.task;
-  const warnings: string[] = [];
   if (o.task === 'auto' && task === 'regression') {
     const distinct = new Set(targetValues.map((v) => categoryOf(v, fmt)));
     if ([...distinct].every((v) => Number.isInteger(Number(v)))) {
@@ -199,7 +205,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
         c.name,
         trainRows.map((i) => table.rows[i]![c.index]),
         {
-          type: c.type as 'numeric' | 'categorical',
+          type: c.type as 'numeric' | 'categorical' | 'date',
+          parts: o.columns[c.name]?.parts,
           normalize: o.columns[c.name]?.normalize ?? o.normalize,
           encoding: o.columns[c.name]?.encoding ?? o.encoding,
           missing: o.missing,
@@ -281,8 +288,11 @@ function textColumn(table: Table, col: Map<string, number>, o: BuildOptions): In
   return { name, index, type: 'text' };
 }
 
-function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, fmt: CellFormat): InputColumn[] {
-  const names = o.features ?? table.columns.filter((c) => c !== o.target);
+function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, fmt: CellFormat, warnings: string[]): InputColumn[] {
+  for (const name of o.exclude ?? []) requireColumn(table, col, name, 'exclude');
+  if (o.features && o.exclude) throw new DataError('`features` and `exclude` were both set', { hint: 'list the inputs in `features`, or leave it out and name the columns to drop in `exclude`' });
+  const excluded = new Set(o.exclude ?? []);
+  const names = o.features ?? table.columns.filter((c) => c !== o.target && !excluded.has(c));
   const out: InputColumn[] = [];
   for (const name of names) {
     const index = requireColumn(table, col, name, 'features');
@@ -304,10 +314,19 @@ function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions,
       const bad = values.findIndex((v) => !isMissing(v, fmt) && parseNumber(v, fmt) === undefined);
       if (bad >= 0) numberOrThrow(values[bad], { file: table.file, line: table.lines[bad], row: bad + 1, column: name }, fmt);
     }
+    const reason = type === 'numeric' || type === 'categorical' ? idLikeReason(name, values, type, fmt) : undefined;
+    if (reason) {
+      if (o.features || declared) warnings.push(`column "${name}" looks like an identifier (${reason}), used as a feature because it was named; a model can memorize rows by it`);
+      else {
+        warnings.push(`column "${name}" looks like an identifier (${reason}): left out of the features; list it in \`features\` or declare its type in \`columns\` to use it`);
+        continue;
+      }
+    }
+    if (type === 'date' && !declared) warnings.push(`column "${name}" holds dates: expanded into ${(o.columns[name]?.parts ?? DEFAULT_DATE_PARTS).join(', ')} (columns.${name}.parts to choose)`);
     out.push({ name, index, type });
   }
   if (out.length === 0) {
-    throw new DataError('leaves no input columns', { file: table.file, hint: 'list them in `features`, or set `text` for a text column' });
+    throw new DataError('leaves no input columns', { file: table.file, hint: `list them in \`features\`, or set \`text\` for a text column${warnings.length ? ` (${warnings.join('; ')})` : ''}` });
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { ColumnStats, FeatureMeta, Task } from './dataset.js';
+import { datePart, looksLikeDate, parseDate, type DatePart, DEFAULT_DATE_PARTS } from './dates.js';
 import { DataError, type DataLocation } from './errors.js';
 
 /** A column's role as inferred or declared. `text` is free text for the tokenizer; `ignore` drops it. */
@@ -128,18 +129,23 @@ export function inferColumnType(values: readonly unknown[], fmt: CellFormat = DE
   let numeric = 0;
   let firstBad = -1;
   let words = 0;
+  let dates = 0;
   const distinct = new Set<string>();
   values.forEach((v, i) => {
     if (isMissing(v, fmt)) return;
     present++;
     if (firstBad < 0 && parseNumber(v, fmt) === undefined) firstBad = i;
     if (looksNumeric(v, fmt)) numeric++;
-    else if (typeof v === 'string') words += v.trim().split(/\s+/u).length;
+    else if (typeof v === 'string') {
+      words += v.trim().split(/\s+/u).length;
+      if (looksLikeDate(v)) dates++;
+    }
     distinct.add(categoryOf(v, fmt));
   });
   if (present === 0 || (numeric === present && firstBad < 0)) return { type: 'numeric' };
   if (numeric >= NUMERIC_SHARE_FOR_ERROR * present) return { type: 'numeric', badIndex: firstBad };
   const strings = present - numeric;
+  if (dates >= NUMERIC_SHARE_FOR_ERROR * present) return { type: 'date' };
   if (words / strings >= TEXT_MIN_MEAN_WORDS && distinct.size > present / 2) return { type: 'text' };
   return { type: 'categorical' };
 }
@@ -171,7 +177,9 @@ export type MissingStrategy = { kind: 'drop' } | { kind: 'fill'; fill: 'mean' | 
 
 /** The settings `fitFeature` needs for one column. */
 export interface FeatureSettings {
-  type: 'numeric' | 'categorical';
+  type: 'numeric' | 'categorical' | 'date';
+  /** date only: the parts it expands into (default DEFAULT_DATE_PARTS). */
+  parts?: readonly DatePart[];
   normalize: 'zscore' | 'minmax' | 'none';
   encoding: 'onehot' | 'ordinal';
   missing: MissingStrategy;
@@ -206,6 +214,7 @@ export function fitFeature(
     if (fill !== undefined) fm.fill = fill;
     return fm;
   }
+  if (s.type === 'date') return fitDate(name, trainValues, s, fmt, loc);
   const cats = trainValues.filter((v) => !isMissing(v, fmt)).map((v) => categoryOf(v, fmt));
   let fill: string | undefined;
   if (s.missing.kind === 'fill') {
@@ -236,11 +245,13 @@ export function computeStats(nums: readonly number[]): ColumnStats {
 
 /** How many model input columns a feature becomes. */
 export function featureWidth(fm: FeatureMeta): number {
+  if (fm.type === 'date') return fm.parts!.length;
   return fm.encoding === 'onehot' ? fm.categories!.length : 1;
 }
 
 /** The model input column names of a feature: the name, or `name=category` per one-hot column. */
 export function featureColumnNames(fm: FeatureMeta): string[] {
+  if (fm.type === 'date') return fm.parts!.map((p) => `${fm.name}.${p}`);
   return fm.encoding === 'onehot' ? fm.categories!.map((c) => `${fm.name}=${c}`) : [fm.name];
 }
 
@@ -273,9 +284,7 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
   }
   if (fm.type === 'numeric') {
     const x = numberOrThrow(v, { ...loc, column: fm.name }, enc.format);
-    const st = fm.stats!;
-    const scaled = fm.encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : fm.encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
-    out[offset] = scaled;
+    out[offset] = scaleValue(x, fm.stats!, fm.encoding);
     if (!Number.isFinite(out[offset])) {
       throw new DataError(`expected a finite number, got ${describeValue(v)}, which is out of range for the model's 32-bit float input`, {
         ...loc,
@@ -285,6 +294,13 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
     }
     return;
   }
+  if (fm.type === 'date') {
+    const t = dateOrThrow(v, { ...loc, column: fm.name });
+    fm.parts!.forEach((part, j) => {
+      out[offset + j] = scaleValue(datePart(t, part), fm.partStats![j]!, fm.encoding);
+    });
+    return;
+  }
   const code = enc.codes!.get(categoryOf(v, enc.format));
   if (fm.encoding === 'ordinal') {
     out[offset] = code ?? -1;
@@ -292,6 +308,44 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
   }
   out.fill(0, offset, offset + enc.width);
   if (code !== undefined) out[offset + code] = 1;
+}
+
+function scaleValue(x: number, st: ColumnStats, encoding: FeatureMeta['encoding']): number {
+  return encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
+}
+
+/** A date column: the fill (median or mode time, or the constant), then statistics of each part over the filled train values. */
+function fitDate(name: string, trainValues: readonly unknown[], s: FeatureSettings, fmt: CellFormat, loc: (i: number) => DataLocation): FeatureMeta {
+  const times: number[] = [];
+  trainValues.forEach((v, i) => {
+    if (!isMissing(v, fmt)) times.push(dateOrThrow(v, { ...loc(i), column: name }));
+  });
+  let fill: string | undefined;
+  if (s.missing.kind === 'fill') {
+    if (s.missing.fill === 'constant') fill = String(s.missing.value ?? '');
+    else {
+      const sorted = [...times].sort((a, b) => a - b);
+      fill = new Date(sorted[sorted.length >> 1] ?? 0).toISOString();
+    }
+    const t = dateOrThrow(fill, { column: name });
+    for (let k = times.length; k < trainValues.length; k++) times.push(t);
+  }
+  const parts = [...(s.parts ?? DEFAULT_DATE_PARTS)];
+  const fm: FeatureMeta = { name, type: 'date', encoding: s.normalize, parts, partStats: parts.map((p) => computeStats(times.map((t) => datePart(t, p)))) };
+  if (fill !== undefined) fm.fill = fill;
+  return fm;
+}
+
+/** The time of a date cell, or a DataError naming the location. */
+export function dateOrThrow(v: unknown, loc: DataLocation): number {
+  const t = parseDate(v);
+  if (t === undefined) {
+    throw new DataError(`expected a date like 2024-03-05 or 2024-03-05T14:30:00Z, got ${describeValue(v)}`, {
+      ...loc,
+      hint: `fix the data, add the value to na_values if it marks a missing value, or declare the column categorical (columns: { ${JSON.stringify(loc.column ?? 'NAME')}: { type: categorical } })`,
+    });
+  }
+  return t;
 }
 
 /** The finite number in a cell, or a DataError naming the location with the fix. */

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { CellFormatMeta } from './columns.js';
+import type { DatePart } from './dates.js';
 import { DatasetCorruptError } from './errors.js';
 
 /** What the label is: two classes, more than two, or a number. */
@@ -41,10 +42,13 @@ export interface ColumnStats {
 export interface FeatureMeta {
   /** The raw column name. */
   name: string;
-  type: 'numeric' | 'categorical';
+  type: 'numeric' | 'categorical' | 'date';
   encoding: 'zscore' | 'minmax' | 'none' | 'onehot' | 'ordinal';
   /** numeric only. */
   stats?: ColumnStats;
+  /** date only: the parts it expands into, one model input each, and their train statistics. */
+  parts?: DatePart[];
+  partStats?: ColumnStats[];
   /** categorical only: the categories in code order (sorted). */
   categories?: string[];
   /** The value a missing cell takes; absent when missing values are an error (rows were dropped in training). */

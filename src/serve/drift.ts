@@ -78,9 +78,9 @@ export class DriftMonitor {
     readonly window = 1000,
     readonly sampleRows = 32,
   ) {
-    this.#features = meta.features.map((f) => ({
+    this.#features = meta.features.filter((f) => f.type !== 'date').map((f) => ({
       name: f.name,
-      type: f.type,
+      type: f.type as Tracked['type'],
       values: new Window(window),
       missing: new Window(window),
       unknown: new Window(window),

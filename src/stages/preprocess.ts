@@ -4,6 +4,7 @@ import type { StageKind } from './types.js';
 import type { Task } from '../ml/dataset.js';
 import type { ColumnOverride } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
+import { DATE_PARTS, DEFAULT_DATE_PARTS } from '../ml/dates.js';
 import type { TableFormat } from '../ml/read-table.js';
 import type { TokenizerName } from '../ml/tokenize.js';
 
@@ -35,13 +36,21 @@ const config = f.object(
       ['auto', 'binary', 'multiclass', 'regression'],
       { default: 'auto' },
     ),
-    features: f.array('The columns used as model input; default: every column except the target.', f.string('A column name.'), {
+    features: f.array('The columns used as model input; default: every column except the target, `exclude`, and columns that look like row identifiers (a warning names each).', f.string('A column name.'), {
       minItems: 1,
     }),
+    exclude: f.array('Columns left out of the default features (e.g. ids, dates you do not want, leaky columns).', f.string('A column name.'), { minItems: 1 }),
     columns: f.map(
       'Per-column overrides of the inferred type and of the global encoding and normalization.',
       f.object('The override for one column.', {
-        type: f.enum('numeric, categorical, text, or ignore to leave the column out.', ['numeric', 'categorical', 'text', 'ignore']),
+        type: f.enum('numeric, categorical, date (ISO dates such as 2024-03-05 or 2024-03-05T14:30Z, expanded into numeric parts), text, or ignore to leave the column out.', [
+          'numeric',
+          'categorical',
+          'date',
+          'text',
+          'ignore',
+        ]),
+        parts: f.array(`date columns: the numbers each date becomes, normalized like numeric columns (default ${DEFAULT_DATE_PARTS.join(', ')}); day_of_week is 0 for Monday, timestamp is days since 1970.`, f.enum('A part of the date.', DATE_PARTS), { minItems: 1 }),
         encoding: encodingField('The encoding of this categorical column.'),
         normalize: normalizeField('The normalization of this numeric column.'),
       }),
@@ -112,6 +121,7 @@ export interface PreprocessConfig {
   target: string;
   task: Task | 'auto';
   features?: string[];
+  exclude?: string[];
   columns: Record<string, ColumnOverride>;
   missing: 'drop' | 'mean' | 'median' | 'mode' | { fill: 'mean' | 'median' | 'mode' | 'constant'; value?: unknown };
   encoding: 'onehot' | 'ordinal';
@@ -155,6 +165,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
         target: c.target,
         task: c.task,
         features: c.features,
+        exclude: c.exclude,
         columns: c.columns,
         missing: missingStrategy(c.missing),
         encoding: c.encoding,

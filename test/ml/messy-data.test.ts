@@ -58,3 +58,39 @@ describe('messy files: numbers with separators, missing markers, delimiters (iss
     expect(ds.meta.format).toEqual({ naValues: ['missing'], decimal: '.', thousands: ',' });
   });
 });
+
+describe('identifiers and dates are not silently used as features (issue 13 item 5)', () => {
+  const customers = (n: number) =>
+    ['customer_id,signup,ref,spend,churn', ...rows(n, (i) => `C${String(1000 + ((i * 7919) % 9000)).padStart(5, '0')},2023-${String((i % 12) + 1).padStart(2, '0')}-${String((i % 28) + 1).padStart(2, '0')},${i + 1},${(i * 37) % 100},${i % 3 ? 'no' : 'yes'}`)].join('\n');
+
+  it('leaves out a string id unique per row and a monotonic integer id, with a warning naming each', async () => {
+    const ws = await withFiles({ 'data.csv': customers(60) });
+    const { dir, lines } = await runStage(ws, { input: `${ws}/data.csv`, target: 'churn' });
+    expect(lines).toContain('warning: column "customer_id" looks like an identifier (unique in every row (60 values)): left out of the features; list it in `features` or declare its type in `columns` to use it');
+    expect(lines).toContain('warning: column "ref" looks like an identifier (consecutive integers in file order, a row number): left out of the features; list it in `features` or declare its type in `columns` to use it');
+    const ds = await readDataset(dir, []);
+    expect(ds.meta.features.map((f) => f.name)).toEqual(['signup', 'spend']);
+  });
+
+  it('expands a date column into numeric parts (default year, month, day, day_of_week) and predict reads raw dates', async () => {
+    const ws = await withFiles({ 'data.csv': customers(60) });
+    const { dir, lines } = await runStage(ws, { input: `${ws}/data.csv`, target: 'churn', exclude: ['customer_id', 'ref'], normalize: 'none' });
+    expect(lines).toContain('warning: column "signup" holds dates: expanded into year, month, day, day_of_week (columns.signup.parts to choose)');
+    const ds = await readDataset(dir, []);
+    expect(ds.meta.featureNames).toEqual(['signup.year', 'signup.month', 'signup.day', 'signup.day_of_week', 'spend']);
+    // 2024-03-05 is a Tuesday (day_of_week 1: Monday is 0)
+    expect(Array.from(transformRows(ds.meta, [{ signup: '2024-03-05', spend: 3 }]).x)).toEqual([2024, 3, 5, 1, 3]);
+    const parts = await runStage(ws, { input: `${ws}/data.csv`, target: 'churn', features: ['signup'], columns: { signup: { type: 'date', parts: ['day_of_year', 'hour'] } }, normalize: 'none' });
+    const meta = (await readDataset(parts.dir, [])).meta;
+    expect(meta.featureNames).toEqual(['signup.day_of_year', 'signup.hour']);
+    expect(Array.from(transformRows(meta, [{ signup: '2024-02-01T13:45:00Z' }]).x)).toEqual([32, 13]);
+    expect(() => transformRows(meta, [{ signup: '2024-02-30' }])).toThrow(/row 1, column "signup": expected a date like 2024-03-05/);
+  });
+
+  it('an id listed in features is kept, with a warning', async () => {
+    const ws = await withFiles({ 'data.csv': customers(40) });
+    const { dir, lines } = await runStage(ws, { input: `${ws}/data.csv`, target: 'churn', features: ['ref', 'spend'] });
+    expect(lines).toContain('warning: column "ref" looks like an identifier (consecutive integers in file order, a row number), used as a feature because it was named; a model can memorize rows by it');
+    expect((await readDataset(dir, [])).meta.featureNames).toEqual(['ref', 'spend']);
+  });
+});

@@ -119,7 +119,7 @@ describe('preprocess stage', () => {
   });
 
   it('infers regression for a many-valued numeric target', async () => {
-    const csv = ['x,y', ...Array.from({ length: 30 }, (_, i) => `${i},${i * 1.5 + 2}`)].join('\n');
+    const csv = ['x,y', ...Array.from({ length: 30 }, (_, i) => `${(i * 7) % 30},${((i * 7) % 30) * 1.5 + 2}`)].join('\n');
     const ws = await withFiles({ 'r.csv': csv });
     const { dir } = await runStage(ws, { input: join(ws, 'r.csv'), target: 'y', normalize: 'minmax' });
     const ds = await readDataset(dir);

@@ -64,7 +64,7 @@ describe('regression targets are scaled for training and unscaled at predict (is
 
 describe('no silent choices about the task or the validation data (issue 13 item 7)', () => {
   it('a target of more than 10 distinct integers is regression with a warning naming the column', async () => {
-    const ws = await withFiles({ 'data.csv': ['x,code', ...Array.from({ length: 60 }, (_, i) => `${i},${i % 12}`)].join('\n') });
+    const ws = await withFiles({ 'data.csv': ['x,code', ...Array.from({ length: 60 }, (_, i) => `${(i * 7) % 60},${i % 12}`)].join('\n') });
     const { lines } = await runStage(ws, { input: `${ws}/data.csv`, target: 'code' });
     expect(lines).toContain('warning: target "code" holds 12 distinct integers: treated as regression (more than 10 values); set task: multiclass if they are class codes');
     const declared = await runStage(ws, { input: `${ws}/data.csv`, target: 'code', task: 'multiclass' });

@@ -22,7 +22,7 @@ function table(cells: (i: number) => unknown[]): Table {
   return { file: 'data.csv', columns: ['size', 'color', 'label'], rows, lines: rows.map((_, i) => i + 2) };
 }
 
-const plain = (i: number): unknown[] => [String(i + 1), ['red', 'blue'][i % 2], i % 3 ? 'a' : 'b'];
+const plain = (i: number): unknown[] => [String(((i * 7) % 20) + 1), ['red', 'blue'][i % 2], i % 3 ? 'a' : 'b'];
 
 describe('transformRows', () => {
   it('preprocess reports a number out of range with the file, line, row and column', () => {
