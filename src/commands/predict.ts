@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { parseModelRef } from '../core/models/model-ref.js';
 import { locateModel } from '../core/models/resolve-model.js';
+import type { SkippedRow } from '../core/models/batch-predict.js';
 import type { Prediction } from '../ml/predict.js';
 import type { BackendChoice } from '../stages/types.js';
 
@@ -15,6 +16,8 @@ export interface PredictResult {
   output: string | null;
   /** Present when no --output file was given. */
   predictions?: Prediction[];
+  /** Rows left out with --on-error skip: 1-based data row, line, column and why. */
+  skipped: SkippedRow[];
 }
 
 export default class Predict extends BaseCommand {
@@ -30,6 +33,7 @@ export default class Predict extends BaseCommand {
     input: Flags.string({ char: 'i', description: 'Raw rows: .csv, .tsv, .jsonl or .json.', required: true }),
     output: Flags.string({ char: 'o', description: 'Where to write the rows with their predictions (.csv or .jsonl); default: stdout.' }),
     format: Flags.string({ description: 'Output format (default: from --output, else like the input).', options: ['csv', 'jsonl'] }),
+    'on-error': Flags.string({ description: 'A row that cannot be scored (missing or invalid value): fail stops with an error naming it; skip leaves it out, reports it, and scores the rest.', options: ['fail', 'skip'], default: 'fail' }),
     backend: Flags.string({ description: 'Compute backend.', env: 'MLPIPE_BACKEND', options: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
   };
 
@@ -43,7 +47,12 @@ export default class Predict extends BaseCommand {
       output: flags.output,
       format: flags.format as 'csv' | 'jsonl' | undefined,
       backend: flags.backend as BackendChoice,
+      onError: flags['on-error'] as 'fail' | 'skip',
     });
+    if (result.skipped.length > 0) {
+      const first = result.skipped.slice(0, 5).map((r) => `  row ${r.row}${r.line ? ` (line ${r.line})` : ''}${r.column ? `, column "${r.column}"` : ''}: ${r.reason}`);
+      this.note([`skipped ${result.skipped.length} row(s) that could not be scored:`, ...first, ...(result.skipped.length > 5 ? [`  … and ${result.skipped.length - 5} more (--json lists all)`] : [])].join('\n'));
+    }
     if (result.text !== null) this.out(result.text);
     else this.note(`wrote ${result.rows} predictions of ${model.name} v${model.version} to ${result.output}`);
     return {
@@ -54,6 +63,7 @@ export default class Predict extends BaseCommand {
       format: result.format,
       output: result.output,
       ...(result.output === null ? { predictions: result.predictions } : {}),
+      skipped: result.skipped,
     };
   }
 }

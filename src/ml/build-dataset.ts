@@ -54,6 +54,8 @@ export interface BuildOptions {
   features?: string[];
   /** Columns left out of the default features. */
   exclude?: string[];
+  /** A column identifying rows: never a feature, kept per split beside the source row numbers. */
+  id?: string;
   columns: Record<string, ColumnOverride>;
   missing: MissingStrategy;
   encoding: 'onehot' | 'ordinal';
@@ -157,6 +159,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     splits: {},
     source: { file: sourceName, rows: table.rows.length, dropped: table.rows.length - keep.length },
     format: o.format,
+    ...(o.id === undefined ? {} : { id: o.id }),
   };
   if (task === 'regression') {
     const override = o.columns[o.target];
@@ -170,6 +173,14 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
 
   const splits: Partial<Record<SplitName, SplitData>> = {};
   const rowsOf = (part: number[]) => part.map((k) => keep[k]!);
+  const idIndex = o.id === undefined ? undefined : requireColumn(table, col, o.id, 'id');
+  const provenance = (part: number[]): Pick<SplitData, 'sourceRows' | 'ids'> => {
+    const rows = rowsOf(part);
+    return {
+      sourceRows: Int32Array.from(rows, (i) => i + 1),
+      ...(idIndex === undefined ? {} : { ids: rows.map((i) => String(table.rows[i]![idIndex] ?? '')) }),
+    };
+  };
   if (o.text) {
     const c = inputs[0]!;
     const fill = o.missing.kind === 'fill' && o.missing.fill === 'constant' ? String(o.missing.value ?? '') : '';
@@ -196,7 +207,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       const x = new Int32Array(part.length * textMeta.maxLength);
       const tokens = name === 'train' ? trainTokens : rowsOf(part).map(tokensOf);
       tokens.forEach((t, r) => encodeTokens(t, index, textMeta, x, r * textMeta.maxLength));
-      splits[name] = { n: part.length, x, xShape: [part.length, textMeta.maxLength], y: pick(y, part) };
+      splits[name] = { n: part.length, x, xShape: [part.length, textMeta.maxLength], y: pick(y, part), ...provenance(part) };
     }
   } else {
     const trainRows = rowsOf(parts.train);
@@ -231,7 +242,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
           offset += enc.width;
         });
       });
-      splits[name] = { n: part.length, x, xShape: [part.length, width], y: pick(y, part) };
+      splits[name] = { n: part.length, x, xShape: [part.length, width], y: pick(y, part), ...provenance(part) };
     }
   }
   return {
@@ -291,7 +302,7 @@ function textColumn(table: Table, col: Map<string, number>, o: BuildOptions): In
 function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, fmt: CellFormat, warnings: string[]): InputColumn[] {
   for (const name of o.exclude ?? []) requireColumn(table, col, name, 'exclude');
   if (o.features && o.exclude) throw new DataError('`features` and `exclude` were both set', { hint: 'list the inputs in `features`, or leave it out and name the columns to drop in `exclude`' });
-  const excluded = new Set(o.exclude ?? []);
+  const excluded = new Set([...(o.exclude ?? []), ...(o.id === undefined ? [] : [o.id])]);
   const names = o.features ?? table.columns.filter((c) => c !== o.target && !excluded.has(c));
   const out: InputColumn[] = [];
   for (const name of names) {

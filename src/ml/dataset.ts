@@ -21,6 +21,10 @@ export interface SplitData {
   xShape: number[];
   /** Class index (0..k-1) for classification, the value for regression. */
   y: Float32Array;
+  /** The 1-based data row of each sample in the source file (row 1: the first row after the header). */
+  sourceRows?: Int32Array;
+  /** The value of the dataset's id column for each sample, when preprocess named one. */
+  ids?: string[];
 }
 
 /** Statistics of a numeric column, computed on the train split only (after filling). */
@@ -74,6 +78,10 @@ export interface SplitMeta {
   xDtype: 'float32' | 'int32';
   /** File name inside the dataset folder. */
   file: string;
+  /** The file holds n int32 source row numbers after `y`. */
+  sourceRows?: boolean;
+  /** A JSON file with the id of each sample. */
+  idsFile?: string;
 }
 
 /** `meta.json` of a dataset folder: everything needed to read the tensors and to score raw input the same way. */
@@ -100,6 +108,8 @@ export interface DatasetMeta {
    * unscales its output.
    */
   targetScaling?: { normalize: 'zscore' | 'minmax' | 'none'; stats: ColumnStats };
+  /** The column named by preprocess `id`: its values are kept per split (`<split>.ids.json`) and written beside predictions. */
+  id?: string;
   /** How raw cells are read (missing markers, number format); absent in datasets written before it was recorded (the default then). */
   format?: CellFormatMeta;
 }
@@ -123,7 +133,17 @@ export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
     checkSplit(name, split);
     const file = `${name}.bin`;
     splits[name] = { n: split.n, xShape: [...split.xShape], xDtype: split.x instanceof Int32Array ? 'int32' : 'float32', file };
-    await writeFile(join(dir, file), Buffer.concat([toBytes(split.x), toBytes(split.y)]));
+    const parts = [toBytes(split.x), toBytes(split.y)];
+    if (split.sourceRows) {
+      splits[name].sourceRows = true;
+      parts.push(toBytes(split.sourceRows));
+    }
+    await writeFile(join(dir, file), Buffer.concat(parts));
+    if (split.ids) {
+      const idsFile = `${name}.ids.json`;
+      splits[name].idsFile = idsFile;
+      await writeFile(join(dir, idsFile), `${JSON.stringify(split.ids)}\n`);
+    }
   }
   const meta: DatasetMeta = { ...ds.meta, schemaVersion: 1, splits };
   await writeFile(join(dir, META_FILE), `${stableStringify(meta)}\n`);
@@ -170,13 +190,22 @@ async function readSplit(dir: string, name: string, sm: SplitMeta): Promise<Spli
     throw new DatasetCorruptError(dir, `cannot read the ${name} split file ${sm.file}`, { cause });
   }
   const xLen = sm.xShape.reduce((a, b) => a * b, 1);
-  const expected = (xLen + sm.n) * 4;
+  const expected = (xLen + sm.n * (sm.sourceRows ? 2 : 1)) * 4;
   if (buf.byteLength !== expected || sm.xShape[0] !== sm.n) {
     throw new DatasetCorruptError(dir, `${sm.file} holds ${buf.byteLength} bytes, expected ${expected} for shape [${sm.xShape.join(', ')}]`);
   }
   const x = sm.xDtype === 'int32' ? fromBytes(buf, 0, xLen, Int32Array) : fromBytes(buf, 0, xLen, Float32Array);
   const y = fromBytes(buf, xLen * 4, sm.n, Float32Array);
-  return { n: sm.n, x, xShape: [...sm.xShape], y };
+  const out: SplitData = { n: sm.n, x, xShape: [...sm.xShape], y };
+  if (sm.sourceRows) out.sourceRows = fromBytes(buf, (xLen + sm.n) * 4, sm.n, Int32Array);
+  if (sm.idsFile) {
+    try {
+      out.ids = JSON.parse(await readFile(join(dir, sm.idsFile), 'utf8')) as string[];
+    } catch (cause) {
+      throw new DatasetCorruptError(dir, `cannot read the ${name} ids file ${sm.idsFile}`, { cause });
+    }
+  }
+  return out;
 }
 
 function checkSplit(name: string, s: SplitData): void {

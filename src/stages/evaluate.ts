@@ -52,20 +52,33 @@ function csvCell(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** predictions.csv: `row,actual,predicted,p_<label>…` (classification) or `row,actual,predicted,error` (regression). */
-export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: string[] | undefined): string {
+/** Where each scored sample came from: its 1-based data row in the source file, and its id when the dataset has an id column. */
+export interface SampleOrigin {
+  sourceRows?: Int32Array;
+  idColumn?: string;
+  ids?: string[];
+}
+
+/**
+ * predictions.csv: `row,source_row[,<id>],actual,predicted,p_<label>…` (classification) or
+ * `…,actual,predicted,error` (regression). `row` is the index in the split, `source_row` the data
+ * row in the preprocess input (row 1: the first after the header), so errors can be joined back.
+ */
+export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: string[] | undefined, origin: SampleOrigin = {}): string {
   const lines: string[] = [];
+  const lead = ['row', ...(origin.sourceRows ? ['source_row'] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.idColumn)] : [])];
+  const leadOf = (i: number) => [String(i), ...(origin.sourceRows ? [String(origin.sourceRows[i])] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.ids[i] ?? '')] : [])];
   if (p.values) {
-    lines.push('row,actual,predicted,error');
-    for (let i = 0; i < p.n; i++) lines.push(`${i},${num(y[i]!)},${num(p.values[i]!)},${num(p.values[i]! - y[i]!)}`);
+    lines.push([...lead, 'actual', 'predicted', 'error'].join(','));
+    for (let i = 0; i < p.n; i++) lines.push([...leadOf(i), num(y[i]!), num(p.values[i]!), num(p.values[i]! - y[i]!)].join(','));
   } else {
     const names = labels ?? [];
     const k = p.probabilities!.length / p.n;
     const label = (c: number) => csvCell(names[c] ?? String(c));
-    lines.push(['row', 'actual', 'predicted', ...Array.from({ length: k }, (_, c) => csvCell(`p_${names[c] ?? c}`))].join(','));
+    lines.push([...lead, 'actual', 'predicted', ...Array.from({ length: k }, (_, c) => csvCell(`p_${names[c] ?? c}`))].join(','));
     for (let i = 0; i < p.n; i++) {
       const probs = Array.from({ length: k }, (_, c) => num(p.probabilities![i * k + c]!));
-      lines.push([i, label(y[i]!), label(p.classes![i]!), ...probs].join(','));
+      lines.push([...leadOf(i), label(y[i]!), label(p.classes![i]!), ...probs].join(','));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -73,8 +86,8 @@ export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: st
 
 export const evaluate: StageKind<EvaluateConfig> = {
   kind: 'evaluate',
-  // 2: the confusion matrix is returned as metrics (run data in the tracker, restored with the stage).
-  version: 2,
+  // 3: predictions.csv carries source_row and the id column. 2: the confusion matrix is returned as metrics (run data in the tracker, restored with the stage).
+  version: 3,
   description: 'Scores a trained model on a dataset split: classification or regression metrics, predictions and a confusion matrix.',
   config,
   outputs: () => ({
@@ -116,7 +129,7 @@ export const evaluate: StageKind<EvaluateConfig> = {
       for (const [key, value] of Object.entries(sorted)) ctx.log(`${key} ${num(value)}`);
       const matrix = p.classes ? confusionMatrix(data.y, p.classes, labels.length) : [];
       await writeFile(ctx.outputs.metrics!, `${stableStringify({ schemaVersion: 1, task: meta.task, split, n: data.n, metrics: sorted })}\n`);
-      await writeFile(ctx.outputs.predictions!, predictionsCsv(p, data.y, meta.labels));
+      await writeFile(ctx.outputs.predictions!, predictionsCsv(p, data.y, meta.labels, { sourceRows: data.sourceRows, ids: data.ids, idColumn: ds.meta.id }));
       await writeFile(ctx.outputs.confusion_matrix!, `${stableStringify({ schemaVersion: 1, labels: p.classes ? labels : [], matrix })}\n`);
       return { metrics: { ...sorted, ...confusionCells(matrix) }, backend: loaded.backend };
     } finally {

@@ -39,6 +39,7 @@ const config = f.object(
     features: f.array('The columns used as model input; default: every column except the target, `exclude`, and columns that look like row identifiers (a warning names each).', f.string('A column name.'), {
       minItems: 1,
     }),
+    id: f.string('A column that identifies rows (e.g. customer_id): never a feature; evaluate writes it beside each prediction in predictions.csv.'),
     exclude: f.array('Columns left out of the default features (e.g. ids, dates you do not want, leaky columns).', f.string('A column name.'), { minItems: 1 }),
     columns: f.map(
       'Per-column overrides of the inferred type and of the global encoding and normalization.',
@@ -122,6 +123,7 @@ export interface PreprocessConfig {
   task: Task | 'auto';
   features?: string[];
   exclude?: string[];
+  id?: string;
   columns: Record<string, ColumnOverride>;
   missing: 'drop' | 'mean' | 'median' | 'mode' | { fill: 'mean' | 'median' | 'mode' | 'constant'; value?: unknown };
   encoding: 'onehot' | 'ordinal';
@@ -166,6 +168,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
         task: c.task,
         features: c.features,
         exclude: c.exclude,
+        id: c.id,
         columns: c.columns,
         missing: missingStrategy(c.missing),
         encoding: c.encoding,

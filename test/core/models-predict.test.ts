@@ -39,8 +39,8 @@ describe('predictFile', () => {
     expect(result).toMatchObject({ rows: 3, format: 'csv', output: null, backend: 'cpu' });
     expect(result.predictions).toEqual(expected);
     const lines = result.text!.trim().split('\n');
-    expect(lines[0]).toBe('f0,f1,f2,f3,predicted,p_c0,p_c1,p_c2');
-    expect(lines[2]).toBe(['-0.9', '0.8', '0.3', '', expected[1]!.label, ...['c0', 'c1', 'c2'].map((l) => String(Number(expected[1]!.probabilities![l]!.toPrecision(7))))].join(','));
+    expect(lines[0]).toBe('row,f0,f1,f2,f3,predicted,p_c0,p_c1,p_c2');
+    expect(lines[2]).toBe(['2', '-0.9', '0.8', '0.3', '', expected[1]!.label, ...['c0', 'c1', 'c2'].map((l) => String(Number(expected[1]!.probabilities![l]!.toPrecision(7))))].join(','));
   });
 
   it('reads jsonl and writes the output file in the format its extension names', async () => {
@@ -48,10 +48,10 @@ describe('predictFile', () => {
     const result = await predictFile({ modelDir: tabular, input: ws.path('rows.jsonl'), output: out, backend: 'cpu' });
     expect(result).toMatchObject({ rows: 2, format: 'jsonl', output: out, text: null });
     const lines = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[1]).toEqual({ f0: -0.9, f1: 0.8, f2: 0.3, f3: null, predicted: result.predictions[1]!.label, probabilities: result.predictions[1]!.probabilities });
+    expect(lines[1]).toEqual({ row: 2, f0: -0.9, f1: 0.8, f2: 0.3, f3: null, predicted: result.predictions[1]!.label, probabilities: result.predictions[1]!.probabilities });
     const asCsv = await predictFile({ modelDir: tabular, input: ws.path('rows.jsonl'), output: ws.path('out.csv'), backend: 'cpu' });
     expect(asCsv.format).toBe('csv');
-    expect((await readFile(ws.path('out.csv'), 'utf8')).split('\n')[0]).toBe('f0,f1,f2,f3,predicted,p_c0,p_c1,p_c2');
+    expect((await readFile(ws.path('out.csv'), 'utf8')).split('\n')[0]).toBe('row,f0,f1,f2,f3,predicted,p_c0,p_c1,p_c2');
   });
 
   it('scores texts with the training tokenizer and vocabulary', async () => {
@@ -59,7 +59,7 @@ describe('predictFile', () => {
     const direct = await loadPredictor(text, { backend: 'cpu' });
     expect(result.predictions).toEqual(direct.predict([{ text: 'w0 w3 w4' }, { text: 'w5, w6' }]));
     direct.dispose();
-    expect(JSON.parse(result.text!.split('\n')[1]!)).toMatchObject({ id: '2', text: 'w5, w6' });
+    expect(JSON.parse(result.text!.split('\n')[1]!)).toMatchObject({ row: 2, id: '2', text: 'w5, w6' });
   });
 
   it('names the file, line and column of a bad row, and writes nothing', async () => {
@@ -76,5 +76,15 @@ describe('predictFile', () => {
     );
     await writeFile(ws.path('empty.csv'), 'f0,f1\n');
     await expect(predictFile({ modelDir: tabular, input: ws.path('empty.csv'), backend: 'cpu' })).rejects.toMatchObject({ name: 'PredictInputError', exitCode: 2 });
+  });
+
+  it('--on-error skip leaves the bad rows out, reports each with its row, line and column, and scores the rest', async () => {
+    const result = await predictFile({ modelDir: tabular, input: ws.path('bad.csv'), backend: 'cpu', onError: 'skip' });
+    expect(result.skipped).toEqual([{ row: 2, line: 3, column: 'f1', reason: 'expected a number, got "oops"' }]);
+    const lines = result.text!.trim().split('\n');
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['1']);
+    expect(result.rows).toBe(1);
+    const chunked = await predictFile({ modelDir: tabular, input: ws.path('missing.jsonl'), backend: 'cpu', chunkSize: 1, onError: 'skip' });
+    expect(chunked.skipped.map((r) => [r.row, r.column, r.reason])).toEqual([[2, 'f1', 'is missing']]);
   });
 });

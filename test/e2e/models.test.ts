@@ -79,7 +79,7 @@ describe('mlpipe predict', () => {
     expect(r.stderr).toContain('wrote 30 predictions of iris v1 to scored.csv');
     const evaluated = (await readFile(join(reg.runsDir, reg.runIds[0], 'evaluate', 'predictions.csv'), 'utf8')).trim().split('\n');
     const scored = (await readFile(join(reg.dir, 'scored.csv'), 'utf8')).trim().split('\n');
-    expect(evaluated[0]).toBe('row,actual,predicted,p_setosa,p_versicolor,p_virginica');
+    expect(evaluated[0]).toBe('row,source_row,actual,predicted,p_setosa,p_versicolor,p_virginica');
     expect(scored[0]).toBe(`${header},predicted,p_setosa,p_versicolor,p_virginica`);
     expect(scored).toHaveLength(31);
     const fromEvaluate = evaluated.slice(1).map((l) => l.split(',').slice(1));

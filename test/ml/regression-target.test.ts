@@ -79,3 +79,27 @@ describe('no silent choices about the task or the validation data (issue 13 item
     await expect(train.run(t.ctx)).rejects.toThrow(/validation_split 0.3 cannot apply: the dataset already has a validation split \(12 rows\)/);
   });
 });
+
+describe('predictions can be joined back to the source rows (issue 13 item 10)', () => {
+  it('evaluate writes source_row and the declared id column beside each prediction', async () => {
+    const csv = ['cid,a,b,y', ...largeTargetCsv(50).split('\n').slice(1).map((l, i) => `K${(i * 31) % 97},${l}`)].join('\n');
+    const ws = await withFiles({ 'data.csv': csv });
+    const { dir } = await runStage(ws, { input: `${ws}/data.csv`, target: 'y', id: 'cid', split: { test: 0.2, validation: 0 } });
+    const ds = await readDataset(dir);
+    expect(ds.meta.features.map((f) => f.name)).toEqual(['a', 'b']);
+    const t = await stageContext<TrainConfig>(train, { data: dir, model: 'logistic_regression', epochs: 1 });
+    await train.run(t.ctx);
+    const e = await stageContext<EvaluateConfig>(evaluate, { model: t.ctx.outputs.model!, data: dir });
+    await evaluate.run(e.ctx);
+    const lines = (await readFile(e.ctx.outputs.predictions!, 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe('row,source_row,cid,actual,predicted,error');
+    expect(lines).toHaveLength(11);
+    const source = csv.split('\n');
+    for (const line of lines.slice(1)) {
+      const [, sourceRow, id, actual] = line.split(',');
+      const original = source[Number(sourceRow)]!.split(',');
+      expect(id).toBe(original[0]);
+      expect(Number(actual)).toBeCloseTo(Number(original[3]), 2);
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { UserError } from '../../errors.js';
 import { DataError } from '../../ml/errors.js';
 import { loadPredictor, type Prediction } from '../../ml/predict.js';
 import { readTable } from '../../ml/read-table.js';
+import { transformRows } from '../../ml/transform.js';
 import type { BackendChoice } from '../../stages/types.js';
 import { renderPredictions, type PredictionFormat } from './prediction-output.js';
 
@@ -20,6 +21,17 @@ export interface PredictFileOptions {
   backend?: BackendChoice;
   /** Rows per model call. Default 4096. */
   chunkSize?: number;
+  /** A row that cannot be scored: `fail` (default) stops with an error naming it; `skip` leaves it out and reports it. */
+  onError?: 'fail' | 'skip';
+}
+
+/** A row left out by `onError: 'skip'`. */
+export interface SkippedRow {
+  /** 1-based data row in the input file. */
+  row: number;
+  line?: number;
+  column?: string;
+  reason: string;
 }
 
 /** What {@link predictFile} did. */
@@ -32,6 +44,8 @@ export interface PredictFileResult {
   text: string | null;
   predictions: Prediction[];
   backend: string;
+  /** Rows left out (onError skip), in file order. */
+  skipped: SkippedRow[];
 }
 
 /** An input file that cannot be scored: unreadable, or a row with a missing or invalid value. */
@@ -69,23 +83,43 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
   }
   const predictor = await loadPredictor(options.modelDir, { backend: options.backend });
   const predictions: Prediction[] = [];
+  const scored: number[] = [];
+  const skipped: SkippedRow[] = [];
+  const asObject = (r: unknown[]) => Object.fromEntries(table.columns.map((c, j) => [c, r[j]]));
   try {
     const chunk = options.chunkSize ?? DEFAULT_CHUNK;
     for (let start = 0; start < table.rows.length; start += chunk) {
-      const rows = table.rows.slice(start, start + chunk).map((r) => Object.fromEntries(table.columns.map((c, j) => [c, r[j]])));
+      const indexes = Array.from({ length: Math.min(chunk, table.rows.length - start) }, (_, k) => start + k);
       try {
-        predictions.push(...predictor.predict(rows));
+        predictions.push(...predictor.predict(indexes.map((i) => asObject(table.rows[i]!))));
+        scored.push(...indexes);
       } catch (err) {
         if (!(err instanceof DataError)) throw err;
-        const index = start + (err.row ?? 1) - 1;
-        const located = new DataError(err.reason, { file: table.file, line: table.lines[index], row: index + 1, column: err.column });
-        throw new PredictInputError(located.message, { hint: err.hint, cause: err });
+        if (options.onError !== 'skip') {
+          const index = start + (err.row ?? 1) - 1;
+          const located = new DataError(err.reason, { file: table.file, line: table.lines[index], row: index + 1, column: err.column });
+          throw new PredictInputError(located.message, { hint: `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`, cause: err });
+        }
+        // Find the bad rows one by one (encoding is cheap), then score the rest in one call.
+        const good = indexes.filter((i) => {
+          try {
+            transformRows(predictor.meta.dataset, [asObject(table.rows[i]!)]);
+            return true;
+          } catch (rowError) {
+            if (!(rowError instanceof DataError)) throw rowError;
+            skipped.push({ row: i + 1, line: table.lines[i], ...(rowError.column ? { column: rowError.column } : {}), reason: rowError.reason });
+            return false;
+          }
+        });
+        if (good.length > 0) predictions.push(...predictor.predict(good.map((i) => asObject(table.rows[i]!))));
+        scored.push(...good);
       }
     }
   } finally {
     predictor.dispose();
   }
-  const text = renderPredictions(format, table.columns, table.rows, predictions, predictor.meta.labels);
+  const rows = scored.map((i) => table.rows[i]!);
+  const text = renderPredictions(format, table.columns, rows, predictions, predictor.meta.labels, scored.map((i) => i + 1));
   if (options.output) await writeAtomic(options.output, text);
-  return { rows: table.rows.length, format, output: options.output ?? null, text: options.output ? null : text, predictions, backend: predictor.backend };
+  return { rows: rows.length, format, output: options.output ?? null, text: options.output ? null : text, predictions, backend: predictor.backend, skipped };
 }

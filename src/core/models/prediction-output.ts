@@ -18,19 +18,28 @@ function unique(name: string, taken: ReadonlySet<string>): string {
 }
 
 /**
- * The input table with the predictions appended. CSV: `predicted` and one `p_<label>` column per
+ * The input table with the predictions appended, each row led by `row`, its 1-based data row in the
+ * input file (so skipped rows and errors can be joined back). CSV: `predicted` and one `p_<label>` column per
  * class (as in the evaluate stage's predictions.csv), numbers to 7 significant digits. JSONL: each
  * input object with `predicted` and, for classifiers, `probabilities`. A prediction column whose
  * name an input column already uses gets a leading `_`.
  */
-export function renderPredictions(format: PredictionFormat, columns: string[], rows: unknown[][], predictions: Prediction[], labels: string[] | undefined): string {
+export function renderPredictions(
+  format: PredictionFormat,
+  columns: string[],
+  rows: unknown[][],
+  predictions: Prediction[],
+  labels: string[] | undefined,
+  sourceRows: number[] = rows.map((_, i) => i + 1),
+): string {
   const taken = new Set(columns);
+  const rowColumn = unique('row', taken);
   const predicted = unique('predicted', taken);
   if (format === 'jsonl') {
     const probabilities = unique('probabilities', taken);
     const lines = rows.map((row, i) => {
       const p = predictions[i]!;
-      const out: Record<string, unknown> = Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null]));
+      const out: Record<string, unknown> = { [rowColumn]: sourceRows[i], ...Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])) };
       if (p.value !== undefined) out[predicted] = p.value;
       else {
         out[predicted] = p.label;
@@ -41,11 +50,11 @@ export function renderPredictions(format: PredictionFormat, columns: string[], r
     return lines.length ? `${lines.join('\n')}\n` : '';
   }
   const probColumns = predictions[0]?.probabilities ? (labels ?? Object.keys(predictions[0].probabilities)) : [];
-  const header = [...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))];
+  const header = [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))];
   const lines = [header.map(csvCell).join(',')];
   rows.forEach((row, i) => {
     const p = predictions[i]!;
-    const cells = [...columns.map((_, j) => csvCell(row[j])), p.value !== undefined ? String(num(p.value)) : csvCell(p.label)];
+    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvCell(row[j])), p.value !== undefined ? String(num(p.value)) : csvCell(p.label)];
     for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
     lines.push(cells.join(','));
   });
