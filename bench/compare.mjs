@@ -8,8 +8,8 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { compareRuns } from '../dist/core/compare/compare-runs.js';
-import { renderComparison } from '../dist/core/format/comparison.js';
+import { compareRuns } from '../dist/app/compare/compare-runs.js';
+import { renderComparison } from '../dist/render/comparison.js';
 import { openTracker } from '../dist/core/tracker/open-tracker.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { cpus } from 'node:os';
-import { loadTf } from '../dist/core/backend.js';
+import { loadTf } from '../dist/ml/backend.js';
 import { buildModel, createOptimizer, resolveModel } from '../dist/ml/build-model.js';
 import { fitModel } from '../dist/ml/train-loop.js';
 

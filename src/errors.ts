@@ -1,4 +1,4 @@
-import type { Diagnostic } from './core/spec/types.js';
+import type { Diagnostic } from './schema/diagnostic.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /** A mistake the user can fix; shown without a stack trace (unless --verbose). */

@@ -1,9 +1,9 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { UserError, SpecError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { formatDiagnostics } from '../core/spec/format-diagnostics.js';
+import { formatDiagnostics } from '../render/diagnostics.js';
 import { resolveRunsDir } from '../core/workspace.js';
-import { shouldColor } from '../core/format/ansi.js';
+import { shouldColor } from '../render/ansi.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 

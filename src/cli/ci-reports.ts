@@ -2,8 +2,8 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { PipelineSpec } from '../core/spec/types.js';
 import type { RunSummary } from '../core/run/run-pipeline.js';
-import { renderJunit } from '../core/ci/junit.js';
-import { renderStepSummary } from '../core/ci/step-summary.js';
+import { renderJunit } from '../render/ci/junit.js';
+import { renderStepSummary } from '../render/ci/step-summary.js';
 
 /** `--junit FILE`, and a markdown summary appended to `$GITHUB_STEP_SUMMARY` when that is set. */
 export async function writeCiReports(spec: PipelineSpec, summary: RunSummary, opts: { junit?: string }): Promise<void> {

@@ -1,10 +1,10 @@
 import type { RunObserver } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/run-pipeline.js';
 import type { SweepSummary } from '../core/run/run-sweep.js';
-import { PlainReporter } from '../core/progress/plain-reporter.js';
-import { formatMetrics } from '../core/progress/format.js';
-import { formatCell, formatDuration } from '../core/format/numbers.js';
-import { renderTable } from '../core/format/table.js';
+import { PlainReporter } from '../render/progress/plain-reporter.js';
+import { formatMetrics } from '../render/progress/format.js';
+import { formatCell, formatDuration } from '../render/numbers.js';
+import { renderTable } from '../render/table.js';
 
 export type Reporter = RunObserver & { close(): Promise<void> };
 
@@ -12,7 +12,7 @@ export type Reporter = RunObserver & { close(): Promise<void> };
 export async function chooseReporter(json: boolean): Promise<Reporter | undefined> {
   if (json) return undefined;
   if (isInteractive()) {
-    const { ListrReporter } = await import('../core/progress/listr-reporter.js');
+    const { ListrReporter } = await import('../render/progress/listr-reporter.js');
     return new ListrReporter();
   }
   return new PlainReporter();

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
-import { renderDagText, renderDot, renderMermaid } from '../core/dag.js';
+import { renderDagText, renderDot, renderMermaid } from '../core/graph.js';
 
 export default class Dag extends BaseCommand {
   static override summary = 'Print the stage graph as a text tree, Mermaid or Graphviz dot.';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { collectGarbage, GC_SLACK_MS, type GcResult } from '../core/gc/collect-garbage.js';
-import { formatBytes } from '../core/format/bytes.js';
+import { collectGarbage, GC_SLACK_MS, type GcResult } from '../app/gc/collect-garbage.js';
+import { formatBytes } from '../render/bytes.js';
 
 export default class Gc extends BaseCommand {
   static override summary = 'Drop cache objects and manifests that no kept run and no registered model needs.';

@@ -1,10 +1,11 @@
 import { Args, Flags } from '@oclif/core';
+import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { parseModelRef } from '../core/models/model-ref.js';
-import { locateModel } from '../core/models/resolve-model.js';
-import type { SkippedRow } from '../core/models/batch-predict.js';
+import { parseModelRef } from '../app/models/model-ref.js';
+import { locateModel } from '../app/models/resolve-model.js';
+import type { SkippedRow } from '../app/models/batch-predict.js';
 import type { Prediction } from '../ml/predict.js';
-import type { BackendChoice } from '../stages/types.js';
+import type { BackendChoice } from '../ml/backend-choice.js';
 
 /** `mlpipe predict --json`. */
 export interface PredictResult {
@@ -34,13 +35,13 @@ export default class Predict extends BaseCommand {
     output: Flags.string({ char: 'o', description: 'Where to write the rows with their predictions (.csv or .jsonl); default: stdout.' }),
     format: Flags.string({ description: 'Output format (default: from --output, else like the input).', options: ['csv', 'jsonl'] }),
     'on-error': Flags.string({ description: 'A row that cannot be scored (missing or invalid value): fail stops with an error naming it; skip leaves it out, reports it, and scores the rest.', options: ['fail', 'skip'], default: 'fail' }),
-    backend: Flags.string({ description: 'Compute backend.', env: 'MLPIPE_BACKEND', options: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
+    backend: backendFlag('Compute backend.'),
   };
 
   async run(): Promise<PredictResult> {
     const { args, flags } = await this.parse(Predict);
     const { model, dir } = locateModel(this.runsDir(flags['runs-dir']), parseModelRef(args.model));
-    const { predictFile } = await import('../core/models/batch-predict.js');
+    const { predictFile } = await import('../app/models/batch-predict.js');
     const result = await predictFile({
       modelDir: dir,
       input: flags.input,

@@ -3,7 +3,7 @@ import { writeAtomic } from '../core/fs/write-atomic.js';
 import { resolve } from 'node:path';
 import { BaseCommand } from '../cli/base-command.js';
 import { openExistingTracker } from '../core/tracker/open-tracker.js';
-import type { Report } from '../core/report/build-report.js';
+import type { Report } from '../render/report/build-report.js';
 
 export default class ReportCommand extends BaseCommand {
   static override summary = 'Write one self-contained HTML report: compare table, learning curves, confusion matrices and params.';
@@ -22,8 +22,8 @@ export default class ReportCommand extends BaseCommand {
   async run(): Promise<Omit<Report, 'html'> & { out: string }> {
     const { argv, flags } = await this.parse(ReportCommand);
     const [{ buildReport }, { cacheArtifactReader }, { LocalObjectStore }] = await Promise.all([
-      import('../core/report/build-report.js'),
-      import('../core/report/confusion-matrix.js'),
+      import('../render/report/build-report.js'),
+      import('../app/report/confusion-matrix.js'),
       import('../core/store/local-store.js'),
     ]);
     const runsDir = this.runsDir(flags['runs-dir']);

@@ -1,16 +1,17 @@
 import { Flags } from '@oclif/core';
+import { backendFlag } from '../cli/backend-flag.js';
 import { availableParallelism } from 'node:os';
 import { BaseCommand } from '../cli/base-command.js';
-import { loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
+import { loadOptionsOf, loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
 import { planPipeline, runPipeline, type RunSummary } from '../core/run/run-pipeline.js';
 import { chooseReporter, summaryLine, sweepTable } from '../cli/reporters.js';
 import { parseSweep, sweepGrid } from '../core/run/sweep-grid.js';
 import { runSweep, type SweepSummary } from '../core/run/run-sweep.js';
-import { PlainReporter } from '../core/progress/plain-reporter.js';
+import { PlainReporter } from '../render/progress/plain-reporter.js';
 import { writeCiReports } from '../cli/ci-reports.js';
-import { planJson, renderPlan } from '../core/progress/plan-text.js';
+import { planJson, renderPlan } from '../render/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
-import type { BackendChoice } from '../stages/types.js';
+import type { BackendChoice } from '../ml/backend-choice.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a pipeline: stages whose inputs changed run, the rest are restored from cache.';
@@ -30,12 +31,7 @@ export default class Run extends BaseCommand {
     junit: Flags.string({ description: 'Write each stage and each gate as a JUnit test case to this file.', env: 'MLPIPE_JUNIT' }),
     sweep: Flags.string({ description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT) (repeatable).', multiple: true }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
-    backend: Flags.string({
-      description: 'Compute backend for ML stages.',
-      env: 'MLPIPE_BACKEND',
-      options: ['auto', 'tensorflow', 'wasm', 'cpu'],
-      default: 'auto',
-    }),
+    backend: backendFlag('Compute backend for ML stages.'),
   };
 
   async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
@@ -46,7 +42,7 @@ export default class Run extends BaseCommand {
       const grid = sweepGrid(flags.sweep.map(parseSweep));
       const json = this.jsonEnabled();
       const summary = await withInterrupts((signal) =>
-        runSweep({ ...common, file: args.spec, load: { set: flags.set, paramsFile: flags.params }, grid, signal, observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]) }),
+        runSweep({ ...common, file: args.spec, load: loadOptionsOf(flags), grid, signal, observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]) }),
       );
       this.out(sweepTable(summary));
       this.setExitCode(summary.exitCode);

@@ -1,9 +1,10 @@
 import { Args, Flags } from '@oclif/core';
+import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { ExitCode } from '../exit-codes.js';
-import { formatModelRef, parseModelRef } from '../core/models/model-ref.js';
+import { formatModelRef, parseModelRef } from '../app/models/model-ref.js';
 import type { ServeSummary } from '../serve/serve-model.js';
-import type { BackendChoice } from '../stages/types.js';
+import type { BackendChoice } from '../ml/backend-choice.js';
 
 export default class Serve extends BaseCommand {
   static override summary = 'Serve a registered model over HTTP: POST /predict, GET /health, GET /metrics (Prometheus).';
@@ -23,7 +24,7 @@ export default class Serve extends BaseCommand {
   static override flags = {
     host: Flags.string({ description: 'Address to bind.', default: '127.0.0.1' }),
     port: Flags.integer({ description: 'Port to listen on (0: any free port).', default: 8080, min: 0, max: 65535 }),
-    backend: Flags.string({ description: 'Compute backend.', env: 'MLPIPE_BACKEND', options: ['auto', 'tensorflow', 'wasm', 'cpu'], default: 'auto' }),
+    backend: backendFlag('Compute backend.'),
     'watch-interval': Flags.integer({ description: 'Milliseconds between checks of the followed alias (0: never).', default: 2000, min: 0 }),
     'body-limit': Flags.integer({ description: 'Largest request body in bytes (larger: 413).', default: 1_048_576, min: 1024 }),
     'max-instances': Flags.integer({ description: 'Most rows in one request (more: 413).', default: 10_000, min: 1 }),

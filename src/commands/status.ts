@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
 import { planPipeline } from '../core/run/run-pipeline.js';
-import { planJson, renderPlan } from '../core/progress/plan-text.js';
+import { planJson, renderPlan } from '../render/plan-text.js';
 
 export default class Status extends BaseCommand {
   static override summary = 'Show which stages would run, and exactly why; which would be restored from cache.';

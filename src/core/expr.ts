@@ -1,4 +1,4 @@
-import { didYouMean } from './spec/did-you-mean.js';
+import { didYouMean } from '../schema/did-you-mean.js';
 
 /**
  * A small, safe expression language for gates and `--fail-if` conditions. It is tokenized and

@@ -5,9 +5,9 @@ import { openTracker } from './tracker/open-tracker.js';
 import { LocalObjectStore } from './store/local-store.js';
 import { StatCache } from './hash/stat-cache.js';
 import { hashPath } from './hash/hash-path.js';
-import { outputsAvailable } from './store/stage-outputs.js';
+import { outputsAvailable } from './cache/stage-outputs.js';
 import type { PlanDeps } from './run/plan-run.js';
-import type { KeyMaterial } from './run/key-material.js';
+import type { KeyMaterial } from './cache/key-material.js';
 import type { PipelineSpec } from './spec/types.js';
 
 /** The state folder's parts: tracker, cache store and stat cache. */

@@ -1,5 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Tf } from '../core/backend.js';
+import type { Tf } from './backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
 import { fusedLstmLayerClass } from './kernels/fused-lstm-layer.js';
 import { createInPlaceOptimizer, supportsInPlaceUpdates } from './kernels/in-place-optimizers.js';

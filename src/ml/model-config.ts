@@ -1,4 +1,4 @@
-import { f, type Field, type ObjectField } from '../core/spec/fields.js';
+import { f, type Field, type ObjectField } from '../schema/fields.js';
 
 /** Activation names as written in a spec (Keras spelling). */
 export const activations = [

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { io } from '@tensorflow/tfjs-core';
-import type { Tf } from '../core/backend.js';
+import type { Tf } from './backend.js';
 import type { OutputKind } from './build-model.js';
 import { stableStringify, type DatasetMeta, type Task } from './dataset.js';
 import type { LossName } from './model-config.js';

@@ -1,7 +1,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { loadTf, type Tf } from '../core/backend.js';
-import type { BackendChoice } from '../stages/types.js';
+import { loadTf, type Tf } from './backend.js';
+import type { BackendChoice } from './backend.js';
 import { loadModel, type ModelMeta } from './model-io.js';
 import { unscaleTarget } from './target-scaling.js';
 import { transformRows } from './transform.js';

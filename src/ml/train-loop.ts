@@ -1,6 +1,6 @@
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { Tf } from '../core/backend.js';
+import type { Tf } from './backend.js';
 import type { OptimizerHandle, ResolvedModel } from './build-model.js';
 import { batchLoss, type BatchTotals } from './losses.js';
 import { seededRandom, shuffleInPlace } from './split.js';

@@ -1,6 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { ComparedRun, CurveRow } from '../core/compare/build-comparison.js';
-import type { ConfusionMatrix } from '../core/report/confusion-matrix.js';
+import type { ComparedRun, CurveRow } from '../app/compare/build-comparison.js';
+import type { ConfusionMatrix } from '../app/report/confusion-matrix.js';
 
 /*
  * The Vega-Lite definitions of every mlpipe chart. Pure (no I/O, type-only imports): `mlpipe report`

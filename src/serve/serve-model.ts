@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { UserError } from '../errors.js';
-import { exampleRow } from '../core/models/model-views.js';
-import { formatModelRef, isMovingRef, type ModelRef } from '../core/models/model-ref.js';
-import { modelDir, resolveModel } from '../core/models/resolve-model.js';
+import { exampleRow } from '../app/models/model-views.js';
+import { formatModelRef, isMovingRef, type ModelRef } from '../app/models/model-ref.js';
+import { modelDir, resolveModel } from '../app/models/resolve-model.js';
 import { openExistingTracker } from '../core/tracker/open-tracker.js';
 import type { ModelVersion, Tracker } from '../core/tracker/types.js';
 import { loadPredictor } from '../ml/predict.js';
-import type { BackendChoice } from '../stages/types.js';
+import type { BackendChoice } from '../ml/backend.js';
 import { watchAlias, type AliasWatcher } from './alias-watcher.js';
 import { DriftMonitor } from './drift.js';
 import { createServerMetrics } from './metrics.js';

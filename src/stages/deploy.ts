@@ -2,14 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { f } from '../core/spec/fields.js';
+import { f } from '../schema/fields.js';
 import { canonicalJson } from '../core/hash/canonical-json.js';
 import { hashPath } from '../core/hash/hash-path.js';
 import { uncachedHasher } from '../core/hash/stat-cache.js';
 import { evaluate, ExprSyntaxError, formatUsed, parseCondition } from '../core/expr.js';
 import { GateFailedError, StageFailedError } from '../errors.js';
 import type { ModelRegistry, ModelVersion } from '../core/tracker/types.js';
-import type { StageContext, StageKind } from './types.js';
+import type { StageContext, StageKind } from '../core/stage-kind.js';
 
 /** The resolved `with` block of a deploy stage. */
 export interface DeployConfig {

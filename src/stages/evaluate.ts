@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
-import { f } from '../core/spec/fields.js';
-import { loadTf } from '../core/backend.js';
+import { f } from '../schema/fields.js';
+import { loadTf } from '../ml/backend.js';
 import { readDataset, readMeta, stableStringify, type SplitName } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
 import { classificationMetrics, confusionMatrix, regressionMetrics } from '../ml/metrics.js';
 import { loadModel, readModelMeta } from '../ml/model-io.js';
 import { predictTensor, type TensorPredictions } from '../ml/predict.js';
-import type { StageKind } from './types.js';
+import type { StageKind } from '../core/stage-kind.js';
 import { confusionCells } from '../core/tracker/confusion-cells.js';
 
 /** Metric families a spec may list; each selects its flattened forms (`f1` → f1, f1_macro, f1_weighted). */

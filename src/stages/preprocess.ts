@@ -1,6 +1,6 @@
 import { basename, isAbsolute, relative, sep } from 'node:path';
-import { f } from '../core/spec/fields.js';
-import type { StageKind } from './types.js';
+import { f } from '../schema/fields.js';
+import type { StageKind } from '../core/stage-kind.js';
 import type { Task } from '../ml/dataset.js';
 import type { ColumnOverride } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';

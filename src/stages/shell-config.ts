@@ -1,4 +1,4 @@
-import { f } from '../core/spec/fields.js';
+import { f } from '../schema/fields.js';
 
 /** The keys a `run:` stage may have besides `needs` and `cache`; the spec loader moves them into the stage's config. */
 export const shellConfig = f.object(

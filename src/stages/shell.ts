@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
-import type { StageContext, StageKind } from './types.js';
+import type { StageContext, StageKind } from '../core/stage-kind.js';
 import { shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
-import { killGroup, writeMarker } from './shell-command-markers.js';
+import { killGroup, stopOrphanedCommands, writeMarker } from './shell-command-markers.js';
+import { isProcessAlive } from '../core/tracker/sqlite-tracker.js';
 import { StageFailedError } from '../errors.js';
 
 const TAIL = 20;
@@ -85,6 +86,10 @@ export const shell: StageKind<ShellConfig> = {
   config: shellConfig,
   outputs: (config) =>
     Object.fromEntries(Object.entries(shellOutputs(config.outs)).map(([name, path]) => [name, { path, location: 'workspace' as const }])),
+  async recover(runsDir) {
+    const stopped = await stopOrphanedCommands(runsDir, { isAlive: isProcessAlive });
+    return stopped.map((c) => `stopped the command of stage ${c.stage} that killed run ${c.runId} left running (process group ${c.pgid})`);
+  },
   async run(ctx) {
     await runCommand(ctx);
     if (!ctx.config.metrics) return {};

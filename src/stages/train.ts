@@ -1,5 +1,5 @@
-import { f } from '../core/spec/fields.js';
-import { describeBackend, loadTf } from '../core/backend.js';
+import { f } from '../schema/fields.js';
+import { describeBackend, loadTf } from '../ml/backend.js';
 import { buildModel, createOptimizer, resolveModel, type ResolvedModel } from '../ml/build-model.js';
 import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
@@ -8,7 +8,7 @@ import { saveModel } from '../ml/model-io.js';
 import { scaleTarget, targetScaleOf } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
 import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
-import type { StageKind } from './types.js';
+import type { StageKind } from '../core/stage-kind.js';
 
 /** The resolved `with` block of a train stage. */
 export interface TrainConfig {

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { BackendUnavailableError, describeBackend, loadTf, resolveBackendChoice } from '../../src/core/backend.js';
+import { BackendUnavailableError, describeBackend, loadTf, resolveBackendChoice } from '../../src/ml/backend.js';
 
 const require = createRequire(import.meta.url);
 const nativeInstalled = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((name) => {

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildComparison, flattenParams, loadRuns } from '../../src/core/compare/build-comparison.js';
-import { compareRuns } from '../../src/core/compare/compare-runs.js';
-import { checkConditions, describeFailures } from '../../src/core/compare/fail-if.js';
-import { directionOf, resolveMetricName, specDirections } from '../../src/core/compare/metric-names.js';
-import { AmbiguousRunError, resolveRunRef, shortIds, UnknownRunError } from '../../src/core/compare/resolve-run.js';
-import { listRunSummaries, runDetails } from '../../src/core/compare/run-summaries.js';
-import { selectRuns } from '../../src/core/compare/select-runs.js';
-import { sparkline } from '../../src/core/compare/sparkline.js';
+import { buildComparison, flattenParams, loadRuns } from '../../src/app/compare/build-comparison.js';
+import { compareRuns } from '../../src/app/compare/compare-runs.js';
+import { checkConditions, describeFailures } from '../../src/app/compare/fail-if.js';
+import { directionOf, resolveMetricName, specDirections } from '../../src/app/compare/metric-names.js';
+import { AmbiguousRunError, resolveRunRef, shortIds, UnknownRunError } from '../../src/app/compare/resolve-run.js';
+import { listRunSummaries, runDetails } from '../../src/app/compare/run-summaries.js';
+import { selectRuns } from '../../src/app/compare/select-runs.js';
+import { sparkline } from '../../src/render/sparkline.js';
 import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import type { Tracker } from '../../src/core/tracker/types.js';
 import { UserError } from '../../src/errors.js';
@@ -300,7 +300,7 @@ describe('sparkline', () => {
 
 describe('ranked metrics', () => {
   it('never ranks counts such as epochs run or a registered version, unless the spec names a direction', async () => {
-    const { isRanked } = await import('../../src/core/compare/metric-names.js');
+    const { isRanked } = await import('../../src/app/compare/metric-names.js');
     expect(isRanked('train.epochs')).toBe(false);
     expect(isRanked('deploy.version')).toBe(false);
     expect(isRanked('prepare.train_rows')).toBe(false);

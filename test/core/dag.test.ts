@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestors, descendants, renderDagText, renderDot, renderMermaid, subgraphFor, topoOrder, UnknownStageError, type DagSpec } from '../../src/core/dag.js';
+import { ancestors, descendants, renderDagText, renderDot, renderMermaid, subgraphFor, topoOrder, UnknownStageError, type DagSpec } from '../../src/core/graph.js';
 
 const edges = (o: Record<string, string[]>): Map<string, string[]> => new Map(Object.entries(o));
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadSpec } from '../../src/core/spec/load-spec.js';
+import { stageKinds } from '../../src/stages/index.js';
 import { runPipeline } from '../../src/core/run/run-pipeline.js';
 import { localExecutor, type StageExecutor } from '../../src/core/run/executor.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
@@ -23,7 +24,7 @@ stages:
     });
     const calls: string[] = [];
     const recording: StageExecutor = { name: 'recording', execute: (kind, ctx) => (calls.push(ctx.stage), localExecutor.execute(kind, ctx)) };
-    const loaded = await loadSpec(ws.path('pipeline.yaml'));
+    const loaded = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
     if (!loaded.ok) throw new Error('spec did not load');
     const run = () =>
       runPipeline({ spec: loaded.spec, runsDir: join(ws!.dir, 'runs'), jobs: 2, backend: 'cpu', observers: [], signal: new AbortController().signal, executor: recording });

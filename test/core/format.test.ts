@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Comparison } from '../../src/core/compare/build-comparison.js';
-import { paint, shouldColor, stripAnsi, visibleWidth } from '../../src/core/format/ansi.js';
-import { comparisonCsv, renderComparison } from '../../src/core/format/comparison.js';
-import { formatDelta, formatDuration } from '../../src/core/format/numbers.js';
-import { renderRunDetails, renderRunList } from '../../src/core/format/runs.js';
-import { renderCsv, renderMarkdown, renderTable, type Table } from '../../src/core/format/table.js';
+import type { Comparison } from '../../src/app/compare/build-comparison.js';
+import { paint, shouldColor, stripAnsi, visibleWidth } from '../../src/render/ansi.js';
+import { comparisonCsv, renderComparison } from '../../src/render/comparison.js';
+import { formatDelta, formatDuration } from '../../src/render/numbers.js';
+import { renderRunDetails, renderRunList } from '../../src/render/runs.js';
+import { renderCsv, renderMarkdown, renderTable, type Table } from '../../src/render/table.js';
 
 process.env.TZ = 'UTC';
 const T0 = Date.UTC(2024, 4, 1, 12, 0);

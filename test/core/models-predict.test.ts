@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { predictFile } from '../../src/core/models/batch-predict.js';
+import { predictFile } from '../../src/app/models/batch-predict.js';
 import { loadPredictor } from '../../src/ml/predict.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 import { tabularMeta, textMeta, trainFixtureModel } from '../serve/fixtures.js';

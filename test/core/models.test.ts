@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import type { Tracker } from '../../src/core/tracker/types.js';
-import { formatModelRef, parseModelRef } from '../../src/core/models/model-ref.js';
-import { modelDir, resolveModel } from '../../src/core/models/resolve-model.js';
-import { promoteModel, rollbackModel } from '../../src/core/models/aliases.js';
-import { keyMetrics, listModelItems } from '../../src/core/models/model-views.js';
-import { renderAliasMove, renderModelList } from '../../src/core/models/format-models.js';
-import { renderPredictions } from '../../src/core/models/prediction-output.js';
+import { formatModelRef, parseModelRef } from '../../src/app/models/model-ref.js';
+import { modelDir, resolveModel } from '../../src/app/models/resolve-model.js';
+import { promoteModel, rollbackModel } from '../../src/app/models/aliases.js';
+import { keyMetrics, listModelItems } from '../../src/app/models/model-views.js';
+import { renderAliasMove, renderModelList } from '../../src/render/models.js';
+import { renderPredictions } from '../../src/app/models/prediction-output.js';
 import { UserError } from '../../src/errors.js';
 
 let runsDir: string;

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { planRun, selectStages, type PlanDeps } from '../../src/core/run/plan-run.js';
 import { runWithConcurrency } from '../../src/core/run/concurrency.js';
-import { explainKeyChange } from '../../src/core/run/reasons.js';
+import { explainKeyChange } from '../../src/core/cache/reasons.js';
 import type { PipelineSpec, StageSpec } from '../../src/core/spec/types.js';
 import type { StageManifest } from '../../src/core/store/types.js';
-import type { KeyMaterial } from '../../src/core/run/key-material.js';
+import type { KeyMaterial } from '../../src/core/cache/key-material.js';
+import { shell } from '../../src/stages/shell.js';
 
 //   prep ──┬── train ── eval
 //          └── stats
 const stage = (name: string, needs: string[], extra: Partial<StageSpec> = {}): StageSpec => ({
   name,
   kind: 'shell',
+  impl: shell,
   config: { run: `echo ${name}`, deps: [], outs: [`out/${name}`], env: {} },
   needs,
   refs: [],
@@ -34,6 +36,7 @@ const spec: PipelineSpec = {
   },
   order: ['prep', 'train', 'eval', 'stats'],
   specHash: 'x',
+  kinds: new Map([['shell', shell]]),
 };
 
 function depsWith(manifests: Map<string, StageManifest>, last: Record<string, { key: string; material: KeyMaterial }> = {}): PlanDeps {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RACY_WINDOW_MS, StatCache } from '../../src/core/hash/stat-cache.js';
 import { CacheCorruptError } from '../../src/core/store/errors.js';
 import { LocalObjectStore } from '../../src/core/store/local-store.js';
-import { commitOutputs, outputsAvailable, restoreOutputs } from '../../src/core/store/stage-outputs.js';
+import { commitOutputs, outputsAvailable, restoreOutputs } from '../../src/core/cache/stage-outputs.js';
 
 const temps: string[] = [];
 afterEach(() => {

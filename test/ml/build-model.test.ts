@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadTf, type Tf } from '../../src/core/backend.js';
+import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { buildModel, resolveModel, type ResolvedModel } from '../../src/ml/build-model.js';
 import { makeMeta } from './fixtures.js';
 

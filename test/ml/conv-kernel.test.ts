@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
-import { loadTf } from '../../src/core/backend.js';
+import { loadTf } from '../../src/ml/backend.js';
 import { lcg } from './fixtures.js';
 
 interface ConvCase {

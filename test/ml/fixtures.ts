@@ -2,8 +2,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelRegistry } from '../../src/core/tracker/types.js';
-import { validateField, type FieldIssue } from '../../src/core/spec/validate-fields.js';
-import type { BackendChoice, StageContext, StageKind } from '../../src/stages/types.js';
+import { validateField, type FieldIssue } from '../../src/schema/validate-fields.js';
+import type { StageContext, StageKind } from '../../src/core/stage-kind.js';
+import type { BackendChoice } from '../../src/ml/backend.js';
 import { writeDataset, type Dataset, type DatasetMeta, type SplitData, type Task } from '../../src/ml/dataset.js';
 
 export function lcg(seed: number): () => number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { loadTf, type Tf } from '../../src/core/backend.js';
+import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { fusedLstmLayerClass } from '../../src/ml/kernels/fused-lstm-layer.js';
 import { LSTM_FORWARD } from '../../src/ml/kernels/fused-lstm.js';
 import { lcg } from './fixtures.js';

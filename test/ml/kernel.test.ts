@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import { loadTf, type Tf } from '../../src/core/backend.js';
+import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { unsortedSegmentSumKernels } from '../../src/ml/kernels/unsorted-segment-sum.js';
 
 function lcg(seed: number): () => number {

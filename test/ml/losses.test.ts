@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { loadTf, type Tf } from '../../src/core/backend.js';
+import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { batchLoss } from '../../src/ml/losses.js';
 import type { LossName } from '../../src/ml/model-config.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Optimizer, Variable } from '@tensorflow/tfjs-core';
-import { loadTf, type Tf } from '../../src/core/backend.js';
+import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { createInPlaceOptimizer, type UpdateRule } from '../../src/ml/kernels/in-place-optimizers.js';
 import { lcg } from './fixtures.js';
 

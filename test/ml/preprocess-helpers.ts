@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { ModelRegistry } from '../../src/core/tracker/types.js';
-import { validateField, type FieldIssue } from '../../src/core/spec/validate-fields.js';
+import { validateField, type FieldIssue } from '../../src/schema/validate-fields.js';
 import { preprocess, type PreprocessConfig } from '../../src/stages/preprocess.js';
-import type { StageContext } from '../../src/stages/types.js';
+import type { StageContext } from '../../src/core/stage-kind.js';
 import { tempDir } from './data-helpers.js';
 
 /** The config as the runner hands it over: validated, defaults applied. */

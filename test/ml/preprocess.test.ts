@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { preprocess, type PreprocessConfig } from '../../src/stages/preprocess.js';
-import type { StageContext } from '../../src/stages/types.js';
+import type { StageContext } from '../../src/core/stage-kind.js';
 import type { ModelRegistry } from '../../src/core/tracker/types.js';
 import { readDataset } from '../../src/ml/dataset.js';
 import { transformRows } from '../../src/ml/transform.js';
 import { readTable } from '../../src/ml/read-table.js';
 import { DataError } from '../../src/ml/errors.js';
-import { validateField, type FieldIssue } from '../../src/core/spec/validate-fields.js';
+import { validateField, type FieldIssue } from '../../src/schema/validate-fields.js';
 import { tempDir, withFiles } from './data-helpers.js';
 import { resolveConfig, runStage } from './preprocess-helpers.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTf } from '../../src/core/backend.js';
+import { loadTf } from '../../src/ml/backend.js';
 import { readModelMeta } from '../../src/ml/model-io.js';
 import { predictRows } from '../../src/ml/predict.js';
 import { TrainingDivergedError } from '../../src/ml/train-loop.js';

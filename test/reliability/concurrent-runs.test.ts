@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalObjectStore } from '../../src/core/store/local-store.js';
-import { commitOutputs } from '../../src/core/store/stage-outputs.js';
+import { commitOutputs } from '../../src/core/cache/stage-outputs.js';
 import { StatCache } from '../../src/core/hash/stat-cache.js';
 import { acquireLock } from '../../src/core/workspace-lock.js';
 import { UserError } from '../../src/errors.js';

@@ -4,7 +4,7 @@ import { runCli, runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 import { LocalObjectStore } from '../../src/core/store/local-store.js';
 import { openTracker } from '../../src/core/tracker/open-tracker.js';
-import { collectGarbage, GC_SLACK_MS } from '../../src/core/gc/collect-garbage.js';
+import { collectGarbage, GC_SLACK_MS } from '../../src/app/gc/collect-garbage.js';
 import { ageStore, inspectStore, startCli, waitFor } from './harness.js';
 
 // Issue 7.9: `mlpipe gc` removes what no kept run and no registered model needs, never what is

@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdi
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadSpec } from '../../src/core/spec/load-spec.js';
-import type { Diagnostic } from '../../src/core/spec/types.js';
+import { stageKinds } from '../../src/stages/index.js';
+import type { Diagnostic } from '../../src/schema/diagnostic.js';
 import { repoRoot, runCli, runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 
@@ -48,7 +49,7 @@ function expectWellFormed(diagnostics: Diagnostic[], ok: boolean, lineCount: num
 async function loadText(dir: string, content: string | Uint8Array) {
   const file = join(dir, 'fuzz.yaml');
   writeFileSync(file, content);
-  const result = await loadSpec(file);
+  const result = await loadSpec(file, { kinds: stageKinds });
   const lineCount = Buffer.from(content).toString('utf8').split('\n').length;
   expectWellFormed(result.ok ? result.warnings : result.diagnostics, result.ok, lineCount, content);
   return result;

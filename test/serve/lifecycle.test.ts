@@ -9,7 +9,7 @@ import { createServerMetrics } from '../../src/serve/metrics.js';
 import { ModelSlot, type ServedModel, type ServingPredictor } from '../../src/serve/model-slot.js';
 import { startServing } from '../../src/serve/serve-model.js';
 import { buildServer } from '../../src/serve/server.js';
-import { parseModelRef } from '../../src/core/models/model-ref.js';
+import { parseModelRef } from '../../src/app/models/model-ref.js';
 import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import type { ModelMeta } from '../../src/ml/model-io.js';
 import { manualPredictor, tabularMeta, trainFixtureModel } from './fixtures.js';

@@ -6,8 +6,8 @@ import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import type { Tracker } from '../../src/core/tracker/types.js';
 import { GateFailedError } from '../../src/errors.js';
 import { deploy, resolveUpstreamMetrics, type DeployConfig } from '../../src/stages/deploy.js';
-import { getStageKind } from '../../src/stages/index.js';
-import type { StageContext } from '../../src/stages/types.js';
+import { stageKinds } from '../../src/stages/index.js';
+import type { StageContext } from '../../src/core/stage-kind.js';
 
 let dir: string;
 let tracker: Tracker;
@@ -60,7 +60,7 @@ const upstream = (accuracy: number) => ({ preprocess: { rows: 150 }, train: { ac
 
 describe('deploy stage', () => {
   it('is registered, never cached, and declares registration.json', () => {
-    expect(getStageKind('deploy')).toBe(deploy);
+    expect(stageKinds.get('deploy')).toBe(deploy);
     expect(deploy.cache).toBe(false);
     expect(deploy.outputs({ model: 'm', name: 'n' })).toEqual({ registration: { path: 'registration.json', location: 'stage' } });
   });

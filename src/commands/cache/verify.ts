@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import { verifyCache, type CacheVerifyResult } from '../../core/gc/verify-cache.js';
+import { verifyCache, type CacheVerifyResult } from '../../app/gc/verify-cache.js';
 
 export default class CacheVerify extends BaseCommand {
   static override summary = 'Check every cache object against its hash and every manifest; quarantine what is corrupt.';

@@ -1,10 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { compareRuns, type CompareResult } from '../../core/compare/compare-runs.js';
-import { shouldColor } from '../../core/format/ansi.js';
-import { renderComparison, type CompareFormat } from '../../core/format/comparison.js';
-import { describeFailures } from '../../core/compare/fail-if.js';
-import { renderSweep, sweepCsv } from '../../core/compare/render-sweep.js';
+import { compareRuns, type CompareResult } from '../../app/compare/compare-runs.js';
+import { shouldColor } from '../../render/ansi.js';
+import { renderComparison, type CompareFormat } from '../../render/comparison.js';
+import { describeFailures } from '../../app/compare/fail-if.js';
+import { renderSweep, sweepCsv } from '../../render/sweep.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import { ExitCode } from '../../exit-codes.js';
 

@@ -1,9 +1,9 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { shouldColor } from '../../core/format/ansi.js';
-import { renderModelList } from '../../core/models/format-models.js';
-import { listModelItems, type ModelListItem } from '../../core/models/model-views.js';
-import { parseModelRef } from '../../core/models/model-ref.js';
+import { shouldColor } from '../../render/ansi.js';
+import { renderModelList } from '../../render/models.js';
+import { listModelItems, type ModelListItem } from '../../app/models/model-views.js';
+import { parseModelRef } from '../../app/models/model-ref.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsList extends BaseCommand {

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { rollbackModel, type AliasMove } from '../../core/models/aliases.js';
-import { renderAliasMove } from '../../core/models/format-models.js';
-import { parseModelRef } from '../../core/models/model-ref.js';
+import { rollbackModel, type AliasMove } from '../../app/models/aliases.js';
+import { renderAliasMove } from '../../render/models.js';
+import { parseModelRef } from '../../app/models/model-ref.js';
 import { UserError } from '../../errors.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 

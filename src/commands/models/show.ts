@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { renderModelDetails } from '../../core/models/format-models.js';
-import { showModel, type ModelDetails } from '../../core/models/model-views.js';
-import { parseModelRef } from '../../core/models/model-ref.js';
+import { renderModelDetails } from '../../render/models.js';
+import { showModel, type ModelDetails } from '../../app/models/model-views.js';
+import { parseModelRef } from '../../app/models/model-ref.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class ModelsShow extends BaseCommand {

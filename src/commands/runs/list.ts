@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { listRunSummaries, type RunListItem } from '../../core/compare/run-summaries.js';
-import { shouldColor } from '../../core/format/ansi.js';
-import { renderRunList } from '../../core/format/runs.js';
+import { listRunSummaries, type RunListItem } from '../../app/compare/run-summaries.js';
+import { shouldColor } from '../../render/ansi.js';
+import { renderRunList } from '../../render/runs.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import type { RunStatus } from '../../core/tracker/types.js';
 

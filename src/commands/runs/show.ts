@@ -1,8 +1,8 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { runDetails, type RunDetails } from '../../core/compare/run-summaries.js';
-import { shouldColor } from '../../core/format/ansi.js';
-import { renderRunDetails } from '../../core/format/runs.js';
+import { runDetails, type RunDetails } from '../../app/compare/run-summaries.js';
+import { shouldColor } from '../../render/ansi.js';
+import { renderRunDetails } from '../../render/runs.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 
 export default class RunsShow extends BaseCommand {

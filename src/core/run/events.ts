@@ -1,5 +1,5 @@
 import type { Plan } from './plan-run.js';
-import type { KeyMaterial } from './key-material.js';
+import type { KeyMaterial } from '../cache/key-material.js';
 import type { StageManifest } from '../store/types.js';
 
 export type StageOutcome = 'completed' | 'failed' | 'skipped' | 'interrupted';

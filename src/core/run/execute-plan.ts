@@ -4,15 +4,15 @@ import { isAbsolute, join, relative } from 'node:path';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { ObjectStore, OutputManifest, StageManifest } from '../store/types.js';
 import type { ModelRegistry } from '../tracker/types.js';
-import type { BackendChoice, OutputSpec, StageContext } from '../../stages/types.js';
+import type { OutputSpec, StageContext } from '../stage-kind.js';
 import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
 import { substituteOutputRefs } from '../spec/interpolate.js';
 import { resolveConfigPaths } from '../spec/resolve-paths.js';
-import { commitOutputs, restoreOutputs } from '../store/stage-outputs.js';
+import { commitOutputs, restoreOutputs } from '../cache/stage-outputs.js';
 import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
 import { pauseForTest } from '../store/test-hooks.js';
 import type { StatCache } from '../hash/stat-cache.js';
-import { decideStage, kindOf, stageInputDigests, upstreamDigests, type Plan, type PlanDeps, type PlannedStage, type StageDecision } from './plan-run.js';
+import { decideStage, stageInputDigests, upstreamDigests, type Plan, type PlanDeps, type PlannedStage, type StageDecision } from './plan-run.js';
 import { localExecutor, type StageExecutor } from './executor.js';
 import type { RunEvent, StageRecord, StageSummary } from './events.js';
 import { runWithConcurrency } from './concurrency.js';
@@ -26,7 +26,8 @@ export interface ExecuteOptions {
   statCache: StatCache;
   deps: PlanDeps;
   registry: ModelRegistry;
-  backend: BackendChoice;
+  /** The `--backend` choice, handed to the stages. */
+  backend: string;
   force?: boolean;
   jobs: number;
   signal: AbortSignal;
@@ -59,7 +60,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
   const planned = new Map(plan.stages.map((s) => [s.name, s]));
 
   const outputPath = (stage: string, output: string): string => {
-    const spec0 = kindOf(spec.stages[stage]).outputs(spec.stages[stage].config)[output];
+    const spec0 = spec.stages[stage].impl.outputs(spec.stages[stage].config)[output];
     return destinationOf(spec, runDir, stage, spec0);
   };
 
@@ -92,7 +93,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     let reason = decision.reasons[0];
     opts.emit({ type: 'stage-started', stage: p.name, kind: stage.kind, action: decision.action, reason });
     const extra: StageRecord = { key: decision.key, material: decision.material };
-    const outputs = kindOf(stage).outputs(stage.config);
+    const outputs = stage.impl.outputs(stage.config);
     try {
       const restored = decision.action === 'restore' && decision.manifest && (await tryRestore(opts, runDir, stage, outputs, decision.manifest));
       if (decision.action === 'restore' && !restored) {
@@ -211,7 +212,7 @@ async function runStage(
   outputPath: (stage: string, output: string) => string,
   upstreamMetrics: Record<string, Record<string, number>>,
 ): Promise<{ manifest: StageManifest; backend?: string }> {
-  const kind = kindOf(stage);
+  const kind = stage.impl;
   const tmpRoot = join(opts.runsDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
   const outDir = await mkdtemp(join(tmpRoot, `${opts.runId}-${stage.name}-`));

@@ -1,4 +1,4 @@
-import type { StageContext, StageKind, StageResult } from '../../stages/types.js';
+import type { StageContext, StageKind, StageResult } from '../stage-kind.js';
 
 /**
  * Where a stage's work happens. The local executor runs it in this process (shell stages spawn

@@ -1,10 +1,9 @@
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { StageManifest } from '../store/types.js';
-import type { StageKind } from '../../stages/types.js';
-import { getStageKind } from '../../stages/index.js';
+import type { StageKind } from '../stage-kind.js';
 import { cacheKeyOf } from '../hash/canonical-json.js';
-import { buildKeyMaterial, type KeyMaterial } from './key-material.js';
-import { explainKeyChange } from './reasons.js';
+import { buildKeyMaterial, type KeyMaterial } from '../cache/key-material.js';
+import { explainKeyChange } from '../cache/reasons.js';
 
 export type PlanAction = 'run' | 'restore';
 
@@ -55,12 +54,6 @@ export interface StageDecision {
   manifest?: StageManifest;
 }
 
-export function kindOf(stage: StageSpec): StageKind {
-  const kind = getStageKind(stage.kind);
-  if (!kind) throw new Error(`unknown stage kind ${stage.kind} (the spec loader should have refused it)`);
-  return kind;
-}
-
 /** Digests of every output of each direct upstream stage, as `stage.output` → digest. */
 export function upstreamDigests(stage: StageSpec, outputsOf: (stage: string) => StageManifest['outputs']): Record<string, string> {
   const digests: Record<string, string> = {};
@@ -83,11 +76,11 @@ export async function decideStage(
   deps: PlanDeps,
   opts: { force?: boolean },
 ): Promise<StageDecision> {
-  const material = buildKeyMaterial(stage, kindOf(stage), inputs, upstream);
+  const material = buildKeyMaterial(stage, stage.impl, inputs, upstream);
   const key = cacheKeyOf(material);
   const base = { key, material };
   if (opts.force) return { ...base, action: 'run', reasons: ['forced (--force)'] };
-  if (!stage.cache || kindOf(stage).cache === false) return { ...base, action: 'run', reasons: ['cache disabled for this stage'] };
+  if (!stage.cache || stage.impl.cache === false) return { ...base, action: 'run', reasons: ['cache disabled for this stage'] };
   const manifest = await deps.manifest(key);
   if (manifest && (await deps.outputsAvailable(manifest))) {
     return { ...base, action: 'restore', reasons: ['restored: identical inputs'], cachedFrom: manifest.runId, manifest };

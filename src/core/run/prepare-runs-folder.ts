@@ -6,7 +6,7 @@ import { UserError } from '../../errors.js';
 import { LocalObjectStore } from '../store/local-store.js';
 import { isProcessAlive } from '../tracker/sqlite-tracker.js';
 import type { Workspace } from '../workspace.js';
-import { stopOrphanedCommands } from '../../stages/shell-command-markers.js';
+import type { StageKinds } from '../stage-kind.js';
 
 const WRITE_PROBLEMS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -43,13 +43,13 @@ export async function checkWritable(runsDir: string): Promise<void> {
 }
 
 /**
- * Clears up after runs whose process was killed: stops shell commands they left running (they would
- * go on writing outs), and deletes their temp folders and half-written cache files. Never touches
+ * Clears up after runs whose process was killed: each kind's `recover` hook first (the shell kind stops
+ * commands they left running, which would go on writing outs), then deletes their temp folders and half-written cache files. Never touches
  * what a live run is writing.
  */
-export async function recoverFromKilledRuns(ws: Workspace, warn: ((message: string) => void) | undefined): Promise<void> {
-  for (const c of await stopOrphanedCommands(ws.runsDir, { isAlive: isProcessAlive })) {
-    warn?.(`stopped the command of stage ${c.stage} that killed run ${c.runId} left running (process group ${c.pgid})`);
+export async function recoverFromKilledRuns(ws: Workspace, kinds: StageKinds, warn: ((message: string) => void) | undefined): Promise<void> {
+  for (const kind of kinds.values()) {
+    for (const message of (await kind.recover?.(ws.runsDir)) ?? []) warn?.(message);
   }
   if (ws.store instanceof LocalObjectStore) await ws.store.removeStaleTemps(isProcessAlive);
   const tmp = join(ws.runsDir, 'tmp');

@@ -3,13 +3,12 @@ import { mkdir, rm, symlink, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
-import type { BackendChoice } from '../../stages/types.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { UserError, messageOf } from '../../errors.js';
 import { gitCommit } from '../git-commit.js';
 import { openWorkspace, planDepsFor } from '../workspace.js';
 import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
-import { kindOf, planRun, selectStages, type Plan } from './plan-run.js';
+import { planRun, selectStages, type Plan } from './plan-run.js';
 import { acquireLock } from '../workspace-lock.js';
 import { executePlan } from './execute-plan.js';
 import type { StageExecutor } from './executor.js';
@@ -24,7 +23,8 @@ export interface RunPipelineOptions {
   /** `--stage`: these stages and what they need. */
   only?: string[];
   jobs: number;
-  backend: BackendChoice;
+  /** The `--backend` choice, handed to the stages. */
+  backend: string;
   observers: RunObserver[];
   signal: AbortSignal;
   sweepId?: string;
@@ -83,7 +83,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   let unlock: (() => Promise<void>) | undefined;
   try {
     ws.tracker.markDeadRunsInterrupted();
-    await recoverFromKilledRuns(ws, opts.onWarning);
+    await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
     if (writesWorkspace(spec, opts.only)) {
       unlock = await acquireLock(join(opts.runsDir, 'locks', `${createHash('sha256').update(spec.dir).digest('hex').slice(0, 16)}.lock`), spec.name, {
         signal: opts.signal,
@@ -182,7 +182,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
 
 /** Shell stages write their outs in place: such runs of one workspace take turns. */
 function writesWorkspace(spec: PipelineSpec, only?: string[]): boolean {
-  return selectStages(spec, only).some((n) => Object.values(kindOf(spec.stages[n]).outputs(spec.stages[n].config)).some((o) => o.location === 'workspace'));
+  return selectStages(spec, only).some((n) => Object.values(spec.stages[n].impl.outputs(spec.stages[n].config)).some((o) => o.location === 'workspace'));
 }
 
 /** `runs/latest` → the newest run folder (replaced atomically). */

@@ -1,7 +1,7 @@
-import { didYouMean } from './did-you-mean.js';
+import { didYouMean } from '../../schema/did-you-mean.js';
 import type { OutputRef } from './types.js';
-import { isPlainObject } from './validate-fields.js';
-import type { PathSegment } from './yaml-source.js';
+import { isPlainObject } from '../../schema/validate-fields.js';
+import type { PathSegment } from '../../schema/yaml-source.js';
 
 /**
  * Matches `${stages.STAGE.outputs.NAME}`; group 1 is the stage, group 2 the output name (which may hold

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { getStageKind, usableKindNames } from '../../stages/index.js';
-import { topoOrder } from '../dag.js';
-import { didYouMean } from './did-you-mean.js';
+import { topoOrder } from '../graph.js';
+import { didYouMean } from '../../schema/did-you-mean.js';
 import { hasOutputRef, interpolateParams } from './interpolate.js';
 import { mergeParams, parseSetItem, setConfigValue, setParam, type OverrideIssue, type SetItem } from './overrides.js';
-import { pipelineField, runStageField, SHELL_KEYS, stageShapeField, usesStageField } from './pipeline-schema.js';
+import { pipelineField, stageForms, type StageForms } from './pipeline-schema.js';
+import type { StageKinds } from '../stage-kind.js';
 import { rules, workspacePath, type RuleContext, type StageDraft } from './rules.js';
-import type { Diagnostic, LoadOptions, LoadResult, PipelineSpec, StageSpec } from './types.js';
-import { isPlainObject, validateField, type FieldIssue, type PathUse } from './validate-fields.js';
-import { parseYamlFile, Reporter, type PathSegment } from './yaml-source.js';
+import type { LoadOptions, LoadResult, PipelineSpec, StageSpec } from './types.js';
+import type { Diagnostic } from '../../schema/diagnostic.js';
+import { isPlainObject, validateField, type FieldIssue, type PathUse } from '../../schema/validate-fields.js';
+import { parseYamlFile, Reporter, type PathSegment } from '../../schema/yaml-source.js';
 
 /** Where a stage's config comes from before params are substituted. */
 interface RawStage {
@@ -26,7 +27,7 @@ interface RawStage {
  * defaults applied, (6) run the rules (see rules.ts). Never throws for a user's mistake: the result
  * carries the diagnostics instead.
  */
-export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<LoadResult> {
+export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadResult> {
   const absolute = resolve(file);
   const dir = dirname(absolute);
   const bytes = await readSpecBytes(file, absolute);
@@ -36,10 +37,11 @@ export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<Lo
   const reporter = parsed.reporter;
   if (reporter.errorCount > 0 || !parsed.source) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
 
-  const top = checkShape(parsed.value, reporter);
+  const forms = stageForms(opts.kinds);
+  const top = checkShape(parsed.value, forms, reporter);
   if (!top) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
   const names = Object.keys(top.stages);
-  const raws = draftStages(top.stages, reporter);
+  const raws = draftStages(top.stages, opts.kinds, forms, reporter);
 
   const params = structuredClone(isPlainObject(top.params) ? top.params : {});
   await applyOverrides(params, raws, names, opts, reporter);
@@ -62,6 +64,7 @@ export async function loadSpec(file: string, opts: LoadOptions = {}): Promise<Lo
     stages,
     order: order.ok ? order.order : names,
     specHash: createHash('sha256').update(bytes.data).digest('hex'),
+    kinds: opts.kinds,
   };
   return { ok: true, spec, warnings: sortDiagnostics(reporter.diagnostics, file) };
 }
@@ -103,14 +106,14 @@ interface TopLevel {
   stages: Record<string, unknown>;
 }
 
-function checkShape(value: unknown, reporter: Reporter): TopLevel | undefined {
+function checkShape(value: unknown, forms: StageForms, reporter: Reporter): TopLevel | undefined {
   if (!isPlainObject(value)) {
     const got = value === null || value === undefined ? 'nothing (the file is empty)' : Array.isArray(value) ? 'a list' : JSON.stringify(value);
     reporter.error([], `expected a mapping with "name", "params" and "stages", got ${got}`, { hint: 'start from the example in README.md: a name, params and stages' });
     return undefined;
   }
   const issues: FieldIssue[] = [];
-  validateField(value, pipelineField(stageShapeField), issues);
+  validateField(value, pipelineField(forms.shape), issues);
   report(reporter, [], issues);
   if (!isPlainObject(value.stages)) return undefined;
   if (Object.keys(value.stages).length === 0) {
@@ -126,9 +129,10 @@ function report(reporter: Reporter, base: PathSegment[], issues: FieldIssue[]): 
   }
 }
 
-function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<string, RawStage> {
+function draftStages(stages: Record<string, unknown>, registry: StageKinds, forms: StageForms, reporter: Reporter): Map<string, RawStage> {
   const out = new Map<string, RawStage>();
-  const kinds = usableKindNames();
+  const kinds = usableKindNames(registry);
+  const SHELL_KEYS = forms.shellKeys;
   Object.entries(stages).forEach(([name, value], index) => {
     const at: PathSegment[] = ['stages', name];
     if (!isPlainObject(value)) return;
@@ -150,7 +154,7 @@ function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<s
     }
     const misplaced = hasUses ? SHELL_KEYS.filter((k) => Object.hasOwn(value, k)) : Object.hasOwn(value, 'with') ? ['with'] : [];
     for (const key of misplaced) {
-      const allowed = Object.keys((hasUses ? usesStageField : runStageField).properties).join(', ');
+      const allowed = Object.keys((hasUses ? forms.uses : forms.run).properties).join(', ');
       reporter.error([...at, key], `expected a key of a "${hasUses ? 'uses' : 'run'}:" stage (${allowed}), got "${key}"`, {
         side: 'key',
         hint: hasUses
@@ -158,7 +162,7 @@ function draftStages(stages: Record<string, unknown>, reporter: Reporter): Map<s
           : `a run: stage takes ${SHELL_KEYS.join(', ')} directly, without "with:"`,
       });
     }
-    const kind = hasUses ? (typeof value.uses === 'string' && kinds.includes(value.uses) ? getStageKind(value.uses) : undefined) : getStageKind('shell');
+    const kind = hasUses ? (typeof value.uses === 'string' && kinds.includes(value.uses) ? registry.get(value.uses) : undefined) : registry.get('shell');
     if (!kind) {
       if (typeof value.uses === 'string') {
         const close = didYouMean(value.uses, kinds);
@@ -289,6 +293,7 @@ function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: stri
   return {
     name: draft.name,
     kind: draft.kind.kind,
+    impl: draft.kind,
     config: draft.config!,
     needs: names.filter((n) => draft.upstream.has(n)),
     refs,
@@ -297,4 +302,9 @@ function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: stri
     cache: stage.cache !== false && draft.kind.cache !== false,
     pos: reporter.source!.posOf(['stages', draft.name], 'key')!,
   };
+}
+
+/** Kinds a user may name in `uses:` (shell stages are written with `run:`). */
+export function usableKindNames(kinds: StageKinds): string[] {
+  return [...kinds.keys()].filter((k) => k !== 'shell').sort();
 }

@@ -1,6 +1,6 @@
 import { parseDocument } from 'yaml';
-import { didYouMean } from './did-you-mean.js';
-import { isPlainObject } from './validate-fields.js';
+import { didYouMean } from '../../schema/did-you-mean.js';
+import { isPlainObject } from '../../schema/validate-fields.js';
 
 /** One `--set KEY=VALUE` item, split and typed. */
 export interface SetItem {

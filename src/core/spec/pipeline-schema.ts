@@ -1,11 +1,8 @@
-import { shellConfig } from '../../stages/shell-config.js';
-import { f, type Field, type ObjectField } from './fields.js';
+import { f, type Field, type ObjectField } from '../../schema/fields.js';
+import type { StageKinds } from '../stage-kind.js';
 
 /** Stage and param names: no dots, since `--set STAGE.key` and `${stages.X.outputs.Y}` split on them. */
 export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_-]*$';
-
-/** Keys of a `run:` stage that the loader moves into the stage's config (the shell kind's schema). */
-export const SHELL_KEYS = Object.keys(shellConfig.properties);
 
 const commonStageKeys = {
   description: f.string('What the stage does, for people reading the spec.'),
@@ -26,26 +23,38 @@ export const usesStageField: ObjectField = f.object(
   { required: ['uses'] },
 );
 
-/** A shell stage: its `run`, `deps`, `outs`, `env` and `metrics` keys form the shell kind's config. */
-export const runStageField: ObjectField = f.object(
-  'A shell command, DVC style: its deps are hashed and its outs cached.',
-  { ...shellConfig.properties, ...commonStageKeys },
-  { required: ['run'] },
-);
+/** The stage forms of a pipeline, given the registered kinds (the `shell` kind's fields are a `run:` stage's keys). */
+export interface StageForms {
+  /** Keys of a `run:` stage that the loader moves into the stage's config (the shell kind's schema). */
+  shellKeys: string[];
+  uses: ObjectField;
+  /** A shell stage: its `run`, `deps`, `outs`, `env` and `metrics` keys form the shell kind's config. */
+  run: ObjectField;
+  /**
+   * The shape checked before interpolation: every key either stage form may have, each kind-specific
+   * value left open (checked against the kind's own schema once params are substituted).
+   */
+  shape: ObjectField;
+}
 
-/**
- * The shape checked before interpolation: every key either stage form may have, each kind-specific value
- * left open (checked against the kind's own schema once params are substituted).
- */
-export const stageShapeField: ObjectField = f.object('One pipeline stage: `uses` + `with`, or `run`.', {
-  uses: usesStageField.properties.uses,
-  with: usesStageField.properties.with,
-  ...Object.fromEntries(SHELL_KEYS.map((k): [string, Field] => [k, f.any(shellConfig.properties[k].description)])),
-  ...commonStageKeys,
-});
+export function stageForms(kinds: StageKinds): StageForms {
+  const shell = kinds.get('shell')?.config ?? f.object('No shell kind is registered.', {});
+  const shellKeys = Object.keys(shell.properties);
+  return {
+    shellKeys,
+    uses: usesStageField,
+    run: f.object('A shell command, DVC style: its deps are hashed and its outs cached.', { ...shell.properties, ...commonStageKeys }, { required: ['run'] }),
+    shape: f.object('One pipeline stage: `uses` + `with`, or `run`.', {
+      uses: usesStageField.properties.uses,
+      with: usesStageField.properties.with,
+      ...Object.fromEntries(shellKeys.map((k): [string, Field] => [k, f.any(shell.properties[k].description)])),
+      ...commonStageKeys,
+    }),
+  };
+}
 
 /** The top level of a pipeline file. */
-export function pipelineField(stage: Field = stageShapeField): ObjectField {
+export function pipelineField(stage: Field): ObjectField {
   return f.object(
     'An mlpipe pipeline: stages run as a cached DAG, with parameters that the command line can override.',
     {

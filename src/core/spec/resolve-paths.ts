@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { Field } from './fields.js';
+import type { Field } from '../../schema/fields.js';
 
 /**
  * Makes every `path` field of a config absolute against `dir`. Values that are not plain strings,

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { StageKind } from '../../stages/types.js';
-import { topoOrder } from '../dag.js';
-import { didYouMean } from './did-you-mean.js';
+import type { StageKind } from '../stage-kind.js';
+import { topoOrder } from '../graph.js';
+import { didYouMean } from '../../schema/did-you-mean.js';
 import { hasOutputRef } from './interpolate.js';
 import type { OutputRef } from './types.js';
-import type { PathUse } from './validate-fields.js';
-import type { PathSegment, Reporter } from './yaml-source.js';
+import type { PathUse } from '../../schema/validate-fields.js';
+import type { PathSegment, Reporter } from '../../schema/yaml-source.js';
 
 /** One stage while the spec loads: what the earlier phases learned about it. */
 export interface StageDraft {

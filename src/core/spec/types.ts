@@ -1,8 +1,5 @@
-/** A position in the spec file, 1-based. */
-export interface SourcePos {
-  line: number;
-  col: number;
-}
+import type { Diagnostic, SourcePos } from '../../schema/diagnostic.js';
+import type { StageKind, StageKinds } from '../stage-kind.js';
 
 /** A reference `${stages.X.outputs.Y}` found in a stage's config. */
 export interface OutputRef {
@@ -19,6 +16,8 @@ export interface StageSpec {
   name: string;
   /** A built-in kind (`preprocess`, `train`, …) or `shell` for `run:` stages. */
   kind: string;
+  /** The kind's definition, from the registry the loader was given. */
+  impl: StageKind;
   /** The `with` block (for shell: `{ run, deps, outs, env, metrics }`), defaults applied. Paths as written. */
   config: Record<string, unknown>;
   /** Direct upstream stages: from output references, `needs`, and shell deps that are another stage's outs. */
@@ -45,23 +44,13 @@ export interface PipelineSpec {
   order: string[];
   /** SHA-256 of the spec file bytes. */
   specHash: string;
-}
-
-export type Severity = 'error' | 'warning';
-
-export interface Diagnostic {
-  severity: Severity;
-  /** e.g. `stages.train.with.epochs` */
-  path: string;
-  message: string;
-  file: string;
-  pos?: SourcePos;
-  /** The source line, for display under the message. */
-  sourceLine?: string;
-  hint?: string;
+  /** The registry the spec was loaded with. */
+  kinds: StageKinds;
 }
 
 export interface LoadOptions {
+  /** The stage kinds a spec may use (`src/stages/index.ts` in the CLI; literal kinds in tests). */
+  kinds: StageKinds;
   /** `--set key=value` items, applied last. `params.lr=0.01` or `<stage>.<with key path>=value`. Values parsed as YAML scalars. */
   set?: string[];
   /** `--params FILE` (YAML or JSON object of params). */

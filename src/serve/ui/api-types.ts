@@ -2,9 +2,9 @@
  * The dashboard's JSON API, shared by the server (src/serve/ui) and the browser code (ui/), which
  * imports these types only. Every answer carries `schemaVersion`.
  */
-import type { CompareResult } from '../../core/compare/compare-runs.js';
-import type { RunFailure } from '../../core/compare/run-failure.js';
-import type { ConfusionMatrix } from '../../core/report/confusion-matrix.js';
+import type { CompareResult } from '../../app/compare/compare-runs.js';
+import type { RunFailure } from '../../app/compare/run-failure.js';
+import type { ConfusionMatrix } from '../../app/report/confusion-matrix.js';
 import type { RunStatus, StageStatus } from '../../core/tracker/types.js';
 
 export type { CompareResult, ConfusionMatrix, RunFailure, RunStatus, StageStatus };

@@ -1,6 +1,6 @@
-import { flattenParams } from '../../core/compare/build-comparison.js';
-import { shortIds } from '../../core/compare/resolve-run.js';
-import { runFailure } from '../../core/compare/run-failure.js';
+import { flattenParams } from '../../app/compare/build-comparison.js';
+import { shortIds } from '../../app/compare/resolve-run.js';
+import { runFailure } from '../../app/compare/run-failure.js';
 import { isConfusionKey } from '../../core/tracker/confusion-cells.js';
 import type { MetricPoint, RunRecord, StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { RunRow } from './api-types.js';

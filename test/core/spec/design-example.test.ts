@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatDiagnostics } from '../../../src/core/spec/format-diagnostics.js';
+import { formatDiagnostics } from '../../../src/render/diagnostics.js';
 import { loadSpec } from '../../../src/core/spec/load-spec.js';
-import { getStageKind } from '../../../src/stages/index.js';
+import { stageKinds } from '../../../src/stages/index.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
 /** DESIGN.md section 3, with the placeholders inside `{ … }` quoted as YAML requires. */
@@ -60,19 +60,19 @@ afterEach(async () => {
 });
 
 describe('the DESIGN.md example spec', () => {
-  it.skipIf(!mlKinds.every((k) => getStageKind(k)))('validates with the built-in kinds', async () => {
+  it.skipIf(!mlKinds.every((k) => stageKinds.get(k)))('validates with the built-in kinds', async () => {
     ws = await makeWorkspace({ 'pipeline.yaml': DESIGN_EXAMPLE, 'data/reviews.csv': 'text,label\ngood,1\nbad,0\n', 'scripts/report.py': '' });
-    const result = await loadSpec(ws.path('pipeline.yaml'));
+    const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
     if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics, { color: false }));
     expect(result.spec.order).toEqual(['prepare', 'train', 'evaluate', 'deploy', 'report']);
     expect(result.spec.stages.train.params).toEqual({ lr: 0.001, epochs: 10 });
     expect(result.spec.stages.deploy.needs).toEqual(['train', 'evaluate']);
   });
 
-  it.skipIf(!mlKinds.every((k) => getStageKind(k)))('starts a gated deploy after the evaluate stages that do not depend on it', async () => {
+  it.skipIf(!mlKinds.every((k) => stageKinds.get(k)))('starts a gated deploy after the evaluate stages that do not depend on it', async () => {
     const spec = DESIGN_EXAMPLE.replace('      gate: "accuracy >= 0.85"\n', '');
     ws = await makeWorkspace({ 'pipeline.yaml': spec, 'data/reviews.csv': 'text,label\ngood,1\nbad,0\n', 'scripts/report.py': '' });
-    const result = await loadSpec(ws.path('pipeline.yaml'));
+    const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
     if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics, { color: false }));
     expect(result.spec.stages.deploy.needs).toEqual(['train']);
   });

@@ -1,10 +1,10 @@
-import { f } from '../../../src/core/spec/fields.js';
+import { f } from '../../../src/schema/fields.js';
 import { shell } from '../../../src/stages/shell.js';
-import type { StageKind } from '../../../src/stages/types.js';
+import type { StageKind, StageKinds } from '../../../src/core/stage-kind.js';
 
 /**
  * Small stand-ins for the ML kinds, so loader tests do not change when the real kinds' schemas do.
- * Tests install them with `vi.mock` on src/stages/index.ts.
+ * Tests pass them to `loadSpec` as `kinds: fakeRegistry`.
  */
 const noop = async (): Promise<void> => {};
 
@@ -79,12 +79,5 @@ export const fakeEvaluate: StageKind = {
 
 export const fakeKinds: StageKind[] = [shell, fakePrepare, fakeTrain, fakeEvaluate];
 
-/** The module body that replaces src/stages/index.ts in tests. */
-export function fakeRegistry(): Record<string, unknown> {
-  const stageKinds = new Map(fakeKinds.map((k) => [k.kind, k]));
-  return {
-    stageKinds,
-    getStageKind: (kind: string) => stageKinds.get(kind),
-    usableKindNames: () => [...stageKinds.keys()].filter((k) => k !== 'shell').sort(),
-  };
-}
+/** The registry tests hand to `loadSpec`: a shell kind and three fake ML kinds. */
+export const fakeRegistry: StageKinds = new Map(fakeKinds.map((k) => [k.kind, k]));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostics } from '../../../src/core/spec/format-diagnostics.js';
-import type { Diagnostic } from '../../../src/core/spec/types.js';
+import { formatDiagnostics } from '../../../src/render/diagnostics.js';
+import type { Diagnostic } from '../../../src/schema/diagnostic.js';
 
 const epochs: Diagnostic = {
   severity: 'error',

@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadSpec } from '../../../src/core/spec/load-spec.js';
+import { fakeRegistry } from './fixture-kinds.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
-vi.mock('../../../src/stages/index.js', async () => (await import('./fixture-kinds.js')).fakeRegistry());
 
 const BASE = `name: p
 params:
@@ -58,7 +58,7 @@ describe('hostile specs', () => {
           : text.slice(0, at) + text.slice(from, from + rnd(30)) + text.slice(at);
       }
       writeFileSync(ws.path('pipeline.yaml'), text);
-      const result = await loadSpec(ws.path('pipeline.yaml'), { set: i % 5 === 0 ? ['train.epochs=2', 'params.lr=0.1'] : [] });
+      const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry, set: i % 5 === 0 ? ['train.epochs=2', 'params.lr=0.1'] : [] });
       const diagnostics = result.ok ? result.warnings : result.diagnostics;
       if (!result.ok) expect(diagnostics.some((d) => d.severity === 'error'), text).toBe(true);
       for (const d of diagnostics) {
@@ -80,7 +80,7 @@ stages:
     with: { data: data.csv, constructor: 1, model: { layers: [{ type: constructor }] } }
 `,
     );
-    const result = await loadSpec(ws.path('pipeline.yaml'), { paramsFile: ws.path('p.yaml'), set: ['params.hasOwnProperty=1', 'toString.__proto__.polluted=1'] });
+    const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry, paramsFile: ws.path('p.yaml'), set: ['params.hasOwnProperty=1', 'toString.__proto__.polluted=1'] });
     expect(result.ok).toBe(false);
     const messages = result.ok ? [] : result.diagnostics.map((d) => `${d.path}: ${d.message}`);
     expect(messages).toEqual([

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadSpec } from '../../../src/core/spec/load-spec.js';
-import { formatDiagnostics } from '../../../src/core/spec/format-diagnostics.js';
+import { fakeRegistry } from './fixture-kinds.js';
+import { formatDiagnostics } from '../../../src/render/diagnostics.js';
 import type { LoadOptions, LoadResult } from '../../../src/core/spec/types.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
-vi.mock('../../../src/stages/index.js', async () => (await import('./fixture-kinds.js')).fakeRegistry());
 
 let ws: Workspace | undefined;
 afterEach(async () => {
@@ -13,13 +13,13 @@ afterEach(async () => {
   ws = undefined;
 });
 
-async function load(files: Record<string, string | Uint8Array>, opts?: LoadOptions): Promise<LoadResult> {
+async function load(files: Record<string, string | Uint8Array>, opts?: Omit<LoadOptions, 'kinds'>): Promise<LoadResult> {
   ws = await makeWorkspace(files);
-  return loadSpec(ws.path('pipeline.yaml'), opts);
+  return loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry, ...opts });
 }
 
 /** The diagnostics as a user sees them, with the temp folder taken out. */
-async function errors(files: Record<string, string | Uint8Array>, opts?: LoadOptions): Promise<string> {
+async function errors(files: Record<string, string | Uint8Array>, opts?: Omit<LoadOptions, 'kinds'>): Promise<string> {
   const result = await load(files, opts);
   if (result.ok) throw new Error('expected the spec to be invalid');
   return formatDiagnostics(result.diagnostics, { color: false }).replaceAll(`${ws!.dir}/pipeline`, 'pipeline').replaceAll(ws!.dir, '<ws>');
@@ -70,7 +70,9 @@ describe('loadSpec on a valid spec', () => {
     expect(spec.dir).toBe(ws!.dir);
     expect(spec.order).toEqual(['prepare', 'train', 'evaluate', 'report']);
     expect(spec.specHash).toBe(createHash('sha256').update(VALID).digest('hex'));
-    expect(spec.stages.train).toEqual({
+    expect(spec.stages.train.impl).toBe(fakeRegistry.get('train'));
+    const { impl: _impl, ...train } = spec.stages.train;
+    expect(train).toEqual({
       name: 'train',
       kind: 'train',
       config: {
@@ -604,7 +606,7 @@ stages:
   it('a missing file, an empty file and a list at the top', async () => {
     ws = await makeWorkspace({ 'pipeline.yaml': '' , 'list.yaml': '- a\n- b\n'});
     const show = async (name: string): Promise<string> => {
-      const r = await loadSpec(ws!.path(name));
+      const r = await loadSpec(ws!.path(name), { kinds: fakeRegistry });
       return r.ok ? 'ok' : formatDiagnostics(r.diagnostics, { color: false }).replaceAll(`${ws!.dir}/`, '');
     };
     expect(await show('pipeline.yml')).toMatchInlineSnapshot(`

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { formatDiagnostics } from '../../../src/core/spec/format-diagnostics.js';
+import { formatDiagnostics } from '../../../src/render/diagnostics.js';
 import { loadSpec } from '../../../src/core/spec/load-spec.js';
+import { fakeRegistry } from './fixture-kinds.js';
 import { parseOverrideValue, parseSetItem } from '../../../src/core/spec/overrides.js';
 import type { LoadOptions, PipelineSpec } from '../../../src/core/spec/types.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
-vi.mock('../../../src/stages/index.js', async () => (await import('./fixture-kinds.js')).fakeRegistry());
 
 let ws: Workspace | undefined;
 afterEach(async () => {
@@ -37,16 +37,16 @@ stages:
     env: { NAME: "\${params.name}" }
 `;
 
-async function load(opts: LoadOptions, files: Record<string, string> = {}): Promise<PipelineSpec> {
+async function load(opts: Omit<LoadOptions, 'kinds'>, files: Record<string, string> = {}): Promise<PipelineSpec> {
   ws = await makeWorkspace({ 'pipeline.yaml': SPEC, 'data.csv': 'a\n1\n', ...files });
-  const result = await loadSpec(ws.path('pipeline.yaml'), { ...opts, paramsFile: opts.paramsFile && ws.path(opts.paramsFile) });
+  const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry, ...opts, paramsFile: opts.paramsFile && ws.path(opts.paramsFile) });
   if (!result.ok) throw new Error(formatDiagnostics(result.diagnostics, { color: false }));
   return result.spec;
 }
 
-async function errors(opts: LoadOptions, files: Record<string, string> = {}): Promise<string> {
+async function errors(opts: Omit<LoadOptions, 'kinds'>, files: Record<string, string> = {}): Promise<string> {
   ws = await makeWorkspace({ 'pipeline.yaml': SPEC, 'data.csv': 'a\n1\n', ...files });
-  const result = await loadSpec(ws.path('pipeline.yaml'), { ...opts, paramsFile: opts.paramsFile && ws.path(opts.paramsFile) });
+  const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry, ...opts, paramsFile: opts.paramsFile && ws.path(opts.paramsFile) });
   if (result.ok) throw new Error('expected errors');
   return formatDiagnostics(result.diagnostics, { color: false, file: 'pipeline.yaml' }).replaceAll(`${ws.dir}/`, '');
 }

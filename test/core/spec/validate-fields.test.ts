@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { closestMatch, didYouMean, editDistance } from '../../../src/core/spec/did-you-mean.js';
-import { f } from '../../../src/core/spec/fields.js';
-import { describeField, validateField, type FieldIssue, type PathUse } from '../../../src/core/spec/validate-fields.js';
+import { closestMatch, didYouMean, editDistance } from '../../../src/schema/did-you-mean.js';
+import { f } from '../../../src/schema/fields.js';
+import { describeField, validateField, type FieldIssue, type PathUse } from '../../../src/schema/validate-fields.js';
 
 function check(value: unknown, field: Parameters<typeof validateField>[1], opts: Parameters<typeof validateField>[3] = {}): { value: unknown; issues: FieldIssue[] } {
   const issues: FieldIssue[] = [];

@@ -1,0 +1,43 @@
+import type { StageRunRecord, Tracker } from '../../core/tracker/types.js';
+import { buildComparison, loadRuns, type Comparison } from './build-comparison.js';
+import { checkConditions, type ConditionResult } from './fail-if.js';
+import { sweepRuns } from './find-sweep.js';
+import { selectRuns, type RunSelection } from './select-runs.js';
+import { buildSweepView, type SweepView } from './sweep-view.js';
+
+/** Everything `mlpipe compare runs` was asked. */
+export interface CompareOptions extends RunSelection {
+  metrics?: string[];
+  sort?: string;
+  onlyChanged?: boolean;
+  /** `--fail-if` conditions. */
+  failIf?: string[];
+}
+
+/**
+ * `mlpipe compare runs --json`: the comparison and how each `--fail-if` condition came out; with
+ * `--sweep`/`--last-sweep`, also the sweep's grid and its best point.
+ */
+export interface CompareResult extends Comparison {
+  conditions: ConditionResult[];
+  sweep?: SweepView;
+}
+
+/** Selects, loads and compares runs, then checks the `--fail-if` conditions (bad input: UserError, exit 2). */
+export function compareRuns(tracker: Tracker, opts: CompareOptions): CompareResult {
+  const { ids, baseline, sweepId } = selectRuns(tracker, opts);
+  const comparison = buildComparison(loadRuns(tracker, ids), {
+    baseline,
+    metrics: opts.metrics,
+    sort: opts.sort,
+    onlyChanged: opts.onlyChanged,
+    allIds: tracker.findRunIds(''),
+  });
+  const result: CompareResult = { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? []) };
+  if (sweepId !== undefined) {
+    const runs = sweepRuns(tracker, sweepId);
+    const stageRuns = new Map<string, StageRunRecord[]>(runs.map((r) => [r.id, tracker.getStageRuns(r.id)]));
+    result.sweep = buildSweepView(comparison, { sweepId, runs, stageRuns, sort: opts.sort, metrics: opts.metrics });
+  }
+  return result;
+}

@@ -1,0 +1,54 @@
+import { UserError } from '../../errors.js';
+import type { Tracker } from '../../core/tracker/types.js';
+import { lastSweepId, resolveSweepRef, sweepRuns } from './find-sweep.js';
+import { resolveRunRef } from './resolve-run.js';
+
+/** What `mlpipe compare runs` was asked to compare. */
+export interface RunSelection {
+  /** Run ids or prefixes (or MODEL@ALIAS); none: the last runs of a pipeline. */
+  refs?: string[];
+  /** How many of the newest runs when none are named. Default 5. */
+  last?: number;
+  /** The pipeline whose runs `--last` takes; default: that of the newest run. */
+  pipeline?: string;
+  /** The run deltas are measured against; default: the first named, or the oldest. */
+  baseline?: string;
+  /** Compare the runs of this sweep (id or unambiguous prefix). */
+  sweep?: string;
+  /** Compare the runs of the newest sweep (of `pipeline`, when given). */
+  lastSweep?: boolean;
+}
+
+export const DEFAULT_LAST = 5;
+
+/**
+ * The run ids to compare (baseline included, first when it was not among them), the baseline's id,
+ * and the sweep's id when a sweep was asked for.
+ */
+export function selectRuns(tracker: Tracker, sel: RunSelection): { ids: string[]; baseline: string; sweepId?: string } {
+  let ids: string[];
+  let sweepId: string | undefined;
+  if (sel.sweep !== undefined || sel.lastSweep) {
+    if (sel.sweep !== undefined && sel.lastSweep) throw new UserError('give --sweep ID or --last-sweep, not both');
+    if (sel.refs?.length || sel.last !== undefined) throw new UserError(`name runs or give --last, or compare a sweep with ${sel.lastSweep ? '--last-sweep' : '--sweep'}, not both`);
+    sweepId = sel.sweep !== undefined ? resolveSweepRef(tracker, sel.sweep) : lastSweepId(tracker, sel.pipeline);
+    ids = sweepRuns(tracker, sweepId).map((r) => r.id);
+  } else if (sel.refs?.length) {
+    if (sel.last !== undefined) throw new UserError('name runs or give --last, not both');
+    ids = [...new Set(sel.refs.map((r) => resolveRunRef(tracker, r)))];
+  } else {
+    const pipeline = sel.pipeline ?? tracker.listRuns({ limit: 1 })[0]?.pipeline;
+    if (pipeline === undefined) throw new UserError('the tracker has no runs yet', { hint: 'run a pipeline first: mlpipe run pipeline.yaml' });
+    ids = tracker
+      .listRuns({ pipeline, limit: sel.last ?? DEFAULT_LAST })
+      .map((r) => r.id)
+      .reverse();
+    if (ids.length === 0) {
+      const names = [...new Set(tracker.listRuns({ limit: 200 }).map((r) => r.pipeline))].sort();
+      throw new UserError(`no runs of pipeline "${pipeline}"; pipelines with runs: ${names.join(', ')}`);
+    }
+  }
+  const baseline = sel.baseline ? resolveRunRef(tracker, sel.baseline) : ids[0];
+  if (!ids.includes(baseline)) ids.unshift(baseline);
+  return { ids, baseline, ...(sweepId === undefined ? {} : { sweepId }) };
+}

@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LocalObjectStore } from '../../core/store/local-store.js';
+import { openTracker } from '../../core/tracker/open-tracker.js';
+import { isProcessAlive } from '../../core/tracker/sqlite-tracker.js';
+import type { Tracker } from '../../core/tracker/types.js';
+
+/**
+ * How far before the cutoff moment gc stays away: file systems stamp mtimes with a coarse clock,
+ * so something stored right at the cutoff may carry a slightly older mtime.
+ */
+export const GC_SLACK_MS = 2_000;
+
+/** Options for {@link collectGarbage}. */
+export interface GcOptions {
+  /** Only report what would be removed. */
+  dry?: boolean;
+  /** The clock (epoch ms); tests pass their own. */
+  now?: number;
+}
+
+/** What `mlpipe gc` kept and removed (the `--json` output, schemaVersion 1). */
+export interface GcResult {
+  schemaVersion: 1;
+  dry: boolean;
+  /** Nothing stored or used at or after this moment (ISO time) is removed. */
+  cutoff: string;
+  runs: { total: number; kept: number; running: number; withFolder: number; withModel: number };
+  manifests: { kept: number; removed: number; young: number };
+  objects: { kept: number; removed: number; young: number; bytesRemoved: number };
+  /** Temp files left by killed processes, removed (0 with --dry). */
+  staleTemps: number;
+}
+
+/**
+ * Removes the cache entries that no kept run needs:
+ *
+ * - a run is **kept** while it is running, while its folder `runs/<id>/` exists, or when a
+ *   registered model version came from it (deleting a run folder is how a run is let go; its
+ *   tracker records stay);
+ * - a manifest is kept when a kept run executed or restored that cache key; an object is kept when
+ *   a manifest that stays names it;
+ * - nothing whose mtime is at or after the **cutoff** is removed: the start of the oldest running
+ *   run or of gc itself, whichever is earlier, less {@link GC_SLACK_MS}. Every object a run stores
+ *   or restores (verified) gets a fresh mtime, and a removal renames the file aside and checks its
+ *   mtime again there, so gc never deletes what a concurrent run is committing or has just used.
+ *   A concurrent run can at worst find an entry it planned to restore gone, and then runs the stage.
+ */
+export async function collectGarbage(runsDir: string, opts: GcOptions = {}): Promise<GcResult> {
+  const started = opts.now ?? Date.now();
+  const dry = opts.dry === true;
+  if (!existsSync(runsDir)) return emptyResult(dry, started - GC_SLACK_MS);
+  const tracker = openTracker(runsDir);
+  try {
+    if (!dry) tracker.markDeadRunsInterrupted();
+    const { kept, counts, cutoff } = keptRuns(tracker, runsDir, started);
+    const keys = new Set<string>();
+    for (const runId of kept) for (const s of tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
+    const store = new LocalObjectStore(runsDir);
+
+    const manifests = { kept: 0, removed: 0, young: 0 };
+    const remaining: string[] = [];
+    for await (const key of store.listManifestKeys()) {
+      if (keys.has(key)) {
+        manifests.kept++;
+        remaining.push(key);
+      } else if (!(await removable(() => store.manifestMtime(key), () => store.removeManifestIfOlderThan(key, cutoff), cutoff, dry))) {
+        manifests.young++;
+        remaining.push(key);
+      } else manifests.removed++;
+    }
+
+    const referenced = new Set<string>();
+    for (const key of remaining) {
+      const manifest = await store.getManifest(key);
+      for (const output of Object.values(manifest?.outputs ?? {})) for (const file of output.files) referenced.add(file.hash);
+    }
+
+    const objects = { kept: 0, removed: 0, young: 0, bytesRemoved: 0 };
+    for await (const digest of store.listDigests()) {
+      if (referenced.has(digest)) {
+        objects.kept++;
+        continue;
+      }
+      const size = dry ? await dryObjectSize(store, digest, cutoff) : await store.removeObjectIfOlderThan(digest, cutoff);
+      if (size === undefined) objects.young++;
+      else {
+        objects.removed++;
+        objects.bytesRemoved += size;
+      }
+    }
+    const staleTemps = dry ? 0 : await store.removeStaleTemps(isProcessAlive);
+    return { schemaVersion: 1, dry, cutoff: new Date(cutoff).toISOString(), runs: { ...counts, kept: kept.size }, manifests, objects, staleTemps };
+  } finally {
+    tracker.close();
+  }
+}
+
+function keptRuns(tracker: Tracker, runsDir: string, now: number) {
+  const runs = tracker.listRuns();
+  const running = runs.filter((r) => r.status === 'running');
+  const withFolder = runs.filter((r) => existsSync(join(runsDir, r.id)));
+  const withModel = new Set(tracker.listModels().map((m) => m.runId));
+  const kept = new Set([...running, ...withFolder].map((r) => r.id).concat([...withModel]));
+  const cutoff = Math.min(now, ...running.map((r) => r.startedAt)) - GC_SLACK_MS;
+  return { kept, cutoff, counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };
+}
+
+async function removable(mtime: () => Promise<number | undefined>, remove: () => Promise<boolean>, cutoff: number, dry: boolean): Promise<boolean> {
+  if (!dry) return remove();
+  const at = await mtime();
+  return at !== undefined && at < cutoff;
+}
+
+async function dryObjectSize(store: LocalObjectStore, digest: string, cutoff: number): Promise<number | undefined> {
+  const stat = await store.objectStat(digest);
+  return stat && stat.mtimeMs < cutoff ? stat.size : undefined;
+}
+
+function emptyResult(dry: boolean, cutoff: number): GcResult {
+  return {
+    schemaVersion: 1,
+    dry,
+    cutoff: new Date(cutoff).toISOString(),
+    runs: { total: 0, kept: 0, running: 0, withFolder: 0, withModel: 0 },
+    manifests: { kept: 0, removed: 0, young: 0 },
+    objects: { kept: 0, removed: 0, young: 0, bytesRemoved: 0 },
+    staleTemps: 0,
+  };
+}

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { LocalObjectStore } from '../../core/store/local-store.js';
+
+/** One problem `mlpipe cache verify` found and what it did about it. */
+export interface CacheProblem {
+  /** `object`: bytes that do not hash to the digest; `manifest`: unreadable or malformed; `incomplete`: a manifest naming objects that are not there. */
+  kind: 'object' | 'manifest' | 'incomplete';
+  /** The object digest or the manifest's cache key. */
+  id: string;
+  detail: string;
+  /** Where it was moved (quarantine), when it was moved. */
+  quarantinedTo?: string;
+}
+
+/** The `--json` output of `mlpipe cache verify` (schemaVersion 1). */
+export interface CacheVerifyResult {
+  schemaVersion: 1;
+  objects: number;
+  manifests: number;
+  problems: CacheProblem[];
+  /** True when nothing was wrong. */
+  ok: boolean;
+}
+
+const PARALLEL = 8;
+
+/**
+ * Checks the whole cache store: every object is hashed and compared with its name, every manifest
+ * parsed and checked for objects that are missing. Corrupt objects, bad manifests and manifests
+ * that can no longer be restored are moved to `cache/quarantine/`, so the stages they belong to
+ * run again instead of being restored. Safe while runs are going on: objects enter the store before
+ * the manifests that name them.
+ */
+export async function verifyCache(runsDir: string): Promise<CacheVerifyResult> {
+  const result: CacheVerifyResult = { schemaVersion: 1, objects: 0, manifests: 0, problems: [], ok: true };
+  if (!existsSync(runsDir)) return result;
+  let warning = '';
+  const store = new LocalObjectStore(runsDir, { onWarning: (message) => (warning = message) });
+
+  const digests: string[] = [];
+  for await (const digest of store.listDigests()) digests.push(digest);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async () => {
+      while (next < digests.length) {
+        const digest = digests[next++]!;
+        const corrupt = await store.verifyObject(digest);
+        if (corrupt) result.problems.push({ kind: 'object', id: digest, detail: `expected ${corrupt.expected}, got ${corrupt.got}`, quarantinedTo: corrupt.quarantinedTo });
+      }
+    }),
+  );
+  result.objects = digests.length;
+
+  for await (const key of store.listManifestKeys()) {
+    result.manifests++;
+    warning = '';
+    const manifest = await store.getManifest(key);
+    if (!manifest) {
+      if (warning) result.problems.push({ kind: 'manifest', id: key, detail: warning, quarantinedTo: await store.quarantineManifest(key) });
+      continue;
+    }
+    const missing: string[] = [];
+    for (const output of Object.values(manifest.outputs)) {
+      for (const file of output.files) if (!(await store.has(file.hash))) missing.push(file.hash);
+    }
+    if (missing.length > 0) {
+      const detail = `stage ${manifest.stage} of run ${manifest.runId}: ${missing.length} object(s) missing (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`;
+      result.problems.push({ kind: 'incomplete', id: key, detail, quarantinedTo: await store.quarantineManifest(key) });
+    }
+  }
+  result.problems.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+  result.ok = result.problems.length === 0;
+  return result;
+}

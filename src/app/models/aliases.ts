@@ -1,0 +1,66 @@
+import { UserError } from '../../errors.js';
+import type { ModelRegistry } from '../../core/tracker/types.js';
+import type { ModelRef } from './model-ref.js';
+import { resolveModel } from './resolve-model.js';
+
+const ALIAS = /^[A-Za-z0-9_.-]+$/;
+
+/** What `models promote` and `models rollback` did. */
+export interface AliasMove {
+  schemaVersion: 1;
+  name: string;
+  alias: string;
+  /** The version the alias points at now. */
+  version: number;
+  /** The version it pointed at before, if any. */
+  previous: number | null;
+  /** False when the alias already pointed at `version`. */
+  changed: boolean;
+}
+
+/** An alias that cannot be rolled back: it is not set, or it has no earlier holder. */
+export class NoAliasHistoryError extends UserError {
+  constructor(name: string, alias: string, reason: string) {
+    super(`cannot roll back ${name}@${alias}: ${reason}`, { hint: `move it with: mlpipe models promote ${name}@VERSION --alias ${alias}` });
+    this.name = 'NoAliasHistoryError';
+  }
+}
+
+/** `--alias` names an alias: a word, not a version number or `latest`. */
+export class InvalidAliasError extends UserError {
+  constructor(alias: string, reason: string) {
+    super(`invalid --alias "${alias}": ${reason}`, { hint: 'use a word such as production or staging: --alias production' });
+    this.name = 'InvalidAliasError';
+  }
+}
+
+function checkAlias(alias: string): void {
+  if (!ALIAS.test(alias)) throw new InvalidAliasError(alias, 'an alias may hold only letters, digits, "_", "." and "-"');
+  if (/^v?\d+$/.test(alias)) throw new InvalidAliasError(alias, 'it would read as a version number');
+  if (alias === 'latest') throw new InvalidAliasError(alias, '"latest" always means the newest version');
+}
+
+/** Points `alias` at the version `ref` names (a version, or another alias's holder). */
+export function promoteModel(registry: ModelRegistry, ref: ModelRef, alias: string): AliasMove {
+  checkAlias(alias);
+  const target = resolveModel(registry, ref);
+  const previous = registry.getModel(ref.name, alias);
+  const held = previous !== undefined && previous.aliases.includes(alias) ? previous.version : null;
+  registry.setAlias(ref.name, alias, target.version);
+  return { schemaVersion: 1, name: ref.name, alias, version: target.version, previous: held, changed: held !== target.version };
+}
+
+/** Moves `alias` back to the version that held it before the last promotion. */
+export function rollbackModel(registry: ModelRegistry, name: string, alias: string): AliasMove {
+  checkAlias(alias);
+  resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
+  const current = registry.getModel(name, alias);
+  if (!current || !current.aliases.includes(alias)) {
+    const holders = registry.listModels(name).filter((m) => m.aliases.length > 0);
+    const known = holders.length ? `; aliases of ${name}: ${holders.flatMap((m) => m.aliases.map((a) => `${a} → v${m.version}`)).join(', ')}` : '';
+    throw new NoAliasHistoryError(name, alias, `${name} has no alias "${alias}"${known}`);
+  }
+  const version = registry.rollbackAlias(name, alias);
+  if (version === undefined) throw new NoAliasHistoryError(name, alias, `v${current.version} is the only version that has held it`);
+  return { schemaVersion: 1, name, alias, version, previous: current.version, changed: true };
+}

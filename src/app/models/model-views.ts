@@ -1,0 +1,89 @@
+import type { ModelRegistry, ModelVersion } from '../../core/tracker/types.js';
+import { readModelMeta, type ModelMeta } from '../../ml/model-io.js';
+import { modelDir, resolveModel } from './resolve-model.js';
+import type { ModelRef } from './model-ref.js';
+
+const KEY_METRICS = ['accuracy', 'f1', 'auc', 'log_loss', 'r2', 'rmse', 'mae', 'mse', 'loss'];
+const MAX_KEY_METRICS = 3;
+
+/** One row of `mlpipe models list`. */
+export interface ModelListItem {
+  name: string;
+  version: number;
+  aliases: string[];
+  /** The run that registered it. */
+  runId: string;
+  /** Up to three headline metrics (accuracy, f1, auc … or r2, rmse …) by their bare names. */
+  keyMetrics: Record<string, number>;
+  createdAt: number;
+}
+
+/** What the model takes as input, read from its `mlpipe.json`. */
+export interface ModelSignature {
+  task: ModelMeta['task'];
+  inputKind: 'tabular' | 'text';
+  /** Tabular: the raw columns a request row needs, in model order. */
+  features: { name: string; type: 'numeric' | 'categorical' | 'date'; optional: boolean }[];
+  /** Text: the column holding the text (a request may also send bare strings). */
+  textColumn?: string;
+  labels?: string[];
+  trainedOn: string;
+  /** A request body that the model accepts, built from the training statistics. */
+  exampleRequest: { instances: Record<string, unknown>[] };
+}
+
+/** `mlpipe models show`. */
+export interface ModelDetails extends ModelVersion {
+  schemaVersion: 1;
+  /** Where its files are now. */
+  dir: string;
+  signature: ModelSignature;
+}
+
+/** The headline metrics of a registered version. */
+export function keyMetrics(metrics: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of KEY_METRICS) {
+    if (Object.keys(out).length === MAX_KEY_METRICS) break;
+    if (typeof metrics[k] === 'number') out[k] = metrics[k];
+  }
+  return out;
+}
+
+/** Registered versions (of one model, or all), newest first within a name, names in order. */
+export function listModelItems(registry: ModelRegistry, name?: string): ModelListItem[] {
+  return registry
+    .listModels(name)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : b.version - a.version))
+    .map((m) => ({ name: m.name, version: m.version, aliases: m.aliases, runId: m.runId, keyMetrics: keyMetrics(m.metrics), createdAt: m.createdAt }));
+}
+
+/** A row a model accepts: numeric features at their training mean, categories at their fill or first value, a short text. */
+export function exampleRow(meta: ModelMeta): Record<string, unknown> {
+  const ds = meta.dataset;
+  if (ds.inputKind === 'text') return { [ds.text!.column]: ds.text!.vocab.slice(2, 6).join(' ') || 'hello' };
+  return Object.fromEntries(
+    ds.features.map((f) => [f.name, f.type === 'numeric' ? Number((f.stats?.mean ?? 0).toPrecision(4)) : f.type === 'date' ? (f.fill ?? '2024-01-01') : (f.fill ?? f.categories?.[0] ?? '')]),
+  );
+}
+
+export function signatureOf(meta: ModelMeta): ModelSignature {
+  const ds = meta.dataset;
+  return {
+    task: meta.task,
+    inputKind: ds.inputKind,
+    features: ds.features.map((f) => ({ name: f.name, type: f.type, optional: f.fill !== undefined })),
+    ...(ds.text ? { textColumn: ds.text.column } : {}),
+    ...(meta.labels ? { labels: meta.labels } : {}),
+    trainedOn: meta.backend,
+    exampleRequest: { instances: [exampleRow(meta)] },
+  };
+}
+
+/** Everything about one registered version, including what its input looks like. */
+export async function showModel(registry: ModelRegistry, runsDir: string, ref: ModelRef): Promise<ModelDetails> {
+  const model = resolveModel(registry, ref);
+  const dir = modelDir(runsDir, model);
+  const meta = await readModelMeta(dir);
+  return { schemaVersion: 1, ...model, dir, signature: signatureOf(meta) };
+}

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../errors.js';
+import { MODEL_FILES } from '../../ml/model-io.js';
+import { openExistingTracker } from '../../core/tracker/open-tracker.js';
+import type { ModelRegistry, ModelVersion } from '../../core/tracker/types.js';
+import { formatModelRef, type ModelRef } from './model-ref.js';
+
+const MAX_LISTED = 12;
+
+/** A model reference that matches no registered version; the message lists what is registered. */
+export class ModelNotFoundError extends UserError {
+  constructor(
+    readonly ref: string,
+    known: string,
+  ) {
+    super(`no registered model matches "${ref}": ${known}`, { hint: 'list models with: mlpipe models list' });
+    this.name = 'ModelNotFoundError';
+  }
+}
+
+/** A registered version whose exported folder is gone from disk. */
+export class ModelFilesMissingError extends UserError {
+  constructor(
+    readonly model: ModelVersion,
+    tried: string[],
+  ) {
+    super(`${model.name} v${model.version} is registered but its files are missing (looked in ${tried.join(' and ')})`, {
+      hint: `re-run the pipeline that registered it (run ${model.runId}) to export it again`,
+    });
+    this.name = 'ModelFilesMissingError';
+  }
+}
+
+/** `v3 (production, staging)`. */
+export function describeVersion(m: Pick<ModelVersion, 'version' | 'aliases'>): string {
+  return `v${m.version}${m.aliases.length ? ` (${m.aliases.join(', ')})` : ''}`;
+}
+
+function knownModels(registry: ModelRegistry, ref: ModelRef): string {
+  const versions = registry.listModels(ref.name);
+  if (versions.length > 0) {
+    const shown = versions.slice(0, MAX_LISTED).map(describeVersion).join(', ');
+    const more = versions.length > MAX_LISTED ? `, and ${versions.length - MAX_LISTED} older` : '';
+    return `${ref.name} has ${shown}${more}`;
+  }
+  const names = [...new Set(registry.listModels().map((m) => m.name))].sort();
+  if (names.length === 0) return 'no model is registered yet; a pipeline\'s deploy stage registers one (mlpipe run pipeline.yaml)';
+  return `there is no model named ${ref.name}; registered: ${names.slice(0, MAX_LISTED).join(', ')}${names.length > MAX_LISTED ? ', …' : ''}`;
+}
+
+/** The registered version a reference points at, or a {@link ModelNotFoundError} listing what exists. */
+export function resolveModel(registry: ModelRegistry, ref: ModelRef): ModelVersion {
+  const s = ref.selector;
+  const found = s.kind === 'latest' ? registry.getModel(ref.name) : registry.getModel(ref.name, s.kind === 'version' ? s.version : s.alias);
+  if (!found) throw new ModelNotFoundError(formatModelRef(ref), knownModels(registry, ref));
+  return found;
+}
+
+/**
+ * The folder holding a version's files: its registered path, or `<runsDir>/models/NAME/VERSION`
+ * when the runs folder was moved since it was registered.
+ */
+export function modelDir(runsDir: string, model: ModelVersion): string {
+  const candidates = [...new Set([model.path, join(runsDir, 'models', model.name, String(model.version))])];
+  const found = candidates.find((dir) => existsSync(join(dir, MODEL_FILES.topology)));
+  if (!found) throw new ModelFilesMissingError(model, candidates);
+  return found;
+}
+
+/** Resolves a reference in a runs folder's registry and finds the version's files (the tracker is closed again). */
+export function locateModel(runsDir: string, ref: ModelRef): { model: ModelVersion; dir: string } {
+  const tracker = openExistingTracker(runsDir);
+  try {
+    const model = resolveModel(tracker, ref);
+    return { model, dir: modelDir(runsDir, model) };
+  } finally {
+    tracker.close();
+  }
+}

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { hashPath } from '../hash/hash-path.js';
+import { uncachedHasher, type FileHasher } from '../hash/stat-cache.js';
+import { isSafeOutputPath } from '../store/local-store.js';
+import type { ManifestFile, ObjectStore, OutputManifest } from '../store/types.js';
+
+/** An output to store: `move` lets the store take the files (a run's temp folder); otherwise they are copied (workspace `outs`). */
+export interface OutputSource {
+  path: string;
+  move: boolean;
+}
+
+/** Where to recreate an output; `link` hard-links files from the store where possible (they are then read-only). */
+export interface OutputTarget {
+  path: string;
+  link: boolean;
+}
+
+const PARALLEL_FILES = 16;
+
+/**
+ * Hashes each output (file or folder) and puts every file into the store. Copied outputs are
+ * hashed through `statCache`; moved ones afresh, since their paths vanish. Returns each output's manifest.
+ */
+export async function commitOutputs(
+  store: ObjectStore,
+  statCache: FileHasher,
+  outputs: Record<string, OutputSource>,
+): Promise<Record<string, OutputManifest>> {
+  const settled = await Promise.allSettled(
+    Object.entries(outputs).map(async ([name, output]) => {
+      const manifest = await hashPath(output.path, output.move ? uncachedHasher : statCache);
+      await forEachLimit(manifest.files, PARALLEL_FILES, (file) =>
+        store.putFile(fileIn(output.path, manifest, file), file.hash, file.size, { move: output.move }),
+      );
+      return [name, manifest] as const;
+    }),
+  );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  return Object.fromEntries(settled.map((r) => (r as PromiseFulfilledResult<readonly [string, OutputManifest]>).value));
+}
+
+/**
+ * Recreates each output at its target, replacing whatever is there: a folder output becomes
+ * exactly the manifest's files. Each output is built in a temp sibling and renamed into place, so
+ * a half-restored output never appears; on failure every output has settled before it throws.
+ * `verify` hashes each object first: a corrupt one is quarantined and a CacheCorruptError thrown. Copies get mode 0755 when the manifest marks the file
+ * executable, 0644 otherwise; executable files are always copied, never linked.
+ */
+export async function restoreOutputs(
+  store: ObjectStore,
+  manifests: Record<string, OutputManifest>,
+  dests: Record<string, OutputTarget>,
+  opts: { verify?: boolean } = {},
+): Promise<void> {
+  const missing = Object.keys(manifests).filter((name) => !dests[name]);
+  if (missing.length > 0) throw new TypeError(`restoreOutputs: no destination given for output ${missing.join(', ')}`);
+  const settled = await Promise.allSettled(
+    Object.entries(manifests).map(([name, manifest]) => restoreOne(store, manifest, dests[name]!, opts.verify === true)),
+  );
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** Whether every object the manifests name is in the store. */
+export async function outputsAvailable(store: ObjectStore, manifests: Record<string, OutputManifest>): Promise<boolean> {
+  const digests = [...new Set(Object.values(manifests).flatMap((manifest) => manifest.files.map((file) => file.hash)))];
+  let available = true;
+  await forEachLimit(digests, PARALLEL_FILES, async (digest) => {
+    if (available && !(await store.has(digest))) available = false;
+  });
+  return available;
+}
+
+async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: OutputTarget, verify: boolean): Promise<void> {
+  const target = resolve(dest.path);
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  const temp = join(parent, `.${basename(target)}.restore-${randomBytes(6).toString('hex')}`);
+  const put = (file: ManifestFile, path: string) =>
+    store.materialize(file.hash, path, {
+      link: dest.link,
+      mode: file.mode & 0o111 ? 0o755 : 0o644,
+      size: file.size,
+      verify,
+    });
+  try {
+    if (manifest.type === 'file') {
+      const [file, ...extra] = manifest.files;
+      if (!file || extra.length > 0) throw new TypeError(`A file output must list one file, got ${manifest.files.length}`);
+      await put(file, temp);
+    } else {
+      const unsafe = manifest.files.find((file) => !isSafeOutputPath(file.path));
+      if (unsafe) throw new TypeError(`Unsafe path in an output manifest: ${JSON.stringify(unsafe.path)}`);
+      await mkdir(temp);
+      const folders = new Set(manifest.files.filter((file) => file.path.includes('/')).map((file) => dirname(file.path)));
+      for (const folder of [...folders].sort()) await mkdir(join(temp, folder), { recursive: true });
+      await forEachLimit(manifest.files, PARALLEL_FILES, (file) => put(file, join(temp, file.path)));
+    }
+    await replace(temp, target);
+  } catch (error) {
+    await rm(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function replace(temp: string, target: string): Promise<void> {
+  try {
+    await rename(temp, target);
+    return;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw error;
+  }
+  const aside = join(dirname(target), `.${basename(target)}.old-${randomBytes(6).toString('hex')}`);
+  await rename(target, aside);
+  try {
+    await rename(temp, target);
+  } catch (error) {
+    await rename(aside, target);
+    throw error;
+  }
+  await rm(aside, { recursive: true, force: true });
+}
+
+function fileIn(root: string, manifest: OutputManifest, file: ManifestFile): string {
+  return manifest.type === 'file' ? root : join(root, file.path);
+}
+
+/** Runs `run` over `items`, `limit` at once; after a failure no new item starts, and it throws the first error once every started one has settled. */
+async function forEachLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length && errors.length === 0) {
+      try {
+        await run(items[next++]!);
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+  });
+  await Promise.all(lanes);
+  if (errors.length > 0) throw errors[0];
+}

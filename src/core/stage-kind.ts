@@ -1,0 +1,85 @@
+import type { ObjectField } from '../schema/fields.js';
+import type { ModelRegistry } from './tracker/types.js';
+
+/** Where a declared output lives: inside the stage's run folder, or at a path in the workspace (shell `outs`). */
+export interface OutputSpec {
+  /** Relative to the stage folder (`runs/<run>/<stage>/`) for 'stage'; relative to the workspace for 'workspace'. */
+  path: string;
+  location: 'stage' | 'workspace';
+}
+
+/** What a running stage may use. Paths in `config` are absolute by the time `run` sees them. */
+export interface StageContext<C = Record<string, unknown>> {
+  /** The stage's name in the spec, e.g. `train`. */
+  stage: string;
+  /** The resolved `with` block: defaults applied, params and upstream outputs substituted, paths absolute. */
+  config: C;
+  /** The spec's folder; shell stages run here. */
+  workspace: string;
+  /** A fresh temporary folder; write each 'stage' output at `join(outDir, spec.path)`. Renamed into place only on success. */
+  outDir: string;
+  /** Absolute paths where each declared output is being written (inside outDir, or in the workspace). */
+  outputs: Record<string, string>;
+  runId: string;
+  runsDir: string;
+  signal: AbortSignal;
+  /** One line of output (kept; the last lines are shown when the stage fails). */
+  log(line: string): void;
+  /** The live status line of the stage, e.g. `epoch 3/10 loss 0.412 val_acc 0.87`. */
+  progress(message: string): void;
+  /** A metric point; per-epoch points carry `step`. Batched into the tracker. */
+  logMetric(key: string, value: number, step?: number): void;
+  /** Final metrics of the stages this one depends on (directly or not), by stage name. */
+  upstreamMetrics: Record<string, Record<string, number>>;
+  registry: ModelRegistry;
+  /** The `--backend` choice (`auto`, `wasm`, …), passed through to the ML layer, which checks it. */
+  backend: string;
+}
+
+export interface StageResult {
+  /** Final metrics of this stage (e.g. accuracy); logged without a step and shown in summaries. */
+  metrics?: Record<string, number>;
+  /** The compute backend the stage ran on, when it used one. */
+  backend?: string;
+}
+
+/**
+ * One built-in stage kind. `src/stages/index.ts` is the registry, handed to the loader (and through the
+ * loaded spec to the planner and runner); the runner knows nothing else
+ * about a kind than this definition.
+ */
+export interface StageKind<C = any> {
+  kind: string;
+  /** Bump when the behaviour changes: it is part of every cache key of this kind. */
+  version: number;
+  description: string;
+  /** The schema of the stage's `with` block. */
+  config: ObjectField;
+  /** The outputs a stage of this kind declares, given its resolved config. */
+  outputs(config: C): Record<string, OutputSpec>;
+  /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */
+  cache?: boolean;
+  /**
+   * Stage kinds a stage of this kind starts after, when the spec has them and they do not depend on
+   * it (deploy waits for every evaluate stage: its gate reads their metrics). Returns [] to opt out.
+   */
+  waitsFor?(config: C): string[];
+  /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
+  check?(config: C): ConfigIssue[];
+  run(ctx: StageContext<C>): Promise<StageResult | void>;
+  /**
+   * Clears up what a killed run left behind for this kind (e.g. shell commands still running);
+   * called before a run starts. Returns one message per thing it cleared.
+   */
+  recover?(runsDir: string): Promise<string[]>;
+}
+
+/** A problem with a stage's config found by its kind's `check`, at a path inside `with`. */
+export interface ConfigIssue {
+  path: (string | number)[];
+  message: string;
+  hint?: string;
+}
+
+/** Stage kinds by the name a spec's `uses:` gives (and `shell` for `run:` stages). */
+export type StageKinds = ReadonlyMap<string, StageKind>;

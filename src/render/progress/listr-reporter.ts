@@ -1,0 +1,105 @@
+import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import type { RunEvent, RunObserver, StageSummary } from '../../core/run/events.js';
+import { formatMetrics, shortRunId } from './format.js';
+import { formatDuration } from '../numbers.js';
+
+type Wrapper = ListrTaskWrapper<unknown, any, any>;
+
+interface StageView {
+  task?: Wrapper;
+  title: string;
+  output?: string;
+  startedAt?: number;
+  done: Promise<void>;
+  settle: (summary: StageSummary) => void;
+}
+
+/** The live progress tree on a TTY: one listr2 task per stage, written to stderr. */
+export class ListrReporter implements RunObserver {
+  private readonly views = new Map<string, StageView>();
+  private running?: Promise<unknown>;
+  private ticker?: NodeJS.Timeout;
+
+  onEvent(e: RunEvent): void {
+    switch (e.type) {
+      case 'run-started':
+        this.start(e.plan.stages.map((s) => s.name));
+        break;
+      case 'stage-started':
+        this.update(e.stage, { title: `${e.stage} ${e.action === 'restore' ? 'restoring' : 'running'} · ${e.reason}`, startedAt: Date.now() });
+        break;
+      case 'stage-output':
+        this.update(e.stage, { output: e.line });
+        break;
+      case 'stage-progress':
+        this.update(e.stage, { output: e.message });
+        break;
+      case 'stage-finished':
+        this.views.get(e.stage)?.settle(e.summary);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private start(stages: string[]) {
+    for (const name of stages) {
+      let settle!: (s: StageSummary) => void;
+      const done = new Promise<StageSummary>((resolve) => (settle = resolve));
+      const view: StageView = { title: `${name} · waiting`, settle, done: Promise.resolve() };
+      view.done = done.then((s) => this.finishTask(view, s));
+      this.views.set(name, view);
+    }
+    const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
+    const list = new Listr(
+      stages.map((name) => ({
+        title: this.views.get(name)!.title,
+        task: async (_ctx: unknown, task: Wrapper) => {
+          const view = this.views.get(name)!;
+          view.task = task;
+          this.render(view);
+          await view.done;
+        },
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        registerSignalListeners: false,
+        rendererOptions: { logger, collapseSubtasks: false, showSkipMessage: true, collapseSkips: true, suffixSkips: false },
+      },
+    );
+    this.running = list.run().catch(() => undefined);
+    this.ticker = setInterval(() => this.views.forEach((v) => v.startedAt && this.render(v)), 1000);
+    this.ticker.unref();
+  }
+
+  private update(stage: string, patch: Partial<StageView>) {
+    const view = this.views.get(stage);
+    if (!view) return;
+    Object.assign(view, patch);
+    this.render(view);
+  }
+
+  private render(view: StageView) {
+    if (!view.task) return;
+    const elapsed = view.startedAt ? ` · ${formatDuration(Date.now() - view.startedAt)}` : '';
+    view.task.title = `${view.title}${elapsed}`;
+    if (view.output) view.task.output = view.output;
+  }
+
+  private finishTask(view: StageView, s: StageSummary) {
+    view.startedAt = undefined;
+    const metrics = formatMetrics(s.metrics);
+    const task = view.task;
+    if (!task) return;
+    if (s.status === 'completed' && s.cached) task.title = `${s.name} · cached from ${shortRunId(s.cachedFrom ?? '?')}${metrics ? ` · ${metrics}` : ''}`;
+    else if (s.status === 'completed') task.title = `${s.name} · done in ${formatDuration(s.durationMs)}${metrics ? ` · ${metrics}` : ''}`;
+    else if (s.status === 'skipped') task.skip(`${s.name} · skipped (${s.reason})`);
+    else throw new Error(`${s.name} · ${s.status}: ${s.error ?? ''}${s.lastLines?.length ? `\n${s.lastLines.join('\n')}` : ''}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    await this.running;
+  }
+}
