@@ -10,7 +10,7 @@ import type { ConfusionMatrix } from '../app/report/confusion-matrix.js';
 
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 export const CHART_CONFIG = { font: FONT, view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } };
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v5.json';
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
 /** One line per run over the steps of a per-step metric. */
 export function curveSpec(curve: Pick<CurveRow, 'name' | 'direction' | 'points'>, runs: readonly Pick<ComparedRun, 'shortId'>[]): TopLevelSpec {

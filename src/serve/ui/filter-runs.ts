@@ -1,4 +1,5 @@
 import { evaluate, ExprNameError, ExprSyntaxError, namesIn, parseCondition, type Expr } from '../../core/expr.js';
+import { didYouMean } from '../../core/spec/did-you-mean.js';
 import { UserError } from '../../errors.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import type { RunRow } from './api-types.js';
@@ -35,9 +36,13 @@ export async function filterRuns(_tracker: Tracker, rows: readonly RunRow[], tex
   }
   const unknown = namesIn(expr).filter((n) => !known.has(n));
   if (unknown.length) {
-    const list = [...known].sort();
-    const err = new ExprNameError(unknown[0], list.slice(0, MAX_KNOWN));
-    throw new RunFilterError(`invalid filter: ${err.message}${list.length > MAX_KNOWN ? ` and ${list.length - MAX_KNOWN} more` : ''}`, 'names are params.NAME and metrics.STAGE.KEY');
+    const list = [...known].sort((a, b) => Number(a.startsWith('metrics.')) - Number(b.startsWith('metrics.')) || (a < b ? -1 : 1));
+    const more = list.length > MAX_KNOWN ? `, and ${list.length - MAX_KNOWN} more` : '';
+    const hint = didYouMean(unknown[0]!, list);
+    throw new RunFilterError(
+      `invalid filter: no run has "${unknown[0]}"${hint ? `; ${hint}` : ''} (known: ${list.slice(0, MAX_KNOWN).join(', ')}${more})`,
+      'names are params.NAME and metrics.STAGE.KEY',
+    );
   }
   return rows.filter((r) => {
     const lookup = (name: string): number | undefined => {

@@ -1,0 +1,88 @@
+import type { RunRow } from './api.js';
+import { formatCell, formatDuration, formatTime } from './format.js';
+
+/** A column of the runs table: `status`, `params.lr`, `metrics.evaluate.accuracy`, … */
+export interface Column {
+  key: string;
+  label: string;
+  width: number;
+  /** The value sorted on and exposed as data-value. */
+  value(row: RunRow): number | string | null;
+  text(row: RunRow): string;
+  numeric: boolean;
+}
+
+const fixed = (key: string, label: string, width: number, value: Column['value'], text: Column['text'] = (r) => String(value(r) ?? ''), numeric = false): Column => ({ key, label, width, value, text, numeric });
+
+/** The columns every tracker has, in their default order. */
+export const FIXED_COLUMNS: Column[] = [
+  fixed('run', 'run', 130, (r) => r.name ?? r.shortId),
+  fixed('status', 'status', 100, (r) => r.status),
+  fixed('pipeline', 'pipeline', 130, (r) => r.pipeline),
+  fixed('started', 'started', 150, (r) => r.startedAt, (r) => formatTime(r.startedAt), true),
+  fixed('duration', 'duration', 85, (r) => r.durationMs, (r) => formatDuration(r.durationMs), true),
+  fixed('reason', 'why it failed', 320, (r) => (r.failure ? [`${r.failure.stage ? `${r.failure.stage}: ` : ''}${r.failure.error}`, r.failure.lastLines.at(-1)].filter(Boolean).join(' — ') : null)),
+  fixed('sweep', 'sweep', 110, (r) => r.sweepId),
+  fixed('commit', 'git commit', 95, (r) => r.gitCommit, (r) => r.gitCommit?.slice(0, 10) ?? ''),
+  fixed('tags', 'tags', 160, (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') || null),
+];
+
+const DEFAULT_FIXED = ['run', 'status', 'pipeline', 'started', 'duration', 'reason'];
+const DEFAULT_EACH = 4;
+
+export function paramColumn(name: string): Column {
+  return {
+    key: `params.${name}`,
+    label: name,
+    width: 100,
+    value: (r) => {
+      const v = r.params[name];
+      return v === undefined || v === null ? null : typeof v === 'number' ? v : typeof v === 'string' ? v : JSON.stringify(v);
+    },
+    text: (r) => formatCell(r.params[name]),
+    numeric: true,
+  };
+}
+
+export function metricColumn(name: string): Column {
+  return { key: `metrics.${name}`, label: name, width: 130, value: (r) => r.metrics[name] ?? null, text: (r) => formatCell(r.metrics[name]), numeric: true };
+}
+
+/** Every column available for these param and metric names. */
+export function allColumns(names: { params: string[]; metrics: string[] }): Column[] {
+  return [...FIXED_COLUMNS, ...names.params.map(paramColumn), ...names.metrics.map(metricColumn)];
+}
+
+/** The columns shown before the user chooses: the basics, a few params, a few evaluation metrics. */
+export function defaultColumns(names: { params: string[]; metrics: string[] }): string[] {
+  const evals = names.metrics.filter((m) => /^eval/i.test(m));
+  const metrics = (evals.length ? evals : names.metrics).slice(0, DEFAULT_EACH);
+  return [...DEFAULT_FIXED, ...names.params.slice(0, DEFAULT_EACH).map((p) => `params.${p}`), ...metrics.map((m) => `metrics.${m}`)];
+}
+
+/** Orders rows by a column: numbers numerically, text alphabetically, missing values last either way. */
+export function sortRows(rows: readonly RunRow[], col: Column | undefined, dir: 'asc' | 'desc'): RunRow[] {
+  if (!col) return [...rows];
+  const sign = dir === 'asc' ? 1 : -1;
+  return rows
+    .map((row, i) => ({ row, i, v: col.value(row) }))
+    .sort((a, b) => {
+      if (a.v === null || b.v === null) return a.v === b.v ? a.i - b.i : a.v === null ? 1 : -1;
+      const c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v), undefined, { numeric: true });
+      return c === 0 ? a.i - b.i : sign * c;
+    })
+    .map((x) => x.row);
+}
+
+/** Rows whose id, name, pipeline, status, tags, sweep, commit, failure or param values contain every word of `text`. */
+export function searchRows(rows: readonly RunRow[], text: string): RunRow[] {
+  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
+  if (!words.length) return [...rows];
+  return rows.filter((r) => {
+    const hay = [r.id, r.name, r.pipeline, r.status, r.sweepId, r.gitCommit, r.failure?.stage, r.failure?.error, ...Object.entries(r.tags).flat(), ...Object.values(r.params).map((v) => formatCell(v))]
+      .filter(Boolean)
+      .join(' ')
+      .toLowerCase();
+    return words.every((w) => hay.includes(w));
+  });
+}
