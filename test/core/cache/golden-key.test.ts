@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { loadSpec } from '../../../src/core/spec/load-spec.js';
+import { stageKinds } from '../../../src/stages/index.js';
+import { planPipeline, runPipeline } from '../../../src/core/run/run-pipeline.js';
+import { cacheKeyOf } from '../../../src/core/hash/canonical-json.js';
+import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
+
+// A cache key is a promise to every existing cache: the same stage with the same inputs must keep
+// its key across releases and machines. If one of these literals has to change, the change of the
+// key must be deliberate: bump the `version` of the stage kind whose behaviour changed (so old
+// entries are not restored by mistake) and update the literal in the same commit.
+
+const PIPELINE = `name: golden
+params:
+  factor: 3
+stages:
+  a:
+    run: mkdir -p out && cat in.txt in.txt > out/a.txt
+    deps: [in.txt]
+    outs: [out/a.txt]
+  b:
+    run: cat \${stages.a.outputs.out/a.txt} > out/b.txt && echo \${params.factor} >> out/b.txt
+    outs: [out/b.txt]
+    env: { LANG: C }
+`;
+
+let ws: Workspace | undefined;
+afterEach(async () => ws?.cleanup());
+
+describe('golden cache keys', () => {
+  it('a fixed shell pipeline over fixed inputs has fixed keys, the downstream one over the upstream output digest', async () => {
+    ws = await makeWorkspace({ 'pipeline.yaml': PIPELINE, 'in.txt': 'one line\n' });
+    const loaded = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
+    if (!loaded.ok) throw new Error('spec did not load');
+    const runsDir = join(ws.dir, 'runs');
+    const before = await planPipeline(loaded.spec, runsDir);
+    expect(before.stages[0]!.key).toBe(GOLDEN.a);
+    const run = await runPipeline({ spec: loaded.spec, runsDir, jobs: 1, backend: 'cpu', observers: [], signal: new AbortController().signal });
+    expect(run.status).toBe('completed');
+    const after = await planPipeline(loaded.spec, runsDir);
+    expect(after.stages.map((s) => [s.name, s.action, s.key])).toEqual([
+      ['a', 'restore', GOLDEN.a],
+      ['b', 'restore', GOLDEN.b],
+    ]);
+  });
+
+  it('the key of a literal key material is its canonical-JSON SHA-256', () => {
+    const material = {
+      kind: 'train',
+      version: 1,
+      config: { epochs: 3, data: '${stages.prep.outputs.dataset}', optimizer: { name: 'adam', learning_rate: 0.01 } },
+      params: { lr: 0.01 },
+      inputs: { 'data/in.csv': 'ab'.repeat(32) },
+      upstream: { 'prep.dataset': 'cd'.repeat(32) },
+      outputs: { model: 'stage:model' },
+    };
+    expect(cacheKeyOf(material)).toBe(GOLDEN.literal);
+  });
+});
+
+const GOLDEN = {
+  a: '424730ec3fe6bea65405683a73f6de0d71ed40dea7dc7866c5c2d60c9099842b',
+  b: 'bf5543c3eab0481ecae2bf8e23f6dbdbcb74eeb1d9d3f57c57d1619738bf155a',
+  literal: 'f6224f6fc8f3c180ffcafa11c52bc5e8c491b701bfdedf2f2c89d36fad4d2480',
+};
