@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { resolveRunRef } from '../../core/compare/resolve-run.js';
+import { resolveRunRef } from '../../app/compare/resolve-run.js';
 import type { ObjectStore } from '../../core/store/types.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import { UserError } from '../../errors.js';

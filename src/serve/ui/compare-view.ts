@@ -1,5 +1,5 @@
-import { compareRuns } from '../../core/compare/compare-runs.js';
-import { findConfusionMatrix, type ArtifactJsonReader } from '../../core/report/confusion-matrix.js';
+import { compareRuns } from '../../app/compare/compare-runs.js';
+import { findConfusionMatrix, type ArtifactJsonReader } from '../../app/report/confusion-matrix.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import type { CompareResponse } from './api-types.js';
 import type { RunRowSource } from './run-rows.js';

@@ -1,5 +1,5 @@
 import { evaluate, ExprNameError, ExprSyntaxError, namesIn, parseCondition, type Expr } from '../../core/expr.js';
-import { didYouMean } from '../../core/spec/did-you-mean.js';
+import { didYouMean } from '../../schema/did-you-mean.js';
 import { UserError } from '../../errors.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import type { RunRow } from './api-types.js';

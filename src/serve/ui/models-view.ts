@@ -1,8 +1,8 @@
-import { promoteModel, rollbackModel, type AliasMove } from '../../core/models/aliases.js';
+import { promoteModel, rollbackModel, type AliasMove } from '../../app/models/aliases.js';
 import { isConfusionKey } from '../../core/tracker/confusion-cells.js';
 import type { ModelRegistry } from '../../core/tracker/types.js';
 import type { ModelsResponse } from './api-types.js';
-import { keyMetrics } from '../../core/models/model-views.js';
+import { keyMetrics } from '../../app/models/model-views.js';
 
 /** A version's metrics by their bare names (the gate's names), the headline ones (accuracy, f1 …) first. */
 function headlineFirst(metrics: Record<string, number>): Record<string, number> {

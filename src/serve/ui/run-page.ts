@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { directionOf } from '../../core/compare/metric-names.js';
-import { resolveRunRef } from '../../core/compare/resolve-run.js';
-import { findConfusionMatrix, type ArtifactJsonReader } from '../../core/report/confusion-matrix.js';
+import { directionOf } from '../../app/compare/metric-names.js';
+import { resolveRunRef } from '../../app/compare/resolve-run.js';
+import { findConfusionMatrix, type ArtifactJsonReader } from '../../app/report/confusion-matrix.js';
 import { readLogTail, stageLogPath } from '../../core/run/stage-logs.js';
 import type { ObjectStore, OutputManifest } from '../../core/store/types.js';
 import type { StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { ArtifactView, RunPageResponse, StageView } from './api-types.js';
 import { buildRow } from './run-rows.js';
-import { shortIds } from '../../core/compare/resolve-run.js';
+import { shortIds } from '../../app/compare/resolve-run.js';
 
 const LOG_LINES = 200;
 

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { AmbiguousRunError, UnknownRunError } from '../../core/compare/resolve-run.js';
-import { ModelNotFoundError } from '../../core/models/resolve-model.js';
-import { cacheArtifactReader } from '../../core/report/confusion-matrix.js';
+import { AmbiguousRunError, UnknownRunError } from '../../app/compare/resolve-run.js';
+import { ModelNotFoundError } from '../../app/models/resolve-model.js';
+import { cacheArtifactReader } from '../../app/report/confusion-matrix.js';
 import type { ObjectStore } from '../../core/store/types.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import { UserError } from '../../errors.js';
