@@ -1,5 +1,6 @@
 import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic, Severity, SourcePos } from './diagnostic.js';
+import { findUnclosedOpener } from './yaml-openers.js';
 
 /** One step into a YAML/JSON value: a mapping key or a list index. */
 export type PathSegment = string | number;
@@ -195,6 +196,13 @@ const SYNTAX_HINTS: Partial<Record<string, string>> = {
   RESOURCE_EXHAUSTION: `nesting is limited to ${MAX_DEPTH} levels`,
 };
 
+const CLOSE_HINTS: Record<string, string> = {
+  '[': 'close the list with "]", or write it as a block list (one "- item" per line)',
+  '{': 'close the mapping with "}", or write it as a block mapping (one "key: value" per line)',
+  '"': 'close the quote, or escape a quote inside the value as \\"',
+  "'": "close the quote, or write a quote inside the value as ''",
+};
+
 /** What reading one YAML file gave: its source (for positions) and plain value, or the reasons it could not. */
 export interface ParsedYamlFile {
   source?: YamlSource;
@@ -301,7 +309,13 @@ function reportSyntaxErrors(source: YamlSource, reporter: Reporter): void {
       syntaxShown = true;
       const inFlow = /[[{,][^\n]*\$\{/.test(source.lineText(pos.line) ?? '');
       const hint = inFlow ? 'inside { … } or [ … ], quote placeholders: "${params.lr}" (quoted, a lone placeholder still keeps its type)' : SYNTAX_HINTS[err.code];
-      reporter.plain('', `invalid YAML: ${err.message.replace(/\s+/g, ' ').trim()}`, hint, pos);
+      const message = err.message.replace(/\s+/g, ' ').trim();
+      const opener = inFlow ? undefined : findUnclosedOpener(source.text, err.pos[0]);
+      if (opener) {
+        const at = source.offsetPos(opener.offset);
+        const what = opener.char === '"' || opener.char === "'" ? `the quote ${opener.char}` : `the "${opener.char}"`;
+        reporter.plain('', `invalid YAML: ${what} opened at ${at.line}:${at.col} is never closed (the parser stopped at ${pos.line}:${pos.col}: ${message})`, CLOSE_HINTS[opener.char], at);
+      } else reporter.plain('', `invalid YAML: ${message}`, hint, pos);
     }
   }
 }

@@ -188,6 +188,30 @@ describe('loadSpec reports', () => {
     `);
   });
 
+  it('an unclosed bracket where it opened, naming where the parser stopped', async () => {
+    expect(await errors({ 'pipeline.yaml': 'name: p\nstages:\n  a:\n    deps: [a.txt, b.txt\n    outs: [o]\n    run: echo\n' })).toMatchInlineSnapshot(`
+      "pipeline.yaml:4:11 invalid YAML: the "[" opened at 4:11 is never closed (the parser stopped at 5:5: Flow sequence in block collection must be sufficiently indented and end with a ])
+        4 |     deps: [a.txt, b.txt
+          |           ^
+        hint: close the list with "]", or write it as a block list (one "- item" per line)
+
+      1 error in pipeline.yaml — fix it and run: mlpipe validate pipeline.yaml
+      "
+    `);
+  });
+
+  it('an unclosed quote where it opened', async () => {
+    expect(await errors({ 'pipeline.yaml': 'name: "p\nstages:\n  a:\n    run: echo\n' })).toMatchInlineSnapshot(`
+      "pipeline.yaml:1:7 invalid YAML: the quote " opened at 1:7 is never closed (the parser stopped at 5:1: Missing closing "quote)
+        1 | name: "p
+          |       ^
+        hint: close the quote, or escape a quote inside the value as \\"
+
+      1 error in pipeline.yaml — fix it and run: mlpipe validate pipeline.yaml
+      "
+    `);
+  });
+
   it('an unquoted placeholder inside a flow mapping, with the fix', async () => {
     expect(
       await errors({ 'pipeline.yaml': 'name: p\nparams: { lr: 0.1 }\nstages:\n  t:\n    uses: train\n    with:\n      data: x\n      optimizer: { learning_rate: ${params.lr} }\n' }),
