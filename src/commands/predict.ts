@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
+import { thresholdFlag } from '../cli/threshold-flag.js';
 import { parseModelRef } from '../app/models/model-ref.js';
 import { locateModel } from '../app/models/resolve-model.js';
 import type { SkippedRow } from '../app/models/batch-predict.js';
@@ -34,6 +35,7 @@ export default class Predict extends BaseCommand {
     input: Flags.string({ char: 'i', description: 'Raw rows: .csv, .tsv, .jsonl or .json.', required: true }),
     output: Flags.string({ char: 'o', description: 'Where to write the rows with their predictions (.csv or .jsonl); default: stdout.' }),
     format: Flags.string({ description: 'Output format (default: from --output, else like the input).', options: ['csv', 'jsonl'] }),
+    threshold: thresholdFlag(),
     'on-error': Flags.string({ description: 'A row that cannot be scored (missing or invalid value): fail stops with an error naming it; skip leaves it out, reports it, and scores the rest.', options: ['fail', 'skip'], default: 'fail' }),
     backend: backendFlag('Compute backend.'),
   };
@@ -49,6 +51,7 @@ export default class Predict extends BaseCommand {
       format: flags.format as 'csv' | 'jsonl' | undefined,
       backend: flags.backend as BackendChoice,
       onError: flags['on-error'] as 'fail' | 'skip',
+      threshold: flags.threshold,
     });
     if (result.skipped.length > 0) {
       const first = result.skipped.slice(0, 5).map((r) => `  row ${r.row}${r.line ? ` (line ${r.line})` : ''}${r.column ? `, column "${r.column}"` : ''}: ${r.reason}`);

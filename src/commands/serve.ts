@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
+import { thresholdFlag } from '../cli/threshold-flag.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatModelRef, parseModelRef } from '../app/models/model-ref.js';
 import type { ServeSummary } from '../serve/serve-model.js';
@@ -25,6 +26,7 @@ export default class Serve extends BaseCommand {
     host: Flags.string({ description: 'Address to bind.', default: '127.0.0.1' }),
     port: Flags.integer({ description: 'Port to listen on (0: any free port).', default: 8080, min: 0, max: 65535 }),
     backend: backendFlag('Compute backend.'),
+    threshold: thresholdFlag(),
     'watch-interval': Flags.integer({ description: 'Milliseconds between checks of the followed alias (0: never).', default: 2000, min: 0 }),
     'body-limit': Flags.integer({ description: 'Largest request body in bytes (larger: 413).', default: 1_048_576, min: 1024 }),
     'max-instances': Flags.integer({ description: 'Most rows in one request (more: 413).', default: 10_000, min: 1 }),
@@ -46,6 +48,7 @@ export default class Serve extends BaseCommand {
         host: flags.host,
         port: flags.port,
         backend: flags.backend as BackendChoice,
+        threshold: flags.threshold,
         watchIntervalMs: flags['watch-interval'],
         bodyLimit: flags['body-limit'],
         maxInstances: flags['max-instances'],

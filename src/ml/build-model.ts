@@ -10,10 +10,18 @@ import {
   optimizerField,
   type Activation,
   type LayerConfig,
+  type LossConfig,
   type LossName,
+  type LossSpec,
+  lossSpecOf,
   type ModelConfig,
   type OptimizerConfig,
   type OptimizerName,
+  type ScheduleConfig,
+  type InitializerName,
+  type KernelOptions,
+  LEAKY_RELU_SLOPE,
+  ADAMW_WEIGHT_DECAY,
   type PresetOptions,
   type RecurrentConfig,
 } from './model-config.js';
@@ -44,6 +52,8 @@ export interface ResolvedModel {
   inputDtype: 'float32' | 'int32';
   layers: ResolvedLayer[];
   loss: LossName;
+  /** The loss with its settings (label smoothing, focal gamma/alpha, huber delta). */
+  lossSpec: LossSpec;
   output: { kind: OutputKind; units: number };
   /** Class count (classification); 1 for regression. */
   classes: number;
@@ -52,7 +62,7 @@ export interface ResolvedModel {
 }
 
 const sequenceLayers = new Set(['lstm', 'gru', 'bidirectional', 'conv1d', 'max_pooling1d', 'avg_pooling1d', 'global_max_pooling1d', 'global_avg_pooling1d']);
-const classificationLosses = new Set<LossName>(['binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy']);
+const classificationLosses = new Set<LossName>(['binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'kl_divergence', 'focal']);
 
 export function defaultLoss(task: Task): LossName {
   return task === 'binary' ? 'binary_crossentropy' : task === 'multiclass' ? 'sparse_categorical_crossentropy' : 'mean_squared_error';
@@ -100,10 +110,11 @@ function expandPreset(name: string, options: PresetOptions, meta: DatasetMeta): 
 
 function outputFor(task: Task, loss: LossName, classes: number): { kind: OutputKind; units: number } {
   if (task === 'regression') {
-    if (classificationLosses.has(loss)) throw new ModelConfigError(`loss ${loss} is for classification, but the dataset's task is regression; use mean_squared_error, mean_absolute_error or huber`);
+    if (classificationLosses.has(loss)) throw new ModelConfigError(`loss ${loss} is for classification, but the dataset's task is regression; use mean_squared_error, mean_absolute_error, mean_absolute_percentage_error or huber`);
     return { kind: 'linear', units: 1 };
   }
   if (!classificationLosses.has(loss)) throw new ModelConfigError(`loss ${loss} is for regression, but the dataset's task is ${task}; use ${defaultLoss(task)}`);
+  if (loss === 'focal' && task === 'binary') return { kind: 'sigmoid', units: 1 };
   if (loss === 'binary_crossentropy') {
     if (task !== 'binary') throw new ModelConfigError(`loss binary_crossentropy needs two classes, but the dataset has ${classes}; use sparse_categorical_crossentropy`);
     return { kind: 'sigmoid', units: 1 };
@@ -116,10 +127,12 @@ function outputFor(task: Task, loss: LossName, classes: number): { kind: OutputK
  * embedding's vocabulary size from the dataset, and the output layer (dense with the task's units
  * and activation) unless the last layer already is a dense layer of that size.
  */
-export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: LossName): ResolvedModel {
+export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: LossConfig): ResolvedModel {
   const classes = meta.task === 'regression' ? 1 : (meta.labels?.length ?? 0);
   if (meta.task !== 'regression' && classes < 2) throw new ModelConfigError(`the dataset has ${classes} class label(s); classification needs at least 2`);
-  const chosenLoss = loss ?? defaultLoss(meta.task);
+  const lossSpec = lossSpecOf(loss ?? defaultLoss(meta.task));
+  const chosenLoss = lossSpec.name;
+  if (lossSpec.label_smoothing > 0 && !classificationLosses.has(chosenLoss)) throw new ModelConfigError(`loss.label_smoothing applies to classification losses, not ${chosenLoss}`);
   const output = outputFor(meta.task, chosenLoss, classes);
   const spec = typeof config === 'string' ? { preset: config } : config;
   if (spec.preset !== undefined && spec.layers !== undefined) throw new ModelConfigError('model: give either `preset` or `layers`, not both');
@@ -152,6 +165,8 @@ export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: Loss
     }
     if (layer.type === 'flatten' && rank === 2) throw new ModelConfigError(`model.layers[${i}]: flatten needs a sequence input, but its input is already flat`);
     if (layer.type === 'dense' && layer.activation === undefined && i < written.length - 1) layer.activation = 'relu';
+    const cell = layer.type === 'bidirectional' ? layer.layer : layer.type === 'lstm' || layer.type === 'gru' ? layer : undefined;
+    if (cell && (cell.activation === 'leaky_relu' || cell.recurrent_activation === 'leaky_relu')) throw new ModelConfigError(`model.layers[${i}]: ${cell.type} does not take leaky_relu; use it on dense or conv layers`);
     layers.push(layer);
     rank = rankAfter(layer, rank);
   });
@@ -167,7 +182,7 @@ export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: Loss
     }
     layers.push({ type: 'dense', units: output.units, activation: output.kind, use_bias: true, l2: 0 });
   }
-  return { task: meta.task, inputShape, inputDtype: text ? 'int32' : 'float32', layers, loss: chosenLoss, output, classes, notes };
+  return { task: meta.task, inputShape, inputDtype: text ? 'int32' : 'float32', layers, loss: chosenLoss, lossSpec, output, classes, notes };
 }
 
 function rankAfter(layer: LayerConfig, rank: number): number {
@@ -191,6 +206,37 @@ function rankAfter(layer: LayerConfig, rank: number): number {
 }
 
 const camel = (a: Activation): string => (a === 'hard_sigmoid' ? 'hardSigmoid' : a);
+
+/** A Keras-named kernel initializer, seeded (Keras defaults: uniform ±0.05, normal σ 0.05). */
+function initializer(tf: Tf, name: InitializerName, seed: number) {
+  const i = tf.initializers;
+  switch (name) {
+    case 'glorot_uniform':
+      return i.glorotUniform({ seed });
+    case 'glorot_normal':
+      return i.glorotNormal({ seed });
+    case 'he_uniform':
+      return i.heUniform({ seed });
+    case 'he_normal':
+      return i.heNormal({ seed });
+    case 'lecun_uniform':
+      return i.leCunUniform({ seed });
+    case 'lecun_normal':
+      return i.leCunNormal({ seed });
+    case 'random_uniform':
+      return i.randomUniform({ minval: -0.05, maxval: 0.05, seed });
+    case 'random_normal':
+      return i.randomNormal({ mean: 0, stddev: 0.05, seed });
+    case 'truncated_normal':
+      return i.truncatedNormal({ mean: 0, stddev: 0.05, seed });
+    case 'orthogonal':
+      return i.orthogonal({ seed, gain: 1 });
+    case 'zeros':
+      return i.zeros();
+    case 'ones':
+      return i.ones();
+  }
+}
 
 /** Seeds for initializers and dropout, distinct per layer and per use, reproducible from one seed. */
 export function deriveSeed(seed: number, layer: number, use: number): number {
@@ -218,7 +264,17 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
   resolved.layers.forEach((layer, i) => {
     const name = `${layer.type}_${i + 1}`;
     const glorot = (use: number) => tf.initializers.glorotUniform({ seed: deriveSeed(seed, i, use) });
-    const l2 = (value: number | undefined) => (value ? tf.regularizers.l2({ l2: value }) : undefined);
+    const kernel = (o: KernelOptions) => {
+      const reg = { l1: o.kernel_regularizer?.l1 ?? 0, l2: (o.kernel_regularizer?.l2 ?? 0) + (o.l2 ?? 0) };
+      return {
+        kernelInitializer: initializer(tf, o.kernel_initializer ?? 'glorot_uniform', deriveSeed(seed, i, 0)),
+        kernelRegularizer: reg.l1 || reg.l2 ? tf.regularizers.l1l2(reg) : undefined,
+      };
+    };
+    const act = (a: Activation | undefined) => (a === 'leaky_relu' ? 'linear' : camel(a!)) as 'linear';
+    const leaky = (a: Activation | undefined) => {
+      if (a === 'leaky_relu') model.add(tf.layers.leakyReLU({ name: `${name}_leaky_relu`, alpha: LEAKY_RELU_SLOPE }));
+    };
     const recurrent = (c: RecurrentConfig, args: { name?: string; base: number }) => {
       const orthogonal = tf.initializers.orthogonal({ seed: deriveSeed(seed, i, args.base + 1), gain: 1 });
       (orthogonal as unknown as { ELEMENTS_WARN_SLOW: number }).ELEMENTS_WARN_SLOW = Number.POSITIVE_INFINITY;
@@ -239,7 +295,8 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
     };
     switch (layer.type) {
       case 'dense':
-        model.add(tf.layers.dense({ name, units: layer.units, activation: camel(layer.activation!) as 'linear', useBias: layer.use_bias, kernelInitializer: glorot(0), kernelRegularizer: l2(layer.l2) }));
+        model.add(tf.layers.dense({ name, units: layer.units, activation: act(layer.activation), useBias: layer.use_bias, ...kernel(layer) }));
+        leaky(layer.activation);
         break;
       case 'dropout':
         model.add(tf.layers.dropout({ name, rate: layer.rate, seed: deriveSeed(seed, i, 0) }));
@@ -255,7 +312,8 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
         model.add(tf.layers.bidirectional({ name, layer: recurrent(layer.layer, { base: 0 }) as never, mergeMode: layer.merge_mode }));
         break;
       case 'conv1d':
-        model.add(tf.layers.conv1d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: camel(layer.activation!) as 'linear', kernelInitializer: glorot(0), kernelRegularizer: l2(layer.l2) }));
+        model.add(tf.layers.conv1d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) }));
+        leaky(layer.activation);
         break;
       case 'max_pooling1d':
       case 'avg_pooling1d': {
@@ -283,20 +341,27 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
   return model;
 }
 
-/** An optimizer with its time-based learning-rate decay. */
+/** An optimizer with its learning-rate decay or schedule. */
 export interface OptimizerHandle {
   optimizer: import('@tensorflow/tfjs-core').Optimizer;
   name: string;
   learningRate: number;
   decay: number;
-  /** Sets the rate for 0-based `epoch` (learning_rate / (1 + decay · epoch)) and returns it. */
-  setEpoch(epoch: number): number;
+  schedule?: ScheduleConfig;
+  /** Settings worth a log line: `clipnorm 1`, `weight_decay 0.004`. */
+  extras: string[];
+  /**
+   * Sets the rate for 0-based `epoch` of `epochs` and returns it: the schedule's rate, else
+   * learning_rate / (1 + decay · epoch). reduce_on_plateau reads the metrics of the epochs so far.
+   */
+  setEpoch(epoch: number, epochs?: number, history?: readonly Record<string, number>[]): number;
 }
 
 /**
- * Creates the optimizer of `config` (a name, or `{name, learning_rate, decay, momentum}`), filling
- * declared defaults. On the wasm and cpu backends the update runs in place in one pass per variable
- * (`inPlace: false` forces TensorFlow.js's own optimizers).
+ * Creates the optimizer of `config` (a name, or `{name, learning_rate, decay, momentum, …}`),
+ * filling declared defaults. On the wasm and cpu backends the update runs in place in one pass per
+ * variable; elsewhere mlpipe's update rules copy the values out and back (`inPlace: false` forces
+ * TensorFlow.js's own optimizers where it has the rule and no clipping is asked).
  */
 export function createOptimizer(tf: Tf, config: OptimizerConfig, options: { inPlace?: boolean } = {}): OptimizerHandle {
   const variant = optimizerField.variants[1]!;
@@ -307,25 +372,67 @@ export function createOptimizer(tf: Tf, config: OptimizerConfig, options: { inPl
   const learningRate = pick<number>('learning_rate');
   const decay = pick<number>('decay');
   const momentum = (given.momentum ?? momentumDefaults[name] ?? 0);
-  const inPlace = (options.inPlace ?? true) && supportsInPlaceUpdates(tf);
+  const weightDecay = name === 'adamw' ? (given.weight_decay ?? ADAMW_WEIGHT_DECAY) : 0;
+  const { clipnorm, clipvalue, schedule } = given;
+  const stockRule = name !== 'nadam' && name !== 'adamw' && clipnorm === undefined && clipvalue === undefined;
+  const inPlace = !stockRule || ((options.inPlace ?? true) && supportsInPlaceUpdates(tf));
   const optimizer = inPlace
-    ? createInPlaceOptimizer(tf, { rule: name, learningRate, momentum })
+    ? createInPlaceOptimizer(tf, { rule: name, learningRate, momentum, weightDecay, clipnorm, clipvalue })
     : name === 'sgd' ? tf.train.sgd(learningRate)
     : name === 'momentum' ? tf.train.momentum(learningRate, momentum)
     : name === 'adam' ? tf.train.adam(learningRate)
     : name === 'rmsprop' ? tf.train.rmsprop(learningRate, 0.9, momentum)
     : tf.train.adagrad(learningRate);
+  const extras = [
+    ...(weightDecay ? [`weight_decay ${weightDecay}`] : []),
+    ...(clipnorm !== undefined ? [`clipnorm ${clipnorm}`] : []),
+    ...(clipvalue !== undefined ? [`clipvalue ${clipvalue}`] : []),
+    ...(schedule ? [`schedule ${describeSchedule(schedule)}`] : []),
+  ];
+  let plateau = { rate: learningRate, best: Number.NaN, wait: 0 };
   return {
     optimizer,
     name,
     learningRate,
     decay,
-    setEpoch(epoch) {
-      const lr = learningRate / (1 + decay * epoch);
+    ...(schedule ? { schedule } : {}),
+    extras,
+    setEpoch(epoch, epochs = 1, history = []) {
+      let lr: number;
+      if (!schedule) lr = learningRate / (1 + decay * epoch);
+      else if (schedule.type === 'exponential') lr = learningRate * schedule.decay_rate ** (epoch / schedule.decay_epochs);
+      else if (schedule.type === 'step') lr = learningRate * schedule.gamma ** Math.floor(epoch / schedule.step_size);
+      else if (schedule.type === 'cosine') lr = schedule.min_lr + 0.5 * (learningRate - schedule.min_lr) * (1 + Math.cos((Math.PI * epoch) / Math.max(1, epochs - 1)));
+      else {
+        if (epoch === 0) plateau = { rate: learningRate, best: Number.NaN, wait: 0 };
+        const last = history[history.length - 1];
+        if (last) {
+          const value = last[schedule.monitor];
+          if (value === undefined) throw new Error(`optimizer.schedule.monitor "${schedule.monitor}" is not logged; logged: ${Object.keys(last).join(', ')}`);
+          const lower = /loss|mae|mse|error/.test(schedule.monitor);
+          const improved = Number.isNaN(plateau.best) || (lower ? value < plateau.best - schedule.min_delta : value > plateau.best + schedule.min_delta);
+          if (improved) plateau = { ...plateau, best: value, wait: 0 };
+          else if (++plateau.wait >= schedule.patience) plateau = { ...plateau, rate: Math.max(schedule.min_lr, plateau.rate * schedule.factor), wait: 0 };
+        }
+        lr = plateau.rate;
+      }
       const o = optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
       if (o.setLearningRate) o.setLearningRate(lr);
       else o.learningRate = lr;
       return lr;
     },
   };
+}
+
+function describeSchedule(s: ScheduleConfig): string {
+  switch (s.type) {
+    case 'exponential':
+      return `exponential(decay_rate ${s.decay_rate} per ${s.decay_epochs} epoch(s))`;
+    case 'step':
+      return `step(×${s.gamma} every ${s.step_size} epochs)`;
+    case 'cosine':
+      return `cosine(to ${s.min_lr})`;
+    case 'reduce_on_plateau':
+      return `reduce_on_plateau(${s.monitor}, ×${s.factor} after ${s.patience} epochs)`;
+  }
 }

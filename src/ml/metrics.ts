@@ -166,13 +166,54 @@ export function regressionMetrics(yTrue: Labels, yPred: Labels): RegressionMetri
   return { mse, rmse: Math.sqrt(mse), mae: meanAbsoluteError(yTrue, yPred), r2: r2Score(yTrue, yPred) };
 }
 
+/** Mean recall over the classes present in `yTrue` (scikit-learn's balanced_accuracy_score). */
+export function balancedAccuracy(yTrue: Labels, yPred: Labels, k: number): number {
+  const classes = perClass(yTrue, yPred, k).filter((c) => c.support > 0);
+  return classes.reduce((a, c) => a + c.recall, 0) / classes.length;
+}
+
+/** Matthews correlation coefficient, multiclass form (scikit-learn's matthews_corrcoef); 0 when undefined. */
+export function matthewsCorrcoef(yTrue: Labels, yPred: Labels, k: number): number {
+  const m = confusionMatrix(yTrue, yPred, k);
+  const s = yTrue.length;
+  let correct = 0;
+  let pt = 0;
+  let pp = 0;
+  let tt = 0;
+  for (let c = 0; c < k; c++) {
+    correct += m[c]![c]!;
+    const t = m[c]!.reduce((a, b) => a + b, 0);
+    const p = m.reduce((a, r) => a + r[c]!, 0);
+    pt += p * t;
+    pp += p * p;
+    tt += t * t;
+  }
+  const denom = Math.sqrt((s * s - pp) * (s * s - tt));
+  return denom === 0 ? 0 : (correct * s - pt) / denom;
+}
+
+/** Share of samples whose true class is among the `kTop` most probable (scikit-learn's top_k_accuracy_score; ties counted as hits). */
+export function topKAccuracy(yTrue: Labels, probs: Labels, k: number, kTop: number): number {
+  let hits = 0;
+  for (let i = 0; i < yTrue.length; i++) {
+    const own = probs[i * k + yTrue[i]!]!;
+    let above = 0;
+    for (let c = 0; c < k; c++) if (probs[i * k + c]! > own) above++;
+    if (above < kTop) hits++;
+  }
+  return hits / yTrue.length;
+}
+
 /**
  * Every classification scalar, flattened: accuracy; precision/recall/f1 (binary for two classes,
  * macro otherwise) and their `_macro` and `_weighted` forms; auc (binary, or macro one-vs-rest);
- * log_loss. `auc` is left out when undefined (a single class in `yTrue`).
+ * log_loss; balanced_accuracy; mcc; top_k_accuracy (multiclass with more than `topK` classes, default 2).
+ * `auc` is left out when undefined (a single class in `yTrue`).
  */
-export function classificationMetrics(yTrue: Labels, yPred: Labels, probs: Labels, k: number): Record<string, number> {
-  const out: Record<string, number> = { accuracy: accuracy(yTrue, yPred) };
+export function classificationMetrics(yTrue: Labels, yPred: Labels, probs: Labels, k: number, options: { topK?: number } = {}): Record<string, number> {
+  const out: Record<string, number> = { accuracy: accuracy(yTrue, yPred), balanced_accuracy: balancedAccuracy(yTrue, yPred, k), mcc: matthewsCorrcoef(yTrue, yPred, k) };
+  const topK = options.topK ?? 2;
+  if (topK < k) out.top_k_accuracy = topKAccuracy(yTrue, probs, k, topK);
   for (const average of ['macro', 'weighted'] as const) {
     const r = precisionRecallF1(yTrue, yPred, k, average);
     out[`precision_${average}`] = r.precision;

@@ -2,22 +2,54 @@ import { f, type Field, type ObjectField } from '../schema/fields.js';
 
 /** Activation names as written in a spec (Keras spelling). */
 export const activations = [
-  'linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'softplus', 'softsign', 'swish', 'mish', 'gelu',
+  'linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softmax', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'leaky_relu',
 ] as const;
+
+/** The negative slope of `leaky_relu` (Keras 3's default). */
+export const LEAKY_RELU_SLOPE = 0.2;
 export type Activation = (typeof activations)[number];
 
 export const presetNames = ['logistic_regression', 'mlp', 'text_classifier'] as const;
 export type PresetName = (typeof presetNames)[number];
 
-export const optimizerNames = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad'] as const;
+export const optimizerNames = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'nadam', 'adamw'] as const;
 export type OptimizerName = (typeof optimizerNames)[number];
 
 export const lossNames = [
-  'binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'mean_squared_error', 'mean_absolute_error', 'huber',
+  'binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'kl_divergence', 'focal',
+  'mean_squared_error', 'mean_absolute_error', 'mean_absolute_percentage_error', 'huber',
 ] as const;
 export type LossName = (typeof lossNames)[number];
 
+/** The other names Keras users write for the losses (matched in any letter case: `MSE`, `BinaryCrossentropy`). */
+export const lossAliases: Readonly<Record<string, LossName>> = {
+  bce: 'binary_crossentropy', binarycrossentropy: 'binary_crossentropy',
+  scce: 'sparse_categorical_crossentropy', sparsecategoricalcrossentropy: 'sparse_categorical_crossentropy',
+  cce: 'categorical_crossentropy', categoricalcrossentropy: 'categorical_crossentropy',
+  kld: 'kl_divergence', kldivergence: 'kl_divergence', kullback_leibler_divergence: 'kl_divergence',
+  focal_loss: 'focal', binary_focal_crossentropy: 'focal', categorical_focal_crossentropy: 'focal', binaryfocalcrossentropy: 'focal', categoricalfocalcrossentropy: 'focal',
+  mse: 'mean_squared_error', meansquarederror: 'mean_squared_error',
+  mae: 'mean_absolute_error', meanabsoluteerror: 'mean_absolute_error',
+  mape: 'mean_absolute_percentage_error', meanabsolutepercentageerror: 'mean_absolute_percentage_error',
+  huber_loss: 'huber',
+};
+
+/** Kernel initializers (Keras names); every random one is seeded from the train seed. */
+export const initializerNames = [
+  'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform', 'lecun_normal', 'random_uniform', 'random_normal', 'truncated_normal', 'orthogonal', 'zeros', 'ones',
+] as const;
+export type InitializerName = (typeof initializerNames)[number];
+
 const activation = (description: string, o: { default?: Activation } = {}): Field => f.enum(description, activations, o);
+const kernelInitializer = f.enum('How the kernel weights start (seeded); default glorot_uniform.', initializerNames, {
+  default: 'glorot_uniform',
+  aliases: { xavier_uniform: 'glorot_uniform', xavier_normal: 'glorot_normal', kaiming_uniform: 'he_uniform', kaiming_normal: 'he_normal' },
+  ignoreCase: true,
+});
+const kernelRegularizer = f.object('Weight penalties on the kernel, added to the loss: l1 · Σ|w| + l2 · Σw².', {
+  l1: f.number('L1 factor.', { minimum: 0, default: 0 }),
+  l2: f.number('L2 factor.', { minimum: 0, default: 0 }),
+});
 const units = f.int('Number of output units.', { minimum: 1 });
 const rate = (what: string): Field => f.number(`Fraction of ${what} dropped during training.`, { minimum: 0, exclusiveMaximum: 1, default: 0 });
 const l2 = f.number('L2 weight penalty on the kernel (0: none).', { minimum: 0, default: 0 });
@@ -62,6 +94,8 @@ export const layerField = f.tagged('A model layer, selected by `type`.', 'type',
       activation: activation('Activation. Default: relu for a hidden layer; the task\'s output activation (sigmoid, softmax or linear) for the output layer.'),
       use_bias: f.bool('Add a bias vector.', { default: true }),
       l2,
+      kernel_initializer: kernelInitializer,
+      kernel_regularizer: kernelRegularizer,
     },
     { required: ['type', 'units'] },
   ),
@@ -101,6 +135,8 @@ export const layerField = f.tagged('A model layer, selected by `type`.', 'type',
       padding,
       activation: activation('Activation.', { default: 'relu' }),
       l2,
+      kernel_initializer: kernelInitializer,
+      kernel_regularizer: kernelRegularizer,
     },
     { required: ['type', 'filters', 'kernel_size'] },
   ),
@@ -151,30 +187,95 @@ export const modelField = f.oneOf(
 /** The momentum each optimizer uses when `momentum` is not given. */
 export const momentumDefaults: Partial<Record<OptimizerName, number>> = { momentum: 0.9, rmsprop: 0 };
 
+const optimizerName = (description: string, o: { default?: OptimizerName } = {}) =>
+  f.enum(description, optimizerNames, { ...o, aliases: { gradient_descent: 'sgd' }, ignoreCase: true });
+
+/** adamw's weight decay when none is given. */
+export const ADAMW_WEIGHT_DECAY = 0.004;
+
+/** Learning-rate schedules, applied per epoch; the rate of each epoch is logged as the metric `lr`. */
+export const scheduleField = f.tagged('A learning-rate schedule, selected by `type`; the rate is set at the start of each epoch and logged as `lr`.', 'type', {
+  exponential: f.object('rate = learning_rate · decay_rate^(epoch / decay_epochs).', {
+    type: f.enum('Schedule type.', ['exponential']),
+    decay_rate: f.number('Factor per decay_epochs.', { exclusiveMinimum: 0, maximum: 1, default: 0.9 }),
+    decay_epochs: f.number('Epochs over which the rate shrinks by decay_rate.', { exclusiveMinimum: 0, default: 1 }),
+  }, { required: ['type'] }),
+  step: f.object('rate = learning_rate · gamma^floor(epoch / step_size).', {
+    type: f.enum('Schedule type.', ['step']),
+    step_size: f.int('Epochs between drops.', { minimum: 1, default: 10 }),
+    gamma: f.number('Factor at each drop.', { exclusiveMinimum: 0, maximum: 1, default: 0.1 }),
+  }, { required: ['type'] }),
+  cosine: f.object('Cosine decay from learning_rate to min_lr over the training epochs.', {
+    type: f.enum('Schedule type.', ['cosine']),
+    min_lr: f.number('The rate at the last epoch.', { minimum: 0, default: 0 }),
+  }, { required: ['type'] }),
+  reduce_on_plateau: f.object('Multiplies the rate by factor when monitor has not improved for patience epochs (Keras ReduceLROnPlateau).', {
+    type: f.enum('Schedule type.', ['reduce_on_plateau']),
+    monitor: f.string('The logged metric watched, e.g. val_loss or val_auc.', { default: 'val_loss' }),
+    factor: f.number('Factor applied on a plateau.', { exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1 }),
+    patience: f.int('Epochs without improvement before reducing.', { minimum: 0, default: 10 }),
+    min_delta: f.number('The smallest change that counts as an improvement.', { minimum: 0, default: 0.0001 }),
+    min_lr: f.number('The rate never goes below this.', { minimum: 0, default: 0 }),
+  }, { required: ['type'] }),
+});
+
 /** `optimizer:` — a name, or a name with settings. */
-export const optimizerField = f.oneOf('The optimizer: a name, or `{name, learning_rate, decay, momentum}`.', [
-  f.enum('An optimizer with its default settings.', optimizerNames),
+export const optimizerField = f.oneOf('The optimizer: a name (any letter case: `Adam`), or `{name, learning_rate, ...}`.', [
+  optimizerName('An optimizer with its default settings.'),
   f.object('An optimizer with settings.', {
-    name: f.enum('The update rule.', optimizerNames, { default: 'adam' }),
-    learning_rate: f.number('Step size.', { exclusiveMinimum: 0, default: 0.001 }),
+    name: optimizerName('The update rule.', { default: 'adam' }),
+    learning_rate: f.number('Step size (alias lr).', { exclusiveMinimum: 0, default: 0.001 }),
     decay: f.number('Time-based decay per epoch: the rate at epoch e is learning_rate / (1 + decay * e).', { minimum: 0, default: 0 }),
     momentum: f.number(`Momentum term of the momentum optimizer (default ${momentumDefaults.momentum}) and of rmsprop (default ${momentumDefaults.rmsprop}); other optimizers ignore it.`, { minimum: 0, exclusiveMaximum: 1 }),
-  }),
+    weight_decay: f.number(`adamw: decoupled weight decay, w -= learning_rate · weight_decay · w each step (default ${ADAMW_WEIGHT_DECAY}, as Keras).`, { minimum: 0 }),
+    clipnorm: f.number('Rescale each gradient whose L2 norm exceeds this to that norm.', { exclusiveMinimum: 0 }),
+    clipvalue: f.number('Clip each gradient element to [-clipvalue, clipvalue].', { exclusiveMinimum: 0 }),
+    schedule: scheduleField,
+  }, { keyAliases: { lr: 'learning_rate' } }),
 ], { default: 'adam' });
 
-export const lossField = f.enum(
-  'Training loss. Default from the task: binary_crossentropy, sparse_categorical_crossentropy or mean_squared_error.',
-  lossNames,
+const lossName = (description: string) => f.enum(description, lossNames, { aliases: lossAliases, ignoreCase: true });
+
+/** `loss:` — a name (Keras spellings accepted), or a name with settings. */
+export const lossField = f.oneOf(
+  'Training loss: a name (mse, mae, mape, bce, huber, kld, focal, … in any letter case) or `{name, label_smoothing, gamma, alpha, delta}`. Default from the task: binary_crossentropy, sparse_categorical_crossentropy or mean_squared_error.',
+  [
+    lossName('A loss with its default settings.'),
+    f.object('A loss with settings.', {
+      name: lossName('The loss.'),
+      label_smoothing: f.number('Classification: targets become (1 - s) · one-hot + s / classes (binary: s / 2).', { minimum: 0, maximum: 1, default: 0 }),
+      gamma: f.number('focal: the focusing exponent; 0 is cross-entropy.', { minimum: 0, default: 2 }),
+      alpha: f.number('focal, binary: the weight of class 1 (class 0 gets 1 - alpha); unset: no class balancing.', { minimum: 0, maximum: 1 }),
+      delta: f.number('huber: where the loss turns from quadratic to linear.', { exclusiveMinimum: 0, default: 1 }),
+    }, { required: ['name'] }),
+  ],
 );
+
+/** A loss with its settings, after validation (defaults applied). */
+export interface LossSpec {
+  name: LossName;
+  label_smoothing: number;
+  gamma: number;
+  alpha?: number;
+  delta: number;
+}
+
+/** The loss of a `loss:` value, with every default filled. */
+export function lossSpecOf(config: LossName | Partial<LossSpec> & { name: LossName }): LossSpec {
+  const variant = lossField.variants[1] as ObjectField;
+  const given = typeof config === 'string' ? { name: config } : config;
+  const d = (key: keyof LossSpec) => variant.properties[key]!.default as number;
+  return { name: given.name, label_smoothing: given.label_smoothing ?? d('label_smoothing'), gamma: given.gamma ?? d('gamma'), delta: given.delta ?? d('delta'), ...(given.alpha !== undefined ? { alpha: given.alpha } : {}) };
+}
 
 /** A layer as written in a spec (snake_case keys, `type` tag). */
 export type LayerConfig =
-  | { type: 'dense'; units: number; activation?: Activation; use_bias?: boolean; l2?: number }
+  | ({ type: 'dense'; units: number; activation?: Activation; use_bias?: boolean } & KernelOptions)
   | { type: 'dropout'; rate: number }
   | { type: 'embedding'; output_dim: number; input_dim?: number; mask_zero?: boolean }
   | RecurrentConfig
   | { type: 'bidirectional'; layer: RecurrentConfig; merge_mode?: 'concat' | 'sum' | 'mul' | 'ave' }
-  | { type: 'conv1d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation; l2?: number }
+  | ({ type: 'conv1d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation } & KernelOptions)
   | { type: 'max_pooling1d' | 'avg_pooling1d'; pool_size?: number; strides?: number; padding?: 'valid' | 'same' }
   | { type: 'global_max_pooling1d' | 'global_avg_pooling1d' | 'flatten' }
   | { type: 'batch_normalization'; momentum?: number; epsilon?: number };
@@ -204,7 +305,23 @@ export interface PresetOptions {
 
 export type ModelConfig = PresetName | ({ preset?: PresetName; layers?: LayerConfig[] } & PresetOptions);
 
-export type OptimizerConfig = OptimizerName | { name?: OptimizerName; learning_rate?: number; decay?: number; momentum?: number };
+export type ScheduleConfig =
+  | { type: 'exponential'; decay_rate: number; decay_epochs: number }
+  | { type: 'step'; step_size: number; gamma: number }
+  | { type: 'cosine'; min_lr: number }
+  | { type: 'reduce_on_plateau'; monitor: string; factor: number; patience: number; min_delta: number; min_lr: number };
+
+export type OptimizerConfig =
+  | OptimizerName
+  | { name?: OptimizerName; learning_rate?: number; decay?: number; momentum?: number; weight_decay?: number; clipnorm?: number; clipvalue?: number; schedule?: ScheduleConfig };
+
+export type LossConfig = LossName | (Partial<LossSpec> & { name: LossName });
+
+export interface KernelOptions {
+  l2?: number;
+  kernel_initializer?: InitializerName;
+  kernel_regularizer?: { l1?: number; l2?: number };
+}
 
 /** The declared default of an object field's property, so code never restates one. */
 export function fieldDefault<T>(field: Field, key: string): T {

@@ -27,7 +27,9 @@ export interface Prediction {
 }
 
 /** Runs `model` on `x` (shaped `xShape`, rows first) in batches and reads the output the way `meta.output` says (a scaled regression target mapped back to its units). */
-export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 'output' | 'inputDtype' | 'targetScale'>, x: Float32Array | Int32Array, xShape: number[], batchSize = 512): TensorPredictions {
+export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 'output' | 'inputDtype' | 'targetScale'>, x: Float32Array | Int32Array, xShape: number[], options: { batchSize?: number; threshold?: number } = {}): TensorPredictions {
+  const batchSize = options.batchSize ?? 512;
+  const threshold = options.threshold ?? 0.5;
   const n = xShape[0]!;
   const rowSize = xShape.slice(1).reduce((a, b) => a * b, 1);
   const units = meta.output.units;
@@ -49,7 +51,7 @@ export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 
       const p = raw[i]!;
       probabilities[2 * i] = 1 - p;
       probabilities[2 * i + 1] = p;
-      classes[i] = p >= 0.5 ? 1 : 0;
+      classes[i] = p >= threshold ? 1 : 0;
     }
     return { n, classes, probabilities };
   }
@@ -70,8 +72,9 @@ export interface Predictor {
   dispose(): void;
 }
 
-/** Loads the model folder once (for `serve`); `predict` may then be called many times. */
-export async function loadPredictor(modelDir: string, options: { backend?: BackendChoice } = {}): Promise<Predictor> {
+/** Loads the model folder once (for `serve`); `predict` may then be called many times. `threshold`: binary models predict class 1 at or above it (default 0.5). */
+export async function loadPredictor(modelDir: string, options: { backend?: BackendChoice; threshold?: number } = {}): Promise<Predictor> {
+  const threshold = options.threshold;
   const loaded = await loadTf(options.backend ?? 'auto');
   const { model, meta } = await loadModel(loaded.tf, modelDir);
   return {
@@ -80,7 +83,7 @@ export async function loadPredictor(modelDir: string, options: { backend?: Backe
     predict(rows) {
       if (rows.length === 0) return [];
       const { x, xShape } = transformRows(meta.dataset, rows);
-      return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape), meta);
+      return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape, { threshold }), meta);
     },
     dispose() {
       model.dispose();

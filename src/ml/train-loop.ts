@@ -4,6 +4,8 @@ import type { Tf } from './backend.js';
 import type { OptimizerHandle, ResolvedModel } from './build-model.js';
 import { batchLoss, type BatchTotals } from './losses.js';
 import { seededRandom, shuffleInPlace } from './split.js';
+import { epochMetrics, type TrainMetricName } from './epoch-metrics.js';
+import { didYouMean } from '../schema/did-you-mean.js';
 
 /** Inputs and labels of one split, as stored in a dataset. */
 export interface FitData {
@@ -30,6 +32,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Regression on a scaled target: the factor that brings the absolute error (`mae`) back to the target's units. */
   scoreScale?: number;
+  /** Extra metrics logged per epoch on the train data (over the epoch's batches, as Keras) and as `val_*` on the validation data. */
+  metrics?: readonly TrainMetricName[];
 }
 
 /** One finished epoch: `loss`, `accuracy` or `mae`, and their `val_` forms when there is validation data. */
@@ -67,8 +71,9 @@ export class TrainingDivergedError extends Error {
 
 /** The early-stopping monitor names a metric that this training does not produce. */
 export class UnknownMonitorError extends Error {
-  constructor(monitor: string, available: string[]) {
-    super(`early_stopping.monitor "${monitor}" is not computed here; available: ${available.join(', ')}${available.some((a) => a.startsWith('val_')) ? '' : ' (val_* metrics need a validation split or validation_split > 0)'}`);
+  constructor(monitor: string, available: string[], setting = 'early_stopping.monitor') {
+    const hint = didYouMean(monitor, available);
+    super(`${setting} "${monitor}" is not computed here; available: ${available.join(', ')}${available.some((a) => a.startsWith('val_')) ? '' : ' (val_* metrics need a validation split or validation_split > 0)'}${hint ? `; ${hint}` : ''}${monitor.startsWith('val_') && !available.includes(monitor) && available.some((a) => a.startsWith('val_')) ? ` (add ${monitor.slice(4)} to the train stage's metrics to log it)` : ''}`);
     this.name = 'UnknownMonitorError';
   }
 }
@@ -91,8 +96,9 @@ export function takeRows(data: FitData, idx: ArrayLike<number>): FitData {
   return { x, xShape: [idx.length, ...data.xShape.slice(1)], y };
 }
 
-export function metricNames(resolved: ResolvedModel, withValidation: boolean): string[] {
-  const names = ['loss', resolved.output.kind === 'linear' ? 'mae' : 'accuracy'];
+export function metricNames(resolved: ResolvedModel, withValidation: boolean, extra: readonly string[] = []): string[] {
+  const base = resolved.output.kind === 'linear' ? 'mae' : 'accuracy';
+  const names = ['loss', base, ...extra.filter((m) => m !== base)];
   return withValidation ? [...names, ...names.map((n) => `val_${n}`)] : names;
 }
 
@@ -108,13 +114,14 @@ interface Batch {
  * The mean weighted batch loss as one differentiable op computed in JS (`batchLoss`); its totals
  * (loss sum, score) are added to `totals`.
  */
-function lossOp(tf: Tf, resolved: ResolvedModel, batch: Batch, totals: BatchTotals): (pred: Tensor) => Scalar {
+function lossOp(tf: Tf, resolved: ResolvedModel, batch: Batch, totals: BatchTotals, seen?: (pred: ArrayLike<number>) => void): (pred: Tensor) => Scalar {
   return tf.customGrad((...args: unknown[]) => {
     const pred = args[0] as Tensor;
     const values = pred.dataSync();
+    seen?.(values);
     const n = batch.y.length;
     const grad = new Float32Array(values.length);
-    const t = batchLoss(resolved.loss, resolved.output, values, batch.y, batch.w, grad);
+    const t = batchLoss(resolved.lossSpec, resolved.output, values, batch.y, batch.w, grad);
     totals.loss += t.loss;
     totals.score += t.score;
     return {
@@ -141,19 +148,22 @@ function batchOf(tf: Tf, resolved: ResolvedModel, data: FitData, w: Float32Array
   };
 }
 
-function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: FitData, batchSize: number): { loss: number; score: number } {
+function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: FitData, batchSize: number): { loss: number; score: number; pred: Float32Array } {
   const n = data.xShape[0]!;
   const totals = { loss: 0, score: 0 };
+  const all = new Float32Array(n * resolved.output.units);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
     const batch = batchOf(tf, resolved, data, null, start, size);
     const pred = tf.tidy(() => model.apply(batch.x, { training: false }) as Tensor);
-    const t = batchLoss(resolved.loss, resolved.output, pred.dataSync(), batch.y, null);
+    const values = pred.dataSync();
+    all.set(values as Float32Array, start * resolved.output.units);
+    const t = batchLoss(resolved.lossSpec, resolved.output, values, batch.y, null);
     totals.loss += t.loss;
     totals.score += t.score;
     tf.dispose([pred, batch.x]);
   }
-  return { loss: totals.loss / n, score: totals.score / n };
+  return { loss: totals.loss / n, score: totals.score / n, pred: all };
 }
 
 /**
@@ -172,7 +182,8 @@ export async function fitModel(
   options: FitOptions,
   onEpoch: (log: EpochLog) => void,
 ): Promise<FitResult> {
-  const names = metricNames(resolved, validation !== undefined);
+  const extra = (options.metrics ?? []).filter((m) => m !== (resolved.output.kind === 'linear' ? 'mae' : 'accuracy'));
+  const names = metricNames(resolved, validation !== undefined, extra);
   const es = options.earlyStopping;
   if (es && !names.includes(es.monitor)) throw new UnknownMonitorError(es.monitor, names);
   const scoreName = names[1]!;
@@ -186,17 +197,19 @@ export async function fitModel(
   let stoppedEarly = false;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      const learningRate = options.optimizer.setEpoch(epoch - 1);
+      const learningRate = options.optimizer.setEpoch(epoch - 1, options.epochs, history.map((h) => h.metrics));
       const started = performance.now();
       const order = permutation(n, rand);
       const shuffled = takeRows(train, order);
       const shuffledWeights = weights ? Float32Array.from(order, (i) => weights[i]!) : null;
       const totals: BatchTotals = { loss: 0, score: 0 };
+      const units = resolved.output.units;
+      const epochPred = extra.length > 0 ? new Float32Array(n * units) : undefined;
       for (let start = 0; start < n; start += options.batchSize) {
         if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
         const size = Math.min(options.batchSize, n - start);
         const batch = batchOf(tf, resolved, shuffled, shuffledWeights, start, size);
-        const loss = lossOp(tf, resolved, batch, totals);
+        const loss = lossOp(tf, resolved, batch, totals, epochPred && ((values) => epochPred.set(values as Float32Array, start * units)));
         try {
           options.optimizer.optimizer.minimize(
             () => {
@@ -217,16 +230,18 @@ export async function fitModel(
       const scoreScale = resolved.output.kind === 'linear' ? (options.scoreScale ?? 1) : 1;
       const metrics: Record<string, number> = { loss: totals.loss / n, [scoreName]: (totals.score / n) * scoreScale };
       if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
+      if (epochPred) Object.assign(metrics, epochMetrics(extra, resolved.output, epochPred, shuffled.y, scoreScale));
       if (validation) {
         const v = evaluateSplit(tf, model, resolved, validation, Math.max(options.batchSize, 256));
         metrics.val_loss = v.loss;
         metrics[`val_${scoreName}`] = v.score * scoreScale;
+        for (const [k, value] of Object.entries(epochMetrics(extra, resolved.output, v.pred, validation.y, scoreScale))) metrics[`val_${k}`] = value;
       }
       const log = { epoch, metrics, learningRate, samplesPerSecond: n / ((performance.now() - started) / 1000) };
       history.push(log);
       onEpoch(log);
       const value = metrics[es?.monitor ?? 'loss']!;
-      const improved = best === undefined || (lowerIsBetter(es?.monitor ?? 'loss') ? value < best.value - (es?.min_delta ?? 0) : value > best.value + (es?.min_delta ?? 0));
+      const improved = best === undefined || (value !== undefined && (lowerIsBetter(es?.monitor ?? 'loss') ? value < best.value - (es?.min_delta ?? 0) : value > best.value + (es?.min_delta ?? 0)));
       if (improved) {
         if (best?.weights) tf.dispose(best.weights);
         best = { value, epoch, metrics, weights: es?.restore_best_weights ? model.getWeights().map((w) => tf.tensor(w.dataSync().slice(), w.shape, w.dtype)) : null };

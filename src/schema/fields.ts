@@ -25,6 +25,10 @@ export interface StringField extends Base<string> {
   pattern?: string;
   /** A file or folder path, resolved against the spec's folder; `input` paths are hashed into the cache key. */
   path?: 'input' | 'output';
+  /** enum only: other spellings accepted for a value (`mse` → `mean_squared_error`); validation returns the value. */
+  aliases?: Readonly<Record<string, string>>;
+  /** enum only: values and aliases match in any letter case (`Adam`), as Keras reads optimizer names. */
+  ignoreCase?: boolean;
 }
 
 export interface NumberField extends Base<number> {
@@ -50,6 +54,8 @@ export interface ObjectField extends Base<Record<string, unknown>> {
   type: 'object';
   properties: Record<string, Field>;
   required?: readonly string[];
+  /** Other names accepted for a key (`lr` → `learning_rate`); validation returns the key; giving both is an error. */
+  keyAliases?: Readonly<Record<string, string>>;
 }
 
 /** An object with free-form keys whose values share one field type. */

@@ -29,8 +29,11 @@ function withDefault(field: Field, schema: Schema): Schema {
 
 function baseSchema(field: Field, paramRefs: boolean): Schema {
   switch (field.type) {
-    case 'string':
-      return { type: 'string', ...(field.enum ? { enum: [...field.enum] } : {}), ...(field.pattern ? { pattern: field.pattern } : {}) };
+    case 'string': {
+      if (field.enum && field.ignoreCase) return { type: 'string', pattern: anyCasePattern([...field.enum, ...Object.keys(field.aliases ?? {})]) };
+      const values = field.enum ? [...field.enum, ...Object.keys(field.aliases ?? {})] : undefined;
+      return { type: 'string', ...(values ? { enum: values } : {}), ...(field.pattern ? { pattern: field.pattern } : {}) };
+    }
     case 'number':
       return {
         type: field.integer ? 'integer' : 'number',
@@ -46,7 +49,10 @@ function baseSchema(field: Field, paramRefs: boolean): Schema {
     case 'object':
       return {
         type: 'object',
-        properties: Object.fromEntries(Object.entries(field.properties).map(([k, v]) => [k, fieldToJsonSchema(v, paramRefs)])),
+        properties: Object.fromEntries([
+          ...Object.entries(field.properties).map(([k, v]) => [k, fieldToJsonSchema(v, paramRefs)]),
+          ...Object.entries(field.keyAliases ?? {}).map(([alias, k]) => [alias, { ...fieldToJsonSchema(field.properties[k]!, paramRefs), description: `Alias of ${k}.` }]),
+        ]),
         ...(field.required?.length ? { required: [...field.required] } : {}),
         additionalProperties: false,
       };
@@ -74,5 +80,11 @@ function baseSchema(field: Field, paramRefs: boolean): Schema {
     case 'any':
       return {};
   }
+}
+
+/** `^(?:[aA][dD][aA][mM]|…)$`: the names in any letter case (JSON Schema patterns have no flags). */
+function anyCasePattern(names: string[]): string {
+  const escape = (ch: string) => (/[\w]/.test(ch) ? (ch.toLowerCase() === ch.toUpperCase() ? ch : `[${ch.toLowerCase()}${ch.toUpperCase()}]`) : `\\${ch}`);
+  return `^(?:${names.map((n) => [...n].map(escape).join('')).join('|')})$`;
 }
 

@@ -102,16 +102,45 @@ function validateString(value: unknown, field: StringField, opts: ValidateOption
   if (typeof value !== 'string') return fail(expectedGot(field, value));
   const deferred = field.enum === undefined && opts.isDeferred?.(value) === true;
   if (!deferred) {
-    if (field.enum !== undefined && !field.enum.includes(value)) return fail(expectedGot(field, value), didYouMean(value, field.enum));
+    if (field.enum !== undefined) {
+      const canonical = enumValue(field, value);
+      if (canonical === undefined) return fail(expectedGot(field, value), didYouMean(value, [...field.enum, ...Object.keys(field.aliases ?? {})]));
+      return canonical;
+    }
     if (field.pattern !== undefined && !new RegExp(field.pattern).test(value)) return fail(expectedGot(field, value));
   }
   if (field.path !== undefined) opts.onPath?.({ path, value, mode: field.path });
   return value;
 }
 
+/** The enum value `value` stands for: itself, an alias, or (ignoreCase) either in another letter case. */
+export function enumValue(field: StringField, value: string): string | undefined {
+  if (field.enum!.includes(value)) return value;
+  const alias = field.aliases && Object.hasOwn(field.aliases, value) ? field.aliases[value] : undefined;
+  if (alias !== undefined) return alias;
+  if (!field.ignoreCase) return undefined;
+  const lower = value.toLowerCase();
+  const direct = field.enum!.find((e) => e.toLowerCase() === lower);
+  if (direct !== undefined) return direct;
+  const key = Object.keys(field.aliases ?? {}).find((a) => a.toLowerCase() === lower);
+  return key === undefined ? undefined : field.aliases![key];
+}
+
 function validateObject(value: Record<string, unknown>, field: ObjectField, issues: FieldIssue[], opts: ValidateOptions, path: PathSegment[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  const known = Object.keys(field.properties);
+  const known = [...Object.keys(field.properties), ...Object.keys(field.keyAliases ?? {})];
+  if (field.keyAliases) {
+    const renamed: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      const canonical = Object.hasOwn(field.keyAliases, key) ? field.keyAliases[key]! : key;
+      if (canonical !== key && Object.hasOwn(value, canonical)) {
+        issues.push({ path: [...path, key], message: `"${key}" and "${canonical}" name the same setting; give one`, hint: `remove "${key}"`, side: 'key' });
+        continue;
+      }
+      renamed[canonical] = item;
+    }
+    value = renamed;
+  }
   for (const [key, item] of Object.entries(value)) {
     const prop = Object.hasOwn(field.properties, key) ? field.properties[key] : undefined;
     if (!prop) {

@@ -33,6 +33,8 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   port: number;
   backend: BackendChoice;
+  /** Binary models: predict class 1 when its probability is at least this (default 0.5). */
+  threshold?: number;
   /** How often an alias (or `latest`) is re-read; 0 never. */
   watchIntervalMs: number;
   bodyLimit: number;
@@ -64,9 +66,9 @@ export interface RunningServer {
   close(drainTimeoutMs?: number): Promise<ServeSummary>;
 }
 
-async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice): Promise<ServedModel> {
+async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice, threshold?: number): Promise<ServedModel> {
   const dir = modelDir(runsDir, version);
-  const predictor = await loadPredictor(dir, { backend });
+  const predictor = await loadPredictor(dir, { backend, threshold });
   try {
     predictor.predict([exampleRow(predictor.meta)]);
   } catch (err) {
@@ -95,7 +97,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
   const tracker = openExistingTracker(o.runsDir);
   let slot: ModelSlot;
   try {
-    slot = new ModelSlot(await loadServed(o.runsDir, resolveModel(tracker, o.ref), o.backend));
+    slot = new ModelSlot(await loadServed(o.runsDir, resolveModel(tracker, o.ref), o.backend, o.threshold));
   } catch (err) {
     tracker.close();
     throw err;
@@ -130,7 +132,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
       lookup: () => lookupVersion(tracker, o.ref),
       current: () => slot.current.version,
       load: async (version) => {
-        const next = await loadServed(o.runsDir, resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend);
+        const next = await loadServed(o.runsDir, resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold);
         const previous = slot.swap(next);
         versions.push(version);
         metrics.modelSwapped();

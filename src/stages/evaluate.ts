@@ -10,7 +10,7 @@ import type { StageKind } from '../core/stage-kind.js';
 import { confusionCells } from '../core/tracker/confusion-cells.js';
 
 /** Metric families a spec may list; each selects its flattened forms (`f1` → f1, f1_macro, f1_weighted). */
-export const classificationMetricNames = ['accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss'] as const;
+export const classificationMetricNames = ['accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss', 'mcc', 'top_k_accuracy'] as const;
 export const regressionMetricNames = ['mse', 'rmse', 'mae', 'r2'] as const;
 
 /** The resolved `with` block of an evaluate stage. */
@@ -19,6 +19,9 @@ export interface EvaluateConfig {
   data: string;
   split: SplitName;
   metrics?: string[];
+  /** Binary: the probability of class 1 at or above which class 1 is predicted. */
+  threshold: number;
+  top_k: number;
 }
 
 const config = f.object(
@@ -29,9 +32,11 @@ const config = f.object(
     split: f.enum('The split scored; when the dataset lacks it, the next of test → validation → train is used.', ['test', 'validation', 'train'], { default: 'test' }),
     metrics: f.array(
       'Metrics to report (default: all for the task). precision, recall and f1 include their _macro and _weighted forms.',
-      f.enum('A metric.', [...classificationMetricNames, ...regressionMetricNames]),
+      f.enum('A metric.', [...classificationMetricNames, ...regressionMetricNames], { aliases: { roc_auc: 'auc', matthews_corrcoef: 'mcc', top_k: 'top_k_accuracy', acc: 'accuracy' }, ignoreCase: true }),
       { minItems: 1 },
     ),
+    threshold: f.number('Binary tasks: predict class 1 when its probability is at least this (accuracy, precision, recall, f1, mcc and predictions.csv follow it; auc and log_loss do not depend on it).', { exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5 }),
+    top_k: f.int('top_k_accuracy: a hit when the true class is among this many most probable ones.', { minimum: 1, default: 2 }),
   },
   { required: ['model', 'data'] },
 );
@@ -121,9 +126,10 @@ export const evaluate: StageKind<EvaluateConfig> = {
     const { model } = await loadModel(loaded.tf, c.model);
     try {
       ctx.log(`evaluating on ${split} (${data.n} rows), backend ${loaded.backend}`);
-      const p = predictTensor(loaded.tf, model, meta, data.x, data.xShape);
+      const p = predictTensor(loaded.tf, model, meta, data.x, data.xShape, { threshold: c.threshold });
+      if (c.threshold !== 0.5 && meta.output.kind === 'sigmoid') ctx.log(`threshold: class ${meta.labels?.[1] ?? 1} when its probability is at least ${c.threshold}`);
       const labels = meta.labels ?? [];
-      const all = p.values ? { ...regressionMetrics(data.y, p.values) } : classificationMetrics(data.y, p.classes!, p.probabilities!, labels.length);
+      const all = p.values ? { ...regressionMetrics(data.y, p.values) } : classificationMetrics(data.y, p.classes!, p.probabilities!, labels.length, { topK: c.top_k });
       const metrics = pickMetrics(all, c.metrics, meta.task);
       const sorted = Object.fromEntries(Object.keys(metrics).sort().map((k) => [k, metrics[k]!]));
       for (const [key, value] of Object.entries(sorted)) ctx.log(`${key} ${num(value)}`);

@@ -3,7 +3,8 @@ import { describeBackend, loadTf } from '../ml/backend.js';
 import { buildModel, createOptimizer, resolveModel, type ResolvedModel } from '../ml/build-model.js';
 import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
-import { lossField, modelField, optimizerField, type LossName, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
+import { lossField, modelField, optimizerField, type LossConfig, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
+import { metricApplies, trainMetricNames, type TrainMetricName } from '../ml/epoch-metrics.js';
 import { saveModel } from '../ml/model-io.js';
 import { scaleTarget, targetScaleOf } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
@@ -15,7 +16,8 @@ export interface TrainConfig {
   data: string;
   model: ModelConfig;
   optimizer: OptimizerConfig;
-  loss?: LossName;
+  loss?: LossConfig;
+  metrics?: TrainMetricName[];
   epochs: number;
   batch_size: number;
   validation_split?: number;
@@ -34,6 +36,7 @@ const config = f.object(
     model: modelField,
     optimizer: optimizerField,
     loss: lossField,
+    metrics: f.array('Metrics logged per epoch besides the loss, on the train data and as val_* on the validation data (Keras `metrics=`); any of them can be an early_stopping monitor.', f.enum('A metric.', trainMetricNames, { aliases: { acc: 'accuracy', roc_auc: 'auc' }, ignoreCase: true }), { minItems: 1 }),
     epochs: f.int('Passes over the training split.', { minimum: 1, default: 10 }),
     batch_size: f.int('Samples per gradient step.', { minimum: 1, default: 32 }),
     validation_split: f.number(`Fraction of the training split held out (seeded) for validation when the dataset has no validation split (default ${DEFAULT_VALIDATION_SPLIT}); 0: none. Setting it when the dataset has a validation split is an error.`, {
@@ -41,7 +44,7 @@ const config = f.object(
       exclusiveMaximum: 1,
     }),
     early_stopping: f.object('Stops when the monitored metric has not improved for `patience` epochs.', {
-      monitor: f.enum('The metric watched; val_* need validation data.', ['val_loss', 'val_accuracy', 'val_mae', 'loss', 'accuracy', 'mae'], { default: 'val_loss' }),
+      monitor: f.string('The logged metric watched: loss, accuracy or mae, a metric of `metrics`, or their val_* forms (which need validation data), e.g. val_auc.', { default: 'val_loss' }),
       patience: f.int('Epochs without improvement before stopping.', { minimum: 0, default: 3 }),
       min_delta: f.number('The smallest change that counts as an improvement.', { minimum: 0, default: 0 }),
       restore_best_weights: f.bool('Keep the weights of the best epoch instead of the last.', { default: true }),
@@ -99,6 +102,17 @@ export function describeLayers(resolved: ResolvedModel): string {
     .join(' → ');
 }
 
+/** `focal (gamma 2, alpha 0.25)`, `binary_crossentropy (label_smoothing 0.1)`, `huber (delta 2)`. */
+function describeLoss(r: ResolvedModel): string {
+  const l = r.lossSpec;
+  const settings = [
+    ...(l.label_smoothing ? [`label_smoothing ${l.label_smoothing}`] : []),
+    ...(l.name === 'focal' ? [`gamma ${l.gamma}`, ...(l.alpha !== undefined ? [`alpha ${l.alpha}`] : [])] : []),
+    ...(l.name === 'huber' && l.delta !== 1 ? [`delta ${l.delta}`] : []),
+  ];
+  return settings.length ? `${l.name} (${settings.join(', ')})` : l.name;
+}
+
 const fmt = (v: number): string => (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(3));
 const short = (k: string): string => k.replace('accuracy', 'acc');
 
@@ -140,13 +154,17 @@ export const train: StageKind<TrainConfig> = {
     } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
 
     const resolved = resolveModel(c.model, ds.meta, c.loss);
-    const targetScale = targetScaleOf(ds.meta);
+    const targetScale = targetScaleOf(ds.meta, { centre: resolved.loss !== 'mean_absolute_percentage_error' });
     if (targetScale) {
       trainData = { ...trainData, y: scaleTarget(trainData.y, targetScale) };
       if (validation) validation = { ...validation, y: scaleTarget(validation.y, targetScale) };
       ctx.log(`target: ${ds.meta.target} scaled to (y - ${fmt(targetScale.shift)}) / ${fmt(targetScale.scale)} for training (${ds.meta.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
     }
     for (const note of resolved.notes) ctx.log(`model: ${note}`);
+    const inapplicable = (c.metrics ?? []).filter((m) => !metricApplies(m, resolved.output.kind));
+    if (inapplicable.length > 0) {
+      throw new DataError(`metrics ${inapplicable.join(', ')} do not apply to a ${resolved.task} model`, { hint: `choose from ${trainMetricNames.filter((m) => metricApplies(m, resolved.output.kind)).join(', ')}` });
+    }
     const weights = classWeights(c.class_weight, trainData.y, ds.meta);
     // TensorFlow.js loads only once the data and the config have passed every check.
     const loaded = await loadTf(ctx.backend);
@@ -155,8 +173,8 @@ export const train: StageKind<TrainConfig> = {
     const model = buildModel(tf, resolved, c.seed);
     const optimizer = createOptimizer(tf, c.optimizer);
     try {
-      ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${resolved.loss}`);
-      ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}; ${c.epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
+      ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${describeLoss(resolved)}`);
+      ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}${optimizer.extras.map((e) => `, ${e}`).join('')}; ${c.epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
       if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
       const result = await fitModel(
         tf,
@@ -164,9 +182,10 @@ export const train: StageKind<TrainConfig> = {
         resolved,
         trainData,
         validation,
-        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScale: targetScale?.scale },
+        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScale: targetScale?.scale, metrics: c.metrics },
         (log) => {
           for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
+          ctx.logMetric('lr', log.learningRate, log.epoch);
           const line = epochLine(log, c.epochs);
           ctx.progress(line);
           ctx.log(`${line} (${Math.round(log.samplesPerSecond)} samples/s)`);

@@ -29,7 +29,7 @@ describe('evaluate stage', () => {
     const run = await runEvaluate({ data, model });
     const m = withoutConfusionCells(run.result.metrics!);
     expect(Object.keys(m)).toEqual([
-      'accuracy', 'auc', 'f1', 'f1_macro', 'f1_weighted', 'log_loss', 'precision', 'precision_macro', 'precision_weighted', 'recall', 'recall_macro', 'recall_weighted',
+      'accuracy', 'auc', 'balanced_accuracy', 'f1', 'f1_macro', 'f1_weighted', 'log_loss', 'mcc', 'precision', 'precision_macro', 'precision_weighted', 'recall', 'recall_macro', 'recall_weighted',
     ]);
     const file = JSON.parse(run.metricsJson);
     expect(file).toMatchObject({ schemaVersion: 1, task: 'binary', split: 'test', n: 30 });

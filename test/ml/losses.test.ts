@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { batchLoss } from '../../src/ml/losses.js';
-import type { LossName } from '../../src/ml/model-config.js';
+import { lossSpecOf, type LossName, type LossSpec } from '../../src/ml/model-config.js';
 
 /** The same losses as TensorFlow.js ops (Keras definitions), summed with weights. */
 function reference(tf: Tf, loss: LossName, units: number, pred: Tensor, y: Tensor, w: Tensor): Tensor {
@@ -59,4 +59,37 @@ describe('batchLoss matches TensorFlow.js ops and their gradients', () => {
     expect(batchLoss('sparse_categorical_crossentropy', { kind: 'softmax', units: 2 }, [0.2, 0.8, 0.6, 0.4], [1, 1], null).score).toBe(1);
     expect(batchLoss('mean_squared_error', { kind: 'linear', units: 1 }, [1, 2], [0, 4], null)).toEqual({ loss: 5, score: 3 });
   });
+});
+
+describe('Keras losses and settings: values and analytic gradients (issue 13 item 9)', () => {
+  const spec = (name: LossSpec['name'], o: Partial<LossSpec> = {}) => lossSpecOf({ name, ...o });
+  /** The gradient by central differences of the summed loss. */
+  function numericGrad(loss: LossSpec, output: { kind: 'sigmoid' | 'softmax' | 'linear'; units: number }, pred: number[], y: number[]): number[] {
+    return pred.map((_, j) => {
+      const h = 1e-4;
+      const up = [...pred];
+      const down = [...pred];
+      up[j]! += h;
+      down[j]! -= h;
+      return (batchLoss(loss, output, up, y, null).loss - batchLoss(loss, output, down, y, null).loss) / (2 * h);
+    });
+  }
+  const cases: { label: string; loss: LossSpec; output: { kind: 'sigmoid' | 'softmax' | 'linear'; units: number }; pred: number[]; y: number[]; value?: number }[] = [
+    { label: 'bce with label smoothing 0.2', loss: spec('binary_crossentropy', { label_smoothing: 0.2 }), output: { kind: 'sigmoid', units: 1 }, pred: [0.8, 0.3], y: [1, 0], value: -(0.9 * Math.log(0.8) + 0.1 * Math.log(0.2)) - (0.1 * Math.log(0.3) + 0.9 * Math.log(0.7)) },
+    { label: 'binary focal, gamma 2, alpha 0.25', loss: spec('focal', { alpha: 0.25 }), output: { kind: 'sigmoid', units: 1 }, pred: [0.8, 0.3], y: [1, 0], value: 0.25 * 0.2 ** 2 * -Math.log(0.8) + 0.75 * 0.3 ** 2 * -Math.log(0.7) },
+    { label: 'softmax focal, gamma 2', loss: spec('focal'), output: { kind: 'softmax', units: 3 }, pred: [0.7, 0.2, 0.1, 0.1, 0.3, 0.6], y: [0, 1], value: -(0.3 ** 2) * Math.log(0.7) - 0.7 ** 2 * Math.log(0.3) },
+    { label: 'softmax cross-entropy with label smoothing 0.3', loss: spec('sparse_categorical_crossentropy', { label_smoothing: 0.3 }), output: { kind: 'softmax', units: 3 }, pred: [0.7, 0.2, 0.1], y: [0], value: -(0.8 * Math.log(0.7) + 0.1 * Math.log(0.2) + 0.1 * Math.log(0.1)) },
+    { label: 'kl_divergence (one-hot: equals cross-entropy)', loss: spec('kl_divergence'), output: { kind: 'softmax', units: 2 }, pred: [0.6, 0.4], y: [1], value: -Math.log(0.4) },
+    { label: 'mape', loss: spec('mean_absolute_percentage_error'), output: { kind: 'linear', units: 1 }, pred: [110, 45], y: [100, 50], value: 10 + 10 },
+    { label: 'huber, delta 2', loss: spec('huber', { delta: 2 }), output: { kind: 'linear', units: 1 }, pred: [1, 5], y: [0, 0], value: 0.5 + 2 * (5 - 1) },
+  ];
+  for (const c of cases) {
+    it(c.label, () => {
+      const grad = new Float32Array(c.pred.length);
+      const total = batchLoss(c.loss, c.output, c.pred, c.y, null, grad);
+      if (c.value !== undefined) expect(total.loss).toBeCloseTo(c.value, 5);
+      const numeric = numericGrad(c.loss, c.output, c.pred, c.y);
+      numeric.forEach((g, j) => expect(grad[j]).toBeCloseTo(g, 2));
+    });
+  }
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   accuracy,
+  balancedAccuracy,
+  matthewsCorrcoef,
+  topKAccuracy,
   classificationMetrics,
   confusionMatrix,
   logLoss,
@@ -98,7 +101,7 @@ describe('classification metrics: hand-computed', () => {
     const probs = yPred.flatMap((p) => (p === 1 ? [0.3, 0.7] : [0.6, 0.4]));
     const m = classificationMetrics(yTrue, yPred, probs, 2);
     expect(Object.keys(m).sort()).toEqual([
-      'accuracy', 'auc', 'f1', 'f1_macro', 'f1_weighted', 'log_loss', 'precision', 'precision_macro',
+      'accuracy', 'auc', 'balanced_accuracy', 'f1', 'f1_macro', 'f1_weighted', 'log_loss', 'mcc', 'precision', 'precision_macro',
       'precision_weighted', 'recall', 'recall_macro', 'recall_weighted',
     ]);
     expect(m.f1).toBeCloseTo(4 / 7, 12);
@@ -151,3 +154,18 @@ describe('macro averages follow scikit-learn (issue 13 item 7)', () => {
   });
 });
 
+
+describe('evaluate metrics from scikit-learn (issue 13 item 9)', () => {
+  const yTrue = [0, 0, 1, 1, 2, 2, 2, 1];
+  const yPred = [0, 1, 1, 1, 2, 0, 2, 2];
+  const probs = [0.6, 0.3, 0.1, 0.3, 0.5, 0.2, 0.1, 0.8, 0.1, 0.2, 0.7, 0.1, 0.1, 0.1, 0.8, 0.5, 0.3, 0.2, 0.2, 0.2, 0.6, 0.3, 0.3, 0.4];
+  it('balanced_accuracy, mcc and top_k_accuracy equal scikit-learn 1.2 on the same labels', () => {
+    // balanced_accuracy_score, matthews_corrcoef, top_k_accuracy_score(k=2), (k=1)
+    expect(balancedAccuracy(yTrue, yPred, 3)).toBeCloseTo(0.611111111111111, 12);
+    expect(matthewsCorrcoef(yTrue, yPred, 3)).toBeCloseTo(0.42857142857142855, 12);
+    expect(topKAccuracy(yTrue, probs, 3, 2)).toBeCloseTo(0.875, 12);
+    expect(topKAccuracy(yTrue, probs, 3, 1)).toBeCloseTo(0.625, 12);
+    const all = classificationMetrics(yTrue, yPred, probs, 3, { topK: 2 });
+    expect(all).toMatchObject({ balanced_accuracy: balancedAccuracy(yTrue, yPred, 3), mcc: matthewsCorrcoef(yTrue, yPred, 3), top_k_accuracy: 0.875 });
+  });
+});

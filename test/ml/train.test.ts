@@ -42,11 +42,11 @@ describe('train stage', () => {
     expect(run.progress).toHaveLength(2);
     expect(run.progress[1]).toMatch(/^epoch 2\/2 loss \d\.\d+ acc \d\.\d+ val_loss \d\.\d+ val_acc \d\.\d+$/);
     expect(run.metrics.map((m) => `${m.key}@${m.step}`)).toEqual([
-      'loss@1', 'accuracy@1', 'val_loss@1', 'val_accuracy@1', 'loss@2', 'accuracy@2', 'val_loss@2', 'val_accuracy@2',
+      'loss@1', 'accuracy@1', 'val_loss@1', 'val_accuracy@1', 'lr@1', 'loss@2', 'accuracy@2', 'val_loss@2', 'val_accuracy@2', 'lr@2',
     ]);
     expect(run.result.backend).toBe('cpu');
     expect(Object.keys(run.result.metrics!).sort()).toEqual(['accuracy', 'best_epoch', 'epochs', 'loss', 'val_accuracy', 'val_loss']);
-    expect(run.result.metrics!.loss).toBe(run.metrics[4]!.value);
+    expect(run.result.metrics!.loss).toBe(run.metrics[5]!.value);
     expect(run.result.metrics!.epochs).toBe(2);
     const meta = await readModelMeta(run.dir);
     expect(meta).toMatchObject({ schemaVersion: 1, task: 'binary', output: { kind: 'sigmoid', units: 1 }, labels: ['c0', 'c1'], backend: 'cpu', seed: 42 });

@@ -23,6 +23,8 @@ export interface PredictFileOptions {
   chunkSize?: number;
   /** A row that cannot be scored: `fail` (default) stops with an error naming it; `skip` leaves it out and reports it. */
   onError?: 'fail' | 'skip';
+  /** Binary models: predict class 1 at or above this probability (default 0.5). */
+  threshold?: number;
 }
 
 /** A row left out by `onError: 'skip'`. */
@@ -81,7 +83,7 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
     if (err instanceof DataError) throw new PredictInputError(err.message, { cause: err });
     throw err;
   }
-  const predictor = await loadPredictor(options.modelDir, { backend: options.backend });
+  const predictor = await loadPredictor(options.modelDir, { backend: options.backend, threshold: options.threshold });
   const predictions: Prediction[] = [];
   const scored: number[] = [];
   const skipped: SkippedRow[] = [];

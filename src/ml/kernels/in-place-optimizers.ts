@@ -3,14 +3,24 @@ import type { NamedTensorMap, Optimizer, Tensor } from '@tensorflow/tfjs-core';
 type NamedTensor = { name: string; tensor: Tensor };
 import type { Tf } from '../tf.js';
 
-/** The update rules, with TensorFlow.js's formulas and defaults (epsilon 1e-7, Adam betas 0.9/0.999, RMSProp decay 0.9, Adagrad accumulator 0.1). */
-export type UpdateRule = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad';
+/**
+ * The update rules, with TensorFlow.js's formulas and defaults (epsilon 1e-7, Adam betas 0.9/0.999,
+ * RMSProp decay 0.9, Adagrad accumulator 0.1); nadam is Dozat's Nesterov Adam, adamw Adam with
+ * decoupled weight decay (Loshchilov & Hutter), as Keras and PyTorch compute them.
+ */
+export type UpdateRule = 'sgd' | 'momentum' | 'adam' | 'rmsprop' | 'adagrad' | 'nadam' | 'adamw';
 
 export interface InPlaceSettings {
   rule: UpdateRule;
   learningRate: number;
   /** momentum and rmsprop. */
   momentum?: number;
+  /** adamw. */
+  weightDecay?: number;
+  /** Each gradient is rescaled to at most this L2 norm. */
+  clipnorm?: number;
+  /** Each gradient element is clipped to [-clipvalue, clipvalue]. */
+  clipvalue?: number;
 }
 
 /** Zero-copy access to float32 tensor storage on the JS backends. */
@@ -58,9 +68,26 @@ function storageOf(tf: Tf): Storage | undefined {
   return undefined;
 }
 
-/** Whether the active backend keeps float32 data in JS-visible memory, so `createInPlaceOptimizer` applies. */
+/** Any other backend (tfjs-node): values are read out and written back with `assign`. */
+const copyingStorage: Storage = { values: (t) => t.dataSync() as Float32Array, refCount: () => Number.POSITIVE_INFINITY, written() {} };
+
+/** Whether the active backend keeps float32 data in JS-visible memory, so `createInPlaceOptimizer` updates without copies. */
 export function supportsInPlaceUpdates(tf: Tf): boolean {
   return storageOf(tf) !== undefined;
+}
+
+/** `g` clipped by value, then rescaled to at most `clipnorm`; `g` itself when no clipping is asked (it is never written). */
+export function clipGradient(g: Float32Array, clipvalue?: number, clipnorm?: number): Float32Array {
+  if (clipvalue === undefined && clipnorm === undefined) return g;
+  const out = Float32Array.from(g);
+  if (clipvalue !== undefined) for (let i = 0; i < out.length; i++) out[i] = Math.min(clipvalue, Math.max(-clipvalue, out[i]!));
+  if (clipnorm !== undefined) {
+    let sq = 0;
+    for (let i = 0; i < out.length; i++) sq += out[i]! * out[i]!;
+    const norm = Math.sqrt(sq);
+    if (norm > clipnorm) for (let i = 0; i < out.length; i++) out[i]! *= clipnorm / norm;
+  }
+  return out;
 }
 
 interface Slots {
@@ -74,8 +101,7 @@ interface Slots {
  * the stock optimizers up to float rounding. Only for the wasm and cpu backends.
  */
 export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optimizer & { learningRate: number } {
-  const storage = storageOf(tf);
-  if (!storage) throw new Error(`in-place updates need the wasm or cpu backend, not ${tf.getBackend()}`);
+  const storage = storageOf(tf) ?? copyingStorage;
   const eps = 1e-7;
   const beta1 = 0.9;
   const beta2 = 0.999;
@@ -99,12 +125,12 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
         let slots = this.slots.get(name);
         if (!slots) {
           const n = variable.size;
-          slots = { a: new Float32Array(n).fill(settings.rule === 'adagrad' ? 0.1 : 0), b: settings.rule === 'adam' || settings.rule === 'rmsprop' ? new Float32Array(n) : undefined };
+          slots = { a: new Float32Array(n).fill(settings.rule === 'adagrad' ? 0.1 : 0), b: ['adam', 'adamw', 'nadam', 'rmsprop'].includes(settings.rule) ? new Float32Array(n) : undefined };
           this.slots.set(name, slots);
         }
         const inPlace = storage!.refCount(variable) === 1;
         const w = inPlace ? storage!.values(variable) : Float32Array.from(storage!.values(variable));
-        this.update(w, storage!.values(gradient), slots);
+        this.update(w, clipGradient(storage!.values(gradient), settings.clipvalue, settings.clipnorm), slots);
         if (inPlace) storage!.written(variable);
         else {
           const next = tf.tensor(w, variable.shape, 'float32');
@@ -130,7 +156,12 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
           }
           return;
         }
+        case 'adamw':
         case 'adam': {
+          if (settings.rule === 'adamw') {
+            const shrink = 1 - lr * (settings.weightDecay ?? 0);
+            for (let i = 0; i < n; i++) w[i]! *= shrink;
+          }
           const m = s.a;
           const v = s.b!;
           const step = lr / (1 - this.accBeta1);
@@ -142,6 +173,23 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
             m[i] = mi;
             v[i] = vi;
             w[i] -= (step * mi) / (Math.sqrt(vi * c2) + eps);
+          }
+          return;
+        }
+        case 'nadam': {
+          const m = s.a;
+          const v = s.b!;
+          const c1 = 1 / (1 - this.accBeta1);
+          const c1next = 1 / (1 - this.accBeta1 * beta1);
+          const c2 = 1 / (1 - this.accBeta2);
+          for (let i = 0; i < n; i++) {
+            const gi = g[i]!;
+            const mi = beta1 * m[i]! + (1 - beta1) * gi;
+            const vi = beta2 * v[i]! + (1 - beta2) * gi * gi;
+            m[i] = mi;
+            v[i] = vi;
+            const mHat = beta1 * mi * c1next + (1 - beta1) * gi * c1;
+            w[i] -= (lr * mHat) / (Math.sqrt(vi * c2) + eps);
           }
           return;
         }
