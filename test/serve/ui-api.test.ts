@@ -49,7 +49,10 @@ describe('GET /api/runs', () => {
     const { status, body } = await get<RunsResponse>('/api/runs');
     expect(status).toBe(200);
     expect(body.total).toBe(6);
-    expect(body.runs.map((r) => r.id)).toEqual([fx.failedRun, fx.weatherRun, ...[...fx.sweepRuns].reverse(), fx.irisRun]);
+    const listed = await runJson(['runs', 'list'], { cwd: fx.dir, env: fx.env });
+    expect(body.runs.map((r) => r.id)).toEqual(listed.json.runs.map((r: { id: string }) => r.id));
+    expect(body.runs.map((r) => r.id).slice(0, 2)).toEqual([fx.failedRun, fx.weatherRun]);
+    expect(body.runs.at(-1)!.id).toBe(fx.irisRun);
     expect(body.columns.params).toEqual(['epochs', 'lr', 'max_temp', 'min_temp']);
     expect(body.columns.metrics).toContain('evaluate.accuracy');
     expect(body.columns.metrics.some((m) => m.includes('confusion'))).toBe(false);

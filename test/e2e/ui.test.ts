@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliPath, repoRoot, runCli, runJson } from '../helpers/cli.js';
+import { makeUiFixture, type UiFixture } from '../helpers/ui-fixture.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const OUT = join(repoRoot, 'test-output');
+const hasPlaywright = (() => {
+  try {
+    createRequire(import.meta.url).resolve('playwright-core');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !hasPlaywright ? 'playwright-core is not installed' : '';
+
+interface Ui {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `mlpipe ui` on a free port and waits for its "… at URL" line. */
+function startUi(fx: UiFixture, ...args: string[]): Promise<Ui> {
+  const child = spawn(process.execPath, [cliPath, 'ui', '--port', '0', '--poll-interval', '200', ...args], { cwd: fx.dir, env: { ...process.env, ...fx.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = / at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+      if (m) resolve({ child, url: m[1]!, stop: async () => void (child.kill('SIGTERM'), await exited) });
+    });
+    void exited.then((code) => reject(new Error(`mlpipe ui exited ${code} before listening:\n${err}`)));
+  });
+}
+
+let fx: UiFixture;
+let ui: Ui;
+let context: BrowserContext;
+let page: Page;
+let profile: string;
+const offsite: string[] = [];
+const pageErrors: string[] = [];
+
+const shot = (name: string) => page.screenshot({ path: join(OUT, `ui-${name}.png`), fullPage: name !== 'runs' });
+const columnValues = (col: string) => page.$$eval(`.table .body [data-col="${col}"]`, (cells) => cells.map((c) => (c as HTMLElement).dataset.value ?? ''));
+const rowIds = () => page.$$eval('.table .body [data-run-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.runId!));
+const waitRows = (n: number) => page.waitForFunction((k) => document.querySelectorAll('.table .body [data-run-id]').length === k, n);
+
+describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    fx = await makeUiFixture();
+    ui = await startUi(fx);
+    const { chromium } = await import('playwright-core');
+    profile = mkdtempSync(join(tmpdir(), 'mlpipe-ui-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1440, height: 900 } });
+    page = await context.newPage();
+    page.on('request', (r) => !r.url().startsWith(ui.url) && !r.url().startsWith('data:') && offsite.push(r.url()));
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+  }, 300_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await ui?.stop();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await fx?.cleanup();
+  });
+
+  it('lists the runs, sorts them by a column and filters them with the filter language', async () => {
+    await page.goto(ui.url);
+    await waitRows(6);
+    const listed = await runJson(['runs', 'list'], { cwd: fx.dir, env: fx.env });
+    expect(await rowIds()).toEqual(listed.json.runs.map((r: { id: string }) => r.id));
+    expect((await rowIds()).slice(0, 2)).toEqual([fx.failedRun, fx.weatherRun]);
+    await page.click('[role=columnheader][data-col="metrics.evaluate.accuracy"]');
+    const desc = (await columnValues('metrics.evaluate.accuracy')).filter(Boolean).map(Number);
+    expect(desc).toHaveLength(4);
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    expect((await columnValues('metrics.evaluate.accuracy')).slice(4)).toEqual(['', '']);
+    await page.click('[role=columnheader][data-col="params.lr"]');
+    await page.click('[role=columnheader][data-col="params.lr"]');
+    expect((await columnValues('params.lr')).slice(0, 4)).toEqual(['0.005', '0.01', '0.05', '0.2']);
+
+    await page.fill('[data-testid=filter]', 'params.lr >= 0.05');
+    await page.press('[data-testid=filter]', 'Enter');
+    await waitRows(2);
+    const lr05 = fx.sweepRuns[1]!;
+    const lr2 = fx.sweepRuns[2]!;
+    expect(await rowIds()).toEqual([lr05, lr2]);
+    await expect.poll(() => page.textContent('[data-testid=run-count]')).toBe('2 of 6 runs');
+    await shot('filtered');
+
+    await page.fill('[data-testid=filter]', 'params.lr >=');
+    await page.press('[data-testid=filter]', 'Enter');
+    await page.waitForSelector('[data-testid=filter-error]');
+    expect(await page.textContent('[data-testid=filter-error]')).toContain('invalid filter');
+    await page.click('text=Clear');
+    await waitRows(6);
+
+    await page.fill('[data-testid=search]', 'weather');
+    await waitRows(2);
+    expect((await rowIds()).sort()).toEqual([fx.failedRun, fx.weatherRun].sort());
+    await page.fill('[data-testid=search]', '');
+    await waitRows(6);
+  });
+
+  it('shows a new run without a reload', async () => {
+    const r = await runCli(['run', 'weather/pipeline.yaml'], { cwd: fx.dir, env: fx.env });
+    expect(r.code).toBe(1);
+    await waitRows(7);
+    await shot('runs');
+  });
+
+  it('compares three selected runs with the numbers of `mlpipe compare runs --json`', async () => {
+    await page.click('[role=columnheader][data-col="started"]');
+    await page.click('[role=columnheader][data-col="started"]');
+    for (const id of fx.sweepRuns) await page.check(`[data-run-id="${id}"] [data-testid=select-run]`);
+    await page.click('[data-testid=compare-selected]');
+    await page.waitForSelector('[data-testid=metrics-table]');
+    const check = async (args: string[]) => {
+      const cli = await runJson(['compare', 'runs', ...fx.sweepRuns, ...args], { cwd: fx.dir, env: fx.env });
+      expect(cli.code).toBe(0);
+      for (const m of cli.json.metrics as { name: string; values: (number | null)[]; deltas: (number | null)[] }[]) {
+        const cells = await page.$$eval(`[data-metric="${m.name}"] td`, (tds) => tds.map((td) => [(td as HTMLElement).dataset.run, (td as HTMLElement).dataset.value, (td as HTMLElement).dataset.delta]));
+        expect(cells.map((c) => c[0])).toEqual(cli.json.runs.map((r: { id: string }) => r.id));
+        expect(cells.map((c) => (c[1] === '' ? null : Number(c[1])))).toEqual(m.values);
+        expect(cells.map((c) => (c[2] === '' ? null : Number(c[2])))).toEqual(m.deltas);
+      }
+      return cli.json;
+    };
+    const json = await check([]);
+    expect(json.metrics.length).toBeGreaterThan(10);
+    await page.selectOption('[data-testid=baseline]', fx.sweepRuns[2]!);
+    await page.waitForFunction((id) => document.querySelector('th.baseline a')?.getAttribute('href')?.endsWith(id), fx.sweepRuns[2]!);
+    await check(['--baseline', fx.sweepRuns[2]!]);
+    expect(await page.$$eval('[data-param="lr"] td', (tds) => tds.map((td) => td.textContent))).toEqual(['0.005', '0.05', '0.2']);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=confusion] svg.marks').length === 3 && document.querySelectorAll('[data-testid=curve] svg.marks').length >= 2);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=scatter] svg.marks .mark-symbol path').length === 3);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=parallel] svg.marks .mark-line path').length === 3);
+    await shot('compare');
+  });
+
+  it('opens a failed run and shows its stage, error and last output lines', async () => {
+    await page.goto(`${ui.url}#/runs/${fx.failedRun}`);
+    await page.waitForSelector('[data-testid=failure]');
+    expect(await page.textContent('[data-testid=failure]')).toContain('stage monthly failed: command exited with code 3');
+    expect(await page.textContent('[data-testid=failure-lines]')).toBe('reading out/clean.csv\n365 rows, 0 with rain_mm');
+    expect(await page.textContent('[data-stage="clean"] [data-col=cache]')).toContain('restored from');
+    expect(await page.textContent('[data-stage="monthly"] [data-col=reason]')).toContain('scripts/monthly.mjs changed');
+    expect(await page.textContent('[data-testid=spec]')).toContain('name: weather');
+    await shot('failed-run');
+  });
+
+  it('promotes a model after a confirmation; the alias moves and the CLI agrees', async () => {
+    await page.goto(`${ui.url}#/models`);
+    await page.waitForSelector('[data-model=iris] [data-version]');
+    const versions = (await page.$$eval('[data-model=iris] [data-version]', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.version)))).slice(0, 2);
+    for (const v of [versions[1]!, versions[0]!]) {
+      await page.click(`[data-model=iris] [data-version="${v}"] [data-testid=promote]`);
+      expect(await page.textContent('[data-testid=confirm-question]')).toContain(`Point iris@production at v${v}?`);
+      await page.click('[data-testid=confirm]');
+      await page.waitForSelector(`[data-model=iris] [data-version="${v}"] [data-alias=production]`);
+      expect(await page.$$eval('[data-alias=production]', (a) => a.length)).toBe(1);
+      const cli = await runJson(['models', 'show', 'iris@production'], { cwd: fx.dir, env: fx.env });
+      expect(cli.json.version).toBe(v);
+    }
+    await shot('models');
+    await page.click('[data-model=iris] [data-testid="rollback-production"]');
+    await page.click('[data-testid=confirm]');
+    await page.waitForSelector(`[data-model=iris] [data-version="${versions[1]}"] [data-alias=production]`);
+    expect((await runJson(['models', 'show', 'iris@production'], { cwd: fx.dir, env: fx.env })).json.version).toBe(versions[1]);
+  });
+
+  it('turns promote and rollback off with --read-only', async () => {
+    const ro = await startUi(fx, '--read-only');
+    try {
+      await page.goto(`${ro.url}#/models`);
+      await page.waitForSelector('[data-model=iris] [data-testid=promote]');
+      expect(await page.$$eval('[data-testid=promote]', (b) => b.every((x) => (x as HTMLButtonElement).disabled))).toBe(true);
+      expect(await page.$eval('[data-testid="rollback-production"]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+    } finally {
+      await ro.stop();
+    }
+  });
+
+  it('fetched nothing from anywhere but the dashboard and threw no page errors', () => {
+    expect(offsite.filter((u) => !/^http:\/\/127\.0\.0\.1:\d+\//.test(u))).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
