@@ -51,7 +51,7 @@ export function sweepHeadline(v: SweepView): string {
   const count = `${v.points.length} point${v.points.length === 1 ? '' : 's'}${v.failed ? `, ${v.failed} failed` : ''}`;
   const head = `sweep ${v.sweepId} of ${v.pipeline}: ${count}`;
   if (!v.objective) return `${head}; no final metrics to rank the points by`;
-  const by = `${v.objective.name} (${v.objective.direction} is better)`;
+  const by = `${v.objective.name} (${v.objective.direction} is better${v.selectedOn === 'validation' ? ', validation data' : ''})`;
   const best = v.points.filter((p) => p.best);
   if (best.length === 0) return `${head}; ${v.points.filter((p) => p.value !== null).length < 2 ? 'too few points have' : 'every point has the same'} ${by}`;
   const describe = (p: GridPoint) => {
@@ -59,7 +59,10 @@ export function sweepHeadline(v: SweepView): string {
     return `${p.shortId}${set.length ? ` (${set.join(', ')})` : ''}`;
   };
   const tied = best.length > 1 ? ` (and ${best.length - 1} more tied)` : '';
-  return `${head}; best by ${by}: ${describe(best[0])}${tied} = ${formatCell(best[0].value)}`;
+  const testValue = v.test ? best[0].metrics[v.test] : undefined;
+  const test = v.test && testValue !== undefined && testValue !== null ? `; its ${v.test} (test) = ${formatCell(testValue)}` : '';
+  const warn = v.selectedOn === 'test' ? ' (no validation metric was logged: this ranks on test data; log val_* metrics in train to select on validation)' : '';
+  return `${head}; best by ${by}: ${describe(best[0])}${tied} = ${formatCell(best[0].value)}${test}${warn}`;
 }
 
 /** The sweep as terminal text or markdown: headline, the point table, the matrix for two axes; `--fail-if` results after. */

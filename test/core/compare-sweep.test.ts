@@ -149,7 +149,7 @@ describe('the sweep grid', () => {
     seedSweep('s-2222aaaa', GRID);
     const result = compareRuns(tracker, { sweep: 's-2222aaaa' });
     expect(renderSweep(result.sweep!, result, 'table')).toMatchInlineSnapshot(`
-      "sweep s-2222aaaa of iris: 4 points, 1 failed; best by evaluate.accuracy (higher is better): r-0000000000a3 (params.lr=0.01, train.batch_size=32) = 0.9667
+      "sweep s-2222aaaa of iris: 4 points, 1 failed; best by evaluate.accuracy (higher is better): r-0000000000a3 (params.lr=0.01, train.batch_size=32) = 0.9667 (no validation metric was logged: this ranks on test data; log val_* metrics in train to select on validation)
 
         params.lr  train.batch_size  run             status     evaluate.accuracy  evaluate.log_loss
         0.01       32                r-0000000000a3  completed  0.9667 ★           0.2
@@ -182,5 +182,33 @@ describe('the sweep grid', () => {
     const md = renderSweep(result.sweep!, result, 'markdown', { conditions: result.conditions });
     expect(md).toContain('- ❌ `--fail-if accuracy < baseline - 0.05` holds');
     expect(md).toContain('> fail-if accuracy < baseline - 0.05 holds for r-0000000000a2: accuracy = 0.8, baseline.accuracy = 0.9');
+  });
+});
+
+describe('the best point is selected on validation data (issue 13 item 8)', () => {
+  it('ranks by the train stage\'s val_* metric by default and shows the test metric separately', () => {
+    const points = [
+      { id: 'r-0000000000d1', lr: 0.1, val: 0.95, test: 0.8 },
+      { id: 'r-0000000000d2', lr: 0.01, val: 0.9, test: 0.97 },
+    ];
+    points.forEach((p, i) => {
+      seedRun(tracker, { id: p.id, startedAt: T0 + i * 1000, params: { lr: p.lr }, metrics: { 'train.val_accuracy': p.val, 'train.val_loss': 1 - p.val, 'evaluate.accuracy': p.test } });
+      tracker.updateRun(p.id, { sweepId: 's-3333aaaa' });
+    });
+    const sweep = compareRuns(tracker, { sweep: 's-3333aaaa' }).sweep!;
+    expect(sweep.objective).toEqual({ name: 'train.val_accuracy', direction: 'higher' });
+    expect(sweep.selectedOn).toBe('validation');
+    expect(sweep.best).toEqual(['r-0000000000d1']);
+    expect(sweep.columns).toEqual(['train.val_accuracy', 'evaluate.accuracy']);
+    expect(sweepHeadline(sweep)).toBe('sweep s-3333aaaa of iris: 2 points; best by train.val_accuracy (higher is better, validation data): r-0000000000 (params.lr=0.1) = 0.95; its evaluate.accuracy (test) = 0.8'.replace('r-0000000000 ', `${sweep.points.find((p) => p.best)!.shortId} `));
+    const chosen = compareRuns(tracker, { sweep: 's-3333aaaa', sort: 'evaluate.accuracy' }).sweep!;
+    expect([chosen.selectedOn, chosen.best]).toEqual(['chosen', ['r-0000000000d2']]);
+  });
+
+  it('without a validation metric it ranks on the test metric and says so', () => {
+    seedSweep('s-4444aaaa', GRID);
+    const sweep = compareRuns(tracker, { sweep: 's-4444aaaa' }).sweep!;
+    expect(sweep.selectedOn).toBe('test');
+    expect(sweepHeadline(sweep)).toMatch(/\(no validation metric was logged: this ranks on test data; log val_\* metrics in train to select on validation\)$/);
   });
 });

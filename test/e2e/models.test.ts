@@ -80,11 +80,13 @@ describe('mlpipe predict', () => {
     const evaluated = (await readFile(join(reg.runsDir, reg.runIds[0], 'evaluate', 'predictions.csv'), 'utf8')).trim().split('\n');
     const scored = (await readFile(join(reg.dir, 'scored.csv'), 'utf8')).trim().split('\n');
     expect(evaluated[0]).toBe('row,source_row,actual,predicted,p_setosa,p_versicolor,p_virginica');
-    expect(scored[0]).toBe(`${header},predicted,p_setosa,p_versicolor,p_virginica`);
+    expect(scored[0]).toBe(`row,${header},predicted,p_setosa,p_versicolor,p_virginica`);
     expect(scored).toHaveLength(31);
-    const fromEvaluate = evaluated.slice(1).map((l) => l.split(',').slice(1));
-    const fromPredict = scored.slice(1).map((l) => [l.split(',')[4], ...l.split(',').slice(5)]);
+    const fromEvaluate = evaluated.slice(1).map((l) => l.split(',').slice(2));
+    const fromPredict = scored.slice(1).map((l) => [l.split(',')[5], ...l.split(',').slice(6)]);
     expect(fromPredict).toEqual(fromEvaluate);
+    // source_row joins each evaluated prediction back to its data row in iris.csv
+    expect(evaluated.slice(1).map((l) => Number(l.split(',')[1]))).toEqual(test.map((i) => i + 1));
   });
 
   it('writes jsonl to stdout, returns predictions with --json, and exits 2 naming the bad cell', async () => {

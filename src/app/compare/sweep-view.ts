@@ -30,6 +30,15 @@ export interface SweepView {
   axes: GridAxis[];
   /** The metric that ranks the points: `--sort`, else the first `--metric`, else a headline evaluation metric. */
   objective: { name: string; direction: Direction } | null;
+  /**
+   * Where the default objective comes from: `validation` (a `val_*` metric, the default when a train
+   * stage logged one), `test` (an evaluate metric: no validation metric was logged, so the points are
+   * ranked on held-out test data), `other` (a metric of another stage, e.g. a shell stage's), or
+   * `chosen` (--sort or --metric named it).
+   */
+  selectedOn: 'validation' | 'test' | 'chosen' | 'other';
+  /** The headline metric of the evaluate stage (test data), shown beside a validation objective; null when there is none or it is the objective. */
+  test: string | null;
   /** The metrics shown per point, objective first. */
   columns: string[];
   /** In grid order (first axis slowest), or best-first with `--sort`. */
@@ -63,9 +72,13 @@ export function buildSweepView(c: Comparison, input: SweepViewInput): SweepView 
   const settings = runs.map((r) => settingsOf(record.get(r.id)!, input.stageRuns.get(r.id) ?? []));
   const axes = findAxes(settings);
   const names = c.metrics.map((m) => m.name);
-  const objectiveName = input.sort ? resolveMetricName(input.sort, names, '--sort metric') : input.metrics?.length ? resolveMetricName(input.metrics[0], names) : headline(names);
+  const chosen = input.sort !== undefined || (input.metrics?.length ?? 0) > 0;
+  const validation = chosen ? undefined : validationHeadline(names);
+  const testName = headline(names.filter((n) => !isValidationMetric(n)));
+  const objectiveName = input.sort ? resolveMetricName(input.sort, names, '--sort metric') : input.metrics?.length ? resolveMetricName(input.metrics[0], names) : (validation ?? testName);
   const objective = c.metrics.find((m) => m.name === objectiveName);
-  const columns = pickColumns(c.metrics, objective, input.metrics !== undefined && input.metrics.length > 0);
+  const test = validation && testName && testName !== objectiveName ? testName : null;
+  const columns = pickColumns(c.metrics, objective, chosen, test);
   const index = new Map(c.runs.map((r, i) => [r.id, i]));
   const valueOf = (m: MetricRow | undefined, runId: string) => (m ? m.values[index.get(runId)!] : null);
   let points: GridPoint[] = runs.map((r, i) => ({
@@ -85,6 +98,8 @@ export function buildSweepView(c: Comparison, input: SweepViewInput): SweepView 
     pipeline: runs[0]?.pipeline ?? '',
     axes,
     objective: objective ? { name: objective.name, direction: objective.direction } : null,
+    selectedOn: chosen ? 'chosen' : validation ? 'validation' : objective && isEvaluateMetric(objective.name, input.stageRuns) ? 'test' : 'other',
+    test,
     columns,
     points,
     best,
@@ -153,6 +168,28 @@ function compareSettings(a: Record<string, unknown>, b: Record<string, unknown>,
   return 0;
 }
 
+/** Whether a metric comes from an evaluate stage (by its recorded kind, else a stage named eval…): test-split data by default. */
+function isEvaluateMetric(name: string, stageRuns: ReadonlyMap<string, readonly StageRunRecord[]>): boolean {
+  const stage = name.slice(0, name.indexOf('.'));
+  for (const records of stageRuns.values()) for (const r of records) if (r.stage === stage) return r.kind === 'evaluate';
+  return /^eval/i.test(stage);
+}
+
+/** `train.val_accuracy`: a metric computed on validation data during training. */
+function isValidationMetric(name: string): boolean {
+  return name.slice(name.indexOf('.') + 1).startsWith('val_');
+}
+
+/** The validation form of the first PREFERRED metric a stage logged (`train.val_accuracy`, `train.val_auc`, … `train.val_loss`), or undefined. */
+function validationHeadline(names: readonly string[]): string | undefined {
+  const keyOf = (n: string) => n.slice(n.indexOf('.') + 1);
+  for (const key of PREFERRED) {
+    const hit = names.find((n) => keyOf(n) === `val_${key}`);
+    if (hit) return hit;
+  }
+  return names.find(isValidationMetric);
+}
+
 /** An evaluation stage's accuracy, f1, … (the first of PREFERRED it has), else any stage's, else an evaluation metric, else the first. */
 function headline(names: readonly string[]): string | undefined {
   const evals = names.filter((n) => /^eval/i.test(n));
@@ -164,10 +201,11 @@ function headline(names: readonly string[]): string | undefined {
   return evals[0] ?? names[0];
 }
 
-/** The objective, then (unless `--metric` chose them) the objective stage's other metrics, PREFERRED ones first, up to MAX_COLUMNS. */
-function pickColumns(metrics: readonly MetricRow[], objective: MetricRow | undefined, chosen: boolean): string[] {
+/** The objective, then (unless `--metric` chose them) the test headline beside a validation objective, else the objective stage's other metrics, PREFERRED ones first, up to MAX_COLUMNS. */
+function pickColumns(metrics: readonly MetricRow[], objective: MetricRow | undefined, chosen: boolean, test: string | null): string[] {
   if (chosen) return [...(objective ? [objective.name] : []), ...metrics.filter((m) => m !== objective).map((m) => m.name)];
   if (!objective) return [];
+  if (test) return [objective.name, test];
   const stage = objective.name.slice(0, objective.name.indexOf('.') + 1);
   const rank = (n: string) => {
     const i = PREFERRED.indexOf(n.slice(stage.length));
