@@ -111,11 +111,34 @@ export interface ReportOptions {
 export class Reporter {
   readonly diagnostics: Diagnostic[] = [];
   private readonly overrides: Array<{ path: PathSegment[]; label: string }> = [];
+  private readonly sharedOf = new WeakMap<Diagnostic, string>();
+  private readonly mapped: Array<{ from: PathSegment[]; to: PathSegment[]; shared?: PathSegment[] }> = [];
 
   constructor(
     readonly file: string,
     readonly source?: YamlSource,
   ) {}
+
+  /**
+   * Reports problems at or below `from` (a path with no node of its own, e.g. a stage a template
+   * generated) at the node of `to` plus the rest of the path; the path shown stays `from`'s. When
+   * paths mapped to one node share `shared` (`stages.train@*`), a problem reported the same way
+   * for several of them is shown once, under `shared`.
+   */
+  mapPath(from: PathSegment[], to: PathSegment[], shared?: PathSegment[]): void {
+    this.mapped.push({ from, to, shared });
+  }
+
+  /** The position of the node at `path` (through `mapPath` mappings). */
+  posOf(path: readonly PathSegment[], side: NodeSide = 'value', needle?: string): SourcePos | undefined {
+    const mapping = this.mappingOf(path);
+    const at = mapping ? [...mapping.to, ...path.slice(mapping.from.length)] : path;
+    return this.source?.posOf(at, side, needle);
+  }
+
+  private mappingOf(path: readonly PathSegment[]) {
+    return this.mapped.find((m) => m.from.every((segment, i) => String(path[i]) === String(segment)));
+  }
 
   /** Marks `path` as set by a command-line override; problems at or below it are reported as `label`. */
   markOverride(path: PathSegment[], label: string): void {
@@ -146,7 +169,19 @@ export class Reporter {
       this.diagnostics.push(clean({ severity, path: override.label, message, file: this.file, hint: opts.hint }));
       return;
     }
-    const pos = this.source?.posOf(path, opts.side ?? 'value', opts.needle);
+    const pos = this.posOf(path, opts.side ?? 'value', opts.needle);
+    const mapping = this.mappingOf(path);
+    if (mapping?.shared) {
+      const shared = formatPath([...mapping.shared, ...path.slice(mapping.from.length)]);
+      const same = this.diagnostics.find((d) => d.severity === severity && d.message === message && d.pos?.line === pos?.line && d.pos?.col === pos?.col && this.sharedOf.get(d) === shared);
+      if (same) {
+        same.path = shared;
+        return;
+      }
+      this.plain(formatPath(path), message, opts.hint, pos, severity);
+      this.sharedOf.set(this.diagnostics.at(-1)!, shared);
+      return;
+    }
     this.plain(formatPath(path), message, opts.hint, pos, severity);
   }
 }

@@ -91,7 +91,12 @@ export async function decideStage(
   return { ...base, action: 'run', reasons: explainKeyChange(last.material, material) };
 }
 
-/** Stages in `order` restricted to `only` and everything they need. */
+/** `--stage` names as stages: a template's name (`train`) stands for every stage it generated (`train@a`, `train@b`). */
+export function expandSelection(spec: PipelineSpec, only: readonly string[]): string[] {
+  return [...new Set(only.flatMap((n) => (spec.stages[n] ? [n] : (spec.groups?.[n] ?? [n]))))];
+}
+
+/** Stages in `order` restricted to `only` (stage or template names) and everything they need. */
 export function selectStages(spec: PipelineSpec, only?: string[]): string[] {
   if (!only || only.length === 0) return spec.order;
   const keep = new Set<string>();
@@ -100,7 +105,7 @@ export function selectStages(spec: PipelineSpec, only?: string[]): string[] {
     keep.add(name);
     spec.stages[name].needs.forEach(visit);
   };
-  only.forEach(visit);
+  expandSelection(spec, only).forEach(visit);
   return spec.order.filter((n) => keep.has(n));
 }
 

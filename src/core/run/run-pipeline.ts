@@ -56,9 +56,10 @@ export function newRunId(): string {
 
 /** Checks `--stage` names before anything is written. */
 export function checkSelectedStages(spec: PipelineSpec, only?: string[]): void {
-  const unknown = (only ?? []).filter((s) => !spec.stages[s]);
+  const unknown = (only ?? []).filter((s) => !spec.stages[s] && !spec.groups?.[s]);
   if (unknown.length > 0) {
-    throw new UserError(`unknown stage ${unknown.join(', ')} in --stage; stages of ${spec.name}: ${spec.order.join(', ')}`);
+    const groups = Object.keys(spec.groups ?? {});
+    throw new UserError(`unknown stage ${unknown.join(', ')} in --stage; stages of ${spec.name}: ${spec.order.join(', ')}${groups.length ? `; templates: ${groups.join(', ')}` : ''}`);
   }
 }
 

@@ -4,10 +4,11 @@ import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment } from '../../schema/yaml-source.js';
 
 /**
- * Matches `${stages.STAGE.outputs.NAME}`; group 1 is the stage, group 2 the output name (which may hold
- * `/` and `.`, as shell `outs` entries do). Global: use it with `matchAll` or `replace`, not `test`.
+ * Matches `${stages.STAGE.outputs.NAME}`; group 1 is the stage (a template's stage `train@0.1` may hold
+ * `@` and dots), group 2 the output name (which may hold `/` and `.`, as shell `outs` entries do).
+ * Global: use it with `matchAll` or `replace`, not `test`.
  */
-export const OUTPUT_REF_RE = /\$\{stages\.([A-Za-z0-9_-]+)\.outputs\.([^{}\s]+)\}/g;
+export const OUTPUT_REF_RE = /\$\{stages\.([A-Za-z0-9_-]+(?:@[A-Za-z0-9_.+=,-]+?)?)\.outputs\.([^{}\s]+)\}/g;
 
 const PLACEHOLDER_RE = /\$\{([^{}]*)\}/g;
 const SHELL_VARIABLE_RE = /^[A-Za-z_][A-Za-z0-9_]*([:#%/^,@][^]*)?$|^#/;
@@ -105,7 +106,10 @@ function interpolateString(s: string, path: PathSegment[], params: Record<string
     }
     if (SHELL_VARIABLE_RE.test(expr)) return { found: false };
     const head = expr.split('.')[0];
-    const hint = head === 'stages' ? 'write ${stages.STAGE.outputs.NAME}' : didYouMean(head, ['params', 'stages'], (h) => `\${${h}.…}`);
+    const hint =
+      head === 'stages' ? 'write ${stages.STAGE.outputs.NAME}'
+      : head === 'item' ? '${item} and ${key} work inside a foreach or matrix template only'
+      : didYouMean(head, ['params', 'stages'], (h) => `\${${h}.…}`);
     result.issues.push({
       path,
       placeholder,

@@ -5,6 +5,7 @@ import { topoOrder } from '../graph.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
 import { hasOutputRef, interpolateParams } from './interpolate.js';
 import { mergeParams, parseSetItem, setConfigValue, setParam, type OverrideIssue, type SetItem } from './overrides.js';
+import { expandTemplates, ITEM_RE, type ExpandedStages } from './templates.js';
 import { pipelineField, stageForms, type StageForms } from './pipeline-schema.js';
 import type { StageKinds } from '../stage-kind.js';
 import { rules, workspacePath, type RuleContext, type StageDraft } from './rules.js';
@@ -40,21 +41,27 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const forms = stageForms(opts.kinds);
   const top = checkShape(parsed.value, forms, reporter);
   if (!top) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
-  const names = Object.keys(top.stages);
-  const raws = draftStages(top.stages, opts.kinds, forms, reporter);
 
   const params = structuredClone(isPlainObject(top.params) ? top.params : {});
-  await applyOverrides(params, raws, names, opts, reporter);
+  const stageSets = await applyParamOverrides(params, opts, reporter);
+  const expanded = expandTemplates(top.stages, params, reporter);
+  checkGeneratedStages(expanded, forms, reporter);
+  const names = Object.keys(expanded.stages);
+  const raws = draftStages(expanded.stages, opts.kinds, forms, reporter);
+  for (const item of stageSets) {
+    const issue = applyStageSetItem(item, raws, names, reporter);
+    if (issue) reporter.plain(`--set ${item.key.join('.')}`, issue.message, issue.hint);
+  }
 
-  const used = new Set<string>();
+  const used = new Set<string>(expanded.usedParams);
   for (const raw of raws.values()) resolveStage(raw, params, reporter, used);
 
-  const ctx: RuleContext = { dir, names, stages: new Map([...raws].map(([name, raw]) => [name, raw.draft])), reporter };
+  const ctx: RuleContext = { dir, names, groups: expanded.groups, stages: new Map([...raws].map(([name, raw]) => [name, raw.draft])), reporter };
   for (const rule of rules) rule(ctx);
   if (reporter.errorCount > 0) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
   warnUnusedParams(top.params, used, reporter);
 
-  const stages = Object.fromEntries([...raws.values()].map(({ draft }) => [draft.name, toStageSpec(draft, top.stages[draft.name], names, dir, reporter)]));
+  const stages = Object.fromEntries([...raws.values()].map(({ draft }) => [draft.name, toStageSpec(draft, expanded.stages[draft.name], names, dir, reporter)]));
   const order = topoOrder(names, new Map(Object.values(stages).map((s) => [s.name, s.needs])));
   const spec: PipelineSpec = {
     name: typeof top.name === 'string' ? top.name : basename(dir),
@@ -65,6 +72,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     order: order.ok ? order.order : names,
     specHash: createHash('sha256').update(bytes.data).digest('hex'),
     kinds: opts.kinds,
+    groups: expanded.groups,
   };
   return { ok: true, spec, warnings: sortDiagnostics(reporter.diagnostics, file) };
 }
@@ -113,7 +121,7 @@ function checkShape(value: unknown, forms: StageForms, reporter: Reporter): TopL
     return undefined;
   }
   const issues: FieldIssue[] = [];
-  validateField(value, pipelineField(forms.shape), issues);
+  validateField(value, pipelineField(forms.written), issues);
   report(reporter, [], issues);
   if (!isPlainObject(value.stages)) return undefined;
   if (Object.keys(value.stages).length === 0) {
@@ -184,8 +192,10 @@ function draftStages(stages: Record<string, unknown>, registry: StageKinds, form
   return out;
 }
 
-async function applyOverrides(params: Record<string, unknown>, raws: Map<string, RawStage>, names: string[], opts: LoadOptions, reporter: Reporter): Promise<void> {
+/** Applies `--params FILE` and `--set params.…` (templates may use params); returns the `--set STAGE.…` items for later. */
+async function applyParamOverrides(params: Record<string, unknown>, opts: LoadOptions, reporter: Reporter): Promise<SetItem[]> {
   if (opts.paramsFile !== undefined) await mergeParamsFile(params, opts.paramsFile, reporter);
+  const stageItems: SetItem[] = [];
   for (const text of opts.set ?? []) {
     const item = parseSetItem(text);
     const label = `--set ${item.key.join('.')}`;
@@ -193,18 +203,29 @@ async function applyOverrides(params: Record<string, unknown>, raws: Map<string,
       reporter.plain(label, item.message, item.hint);
       continue;
     }
-    const issue = applySetItem(item, params, raws, names, reporter, label);
+    const [head, ...rest] = item.key;
+    if (head !== 'params') {
+      stageItems.push(item);
+      continue;
+    }
+    const issue = rest.length === 0 ? { key: item.key, message: `expected params.NAME=VALUE, got "${item.text}"`, hint: 'e.g. --set params.lr=0.01' } : setParam(params, rest, item.value);
     if (issue) reporter.plain(label, issue.message, issue.hint);
   }
+  return stageItems;
 }
 
-function applySetItem(item: SetItem, params: Record<string, unknown>, raws: Map<string, RawStage>, names: string[], reporter: Reporter, label: string): OverrideIssue | undefined {
-  const [head, ...rest] = item.key;
-  if (head === 'params') {
-    if (rest.length === 0) return { key: item.key, message: `expected params.NAME=VALUE, got "${item.text}"`, hint: 'e.g. --set params.lr=0.01' };
-    return setParam(params, rest, item.value);
-  }
-  if (!names.includes(head)) {
+/** The stage a `--set` key starts with: the longest run of its segments that names a stage (generated names may hold dots). */
+function stageOfKey(key: string[], names: string[]): number {
+  for (let n = key.length; n >= 1; n--) if (names.includes(key.slice(0, n).join('.'))) return n;
+  return 0;
+}
+
+function applyStageSetItem(item: SetItem, raws: Map<string, RawStage>, names: string[], reporter: Reporter): OverrideIssue | undefined {
+  const label = `--set ${item.key.join('.')}`;
+  const length = stageOfKey(item.key, names);
+  const head = length === 0 ? item.key[0] : item.key.slice(0, length).join('.');
+  const rest = item.key.slice(Math.max(length, 1));
+  if (length === 0) {
     const close = didYouMean(head, names);
     return {
       key: item.key,
@@ -218,6 +239,22 @@ function applySetItem(item: SetItem, params: Record<string, unknown>, raws: Map<
   const issue = setConfigValue(raw.config, rest, item.value);
   if (!issue) reporter.markOverride([...raw.draft.base, ...rest], label);
   return issue;
+}
+
+/** Stages a template generated have the shape of a stage, and are not templates themselves. */
+function checkGeneratedStages(expanded: ExpandedStages, forms: StageForms, reporter: Reporter): void {
+  for (const name of Object.values(expanded.groups).flat()) {
+    const value = expanded.stages[name];
+    const at: PathSegment[] = ['stages', name];
+    if (!isPlainObject(value)) continue;
+    for (const key of ['foreach', 'do', 'matrix'].filter((k) => Object.hasOwn(value, k))) {
+      reporter.error([...at, key], `expected a stage inside a template, got another template ("${key}")`, { side: 'key', hint: 'templates do not nest: use one matrix with several lists instead' });
+      delete value[key];
+    }
+    const issues: FieldIssue[] = [];
+    validateField(value, forms.shape, issues);
+    report(reporter, at, issues);
+  }
 }
 
 async function mergeParamsFile(params: Record<string, unknown>, file: string, reporter: Reporter): Promise<void> {
@@ -247,7 +284,9 @@ async function mergeParamsFile(params: Record<string, unknown>, file: string, re
 function resolveStage(raw: RawStage, params: Record<string, unknown>, reporter: Reporter, used: Set<string>): void {
   const { draft } = raw;
   const interpolated = interpolateParams(raw.config, params);
+  const generated = draft.name.includes('@');
   for (const issue of interpolated.issues) {
+    if (generated && new RegExp(ITEM_RE.source).test(issue.placeholder)) continue;
     reporter.error([...draft.base, ...issue.path], issue.message, { needle: issue.placeholder, ...(issue.hint ? { hint: issue.hint } : {}) });
   }
   [...Object.keys(interpolated.used), ...interpolated.mentioned].forEach((name) => used.add(name.split('.')[0]));
@@ -300,7 +339,7 @@ function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: stri
     inputs: [...new Set(inputs)].sort(),
     params: draft.used,
     cache: stage.cache !== false && draft.kind.cache !== false,
-    pos: reporter.source!.posOf(['stages', draft.name], 'key')!,
+    pos: reporter.posOf(['stages', draft.name], 'key')!,
   };
 }
 

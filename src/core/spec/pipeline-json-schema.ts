@@ -22,6 +22,11 @@ export function pipelineJsonSchema(registry: StageKinds): Schema {
   const runStage = fieldToJsonSchema(forms.run, false);
   const runProps = runStage.properties as Record<string, Schema>;
   for (const key of forms.shellKeys) runProps[key] = fieldToJsonSchema(forms.run.properties[key], true);
+  const foreachStage = fieldToJsonSchema(forms.foreach, false);
+  (foreachStage.properties as Record<string, Schema>).do = {
+    description: forms.foreach.properties.do.description,
+    oneOf: [{ $ref: '#/definitions/usesStage' }, { $ref: '#/definitions/runStage' }],
+  };
   const top = fieldToJsonSchema(pipelineField(forms.shape), false);
   const topProps = top.properties as Record<string, Schema>;
   topProps.stages = { ...topProps.stages, additionalProperties: { $ref: '#/definitions/stage' } };
@@ -33,11 +38,12 @@ export function pipelineJsonSchema(registry: StageKinds): Schema {
     definitions: {
       paramRef: PARAM_REF,
       stage: {
-        description: 'One stage: `uses` a built-in kind configured by `with`, or `run` a shell command.',
-        oneOf: [{ $ref: '#/definitions/usesStage' }, { $ref: '#/definitions/runStage' }],
+        description: 'One stage: `uses` a built-in kind configured by `with`, `run` a shell command, or a `foreach` template of either.',
+        oneOf: [{ $ref: '#/definitions/usesStage' }, { $ref: '#/definitions/runStage' }, { $ref: '#/definitions/foreachStage' }],
       },
       usesStage,
       runStage,
+      foreachStage,
       ...Object.fromEntries(kinds.map((k) => [`kind-${k.kind}`, { ...plainSchema(k.config, true), description: `${k.kind}: ${k.description}` }])),
     },
   };

@@ -4,12 +4,34 @@ import type { StageKinds } from '../stage-kind.js';
 /** Stage and param names: no dots, since `--set STAGE.key` and `${stages.X.outputs.Y}` split on them. */
 export const NAME_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_-]*$';
 
+/** A stage as `needs` names it: a stage, a stage a template generated (`train@small`), or a template (all its stages). */
+export const STAGE_REF_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_-]*(@[A-Za-z0-9_.+=,-]+)?$';
+
+const templateList = (what: string) =>
+  f.oneOf(what, [f.array('The values, one stage each.', f.any('A value: ${item} in the stage.')), f.string('${params.NAME} naming a list of the params.')]);
+
+/** Keys that make a stage a template, expanded by templates.ts before the stages are checked. */
+const templateKeys = {
+  foreach: f.oneOf('Makes one stage per item (DVC foreach): a list (stages NAME@VALUE, or NAME@INDEX for non-scalar items), a mapping (NAME@KEY), or ${params.NAME}; the stage is under `do`.', [
+    f.array('The items.', f.any('An item: ${item} in the stage.')),
+    f.map('Items by key: ${key} and ${item} in the stage.', f.any('An item.')),
+    f.string('${params.NAME} naming a list or mapping of the params.'),
+  ]),
+  do: f.map('The stage made for each item of `foreach`, with ${item} (and ${item.FIELD}) and ${key} substituted.', f.any('A stage key.')),
+};
+
 const commonStageKeys = {
   description: f.string('What the stage does, for people reading the spec.'),
-  needs: f.array('Stages that must finish first, besides those whose outputs this stage references.', f.string('A stage name.', { pattern: NAME_PATTERN }), {
-    default: [],
-  }),
+  needs: f.array(
+    'Stages that must finish first, besides those whose outputs this stage references; a template\'s name means all its stages.',
+    f.string('A stage name.', { pattern: STAGE_REF_PATTERN }),
+    { default: [] },
+  ),
   cache: f.bool('Whether a stage with unchanged inputs is restored from the cache instead of run again.', { default: true }),
+  matrix: f.map(
+    'Makes one stage per combination of these lists (DVC matrix), named NAME@V1-V2; ${item.KEY} is the combination\'s value of KEY and ${key} the part after @.',
+    templateList('The values of one matrix axis: a list or ${params.NAME}.'),
+  ),
 };
 
 /** A stage that uses a built-in kind, configured by `with`. */
@@ -35,21 +57,28 @@ export interface StageForms {
    * value left open (checked against the kind's own schema once params are substituted).
    */
   shape: ObjectField;
+  /** `shape` plus the template keys (`foreach`/`do`): what a stage under `stages:` may be as written. */
+  written: ObjectField;
+  /** A `foreach` stage (for the JSON Schema). */
+  foreach: ObjectField;
 }
 
 export function stageForms(kinds: StageKinds): StageForms {
   const shell = kinds.get('shell')?.config ?? f.object('No shell kind is registered.', {});
   const shellKeys = Object.keys(shell.properties);
+  const shape = f.object('One pipeline stage: `uses` + `with`, or `run`.', {
+    uses: usesStageField.properties.uses,
+    with: usesStageField.properties.with,
+    ...Object.fromEntries(shellKeys.map((k): [string, Field] => [k, f.any(shell.properties[k].description)])),
+    ...commonStageKeys,
+  });
   return {
     shellKeys,
     uses: usesStageField,
     run: f.object('A shell command, DVC style: its deps are hashed and its outs cached.', { ...shell.properties, ...commonStageKeys }, { required: ['run'] }),
-    shape: f.object('One pipeline stage: `uses` + `with`, or `run`.', {
-      uses: usesStageField.properties.uses,
-      with: usesStageField.properties.with,
-      ...Object.fromEntries(shellKeys.map((k): [string, Field] => [k, f.any(shell.properties[k].description)])),
-      ...commonStageKeys,
-    }),
+    shape,
+    written: f.object(shape.description, { ...shape.properties, ...templateKeys }),
+    foreach: f.object('A template: one stage per item of `foreach`, each as `do` says.', templateKeys, { required: ['foreach', 'do'] }),
   };
 }
 

@@ -37,6 +37,8 @@ export interface RuleContext {
   dir: string;
   /** Every stage named in the spec, in spec order; `stages` holds those whose kind is known. */
   names: string[];
+  /** Templates (`foreach`/`matrix`) by name → the stages they generated. */
+  groups: Record<string, string[]>;
   stages: Map<string, StageDraft>;
   reporter: Reporter;
 }
@@ -72,13 +74,14 @@ function addEdge(stage: StageDraft, upstream: string, at: PathSegment[]): void {
   if (!stage.upstream.has(upstream)) stage.upstream.set(upstream, at);
 }
 
-/** Every `needs:` entry names a stage of the spec. */
+/** Every `needs:` entry names a stage of the spec, or a template (then it means all the template's stages). */
 export const knownNeeds: Rule = (ctx) => {
   for (const stage of ctx.stages.values()) {
     stage.declaredNeeds.forEach((need, i) => {
       const at = ['stages', stage.name, 'needs', i];
       if (ctx.names.includes(need)) addEdge(stage, need, at);
-      else ctx.reporter.error(at, `expected a stage name (${ctx.names.join(', ')}), got "${need}"`, hintFor(need, ctx.names));
+      else if (ctx.groups[need]) ctx.groups[need].filter((n) => n !== stage.name).forEach((n) => addEdge(stage, n, at));
+      else ctx.reporter.error(at, `expected a stage name (${ctx.names.join(', ')}), got "${need}"`, hintFor(need, [...ctx.names, ...Object.keys(ctx.groups)]));
     });
   }
 };

@@ -46,6 +46,8 @@ export interface PipelineSpec {
   specHash: string;
   /** The registry the spec was loaded with. */
   kinds: StageKinds;
+  /** `foreach`/`matrix` templates by name → the stages they generated (`train` → `train@a`, `train@b`); `--stage train` selects them all. */
+  groups?: Record<string, string[]>;
 }
 
 export interface LoadOptions {

@@ -243,7 +243,7 @@ describe('loadSpec reports', () => {
           |       ^
         hint: did you mean "target"?
 
-      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache), got "need"
+      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache, matrix, foreach, do), got "need"
         10 |     need: []
            |     ^
         hint: did you mean "needs"?
@@ -357,7 +357,7 @@ stages:
           |   ^
         hint: add "uses: KIND" (evaluate, preprocess, train) or "run: COMMAND"
 
-      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache), got "outs"
+      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache, matrix), got "outs"
         11 |     outs: [x]
            |     ^
         hint: "outs" belongs to run: stages; a "uses: evaluate" stage takes its settings under "with:"

@@ -120,14 +120,14 @@ describe('override errors', () => {
       "pipeline.yaml: --set params.lrr: expected a declared param (lr, epochs, name, model), got "lrr"
         hint: did you mean "lr"?
 
-      pipeline.yaml: --set trian.epochs: expected "params" or a stage name (train, report), got "trian"
-        hint: did you mean "train"?
-
       pipeline.yaml: --set params.model.unitz: expected a key of params.model (units, layers), got "unitz"
         hint: did you mean "model.units"?
 
       pipeline.yaml: --set lr: expected KEY=VALUE, got "lr"
         hint: e.g. --set params.lr=0.01 or --set train.epochs=20
+
+      pipeline.yaml: --set trian.epochs: expected "params" or a stage name (train, report), got "trian"
+        hint: did you mean "train"?
 
       pipeline.yaml: --set train.epochs: expected an integer ≥ 1, got 0
 

@@ -31,7 +31,8 @@ describe('pipelineJsonSchema', () => {
     expect(schema.definitions.usesStage.properties.uses.enum).toEqual(kinds);
     expect(schema.definitions.usesStage.allOf.map((c: any) => c.if.properties.uses.const)).toEqual(kinds);
     for (const kind of kinds) expect(schema.definitions).toHaveProperty([`kind-${kind}`]);
-    expect(schema.definitions.stage.oneOf).toEqual([{ $ref: '#/definitions/usesStage' }, { $ref: '#/definitions/runStage' }]);
+    expect(schema.definitions.stage.oneOf).toEqual([{ $ref: '#/definitions/usesStage' }, { $ref: '#/definitions/runStage' }, { $ref: '#/definitions/foreachStage' }]);
+    expect(schema.definitions.foreachStage.required).toEqual(['foreach', 'do']);
   });
 
   it('describes run stages from the shell config, and refuses unknown top-level keys', () => {

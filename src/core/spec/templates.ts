@@ -1,0 +1,205 @@
+import { isPlainObject } from '../../schema/validate-fields.js';
+import type { PathSegment, Reporter } from '../../schema/yaml-source.js';
+
+/** What a generated stage's `@` suffix may hold: it names a run folder and is typed in `--stage`. */
+const SUFFIX_RE = /^[A-Za-z0-9_.+=,-]+$/;
+/** `${item}`, `${item.a.b}` or `${key}`: a template's placeholders. */
+export const ITEM_RE = /\$\{\s*(item(?:\.[^{}\s]+)?|key)\s*\}/g;
+const PARAM_ONLY_RE = /^\$\{\s*params\.([^{}\s]+)\s*\}$/;
+
+/** The stages of a spec with `foreach` / `matrix` templates expanded. */
+export interface ExpandedStages {
+  /** Stage name → raw stage (templates replaced by their generated stages, in spec order). */
+  stages: Record<string, unknown>;
+  /** Template name → the names of the stages it generated (`train` → `train@a`, `train@b`). */
+  groups: Record<string, string[]>;
+  /** Param names a `foreach: ${params.x}` or `matrix` list used. */
+  usedParams: string[];
+}
+
+/**
+ * Expands DVC-style stage templates. `foreach` + `do` makes one stage per item of a list (named
+ * `NAME@VALUE` for scalars, `NAME@INDEX` otherwise) or of a mapping (`NAME@KEY`); `matrix` makes one
+ * stage per combination of its lists (`NAME@V1-V2`, a non-scalar value as `KEYINDEX`). Inside the
+ * template, `${item}` / `${item.a.b}` is the item and `${key}` the part after `@`; a placeholder
+ * that is the whole string keeps the item's type. The lists may be `${params.x}`. Generated stages
+ * are reported at their template's nodes (`reporter.mapPath`).
+ */
+export function expandTemplates(stages: Record<string, unknown>, params: Record<string, unknown>, reporter: Reporter): ExpandedStages {
+  const out: ExpandedStages = { stages: {}, groups: {}, usedParams: [] };
+  const taken = new Set(Object.keys(stages));
+  for (const [name, value] of Object.entries(stages)) {
+    const at: PathSegment[] = ['stages', name];
+    if (!isPlainObject(value) || (!Object.hasOwn(value, 'foreach') && !Object.hasOwn(value, 'matrix'))) {
+      out.stages[name] = value;
+      continue;
+    }
+    const instances = Object.hasOwn(value, 'foreach') ? foreachInstances(value, at, params, reporter, out) : matrixInstances(value, at, params, reporter, out);
+    if (!instances) continue;
+    if (instances.length === 0) {
+      reporter.error([...at, Object.hasOwn(value, 'foreach') ? 'foreach' : 'matrix'], 'expected at least one item to make stages from, got none', {
+        hint: 'list the values to make a stage for each, e.g. foreach: [small, large]',
+      });
+      continue;
+    }
+    const names: string[] = [];
+    for (const instance of instances) {
+      const generated = `${name}@${instance.suffix}`;
+      if (!SUFFIX_RE.test(instance.suffix)) {
+        reporter.error(instance.at, `expected item values usable in a stage name (letters, digits, _ . + = , -), got "${instance.suffix}"`, {
+          hint: 'write the items as a mapping: its keys name the stages (NAME@KEY) and ${item} is the value',
+        });
+        continue;
+      }
+      if (taken.has(generated) || names.includes(generated)) {
+        reporter.error(instance.at, `expected each generated stage name once, got "${generated}" twice`, { hint: 'give each item a distinct value, or use a mapping with distinct keys' });
+        continue;
+      }
+      reporter.mapPath(['stages', generated], instance.bodyAt, ['stages', `${name}@*`]);
+      const body = substituteItem(instance.body, { item: instance.item, key: instance.key }, [], (path, placeholder, message, hint) =>
+        reporter.error(['stages', generated, ...path], message, { needle: placeholder, ...(hint ? { hint } : {}) }),
+      ) as Record<string, unknown>;
+      names.push(generated);
+      taken.add(generated);
+      out.stages[generated] = body;
+    }
+    out.groups[name] = names;
+  }
+  return out;
+}
+
+interface Instance {
+  suffix: string;
+  key: unknown;
+  item: unknown;
+  body: Record<string, unknown>;
+  /** Where the body sits in the file (a generated stage's paths are reported below it). */
+  bodyAt: PathSegment[];
+  /** The node that made this instance (for name problems). */
+  at: PathSegment[];
+}
+
+function foreachInstances(value: Record<string, unknown>, at: PathSegment[], params: Record<string, unknown>, reporter: Reporter, out: ExpandedStages): Instance[] | undefined {
+  const extra = Object.keys(value).filter((k) => k !== 'foreach' && k !== 'do');
+  for (const k of extra) {
+    reporter.error([...at, k], `expected only "foreach" and "do" in a foreach stage, got "${k}"`, { side: 'key', hint: `move "${k}" into the "do:" block, which is the stage made for each item` });
+  }
+  if (!isPlainObject(value.do)) {
+    reporter.error(Object.hasOwn(value, 'do') ? [...at, 'do'] : at, 'expected "do:" with the stage to make for each item', {
+      side: Object.hasOwn(value, 'do') ? 'value' : 'key',
+      hint: 'e.g. do: { run: "python train.py ${item}", outs: ["model-${item}.pkl"] }',
+    });
+    return undefined;
+  }
+  if (extra.length > 0) return undefined;
+  const items = listOrParam(value.foreach, [...at, 'foreach'], params, reporter, out, true);
+  if (items === undefined) return undefined;
+  const body = value.do;
+  const bodyAt = [...at, 'do'];
+  if (Array.isArray(items)) {
+    return items.map((item, i) => ({ suffix: isScalar(item) ? String(item) : String(i), key: i, item, body, bodyAt, at: [...at, 'foreach', i] }));
+  }
+  return Object.entries(items).map(([key, item]) => ({ suffix: key, key, item, body, bodyAt, at: [...at, 'foreach', key] }));
+}
+
+function matrixInstances(value: Record<string, unknown>, at: PathSegment[], params: Record<string, unknown>, reporter: Reporter, out: ExpandedStages): Instance[] | undefined {
+  const matrix = value.matrix;
+  if (!isPlainObject(matrix) || Object.keys(matrix).length === 0) {
+    reporter.error([...at, 'matrix'], 'expected a mapping of names to lists of values, e.g. matrix: { model: [cnn, mlp], lr: [0.1, 0.01] }');
+    return undefined;
+  }
+  const axes: Array<[string, unknown[]]> = [];
+  for (const [k, v] of Object.entries(matrix)) {
+    const values = listOrParam(v, [...at, 'matrix', k], params, reporter, out, false);
+    if (values === undefined) return undefined;
+    axes.push([k, values as unknown[]]);
+  }
+  const { matrix: _matrix, ...body } = value;
+  let combos: Array<Array<[string, unknown, number]>> = [[]];
+  for (const [k, values] of axes) combos = combos.flatMap((c) => values.map((v, i): Array<[string, unknown, number]> => [...c, [k, v, i]]));
+  return combos.map((combo) => {
+    const suffix = combo.map(([k, v, i]) => (isScalar(v) ? String(v) : `${k}${i}`)).join('-');
+    return { suffix, key: suffix, item: Object.fromEntries(combo.map(([k, v]) => [k, v])), body, bodyAt: at, at: [...at, 'matrix'] };
+  });
+}
+
+/** A literal list (or mapping, when allowed), or `${params.x}` naming one. */
+function listOrParam(
+  value: unknown,
+  at: PathSegment[],
+  params: Record<string, unknown>,
+  reporter: Reporter,
+  out: ExpandedStages,
+  mappingAllowed: boolean,
+): unknown[] | Record<string, unknown> | undefined {
+  let resolved = value;
+  let from = '';
+  if (typeof value === 'string') {
+    const m = PARAM_ONLY_RE.exec(value);
+    if (!m) {
+      reporter.error(at, `expected a list${mappingAllowed ? ', a mapping' : ''} or \${params.NAME}, got "${value}"`, { hint: 'e.g. [small, large], or ${params.sizes} with sizes declared under params:' });
+      return undefined;
+    }
+    const found = lookup(params, m[1].split('.'));
+    if (!found.ok) {
+      reporter.error(at, `expected a declared param, got \${params.${m[1]}}`, { hint: 'declare it under "params:" at the top of the spec' });
+      return undefined;
+    }
+    out.usedParams.push(m[1].split('.')[0]);
+    resolved = found.value;
+    from = ` in \${params.${m[1]}}`;
+  }
+  if (Array.isArray(resolved) || (mappingAllowed && isPlainObject(resolved))) return resolved;
+  const got = resolved === null || resolved === undefined ? 'nothing' : isPlainObject(resolved) ? 'a mapping' : JSON.stringify(resolved);
+  reporter.error(at, `expected a list${mappingAllowed ? ' or a mapping' : ''} of values, got ${got}${from}`, { hint: 'e.g. [small, large]' });
+  return undefined;
+}
+
+type Report = (path: PathSegment[], placeholder: string, message: string, hint?: string) => void;
+
+/** Replaces `${item…}` and `${key}` inside every string of `value` (deep; keys are left alone). */
+export function substituteItem(value: unknown, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): unknown {
+  if (typeof value === 'string') return substituteString(value, vars, path, report);
+  if (Array.isArray(value)) return value.map((v, i) => substituteItem(v, vars, [...path, i], report));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteItem(v, vars, [...path, k], report)]));
+  return value;
+}
+
+function substituteString(s: string, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): unknown {
+  const matches = [...s.matchAll(ITEM_RE)];
+  if (matches.length === 0) return s;
+  const values = matches.map(([placeholder, expr]) => {
+    if (expr === 'key') return { ok: true as const, value: vars.key };
+    const parts = expr === 'item' ? [] : expr.slice('item.'.length).split('.');
+    const found = lookup(vars.item, parts);
+    if (!found.ok) {
+      const keys = isPlainObject(found.container) ? Object.keys(found.container) : [];
+      report(path, placeholder, `expected ${keys.length ? `a key of the item (${keys.join(', ')})` : 'a key of a mapping item'}, got ${placeholder}`, keys.length ? undefined : 'the items are plain values here: write ${item}');
+    }
+    return found;
+  });
+  if (values.some((v) => !v.ok)) return s;
+  if (matches.length === 1 && matches[0][0] === s) return structuredClone((values[0] as { value: unknown }).value);
+  let i = 0;
+  return s.replace(ITEM_RE, () => format((values[i++] as { value: unknown }).value));
+}
+
+function format(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+function lookup(root: unknown, parts: string[]): { ok: true; value: unknown } | { ok: false; container: unknown } {
+  let current = root;
+  for (const part of parts) {
+    if (isPlainObject(current) && Object.hasOwn(current, part)) current = current[part];
+    else if (Array.isArray(current) && /^\d+$/.test(part) && Number(part) < current.length) current = current[Number(part)];
+    else return { ok: false, container: current };
+  }
+  return { ok: true, value: current };
+}
+
+function isScalar(v: unknown): v is string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
+}
