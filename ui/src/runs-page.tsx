@@ -4,7 +4,7 @@ import { allColumns, defaultColumns, searchRows, sortRows, type Column } from '.
 import { useLiveVersion } from './live.js';
 import { compareHref, runHref } from './router.js';
 import { useFetch } from './use-fetch.js';
-import { useVirtualRows } from './virtual-rows.js';
+import { useVisibleRows } from './virtual-rows.js';
 
 const ROW_HEIGHT = 30;
 const STORE_KEY = 'mlpipe.ui.columns';
@@ -37,7 +37,7 @@ export function RunsPage() {
   const rows = useMemo(() => sortRows(searchRows(data?.runs ?? [], search), sortCol, sort.dir), [data, search, sortCol, sort.dir]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
-  const virtual = useVirtualRows(rows.length, ROW_HEIGHT, () => scrollRef.current);
+  const visibleRows = useVisibleRows(rows.length, ROW_HEIGHT, scrollRef);
   const grid = `34px ${visible.map((c) => `${c.width}px`).join(' ')}`;
   const width = 34 + visible.reduce((n, c) => n + c.width, 0);
 
@@ -116,7 +116,7 @@ export function RunsPage() {
         </p>
       )}
       <div class="table" ref={scrollRef} role="table" aria-rowcount={rows.length}>
-        <div class="row head" role="row" style={{ gridTemplateColumns: grid, width }}>
+        <div class="row head" role="row" style={{ gridTemplateColumns: grid, width: `${width}px` }}>
           <span role="columnheader" />
           {visible.map((c) => (
             <span
@@ -135,13 +135,10 @@ export function RunsPage() {
             </span>
           ))}
         </div>
-        <div class="body" style={{ height: virtual.getTotalSize(), width }}>
-          {virtual.getVirtualItems().map((item) => {
-            const row = rows[item.index]!;
-            return (
-              <RunRowView key={row.id} row={row} columns={visible} grid={grid} width={width} top={item.start} selected={selected.includes(row.id)} onToggle={toggleRow} />
-            );
-          })}
+        <div class="body" style={{ height: `${visibleRows.totalHeight}px`, width: `${width}px` }}>
+          {rows.slice(visibleRows.start, visibleRows.end).map((row, i) => (
+            <RunRowView key={row.id} row={row} columns={visible} grid={grid} width={width} top={(visibleRows.start + i) * ROW_HEIGHT} selected={selected.includes(row.id)} onToggle={toggleRow} />
+          ))}
         </div>
         {data && rows.length === 0 && <p class="note">{data.total === 0 ? 'No runs yet: run a pipeline (mlpipe run pipeline.yaml).' : 'No run matches.'}</p>}
       </div>
@@ -156,7 +153,7 @@ function RunRowView(p: { row: RunRow; columns: Column[]; grid: string; width: nu
       class={`row${p.selected ? ' selected' : ''} status-${row.status}`}
       role="row"
       data-run-id={row.id}
-      style={{ gridTemplateColumns: p.grid, width: p.width, transform: `translateY(${p.top}px)` }}
+      style={{ gridTemplateColumns: p.grid, width: `${p.width}px`, transform: `translateY(${p.top}px)` }}
     >
       <span role="cell">
         <input type="checkbox" aria-label={`select ${row.shortId}`} data-testid="select-run" checked={p.selected} onChange={() => p.onToggle(row.id)} />
