@@ -2,7 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import { UserError, SpecError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics } from '../render/diagnostics.js';
-import { resolveRunsDir } from '../core/workspace.js';
+import { resolveRunsDir } from '../core/workspace/workspace.js';
 import { shouldColor } from '../render/ansi.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;

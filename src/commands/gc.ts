@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { collectGarbage, GC_SLACK_MS, type GcResult } from '../app/gc/collect-garbage.js';
+import { collectGarbageIn, GC_SLACK_MS, type GcResult } from '../app/gc/collect-garbage.js';
 import { formatBytes } from '../render/bytes.js';
 
 export default class Gc extends BaseCommand {
@@ -21,7 +21,7 @@ EXIT CODES
 
   async run(): Promise<GcResult> {
     const { flags } = await this.parse(Gc);
-    const result = await collectGarbage(this.runsDir(flags['runs-dir']), { dry: flags.dry });
+    const result = await collectGarbageIn(this.runsDir(flags['runs-dir']), { dry: flags.dry });
     const verb = result.dry ? 'would remove' : 'removed';
     this.out(
       [

@@ -21,7 +21,7 @@ export default class ReportCommand extends BaseCommand {
 
   async run(): Promise<Omit<Report, 'html'> & { out: string }> {
     const { argv, flags } = await this.parse(ReportCommand);
-    const [{ buildReport }, { cacheArtifactReader }, { LocalObjectStore }] = await Promise.all([
+    const [{ buildReport }, { cacheArtifactReader }, { openLocalStore }] = await Promise.all([
       import('../render/report/build-report.js'),
       import('../app/report/confusion-matrix.js'),
       import('../core/store/local-store.js'),
@@ -30,7 +30,7 @@ export default class ReportCommand extends BaseCommand {
     const tracker = openExistingTracker(runsDir);
     let report: Report;
     try {
-      report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric }, cacheArtifactReader(new LocalObjectStore(runsDir)));
+      report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric }, cacheArtifactReader(openLocalStore(runsDir)));
     } finally {
       tracker.close();
     }

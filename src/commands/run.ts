@@ -12,6 +12,7 @@ import { writeCiReports } from '../cli/ci-reports.js';
 import { planJson, renderPlan } from '../render/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
+import { reasonLine } from '../render/reasons.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a pipeline: stages whose inputs changed run, the rest are restored from cache.';
@@ -37,7 +38,7 @@ export default class Run extends BaseCommand {
   async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const common = { runsDir, force: flags.force, only: flags.stage, jobs: flags.jobs ?? availableParallelism(), backend: flags.backend as BackendChoice, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    const common = { runsDir, force: flags.force, only: flags.stage, jobs: flags.jobs ?? availableParallelism(), backend: flags.backend as BackendChoice, explain: reasonLine, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepGrid(flags.sweep.map(parseSweep));
       const json = this.jsonEnabled();
@@ -50,7 +51,7 @@ export default class Run extends BaseCommand {
     }
     const spec = await loadSpecOrThrow(args.spec, flags);
     if (flags.dry) {
-      const plan = await planPipeline(spec, runsDir, { force: flags.force, only: flags.stage });
+      const plan = await planPipeline(spec, runsDir, { force: flags.force, only: flags.stage, onWarning: common.onWarning });
       this.out(renderPlan(plan));
       return planJson(plan);
     }

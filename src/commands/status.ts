@@ -16,7 +16,7 @@ export default class Status extends BaseCommand {
   async run(): Promise<ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Status);
     const spec = await loadSpecOrThrow(args.spec, flags);
-    const plan = await planPipeline(spec, this.runsDir(flags['runs-dir']), { only: flags.stage });
+    const plan = await planPipeline(spec, this.runsDir(flags['runs-dir']), { only: flags.stage, onWarning: (m) => this.note(`warning: ${m}`) });
     this.out(renderPlan(plan));
     return planJson(plan);
   }

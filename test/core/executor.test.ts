@@ -4,6 +4,7 @@ import { loadSpec } from '../../src/core/spec/load-spec.js';
 import { stageKinds } from '../../src/stages/index.js';
 import { runPipeline } from '../../src/core/run/run-pipeline.js';
 import { localExecutor, type StageExecutor } from '../../src/core/run/executor.js';
+import { reasonLine } from '../../src/render/reasons.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 
 let ws: Workspace | undefined;
@@ -27,7 +28,7 @@ stages:
     const loaded = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
     if (!loaded.ok) throw new Error('spec did not load');
     const run = () =>
-      runPipeline({ spec: loaded.spec, runsDir: join(ws!.dir, 'runs'), jobs: 2, backend: 'cpu', observers: [], signal: new AbortController().signal, executor: recording });
+      runPipeline({ spec: loaded.spec, runsDir: join(ws!.dir, 'runs'), jobs: 2, backend: 'cpu', observers: [], signal: new AbortController().signal, executor: recording, explain: reasonLine });
     expect((await run()).status).toBe('completed');
     expect(calls).toEqual(['a', 'b']);
     const again = await run();

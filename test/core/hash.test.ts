@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, syml
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cacheKeyOf, canonicalJson, CanonicalJsonError, sha256Hex } from '../../src/core/hash/canonical-json.js';
+import { jsonDigest, canonicalJson, CanonicalJsonError, sha256Hex } from '../../src/core/hash/canonical-json.js';
 import { FileHashError, hashFile, hashFiles, HASH_BUFFER_BYTES } from '../../src/core/hash/hash-file.js';
 import { hashPath, MissingPathError, UnhashablePathError } from '../../src/core/hash/hash-path.js';
 import { RACY_WINDOW_MS, StatCache, uncachedHasher } from '../../src/core/hash/stat-cache.js';
@@ -40,8 +40,8 @@ describe('canonicalJson', () => {
     const one = { model: { units: 32, layers: ['dense', 'lstm'] }, lr: 0.001, seed: 42 };
     const two = { seed: 42, lr: 0.001, model: { layers: ['dense', 'lstm'], units: 32 } };
     expect(canonicalJson(one)).toBe(canonicalJson(two));
-    expect(cacheKeyOf(one)).toBe(cacheKeyOf(two));
-    expect(cacheKeyOf({ ...one, seed: 43 })).not.toBe(cacheKeyOf(one));
+    expect(jsonDigest(one)).toBe(jsonDigest(two));
+    expect(jsonDigest({ ...one, seed: 43 })).not.toBe(jsonDigest(one));
   });
 
   it('orders keys by UTF-16 code units and writes undefined array items as null', () => {
@@ -63,7 +63,7 @@ describe('canonicalJson', () => {
 
   it('hashes UTF-8 with SHA-256', () => {
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    expect(cacheKeyOf({ b: 1, a: 2 })).toBe(sha256Hex('{"a":2,"b":1}'));
+    expect(jsonDigest({ b: 1, a: 2 })).toBe(sha256Hex('{"a":2,"b":1}'));
   });
 });
 
@@ -215,7 +215,7 @@ describe('hashPath', () => {
   it('allows an empty folder', async () => {
     const dir = tempDir();
     mkdirSync(join(dir, 'empty'));
-    expect(await hashPath(join(dir, 'empty'), uncachedHasher)).toEqual({ type: 'dir', digest: cacheKeyOf([]), files: [] });
+    expect(await hashPath(join(dir, 'empty'), uncachedHasher)).toEqual({ type: 'dir', digest: jsonDigest([]), files: [] });
   });
 
   it('follows symlinks that stay inside the folder and refuses those that leave it', async () => {

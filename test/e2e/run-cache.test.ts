@@ -119,8 +119,10 @@ describe('mlpipe run caching (shell stages)', () => {
     const status = await runJson(['status', 'pipeline.yaml'], { cwd: dir });
     const a = status.json.stages.find((s: any) => s.name === 'a');
     expect(a.action).toBe('run');
-    expect(a.reasons[0]).toMatch(/^input in\.txt changed \([0-9a-f]{4}… → [0-9a-f]{4}…\)$/);
-    expect(status.json.stages.find((s: any) => s.name === 'b').reasons).toEqual(['upstream a re-runs']);
+    expect(a.reason).toMatch(/^input in\.txt changed \([0-9a-f]{4}… → [0-9a-f]{4}…\)$/);
+    expect(a.reasons).toEqual([{ kind: 'input-changed', path: 'in.txt', from: expect.any(String), to: expect.any(String) }]);
+    const b = status.json.stages.find((s: any) => s.name === 'b');
+    expect([b.action, b.after, b.ifUnchanged, b.reason]).toEqual(['pending', ['a'], 'restore', "decided after a re-runs: restored if a's outputs come out identical"]);
     const { json } = await run();
     const s = byName(json);
     expect([s.a.cached, s.b.cached, s.c.cached]).toEqual([false, false, true]);
@@ -129,7 +131,7 @@ describe('mlpipe run caching (shell stages)', () => {
 
   it('re-runs only the stages that use a changed param', async () => {
     const status = await runJson(['status', 'pipeline.yaml', '--set', 'params.factor=3'], { cwd: dir });
-    expect(status.json.stages.find((s: any) => s.name === 'b').reasons).toEqual(['param factor 2 → 3']);
+    expect(status.json.stages.find((s: any) => s.name === 'b').reason).toBe('param factor 2 → 3');
     const { json } = await run('--set', 'params.factor=3');
     const s = byName(json);
     expect([s.a.cached, s.b.cached, s.c.cached]).toEqual([true, false, true]);

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalObjectStore } from '../../src/core/store/local-store.js';
+import { openLocalStore } from '../../src/core/store/local-store.js';
+import { encodeManifest } from '../../src/core/cache/manifest.js';
 import { commitOutputs } from '../../src/core/cache/stage-outputs.js';
 import { StatCache } from '../../src/core/hash/stat-cache.js';
 import { acquireLock } from '../../src/core/workspace-lock.js';
@@ -148,7 +149,7 @@ describe('two processes committing the same outputs', () => {
     for (let round = 0; round < 5; round++) {
       const sources = ['one', 'two', 'three'].map((n) => ws.path(`src-${round}-${n}`));
       sources.forEach(write);
-      const stores = sources.map(() => new LocalObjectStore(runsDir));
+      const stores = sources.map(() => openLocalStore(runsDir));
       const hasher = await StatCache.open(runsDir, { fresh: true });
       const committed = await Promise.all(
         sources.map((src, i) => commitOutputs(stores[i]!, hasher, { out: { path: src, move: i !== 2 } })),
@@ -156,7 +157,7 @@ describe('two processes committing the same outputs', () => {
       expect(new Set(committed.map((c) => c.out!.digest)).size).toBe(1);
       await Promise.all(
         committed.map((outputs, i) =>
-          stores[i]!.putManifest({ schemaVersion: 1, key: 'abc123', stage: 's', kind: 'shell', runId: `r-${i}`, createdAt: i, outputs, metrics: {} }),
+          stores[i]!.putManifest('abc123', encodeManifest({ schemaVersion: 1, key: 'abc123', stage: 's', kind: 'shell', runId: `r-${i}`, createdAt: i, outputs, metrics: {} })),
         ),
       );
     }

@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { runCli, runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
-import { LocalObjectStore } from '../../src/core/store/local-store.js';
+import { openLocalStore } from '../../src/core/store/local-store.js';
 import { openTracker } from '../../src/core/tracker/open-tracker.js';
-import { collectGarbage, GC_SLACK_MS } from '../../src/app/gc/collect-garbage.js';
+import { collectGarbageIn, GC_SLACK_MS } from '../../src/app/gc/collect-garbage.js';
 import { ageStore, inspectStore, startCli, waitFor } from './harness.js';
 
 // Issue 7.9: `mlpipe gc` removes what no kept run and no registered model needs, never what is
@@ -105,7 +105,7 @@ describe('mlpipe gc', () => {
     const before = Date.now();
     const { one } = await twoRuns();
     rmSync(ws.path(`runs/${one.runId}`), { recursive: true });
-    const r = await collectGarbage(ws.path('runs'), { now: before + GC_SLACK_MS });
+    const r = await collectGarbageIn(ws.path('runs'), { now: before + GC_SLACK_MS });
     expect(r.cutoff).toBe(new Date(before).toISOString());
     expect(r).toMatchObject({ manifests: { removed: 0, young: 1 }, objects: { removed: 0, kept: 3 } });
     expect(inspectStore(ws.path('runs')).objects).toHaveLength(3);
@@ -141,15 +141,15 @@ describe('mlpipe gc', () => {
 
   it('an object a run stores again while gc removes it is never lost (rename aside, then re-check)', async () => {
     ws = await makeWorkspace({ 'src.bin': 'the same bytes\n' });
-    const store = new LocalObjectStore(ws.path('runs'));
+    const store = openLocalStore(ws.path('runs'));
     const digest = (await import('@napi-rs/blake-hash')).blake3(readFileSync(ws.path('src.bin'))).toString('hex');
     const size = 15;
-    await store.putFile(ws.path('src.bin'), digest, size);
+    await store.put(digest, ws.path('src.bin'), { size });
     for (let round = 0; round < 60; round++) {
       const old = new Date(Date.now() - HOUR);
       if (existsSync(store.objectPath(digest))) utimesSync(store.objectPath(digest), old, old);
       const cutoff = Date.now() - 1_000;
-      await Promise.all([store.putFile(ws.path('src.bin'), digest, size), store.removeObjectIfOlderThan(digest, cutoff)]);
+      await Promise.all([store.put(digest, ws.path('src.bin'), { size }), store.removeIfOlderThan(digest, cutoff)]);
       expect(await store.has(digest)).toBe(true);
     }
     expect(inspectStore(ws.path('runs')).temps).toEqual([]);

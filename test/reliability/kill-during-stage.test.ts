@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { runJson } from '../helpers/cli.js';
 import { SourceChangedError } from '../../src/core/store/errors.js';
-import { LocalObjectStore } from '../../src/core/store/local-store.js';
+import { openLocalStore } from '../../src/core/store/local-store.js';
 import { uncachedHasher } from '../../src/core/hash/stat-cache.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 import { groupAlive, inspectStore, killHard, readTracker, startCli, waitFor } from './harness.js';
@@ -138,10 +138,10 @@ describe('kill -9 in the middle of a stage', () => {
 describe('an orphaned command writing outs later', () => {
   it('cannot slip other bytes under a digest: an out rewritten (same size) between hashing and storing is refused, and nothing is stored', async () => {
     ws = await makeWorkspace({ 'out.txt': 'original bytes\n' });
-    const store = new LocalObjectStore(ws.path('runs'));
+    const store = openLocalStore(ws.path('runs'));
     const [hashed] = await uncachedHasher.hashAll([ws.path('out.txt')]);
     writeFileSync(ws.path('out.txt'), 'ORIGINAL BYTES\n');
-    const error = await store.putFile(ws.path('out.txt'), hashed!.hash, hashed!.size).catch((e: unknown) => e);
+    const error = await store.put(hashed!.hash, ws.path('out.txt'), { size: hashed!.size }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SourceChangedError);
     expect((error as Error).message).toContain(`${ws.path('out.txt')} changed while it was being stored: expected bytes hashing to ${hashed!.hash}`);
     expect(await store.has(hashed!.hash)).toBe(false);

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalObjectStore } from '../../src/core/store/local-store.js';
+import { openLocalStore } from '../../src/core/store/local-store.js';
 import { openExistingTracker } from '../../src/core/tracker/open-tracker.js';
 import type { Tracker } from '../../src/core/tracker/types.js';
 import type { CompareResponse, ModelsResponse, RunPageResponse, RunsResponse } from '../../src/serve/ui/api-types.js';
@@ -21,7 +21,7 @@ const assets = new Map([['/index.html', { body: Buffer.from('<!doctype html><tit
 beforeAll(async () => {
   fx = await makeUiFixture();
   tracker = openExistingTracker(fx.runsDir);
-  const store = new LocalObjectStore(fx.runsDir);
+  const store = openLocalStore(fx.runsDir);
   const common = { tracker, store, runsDir: fx.runsDir, assets, pollMs: 100, onInternalError: (e: Error) => internal.push(e) };
   app = buildUiServer({ ...common, readOnly: false });
   readOnly = buildUiServer({ ...common, readOnly: true });

@@ -1,9 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LocalObjectStore } from '../../core/store/local-store.js';
+import { openLocalStore } from '../../core/store/local-store.js';
+import type { MaintainableStore } from '../../core/store/types.js';
+import { readManifest } from '../../core/cache/stage-cache.js';
 import { openTracker } from '../../core/tracker/open-tracker.js';
 import { isProcessAlive } from '../../core/tracker/sqlite-tracker.js';
 import type { Tracker } from '../../core/tracker/types.js';
+
+/** What gc works on: the tracker (which runs are kept) and the store; `hasRunFolder` tells whether `runs/<id>/` exists. */
+export interface GcTarget {
+  tracker: Tracker;
+  store: MaintainableStore;
+  hasRunFolder(runId: string): boolean;
+}
 
 /**
  * How far before the cutoff moment gc stays away: file systems stamp mtimes with a coarse clock,
@@ -46,60 +55,65 @@ export interface GcResult {
  *   mtime again there, so gc never deletes what a concurrent run is committing or has just used.
  *   A concurrent run can at worst find an entry it planned to restore gone, and then runs the stage.
  */
-export async function collectGarbage(runsDir: string, opts: GcOptions = {}): Promise<GcResult> {
+export async function collectGarbage(target: GcTarget, opts: GcOptions = {}): Promise<GcResult> {
   const started = opts.now ?? Date.now();
   const dry = opts.dry === true;
-  if (!existsSync(runsDir)) return emptyResult(dry, started - GC_SLACK_MS);
+  const { tracker, store } = target;
+  if (!dry) tracker.markDeadRunsInterrupted();
+  const { kept, counts, cutoff } = keptRuns(target, started);
+  const keys = new Set<string>();
+  for (const runId of kept) for (const s of tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
+
+  const manifests = { kept: 0, removed: 0, young: 0 };
+  const remaining: string[] = [];
+  for await (const key of store.listManifests()) {
+    if (keys.has(key)) {
+      manifests.kept++;
+      remaining.push(key);
+    } else if (!(await removable(() => store.manifestMtime(key), () => store.removeManifestIfOlderThan(key, cutoff), cutoff, dry))) {
+      manifests.young++;
+      remaining.push(key);
+    } else manifests.removed++;
+  }
+
+  const referenced = new Set<string>();
+  for (const key of remaining) {
+    const manifest = await readManifest(store, key);
+    for (const output of Object.values(manifest?.outputs ?? {})) for (const file of output.files) referenced.add(file.hash);
+  }
+
+  const objects = { kept: 0, removed: 0, young: 0, bytesRemoved: 0 };
+  for await (const digest of store.list()) {
+    if (referenced.has(digest)) {
+      objects.kept++;
+      continue;
+    }
+    const size = dry ? await dryObjectSize(store, digest, cutoff) : await store.removeIfOlderThan(digest, cutoff);
+    if (size === undefined) objects.young++;
+    else {
+      objects.removed++;
+      objects.bytesRemoved += size;
+    }
+  }
+  const staleTemps = dry ? 0 : await store.removeStaleTemps(isProcessAlive);
+  return { schemaVersion: 1, dry, cutoff: new Date(cutoff).toISOString(), runs: { ...counts, kept: kept.size }, manifests, objects, staleTemps };
+}
+
+/** {@link collectGarbage} over the tracker and cache of a runs folder (nothing to do when it does not exist). */
+export async function collectGarbageIn(runsDir: string, opts: GcOptions = {}): Promise<GcResult> {
+  if (!existsSync(runsDir)) return emptyResult(opts.dry === true, (opts.now ?? Date.now()) - GC_SLACK_MS);
   const tracker = openTracker(runsDir);
   try {
-    if (!dry) tracker.markDeadRunsInterrupted();
-    const { kept, counts, cutoff } = keptRuns(tracker, runsDir, started);
-    const keys = new Set<string>();
-    for (const runId of kept) for (const s of tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
-    const store = new LocalObjectStore(runsDir);
-
-    const manifests = { kept: 0, removed: 0, young: 0 };
-    const remaining: string[] = [];
-    for await (const key of store.listManifestKeys()) {
-      if (keys.has(key)) {
-        manifests.kept++;
-        remaining.push(key);
-      } else if (!(await removable(() => store.manifestMtime(key), () => store.removeManifestIfOlderThan(key, cutoff), cutoff, dry))) {
-        manifests.young++;
-        remaining.push(key);
-      } else manifests.removed++;
-    }
-
-    const referenced = new Set<string>();
-    for (const key of remaining) {
-      const manifest = await store.getManifest(key);
-      for (const output of Object.values(manifest?.outputs ?? {})) for (const file of output.files) referenced.add(file.hash);
-    }
-
-    const objects = { kept: 0, removed: 0, young: 0, bytesRemoved: 0 };
-    for await (const digest of store.listDigests()) {
-      if (referenced.has(digest)) {
-        objects.kept++;
-        continue;
-      }
-      const size = dry ? await dryObjectSize(store, digest, cutoff) : await store.removeObjectIfOlderThan(digest, cutoff);
-      if (size === undefined) objects.young++;
-      else {
-        objects.removed++;
-        objects.bytesRemoved += size;
-      }
-    }
-    const staleTemps = dry ? 0 : await store.removeStaleTemps(isProcessAlive);
-    return { schemaVersion: 1, dry, cutoff: new Date(cutoff).toISOString(), runs: { ...counts, kept: kept.size }, manifests, objects, staleTemps };
+    return await collectGarbage({ tracker, store: openLocalStore(runsDir), hasRunFolder: (id) => existsSync(join(runsDir, id)) }, opts);
   } finally {
     tracker.close();
   }
 }
 
-function keptRuns(tracker: Tracker, runsDir: string, now: number) {
+function keptRuns({ tracker, hasRunFolder }: GcTarget, now: number) {
   const runs = tracker.listRuns();
   const running = runs.filter((r) => r.status === 'running');
-  const withFolder = runs.filter((r) => existsSync(join(runsDir, r.id)));
+  const withFolder = runs.filter((r) => hasRunFolder(r.id));
   const withModel = new Set(tracker.listModels().map((m) => m.runId));
   const kept = new Set([...running, ...withFolder].map((r) => r.id).concat([...withModel]));
   const cutoff = Math.min(now, ...running.map((r) => r.startedAt)) - GC_SLACK_MS;
@@ -112,8 +126,8 @@ async function removable(mtime: () => Promise<number | undefined>, remove: () =>
   return at !== undefined && at < cutoff;
 }
 
-async function dryObjectSize(store: LocalObjectStore, digest: string, cutoff: number): Promise<number | undefined> {
-  const stat = await store.objectStat(digest);
+async function dryObjectSize(store: MaintainableStore, digest: string, cutoff: number): Promise<number | undefined> {
+  const stat = await store.stat(digest);
   return stat && stat.mtimeMs < cutoff ? stat.size : undefined;
 }
 

@@ -1,5 +1,8 @@
 import { existsSync } from 'node:fs';
-import { LocalObjectStore } from '../../core/store/local-store.js';
+import { openLocalStore } from '../../core/store/local-store.js';
+import type { MaintainableStore } from '../../core/store/types.js';
+import { readManifest } from '../../core/cache/stage-cache.js';
+import { forEachLimit } from '../../core/cache/for-each-limit.js';
 
 /** One problem `mlpipe cache verify` found and what it did about it. */
 export interface CacheProblem {
@@ -31,30 +34,21 @@ const PARALLEL = 8;
  * run again instead of being restored. Safe while runs are going on: objects enter the store before
  * the manifests that name them.
  */
-export async function verifyCache(runsDir: string): Promise<CacheVerifyResult> {
+export async function verifyCache(store: MaintainableStore): Promise<CacheVerifyResult> {
   const result: CacheVerifyResult = { schemaVersion: 1, objects: 0, manifests: 0, problems: [], ok: true };
-  if (!existsSync(runsDir)) return result;
   let warning = '';
-  const store = new LocalObjectStore(runsDir, { onWarning: (message) => (warning = message) });
-
   const digests: string[] = [];
-  for await (const digest of store.listDigests()) digests.push(digest);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: PARALLEL }, async () => {
-      while (next < digests.length) {
-        const digest = digests[next++]!;
-        const corrupt = await store.verifyObject(digest);
-        if (corrupt) result.problems.push({ kind: 'object', id: digest, detail: `expected ${corrupt.expected}, got ${corrupt.got}`, quarantinedTo: corrupt.quarantinedTo });
-      }
-    }),
-  );
+  for await (const digest of store.list()) digests.push(digest);
+  await forEachLimit(digests, PARALLEL, async (digest) => {
+    const corrupt = await store.verify(digest);
+    if (corrupt) result.problems.push({ kind: 'object', id: digest, detail: `expected ${corrupt.expected}, got ${corrupt.got}`, quarantinedTo: corrupt.quarantinedTo });
+  });
   result.objects = digests.length;
 
-  for await (const key of store.listManifestKeys()) {
+  for await (const key of store.listManifests()) {
     result.manifests++;
     warning = '';
-    const manifest = await store.getManifest(key);
+    const manifest = await readManifest(store, key, (message) => (warning = message));
     if (!manifest) {
       if (warning) result.problems.push({ kind: 'manifest', id: key, detail: warning, quarantinedTo: await store.quarantineManifest(key) });
       continue;
@@ -71,4 +65,10 @@ export async function verifyCache(runsDir: string): Promise<CacheVerifyResult> {
   result.problems.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
   result.ok = result.problems.length === 0;
   return result;
+}
+
+/** {@link verifyCache} of a runs folder's cache (nothing to check when the folder does not exist). */
+export async function verifyCacheIn(runsDir: string): Promise<CacheVerifyResult> {
+  if (!existsSync(runsDir)) return { schemaVersion: 1, objects: 0, manifests: 0, problems: [], ok: true };
+  return verifyCache(openLocalStore(runsDir));
 }

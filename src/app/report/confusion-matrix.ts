@@ -98,14 +98,14 @@ function isSquare(m: unknown): m is number[][] {
  * Reads an artifact from its run folder, else from the cache store by its digest (a CI job that
  * keeps `runs/cache` but not the run folders still finds the labels).
  */
-export function cacheArtifactReader(store: Pick<ObjectStore, 'has' | 'materialize'>): ArtifactJsonReader {
+export function cacheArtifactReader(store: Pick<ObjectStore, 'has' | 'get'>): ArtifactJsonReader {
   return async (a) => {
     const local = fromJsonFile(a.path);
     if (local !== undefined || !a.path.endsWith('.json') || a.size > MAX_JSON || !(await store.has(a.hash))) return local;
     const dir = await mkdtemp(join(tmpdir(), 'mlpipe-artifact-'));
     try {
       const file = join(dir, 'doc.json');
-      await store.materialize(a.hash, file, { link: false, size: a.size, verify: true });
+      await store.get(a.hash, file, { size: a.size, verify: true });
       return JSON.parse(await readFile(file, 'utf8'));
     } catch {
       return undefined;

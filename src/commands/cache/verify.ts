@@ -1,5 +1,5 @@
 import { BaseCommand } from '../../cli/base-command.js';
-import { verifyCache, type CacheVerifyResult } from '../../app/gc/verify-cache.js';
+import { verifyCacheIn, type CacheVerifyResult } from '../../app/gc/verify-cache.js';
 
 export default class CacheVerify extends BaseCommand {
   static override summary = 'Check every cache object against its hash and every manifest; quarantine what is corrupt.';
@@ -12,7 +12,7 @@ EXIT CODES
 
   async run(): Promise<CacheVerifyResult> {
     const { flags } = await this.parse(CacheVerify);
-    const result = await verifyCache(this.runsDir(flags['runs-dir']));
+    const result = await verifyCacheIn(this.runsDir(flags['runs-dir']));
     for (const p of result.problems) {
       this.out(`${p.kind === 'object' ? 'corrupt object' : p.kind === 'manifest' ? 'bad manifest' : 'incomplete manifest'} ${p.id}: ${p.detail}${p.quarantinedTo ? `\n  moved to ${p.quarantinedTo}` : ''}`);
     }

@@ -3,8 +3,10 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hashPath } from '../hash/hash-path.js';
 import { uncachedHasher, type FileHasher } from '../hash/stat-cache.js';
-import { isSafeOutputPath } from '../store/local-store.js';
-import type { ManifestFile, ObjectStore, OutputManifest } from '../store/types.js';
+import type { ManifestFile, OutputManifest } from '../hash/path-manifest.js';
+import type { ObjectStore } from '../store/types.js';
+import { forEachLimit } from './for-each-limit.js';
+import { digestsOf, isSafeOutputPath } from './manifest.js';
 
 /** An output to store: `move` lets the store take the files (a run's temp folder); otherwise they are copied (workspace `outs`). */
 export interface OutputSource {
@@ -33,7 +35,7 @@ export async function commitOutputs(
     Object.entries(outputs).map(async ([name, output]) => {
       const manifest = await hashPath(output.path, output.move ? uncachedHasher : statCache);
       await forEachLimit(manifest.files, PARALLEL_FILES, (file) =>
-        store.putFile(fileIn(output.path, manifest, file), file.hash, file.size, { move: output.move }),
+        store.put(file.hash, fileIn(output.path, manifest, file), { size: file.size, move: output.move }),
       );
       return [name, manifest] as const;
     }),
@@ -65,14 +67,11 @@ export async function restoreOutputs(
   if (failure) throw failure.reason;
 }
 
-/** Whether every object the manifests name is in the store. */
-export async function outputsAvailable(store: ObjectStore, manifests: Record<string, OutputManifest>): Promise<boolean> {
-  const digests = [...new Set(Object.values(manifests).flatMap((manifest) => manifest.files.map((file) => file.hash)))];
-  let available = true;
-  await forEachLimit(digests, PARALLEL_FILES, async (digest) => {
-    if (available && !(await store.has(digest))) available = false;
-  });
-  return available;
+/** Whether every object the output manifests name is in the store (one batched question). */
+export async function outputsAvailable(store: ObjectStore, outputs: Record<string, OutputManifest>): Promise<boolean> {
+  const digests = digestsOf({ outputs });
+  const present = await store.hasMany(digests);
+  return digests.every((digest) => present.has(digest));
 }
 
 async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: OutputTarget, verify: boolean): Promise<void> {
@@ -81,7 +80,7 @@ async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: Ou
   await mkdir(parent, { recursive: true });
   const temp = join(parent, `.${basename(target)}.restore-${randomBytes(6).toString('hex')}`);
   const put = (file: ManifestFile, path: string) =>
-    store.materialize(file.hash, path, {
+    store.get(file.hash, path, {
       link: dest.link,
       mode: file.mode & 0o111 ? 0o755 : 0o644,
       size: file.size,
@@ -128,21 +127,4 @@ async function replace(temp: string, target: string): Promise<void> {
 
 function fileIn(root: string, manifest: OutputManifest, file: ManifestFile): string {
   return manifest.type === 'file' ? root : join(root, file.path);
-}
-
-/** Runs `run` over `items`, `limit` at once; after a failure no new item starts, and it throws the first error once every started one has settled. */
-async function forEachLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const errors: unknown[] = [];
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && errors.length === 0) {
-      try {
-        await run(items[next++]!);
-      } catch (error) {
-        errors.push(error);
-      }
-    }
-  });
-  await Promise.all(lanes);
-  if (errors.length > 0) throw errors[0];
 }

@@ -28,9 +28,9 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-/** The cache key of `material`: SHA-256 of its canonical JSON, lowercase hex. */
-export function cacheKeyOf(material: unknown): string {
-  return sha256Hex(canonicalJson(material));
+/** SHA-256 of the canonical JSON of `value`, lowercase hex (cache keys, folder digests). */
+export function jsonDigest(value: unknown): string {
+  return sha256Hex(canonicalJson(value));
 }
 
 function write(value: unknown, path: string, stack: Set<object>): string | undefined {

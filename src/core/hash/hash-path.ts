@@ -1,8 +1,8 @@
 import type { Dirent } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import type { ManifestFile, OutputManifest } from '../store/types.js';
-import { cacheKeyOf } from './canonical-json.js';
+import type { ManifestFile, OutputManifest } from './path-manifest.js';
+import { jsonDigest } from './canonical-json.js';
 import { FileHashError } from './hash-file.js';
 import type { FileHash, FileHasher } from './stat-cache.js';
 
@@ -60,7 +60,7 @@ export async function hashPath(path: string, hasher: FileHasher): Promise<Output
 
 /** The digest of a folder from its (sorted) file list. */
 export function dirDigest(files: ManifestFile[]): string {
-  return cacheKeyOf(files.map((file) => [file.path, file.hash, file.mode & 0o111 ? 1 : 0]));
+  return jsonDigest(files.map((file) => [file.path, file.hash, file.mode & 0o111 ? 1 : 0]));
 }
 
 async function walk(root: string, dir: string, real: string, rel: string, ancestors: string[], found: Found[]): Promise<void> {

@@ -1,8 +1,21 @@
 import type { Plan } from './plan-run.js';
-import type { KeyMaterial } from '../cache/key-material.js';
-import type { StageManifest } from '../store/types.js';
+import type { KeyMaterial } from '../cache/key.js';
+import type { StageManifest } from '../cache/manifest.js';
+import type { CacheReason } from '../cache/reasons.js';
 
 export type StageOutcome = 'completed' | 'failed' | 'skipped' | 'interrupted';
+
+/** Why a stage did not get to run or be restored. */
+export type OutcomeReason =
+  | { kind: 'upstream-not-completed'; stage: string; status: StageOutcome | 'not run' }
+  | { kind: 'interrupted-before-start' }
+  | { kind: 'lookup-failed'; error: string };
+
+/** Every reason a stage summary can give, as data (rendered by `src/render/reasons.ts`). */
+export type StageReason = CacheReason | OutcomeReason;
+
+/** Turns reasons into the one line the `reason` field and the tracker hold; given by the caller (the CLI renders). */
+export type ExplainReasons = (reasons: readonly StageReason[]) => string;
 
 export interface StageSummary {
   name: string;
@@ -10,7 +23,10 @@ export interface StageSummary {
   status: StageOutcome;
   cached: boolean;
   cachedFrom?: string;
+  /** `reasons` as one line of text (the `--json` contract's field). */
   reason: string;
+  /** Why the stage was restored, run or left out, most telling first. */
+  reasons: StageReason[];
   durationMs: number;
   metrics: Record<string, number>;
   error?: string;
@@ -32,7 +48,7 @@ export interface StageRecord {
 /** What the runner tells its observers (progress UI, tracker, timing), in order. */
 export type RunEvent =
   | { type: 'run-started'; runId: string; pipeline: string; plan: Plan; runDir: string }
-  | { type: 'stage-started'; stage: string; kind: string; action: 'run' | 'restore'; reason: string }
+  | { type: 'stage-started'; stage: string; kind: string; action: 'run' | 'restore'; reason: string; reasons: StageReason[] }
   | { type: 'stage-output'; stage: string; line: string }
   | { type: 'stage-progress'; stage: string; message: string }
   | { type: 'stage-metric'; stage: string; key: string; value: number; step: number | null }

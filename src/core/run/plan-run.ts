@@ -1,26 +1,43 @@
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { StageManifest } from '../store/types.js';
-import type { StageKind } from '../stage-kind.js';
-import { cacheKeyOf } from '../hash/canonical-json.js';
-import { buildKeyMaterial, type KeyMaterial } from '../cache/key-material.js';
-import { explainKeyChange } from '../cache/reasons.js';
+import type { OutputManifest } from '../hash/path-manifest.js';
+import { subgraphFor } from '../graph.js';
+import { upstreamDigests, type KeyMaterial } from '../cache/key.js';
+import { isCacheable, lookupStage, type CacheIndex } from '../cache/lookup.js';
+import type { StageManifest } from '../cache/manifest.js';
+import type { CacheReason } from '../cache/reasons.js';
 
-export type PlanAction = 'run' | 'restore';
+/**
+ * - `run`: the stage runs (its key has no entry, or it is forced or never cached);
+ * - `restore`: its outputs come from the cache entry under its key;
+ * - `pending`: an upstream stage re-runs, so its key is known only once that stage has finished:
+ *   it is restored if the new upstream outputs give a key with an entry (early cutoff), else it runs.
+ */
+export type PlanAction = 'run' | 'restore' | 'pending';
 
 /** What will happen to one stage, and why. */
 export interface PlannedStage {
   name: string;
   kind: string;
   action: PlanAction;
-  /** The reasons, most telling first; `reasons[0]` is shown on one line. */
-  reasons: string[];
+  /** The reasons, most telling first. For `pending`: the upstream stages that re-run, then what else changed. */
+  reasons: CacheReason[];
   needs: string[];
-  /** Known unless an upstream stage re-runs (then it is computed once that stage has finished). */
+  /** Digests of the stage's input files when planned; the run keys the stage on these. */
+  inputs: Record<string, string>;
+  /** Known unless an upstream stage re-runs. */
   key?: string;
   material?: KeyMaterial;
   /** For `restore`: the run that produced the outputs. */
   cachedFrom?: string;
   manifest?: StageManifest;
+  /** For `pending`: the re-running stages upstream whose outputs decide this one. */
+  after?: string[];
+  /**
+   * For `pending`: the outcome if those stages' outputs come out as they were last time — `restore`
+   * (an entry exists for that key) or `run` (it runs anyway, unless they match some other cached
+   * run). Absent when their earlier outputs are not known.
+   */
+  ifUnchanged?: 'restore' | 'run';
 }
 
 export interface Plan {
@@ -33,10 +50,7 @@ export interface Plan {
 export interface PlanDeps {
   /** Content digest of a workspace-relative input path. */
   inputDigest(path: string): Promise<string>;
-  manifest(key: string): Promise<StageManifest | undefined>;
-  outputsAvailable(manifest: StageManifest): Promise<boolean>;
-  /** Key material and key of the stage's last completed execution in this pipeline. */
-  lastExecution(stage: string): { key: string; material: KeyMaterial } | undefined;
+  cache: CacheIndex;
 }
 
 export interface PlanOptions {
@@ -45,22 +59,14 @@ export interface PlanOptions {
   only?: string[];
 }
 
-export interface StageDecision {
-  action: PlanAction;
-  reasons: string[];
-  key: string;
-  material: KeyMaterial;
-  cachedFrom?: string;
-  manifest?: StageManifest;
+/** `--stage` names as stages: a template's name (`train`) stands for every stage it generated (`train@a`, `train@b`). */
+export function expandSelection(spec: PipelineSpec, only: readonly string[]): string[] {
+  return [...new Set(only.flatMap((n) => (spec.stages[n] ? [n] : (spec.groups?.[n] ?? [n]))))];
 }
 
-/** Digests of every output of each direct upstream stage, as `stage.output` → digest. */
-export function upstreamDigests(stage: StageSpec, outputsOf: (stage: string) => StageManifest['outputs']): Record<string, string> {
-  const digests: Record<string, string> = {};
-  for (const need of stage.needs) {
-    for (const [name, out] of Object.entries(outputsOf(need))) digests[`${need}.${name}`] = out.digest;
-  }
-  return digests;
+/** The stages a run covers: all of them, or those of `--stage` (stage or template names) with everything they need, in order. */
+export function selectedStages(spec: PipelineSpec, only?: string[]): string[] {
+  return only && only.length > 0 ? subgraphFor(spec, expandSelection(spec, only)) : spec.order;
 }
 
 export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, 'inputDigest'>): Promise<Record<string, string>> {
@@ -68,67 +74,47 @@ export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, '
   return Object.fromEntries(entries);
 }
 
-/** Decides run vs restore for a stage whose upstream outputs are known. */
-export async function decideStage(
-  stage: StageSpec,
-  inputs: Record<string, string>,
-  upstream: Record<string, string>,
-  deps: PlanDeps,
-  opts: { force?: boolean },
-): Promise<StageDecision> {
-  const material = buildKeyMaterial(stage, stage.impl, inputs, upstream);
-  const key = cacheKeyOf(material);
-  const base = { key, material };
-  if (opts.force) return { ...base, action: 'run', reasons: ['forced (--force)'] };
-  if (!stage.cache || stage.impl.cache === false) return { ...base, action: 'run', reasons: ['cache disabled for this stage'] };
-  const manifest = await deps.manifest(key);
-  if (manifest && (await deps.outputsAvailable(manifest))) {
-    return { ...base, action: 'restore', reasons: ['restored: identical inputs'], cachedFrom: manifest.runId, manifest };
-  }
-  const last = deps.lastExecution(stage.name);
-  if (!last) return { ...base, action: 'run', reasons: ['never run'] };
-  if (last.key === key) return { ...base, action: 'run', reasons: ['cache entry missing'] };
-  return { ...base, action: 'run', reasons: explainKeyChange(last.material, material) };
-}
-
-/** `--stage` names as stages: a template's name (`train`) stands for every stage it generated (`train@a`, `train@b`). */
-export function expandSelection(spec: PipelineSpec, only: readonly string[]): string[] {
-  return [...new Set(only.flatMap((n) => (spec.stages[n] ? [n] : (spec.groups?.[n] ?? [n]))))];
-}
-
-/** Stages in `order` restricted to `only` (stage or template names) and everything they need. */
-export function selectStages(spec: PipelineSpec, only?: string[]): string[] {
-  if (!only || only.length === 0) return spec.order;
-  const keep = new Set<string>();
-  const visit = (name: string) => {
-    if (keep.has(name)) return;
-    keep.add(name);
-    spec.stages[name].needs.forEach(visit);
-  };
-  expandSelection(spec, only).forEach(visit);
-  return spec.order.filter((n) => keep.has(n));
-}
-
 /**
- * The plan `mlpipe run` executes and `mlpipe status` / `run --dry` print: per stage, run or
- * restore and the reasons. A stage below one that re-runs is planned to run ("upstream X re-runs");
- * the runner still restores it if the re-run produces identical outputs.
+ * The plan `mlpipe run` executes and `mlpipe status` / `run --dry` print: per stage run, restore
+ * or pending, and why. A stage below one that re-runs is `pending`, with what happens if the
+ * re-run gives the outputs it gave last time; the runner decides it when its upstream is done.
  */
 export async function planRun(spec: PipelineSpec, deps: PlanDeps, opts: PlanOptions = {}): Promise<Plan> {
   const planned = new Map<string, PlannedStage>();
-  for (const name of selectStages(spec, opts.only)) {
+  /** Each stage's outputs as far as the plan can tell: the entry it restores, or what it gave last time. */
+  const expected = new Map<string, Record<string, OutputManifest> | undefined>();
+  const lastOutputs = async (name: string) => {
+    const last = await deps.cache.lastExecution(name);
+    return last ? (await deps.cache.entry(last.key))?.outputs : undefined;
+  };
+  for (const name of selectedStages(spec, opts.only)) {
     const stage = spec.stages[name];
-    const rerunning = stage.needs.filter((n) => planned.get(n)?.action === 'run');
-    const base = { name, kind: stage.kind, needs: stage.needs };
-    if (rerunning.length > 0) {
-      const reasons = opts.force ? ['forced (--force)'] : rerunning.map((n) => `upstream ${n} re-runs`);
-      planned.set(name, { ...base, action: 'run', reasons });
+    const base = { name, kind: stage.kind, needs: stage.needs, inputs: await stageInputDigests(stage, deps) };
+    const waiting = stage.needs.filter((n) => planned.get(n)?.action !== 'restore');
+    if (waiting.length === 0) {
+      const upstream = upstreamDigests(stage, (n) => planned.get(n)?.manifest?.outputs);
+      const d = await lookupStage(stage, base.inputs, upstream, deps.cache, opts);
+      planned.set(name, { ...base, action: d.action, reasons: d.reasons, key: d.key, material: d.material, cachedFrom: d.manifest?.runId, manifest: d.manifest });
+      expected.set(name, d.manifest?.outputs ?? (d.action === 'run' && !opts.force ? await lastOutputs(name) : undefined));
       continue;
     }
-    const inputs = await stageInputDigests(stage, deps);
-    const upstream = upstreamDigests(stage, (n) => planned.get(n)?.manifest?.outputs ?? {});
-    const d = await decideStage(stage, inputs, upstream, deps, opts);
-    planned.set(name, { ...base, action: d.action, reasons: d.reasons, key: d.key, material: d.material, cachedFrom: d.cachedFrom, manifest: d.manifest });
+    if (opts.force || !isCacheable(stage)) {
+      planned.set(name, { ...base, action: 'run', reasons: [{ kind: opts.force ? 'forced' : 'cache-disabled' }] });
+      expected.set(name, undefined);
+      continue;
+    }
+    const after = [...new Set(waiting.flatMap((n) => (planned.get(n)!.action === 'run' ? [n] : (planned.get(n)!.after ?? []))))];
+    const upstreamReasons = after.map((s): CacheReason => ({ kind: 'upstream-reruns', stage: s }));
+    const pending: PlannedStage = { ...base, action: 'pending', reasons: upstreamReasons, after };
+    if (stage.needs.every((n) => expected.get(n))) {
+      const hypothetical = await lookupStage(stage, base.inputs, upstreamDigests(stage, (n) => expected.get(n)), deps.cache);
+      pending.ifUnchanged = hypothetical.action;
+      if (hypothetical.action === 'run') {
+        pending.reasons = [...upstreamReasons, ...hypothetical.reasons.filter((r) => r.kind !== 'never-run' && r.kind !== 'upstream-output-changed')];
+      }
+      expected.set(name, hypothetical.manifest?.outputs);
+    }
+    planned.set(name, pending);
   }
   return { pipeline: spec.name, stages: [...planned.values()] };
 }

@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { LocalObjectStore } from '../store/local-store.js';
 import { isProcessAlive } from '../tracker/sqlite-tracker.js';
-import type { Workspace } from '../workspace.js';
+import type { Workspace } from '../workspace/workspace.js';
 import type { StageKinds } from '../stage-kind.js';
 
 const WRITE_PROBLEMS: Record<string, string> = {
@@ -51,7 +50,7 @@ export async function recoverFromKilledRuns(ws: Workspace, kinds: StageKinds, wa
   for (const kind of kinds.values()) {
     for (const message of (await kind.recover?.(ws.runsDir)) ?? []) warn?.(message);
   }
-  if (ws.store instanceof LocalObjectStore) await ws.store.removeStaleTemps(isProcessAlive);
+  await ws.store.removeStaleTemps(isProcessAlive);
   const tmp = join(ws.runsDir, 'tmp');
   const finished = (runId: string) => {
     const run = ws.tracker.getRun(runId);

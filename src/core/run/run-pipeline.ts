@@ -6,13 +6,14 @@ import type { PipelineSpec } from '../spec/types.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { UserError, messageOf } from '../../errors.js';
 import { gitCommit } from '../git-commit.js';
-import { openWorkspace, planDepsFor } from '../workspace.js';
+import { openWorkspace } from '../workspace/workspace.js';
 import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
-import { planRun, selectStages, type Plan } from './plan-run.js';
+import { planRun, selectedStages, type Plan } from './plan-run.js';
+import { planDepsFor, stageCacheFor } from './plan-deps.js';
 import { acquireLock } from '../workspace-lock.js';
 import { executePlan } from './execute-plan.js';
 import type { StageExecutor } from './executor.js';
-import type { RunEvent, RunObserver, StageSummary } from './events.js';
+import type { ExplainReasons, RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
 import { StageLogWriter } from './stage-logs.js';
 
@@ -31,6 +32,8 @@ export interface RunPipelineOptions {
   onWarning?: (message: string) => void;
   /** Where stages run (DESIGN.md section 9); the local process by default. */
   executor?: StageExecutor;
+  /** Renders stage reasons as the one line summaries and the tracker keep (`src/render/reasons.ts`). */
+  explain: ExplainReasons;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -64,11 +67,11 @@ export function checkSelectedStages(spec: PipelineSpec, only?: string[]): void {
 }
 
 /** Plans without executing (`mlpipe status`, `run --dry`). */
-export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { force?: boolean; only?: string[] } = {}): Promise<Plan> {
+export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { force?: boolean; only?: string[]; onWarning?: (message: string) => void } = {}): Promise<Plan> {
   checkSelectedStages(spec, opts.only);
   const ws = await openWorkspace(runsDir);
   try {
-    return await planRun(spec, planDepsFor(ws, spec), opts);
+    return await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning)), opts);
   } finally {
     await ws.close();
   }
@@ -80,7 +83,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   checkSelectedStages(spec, opts.only);
   const started = Date.now();
   await checkWritable(opts.runsDir);
-  const ws = await openWorkspace(opts.runsDir, opts.onWarning);
+  const ws = await openWorkspace(opts.runsDir);
   let unlock: (() => Promise<void>) | undefined;
   try {
     ws.tracker.markDeadRunsInterrupted();
@@ -91,8 +94,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
         onWait: (h) => opts.onWarning?.(`waiting for another run (pid ${h.pid}, ${h.label}) that writes files in ${spec.dir}`),
       });
     }
-    const deps = planDepsFor(ws, spec);
-    const plan = await planRun(spec, deps, { force: opts.force, only: opts.only });
+    const cache = stageCacheFor(ws, spec, opts.onWarning);
+    const plan = await planRun(spec, planDepsFor(ws, spec, cache), { force: opts.force, only: opts.only });
     const runId = newRunId();
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
@@ -118,16 +121,14 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       plan,
       runId,
       runsDir: opts.runsDir,
-      store: ws.store,
-      statCache: ws.statCache,
-      deps,
+      cache,
+      hasher: ws.statCache,
       registry: ws.tracker,
       backend: opts.backend,
-      force: opts.force,
       jobs: opts.jobs,
       signal: opts.signal,
       emit,
-      onWarning: opts.onWarning,
+      explain: opts.explain,
       executor: opts.executor,
     });
     recorder.close();
@@ -183,7 +184,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
 
 /** Shell stages write their outs in place: such runs of one workspace take turns. */
 function writesWorkspace(spec: PipelineSpec, only?: string[]): boolean {
-  return selectStages(spec, only).some((n) => Object.values(spec.stages[n].impl.outputs(spec.stages[n].config)).some((o) => o.location === 'workspace'));
+  return selectedStages(spec, only).some((n) => Object.values(spec.stages[n].impl.outputs(spec.stages[n].config)).some((o) => o.location === 'workspace'));
 }
 
 /** `runs/latest` → the newest run folder (replaced atomically). */

@@ -2,23 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { canonicalJson } from '../hash/canonical-json.js';
 import { hashFile } from '../hash/hash-file.js';
 import { CacheCorruptError, InvalidDigestError, MissingObjectError, SourceChangedError, StoreWriteError } from './errors.js';
 import { injectFaultForTest, pauseForTest } from './test-hooks.js';
-import type { ObjectStore, StageManifest } from './types.js';
-
-/** Options for {@link LocalObjectStore}. */
-export interface LocalObjectStoreOptions {
-  /** Told about entries that are skipped as cache misses (an unreadable or partial manifest). */
-  onWarning?: (message: string) => void;
-}
+import type { GetOptions, MaintainableStore } from './types.js';
 
 const HEX = /^[0-9a-f]{3,}$/;
 const LINK_FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EACCES']);
 
+/** The cache store of a runs folder: `<runsDir>/cache`. */
+export function openLocalStore(runsDir: string): LocalObjectStore {
+  return new LocalObjectStore(join(resolve(runsDir), 'cache'));
+}
+
 /**
- * The content-addressed store in `<runsDir>/cache`:
+ * A content-addressed store in a folder: a runs folder's `cache/` or a folder remote:
  * ```
  * objects/ab/cdef…          read-only (0444) file contents, named by digest
  * manifests/ab/abcd….json   StageManifest per cache key (canonical JSON)
@@ -29,15 +27,16 @@ const LINK_FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUP
  * when two writers race for one object the first one stays. An object's mtime is the last time a
  * run stored or restored it; `mlpipe gc` never deletes what was renewed after its cutoff.
  */
-export class LocalObjectStore implements ObjectStore {
+export class LocalObjectStore implements MaintainableStore {
   readonly root: string;
 
-  /** `runsDir` is the state folder (`runs/`); the store lives in its `cache/` subfolder. */
-  constructor(
-    runsDir: string,
-    private readonly options: LocalObjectStoreOptions = {},
-  ) {
-    this.root = join(resolve(runsDir), 'cache');
+  /** `root` is the store's own folder (`runs/cache`, or a remote folder); see {@link openLocalStore}. */
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  get location(): string {
+    return this.root;
   }
 
   /** Where the object with this digest lives. */
@@ -56,7 +55,14 @@ export class LocalObjectStore implements ObjectStore {
     return (await statOrUndefined(this.objectPath(digest)))?.isFile() ?? false;
   }
 
-  async putFile(src: string, digest: string, size: number, opts: { move?: boolean } = {}): Promise<void> {
+  async hasMany(digests: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const digest of digests) if (await this.has(digest)) found.add(digest);
+    return found;
+  }
+
+  async put(digest: string, src: string, opts: { size: number; move?: boolean }): Promise<void> {
+    const size = opts.size;
     const dest = this.objectPath(digest);
     const existing = await statOrUndefined(dest);
     if (existing?.size === size && (await touch(dest))) return;
@@ -85,11 +91,7 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
-  async materialize(
-    digest: string,
-    dest: string,
-    opts: { link: boolean; mode?: number; verify?: boolean; size?: number },
-  ): Promise<void> {
+  async get(digest: string, dest: string, opts: GetOptions = {}): Promise<void> {
     const object = this.objectPath(digest);
     const stats = await statOrUndefined(object);
     if (!stats?.isFile()) throw new MissingObjectError(digest, object);
@@ -121,36 +123,21 @@ export class LocalObjectStore implements ObjectStore {
     await chmod(dest, opts.mode ?? 0o644);
   }
 
-  async getManifest(key: string): Promise<StageManifest | undefined> {
-    const path = this.manifestPath(key);
-    let text: string;
+  async getManifest(key: string): Promise<string | undefined> {
     try {
-      text = await readFile(path, 'utf8');
+      return await readFile(this.manifestPath(key), 'utf8');
     } catch (error) {
-      if (codeOf(error) !== 'ENOENT') this.warn(path, `cannot be read (${(error as Error).message})`);
-      return undefined;
+      if (codeOf(error) === 'ENOENT') return undefined;
+      throw error;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      this.warn(path, `is not valid JSON, probably partial (${(error as Error).message})`);
-      return undefined;
-    }
-    const problem = manifestProblem(parsed, key);
-    if (problem) {
-      this.warn(path, problem);
-      return undefined;
-    }
-    return parsed as StageManifest;
   }
 
-  async putManifest(manifest: StageManifest): Promise<void> {
-    const path = this.manifestPath(manifest.key);
+  async putManifest(key: string, text: string): Promise<void> {
+    const path = this.manifestPath(key);
     await this.writing(path, async (temp) => {
       const handle = await open(temp, 'w');
       try {
-        await handle.writeFile(`${canonicalJson(manifest)}\n`);
+        await handle.writeFile(text);
         await handle.sync();
       } finally {
         await handle.close();
@@ -162,7 +149,7 @@ export class LocalObjectStore implements ObjectStore {
     });
   }
 
-  async *listDigests(): AsyncIterable<string> {
+  async *list(): AsyncIterable<string> {
     const objects = join(this.root, 'objects');
     for (const prefix of await listNames(objects)) {
       for (const rest of await listNames(join(objects, prefix))) {
@@ -171,7 +158,7 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async *listManifestKeys(): AsyncIterable<string> {
+  async *listManifests(): AsyncIterable<string> {
     const manifests = join(this.root, 'manifests');
     for (const prefix of await listNames(manifests)) {
       for (const name of await listNames(join(manifests, prefix))) {
@@ -181,7 +168,7 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  async deleteObject(digest: string): Promise<void> {
+  async delete(digest: string): Promise<void> {
     await rm(this.objectPath(digest), { force: true });
   }
 
@@ -193,7 +180,7 @@ export class LocalObjectStore implements ObjectStore {
    * Hashes the object; when its bytes do not match its digest it is moved to quarantine.
    * Returns undefined when it is sound (or has gone meanwhile), else the corruption.
    */
-  async verifyObject(digest: string): Promise<CacheCorruptError | undefined> {
+  async verify(digest: string): Promise<CacheCorruptError | undefined> {
     let actual: string;
     try {
       actual = await hashFile(this.objectPath(digest));
@@ -204,18 +191,16 @@ export class LocalObjectStore implements ObjectStore {
     return actual === digest ? undefined : this.corrupt(digest, 'bytes with that hash', `bytes hashing to ${actual}`);
   }
 
-  /** Moves a manifest to quarantine (`manifest-KEY.json.TIME.RANDOM`); returns where, or undefined when it was gone. */
+  /** Moves a manifest to quarantine (`manifest-KEY.json.TIME.RANDOM`). */
   async quarantineManifest(key: string): Promise<string | undefined> {
     return this.moveToQuarantine(this.manifestPath(key), `manifest-${key}.json`);
   }
 
-  /** Size and modification time (epoch ms) of an object, undefined when absent. */
-  async objectStat(digest: string): Promise<{ size: number; mtimeMs: number } | undefined> {
+  async stat(digest: string): Promise<{ size: number; mtimeMs: number } | undefined> {
     const stats = await statOrUndefined(this.objectPath(digest));
     return stats?.isFile() ? { size: stats.size, mtimeMs: stats.mtimeMs } : undefined;
   }
 
-  /** Modification time (epoch ms) of a manifest, undefined when absent. */
   async manifestMtime(key: string): Promise<number | undefined> {
     return (await statOrUndefined(this.manifestPath(key)))?.mtimeMs;
   }
@@ -226,13 +211,13 @@ export class LocalObjectStore implements ObjectStore {
    * again there, so a run that renews it at the same moment keeps it. Returns the bytes freed,
    * or undefined when it was kept or absent.
    */
-  async removeObjectIfOlderThan(digest: string, cutoffMs: number): Promise<number | undefined> {
-    return this.removeIfOlderThan(this.objectPath(digest), cutoffMs);
+  async removeIfOlderThan(digest: string, cutoffMs: number): Promise<number | undefined> {
+    return this.removePathIfOlderThan(this.objectPath(digest), cutoffMs);
   }
 
-  /** {@link removeObjectIfOlderThan} for a manifest (renewed whenever a run writes it). */
+  /** {@link removeIfOlderThan} for a manifest (renewed whenever a run writes it). */
   async removeManifestIfOlderThan(key: string, cutoffMs: number): Promise<boolean> {
-    return (await this.removeIfOlderThan(this.manifestPath(key), cutoffMs)) !== undefined;
+    return (await this.removePathIfOlderThan(this.manifestPath(key), cutoffMs)) !== undefined;
   }
 
   /**
@@ -258,7 +243,7 @@ export class LocalObjectStore implements ObjectStore {
     return removed;
   }
 
-  private async removeIfOlderThan(path: string, cutoffMs: number): Promise<number | undefined> {
+  private async removePathIfOlderThan(path: string, cutoffMs: number): Promise<number | undefined> {
     const before = await statOrUndefined(path);
     if (!before || before.mtimeMs >= cutoffMs) return undefined;
     const aside = await this.tempPath('gc-');
@@ -319,9 +304,6 @@ export class LocalObjectStore implements ObjectStore {
     return join(folder, `${prefix}${process.pid}-${randomBytes(8).toString('hex')}`);
   }
 
-  private warn(path: string, problem: string): void {
-    this.options.onWarning?.(`Cache manifest ${path} ${problem}; treating it as a cache miss.`);
-  }
 }
 
 async function stageFile(src: string, temp: string, move: boolean): Promise<void> {
@@ -359,53 +341,6 @@ async function publish(temp: string, dest: string): Promise<void> {
     if (!LINK_FALLBACK.has(code)) throw error;
     await rename(temp, dest);
   }
-}
-
-function manifestProblem(value: unknown, key: string): string | undefined {
-  if (!isRecord(value)) return 'is not a JSON object';
-  if (value.schemaVersion !== 1) return `has schemaVersion ${JSON.stringify(value.schemaVersion)}, expected 1`;
-  if (value.key !== key) return `is for key ${JSON.stringify(value.key)}, not ${key}`;
-  for (const field of ['stage', 'kind', 'runId'] as const) {
-    if (typeof value[field] !== 'string') return `lacks the string field ${field}`;
-  }
-  if (typeof value.createdAt !== 'number') return 'lacks the number field createdAt';
-  if (!isRecord(value.metrics) || !Object.values(value.metrics).every((n) => typeof n === 'number')) {
-    return 'has metrics that are not all numbers';
-  }
-  if (!isRecord(value.outputs)) return 'lacks outputs';
-  for (const [name, output] of Object.entries(value.outputs)) {
-    if (!isOutputManifest(output)) return `has a malformed output ${name}`;
-  }
-  return undefined;
-}
-
-/** Whether `path` is a relative POSIX path that stays inside its folder (no empty, `.` or `..` segments). */
-export function isSafeOutputPath(path: string): boolean {
-  return path.length > 0 && !path.includes('\0') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
-}
-
-function isOutputManifest(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    (value.type === 'file' || value.type === 'dir') &&
-    typeof value.digest === 'string' &&
-    Array.isArray(value.files) &&
-    (value.type === 'dir' || value.files.length === 1) &&
-    value.files.every(
-      (file) =>
-        isRecord(file) &&
-        typeof file.path === 'string' &&
-        (value.type === 'file' ? file.path === '' : isSafeOutputPath(file.path)) &&
-        typeof file.hash === 'string' &&
-        HEX.test(file.hash) &&
-        typeof file.size === 'number' &&
-        typeof file.mode === 'number',
-    )
-  );
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function checkHex(value: string): void {

@@ -1,46 +1,62 @@
+import type { CacheCorruptError } from './errors.js';
+
+/** How {@link ObjectStore.get} writes an object. */
+export interface GetOptions {
+  /** Hard-link the object where the store and the file system allow (it is then read-only); copy otherwise. */
+  link?: boolean;
+  /** File mode of a copy (default 0644). */
+  mode?: number;
+  /** Hash the bytes before they are used: a mismatch is a {@link CacheCorruptError}, never a written file. */
+  verify?: boolean;
+  /** The size the caller expects; a different size is a {@link CacheCorruptError}. */
+  size?: number;
+}
+
 /**
- * The content-addressed store behind the cache. The local folder (`runs/cache`) is the one
- * implementation now; an S3-compatible store can implement the same interface later.
+ * A content-addressed store: objects by digest, manifests by cache key. The local folder
+ * (`runs/cache`) and the remotes (a plain folder, S3) implement it, so the run cache, push and
+ * pull speak to all of them alike. Manifests are opaque text here; `core/cache` encodes and
+ * decodes them. An object or manifest appears whole or not at all.
  */
-export interface ManifestFile {
-  /** Relative path inside the output ('' when the output is a single file). POSIX separators. */
-  path: string;
-  hash: string;
-  size: number;
-  mode: number;
-}
-
-export interface OutputManifest {
-  type: 'file' | 'dir';
-  /** Digest of the whole output: a file's hash, or the hash of a folder's sorted listing. */
-  digest: string;
-  files: ManifestFile[];
-}
-
-/** What one stage execution produced, stored under its cache key. */
-export interface StageManifest {
-  schemaVersion: 1;
-  key: string;
-  stage: string;
-  kind: string;
-  /** The run that executed the stage. */
-  runId: string;
-  createdAt: number;
-  outputs: Record<string, OutputManifest>;
-  metrics: Record<string, number>;
-}
-
 export interface ObjectStore {
-  readonly root: string;
+  /** Where the store is, for messages: a folder or `s3://bucket/prefix`. */
+  readonly location: string;
   has(digest: string): Promise<boolean>;
-  /** Adds a file under its digest atomically (temp + fsync + rename). `move` lets the store take the file itself. */
-  putFile(src: string, digest: string, size: number, opts?: { move?: boolean }): Promise<void>;
-  /** Writes the object to `dest` (hard link when `link` and possible, copy otherwise); checks size, and the hash when `verify`. */
-  materialize(digest: string, dest: string, opts: { link: boolean; mode?: number; verify?: boolean; size?: number }): Promise<void>;
-  getManifest(key: string): Promise<StageManifest | undefined>;
-  putManifest(manifest: StageManifest): Promise<void>;
-  listDigests(): AsyncIterable<string>;
-  listManifestKeys(): AsyncIterable<string>;
-  deleteObject(digest: string): Promise<void>;
+  /** Which of `digests` the store holds, asked in batches where the backend allows. */
+  hasMany(digests: readonly string[]): Promise<Set<string>>;
+  /** Adds the file at `src` under its digest. `move` lets a local store take the file itself. */
+  put(digest: string, src: string, opts: { size: number; move?: boolean }): Promise<void>;
+  /** Writes the object to `dest`; throws {@link MissingObjectError} when it is not there. */
+  get(digest: string, dest: string, opts?: GetOptions): Promise<void>;
+  list(): AsyncIterable<string>;
+  delete(digest: string): Promise<void>;
+  /** The manifest text stored under `key`, or undefined when there is none. */
+  getManifest(key: string): Promise<string | undefined>;
+  putManifest(key: string, text: string): Promise<void>;
+  listManifests(): AsyncIterable<string>;
   deleteManifest(key: string): Promise<void>;
 }
+
+/**
+ * What `mlpipe gc`, `mlpipe cache verify` and the recovery after a killed run need besides
+ * {@link ObjectStore}: ages, hashing in place, quarantine, age-guarded removal and temp clean-up.
+ */
+export interface StoreMaintenance {
+  /** Size and modification time (epoch ms) of an object, undefined when absent. */
+  stat(digest: string): Promise<{ size: number; mtimeMs: number } | undefined>;
+  /** Modification time (epoch ms) of a manifest, undefined when absent. */
+  manifestMtime(key: string): Promise<number | undefined>;
+  /** Hashes an object in place; a mismatch moves it to quarantine and is returned. Undefined when sound or gone. */
+  verify(digest: string): Promise<CacheCorruptError | undefined>;
+  /** Moves a manifest to quarantine; returns where, or undefined when it was gone. */
+  quarantineManifest(key: string): Promise<string | undefined>;
+  /** Deletes an object unless it was stored or used at or after `cutoffMs`; returns the bytes freed, or undefined when kept or absent. */
+  removeIfOlderThan(digest: string, cutoffMs: number): Promise<number | undefined>;
+  /** {@link removeIfOlderThan} for a manifest; true when it was removed. */
+  removeManifestIfOlderThan(key: string, cutoffMs: number): Promise<boolean>;
+  /** Deletes temp files that processes which are gone left behind; returns how many. */
+  removeStaleTemps(isAlive: (pid: number) => boolean): Promise<number>;
+}
+
+/** A store that can also be maintained (the local cache, a folder remote). */
+export type MaintainableStore = ObjectStore & StoreMaintenance;

@@ -2,6 +2,8 @@ import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2
 import type { RunEvent, RunObserver, StageSummary } from '../../core/run/events.js';
 import { formatMetrics, shortRunId } from './format.js';
 import { formatDuration } from '../numbers.js';
+import { planHeadline } from '../plan-text.js';
+import type { PlannedStage } from '../../core/run/plan-run.js';
 
 type Wrapper = ListrTaskWrapper<unknown, any, any>;
 
@@ -23,7 +25,7 @@ export class ListrReporter implements RunObserver {
   onEvent(e: RunEvent): void {
     switch (e.type) {
       case 'run-started':
-        this.start(e.plan.stages.map((s) => s.name));
+        this.start(e.plan.stages);
         break;
       case 'stage-started':
         this.update(e.stage, { title: `${e.stage} ${e.action === 'restore' ? 'restoring' : 'running'} · ${e.reason}`, startedAt: Date.now() });
@@ -42,13 +44,15 @@ export class ListrReporter implements RunObserver {
     }
   }
 
-  private start(stages: string[]) {
-    for (const name of stages) {
+  private start(planned: PlannedStage[]) {
+    const stages = planned.map((s) => s.name);
+    for (const p of planned) {
       let settle!: (s: StageSummary) => void;
       const done = new Promise<StageSummary>((resolve) => (settle = resolve));
-      const view: StageView = { title: `${name} · waiting`, settle, done: Promise.resolve() };
+      const waiting = p.action === 'pending' ? `pending: ${planHeadline(p)}` : p.action === 'restore' ? 'waiting (cached)' : 'waiting';
+      const view: StageView = { title: `${p.name} · ${waiting}`, settle, done: Promise.resolve() };
       view.done = done.then((s) => this.finishTask(view, s));
-      this.views.set(name, view);
+      this.views.set(p.name, view);
     }
     const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
     const list = new Listr(

@@ -1,6 +1,7 @@
 import type { RunEvent, RunObserver } from '../../core/run/events.js';
 import { formatMetrics, shortRunId } from './format.js';
 import { formatDuration } from '../numbers.js';
+import { renderPlan } from '../plan-text.js';
 
 /** Progress as timestamped plain lines (no TTY, CI): one line per event worth a line. */
 export class PlainReporter implements RunObserver {
@@ -19,6 +20,7 @@ export class PlainReporter implements RunObserver {
     switch (e.type) {
       case 'run-started':
         this.line(`run ${e.runId} of ${e.pipeline}: ${e.plan.stages.length} stage(s)`);
+        for (const l of renderPlan(e.plan).split('\n')) this.line(`plan │ ${l}`);
         break;
       case 'stage-started':
         this.line(`${e.stage}: ${e.action === 'restore' ? 'restoring' : 'running'} (${e.reason})`);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { resolveRunRef } from '../../app/compare/resolve-run.js';
 import type { ObjectStore } from '../../core/store/types.js';
+import { readManifest } from '../../core/cache/stage-cache.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import { UserError } from '../../errors.js';
 
@@ -33,7 +34,7 @@ export async function fetchArtifact(tracker: Tracker, store: ObjectStore, ref: s
   const stageRun = (await tracker.getStageRuns(runId)).find((s) => s.stage === stage);
   const artifact = (await tracker.getArtifacts(runId)).find((a) => a.stage === stage && a.name === name);
   if (!stageRun || !artifact) throw new ArtifactNotFoundError(`run ${runId} has no output ${stage}/${name}`);
-  const manifest = stageRun.cacheKey ? await store.getManifest(stageRun.cacheKey) : undefined;
+  const manifest = stageRun.cacheKey ? await readManifest(store, stageRun.cacheKey) : undefined;
   const output = manifest?.outputs[name];
   if (!output || output.digest !== artifact.hash) {
     throw new ArtifactNotFoundError(`the output ${stage}/${name} of run ${runId} is no longer in the cache`, 'mlpipe gc removed it, or the cache was cleared; re-run the pipeline to produce it again');
@@ -49,7 +50,7 @@ export async function fetchArtifact(tracker: Tracker, store: ObjectStore, ref: s
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const path = join(dir, 'file');
   try {
-    await store.materialize(member.hash, path, { link: false, size: member.size, verify: true });
+    await store.get(member.hash, path, { size: member.size, verify: true });
   } catch (err) {
     await cleanup();
     throw new ArtifactNotFoundError(`the output ${stage}/${name} of run ${runId} could not be read from the cache: ${(err as Error).message}`, 'run mlpipe cache verify');

@@ -4,7 +4,9 @@ import { directionOf } from '../../app/compare/metric-names.js';
 import { resolveRunRef } from '../../app/compare/resolve-run.js';
 import { findConfusionMatrix, type ArtifactJsonReader } from '../../app/report/confusion-matrix.js';
 import { readLogTail, stageLogPath } from '../../core/run/stage-logs.js';
-import type { ObjectStore, OutputManifest } from '../../core/store/types.js';
+import type { ObjectStore } from '../../core/store/types.js';
+import type { OutputManifest } from '../../core/hash/path-manifest.js';
+import { readManifest } from '../../core/cache/stage-cache.js';
 import type { StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { ArtifactView, RunPageResponse, StageView } from './api-types.js';
 import { buildRow } from './run-rows.js';
@@ -32,7 +34,7 @@ export async function runPage(tracker: Tracker, store: ObjectStore, runsDir: str
   const artifactViews: ArtifactView[] = [];
   for (const a of artifacts) {
     const key = keyOf.get(a.stage);
-    if (key && !manifests.has(key)) manifests.set(key, (await store.getManifest(key).catch(() => undefined))?.outputs);
+    if (key && !manifests.has(key)) manifests.set(key, (await readManifest(store, key))?.outputs);
     const out = key ? manifests.get(key)?.[a.name] : undefined;
     const inCache = out !== undefined && out.digest === a.hash;
     artifactViews.push({

@@ -1,4 +1,4 @@
-import { LocalObjectStore } from '../../core/store/local-store.js';
+import { openLocalStore } from '../../core/store/local-store.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import { UserError } from '../../errors.js';
 import { defaultAssetsDir, loadAssets } from './static-assets.js';
@@ -31,7 +31,7 @@ export interface RunningUi {
 export async function startUi(o: StartUiOptions): Promise<RunningUi> {
   const assets = loadAssets(o.assetsDir ?? defaultAssetsDir());
   const tracker = openExistingTracker(o.runsDir);
-  const store = new LocalObjectStore(o.runsDir);
+  const store = openLocalStore(o.runsDir);
   try {
     const rows = new RunRowSource(tracker);
     const runs = (await rows.rows()).length;

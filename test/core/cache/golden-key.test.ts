@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { loadSpec } from '../../../src/core/spec/load-spec.js';
 import { stageKinds } from '../../../src/stages/index.js';
 import { planPipeline, runPipeline } from '../../../src/core/run/run-pipeline.js';
-import { cacheKeyOf } from '../../../src/core/hash/canonical-json.js';
+import { cacheKey, type KeyMaterial } from '../../../src/core/cache/key.js';
+import { reasonLine } from '../../../src/render/reasons.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
 // A cache key is a promise to every existing cache: the same stage with the same inputs must keep
@@ -36,7 +37,7 @@ describe('golden cache keys', () => {
     const runsDir = join(ws.dir, 'runs');
     const before = await planPipeline(loaded.spec, runsDir);
     expect(before.stages[0]!.key).toBe(GOLDEN.a);
-    const run = await runPipeline({ spec: loaded.spec, runsDir, jobs: 1, backend: 'cpu', observers: [], signal: new AbortController().signal });
+    const run = await runPipeline({ spec: loaded.spec, runsDir, jobs: 1, backend: 'cpu', observers: [], signal: new AbortController().signal, explain: reasonLine });
     expect(run.status).toBe('completed');
     const after = await planPipeline(loaded.spec, runsDir);
     expect(after.stages.map((s) => [s.name, s.action, s.key])).toEqual([
@@ -46,7 +47,7 @@ describe('golden cache keys', () => {
   });
 
   it('the key of a literal key material is its canonical-JSON SHA-256', () => {
-    const material = {
+    const material: KeyMaterial = {
       kind: 'train',
       version: 1,
       config: { epochs: 3, data: '${stages.prep.outputs.dataset}', optimizer: { name: 'adam', learning_rate: 0.01 } },
@@ -55,7 +56,7 @@ describe('golden cache keys', () => {
       upstream: { 'prep.dataset': 'cd'.repeat(32) },
       outputs: { model: 'stage:model' },
     };
-    expect(cacheKeyOf(material)).toBe(GOLDEN.literal);
+    expect(cacheKey(material)).toBe(GOLDEN.literal);
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSpec } from '../../../src/core/spec/load-spec.js';
-import { selectStages } from '../../../src/core/run/plan-run.js';
+import { selectedStages } from '../../../src/core/run/plan-run.js';
 import { formatDiagnostics } from '../../../src/render/diagnostics.js';
 import type { LoadOptions, LoadResult, PipelineSpec } from '../../../src/core/spec/types.js';
 import { fakeRegistry } from './fixture-kinds.js';
@@ -120,8 +120,8 @@ stages:
   other:
     run: echo
 `);
-    expect(selectStages(s, ['sweep'])).toEqual(['prep', 'sweep@a', 'sweep@b']);
-    expect(selectStages(s, ['sweep@b'])).toEqual(['prep', 'sweep@b']);
+    expect(selectedStages(s, ['sweep'])).toEqual(['prep', 'sweep@a', 'sweep@b']);
+    expect(selectedStages(s, ['sweep@b'])).toEqual(['prep', 'sweep@b']);
   });
 });
 

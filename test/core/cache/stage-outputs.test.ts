@@ -2,10 +2,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RACY_WINDOW_MS, StatCache } from '../../src/core/hash/stat-cache.js';
-import { CacheCorruptError } from '../../src/core/store/errors.js';
-import { LocalObjectStore } from '../../src/core/store/local-store.js';
-import { commitOutputs, outputsAvailable, restoreOutputs } from '../../src/core/cache/stage-outputs.js';
+import { RACY_WINDOW_MS, StatCache } from '../../../src/core/hash/stat-cache.js';
+import { CacheCorruptError } from '../../../src/core/store/errors.js';
+import { openLocalStore } from '../../../src/core/store/local-store.js';
+import { commitOutputs, outputsAvailable, restoreOutputs } from '../../../src/core/cache/stage-outputs.js';
 
 const temps: string[] = [];
 afterEach(() => {
@@ -16,7 +16,7 @@ async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'mlpipe-outputs-'));
   temps.push(dir);
   const runs = join(dir, 'runs');
-  const store = new LocalObjectStore(runs);
+  const store = openLocalStore(runs);
   const statCache = await StatCache.open(runs, { clock: () => Date.now() + 10 * RACY_WINDOW_MS });
   return { dir, store, statCache };
 }
@@ -131,7 +131,7 @@ describe('commitOutputs / restoreOutputs', () => {
     write(dir, { 'model.json': '{}' });
     const manifests = await commitOutputs(store, statCache, { model: { path: join(dir, 'model.json'), move: false } });
     expect(await outputsAvailable(store, manifests)).toBe(true);
-    await store.deleteObject(manifests.model!.digest);
+    await store.delete(manifests.model!.digest);
     expect(await outputsAvailable(store, manifests)).toBe(false);
   });
 

@@ -1,0 +1,26 @@
+import { resolve } from 'node:path';
+import type { PipelineSpec } from '../spec/types.js';
+import { hashPath } from '../hash/hash-path.js';
+import type { KeyMaterial } from '../cache/key.js';
+import { StageCache } from '../cache/stage-cache.js';
+import type { Workspace } from '../workspace/workspace.js';
+import type { PlanDeps } from './plan-run.js';
+
+/** The run cache of a workspace for one pipeline: entries in its store, history from its tracker. */
+export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (message: string) => void): StageCache {
+  return new StageCache(ws.store, {
+    onWarning,
+    history: async (stage) => {
+      const last = ws.tracker.lastStageRun(spec.name, stage);
+      return last?.cacheKey && last.keyMaterial ? { key: last.cacheKey, material: last.keyMaterial as KeyMaterial } : undefined;
+    },
+  });
+}
+
+/** The planner's I/O over a workspace: inputs hashed through the stat cache, lookups in `cache`. */
+export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache): PlanDeps {
+  return {
+    inputDigest: async (path) => (await hashPath(resolve(spec.dir, path), ws.statCache)).digest,
+    cache,
+  };
+}

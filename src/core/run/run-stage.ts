@@ -1,0 +1,141 @@
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
+import type { PipelineSpec, StageSpec } from '../spec/types.js';
+import type { ModelRegistry } from '../tracker/types.js';
+import type { OutputSpec, StageContext } from '../stage-kind.js';
+import type { FileHasher } from '../hash/stat-cache.js';
+import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
+import { substituteOutputRefs } from '../spec/interpolate.js';
+import { resolveConfigPaths } from '../spec/resolve-paths.js';
+import { pauseForTest } from '../store/test-hooks.js';
+import { isCacheable } from '../cache/lookup.js';
+import type { StageManifest } from '../cache/manifest.js';
+import type { StageCache } from '../cache/stage-cache.js';
+import type { StageExecutor } from './executor.js';
+import type { RunEvent } from './events.js';
+
+/** What running one stage needs from the run. */
+export interface StageRunContext {
+  spec: PipelineSpec;
+  runId: string;
+  runsDir: string;
+  runDir: string;
+  cache: StageCache;
+  hasher: FileHasher;
+  registry: ModelRegistry;
+  backend: string;
+  signal: AbortSignal;
+  emit: (event: RunEvent) => void;
+  executor: StageExecutor;
+}
+
+const TAIL_LINES = 20;
+
+/** Where an output lives in this run: the workspace path of a shell `out`, else inside the stage's run folder. */
+export function destinationOf(spec: PipelineSpec, runDir: string, stage: string, out: OutputSpec): string {
+  return out.location === 'workspace' ? join(spec.dir, out.path) : join(runDir, stage, out.path);
+}
+
+/**
+ * Runs a stage in a fresh temp folder (its workspace outs in place), checks that it wrote every
+ * declared output, and saves the outputs in the cache under `key` (the entry published only for
+ * cacheable stages); the stage's run-folder outputs are then linked from the store.
+ */
+export async function runStage(
+  ctx0: StageRunContext,
+  stage: StageSpec,
+  outputs: Record<string, OutputSpec>,
+  key: string,
+  upstreamMetrics: Record<string, Record<string, number>>,
+): Promise<{ manifest: StageManifest; backend?: string }> {
+  const { spec, runDir } = ctx0;
+  const kind = stage.impl;
+  const tmpRoot = join(ctx0.runsDir, 'tmp');
+  await mkdir(tmpRoot, { recursive: true });
+  const outDir = await mkdtemp(join(tmpRoot, `${ctx0.runId}-${stage.name}-`));
+  try {
+    const outputAbs: Record<string, string> = {};
+    for (const [name, o] of Object.entries(outputs)) {
+      outputAbs[name] = o.location === 'workspace' ? join(spec.dir, o.path) : join(outDir, o.path);
+      if (o.location === 'workspace') await rm(outputAbs[name], { recursive: true, force: true });
+    }
+    const forShell = stage.kind === 'shell';
+    const refPath = (s: string, o: string) => {
+      const abs = destinationOf(spec, runDir, s, spec.stages[s].impl.outputs(spec.stages[s].config)[o]);
+      const rel = relative(spec.dir, abs);
+      return forShell && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+    };
+    const substituted = substituteOutputRefs(stage.config, refPath) as Record<string, unknown>;
+    const config = resolveConfigPaths(kind.config, substituted, spec.dir) as Record<string, unknown>;
+    const tail: string[] = [];
+    const metrics: Record<string, number> = {};
+    const ctx: StageContext = {
+      stage: stage.name,
+      config,
+      workspace: spec.dir,
+      outDir,
+      outputs: outputAbs,
+      runId: ctx0.runId,
+      runsDir: ctx0.runsDir,
+      signal: ctx0.signal,
+      log: (line) => {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+        ctx0.emit({ type: 'stage-output', stage: stage.name, line });
+      },
+      progress: (message) => ctx0.emit({ type: 'stage-progress', stage: stage.name, message }),
+      logMetric: (key, value, step) => ctx0.emit({ type: 'stage-metric', stage: stage.name, key, value, step: step ?? null }),
+      upstreamMetrics,
+      registry: ctx0.registry,
+      backend: ctx0.backend,
+    };
+    let result;
+    try {
+      result = await ctx0.executor.execute(kind, ctx);
+    } catch (err) {
+      if (err instanceof StageFailedError || err instanceof GateFailedError) throw err;
+      throw new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });
+    }
+    for (const [name, value] of Object.entries(result?.metrics ?? {})) {
+      if (!Number.isFinite(value)) {
+        ctx.log(`metric ${name} is ${value}; not recorded`);
+        continue;
+      }
+      metrics[name] = value;
+      ctx.logMetric(name, value);
+    }
+    for (const [name, path] of Object.entries(outputAbs)) {
+      if (!(await exists(path))) {
+        throw new StageFailedError(stage.name, `stage ${stage.name} did not write its output ${name} (${relative(spec.dir, path) || path})`, {
+          lastLines: [...tail],
+        });
+      }
+    }
+    await pauseForTest('commit');
+    const stageOnly = Object.entries(outputs).filter(([, o]) => o.location === 'stage');
+    await mkdir(join(runDir, stage.name), { recursive: true });
+    const manifest = await ctx0.cache.save({
+      key,
+      stage: stage.name,
+      kind: stage.kind,
+      runId: ctx0.runId,
+      metrics,
+      outputs: Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, { path: outputAbs[name]!, move: o.location === 'stage' }])),
+      hasher: ctx0.hasher,
+      publish: isCacheable(stage),
+      place: Object.fromEntries(stageOnly.map(([n, o]) => [n, { path: destinationOf(spec, runDir, stage.name, o), link: true }])),
+    });
+    return { manifest, backend: result?.backend };
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
