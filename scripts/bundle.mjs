@@ -58,6 +58,7 @@ await build({
     'prom-client',
     'playwright-core',
     'autocannon',
+    'sharp',
   ],
 });
 console.log(`bundled ${entries.length - 2} commands and the oclif entry into ${relative(root, outdir)}`);

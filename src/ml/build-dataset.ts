@@ -20,6 +20,7 @@ import {
 } from './columns.js';
 import { idLikeReason } from './column-checks.js';
 import { DEFAULT_DATE_PARTS, type DatePart } from './dates.js';
+import type { ImageOptions } from './images.js';
 import { DataError, type DataLocation } from './errors.js';
 import { dedupeRows, splitRows } from './split.js';
 import type { Table } from './read-table.js';
@@ -62,6 +63,8 @@ export interface BuildOptions {
   normalize: 'zscore' | 'minmax' | 'none';
   /** When set, the model input is this one text column as token ids. */
   text?: TextOptions;
+  /** When set, the model input is this one image column, its cells already decoded to [height · width · channels] pixels in [0, 1]. */
+  image?: ImageOptions;
   split: { test: number; validation: number; seed: number; stratify: boolean };
   shuffle: boolean;
   dedupe: boolean;
@@ -99,7 +102,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     });
   }
   const warnings: string[] = [];
-  const inputs = o.text ? [textColumn(table, col, o)] : featureColumns(table, col, o, fmt, warnings);
+  if (o.image && (o.text || o.features)) throw new DataError('`image` was set with `text` or `features`, but an image dataset\'s only input is its image column', { hint: 'remove `text`/`features`' });
+  const inputs = o.text ? [textColumn(table, col, o)] : o.image ? [{ name: o.image.column, index: requireColumn(table, col, o.image.column, 'image.column'), type: 'array' as const }] : featureColumns(table, col, o, fmt, warnings);
   for (const name of Object.keys(o.columns)) {
     if (name === o.target || inputs.some((c) => c.name === name) || o.columns[name]!.type === 'ignore') continue;
     throw new DataError(`columns.${name} has no effect: "${name}" is not a model input`, {
@@ -153,7 +157,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     schemaVersion: 1,
     task,
     target: o.target,
-    inputKind: o.text ? 'text' : 'tabular',
+    inputKind: o.text ? 'text' : o.image ? 'image' : 'tabular',
+    ...(o.image ? { image: o.image } : {}),
     features: [],
     featureNames: [],
     splits: {},
@@ -216,9 +221,9 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
         c.name,
         trainRows.map((i) => table.rows[i]![c.index]),
         {
-          type: c.type as 'numeric' | 'categorical' | 'date',
+          type: c.type as 'numeric' | 'categorical' | 'date' | 'array',
           parts: o.columns[c.name]?.parts,
-          normalize: o.columns[c.name]?.normalize ?? o.normalize,
+          normalize: o.columns[c.name]?.normalize ?? (o.image ? 'none' : o.normalize),
           encoding: o.columns[c.name]?.encoding ?? o.encoding,
           missing: o.missing,
           format: fmt,
@@ -242,7 +247,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
           offset += enc.width;
         });
       });
-      splits[name] = { n: part.length, x, xShape: [part.length, width], y: pick(y, part), ...provenance(part) };
+      const xShape = o.image ? [part.length, o.image.height, o.image.width, o.image.channels] : [part.length, width];
+      splits[name] = { n: part.length, x, xShape, y: pick(y, part), ...provenance(part) };
     }
   }
   return {

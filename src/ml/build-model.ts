@@ -61,6 +61,7 @@ export interface ResolvedModel {
   notes: string[];
 }
 
+const imageLayers = new Set(['conv2d', 'max_pooling2d', 'avg_pooling2d', 'global_max_pooling2d', 'global_avg_pooling2d']);
 const sequenceLayers = new Set(['lstm', 'gru', 'bidirectional', 'conv1d', 'max_pooling1d', 'avg_pooling1d', 'global_max_pooling1d', 'global_avg_pooling1d']);
 const classificationLosses = new Set<LossName>(['binary_crossentropy', 'sparse_categorical_crossentropy', 'categorical_crossentropy', 'kl_divergence', 'focal']);
 
@@ -140,9 +141,9 @@ export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: Loss
   const written = spec.layers ?? expandPreset(spec.preset!, spec, meta);
   const notes: string[] = [];
   const text = meta.inputKind === 'text';
-  const inputShape = meta.splits.train?.xShape.slice(1) ?? (text ? [meta.text!.maxLength] : [meta.featureNames.length]);
+  const inputShape = meta.splits.train?.xShape.slice(1) ?? (text ? [meta.text!.maxLength] : meta.image ? [meta.image.height, meta.image.width, meta.image.channels] : [meta.featureNames.length]);
   const layers: ResolvedLayer[] = [];
-  let rank = 2;
+  let rank = inputShape.length + 1;
   written.forEach((raw, i) => {
     const layer = withDefaults(raw);
     if (layer.type === 'embedding') {
@@ -157,6 +158,10 @@ export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: Loss
       return;
     }
     if (i === 0 && text) throw new ModelConfigError(`model.layers[0]: a text dataset's first layer must be an embedding (got ${layer.type})`);
+    if (imageLayers.has(layer.type) && rank !== 4) {
+      throw new ModelConfigError(`model.layers[${i}]: ${layer.type} needs an image input ([height, width, channels]), but its input has rank ${rank - 1}; preprocess an image column, or add { type: reshape, target_shape: [H, W, C] } before it`);
+    }
+    if (sequenceLayers.has(layer.type) && rank === 4) throw new ModelConfigError(`model.layers[${i}]: ${layer.type} works on sequences; for an image use ${layer.type.replace('1d', '2d')} (or reshape to [steps, channels])`);
     if (sequenceLayers.has(layer.type) && rank === 2) {
       if (i !== 0) throw new ModelConfigError(`model.layers[${i}]: ${layer.type} needs a sequence input ([steps, channels]), but the layer before it outputs a flat vector`);
       layers.push({ type: 'reshape', target_shape: [...inputShape, 1] });
@@ -172,11 +177,11 @@ export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: Loss
   });
   const last = layers[layers.length - 1];
   if (last?.type === 'dense' && last.units === output.units) {
-    if (rank !== 2) throw new ModelConfigError('the output dense layer receives a sequence; add flatten or global_max_pooling1d before it');
+    if (rank !== 2) throw new ModelConfigError(`the output dense layer receives ${rank === 4 ? 'an image' : 'a sequence'}; add flatten or ${rank === 4 ? 'global_avg_pooling2d' : 'global_max_pooling1d'} before it`);
     last.activation ??= output.kind;
   } else {
     if (last?.type === 'dense' && last.activation === undefined) last.activation = 'relu';
-    if (rank === 3) {
+    if (rank > 2) {
       layers.push({ type: 'flatten' });
       notes.push('added flatten before the output layer');
     }
@@ -196,8 +201,16 @@ function rankAfter(layer: LayerConfig, rank: number): number {
     case 'max_pooling1d':
     case 'avg_pooling1d':
       return 3;
+    case 'conv2d':
+    case 'max_pooling2d':
+    case 'avg_pooling2d':
+      return 4;
+    case 'reshape':
+      return layer.target_shape.length + 1;
     case 'global_max_pooling1d':
     case 'global_avg_pooling1d':
+    case 'global_max_pooling2d':
+    case 'global_avg_pooling2d':
     case 'flatten':
       return 2;
     default:
@@ -335,6 +348,25 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
         break;
       case 'reshape':
         model.add(tf.layers.reshape({ name, targetShape: layer.target_shape }));
+        break;
+      case 'conv2d':
+        model.add(tf.layers.conv2d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) }));
+        leaky(layer.activation);
+        break;
+      case 'max_pooling2d':
+      case 'avg_pooling2d': {
+        const args = { name, poolSize: layer.pool_size, strides: layer.strides ?? layer.pool_size, padding: layer.padding };
+        model.add(layer.type === 'max_pooling2d' ? tf.layers.maxPooling2d(args) : tf.layers.averagePooling2d(args));
+        break;
+      }
+      case 'global_max_pooling2d':
+        model.add(tf.layers.globalMaxPooling2d({ name }));
+        break;
+      case 'global_avg_pooling2d':
+        model.add(tf.layers.globalAveragePooling2d({ name }));
+        break;
+      case 'layer_normalization':
+        model.add(tf.layers.layerNormalization({ name, epsilon: layer.epsilon }));
         break;
     }
   });

@@ -3,7 +3,7 @@ import { datePart, looksLikeDate, parseDate, type DatePart, DEFAULT_DATE_PARTS }
 import { DataError, type DataLocation } from './errors.js';
 
 /** A column's role as inferred or declared. `text` is free text for the tokenizer; `ignore` drops it. */
-export type ColumnType = 'numeric' | 'categorical' | 'text' | 'ignore' | 'date';
+export type ColumnType = 'numeric' | 'categorical' | 'text' | 'ignore' | 'date' | 'array';
 
 /** Cell values read as missing (after trimming) by default, besides null and undefined: pandas' markers and a few more. */
 export const DEFAULT_NA_VALUES: readonly string[] = ['', 'NA', 'N/A', 'n/a', 'na', 'NaN', 'nan', '-NaN', '-nan', 'null', 'NULL', 'None', 'none', 'NONE', '#N/A', '#NA', '<NA>', '?', '-'];
@@ -131,9 +131,14 @@ export function inferColumnType(values: readonly unknown[], fmt: CellFormat = DE
   let words = 0;
   let dates = 0;
   const distinct = new Set<string>();
+  let arrays = 0;
   values.forEach((v, i) => {
     if (isMissing(v, fmt)) return;
     present++;
+    if (isNumberArray(v)) {
+      arrays++;
+      return;
+    }
     if (firstBad < 0 && parseNumber(v, fmt) === undefined) firstBad = i;
     if (looksNumeric(v, fmt)) numeric++;
     else if (typeof v === 'string') {
@@ -142,6 +147,7 @@ export function inferColumnType(values: readonly unknown[], fmt: CellFormat = DE
     }
     distinct.add(categoryOf(v, fmt));
   });
+  if (arrays > 0 && arrays === present) return { type: 'array' };
   if (present === 0 || (numeric === present && firstBad < 0)) return { type: 'numeric' };
   if (numeric >= NUMERIC_SHARE_FOR_ERROR * present) return { type: 'numeric', badIndex: firstBad };
   const strings = present - numeric;
@@ -177,7 +183,7 @@ export type MissingStrategy = { kind: 'drop' } | { kind: 'fill'; fill: 'mean' | 
 
 /** The settings `fitFeature` needs for one column. */
 export interface FeatureSettings {
-  type: 'numeric' | 'categorical' | 'date';
+  type: 'numeric' | 'categorical' | 'date' | 'array';
   /** date only: the parts it expands into (default DEFAULT_DATE_PARTS). */
   parts?: readonly DatePart[];
   normalize: 'zscore' | 'minmax' | 'none';
@@ -215,6 +221,7 @@ export function fitFeature(
     return fm;
   }
   if (s.type === 'date') return fitDate(name, trainValues, s, fmt, loc);
+  if (s.type === 'array') return fitArray(name, trainValues, s, fmt, loc);
   const cats = trainValues.filter((v) => !isMissing(v, fmt)).map((v) => categoryOf(v, fmt));
   let fill: string | undefined;
   if (s.missing.kind === 'fill') {
@@ -245,12 +252,14 @@ export function computeStats(nums: readonly number[]): ColumnStats {
 
 /** How many model input columns a feature becomes. */
 export function featureWidth(fm: FeatureMeta): number {
+  if (fm.type === 'array') return fm.length!;
   if (fm.type === 'date') return fm.parts!.length;
   return fm.encoding === 'onehot' ? fm.categories!.length : 1;
 }
 
 /** The model input column names of a feature: the name, or `name=category` per one-hot column. */
 export function featureColumnNames(fm: FeatureMeta): string[] {
+  if (fm.type === 'array') return Array.from({ length: fm.length! }, (_, i) => `${fm.name}[${i}]`);
   if (fm.type === 'date') return fm.parts!.map((p) => `${fm.name}.${p}`);
   return fm.encoding === 'onehot' ? fm.categories!.map((c) => `${fm.name}=${c}`) : [fm.name];
 }
@@ -294,6 +303,12 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
     }
     return;
   }
+  if (fm.type === 'array') {
+    const values = arrayOrThrow(v, fm.length!, { ...loc, column: fm.name });
+    const st = fm.stats!;
+    for (let j = 0; j < values.length; j++) out[offset + j] = scaleValue(values[j]!, st, fm.encoding);
+    return;
+  }
   if (fm.type === 'date') {
     const t = dateOrThrow(v, { ...loc, column: fm.name });
     fm.parts!.forEach((part, j) => {
@@ -312,6 +327,46 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
 
 function scaleValue(x: number, st: ColumnStats, encoding: FeatureMeta['encoding']): number {
   return encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
+}
+
+/** A list of numbers in a cell: a JSON array (jsonl), a typed array (decoded image), or a string holding a JSON array (csv). */
+export function isNumberArray(v: unknown): v is ArrayLike<number> {
+  if (v instanceof Float32Array) return true;
+  if (typeof v === 'string') return v.trimStart().startsWith('[') && parseArray(v) !== undefined;
+  return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+}
+
+function parseArray(s: string): number[] | undefined {
+  try {
+    const v = JSON.parse(s) as unknown;
+    return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The numbers of an array cell, which must hold `length` of them; else a DataError naming `loc`. */
+export function arrayOrThrow(v: unknown, length: number | undefined, loc: DataLocation): ArrayLike<number> {
+  const values = typeof v === 'string' ? parseArray(v) : isNumberArray(v) ? v : undefined;
+  if (!values) throw new DataError(`expected a list of numbers, got ${describeValue(v)}`, { ...loc, hint: 'give each cell of an array column as a JSON array of numbers, e.g. [0, 0.5, 1]' });
+  if (length !== undefined && values.length !== length) throw new DataError(`holds ${values.length} numbers, expected ${length} like the train rows`, { ...loc, hint: 'every cell of an array column must have the same length' });
+  return values;
+}
+
+/** An array column: every value of every train cell feeds one set of statistics (for pixel-like data). A missing cell takes the mean everywhere when filling. */
+function fitArray(name: string, trainValues: readonly unknown[], s: FeatureSettings, fmt: CellFormat, loc: (i: number) => DataLocation): FeatureMeta {
+  let length: number | undefined;
+  const all: number[] = [];
+  trainValues.forEach((v, i) => {
+    if (isMissing(v, fmt)) return;
+    const values = arrayOrThrow(v, length, { ...loc(i), column: name });
+    length ??= values.length;
+    for (let j = 0; j < values.length; j++) all.push(values[j]!);
+  });
+  const stats = computeStats(all);
+  const fm: FeatureMeta = { name, type: 'array', encoding: s.normalize, length: length ?? 0, stats };
+  if (s.missing.kind === 'fill') fm.fill = JSON.stringify(new Array<number>(length ?? 0).fill(stats.mean));
+  return fm;
 }
 
 /** A date column: the fill (median or mode time, or the constant), then statistics of each part over the filled train values. */

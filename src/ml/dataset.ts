@@ -3,6 +3,7 @@ import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { CellFormatMeta } from './columns.js';
 import type { DatePart } from './dates.js';
+import type { ImageOptions } from './images.js';
 import { DatasetCorruptError } from './errors.js';
 
 /** What the label is: two classes, more than two, or a number. */
@@ -46,10 +47,12 @@ export interface ColumnStats {
 export interface FeatureMeta {
   /** The raw column name. */
   name: string;
-  type: 'numeric' | 'categorical' | 'date';
+  type: 'numeric' | 'categorical' | 'date' | 'array';
   encoding: 'zscore' | 'minmax' | 'none' | 'onehot' | 'ordinal';
   /** numeric only. */
   stats?: ColumnStats;
+  /** array only: the number of values per cell (each a model input; `stats` are over all of them). */
+  length?: number;
   /** date only: the parts it expands into, one model input each, and their train statistics. */
   parts?: DatePart[];
   partStats?: ColumnStats[];
@@ -92,10 +95,12 @@ export interface DatasetMeta {
   target: string;
   /** Class index → original label (classification only). */
   labels?: string[];
-  inputKind: 'tabular' | 'text';
+  inputKind: 'tabular' | 'text' | 'image';
   /** Tabular inputs, in model column order. Empty for text. */
   features: FeatureMeta[];
   text?: TextMeta;
+  /** Image datasets: the column of image paths and how each image became a [height, width, channels] input. */
+  image?: ImageOptions;
   /** Model input column names after encoding (tabular), e.g. `species=setosa`. */
   featureNames: string[];
   splits: Record<string, SplitMeta>;

@@ -82,6 +82,18 @@ const pooling = (kind: string): ObjectField =>
     { required: ['type'] },
   );
 
+const pooling2d = (kind: string): ObjectField =>
+  f.object(
+    `${kind} pooling over square windows of an image ([height, width, channels]).`,
+    {
+      type: f.enum('Layer type.', [`${kind.toLowerCase()}_pooling2d`]),
+      pool_size: f.int('Window side.', { minimum: 1, default: 2 }),
+      strides: f.int('Step between windows (default: the window side).', { minimum: 1 }),
+      padding,
+    },
+    { required: ['type'] },
+  );
+
 const bare = (type: string, description: string): ObjectField => f.object(description, { type: f.enum('Layer type.', [type]) }, { required: ['type'] });
 
 /** One declaration per layer type; the `type` key selects it. */
@@ -144,6 +156,41 @@ export const layerField = f.tagged('A model layer, selected by `type`.', 'type',
   avg_pooling1d: pooling('Avg'),
   global_max_pooling1d: bare('global_max_pooling1d', 'The maximum over the time axis.'),
   global_avg_pooling1d: bare('global_avg_pooling1d', 'The mean over the time axis.'),
+  conv2d: f.object(
+    'A 2-D convolution over an image ([height, width, channels]; an image dataset, or a reshape before it).',
+    {
+      type: f.enum('Layer type.', ['conv2d']),
+      filters: f.int('Number of filters (output channels).', { minimum: 1 }),
+      kernel_size: f.int('Window side (square windows).', { minimum: 1 }),
+      strides: f.int('Step between windows.', { minimum: 1, default: 1 }),
+      padding,
+      activation: activation('Activation.', { default: 'relu' }),
+      l2,
+      kernel_initializer: kernelInitializer,
+      kernel_regularizer: kernelRegularizer,
+    },
+    { required: ['type', 'filters', 'kernel_size'] },
+  ),
+  max_pooling2d: pooling2d('Max'),
+  avg_pooling2d: pooling2d('Avg'),
+  global_max_pooling2d: bare('global_max_pooling2d', 'The maximum over height and width, per channel.'),
+  global_avg_pooling2d: bare('global_avg_pooling2d', 'The mean over height and width, per channel.'),
+  reshape: f.object(
+    'Gives each sample a new shape with the same number of values, e.g. 64 pixel features → [8, 8, 1] for conv2d.',
+    {
+      type: f.enum('Layer type.', ['reshape']),
+      target_shape: f.array('The shape per sample (batch axis excluded).', f.int('A dimension.', { minimum: 1 }), { minItems: 1 }),
+    },
+    { required: ['type', 'target_shape'] },
+  ),
+  layer_normalization: f.object(
+    'Normalizes each sample over its last axis (mean 0, variance 1), then scales and shifts (learned).',
+    {
+      type: f.enum('Layer type.', ['layer_normalization']),
+      epsilon: f.number('Added to the variance.', { exclusiveMinimum: 0, default: 0.001 }),
+    },
+    { required: ['type'] },
+  ),
   flatten: bare('flatten', 'Flattens all but the batch axis.'),
   batch_normalization: f.object(
     'Normalizes its inputs with batch statistics (moving averages at inference).',
@@ -278,7 +325,12 @@ export type LayerConfig =
   | ({ type: 'conv1d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation } & KernelOptions)
   | { type: 'max_pooling1d' | 'avg_pooling1d'; pool_size?: number; strides?: number; padding?: 'valid' | 'same' }
   | { type: 'global_max_pooling1d' | 'global_avg_pooling1d' | 'flatten' }
-  | { type: 'batch_normalization'; momentum?: number; epsilon?: number };
+  | { type: 'batch_normalization'; momentum?: number; epsilon?: number }
+  | ({ type: 'conv2d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation } & KernelOptions)
+  | { type: 'max_pooling2d' | 'avg_pooling2d'; pool_size?: number; strides?: number; padding?: 'valid' | 'same' }
+  | { type: 'global_max_pooling2d' | 'global_avg_pooling2d' }
+  | { type: 'reshape'; target_shape: number[] }
+  | { type: 'layer_normalization'; epsilon?: number };
 
 export interface RecurrentConfig {
   type: 'lstm' | 'gru';

@@ -190,8 +190,8 @@ function asRowObject(value: unknown, loc: { file: string; line?: number; row: nu
     throw new DataError(`must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, loc);
   }
   for (const [k, v] of Object.entries(value)) {
-    if (v !== null && typeof v === 'object') {
-      throw new DataError('holds a nested object or array; only strings, numbers, booleans and null are supported', { ...loc, column: k });
+    if (v !== null && typeof v === 'object' && !(Array.isArray(v) && v.every((x) => typeof x === 'number'))) {
+      throw new DataError('holds a nested object or a list of non-numbers; only strings, numbers, booleans, null and lists of numbers are supported', { ...loc, column: k });
     }
   }
   return value as Record<string, unknown>;

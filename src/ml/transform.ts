@@ -54,7 +54,8 @@ export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]
       offset += enc.width;
     }
   });
-  return { x, xShape: [rows.length, width] };
+  const xShape = meta.image ? [rows.length, meta.image.height, meta.image.width, meta.image.channels] : [rows.length, width];
+  return { x, xShape };
 }
 
 function textIndex(vocab: readonly string[]): Map<string, number> {

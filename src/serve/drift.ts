@@ -78,7 +78,7 @@ export class DriftMonitor {
     readonly window = 1000,
     readonly sampleRows = 32,
   ) {
-    this.#features = meta.features.filter((f) => f.type !== 'date').map((f) => ({
+    this.#features = meta.features.filter((f) => f.type === 'numeric' || f.type === 'categorical').map((f) => ({
       name: f.name,
       type: f.type as Tracked['type'],
       values: new Window(window),

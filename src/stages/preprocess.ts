@@ -1,4 +1,5 @@
-import { basename, isAbsolute, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
+import { DataError } from '../ml/errors.js';
 import { f } from '../schema/fields.js';
 import type { StageKind } from '../core/stage-kind.js';
 import type { Task } from '../ml/dataset.js';
@@ -95,6 +96,17 @@ const config = f.object(
       },
       { required: ['column'] },
     ),
+    image: f.object(
+      'Makes one column of image file paths (PNG, JPEG, WebP; relative to the data file\'s folder) the model input: each image decoded, resized to width × height and scaled to [0, 1], as [height, width, channels].',
+      {
+        column: f.string('The column of image paths.'),
+        width: f.int('Width in pixels after resizing.', { minimum: 1 }),
+        height: f.int('Height in pixels after resizing.', { minimum: 1 }),
+        channels: f.int('1 for grey scale, 3 for RGB.', { minimum: 1, maximum: 3, default: 1 }),
+        fit: f.enum('How the aspect ratio is handled: fill stretches, contain pads with black, cover crops to fill.', ['fill', 'contain', 'cover'], { default: 'fill' }),
+      },
+      { required: ['column', 'width', 'height'] },
+    ),
     split: f.object(
       'How rows are split into train, validation and test.',
       {
@@ -138,6 +150,7 @@ export interface PreprocessConfig {
     padding: 'pre' | 'post';
     truncating: 'pre' | 'post';
   };
+  image?: { column: string; width: number; height: number; channels: number; fit: 'fill' | 'contain' | 'cover' };
   split: { test: number; validation: number; seed: number; stratify: boolean };
   shuffle: boolean;
   dedupe: boolean;
@@ -160,6 +173,23 @@ export const preprocess: StageKind<PreprocessConfig> = {
     const sourceName = displayPath(ctx.workspace, c.input);
     const table = await readTable(c.input, { format: c.format, delimiter: c.delimiter, displayName: sourceName });
     if (table.delimiter && table.delimiter !== ',' && table.delimiter !== '\t') ctx.log(`csv delimiter ${JSON.stringify(table.delimiter)}${c.delimiter === 'auto' ? ' (sniffed)' : ''}`);
+    ctx.signal.throwIfAborted();
+    const format = cellFormatMeta(c);
+    const image = c.image && { ...c.image, channels: c.image.channels === 1 ? 1 : 3 } as const;
+    if (c.image && c.image.channels === 2) throw new DataError('image.channels must be 1 (grey) or 3 (RGB), got 2', { hint: 'set channels: 1 or channels: 3' });
+    if (image) {
+      const { decodeImageCells } = await import('../ml/images.js');
+      const { cellFormatOf, isMissing } = await import('../ml/columns.js');
+      const index = table.columns.indexOf(image.column);
+      if (index < 0) throw new DataError(`has no column "${image.column}" (named by image.column)`, { file: sourceName, hint: `the columns are: ${table.columns.join(', ')}` });
+      const cells = table.rows.map((r) => r[index]);
+      const fmt = cellFormatOf(format);
+      await decodeImageCells(cells, dirname(c.input), image, (i) => ({ file: sourceName, line: table.lines[i], row: i + 1 }), (v) => isMissing(v, fmt));
+      cells.forEach((v, i) => {
+        table.rows[i]![index] = v;
+      });
+      ctx.log(`images: ${cells.length} from "${image.column}" decoded to ${image.width}×${image.height}×${image.channels} (${image.fit})`);
+    }
     ctx.signal.throwIfAborted();
     const { dataset, report } = buildDataset(
       table,
@@ -186,7 +216,8 @@ export const preprocess: StageKind<PreprocessConfig> = {
         split: c.split,
         shuffle: c.shuffle,
         dedupe: c.dedupe,
-        format: cellFormatMeta(c),
+        format,
+        ...(image ? { image } : {}),
       },
       sourceName,
     );
@@ -202,7 +233,9 @@ export const preprocess: StageKind<PreprocessConfig> = {
     const classes = meta.labels ? `, ${meta.labels.length} classes (${meta.labels.map((l) => `${l} ${meta.classCounts![l]}`).join(', ')})` : '';
     const inputs = meta.text
       ? `text "${meta.text.column}": ${meta.text.tokenizer} tokens, vocabulary ${meta.text.vocab.length}, length ${meta.text.maxLength}`
-      : `${meta.features.length} columns → ${meta.featureNames.length} inputs`;
+      : meta.image
+        ? `image "${meta.image.column}": ${meta.image.height}×${meta.image.width}×${meta.image.channels}`
+        : `${meta.features.length} columns → ${meta.featureNames.length} inputs`;
     ctx.log(`task ${meta.task}${classes}; ${inputs}`);
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
     ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);

@@ -92,7 +92,13 @@ export function describeLayers(resolved: ResolvedModel): string {
         case 'dropout':
           return `dropout(${l.rate})`;
         case 'conv1d':
-          return `conv1d(${l.filters}×${l.kernel_size})`;
+        case 'conv2d':
+          return `${l.type}(${l.filters}×${l.kernel_size})`;
+        case 'max_pooling2d':
+        case 'avg_pooling2d':
+        case 'max_pooling1d':
+        case 'avg_pooling1d':
+          return `${l.type}(${l.pool_size})`;
         case 'reshape':
           return `reshape(${l.target_shape.join('×')})`;
         default:

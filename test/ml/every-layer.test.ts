@@ -23,6 +23,13 @@ const cases: Record<string, { input: Input; layers: Record<string, unknown>[] }>
   global_avg_pooling1d: { input: 'text', layers: [{ type: 'embedding', output_dim: 3 }, { type: 'global_avg_pooling1d' }] },
   flatten: { input: 'tabular', layers: [{ type: 'conv1d', filters: 2, kernel_size: 1 }, { type: 'flatten' }] },
   batch_normalization: { input: 'tabular', layers: [{ type: 'dense', units: 4 }, { type: 'batch_normalization' }] },
+  reshape: { input: 'tabular', layers: [{ type: 'reshape', target_shape: [2, 2, 1] }, { type: 'flatten' }] },
+  conv2d: { input: 'tabular', layers: [{ type: 'reshape', target_shape: [2, 2, 1] }, { type: 'conv2d', filters: 3, kernel_size: 2, padding: 'same' }, { type: 'flatten' }] },
+  max_pooling2d: { input: 'tabular', layers: [{ type: 'reshape', target_shape: [2, 2, 1] }, { type: 'conv2d', filters: 2, kernel_size: 1 }, { type: 'max_pooling2d', pool_size: 2 }] },
+  avg_pooling2d: { input: 'tabular', layers: [{ type: 'reshape', target_shape: [2, 2, 1] }, { type: 'conv2d', filters: 2, kernel_size: 1 }, { type: 'avg_pooling2d', pool_size: 2 }] },
+  global_max_pooling2d: { input: 'tabular', layers: [{ type: 'reshape', target_shape: [2, 2, 1] }, { type: 'conv2d', filters: 2, kernel_size: 2, padding: 'same' }, { type: 'global_max_pooling2d' }] },
+  global_avg_pooling2d: { input: 'tabular', layers: [{ type: 'reshape', target_shape: [2, 2, 1] }, { type: 'conv2d', filters: 2, kernel_size: 2, padding: 'same' }, { type: 'global_avg_pooling2d' }] },
+  layer_normalization: { input: 'tabular', layers: [{ type: 'dense', units: 4, activation: 'leaky_relu' }, { type: 'layer_normalization' }] },
 };
 
 async function dataset(input: Input): Promise<string> {

@@ -21,9 +21,9 @@ export interface ModelListItem {
 /** What the model takes as input, read from its `mlpipe.json`. */
 export interface ModelSignature {
   task: ModelMeta['task'];
-  inputKind: 'tabular' | 'text';
+  inputKind: 'tabular' | 'text' | 'image';
   /** Tabular: the raw columns a request row needs, in model order. */
-  features: { name: string; type: 'numeric' | 'categorical' | 'date'; optional: boolean }[];
+  features: { name: string; type: 'numeric' | 'categorical' | 'date' | 'array'; optional: boolean }[];
   /** Text: the column holding the text (a request may also send bare strings). */
   textColumn?: string;
   labels?: string[];
@@ -63,7 +63,7 @@ export function exampleRow(meta: ModelMeta): Record<string, unknown> {
   const ds = meta.dataset;
   if (ds.inputKind === 'text') return { [ds.text!.column]: ds.text!.vocab.slice(2, 6).join(' ') || 'hello' };
   return Object.fromEntries(
-    ds.features.map((f) => [f.name, f.type === 'numeric' ? Number((f.stats?.mean ?? 0).toPrecision(4)) : f.type === 'date' ? (f.fill ?? '2024-01-01') : (f.fill ?? f.categories?.[0] ?? '')]),
+    ds.features.map((f) => [f.name, f.type === 'numeric' ? Number((f.stats?.mean ?? 0).toPrecision(4)) : f.type === 'date' ? (f.fill ?? '2024-01-01') : f.type === 'array' ? new Array<number>(f.length ?? 0).fill(Number((f.stats?.mean ?? 0).toPrecision(4))) : (f.fill ?? f.categories?.[0] ?? '')]),
   );
 }
 
