@@ -55,7 +55,8 @@ const columnValues = (col: string) => page.$$eval(`.table .body [data-col="${col
 const rowIds = () => page.$$eval('.table .body [data-run-id]', (rows) => rows.map((r) => (r as HTMLElement).dataset.runId!));
 const waitRows = (n: number) => page.waitForFunction((k) => document.querySelectorAll('.table .body [data-run-id]').length === k, n);
 
-describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`, () => {
+// Each step spawns CLI commands and drives a browser: generous limits for a loaded 2-core machine.
+describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped: ${skip})` : ''}`, { timeout: 240_000 }, () => {
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     fx = await makeUiFixture();

@@ -138,7 +138,7 @@ describe('artifact downloads', () => {
   });
 });
 
-describe('GET /api/compare', () => {
+describe('GET /api/compare', { timeout: 180_000 }, () => {
   it('computes exactly what `mlpipe compare runs --json` prints for the same runs and baseline', async () => {
     const ids = fx.sweepRuns;
     const ui = await get<CompareResponse>(`/api/compare?runs=${ids.join(',')}&baseline=${ids[1]}`);
@@ -171,7 +171,7 @@ describe('GET /api/compare', () => {
   });
 });
 
-describe('models', () => {
+describe('models', { timeout: 180_000 }, () => {
   it('lists versions with aliases and headline metrics', async () => {
     const { body } = await get<ModelsResponse>('/api/models');
     expect(body.readOnly).toBe(false);
