@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-// Training throughput (samples/s) of three models on each available TensorFlow.js backend, through
-// mlpipe's own model builder and training loop, and the same models in PyTorch (1 thread) when
-// `python3 -c 'import torch'` works. Run `npm run build` first.
+// Training throughput (samples/s, one epoch of batch 64, Adam) of five models through mlpipe's own
+// model builder and training loop, against the same models in PyTorch (1 thread) when
+// `python3 -c 'import torch'` works. The engines alternate: each round runs every backend in a
+// fresh process, then PyTorch, so a busy moment hits both; the table shows medians over the rounds
+// with min–max. Run `npm run build` first.
 //
-//   node bench/train-throughput.mjs [--backends wasm,cpu,tensorflow,wasm-stock] [--models logreg,mlp,text]
+//   node bench/train-throughput.mjs [--rounds 3] [--backends wasm,cpu,tensorflow,wasm-stock] [--models logreg,mlp,text,textcnn,cnn2d]
 //
 // A `-stock` backend trains with TensorFlow.js's own LSTM layer and optimizers (mlpipe's kernels
 // that a backend lacks stay registered), to measure what the fused LSTM and in-place updates bring.
-// Figures are wall-clock samples/s; the stderr lines also give samples per CPU-second, steadier on a
-// busy machine.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,96 +20,105 @@ import { fitModel } from '../dist/ml/train-loop.js';
 // Debian's python3-torch installs for /usr/bin/python3, which may not be the python3 on PATH.
 const python = process.env.BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 
-const N = 10_000;
 const BATCH = 64;
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1].split(',') : fallback;
 };
-const backends = arg('backends', ['tensorflow', 'wasm', 'cpu']);
+const backends = arg('backends', ['wasm']);
 const child = arg('child', [])[0];
-const modelNames = arg('models', ['logreg', 'mlp', 'text']);
+const modelNames = arg('models', ['logreg', 'mlp', 'text', 'textcnn', 'cnn2d']);
+const rounds = Number(arg('rounds', ['3'])[0]);
 
 function rng(seed) {
   let s = seed >>> 0;
   return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
-function tabularData() {
+function tabularData(n) {
   const r = rng(1);
-  const x = new Float32Array(N * 20).map(() => r() * 2 - 1);
-  const y = new Float32Array(N);
-  for (let i = 0; i < N; i++) y[i] = x[i * 20] + x[i * 20 + 1] - x[i * 20 + 2] > 0 ? 1 : 0;
-  return { x, xShape: [N, 20], y };
+  const x = new Float32Array(n * 20).map(() => r() * 2 - 1);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = x[i * 20] + x[i * 20 + 1] - x[i * 20 + 2] > 0 ? 1 : 0;
+  return { x, xShape: [n, 20], y };
 }
 
-function textData() {
+function textData(n, length) {
   const r = rng(2);
-  const x = new Int32Array(N * 20).map(() => 2 + Math.floor(r() * 9998));
-  const y = new Float32Array(N);
-  for (let i = 0; i < N; i++) y[i] = x.subarray(i * 20, i * 20 + 20).some((t) => t < 1000) ? 1 : 0;
-  return { x, xShape: [N, 20], y };
+  const x = new Int32Array(n * length).map(() => 2 + Math.floor(r() * 9998));
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = x.subarray(i * length, (i + 1) * length).some((t) => t < 1000) ? 1 : 0;
+  return { x, xShape: [n, length], y };
+}
+
+function imageData(n) {
+  const r = rng(3);
+  const x = new Float32Array(n * 28 * 28).map(() => r());
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) y[i] = x[i * 784 + 400] > 0.5 ? 1 : 0;
+  return { x, xShape: [n, 28, 28, 1], y };
 }
 
 const tabularMeta = {
   schemaVersion: 1, task: 'binary', target: 'y', labels: ['0', '1'], inputKind: 'tabular', features: [],
-  featureNames: Array.from({ length: 20 }, (_, i) => `f${i}`), splits: {}, source: { file: 'synthetic', rows: N, dropped: 0 },
+  featureNames: Array.from({ length: 20 }, (_, i) => `f${i}`), splits: {}, source: { file: 'synthetic', rows: 0, dropped: 0 },
 };
-const textMeta = {
+const textMeta = (maxLength) => ({
   ...tabularMeta, inputKind: 'text', featureNames: [],
-  text: { column: 'text', tokenizer: 'whitespace', lowercase: false, vocab: Array.from({ length: 10_000 }, (_, i) => `t${i}`), maxLength: 20, padding: 'post', truncating: 'post' },
-};
+  text: { column: 'text', tokenizer: 'whitespace', lowercase: false, vocab: Array.from({ length: 10_000 }, (_, i) => `t${i}`), maxLength, padding: 'post', truncating: 'post' },
+});
+const imageMeta = { ...tabularMeta, inputKind: 'image', featureNames: [], image: { column: 'image', width: 28, height: 28, channels: 1, fit: 'fill' } };
 
+/** Each model: its mlpipe config, data, and sample count per measured epoch. */
 const models = {
-  logreg: { label: 'logistic regression 20→1', meta: tabularMeta, config: 'logistic_regression', data: tabularData },
-  mlp: { label: 'MLP 20→64→64→1', meta: tabularMeta, config: { layers: [{ type: 'dense', units: 64 }, { type: 'dense', units: 64 }] }, data: tabularData },
-  text: { label: 'Embedding(10000,16)→LSTM(32)→1', meta: textMeta, config: { layers: [{ type: 'embedding', output_dim: 16 }, { type: 'lstm', units: 32 }] }, data: textData },
+  logreg: { label: 'logistic regression 20→1', meta: tabularMeta, config: 'logistic_regression', data: () => tabularData(10_000) },
+  mlp: { label: 'MLP 20→64→64→1', meta: tabularMeta, config: { layers: [{ type: 'dense', units: 64 }, { type: 'dense', units: 64 }] }, data: () => tabularData(10_000) },
+  text: { label: 'Embedding(10000,16)→LSTM(32)→1', meta: textMeta(20), config: { layers: [{ type: 'embedding', output_dim: 16 }, { type: 'lstm', units: 32 }] }, data: () => textData(10_000, 20) },
+  textcnn: {
+    label: 'text CNN: Emb(10000,16)→Conv1D(64,k3)→GMP→1, len 64',
+    meta: textMeta(64),
+    config: { layers: [{ type: 'embedding', output_dim: 16 }, { type: 'conv1d', filters: 64, kernel_size: 3 }, { type: 'global_max_pooling1d' }] },
+    data: () => textData(4_000, 64),
+  },
+  cnn2d: {
+    label: 'image CNN 28×28: Conv2D(8,3)→MaxPool→Conv2D(16,3)→MaxPool→1',
+    meta: imageMeta,
+    config: { layers: [{ type: 'conv2d', filters: 8, kernel_size: 3 }, { type: 'max_pooling2d' }, { type: 'conv2d', filters: 16, kernel_size: 3 }, { type: 'max_pooling2d' }, { type: 'flatten' }] },
+    data: () => imageData(2_000),
+  },
 };
 
 function head(data, n) {
-  const row = data.xShape[1];
-  return { x: data.x.subarray(0, n * row), xShape: [n, row], y: data.y.subarray(0, n) };
+  const row = data.xShape.slice(1);
+  const size = row.reduce((a, b) => a * b, 1);
+  return { x: data.x.subarray(0, n * size), xShape: [n, ...row], y: data.y.subarray(0, n) };
 }
 
-async function measure(tf, spec, data, stock, warmOnly) {
-  const resolved = resolveModel(spec.config, spec.meta);
+async function measure(tf, spec, data, stock) {
+  const resolved = resolveModel(spec.config, { ...spec.meta, splits: { train: { n: data.y.length, xShape: data.xShape, xDtype: 'float32', file: '' } } });
   const model = buildModel(tf, resolved, 42, { fused: !stock });
   const optimizer = createOptimizer(tf, { name: 'adam', learning_rate: 0.001 }, { inPlace: !stock });
   const fit = async (n) => {
     const started = performance.now();
-    const cpu = process.cpuUsage();
     await fitModel(tf, model, resolved, head(data, n), undefined, { epochs: 1, batchSize: BATCH, seed: 1, optimizer }, () => {});
-    const used = process.cpuUsage(cpu);
-    return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+    return n / ((performance.now() - started) / 1000);
   };
   try {
-    const warm = await fit(20 * BATCH);
-    if (warmOnly) return undefined;
-    const n = warm.seconds * (N / (20 * BATCH)) < 15 ? N : 20 * BATCH;
-    if (n === N) await fit(N);
-    const runs = [await fit(n), await fit(n)];
-    const t = runs.reduce((best, r) => (r.seconds < best.seconds ? r : best));
-    return { samplesPerSecond: n / t.seconds, samplesPerCpuSecond: n / t.cpuSeconds, samples: n };
+    await fit(10 * BATCH);
+    return await fit(data.y.length);
   } finally {
     model.dispose();
     optimizer.optimizer.dispose();
   }
 }
 
-/** One backend in this process: every model warmed up first (JIT), then measured. */
-async function runBackend(backend) {
-  const stock = backend.endsWith('-stock');
-  const loaded = await loadTf(backend.replace(/-stock$/, ''));
-  const data = Object.fromEntries(modelNames.map((name) => [name, models[name].data()]));
-  for (const name of modelNames) await measure(loaded.tf, models[name], data[name], stock, true);
-  const out = {};
-  for (const name of modelNames) out[name] = await measure(loaded.tf, models[name], data[name], stock, false);
-  return out;
-}
-
 if (child) {
   try {
-    process.stdout.write(JSON.stringify({ results: await runBackend(child) }));
+    const stock = child.endsWith('-stock');
+    const loaded = await loadTf(child.replace(/-stock$/, ''));
+    const out = {};
+    for (const name of modelNames) out[name] = await measure(loaded.tf, models[name], models[name].data(), stock);
+    process.stdout.write(JSON.stringify({ results: out }));
   } catch (err) {
     process.stdout.write(JSON.stringify({ error: err.message.split('\n')[0] }));
   }
@@ -120,7 +129,7 @@ const pytorchScript = String.raw`
 import json, sys, time, torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
-N, B = 10000, 64
+B = 64
 def run(model, x, y):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss()
@@ -134,8 +143,8 @@ def run(model, x, y):
             loss.backward()
             opt.step()
         return n / (time.perf_counter() - t)
-    epoch(4 * B)
-    return epoch(N)
+    epoch(10 * B)
+    return epoch(len(y))
 class Text(torch.nn.Module):
     def __init__(self):
         super().__init__()
@@ -145,22 +154,39 @@ class Text(torch.nn.Module):
     def forward(self, x):
         _, (h, _) = self.lstm(self.emb(x))
         return self.out(h[-1])
-xt = torch.rand(N, 20) * 2 - 1
-yt = ((xt[:, 0] + xt[:, 1] - xt[:, 2]) > 0).float()
-xs = torch.randint(2, 10000, (N, 20))
-ys = (xs < 1000).any(dim=1).float()
-out = {
-  'logreg': run(torch.nn.Linear(20, 1), xt, yt),
-  'mlp': run(torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1)), xt, yt),
-  'text': run(Text(), xs, ys),
-}
-print(json.dumps({k: v for k, v in out.items() if k in sys.argv[1].split(',')}))
+class TextCnn(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = torch.nn.Embedding(10000, 16)
+        self.conv = torch.nn.Conv1d(16, 64, 3)
+        self.out = torch.nn.Linear(64, 1)
+    def forward(self, x):
+        h = torch.relu(self.conv(self.emb(x).transpose(1, 2)))
+        return self.out(h.max(dim=2).values)
+def cnn2d():
+    return torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(8, 16, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(16 * 5 * 5, 1))
+wanted = sys.argv[1].split(',')
+out = {}
+def tab():
+    x = torch.rand(10000, 20) * 2 - 1
+    return x, ((x[:, 0] + x[:, 1] - x[:, 2]) > 0).float()
+if 'logreg' in wanted: out['logreg'] = run(torch.nn.Linear(20, 1), *tab())
+if 'mlp' in wanted: out['mlp'] = run(torch.nn.Sequential(torch.nn.Linear(20, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 1)), *tab())
+if 'text' in wanted:
+    xs = torch.randint(2, 10000, (10000, 20))
+    out['text'] = run(Text(), xs, (xs < 1000).any(dim=1).float())
+if 'textcnn' in wanted:
+    xs = torch.randint(2, 10000, (4000, 64))
+    out['textcnn'] = run(TextCnn(), xs, (xs < 1000).any(dim=1).float())
+if 'cnn2d' in wanted:
+    xi = torch.rand(2000, 1, 28, 28)
+    out['cnn2d'] = run(cnn2d(), xi, (xi[:, 0, 14, 8] > 0.5).float())
+print(json.dumps(out))
 `;
 
 function pytorch() {
   try {
     execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-
   } catch {
     return { error: 'PyTorch not installed (apt-get install python3-torch)' };
   }
@@ -171,36 +197,39 @@ function pytorch() {
   }
 }
 
-const results = {};
-const notes = [];
-for (const backend of backends) {
-  const self = fileURLToPath(import.meta.url);
-  const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(',')], { encoding: 'utf8', maxBuffer: 1 << 20 }));
-  if (out.error) {
-    notes.push(`${backend}: ${out.error}`);
-    continue;
+const self = fileURLToPath(import.meta.url);
+const samples = {};
+const notes = new Set();
+const add = (engine, name, value) => ((samples[engine] ??= {})[name] ??= []).push(value);
+for (let round = 1; round <= rounds; round++) {
+  for (const backend of backends) {
+    const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(',')], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+    if (out.error) notes.add(`${backend}: ${out.error}`);
+    else for (const [name, v] of Object.entries(out.results)) add(backend, name, v);
   }
-  results[backend] = out.results;
-  for (const [name, r] of Object.entries(out.results)) {
-    process.stderr.write(`${backend} ${name}: ${Math.round(r.samplesPerSecond)} samples/s, ${Math.round(r.samplesPerCpuSecond)} per CPU-second (${r.samples} samples)\n`);
-  }
+  const torch = pytorch();
+  if (torch.error) notes.add(torch.error);
+  else for (const [name, v] of Object.entries(torch.results)) add('pytorch-1t', name, v);
+  process.stderr.write(`round ${round}/${rounds} done\n`);
 }
-const torch = pytorch();
-if (torch.error) notes.push(torch.error);
 
-const columns = [...Object.keys(results), ...(torch.results ? ['pytorch-1t', 'wasm/pytorch'] : [])];
-const rows = modelNames.map((name) => {
-  const cells = Object.keys(results).map((b) => Math.round(results[b][name].samplesPerSecond).toLocaleString('en-US'));
-  if (torch.results) {
-    cells.push(Math.round(torch.results[name]).toLocaleString('en-US'));
-    cells.push(results.wasm ? (results.wasm[name].samplesPerSecond / torch.results[name]).toFixed(2) : '-');
-  }
-  return [models[name].label, ...cells];
-});
-const header = ['samples/s, batch 64, Adam', ...columns];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (v) => Math.round(v).toLocaleString('en-US');
+const cell = (xs) => (xs?.length ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '-');
+const engines = Object.keys(samples);
+const reference = samples['pytorch-1t'];
+const header = ['samples/s, batch 64, Adam: median (min–max)', ...engines, ...(reference ? engines.filter((e) => e !== 'pytorch-1t').map((e) => `${e}/pytorch`) : [])];
+const rows = modelNames.map((name) => [
+  models[name].label,
+  ...engines.map((e) => cell(samples[e][name])),
+  ...(reference ? engines.filter((e) => e !== 'pytorch-1t').map((e) => (samples[e][name] && reference[name] ? (median(samples[e][name]) / median(reference[name])).toFixed(2) : '-')) : []),
+]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ''}`);
+console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; ${rounds} rounds, engines alternated each round`);
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 for (const n of notes) console.log(`note: ${n}`);

@@ -15,6 +15,9 @@ const cases: ConvCase[] = [
   { x: [3, 6, 6, 2], filter: [3, 3, 2, 5], strides: [2, 2], pad: 'same' },
   { x: [4, 1, 9, 6], filter: [1, 3, 6, 8], strides: [1, 1], pad: 'same' },
   { x: [1, 8, 8, 1], filter: [2, 2, 1, 3], strides: [2, 1], pad: 'valid' },
+  // more than 512 weights: the im2col + XNNPACK matmul path (the cases above accumulate directly)
+  { x: [2, 6, 7, 8], filter: [3, 3, 8, 16], strides: [1, 1], pad: 'same' },
+  { x: [3, 1, 20, 16], filter: [1, 3, 16, 64], strides: [1, 2], pad: 'valid' },
 ];
 
 /** d/dfilter and d/dx of sum(conv2d(x, filter) · dy) on the active backend. */

@@ -19,7 +19,7 @@ interface BackpropFilterArgs {
   backend: WasmBackendLike;
 }
 
-/** The geometry `im2col` needs, from TensorFlow.js's own convolution arithmetic. */
+/** The geometry the gradient needs, from TensorFlow.js's own convolution arithmetic. */
 export interface ConvGeometry {
   batch: number;
   inHeight: number;
@@ -35,27 +35,54 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
-/**
- * Writes the patches of an NHWC input as rows of `col` (`[batch·outH·outW, fh·fw·inC]`, row-major):
- * row m holds, for output position m, the input values the filter sees there (zeros in the padding).
- */
-export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array): void {
+/** Filters with at most this many weights get their gradient by direct accumulation. */
+const SMALL_FILTER = 512;
+
+/** `colT` (`[fh·fw·inC, batch·outH·outW]`): the transpose of `im2col`'s matrix, written directly. */
+export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32Array): void {
   const { inHeight: H, inWidth: W, inChannels: C, filterHeight: fh, filterWidth: fw } = g;
-  const k = fh * fw * C;
-  let m = 0;
+  const m = g.batch * g.outHeight * g.outWidth;
+  for (let r = 0; r < fh; r++) {
+    for (let s = 0; s < fw; s++) {
+      for (let c = 0; c < C; c++) {
+        const row = ((r * fw + s) * C + c) * m;
+        let j = 0;
+        for (let b = 0; b < g.batch; b++) {
+          for (let oh = 0; oh < g.outHeight; oh++) {
+            const h = oh * g.strideHeight + r - g.padTop;
+            for (let ow = 0; ow < g.outWidth; ow++, j++) {
+              const w = ow * g.strideWidth + s - g.padLeft;
+              colT[row + j] = h < 0 || h >= H || w < 0 || w >= W ? 0 : x[((b * H + h) * W + w) * C + c]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dW[r, s, c, f] = Σ over batch and output positions of x[patch] · dy, for filters small enough that the sum beats building im2col. */
+export function accumulateFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry, f: number, out: Float32Array): void {
+  const { inHeight: H, inWidth: W, inChannels: C, filterHeight: fh, filterWidth: fw } = g;
+  out.fill(0);
+  let j = 0;
   for (let b = 0; b < g.batch; b++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
-      for (let ow = 0; ow < g.outWidth; ow++, m++) {
-        const row = m * k;
+      for (let ow = 0; ow < g.outWidth; ow++, j++) {
+        const d = j * f;
         for (let r = 0; r < fh; r++) {
           const h = oh * g.strideHeight + r - g.padTop;
+          if (h < 0 || h >= H) continue;
           for (let s = 0; s < fw; s++) {
             const w = ow * g.strideWidth + s - g.padLeft;
-            const dst = row + (r * fw + s) * C;
-            if (h < 0 || h >= H || w < 0 || w >= W) col.fill(0, dst, dst + C);
-            else {
-              const src = ((b * H + h) * W + w) * C;
-              col.set(x.subarray(src, src + C), dst);
+            if (w < 0 || w >= W) continue;
+            const src = ((b * H + h) * W + w) * C;
+            const dst = (r * fw + s) * C * f;
+            for (let c = 0; c < C; c++) {
+              const v = x[src + c]!;
+              if (v === 0) continue;
+              const o = dst + c * f;
+              for (let q = 0; q < f; q++) out[o + q]! += v * dy[d + q]!;
             }
           }
         }
@@ -67,7 +94,8 @@ export function im2col(x: Float32Array, g: ConvGeometry, col: Float32Array): voi
 /**
  * Conv2DBackpropFilter (the gradient of every conv1d and conv2d kernel) for wasm, which has none:
  * the input's patches are laid out as a matrix once (im2col) and multiplied by the output gradient
- * with the backend's XNNPACK matmul, `dW[fh·fw·inC, outC] = colᵀ · dy[batch·outH·outW, outC]`.
+ * with the backend's XNNPACK matmul, `dW[fh·fw·inC, outC] = colᵀ · dy[batch·outH·outW, outC]`
+ * (colᵀ written directly, so no transposed operand); small filters accumulate directly.
  */
 export function convBackpropFilterKernels(tf: Tf): Record<string, KernelConfig[]> {
   const kernelFunc = (args: BackpropFilterArgs): TensorInfo => {
@@ -91,13 +119,22 @@ export function convBackpropFilterKernels(tf: Tf): Record<string, KernelConfig[]
     };
     const m = g.batch * g.outHeight * g.outWidth;
     const k = g.filterHeight * g.filterWidth * g.inChannels;
-    const col = args.backend.makeOutput([1, m, k], 'float32');
+    const f = info.outChannels;
+    const xs = args.backend.typedArrayFromHeap(x);
+    const dys = args.backend.typedArrayFromHeap(dy);
+    if (k * f <= SMALL_FILTER) {
+      // Few weights (e.g. a first conv2d on one channel): accumulate patch · dy directly, no im2col matrix.
+      const out = args.backend.makeOutput([...filterShape], 'float32');
+      accumulateFilterGradient(xs, dys, g, f, args.backend.typedArrayFromHeap(out));
+      return out;
+    }
+    const col = args.backend.makeOutput([1, k, m], 'float32');
     try {
-      im2col(args.backend.typedArrayFromHeap(x), g, args.backend.typedArrayFromHeap(col));
+      im2colTransposed(xs, g, args.backend.typedArrayFromHeap(col));
       const matMul = tf.getKernel('BatchMatMul', 'wasm')!;
       const out = matMul.kernelFunc({
-        inputs: { a: col, b: { dataId: dy.dataId, shape: [1, m, info.outChannels], dtype: dy.dtype } },
-        attrs: { transposeA: true, transposeB: false },
+        inputs: { a: col, b: { dataId: dy.dataId, shape: [1, m, f], dtype: dy.dtype } },
+        attrs: { transposeA: false, transposeB: false },
         backend: args.backend,
       } as never) as TensorInfo;
       return { dataId: out.dataId, shape: [...filterShape], dtype: 'float32' };
