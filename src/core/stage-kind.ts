@@ -55,6 +55,11 @@ export interface StageKind<C = any> {
   description: string;
   /** The schema of the stage's `with` block. */
   config: ObjectField;
+  /**
+   * Top-level config keys that hold `sh` command lines (the shell kind's `run`): params and output
+   * paths spliced into them are quoted for the spot they land in, so they never add shell syntax.
+   */
+  commands?: readonly string[];
   /** The outputs a stage of this kind declares, given its resolved config. */
   outputs(config: C): Record<string, OutputSpec>;
   /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */

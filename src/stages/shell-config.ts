@@ -4,7 +4,9 @@ import { f } from '../schema/fields.js';
 export const shellConfig = f.object(
   'A shell command run with `sh -c` in the spec folder, DVC style.',
   {
-    run: f.string('The command line, run with `sh -c` in the spec folder.'),
+    run: f.string(
+      'The command line, run with `sh -c` in the spec folder. A `${params.x}` in it arrives as one quoted word (escaped inside quotes), never as shell syntax; `${raw.params.x}` splices the text unquoted, on purpose.',
+    ),
     deps: f.array('Files or folders the command reads; their contents are part of the cache key.', f.path('A file or folder the command reads.'), {
       default: [],
     }),

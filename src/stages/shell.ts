@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
-import type { StageContext, StageKind } from '../core/stage-kind.js';
+import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
 import { shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
 import { killGroup, stopOrphanedCommands, writeMarker } from './shell-command-markers.js';
 import { isProcessAlive } from '../core/tracker/sqlite-tracker.js';
@@ -79,11 +79,38 @@ async function runCommand(ctx: StageContext<ShellConfig>): Promise<void> {
   throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: command ${how}`, { exitCode: code ?? undefined, lastLines: tail });
 }
 
+/** Linux's limit on one argument or environment string (MAX_ARG_STRLEN): a longer command line fails to start with E2BIG. */
+export const MAX_ARG_BYTES = 128 * 1024;
+
+function checkSizes(config: ShellConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const size = Buffer.byteLength(config.run);
+  if (size >= MAX_ARG_BYTES) {
+    issues.push({
+      path: ['run'],
+      message: `expected a command line under ${MAX_ARG_BYTES / 1024} KiB (the system's limit for one argument), got ${formatKiB(size)} after params were substituted`,
+      hint: 'write large values to a file and pass its path (list it in deps)',
+    });
+  }
+  for (const [name, value] of Object.entries(config.env)) {
+    const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
+    if (bytes >= MAX_ARG_BYTES) {
+      issues.push({ path: ['env', name], message: `expected an environment value under ${MAX_ARG_BYTES / 1024} KiB, got ${formatKiB(bytes)}`, hint: 'write large values to a file and pass its path (list it in deps)' });
+    }
+  }
+  return issues;
+}
+
+const formatKiB = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
 export const shell: StageKind<ShellConfig> = {
   kind: 'shell',
-  version: 1,
+  // 2: params and output paths spliced into `run` are shell-quoted (they were pasted in as raw text)
+  version: 2,
   description: 'Runs a shell command; its deps are hashed and its outs cached.',
   config: shellConfig,
+  commands: ['run'],
+  check: checkSizes,
   outputs: (config) =>
     Object.fromEntries(Object.entries(shellOutputs(config.outs)).map(([name, path]) => [name, { path, location: 'workspace' as const }])),
   async recover(runsDir) {

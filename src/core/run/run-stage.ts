@@ -65,7 +65,7 @@ export async function runStage(
       const rel = relative(spec.dir, abs);
       return forShell && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
     };
-    const substituted = substituteOutputRefs(stage.config, refPath) as Record<string, unknown>;
+    const substituted = substituteOutputRefs(stage.config, refPath, new Set(kind.commands ?? [])) as Record<string, unknown>;
     const config = resolveConfigPaths(kind.config, substituted, spec.dir) as Record<string, unknown>;
     const tail: string[] = [];
     const metrics: Record<string, number> = {};

@@ -2,6 +2,7 @@ import { didYouMean } from '../../schema/did-you-mean.js';
 import type { OutputRef } from './types.js';
 import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment } from '../../schema/yaml-source.js';
+import { quoteForShell, shellContextsAt } from './shell-quote.js';
 
 /**
  * Matches `${stages.STAGE.outputs.NAME}`; group 1 is the stage (a template's stage `train@0.1` may hold
@@ -26,12 +27,34 @@ export function findOutputRefs(value: unknown): OutputRef[] {
   return refs;
 }
 
-/** Replaces every `${stages.X.outputs.Y}` inside the strings of `value` (deep) by `lookup(X, Y)`; returns a new value. */
-export function substituteOutputRefs(value: unknown, lookup: (stage: string, output: string) => string): unknown {
+/**
+ * Replaces every `${stages.X.outputs.Y}` inside the strings of `value` (deep) by `lookup(X, Y)`; returns a new value.
+ * In the top-level `commands` keys (shell command lines) each path is quoted for the spot it lands in.
+ */
+export function substituteOutputRefs(value: unknown, lookup: (stage: string, output: string) => string, commands: ReadonlySet<string> = NO_COMMANDS): unknown {
+  if (commands.size > 0 && isPlainObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, commands.has(k) && typeof v === 'string' ? substituteInCommand(v, lookup) : substituteOutputRefs(v, lookup)]),
+    );
+  }
   if (typeof value === 'string') return value.replace(OUTPUT_REF_RE, (_, stage: string, output: string) => lookup(stage, output));
   if (Array.isArray(value)) return value.map((v) => substituteOutputRefs(v, lookup));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteOutputRefs(v, lookup)]));
   return value;
+}
+
+const NO_COMMANDS: ReadonlySet<string> = new Set();
+
+function substituteInCommand(command: string, lookup: (stage: string, output: string) => string): string {
+  const matches = [...command.matchAll(OUTPUT_REF_RE)];
+  const contexts = shellContextsAt(command, matches.map((m) => m.index));
+  let i = 0;
+  return command.replace(OUTPUT_REF_RE, (whole, stage: string, output: string) => {
+    const path = lookup(stage, output);
+    const quoted = quoteForShell(path, contexts[i++]);
+    if ('problem' in quoted) throw new Error(`the path of ${whole} (${JSON.stringify(path)}) ${quoted.problem}`);
+    return quoted.text;
+  });
 }
 
 function walkStrings(value: unknown, visit: (s: string) => void): void {
@@ -67,33 +90,55 @@ export interface InterpolationResult {
  * the param's type; inside a longer string it is formatted in (numbers and booleans as written, lists and
  * mappings as JSON). `${stages.X.outputs.Y}` is collected and kept as written. `${NAME}` without a dot is
  * left for the shell; any other dotted placeholder is reported.
+ *
+ * In the top-level keys named by `commands` (shell command lines, e.g. a `run:` stage's `run`) a param
+ * arrives as exactly its characters — one word outside quotes, escaped inside "…" or '…' — so a param
+ * never adds shell syntax; `${raw.params.x}` splices the text unquoted, on purpose.
  */
-export function interpolateParams(value: unknown, params: Record<string, unknown>, path: PathSegment[] = []): InterpolationResult {
+export function interpolateParams(
+  value: unknown,
+  params: Record<string, unknown>,
+  path: PathSegment[] = [],
+  opts: { commands?: ReadonlySet<string> } = {},
+): InterpolationResult {
   const result: InterpolationResult = { value: undefined, used: {}, refs: [], issues: [], reported: new Set(), mentioned: new Set() };
-  result.value = walk(value, path, params, result);
+  const commands = opts.commands ?? NO_COMMANDS;
+  result.value =
+    commands.size > 0 && isPlainObject(value)
+      ? Object.fromEntries(
+          Object.entries(value).map(([k, v]) => [
+            k,
+            commands.has(k) && typeof v === 'string' ? interpolateString(v, [...path, k], params, result, true) : walk(v, [...path, k], params, result),
+          ]),
+        )
+      : walk(value, path, params, result);
   return result;
 }
 
 function walk(value: unknown, path: PathSegment[], params: Record<string, unknown>, result: InterpolationResult): unknown {
-  if (typeof value === 'string') return interpolateString(value, path, params, result);
+  if (typeof value === 'string') return interpolateString(value, path, params, result, false);
   if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i], params, result));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k], params, result)]));
   return value;
 }
 
-function interpolateString(s: string, path: PathSegment[], params: Record<string, unknown>, result: InterpolationResult): unknown {
+const RAW_PREFIX = 'raw.';
+
+function interpolateString(s: string, path: PathSegment[], params: Record<string, unknown>, result: InterpolationResult, command: boolean): unknown {
   const matches = [...s.matchAll(PLACEHOLDER_RE)];
   if (matches.length === 0) return s;
   let failed = false;
-  const resolved: Array<{ found: boolean; value?: unknown }> = matches.map((m) => {
+  const resolved: Array<{ found: boolean; value?: unknown; raw?: boolean }> = matches.map((m) => {
     const [placeholder, inner] = m;
-    const expr = inner.trim();
+    const trimmed = inner.trim();
+    const raw = trimmed.startsWith(`${RAW_PREFIX}params.`);
+    const expr = raw ? trimmed.slice(RAW_PREFIX.length) : trimmed;
     if (expr.startsWith('params.') || expr === 'params') {
       result.mentioned.add(expr.slice('params.'.length));
       const lookup = lookupParam(expr.slice('params.'.length), params);
       if ('value' in lookup) {
         result.used[expr.slice('params.'.length)] = lookup.value;
-        return { found: true, value: lookup.value };
+        return { found: true, value: lookup.value, raw };
       }
       result.issues.push({ path, placeholder, message: lookup.message, ...(lookup.hint ? { hint: lookup.hint } : {}) });
       failed = true;
@@ -109,6 +154,7 @@ function interpolateString(s: string, path: PathSegment[], params: Record<string
     const hint =
       head === 'stages' ? 'write ${stages.STAGE.outputs.NAME}'
       : head === 'item' ? '${item} and ${key} work inside a foreach or matrix template only'
+      : head === 'raw' ? 'write ${raw.params.NAME}'
       : didYouMean(head, ['params', 'stages'], (h) => `\${${h}.…}`);
     result.issues.push({
       path,
@@ -119,6 +165,27 @@ function interpolateString(s: string, path: PathSegment[], params: Record<string
     failed = true;
     return { found: false };
   });
+  if (!failed && command) {
+    const contexts = shellContextsAt(s, matches.map((m) => m.index));
+    const texts = resolved.map((r, i) => {
+      if (!r.found) return matches[i][0];
+      if (r.raw) return formatInto(r.value);
+      const quoted = quoteForShell(formatInto(r.value), contexts[i]);
+      if ('text' in quoted) return quoted.text;
+      failed = true;
+      result.issues.push({
+        path,
+        placeholder: matches[i][0],
+        message: `expected a param that can be quoted into the command, got ${matches[i][0]} whose value ${quoted.problem}`,
+        hint: 'pass it through env: (e.g. env: { VALUE: "${params.NAME}" }) and write "$VALUE" in the command',
+      });
+      return matches[i][0];
+    });
+    if (!failed) {
+      let i = 0;
+      return s.replace(PLACEHOLDER_RE, () => texts[i++]);
+    }
+  }
   if (failed) {
     result.reported.add(s);
     return s;

@@ -283,7 +283,7 @@ async function mergeParamsFile(params: Record<string, unknown>, file: string, re
 
 function resolveStage(raw: RawStage, params: Record<string, unknown>, reporter: Reporter, used: Set<string>): void {
   const { draft } = raw;
-  const interpolated = interpolateParams(raw.config, params);
+  const interpolated = interpolateParams(raw.config, params, [], { commands: new Set(draft.kind.commands ?? []) });
   const generated = draft.name.includes('@');
   for (const issue of interpolated.issues) {
     if (generated && new RegExp(ITEM_RE.source).test(issue.placeholder)) continue;

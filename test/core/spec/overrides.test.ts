@@ -80,7 +80,7 @@ describe('params precedence and typing', () => {
     expect(spec.stages.train.config.epochs).toBe(10);
     expect(spec.stages.train.config.optimizer).toEqual({ name: 'adam', learning_rate: 0.001 });
     expect(spec.stages.train.config.tag).toBe('run-base-lr0.001');
-    expect(spec.stages.report.config.run).toBe('echo [8,4] 0.001');
+    expect(spec.stages.report.config.run).toBe("echo '[8,4]' 0.001"); // a list is one quoted word in a command line
     expect(spec.stages.train.params).toEqual({ epochs: 10, lr: 0.001, name: 'base', 'model.units': 16 });
   });
 
@@ -93,7 +93,7 @@ describe('params precedence and typing', () => {
     expect(spec.stages.train.config.epochs).toBe(3);
     expect(spec.stages.train.config.optimizer).toEqual({ name: 'adam', learning_rate: 0.01 });
     expect(spec.stages.train.config.model).toEqual({ layers: [{ type: 'dense', units: 64, activation: 'relu' }] });
-    expect(spec.stages.report.config.run).toBe('echo [2] 0.01');
+    expect(spec.stages.report.config.run).toBe("echo '[2]' 0.01");
   });
 
   it('a JSON params file works too', async () => {
