@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { topoOrder } from '../graph.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
 import { hasOutputRef, interpolateParams } from './interpolate.js';
-import { mergeParams, parseSetItem, setConfigValue, setParam, type OverrideIssue, type SetItem } from './overrides.js';
+import { MAX_PARAM_BYTES, mergeParams, paramSizeProblem, parseSetItem, setConfigValue, setParam, type OverrideIssue, type SetItem } from './overrides.js';
 import { expandTemplates, ITEM_RE, type ExpandedStages } from './templates.js';
 import { pipelineField, stageForms, type StageForms } from './pipeline-schema.js';
 import type { StageKinds } from '../stage-kind.js';
@@ -43,6 +43,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   if (!top) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
 
   const params = structuredClone(isPlainObject(top.params) ? top.params : {});
+  checkParamSizes(params, (name, problem) => reporter.error(['params', name], problem.message, { hint: problem.hint }));
   const stageSets = await applyParamOverrides(params, opts, reporter);
   const expanded = expandTemplates(top.stages, params, reporter);
   checkGeneratedStages(expanded, forms, reporter);
@@ -129,6 +130,13 @@ function checkShape(value: unknown, forms: StageForms, reporter: Reporter): TopL
     return undefined;
   }
   return value as unknown as TopLevel;
+}
+
+function checkParamSizes(params: Record<string, unknown>, onProblem: (name: string, problem: { message: string; hint: string }) => void): void {
+  for (const [name, value] of Object.entries(params)) {
+    const problem = paramSizeProblem(value);
+    if (problem) onProblem(name, problem);
+  }
 }
 
 function report(reporter: Reporter, base: PathSegment[], issues: FieldIssue[]): void {
@@ -257,12 +265,25 @@ function checkGeneratedStages(expanded: ExpandedStages, forms: StageForms, repor
   }
 }
 
+/** A params file is read whole and parsed as YAML; params are small (see MAX_PARAM_BYTES). */
+const MAX_PARAMS_FILE_BYTES = 1024 * 1024;
+
 async function mergeParamsFile(params: Record<string, unknown>, file: string, reporter: Reporter): Promise<void> {
   let bytes: Buffer;
   try {
     bytes = await readFile(resolve(file));
   } catch (err) {
     reporter.diagnostics.push({ severity: 'error', path: '--params', file, message: `expected a readable params file, got ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'nothing at that path' : (err as Error).message}` });
+    return;
+  }
+  if (bytes.length > MAX_PARAMS_FILE_BYTES) {
+    reporter.diagnostics.push({
+      severity: 'error',
+      path: '--params',
+      file,
+      message: `expected a params file of at most ${MAX_PARAMS_FILE_BYTES / 1024 / 1024} MiB, got ${(bytes.length / 1024 / 1024).toFixed(1)} MiB`,
+      hint: `a param holds at most ${MAX_PARAM_BYTES / 1024} KiB: write large values to a file and pass its path as the param`,
+    });
     return;
   }
   const parsed = parseYamlFile(file, bytes);
@@ -275,7 +296,8 @@ async function mergeParamsFile(params: Record<string, unknown>, file: string, re
     return;
   }
   const issues: OverrideIssue[] = [];
-  mergeParams(params, parsed.value, issues);
+  checkParamSizes(parsed.value, (name, problem) => issues.push({ key: [name], ...problem }));
+  if (issues.length === 0) mergeParams(params, parsed.value, issues);
   const fileReporter = new Reporter(file, parsed.source);
   for (const issue of issues) fileReporter.error(issue.key, issue.message, { side: 'key', ...(issue.hint ? { hint: issue.hint } : {}) });
   reporter.diagnostics.push(...fileReporter.diagnostics);

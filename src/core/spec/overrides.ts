@@ -18,14 +18,32 @@ export interface OverrideIssue {
   hint?: string;
 }
 
+/**
+ * The largest param value, as UTF-8 (JSON for lists and mappings): params are spliced into command lines,
+ * cache keys and records, and a command line holds at most 128 KiB in one argument.
+ */
+export const MAX_PARAM_BYTES = 64 * 1024;
+
+/** Why `value` is too large to be a param, or undefined. */
+export function paramSizeProblem(value: unknown): { message: string; hint: string } | undefined {
+  const bytes = Buffer.byteLength(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
+  if (bytes <= MAX_PARAM_BYTES) return undefined;
+  return {
+    message: `expected a param value of at most ${MAX_PARAM_BYTES / 1024} KiB, got ${Math.ceil(bytes / 1024)} KiB`,
+    hint: 'write large values to a file and pass its path as the param (and list the file in deps)',
+  };
+}
+
 /** Splits `KEY=VALUE` at the first `=` and types VALUE as a YAML scalar (`0.01` → 0.01, `true` → true, `a b` → "a b"). */
 export function parseSetItem(text: string): SetItem | OverrideIssue {
   const eq = text.indexOf('=');
   const key = (eq < 0 ? text : text.slice(0, eq)).trim().split('.');
   if (eq < 0 || key.some((k) => k === '')) {
-    return { key, message: `expected KEY=VALUE, got "${text}"`, hint: 'e.g. --set params.lr=0.01 or --set train.epochs=20' };
+    return { key, message: `expected KEY=VALUE, got "${text.length > 200 ? `${text.slice(0, 200)}…` : text}"`, hint: 'e.g. --set params.lr=0.01 or --set train.epochs=20' };
   }
   if (key.includes('__proto__')) return { key, message: 'expected a key name, got "__proto__"' };
+  const tooLarge = paramSizeProblem(text.slice(eq + 1));
+  if (tooLarge) return { key, ...tooLarge };
   return { text, key, value: parseOverrideValue(text.slice(eq + 1)) };
 }
 

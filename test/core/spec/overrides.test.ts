@@ -173,3 +173,32 @@ describe('override errors', () => {
     `);
   });
 });
+
+describe('param sizes (issue 14 item 9)', () => {
+  const big = 'x'.repeat(70 * 1024);
+
+  it('a --set value, a params file value or a spec param over 64 KiB is an error naming its source, before any YAML parse', async () => {
+    expect(parseSetItem(`params.name=${big}`)).toEqual({ key: ['params', 'name'], message: 'expected a param value of at most 64 KiB, got 70 KiB', hint: expect.stringContaining('write large values to a file') });
+    expect(await errors({ set: [`params.name=${big}`] })).toContain('--set params.name: expected a param value of at most 64 KiB, got 70 KiB');
+    expect(await errors({ paramsFile: 'p.yaml' }, { 'p.yaml': `name: ${big}\n` })).toContain('p.yaml:1:1 name: expected a param value of at most 64 KiB, got 70 KiB');
+    ws = await makeWorkspace({ 'pipeline.yaml': SPEC.replace('name: base', `name: ${big}`), 'data.csv': 'a\n1\n' });
+    const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.diagnostics.map((d) => `${d.path}: ${d.message}`)).toContain('params.name: expected a param value of at most 64 KiB, got 70 KiB');
+  });
+
+  it('a params file over 1 MiB is refused unread', async () => {
+    expect(await errors({ paramsFile: 'p.yaml' }, { 'p.yaml': `name: ${'y'.repeat(20 * 1024 * 1024)}\n` })).toContain('expected a params file of at most 1 MiB, got 20.0 MiB');
+  });
+});
+
+describe('command line size (issue 14 item 9)', () => {
+  it('a run: command over 128 KiB after params are substituted is a spec error, not a spawn E2BIG', async () => {
+    const spec = `name: p\nparams: { a: "" }\nstages:\n  s:\n    run: echo \${params.a} \${params.a} \${params.a}\n`;
+    ws = await makeWorkspace({ 'pipeline.yaml': spec });
+    const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry, set: [`params.a=${'z'.repeat(50 * 1024)}`] });
+    expect(!result.ok && result.diagnostics.map((d) => `${d.path}: ${d.message}`)).toEqual([
+      'stages.s.run: expected a command line under 128 KiB (the system\'s limit for one argument), got 150 KiB after params were substituted',
+    ]);
+  });
+});
