@@ -2,7 +2,7 @@ import { didYouMean } from '../../schema/did-you-mean.js';
 import type { OutputRef } from './types.js';
 import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment } from '../../schema/yaml-source.js';
-import { quoteForShell, shellContextsAt } from './shell-quote.js';
+import { spliceIntoCommand } from './shell-quote.js';
 
 /**
  * Matches `${stages.STAGE.outputs.NAME}`; group 1 is the stage (a template's stage `train@0.1` may hold
@@ -46,15 +46,10 @@ export function substituteOutputRefs(value: unknown, lookup: (stage: string, out
 const NO_COMMANDS: ReadonlySet<string> = new Set();
 
 function substituteInCommand(command: string, lookup: (stage: string, output: string) => string): string {
-  const matches = [...command.matchAll(OUTPUT_REF_RE)];
-  const contexts = shellContextsAt(command, matches.map((m) => m.index));
-  let i = 0;
-  return command.replace(OUTPUT_REF_RE, (whole, stage: string, output: string) => {
-    const path = lookup(stage, output);
-    const quoted = quoteForShell(path, contexts[i++]);
-    if ('problem' in quoted) throw new Error(`the path of ${whole} (${JSON.stringify(path)}) ${quoted.problem}`);
-    return quoted.text;
-  });
+  const spliced = spliceIntoCommand(command, OUTPUT_REF_RE, (m) => ({ quote: lookup(m[1], m[2]) }));
+  const first = spliced.problems[0];
+  if (first) throw new Error(`the path that ${first.match} stands for ${first.problem}`);
+  return spliced.text;
 }
 
 function walkStrings(value: unknown, visit: (s: string) => void): void {
@@ -166,25 +161,21 @@ function interpolateString(s: string, path: PathSegment[], params: Record<string
     return { found: false };
   });
   if (!failed && command) {
-    const contexts = shellContextsAt(s, matches.map((m) => m.index));
-    const texts = resolved.map((r, i) => {
-      if (!r.found) return matches[i][0];
-      if (r.raw) return formatInto(r.value);
-      const quoted = quoteForShell(formatInto(r.value), contexts[i]);
-      if ('text' in quoted) return quoted.text;
-      failed = true;
+    const spliced = spliceIntoCommand(s, PLACEHOLDER_RE, (_, i) => {
+      const r = resolved[i];
+      if (!r.found) return undefined;
+      return r.raw ? { raw: formatInto(r.value) } : { quote: formatInto(r.value) };
+    });
+    for (const { match, problem } of spliced.problems) {
       result.issues.push({
         path,
-        placeholder: matches[i][0],
-        message: `expected a param that can be quoted into the command, got ${matches[i][0]} whose value ${quoted.problem}`,
+        placeholder: match,
+        message: `expected a param that can be quoted into the command, got ${match} whose value ${problem}`,
         hint: 'pass it through env: (e.g. env: { VALUE: "${params.NAME}" }) and write "$VALUE" in the command',
       });
-      return matches[i][0];
-    });
-    if (!failed) {
-      let i = 0;
-      return s.replace(PLACEHOLDER_RE, () => texts[i++]);
     }
+    if (spliced.problems.length === 0) return spliced.text;
+    failed = true;
   }
   if (failed) {
     result.reported.add(s);

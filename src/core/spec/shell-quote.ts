@@ -187,3 +187,31 @@ export function quoteForShell(value: string, context: ShellContext): { text: str
       return { text: context === 'heredoc' ? value.replace(/[\\$`]/g, '\\$&') : value };
   }
 }
+
+/** What {@link spliceIntoCommand} splices at one match: text to quote, text to insert as it is, or nothing (keep the match). */
+export type Splice = { quote: string } | { raw: string } | undefined;
+
+/**
+ * Replaces each match of the global `pattern` in a command line by what `spliceOf` says, quoted for the
+ * spot it lands in. Matches that cannot be quoted where they sit are kept as written and listed in `problems`.
+ */
+export function spliceIntoCommand(
+  command: string,
+  pattern: RegExp,
+  spliceOf: (match: RegExpMatchArray, index: number) => Splice,
+): { text: string; problems: Array<{ match: string; problem: string }> } {
+  const matches = [...command.matchAll(pattern)];
+  const contexts = shellContextsAt(command, matches.map((m) => m.index));
+  const problems: Array<{ match: string; problem: string }> = [];
+  const texts = matches.map((m, i) => {
+    const splice = spliceOf(m, i);
+    if (splice === undefined) return m[0];
+    if ('raw' in splice) return splice.raw;
+    const quoted = quoteForShell(splice.quote, contexts[i]);
+    if ('text' in quoted) return quoted.text;
+    problems.push({ match: m[0], problem: quoted.problem });
+    return m[0];
+  });
+  let i = 0;
+  return { text: command.replace(pattern, () => texts[i++]), problems };
+}

@@ -1,5 +1,6 @@
 import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment, Reporter } from '../../schema/yaml-source.js';
+import { spliceIntoCommand } from './shell-quote.js';
 
 /** What a generated stage's `@` suffix may hold: it names a run folder and is typed in `--stage`. */
 const SUFFIX_RE = /^[A-Za-z0-9_.+=,-]+$/;
@@ -157,8 +158,15 @@ function listOrParam(
 
 type Report = (path: PathSegment[], placeholder: string, message: string, hint?: string) => void;
 
-/** Replaces `${item…}` and `${key}` inside every string of `value` (deep; keys are left alone). */
+/**
+ * Replaces `${item…}` and `${key}` inside every string of `value` (deep; keys are left alone). In the
+ * `run:` command of a generated shell stage each value is quoted for the spot it lands in, as params are.
+ */
 export function substituteItem(value: unknown, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): unknown {
+  if (path.length === 0 && isPlainObject(value) && typeof value.run === 'string' && !Object.hasOwn(value, 'uses')) {
+    const { run, ...rest } = value;
+    return { ...(substituteItem(rest, vars, path, report) as Record<string, unknown>), run: substituteInCommand(run, vars, report) };
+  }
   if (typeof value === 'string') return substituteString(value, vars, path, report);
   if (Array.isArray(value)) return value.map((v, i) => substituteItem(v, vars, [...path, i], report));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteItem(v, vars, [...path, k], report)]));
@@ -168,20 +176,33 @@ export function substituteItem(value: unknown, vars: { item: unknown; key: unkno
 function substituteString(s: string, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): unknown {
   const matches = [...s.matchAll(ITEM_RE)];
   if (matches.length === 0) return s;
-  const values = matches.map(([placeholder, expr]) => {
-    if (expr === 'key') return { ok: true as const, value: vars.key };
-    const parts = expr === 'item' ? [] : expr.slice('item.'.length).split('.');
-    const found = lookup(vars.item, parts);
-    if (!found.ok) {
-      const keys = isPlainObject(found.container) ? Object.keys(found.container) : [];
-      report(path, placeholder, `expected ${keys.length ? `a key of the item (${keys.join(', ')})` : 'a key of a mapping item'}, got ${placeholder}`, keys.length ? undefined : 'the items are plain values here: write ${item}');
-    }
-    return found;
-  });
+  const values = matches.map(([placeholder, expr]) => itemValue(placeholder, expr, vars, path, report));
   if (values.some((v) => !v.ok)) return s;
   if (matches.length === 1 && matches[0][0] === s) return structuredClone((values[0] as { value: unknown }).value);
   let i = 0;
   return s.replace(ITEM_RE, () => format((values[i++] as { value: unknown }).value));
+}
+
+function substituteInCommand(command: string, vars: { item: unknown; key: unknown }, report: Report): string {
+  const spliced = spliceIntoCommand(command, ITEM_RE, ([placeholder, expr]) => {
+    const found = itemValue(placeholder, expr, vars, ['run'], report);
+    return found.ok ? { quote: format(found.value) } : undefined;
+  });
+  for (const { match, problem } of spliced.problems) {
+    report(['run'], match, `expected an item that can be quoted into the command, got ${match} whose value ${problem}`, 'pass it through env: (e.g. env: { VALUE: "${item}" }) and write "$VALUE" in the command');
+  }
+  return spliced.text;
+}
+
+/** The value `${item…}` or `${key}` stands for; a missing key of the item is reported. */
+function itemValue(placeholder: string, expr: string, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): { ok: boolean; value?: unknown } {
+  if (expr === 'key') return { ok: true, value: vars.key };
+  const found = lookup(vars.item, expr === 'item' ? [] : expr.slice('item.'.length).split('.'));
+  if (!found.ok) {
+    const keys = isPlainObject(found.container) ? Object.keys(found.container) : [];
+    report(path, placeholder, `expected ${keys.length ? `a key of the item (${keys.join(', ')})` : 'a key of a mapping item'}, got ${placeholder}`, keys.length ? undefined : 'the items are plain values here: write ${item}');
+  }
+  return found;
 }
 
 function format(value: unknown): string {

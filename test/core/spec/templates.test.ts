@@ -168,3 +168,32 @@ stages:
     `);
   });
 });
+
+describe('template items in run: commands (issue 14 item 1)', () => {
+  it('${item} and ${item.FIELD} from a params list arrive quoted, as params do; outs stay as written', async () => {
+    const s = await spec(
+      `name: t
+params:
+  jobs: [{ msg: hi }]
+stages:
+  say:
+    foreach: \${params.jobs}
+    do:
+      run: echo \${item.msg} "\${item.msg}" > out-\${key}.txt
+      outs: ["out-\${key}.txt"]
+`,
+      { set: ['params.jobs=[{msg: "x; touch F $(id)"}]'] },
+    );
+    expect(s.stages['say@0'].config).toMatchObject({ run: `echo 'x; touch F $(id)' "x; touch F \\$(id)" > out-0.txt`, outs: ['out-0.txt'] });
+  });
+
+  it('an unknown item key is still reported once', async () => {
+    expect(await errors(`name: t
+stages:
+  say:
+    foreach: [{ a: 1 }]
+    do:
+      run: echo \${item.b}
+`)).toContain('expected a key of the item (a), got ${item.b}');
+  });
+});
