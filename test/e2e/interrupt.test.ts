@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { cliPath, runJson } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 
 // fast ── slow      (slow waits until it is killed; `fast` completes first)
@@ -24,8 +25,7 @@ afterEach(async () => ws?.cleanup());
 
 async function startRunUntilSlowStarts(): Promise<ReturnType<typeof spawn>> {
   const child = spawn(process.execPath, [cliPath, 'run', 'pipeline.yaml'], { cwd: ws.dir, env: { ...process.env, CI: 'true' }, stdio: 'ignore' });
-  for (let i = 0; i < 600 && !existsSync(ws.path('started.flag')); i++) await new Promise((r) => setTimeout(r, 50));
-  expect(existsSync(ws.path('started.flag'))).toBe(true);
+  await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')));
   return child;
 }
 

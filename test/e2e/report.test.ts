@@ -1,13 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CLI = join(ROOT, 'bin', 'run.js');
 const CHROMIUM = '/usr/bin/chromium';
 const IRIS = join(ROOT, 'pipelines/iris/pipeline.yaml');
 const hasPlaywright = (() => {
@@ -20,25 +19,24 @@ const hasPlaywright = (() => {
 })();
 const browserSkip = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !hasPlaywright ? 'playwright-core is not installed' : '';
 
-function mlpipe(runsDir: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args, '--runs-dir', runsDir], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MLPIPE_RUNS_DIR: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const mlpipe = (runsDir: string, ...args: string[]) => runCli([...args, '--runs-dir', runsDir], { cwd: ROOT, env: { MLPIPE_RUNS_DIR: '' } });
 
 let dir: string;
 let runs: string;
 let report: string;
 let expected: { curves: number; confusion: number };
+const irisRuns: string[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlpipe-e2e-report-'));
   runs = join(dir, 'runs');
   report = join(dir, 'out', 'report.html');
   mkdirSync(join(dir, 'out'));
   if (existsSync(IRIS)) {
     for (const lr of ['0.01', '0.05']) {
-      const r = mlpipe(runs, 'run', IRIS, '--set', `params.lr=${lr}`, '--set', 'params.epochs=6', '--json');
+      const r = await mlpipe(runs, 'run', IRIS, '--set', `params.lr=${lr}`, '--set', 'params.epochs=6', '--json');
       expect([0, 3], r.stderr).toContain(r.code);
+      irisRuns.push(JSON.parse(r.stdout).runId);
     }
     // One chart per per-step metric the runs logged (loss, accuracy, val_*, the learning rate …).
     const shown = JSON.parse(mlpipe(runs, 'runs', 'show', JSON.parse(mlpipe(runs, 'runs', 'list', '--json').stdout).runs[0].id, '--json').stdout);
@@ -47,7 +45,7 @@ beforeAll(() => {
   } else {
     writeFileSync(join(dir, 'score.js'), "const x = Number(process.argv[2]);\nrequire('fs').writeFileSync('m.json', JSON.stringify({ accuracy: x / 10, confusion_matrix: [[5, x], [1, 4]] }));\n");
     writeFileSync(join(dir, 'toy.yaml'), 'name: toy\nparams: { x: 1 }\nstages:\n  evaluate:\n    run: node score.js ${params.x}\n    deps: [score.js]\n    metrics: m.json\n');
-    for (const x of [1, 2]) expect(mlpipe(runs, 'run', join(dir, 'toy.yaml'), '--set', `params.x=${x}`).code).toBe(0);
+    for (const x of [1, 2]) expect(await mlpipe(runs, 'run', join(dir, 'toy.yaml'), '--set', `params.x=${x}`).code).toBe(0);
     expected = { curves: 0, confusion: 2 };
   }
 });
@@ -55,8 +53,8 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mlpipe report', () => {
-  it('writes one self-contained HTML file with the tables and inline SVG charts', () => {
-    const r = mlpipe(runs, 'report', '--last', '2', '--out', report, '--json');
+  it('writes one self-contained HTML file with the tables and inline SVG charts', async () => {
+    const r = await mlpipe(runs, 'report', '--last', '2', '--out', report, '--json');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout);
     expect(summary).toMatchObject({ schemaVersion: 1, out: report });
@@ -74,33 +72,46 @@ describe('mlpipe report', () => {
     expect(existsSync(`${report}.tmp-${process.pid}`)).toBe(false);
   });
 
-  it('keeps every run\'s confusion matrix when the run folders are gone (the CI layout keeps only tracker and cache)', () => {
+  it.skipIf(!existsSync(IRIS))('compare over the same iris runs: the changed param, the evaluate metrics and the loss curve as a sparkline', async () => {
+    const r = await mlpipe(runs, 'compare', 'runs', ...irisRuns, '--only-changed', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c.params).toEqual([{ name: 'lr', values: [0.01, 0.05], changed: true }]);
+    const accuracy = c.metrics.find((m: { name: string }) => m.name === 'evaluate.accuracy');
+    expect(accuracy.values.every((v: number) => v >= 0 && v <= 1)).toBe(true);
+    expect(c.curves.map((x: { name: string }) => x.name)).toContain('train.loss');
+    const table = await mlpipe(runs, 'compare', 'runs', ...irisRuns);
+    expect(table.stdout).toMatch(/^\s+lr\s+0\.01\s+0\.05$/m);
+    expect(table.stdout).toMatch(/^\s+train\.loss\s+[▁▂▃▄▅▆▇█]+ /m);
+  });
+
+  it('keeps every run\'s confusion matrix when the run folders are gone (the CI layout keeps only tracker and cache)', async () => {
     const copy = join(dir, 'ci-runs');
     cpSync(runs, copy, { recursive: true });
     for (const name of readdirSync(copy)) if (name.startsWith('r-') || name === 'latest') rmSync(join(copy, name), { recursive: true, force: true });
     const out = join(dir, 'out', 'ci.html');
-    const r = mlpipe(copy, 'report', '--last', '2', '--out', out, '--json');
+    const r = await mlpipe(copy, 'report', '--last', '2', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).charts.filter((c: { kind: string }) => c.kind === 'confusion')).toHaveLength(expected.confusion);
     if (existsSync(IRIS)) expect(readFileSync(out, 'utf8')).toContain('versicolor');
   });
 
-  it('says why a failed run failed: the stage, its error and its last output lines', () => {
+  it('says why a failed run failed: the stage, its error and its last output lines', async () => {
     writeFileSync(join(dir, 'broken.yaml'), 'name: broken\nstages:\n  fit:\n    run: node -e "console.log(\'loading rows\'); console.log(\'row 17 is bad\'); process.exit(4)"\n');
-    const run = mlpipe(runs, 'run', join(dir, 'broken.yaml'), '--json');
+    const run = await mlpipe(runs, 'run', join(dir, 'broken.yaml'), '--json');
     expect(run.code).toBe(1);
     const id = JSON.parse(run.stdout).runId;
     const out = join(dir, 'out', 'failed.html');
-    const r = mlpipe(runs, 'report', id, '--out', out);
+    const r = await mlpipe(runs, 'report', id, '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(out, 'utf8');
     expect(html).toMatch(/<div class="failure">stage <code>fit<\/code> failed: [^<]*exit[^<]*4/);
     expect(html).toMatch(/<pre class="tail">loading rows\nrow 17 is bad<\/pre>/);
   });
 
-  it('names the runs it cannot find (exit 2) and writes nothing', () => {
+  it('names the runs it cannot find (exit 2) and writes nothing', async () => {
     const out = join(dir, 'out', 'never.html');
-    const r = mlpipe(runs, 'report', 'r-nope', '--out', out);
+    const r = await mlpipe(runs, 'report', 'r-nope', '--out', out);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('no run matches "r-nope"');
     expect(existsSync(out)).toBe(false);

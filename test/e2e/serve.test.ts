@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliPath, runCli } from '../helpers/cli.js';
+import { waitFor } from '../helpers/wait.js';
 import { irisRegistry, type IrisRegistry } from './iris-models.js';
 
 let reg: IrisRegistry;
@@ -28,10 +29,6 @@ function serve(...args: string[]): Promise<Server> {
   });
 }
 
-/** Waits for `check` to hold, polling at most 2000 times. */
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 const iris = { sepal_length: 6.1, sepal_width: 2.8, petal_length: 4.7, petal_width: 1.2 };
 async function predict(url: string, instances: unknown[] = [iris]): Promise<{ status: number; body: any }> {
@@ -108,9 +105,9 @@ describe('mlpipe serve', () => {
         req.on('error', reject);
         req.write(body.slice(0, half));
         void (async () => {
-          await until(() => /→ POST \/predict\n(?![\s\S]*← POST)/.test(server.stderr()));
+          await waitFor('the request to reach the server', () => /→ POST \/predict\n(?![\s\S]*← POST)/.test(server.stderr()));
           server.child.kill('SIGTERM');
-          await until(() => server.stderr().includes('SIGTERM: draining in-flight requests'));
+          await waitFor('the server to start draining', () => server.stderr().includes('SIGTERM: draining in-flight requests'));
           req.end(body.slice(half));
         })();
       });

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +11,16 @@ import { inspectStore, readTracker } from './harness.js';
 // Issue 7.5: a full disk or an unwritable runs folder gives a clear error naming the path and
 // leaves nothing half-written.
 
+/** A system command, awaited (a blocking one would starve the test worker's RPC with the runner). */
+const sh = promisify(execFile);
+
 let ws: Workspace | undefined;
 let mounted: string | undefined;
 afterEach(async () => {
-  if (mounted) execFileSync('umount', [mounted]);
+  if (mounted) await sh('umount', [mounted]);
   mounted = undefined;
   if (ws) {
-    execFileSync('chmod', ['-R', 'u+rwX', ws.dir]);
+    await sh('chmod', ['-R', 'u+rwX', ws.dir]);
     await ws.cleanup();
   }
   ws = undefined;
@@ -60,12 +64,12 @@ stages:
     outs: [big.bin]
 `;
 
-function canMountTmpfs(): boolean {
+async function canMountTmpfs(): Promise<boolean> {
   if (!isRoot) return false;
   const dir = mkdtempSync(join(tmpdir(), 'mlpipe-mount-'));
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
-    execFileSync('umount', [dir]);
+    await sh('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
+    await sh('umount', [dir]);
     return true;
   } catch {
     return false;
@@ -90,7 +94,7 @@ describe('unwritable runs folder', () => {
   ])('%s: exit 2 naming the folder; nothing is run or written', async (_, unwritable) => {
     ws = await makeWorkspace({ 'pipeline.yaml': spec });
     expect((await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir })).code).toBe(0);
-    if (isRoot) execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, ws.dir]);
+    if (isRoot) await sh('chown', ['-R', `${NOBODY}:${NOBODY}`, ws.dir]);
     chmodSync(ws.path(unwritable), 0o555);
     const before = snapshot(ws.path('runs'));
 
@@ -105,11 +109,13 @@ describe('unwritable runs folder', () => {
   });
 });
 
+const mountable = await canMountTmpfs();
+
 describe('disk full while outputs are stored', () => {
-  it.runIf(canMountTmpfs())('a real full disk (a 512 KiB tmpfs as runs folder): the stage fails naming the cache folder and ENOSPC; after space is freed the run resumes', async () => {
+  it.runIf(mountable)('a real full disk (a 512 KiB tmpfs as runs folder): the stage fails naming the cache folder and ENOSPC; after space is freed the run resumes', async () => {
     ws = await makeWorkspace({ 'pipeline.yaml': spec });
     mkdirSync(ws.path('runs'));
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', ws.path('runs')]);
+    await sh('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', ws.path('runs')]);
     mounted = ws.path('runs');
 
     const full = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir });
@@ -124,7 +130,7 @@ describe('disk full while outputs are stored', () => {
     expectNothingHalfWritten(ws.path('runs'));
     expect(readTracker(ws.path('runs')).runs.map((r) => r.status)).toEqual(['failed']);
 
-    execFileSync('mount', ['-o', 'remount,size=8m', ws.path('runs')]);
+    await sh('mount', ['-o', 'remount,size=8m', ws.path('runs')]);
     const resumed = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir });
     expect(resumed.code).toBe(0);
     expect(resumed.json.stages.map((s: any) => [s.name, s.cached])).toEqual([

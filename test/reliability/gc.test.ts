@@ -120,7 +120,7 @@ describe('mlpipe gc', () => {
       MLPIPE_TEST_PAUSE_BEFORE: 'store-manifest',
       MLPIPE_TEST_RESUME_WHEN: resume,
     });
-    await waitFor('the third run to pause before its manifest', () => third.stderr().includes('MLPIPE_TEST_PAUSED store-manifest'), 30_000, third);
+    await waitFor('the third run to pause before its manifest', () => third.stderr().includes('MLPIPE_TEST_PAUSED store-manifest'), third);
     const objectsWhilePaused = inspectStore(ws.path('runs')).objects;
     expect(objectsWhilePaused).toHaveLength(4);
 

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { cliPath } from '../helpers/cli.js';
 
+export { waitFor } from '../helpers/wait.js';
+
 /** A CLI process started in the background, with its output collected as it comes. */
 export interface Started {
   child: ChildProcess;
@@ -27,21 +29,6 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   child.stderr!.on('data', (d) => (err += d));
   const exited = new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
   return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-/**
- * Polls `check` every 25 ms until it is true; throws with `what` after `timeoutMs`, or at once
- * (with its output) when `process` is given and has exited meanwhile.
- */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 30_000, process?: Started): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  let exited = false;
-  void process?.exited.then(() => (exited = true));
-  while (!check()) {
-    if (exited && !check()) throw new Error(`the process exited before ${what}:\n${process!.stdout()}\n--- stderr ---\n${process!.stderr()}`);
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${process ? `; stderr so far:\n${process.stderr()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Kills the process with SIGKILL and waits until it has gone. */

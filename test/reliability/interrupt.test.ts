@@ -48,7 +48,7 @@ while true; do sleep 0.05; done
 async function startUntilSlowRuns(script: string) {
   ws = await makeWorkspace({ 'pipeline.yaml': spec, 'slow.sh': script });
   const run = startCli(['run', 'pipeline.yaml', '--json'], ws.dir);
-  await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')) && readFileSync(ws.path('started.flag'), 'utf8').endsWith('\n'), 30_000, run);
+  await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')) && readFileSync(ws.path('started.flag'), 'utf8').endsWith('\n'), run);
   const pgid = Number(readFileSync(ws.path('started.flag'), 'utf8'));
   expect(groupAlive(pgid)).toBe(true);
   groups.push(pgid);
@@ -75,7 +75,7 @@ describe('interrupts', () => {
     run.child.kill(signal);
     expect(await run.exited).toBe(130);
     expect(readFileSync(ws.path('got-signal.txt'), 'utf8')).toBe(`${got}\n`);
-    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid), 5_000);
+    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid));
     const summary = JSON.parse(run.stdout());
     expect(summary).toMatchObject({ status: 'interrupted', exitCode: 130 });
     expect(summary.stages.map((s: any) => [s.name, s.status])).toEqual([
@@ -103,10 +103,10 @@ describe('interrupts', () => {
   it('a command that ignores the signal is killed when Ctrl-C comes again: exit 130 at once, no process left behind', async () => {
     const { run, pgid } = await startUntilSlowRuns(stubborn);
     run.child.kill('SIGINT');
-    await waitFor('the first signal to be handled', () => run.stderr().includes('SIGINT: stopping running stages'), 30_000, run);
+    await waitFor('the first signal to be handled', () => run.stderr().includes('SIGINT: stopping running stages'), run);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(130);
-    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid), 5_000);
+    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid));
     const next = await runJson(['run', 'pipeline.yaml', '--stage', 'first'], { cwd: ws.dir });
     expect(next.code).toBe(0);
     expect(readTracker(ws.path('runs')).runs.map((r) => r.status)).toEqual(['interrupted', 'completed']);

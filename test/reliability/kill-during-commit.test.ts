@@ -58,7 +58,7 @@ describe('kill -9 while outputs are committed', () => {
     const cachedBefore = inspectStore(runsDir);
 
     const killed = startCli(['run', 'pipeline.yaml'], ws.dir, { MLPIPE_TEST_PAUSE_BEFORE: point });
-    await waitFor(`the pause before ${point}`, () => killed.stderr().includes(`MLPIPE_TEST_PAUSED ${point}`), 30_000, killed);
+    await waitFor(`the pause before ${point}`, () => killed.stderr().includes(`MLPIPE_TEST_PAUSED ${point}`), killed);
     await killHard(killed);
 
     const store = inspectStore(runsDir);

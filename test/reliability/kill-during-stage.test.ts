@@ -59,7 +59,7 @@ describe('kill -9 in the middle of a stage', () => {
     ws = await makeWorkspace({ 'pipeline.yaml': shellSpec });
     const runsDir = ws.path('runs');
     const killed = startCli(['run', 'pipeline.yaml'], ws.dir);
-    await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')), 30_000, killed);
+    await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')), killed);
     await killHard(killed);
 
     const markers = readdirSync(join(runsDir, 'tmp')).filter((n) => n.startsWith('shell-'));
@@ -79,7 +79,7 @@ describe('kill -9 in the middle of a stage', () => {
     const next = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir, env: { SLEEP: '0' } });
     expect(next.code).toBe(0);
     expect(next.stderr).toContain(`stopped the command of stage slow that killed run ${before.runs[0].id} left running (process group ${pgid})`);
-    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid), 5_000);
+    await waitFor('the command\'s processes to be gone', () => !groupAlive(pgid));
     expect(next.json.stages.map((s: any) => [s.name, s.status, s.cached])).toEqual([
       ['first', 'completed', true],
       ['slow', 'completed', false],
@@ -103,7 +103,7 @@ describe('kill -9 in the middle of a stage', () => {
     ws = await makeWorkspace({ 'pipeline.yaml': trainSpec, 'iris.csv': iris });
     const runsDir = ws.path('runs');
     const killed = startCli(['run', 'pipeline.yaml'], ws.dir);
-    await waitFor('training to reach epoch 3', () => /train │ epoch 3\//.test(killed.stderr()), 30_000, killed);
+    await waitFor('training to reach epoch 3', () => /train │ epoch 3\//.test(killed.stderr()), killed);
     await killHard(killed);
 
     const leftovers = readdirSync(join(runsDir, 'tmp'));
