@@ -16,11 +16,20 @@ interface StageView {
   settle: (summary: StageSummary) => void;
 }
 
+export interface ListrReporterOptions {
+  /** listr2's renderer: `default` draws the live tree; `test` writes one JSON line per task event (for tests). */
+  renderer?: 'default' | 'test';
+  /** Where the tree goes (stderr by default). */
+  stream?: NodeJS.WriteStream;
+}
+
 /** The live progress tree on a TTY: one listr2 task per stage, written to stderr. */
 export class ListrReporter implements RunObserver {
   private readonly views = new Map<string, StageView>();
   private running?: Promise<unknown>;
   private ticker?: NodeJS.Timeout;
+
+  constructor(private readonly options: ListrReporterOptions = {}) {}
 
   onEvent(e: RunEvent): void {
     switch (e.type) {
@@ -54,24 +63,22 @@ export class ListrReporter implements RunObserver {
       view.done = done.then((s) => this.finishTask(view, s));
       this.views.set(p.name, view);
     }
-    const logger = new ListrLogger({ processOutput: new ProcessOutput(process.stderr, process.stderr) });
-    const list = new Listr(
-      stages.map((name) => ({
-        title: this.views.get(name)!.title,
-        task: async (_ctx: unknown, task: Wrapper) => {
-          const view = this.views.get(name)!;
-          view.task = task;
-          this.render(view);
-          await view.done;
-        },
-      })),
-      {
-        concurrent: true,
-        exitOnError: false,
-        registerSignalListeners: false,
-        rendererOptions: { logger, collapseSubtasks: false, showSkipMessage: true, collapseSkips: true, suffixSkips: false },
+    const stream = this.options.stream ?? process.stderr;
+    const logger = new ListrLogger({ processOutput: new ProcessOutput(stream, stream) });
+    const tasks = stages.map((name) => ({
+      title: this.views.get(name)!.title,
+      task: async (_ctx: unknown, task: Wrapper) => {
+        const view = this.views.get(name)!;
+        view.task = task;
+        this.render(view);
+        await view.done;
       },
-    );
+    }));
+    const options = { concurrent: true, exitOnError: false, registerSignalListeners: false } as const;
+    const list =
+      this.options.renderer === 'test'
+        ? new Listr(tasks, { ...options, renderer: 'test', rendererOptions: { logger } })
+        : new Listr(tasks, { ...options, rendererOptions: { logger, collapseSubtasks: false, showSkipMessage: true, collapseSkips: true, suffixSkips: false } });
     this.running = list.run().catch(() => undefined);
     this.ticker = setInterval(() => this.views.forEach((v) => v.startedAt && this.render(v)), 1000);
     this.ticker.unref();
