@@ -1,4 +1,3 @@
-import type { Diagnostic } from './schema/diagnostic.js';
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 /** A mistake the user can fix; shown without a stack trace (unless --verbose). */
@@ -10,16 +9,6 @@ export class UserError extends Error {
     this.name = 'UserError';
     this.exitCode = opts.exitCode ?? ExitCode.Usage;
     this.hint = opts.hint;
-  }
-}
-
-/** The spec did not load; `diagnostics` has every problem found. */
-export class SpecError extends UserError {
-  readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[]) {
-    super(`${diagnostics.filter((d) => d.severity === 'error').length} error(s) in ${diagnostics[0]?.file ?? 'the spec'}`);
-    this.name = 'SpecError';
-    this.diagnostics = diagnostics;
   }
 }
 

@@ -1,5 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { UserError, SpecError } from '../errors.js';
+import { UserError } from '../errors.js';
+import { SpecError } from '../core/spec/spec-error.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics } from '../render/diagnostics.js';
 import { resolveRunsDir } from '../core/workspace/workspace.js';

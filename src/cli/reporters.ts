@@ -2,7 +2,7 @@ import type { RunObserver } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/run-pipeline.js';
 import type { SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../render/progress/plain-reporter.js';
-import { formatMetrics } from '../render/progress/format.js';
+import { formatMetrics } from '../render/run-labels.js';
 import { formatCell, formatDuration } from '../render/numbers.js';
 import { renderTable } from '../render/table.js';
 

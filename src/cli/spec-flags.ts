@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { SpecError } from '../errors.js';
+import { SpecError } from '../core/spec/spec-error.js';
 import { loadSpec } from '../core/spec/load-spec.js';
 import { formatDiagnostics } from '../render/diagnostics.js';
 import type { LoadOptions, PipelineSpec } from '../core/spec/types.js';

@@ -4,7 +4,7 @@ import { registerChainedOps } from './kernels/chained-ops.js';
 import { fusedLstmLayerClass } from './kernels/fused-lstm-layer.js';
 import { registerMlpipeKernels } from './kernels/register.js';
 
-import type { Tf } from './tf.js';
+import type { Tf } from './kernels/tf.js';
 
 export type { Tf };
 

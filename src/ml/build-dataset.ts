@@ -1,4 +1,4 @@
-import type { Dataset, DatasetMeta, FeatureMeta, SplitData, SplitName, Task, TextMeta } from './dataset.js';
+import type { CellFormatMeta, Dataset, DatasetMeta, FeatureMeta, SplitData, SplitName, Task, TextMeta } from './dataset.js';
 import {
   categoryOf,
   cellFormatOf,
@@ -14,7 +14,6 @@ import {
   parseNumber,
   sortCategories,
   type CellFormat,
-  type CellFormatMeta,
   type ColumnType,
   type MissingStrategy,
 } from './columns.js';

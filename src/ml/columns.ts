@@ -1,4 +1,4 @@
-import type { ColumnStats, FeatureMeta, Task } from './dataset.js';
+import type { CellFormatMeta, ColumnStats, FeatureMeta, Task } from './dataset.js';
 import { datePart, looksLikeDate, parseDate, type DatePart, DEFAULT_DATE_PARTS } from './dates.js';
 import { DataError, type DataLocation } from './errors.js';
 
@@ -15,13 +15,6 @@ export const DEFAULT_NA_VALUES: readonly string[] = ['', 'NA', 'N/A', 'n/a', 'na
  */
 export interface CellFormat {
   naValues: ReadonlySet<string>;
-  decimal: '.' | ',';
-  thousands: string | null;
-}
-
-/** The format as stored in a dataset's meta.json (and so in every model), to read raw rows at predict time the same way. */
-export interface CellFormatMeta {
-  naValues: string[];
   decimal: '.' | ',';
   thousands: string | null;
 }

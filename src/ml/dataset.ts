@@ -1,7 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
-import type { CellFormatMeta } from './columns.js';
 import type { DatePart } from './dates.js';
 import type { ImageOptions } from './images.js';
 import { DatasetCorruptError } from './errors.js';
@@ -12,6 +11,13 @@ export type Task = 'binary' | 'multiclass' | 'regression';
 /** The split names a dataset may hold, in file order. */
 export const SPLIT_NAMES = ['train', 'validation', 'test'] as const;
 export type SplitName = (typeof SPLIT_NAMES)[number];
+
+/** The format as stored in a dataset's meta.json (and so in every model), to read raw rows at predict time the same way. */
+export interface CellFormatMeta {
+  naValues: string[];
+  decimal: '.' | ',';
+  thousands: string | null;
+}
 
 /** One split in memory. */
 export interface SplitData {

@@ -1,4 +1,6 @@
-import { formatCell } from '../numbers.js';
+// Short labels for a run in one-line output: its id prefix and its headline metrics.
+
+import { formatCell } from './numbers.js';
 
 export function shortRunId(id: string): string {
   return id.slice(0, 8);

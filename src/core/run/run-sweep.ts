@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { loadSpec } from '../spec/load-spec.js';
 import type { LoadOptions, PipelineSpec } from '../spec/types.js';
-import { SpecError, messageOf } from '../../errors.js';
+import { messageOf } from '../../errors.js';
+import { SpecError } from '../spec/spec-error.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { runWithConcurrency } from './concurrency.js';
 import { runPipeline, type RunPipelineOptions, type RunSummary } from './run-pipeline.js';

@@ -1,5 +1,5 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import type { Tf } from '../backend.js';
+import type { Tf } from './tf.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): TensorInfo;

@@ -1,5 +1,5 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
-import type { Tf } from '../tf.js';
+import type { Tf } from './tf.js';
 import { fusedLstm, LSTM_FORWARD } from './fused-lstm.js';
 
 type LstmArgs = Parameters<Tf['layers']['lstm']>[0];

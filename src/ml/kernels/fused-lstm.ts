@@ -1,5 +1,5 @@
 import type { KernelConfig, KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
-import type { Tf } from '../tf.js';
+import type { Tf } from './tf.js';
 import { transposeLastTwo } from './matmul.js';
 
 /**

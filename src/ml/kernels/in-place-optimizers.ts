@@ -1,7 +1,7 @@
 import type { NamedTensorMap, Optimizer, Tensor } from '@tensorflow/tfjs-core';
 
 type NamedTensor = { name: string; tensor: Tensor };
-import type { Tf } from '../tf.js';
+import type { Tf } from './tf.js';
 
 /**
  * The update rules, with TensorFlow.js's formulas and defaults (epsilon 1e-7, Adam betas 0.9/0.999,

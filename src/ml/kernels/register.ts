@@ -1,5 +1,5 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
-import type { Tf } from '../tf.js';
+import type { Tf } from './tf.js';
 import { convBackpropFilterKernels } from './conv-backprop-filter.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';

@@ -1,6 +1,6 @@
 import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
 import type { RunEvent, RunObserver, StageSummary } from '../../core/run/events.js';
-import { formatMetrics, shortRunId } from './format.js';
+import { formatMetrics, shortRunId } from '../run-labels.js';
 import { formatDuration } from '../numbers.js';
 import { planHeadline } from '../plan-text.js';
 import type { PlannedStage } from '../../core/run/plan-run.js';

@@ -1,5 +1,5 @@
 import type { RunEvent, RunObserver } from '../../core/run/events.js';
-import { formatMetrics, shortRunId } from './format.js';
+import { formatMetrics, shortRunId } from '../run-labels.js';
 import { formatDuration } from '../numbers.js';
 import { renderPlan } from '../plan-text.js';
 
