@@ -151,16 +151,16 @@ describe('renderPredictions', () => {
     { label: 'yes', probabilities: { no: 0.4, yes: 0.6 } },
   ];
 
-  it('csv: input columns, then predicted and p_<label> to 7 digits; a taken name gets a leading _', () => {
+  it('csv: the source row, the input columns, then predicted and p_<label> to 7 digits; a taken name gets a leading _', () => {
     expect(renderPredictions('csv', columns, rows, cls, ['no', 'yes'])).toBe(
-      'a,predicted,note,_predicted,p_no,p_yes\n1,x,"hello, ""world""",no,0.1234568,0.8765432\n2,y,,yes,0.4,0.6\n',
+      'row,a,predicted,note,_predicted,p_no,p_yes\n1,1,x,"hello, ""world""",no,0.1234568,0.8765432\n2,2,y,,yes,0.4,0.6\n',
     );
-    expect(renderPredictions('csv', ['a'], [[1]], [{ value: 3.14159265 }], undefined)).toBe('a,predicted\n1,3.141593\n');
+    expect(renderPredictions('csv', ['a'], [[1]], [{ value: 3.14159265 }], undefined, [7])).toBe('row,a,predicted\n7,1,3.141593\n');
   });
 
-  it('jsonl: each input object with predicted and probabilities', () => {
+  it('jsonl: each input object led by its source row, with predicted and probabilities', () => {
     const lines = renderPredictions('jsonl', columns, rows, cls, ['no', 'yes']).trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines[1]).toEqual({ a: '2', predicted: 'y', note: null, _predicted: 'yes', probabilities: { no: 0.4, yes: 0.6 } });
-    expect(renderPredictions('jsonl', ['a'], [[1]], [{ value: 2 }], undefined)).toBe('{"a":1,"predicted":2}\n');
+    expect(lines[1]).toEqual({ row: 2, a: '2', predicted: 'y', note: null, _predicted: 'yes', probabilities: { no: 0.4, yes: 0.6 } });
+    expect(renderPredictions('jsonl', ['a'], [[1]], [{ value: 2 }], undefined)).toBe('{"row":1,"a":1,"predicted":2}\n');
   });
 });
