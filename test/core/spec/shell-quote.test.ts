@@ -1,11 +1,15 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fc from 'fast-check';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { interpolateParams, substituteOutputRefs } from '../../../src/core/spec/interpolate.js';
 import { shellContextsAt } from '../../../src/core/spec/shell-quote.js';
+
+/** Awaited: a worker blocked on a child process cannot answer the test runner (README, Development). */
+const run = promisify(execFile);
 
 const contextAt = (command: string, needle = '${params.v}') => shellContextsAt(command, [command.indexOf(needle)])[0];
 
@@ -13,17 +17,19 @@ const contextAt = (command: string, needle = '${params.v}') => shellContextsAt(c
  * Interpolates each `v` into its `command` as a `run:` line and runs them all with dash and with bash (one
  * process per shell, each line in its own subshell); returns per case what each shell printed and its status.
  */
-function runAll(cases: Array<[command: string, v: string]>): string[][] {
+async function runAll(cases: Array<[command: string, v: string]>): Promise<string[][]> {
   const lines = cases.map(([command, v]) => {
     const r = interpolateParams({ run: command }, { v }, [], { commands: new Set(['run']) });
     expect(r.issues).toEqual([]);
     return (r.value as { run: string }).run;
   });
   const script = lines.map((line) => `(\n${line}\n)\nprintf '\\000%s\\000' $?\n`).join('');
-  const outputs = ['dash', 'bash'].map((sh) => {
-    const parts = spawnSync(sh, ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH }, cwd: scratch }).stdout.split('\0');
-    return cases.map((_, i) => `${parts[2 * i + 1]}:${parts[2 * i]}`);
-  });
+  const outputs = await Promise.all(
+    ['dash', 'bash'].map(async (sh) => {
+      const parts = (await run(sh, ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH }, cwd: scratch })).stdout.split('\0');
+      return cases.map((_, i) => `${parts[2 * i + 1]}:${parts[2 * i]}`);
+    }),
+  );
   return cases.map((_, i) => outputs.map((o) => o[i]));
 }
 
@@ -54,17 +60,17 @@ describe('shell contexts', () => {
 });
 
 describe('params in run: commands', () => {
-  it('arrive as one word whatever they hold (the payloads of issue 14)', () => {
+  it('arrive as one word whatever they hold (the payloads of issue 14)', async () => {
     const r = interpolateParams({ run: 'echo ${params.msg} > out.txt', env: { M: '${params.msg}' } }, { msg: 'x; touch F' }, [], { commands: new Set(['run']) });
     expect(r.value).toEqual({ run: "echo 'x; touch F' > out.txt", env: { M: 'x; touch F' } });
     const payloads = ['x; touch F', 'x$(touch F)', 'x`touch F`', 'x && touch F', 'x | touch F', "x' ; touch F ; '", 'x"; touch F; "', '$(touch F)', '*', 'a\nb'];
     const commands = ['printf %s ${params.v}', 'printf %s "${params.v}"', "printf %s '${params.v}'", 'printf %s "$(printf %s ${params.v})"'];
     const cases = payloads.flatMap((p) => commands.map((c): [string, string] => [c, p]));
-    expect(runAll(cases)).toEqual(cases.map(([, p]) => [`0:${p}`, `0:${p}`]));
+    expect(await runAll(cases)).toEqual(cases.map(([, p]) => [`0:${p}`, `0:${p}`]));
     expect(readdirSync(scratch)).toEqual([]);
   });
 
-  it('are one word in every context for any text (both dash and bash run the result)', () => {
+  it('are one word in every context for any text (both dash and bash run the result)', async () => {
     const text = fc.string({ unit: fc.constantFrom(...' \t\n\'"\\$`;&|<>(){}[]*?~#!=%,.-_aZ09é中'.split('')), maxLength: 12 });
     const templates: Array<[string, (v: string) => string]> = [
       ['printf %s ${params.v}', (v) => v],
@@ -78,13 +84,13 @@ describe('params in run: commands', () => {
     ];
     const samples = fc.sample(fc.tuple(text, fc.integer({ min: 0, max: templates.length - 1 })), { numRuns: 200, seed: 14 });
     const cases = samples.map(([v, t]): [string, string] => [templates[t][0], v]);
-    const printed = runAll(cases);
+    const printed = await runAll(cases);
     samples.forEach(([v, t], i) => expect(printed[i], `${JSON.stringify(v)} in ${templates[t][0]}`).toEqual([`0:${templates[t][1](v)}`, `0:${templates[t][1](v)}`]));
     expect(readdirSync(scratch)).toEqual([]);
   });
 
-  it('reach a here-document as written, and one holding a line break is refused', () => {
-    expect(runAll([['cat <<EOF\n${params.v}\nEOF', 'a $HOME `id` \\n'], ["cat <<'EOF'\n${params.v}\nEOF", 'a $HOME']])).toEqual([
+  it('reach a here-document as written, and one holding a line break is refused', async () => {
+    expect(await runAll([['cat <<EOF\n${params.v}\nEOF', 'a $HOME `id` \\n'], ["cat <<'EOF'\n${params.v}\nEOF", 'a $HOME']])).toEqual([
       ['0:a $HOME `id` \\n\n', '0:a $HOME `id` \\n\n'],
       ['0:a $HOME\n', '0:a $HOME\n'],
     ]);
