@@ -39,7 +39,7 @@ beforeAll(async () => {
       irisRuns.push(JSON.parse(r.stdout).runId);
     }
     // One chart per per-step metric the runs logged (loss, accuracy, val_*, the learning rate …).
-    const shown = JSON.parse(mlpipe(runs, 'runs', 'show', JSON.parse(mlpipe(runs, 'runs', 'list', '--json').stdout).runs[0].id, '--json').stdout);
+    const shown = JSON.parse((await mlpipe(runs, 'runs', 'show', irisRuns[1]!, '--json')).stdout);
     expected = { curves: Object.keys(shown.curves).length, confusion: 2 };
     expect(expected.curves).toBeGreaterThanOrEqual(4);
   } else {
