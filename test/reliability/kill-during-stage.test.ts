@@ -59,10 +59,13 @@ describe('kill -9 in the middle of a stage', () => {
     ws = await makeWorkspace({ 'pipeline.yaml': shellSpec });
     const runsDir = ws.path('runs');
     const killed = startCli(['run', 'pipeline.yaml'], ws.dir);
-    await waitFor('the slow stage to start', () => existsSync(ws.path('started.flag')), killed);
+    // mlpipe records the command (runs/tmp/shell-PGID.json) once it has spawned it, so the command's
+    // own first write can come first on a busy machine: wait for both.
+    const markersNow = () => (existsSync(join(runsDir, 'tmp')) ? readdirSync(join(runsDir, 'tmp')).filter((n) => n.startsWith('shell-')) : []);
+    await waitFor('the slow stage to start and its command to be recorded', () => existsSync(ws.path('started.flag')) && markersNow().length > 0, killed);
     await killHard(killed);
 
-    const markers = readdirSync(join(runsDir, 'tmp')).filter((n) => n.startsWith('shell-'));
+    const markers = markersNow();
     expect(markers).toHaveLength(1);
     const pgid = Number(/shell-(\d+)\.json/.exec(markers[0])![1]);
     expect(groupAlive(pgid)).toBe(true);
