@@ -60,8 +60,9 @@ describe('golden cache keys', () => {
   });
 });
 
+// a and b as of shell kind v2 (42ee57a, issue 14 item 1: params shell-quoted into run: commands).
 const GOLDEN = {
-  a: '424730ec3fe6bea65405683a73f6de0d71ed40dea7dc7866c5c2d60c9099842b',
-  b: 'bf5543c3eab0481ecae2bf8e23f6dbdbcb74eeb1d9d3f57c57d1619738bf155a',
+  a: 'f1c447c090ebd0cc0aa644a3a77439cd72a283dc5fcb44869e0f4de812f2061b',
+  b: 'd20dbf001afd0895ced80fa2282946f229d57530e943b960d4f261025c1f6c5b',
   literal: 'f6224f6fc8f3c180ffcafa11c52bc5e8c491b701bfdedf2f2c89d36fad4d2480',
 };
