@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rm, symlink, rename } from 'node:fs/promises';
+import { mkdir, realpath, rm, symlink, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
@@ -89,7 +89,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
     if (writesWorkspace(spec, opts.only)) {
-      unlock = await acquireLock(join(opts.runsDir, 'locks', `${createHash('sha256').update(spec.dir).digest('hex').slice(0, 16)}.lock`), spec.name, {
+      unlock = await acquireLock(await workspaceLockPath(opts.runsDir, spec.dir), spec.name, {
         signal: opts.signal,
         onWait: (h) => opts.onWarning?.(`waiting for another run (pid ${h.pid}, ${h.label}) that writes files in ${spec.dir}`),
       });
@@ -180,6 +180,15 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       ws.tracker.close();
     });
   }
+}
+
+/**
+ * The lock file of a workspace, named after its real path: the same folder reached through a symlink
+ * (or `..` segments) is one workspace, and its runs take turns.
+ */
+export async function workspaceLockPath(runsDir: string, dir: string): Promise<string> {
+  const real = await realpath(dir).catch(() => dir);
+  return join(runsDir, 'locks', `${createHash('sha256').update(real).digest('hex').slice(0, 16)}.lock`);
 }
 
 /** Shell stages write their outs in place: such runs of one workspace take turns. */
