@@ -121,6 +121,21 @@ export const noEscapingPaths: Rule = (ctx) => {
   }
 };
 
+/**
+ * Outputs are written in the workspace and restored there from the cache: an absolute output path
+ * would be silently rebased under the spec folder, so it is refused.
+ */
+export const outputsInsideWorkspace: Rule = (ctx) => {
+  for (const stage of ctx.stages.values()) {
+    for (const use of literalPaths(stage)) {
+      if (use.mode !== 'output' || !isAbsolute(use.value)) continue;
+      ctx.reporter.error([...stage.base, ...use.path], `expected an output path relative to the spec folder, got the absolute path "${use.value}"`, {
+        hint: 'outputs are cached and restored inside the workspace; write the path relative to the spec folder and copy the file elsewhere in a later step if you need it there',
+      });
+    }
+  }
+};
+
 /** Each input exists on disk, or another stage writes it (which makes that stage upstream of this one). */
 export const inputsExistOrAreProduced: Rule = (ctx) => {
   const writers = workspaceOutputs(ctx);
@@ -191,7 +206,7 @@ export const noCycles: Rule = (ctx) => {
 };
 
 /** Every rule, in the order they run. */
-export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, inputsExistOrAreProduced, noDuplicateOutputs, waitForKinds, noCycles];
+export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, outputsInsideWorkspace, inputsExistOrAreProduced, noDuplicateOutputs, waitForKinds, noCycles];
 
 interface WorkspaceOutput extends WorkspacePath {
   stage: string;

@@ -202,3 +202,14 @@ describe('command line size (issue 14 item 9)', () => {
     ]);
   });
 });
+
+describe('absolute outputs (issue 14 item 9)', () => {
+  it('an absolute out or metrics path is refused at validate, with its position', async () => {
+    ws = await makeWorkspace({ 'pipeline.yaml': 'name: p\nstages:\n  s:\n    run: echo > /tmp/x.txt\n    outs: [/tmp/x.txt]\n    metrics: /tmp/m.json\n' });
+    const result = await loadSpec(ws.path('pipeline.yaml'), { kinds: fakeRegistry });
+    expect(!result.ok && result.diagnostics.map((d) => `${d.pos?.line}:${d.pos?.col} ${d.path}: ${d.message}`)).toEqual([
+      '5:12 stages.s.outs[0]: expected an output path relative to the spec folder, got the absolute path "/tmp/x.txt"',
+      '6:14 stages.s.metrics: expected an output path relative to the spec folder, got the absolute path "/tmp/m.json"',
+    ]);
+  });
+});
