@@ -30,6 +30,8 @@ export default class Serve extends BaseCommand {
     'watch-interval': Flags.integer({ description: 'Milliseconds between checks of the followed alias (0: never).', default: 2000, min: 0 }),
     'body-limit': Flags.integer({ description: 'Largest request body in bytes (larger: 413).', default: 1_048_576, min: 1024 }),
     'max-instances': Flags.integer({ description: 'Most rows in one request (more: 413).', default: 10_000, min: 1 }),
+    token: Flags.string({ description: 'Require Authorization: Bearer TOKEN on /predict and /metrics (set it when binding beyond localhost).', env: 'MLPIPE_SERVE_TOKEN' }),
+    'max-connections': Flags.integer({ description: 'Most connections open at once (more are refused).', default: 1000, min: 1 }),
     'drain-timeout': Flags.integer({ description: 'Milliseconds in-flight requests get to finish on shutdown.', default: 10_000, min: 0 }),
   };
 
@@ -52,6 +54,8 @@ export default class Serve extends BaseCommand {
         watchIntervalMs: flags['watch-interval'],
         bodyLimit: flags['body-limit'],
         maxInstances: flags['max-instances'],
+        token: flags.token,
+        maxConnections: flags['max-connections'],
         log: (line) => this.note(line),
         requestLog: flags.verbose ? (line) => this.note(line) : undefined,
       });

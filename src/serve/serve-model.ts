@@ -39,6 +39,10 @@ export interface ServeOptions {
   watchIntervalMs: number;
   bodyLimit: number;
   maxInstances: number;
+  /** Bearer token `POST /predict` and `GET /metrics` require, when set. */
+  token?: string;
+  /** Most connections open at once. */
+  maxConnections?: number;
   /** Lifecycle messages: listening, swaps, reload failures, internal errors. */
   log: (line: string) => void;
   /** One line per request, when wanted. */
@@ -110,6 +114,8 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
     metrics,
     bodyLimit: o.bodyLimit,
     maxInstances: o.maxInstances,
+    token: o.token,
+    maxConnections: o.maxConnections,
     follows,
     log: o.requestLog,
     onInternalError: (err) => o.log(`internal error: ${err.stack ?? err.message}`),

@@ -1,8 +1,10 @@
+import { timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { DataError } from '../ml/errors.js';
 import type { Prediction } from '../ml/predict.js';
 import { badInstance, readInstances } from './instances.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { PredictBatcher, type BatchResult } from './batcher.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelSlot } from './model-slot.js';
@@ -19,6 +21,10 @@ export interface ServerOptions {
   follows: string | null;
   /** Milliseconds a request may take before its connection is closed. Default 30000. */
   requestTimeoutMs?: number;
+  /** When set, `POST /predict` and `GET /metrics` need `Authorization: Bearer TOKEN` (401 otherwise); `/health` stays open. */
+  token?: string;
+  /** Most connections open at once; more are refused by the socket layer. Default 1000. */
+  maxConnections?: number;
   /** Called when a request arrives and when it is answered, one line each (for --verbose). */
   log?: (line: string) => void;
   /** Called with errors that became a 500 answer. */
@@ -57,7 +63,26 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestTimeout: o.requestTimeoutMs ?? 30_000,
+    connectionTimeout: o.requestTimeoutMs ?? 30_000,
+    http: { headersTimeout: Math.min(o.requestTimeoutMs ?? 30_000, 10_000), connectionsCheckingInterval: 1_000 },
   });
+  app.server.maxConnections = o.maxConnections ?? 1000;
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (!jsonDepthExceeds(body as string)) return parseJson(req, body as string, done);
+    done(Object.assign(new Error(`request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`), { statusCode: 400 }), undefined);
+  });
+  if (o.token !== undefined) {
+    const expected = Buffer.from(`Bearer ${o.token}`);
+    app.addHook('onRequest', async (req, reply) => {
+      if (req.url.startsWith('/health')) return;
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return;
+      void reply.code(401).header('www-authenticate', 'Bearer').send({ statusCode: 401, error: STATUS_CODES[401], message: 'missing or wrong bearer token: send Authorization: Bearer TOKEN' });
+      return reply;
+    });
+  }
   const startedAt = Date.now();
   let closing = false;
 

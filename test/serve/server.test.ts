@@ -177,3 +177,38 @@ describe('GET /metrics', () => {
     slot.close();
   });
 });
+
+describe('server limits (issue 14 item 8)', () => {
+  it('deeply nested JSON is a 400 with a message, not a 500 and a stack; ordinary bodies still parse', async () => {
+    const { app, slot, errors } = await serverFor(tabularDir);
+    try {
+      const nested = `{"instances":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+      const r = await app.inject({ method: 'POST', url: '/predict', payload: nested, headers: { 'content-type': 'application/json' } });
+      expect(r.statusCode).toBe(400);
+      expect(r.json().message).toBe('request body nests arrays or objects deeper than 32 levels');
+      expect(errors).toEqual([]);
+      const proto = await app.inject({ method: 'POST', url: '/predict', payload: '{"__proto__":{"x":1},"instances":[]}', headers: { 'content-type': 'application/json' } });
+      expect(proto.statusCode).toBe(400);
+      expect((await post(app, { instances: [row(1, 2)] })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+      slot.close();
+    }
+  });
+
+  it('with a token, /predict and /metrics need the bearer token and /health does not', async () => {
+    const slot = new ModelSlot(await servedModel(tabularDir));
+    const app = buildServer({ slot, metrics: createServerMetrics(() => slot.current), bodyLimit: 1 << 20, maxInstances: 10, follows: null, token: 's3cret' });
+    try {
+      expect((await post(app, { instances: [row(1, 2)] })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong!' } })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'POST', url: '/predict', payload: { instances: [row(1, 2)] }, headers: { authorization: 'Bearer s3cret' } })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer s3cret' } })).statusCode).toBe(200);
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      expect(app.server.maxConnections).toBe(1000);
+    } finally {
+      await app.close();
+      slot.close();
+    }
+  });
+});
