@@ -31,6 +31,7 @@ export default class Run extends BaseCommand {
     dry: Flags.boolean({ description: 'Print the plan only; run nothing.', default: false }),
     junit: Flags.string({ description: 'Write each stage and each gate as a JUnit test case to this file.', env: 'MLPIPE_JUNIT' }),
     sweep: Flags.string({ description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT) (repeatable).', multiple: true }),
+    'lock-timeout': Flags.integer({ description: 'Seconds to wait for another run that holds the workspace lock before giving up (default: as long as it takes).', env: 'MLPIPE_LOCK_TIMEOUT', min: 0 }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: backendFlag('Compute backend for ML stages.'),
   };
@@ -38,7 +39,7 @@ export default class Run extends BaseCommand {
   async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const common = { runsDir, force: flags.force, only: flags.stage, jobs: flags.jobs ?? availableParallelism(), backend: flags.backend as BackendChoice, explain: reasonLine, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    const common = { runsDir, force: flags.force, only: flags.stage, jobs: flags.jobs ?? availableParallelism(), backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepGrid(flags.sweep.map(parseSweep));
       const json = this.jsonEnabled();

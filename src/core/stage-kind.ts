@@ -76,7 +76,13 @@ export interface StageKind<C = any> {
    * Clears up what a killed run left behind for this kind (e.g. shell commands still running);
    * called before a run starts. Returns one message per thing it cleared.
    */
-  recover?(runsDir: string): Promise<string[]>;
+  recover?(runsDir: string, opts?: RecoverOptions): Promise<string[]>;
+}
+
+/** What {@link StageKind.recover} knows besides the runs folder. */
+export interface RecoverOptions {
+  /** Runs known to be dead (their mlpipe released its kernel lock) even where their pid still answers (a zombie). */
+  deadRuns?: ReadonlySet<string>;
 }
 
 /** A problem with a stage's config found by its kind's `check`, at a path inside `with`. */

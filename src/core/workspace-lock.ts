@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { flockFd } from './flock.js';
 import { isProcessAlive } from './tracker/sqlite-tracker.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -104,5 +106,125 @@ async function olderThan(path: string, ms: number): Promise<boolean> {
     return Date.now() - (await stat(path)).mtimeMs > ms;
   } catch {
     return false;
+  }
+}
+
+/** Who holds a workspace lock: written into the lock file once both kernel locks are taken. */
+export interface WorkspaceLockHolder {
+  runId: string;
+  pipeline: string;
+  pid: number;
+  host: string;
+  /** When the holder took the lock (epoch ms). */
+  since: number;
+}
+
+/** A workspace lock held with kernel locks (see {@link acquireWorkspaceLock}). */
+export interface HeldWorkspaceLock {
+  /** The previous holder's record when it did not release the lock: it died holding it (recover after it). */
+  previous?: WorkspaceLockHolder;
+  release(): Promise<void>;
+}
+
+/** Options of {@link acquireWorkspaceLock}. */
+export interface WorkspaceLockOptions {
+  signal?: AbortSignal;
+  /** Give up after this long (UserError, nothing run); default: wait as long as it takes. */
+  timeoutMs?: number;
+  /** Called at once when the lock is taken by someone else, then every `reportEveryMs` (default 10 s) while waiting. */
+  onWait?: (holder: WorkspaceLockHolder | undefined, waitedMs: number) => void;
+  reportEveryMs?: number;
+  /**
+   * Called while mlpipe of `holder` is gone (its owner lock is free) but commands it started still hold
+   * the workspace lock: stop them. They hold it because they inherited its descriptor.
+   */
+  stopOrphans?: (holder: WorkspaceLockHolder | undefined) => Promise<void>;
+}
+
+const inherited = new Set<number>();
+
+/** Descriptors of the workspace locks this process holds: commands a stage starts inherit them (fd 3, 4, …), so they hold the lock too. */
+export function lockDescriptors(): number[] {
+  return [...inherited];
+}
+
+/**
+ * Takes the workspace lock `path` with two flock(2) locks: `path.owner`, held by this process only
+ * (Node opens files close-on-exec), and `path` itself, whose descriptor every shell command inherits.
+ * The kernel releases them when their last holder exits — a zombie holds nothing, a reused pid is not
+ * the holder, and a command left running by a SIGKILLed mlpipe keeps `path` locked until it is
+ * stopped. A waiter that gets the owner lock while `path` is still locked knows the previous mlpipe is
+ * gone and stops its orphans (`stopOrphans`). Across hosts the same holds where the file system
+ * carries flock (NFS through its lock manager).
+ */
+export async function acquireWorkspaceLock(path: string, me: Omit<WorkspaceLockHolder, 'since'>, opts: WorkspaceLockOptions = {}): Promise<HeldWorkspaceLock> {
+  await mkdir(dirname(path), { recursive: true });
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const ownerFd = openSync(`${path}.owner`, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const started = Date.now();
+  let reported = -Infinity;
+  const waited = async (holder: WorkspaceLockHolder | undefined) => {
+    const now = Date.now();
+    if (opts.signal?.aborted) {
+      throw new UserError(`interrupted while waiting for the workspace lock ${path}${holder ? ` (held by ${describeHolder(holder)})` : ''}; nothing was run`, { exitCode: ExitCode.Interrupted });
+    }
+    if (opts.timeoutMs !== undefined && now - started >= opts.timeoutMs) {
+      throw new UserError(`gave up after ${Math.round((now - started) / 1000)} s waiting for the workspace lock ${path}${holder ? ` held by ${describeHolder(holder)}` : ''}; nothing was run`, {
+        hint: 'wait for that run, raise --lock-timeout, or, if it is stuck, stop it; `mlpipe unlock SPEC` clears a lock whose run has died',
+      });
+    }
+    if (now - reported >= (opts.reportEveryMs ?? 10_000)) {
+      opts.onWait?.(holder, now - started);
+      reported = now;
+    }
+  };
+  const slice = () => Math.max(1, Math.min(2, opts.timeoutMs === undefined ? 2 : Math.ceil((opts.timeoutMs - (Date.now() - started)) / 1000)));
+  try {
+    while (!(await flockFd(ownerFd, 0)) && !(await flockFd(ownerFd, slice(), opts.signal))) await waited(readHolderSync(fd));
+    while (!(await flockFd(fd, 0))) {
+      const holder = readHolderSync(fd);
+      await opts.stopOrphans?.(holder);
+      if (await flockFd(fd, slice(), opts.signal)) break;
+      await waited(holder);
+    }
+  } catch (err) {
+    closeSync(fd);
+    closeSync(ownerFd);
+    throw err;
+  }
+  const previous = readHolderSync(fd);
+  const holder: WorkspaceLockHolder = { ...me, since: Date.now() };
+  ftruncateSync(fd, 0);
+  writeSync(fd, JSON.stringify(holder), 0);
+  inherited.add(fd);
+  let released = false;
+  return {
+    previous,
+    async release() {
+      if (released) return;
+      released = true;
+      inherited.delete(fd);
+      ftruncateSync(fd, 0);
+      closeSync(fd);
+      closeSync(ownerFd);
+    },
+  };
+}
+
+/** `run r-… (pid N on HOST, since TIME)`. */
+export function describeHolder(h: WorkspaceLockHolder): string {
+  return `run ${h.runId} of ${h.pipeline} (pid ${h.pid} on ${h.host}, since ${new Date(h.since).toISOString()})`;
+}
+
+function readHolderSync(fd: number): WorkspaceLockHolder | undefined {
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0 || size > 64 * 1024) return undefined;
+    const buf = Buffer.alloc(size);
+    readSync(fd, buf, 0, size, 0);
+    const value = JSON.parse(buf.toString('utf8')) as Partial<WorkspaceLockHolder>;
+    return typeof value.runId === 'string' && Number.isInteger(value.pid) && typeof value.host === 'string' ? (value as WorkspaceLockHolder) : undefined;
+  } catch {
+    return undefined;
   }
 }

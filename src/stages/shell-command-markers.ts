@@ -37,7 +37,10 @@ export interface StoppedCommand {
  * MLPIPE_RUN_ID (or its leader has gone and the group is still there, which Linux guarantees is
  * the same group); elsewhere the marker is just dropped. SIGTERM first, SIGKILL after `graceMs`.
  */
-export async function stopOrphanedCommands(runsDir: string, opts: { graceMs?: number; isAlive: (pid: number) => boolean }): Promise<StoppedCommand[]> {
+export async function stopOrphanedCommands(
+  runsDir: string,
+  opts: { graceMs?: number; isAlive: (pid: number) => boolean; deadRuns?: ReadonlySet<string> },
+): Promise<StoppedCommand[]> {
   const folder = join(runsDir, 'tmp');
   let names: string[];
   try {
@@ -49,7 +52,8 @@ export async function stopOrphanedCommands(runsDir: string, opts: { graceMs?: nu
   for (const name of names) {
     const path = join(folder, name);
     const marker = await readMarker(path);
-    if (marker && (marker.host !== hostname() || opts.isAlive(marker.pid))) continue;
+    const dead = marker !== undefined && opts.deadRuns?.has(marker.runId) === true;
+    if (marker && !dead && (marker.host !== hostname() || opts.isAlive(marker.pid))) continue;
     if (marker && (await isOurGroup(marker))) {
       await stopGroup(marker.pgid, opts.graceMs ?? 2_000);
       stopped.push({ runId: marker.runId, stage: marker.stage, pgid: marker.pgid });

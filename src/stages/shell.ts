@@ -5,7 +5,8 @@ import { createInterface } from 'node:readline';
 import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
 import { shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
 import { killGroup, stopOrphanedCommands, writeMarker } from './shell-command-markers.js';
-import { isProcessAlive } from '../core/tracker/sqlite-tracker.js';
+import { isProcessRunning } from '../core/process-running.js';
+import { lockDescriptors } from '../core/workspace-lock.js';
 import { StageFailedError } from '../errors.js';
 
 const TAIL = 20;
@@ -33,7 +34,8 @@ async function runCommand(ctx: StageContext<ShellConfig>): Promise<void> {
   const child = spawn('sh', ['-c', ctx.config.run], {
     cwd: ctx.workspace,
     env: { ...process.env, ...ctx.config.env, MLPIPE_RUN_ID: ctx.runId, MLPIPE_STAGE: ctx.stage },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // fd 3…: the workspace locks held, so that a command outliving a killed mlpipe keeps the lock until it ends
+    stdio: ['ignore', 'pipe', 'pipe', ...lockDescriptors()],
     detached: true,
   });
   const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
@@ -113,8 +115,8 @@ export const shell: StageKind<ShellConfig> = {
   check: checkSizes,
   outputs: (config) =>
     Object.fromEntries(Object.entries(shellOutputs(config.outs)).map(([name, path]) => [name, { path, location: 'workspace' as const }])),
-  async recover(runsDir) {
-    const stopped = await stopOrphanedCommands(runsDir, { isAlive: isProcessAlive });
+  async recover(runsDir, opts) {
+    const stopped = await stopOrphanedCommands(runsDir, { isAlive: isProcessRunning, deadRuns: opts?.deadRuns });
     return stopped.map((c) => `stopped the command of stage ${c.stage} that killed run ${c.runId} left running (process group ${c.pgid})`);
   },
   async run(ctx) {

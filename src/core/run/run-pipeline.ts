@@ -10,7 +10,9 @@ import { openWorkspace } from '../workspace/workspace.js';
 import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
 import { planRun, selectedStages, type Plan } from './plan-run.js';
 import { planDepsFor, stageCacheFor } from './plan-deps.js';
-import { acquireLock } from '../workspace-lock.js';
+import { acquireLock, acquireWorkspaceLock, describeHolder } from '../workspace-lock.js';
+import { hasKernelLocks } from '../flock.js';
+import type { Workspace } from '../workspace/workspace.js';
 import { executePlan } from './execute-plan.js';
 import type { StageExecutor } from './executor.js';
 import type { ExplainReasons, RunEvent, RunObserver, StageSummary } from './events.js';
@@ -32,6 +34,8 @@ export interface RunPipelineOptions {
   onWarning?: (message: string) => void;
   /** Where stages run (DESIGN.md section 9); the local process by default. */
   executor?: StageExecutor;
+  /** `--lock-timeout`: how long to wait for another run's workspace lock; default as long as it takes. */
+  lockTimeoutMs?: number;
   /** Renders stage reasons as the one line summaries and the tracker keep (`src/render/reasons.ts`). */
   explain: ExplainReasons;
 }
@@ -86,17 +90,12 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   const ws = await openWorkspace(opts.runsDir);
   let unlock: (() => Promise<void>) | undefined;
   try {
+    const runId = newRunId();
+    if (writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
     ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
-    if (writesWorkspace(spec, opts.only)) {
-      unlock = await acquireLock(await workspaceLockPath(opts.runsDir, spec.dir), spec.name, {
-        signal: opts.signal,
-        onWait: (h) => opts.onWarning?.(`waiting for another run (pid ${h.pid}, ${h.label}) that writes files in ${spec.dir}`),
-      });
-    }
     const cache = stageCacheFor(ws, spec, opts.onWarning);
     const plan = await planRun(spec, planDepsFor(ws, spec, cache), { force: opts.force, only: opts.only });
-    const runId = newRunId();
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
     ws.tracker.createRun({
@@ -180,6 +179,44 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       ws.tracker.close();
     });
   }
+}
+
+/**
+ * Takes the workspace lock (kernel locks where flock(1) exists, a lock file otherwise). While the
+ * holder's commands outlive it they are stopped; after taking over from a holder that died, its run
+ * is marked interrupted (recovery then runs as after every takeover).
+ */
+async function lockWorkspace(opts: RunPipelineOptions, ws: Workspace, runId: string): Promise<() => Promise<void>> {
+  const { spec } = opts;
+  const path = await workspaceLockPath(opts.runsDir, spec.dir);
+  if (!hasKernelLocks) {
+    return acquireLock(path, spec.name, {
+      signal: opts.signal,
+      onWait: (h) => opts.onWarning?.(`waiting for another run (pid ${h.pid}, ${h.label}) that writes files in ${spec.dir}`),
+    });
+  }
+  const lock = await acquireWorkspaceLock(path, { runId, pipeline: spec.name, pid: process.pid, host: hostname() }, {
+    signal: opts.signal,
+    timeoutMs: opts.lockTimeoutMs,
+    onWait: (h, waitedMs) =>
+      opts.onWarning?.(`waiting for ${h ? describeHolder(h) : 'another run'}, which writes files in ${spec.dir}${waitedMs > 0 ? ` (${Math.round(waitedMs / 1000)} s so far)` : ''}`),
+    stopOrphans: async (h) => {
+      const deadRuns = new Set(h ? [h.runId] : []);
+      for (const kind of spec.kinds.values()) for (const message of (await kind.recover?.(opts.runsDir, { deadRuns })) ?? []) opts.onWarning?.(message);
+    },
+  });
+  const previous = lock.previous;
+  if (previous) {
+    opts.onWarning?.(`${describeHolder(previous)} died holding the workspace lock; recovering after it`);
+    if ((await ws.tracker.getRun(previous.runId))?.status === 'running') {
+      const now = Date.now();
+      for (const stage of await ws.tracker.getStageRuns(previous.runId)) {
+        if (stage.status === 'running') await ws.tracker.recordStageRun({ ...stage, status: 'interrupted', endedAt: now });
+      }
+      await ws.tracker.updateRun(previous.runId, { status: 'interrupted', endedAt: now });
+    }
+  }
+  return lock.release;
 }
 
 /**
