@@ -49,6 +49,11 @@ describe('images and array columns (issue 13 item 2)', () => {
     const pixels = Array.from(bar(true, lcg(9)), (v) => v / 255);
     const [p] = await predictRows(t.ctx.outputs.model!, [{ file: pixels }], { backend: 'wasm' });
     expect(p!.label).toBe('v');
+    const { predictFile } = await import('../../src/app/models/batch-predict.js');
+    await writeFile(join(dir, 'new.csv'), 'file\nimg2.png\nimg1.png\nmissing.png\n');
+    const scored = await predictFile({ modelDir: t.ctx.outputs.model!, input: join(dir, 'new.csv'), backend: 'wasm', onError: 'skip' });
+    expect(scored.predictions.map((q) => q.label)).toEqual(['v', 'h']);
+    expect(scored.skipped.map((r) => [r.row, r.column])).toEqual([[3, 'file']]);
   });
 
   it('a missing image file is an error naming the row and the file', async () => {

@@ -1,10 +1,12 @@
 import { writeAtomic } from '../../core/fs/write-atomic.js';
-import { extname } from 'node:path';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { DataError } from '../../ml/errors.js';
 import { loadPredictor, type Prediction } from '../../ml/predict.js';
-import { readTable } from '../../ml/read-table.js';
+import { readTable, type Table } from '../../ml/read-table.js';
 import { transformRows } from '../../ml/transform.js';
+import type { CellFormatMeta } from '../../ml/columns.js';
+import type { ImageOptions } from '../../ml/images.js';
 import type { BackendChoice } from '../../ml/backend.js';
 import { renderPredictions, type PredictionFormat } from './prediction-output.js';
 
@@ -70,6 +72,28 @@ function outputFormat(options: PredictFileOptions, inputPath: string): Predictio
 
 
 /**
+ * An image model's input file names image files (relative to the file's folder): decode them as
+ * preprocess did. An unreadable image stays a path (so the row is reported) when skipping, else it
+ * is a PredictInputError.
+ */
+async function decodeImageColumn(table: Table, image: ImageOptions, baseDir: string, skip: boolean, format: CellFormatMeta | undefined): Promise<void> {
+  const index = table.columns.indexOf(image.column);
+  if (index < 0) return;
+  const [{ decodeImage }, { cellFormatOf, isMissing }] = await Promise.all([import('../../ml/images.js'), import('../../ml/columns.js')]);
+  const fmt = cellFormatOf(format);
+  for (const [i, row] of table.rows.entries()) {
+    const v = row[index];
+    if (typeof v !== 'string' || isMissing(v, fmt) || v.trimStart().startsWith('[')) continue;
+    try {
+      row[index] = await decodeImage(isAbsolute(v) ? v : resolve(baseDir, v), image, { file: table.file, line: table.lines[i], row: i + 1 });
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      if (!skip) throw new PredictInputError(err.message, { hint: `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`, cause: err });
+    }
+  }
+}
+
+/**
  * Scores every row of a data file with a registered model's own preprocessing and writes (or
  * returns) the input rows with their predictions. A bad row is a {@link PredictInputError} naming
  * the file, line and column.
@@ -84,6 +108,13 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
     throw err;
   }
   const predictor = await loadPredictor(options.modelDir, { backend: options.backend, threshold: options.threshold });
+  const image = predictor.meta.dataset.image;
+  try {
+    if (image) await decodeImageColumn(table, image, dirname(options.input), options.onError === 'skip', predictor.meta.dataset.format);
+  } catch (err) {
+    predictor.dispose();
+    throw err;
+  }
   const predictions: Prediction[] = [];
   const scored: number[] = [];
   const skipped: SkippedRow[] = [];
