@@ -20,12 +20,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'mlpipe-bench-compare-'));
 
 const seedStart = performance.now();
-const tracker = openTracker(dir);
+const tracker = await openTracker(dir);
 const t0 = Date.now() - RUNS * 60_000;
 for (let r = 0; r < RUNS; r++) {
   const id = `r-${r.toString(16).padStart(12, '0')}`;
   const startedAt = t0 + r * 60_000;
-  tracker.createRun({
+  await tracker.createRun({
     id, pipeline: 'bench', specPath: join(dir, 'pipeline.yaml'), specHash: 'h', status: 'completed', startedAt,
     endedAt: startedAt + 5000, params: { lr: 0.001 * (1 + (r % 10)), epochs: EPOCHS, model: { units: 8 << (r % 3) } }, host: hostname(), pid: process.pid,
   });
@@ -37,7 +37,7 @@ for (let r = 0; r < RUNS; r++) {
   for (const key of ['loss', 'val_accuracy']) {
     for (let e = 0; e < EPOCHS; e++) points.push({ runId: id, stage: 'train', key, step: e, value: 1 / (e + 1 + (r % 5)), time: startedAt });
   }
-  tracker.logMetrics(points);
+  await tracker.logMetrics(points);
 }
 const seedMs = performance.now() - seedStart;
 
@@ -45,7 +45,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const timings = { query: [], table: [], markdown: [], csv: [], json: [], total: [] };
 for (let i = 0; i < REPS; i++) {
   const a = performance.now();
-  const result = compareRuns(tracker, { last: RUNS, failIf: ['metric_1 < baseline - 0.5'] });
+  const result = await compareRuns(tracker, { last: RUNS, failIf: ['metric_1 < baseline - 0.5'] });
   const b = performance.now();
   renderComparison(result, 'table', { color: false, conditions: result.conditions });
   const c = performance.now();
@@ -62,7 +62,7 @@ for (let i = 0; i < REPS; i++) {
   timings.json.push(f - e);
   timings.total.push(c - a);
 }
-tracker.close();
+await tracker.close();
 
 const cliStart = performance.now();
 const cli = spawnSync(process.execPath, [join(root, 'bin', 'run.js'), 'compare', 'runs', '--last', String(RUNS), '--runs-dir', dir], { encoding: 'utf8', maxBuffer: 1 << 28 });

@@ -9,7 +9,7 @@ import { openTracker } from '../dist/core/tracker/open-tracker.js';
 
 const POINTS = Number(process.env.POINTS ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), 'mlpipe-bench-tracker-'));
-const tracker = openTracker(dir);
+const tracker = await openTracker(dir);
 
 const newRun = (id) =>
   tracker.createRun({
@@ -34,25 +34,25 @@ const points = (runId) =>
     time: Date.now(),
   }));
 
-function measure(label, runId, log) {
-  newRun(runId);
+async function measure(label, runId, log) {
+  await newRun(runId);
   const batch = points(runId);
   const start = performance.now();
-  log(batch);
+  await log(batch);
   const ms = performance.now() - start;
-  const stored = tracker.getMetrics(runId).length;
+  const stored = (await tracker.getMetrics(runId)).length;
   if (stored !== POINTS) throw new Error(`${label}: stored ${stored} of ${POINTS} points`);
   console.log(`${label.padEnd(28)} ${POINTS} points  ${ms.toFixed(0).padStart(5)} ms  ${Math.round(POINTS / (ms / 1000)).toLocaleString('en-US')} points/s`);
 }
 
 try {
-  measure('MetricBuffer (500/batch)', 'r-buffer', (batch) => {
+  await measure('MetricBuffer (500/batch)', 'r-buffer', async (batch) => {
     const buffer = new MetricBuffer(tracker);
     for (const p of batch) buffer.add(p);
-    buffer.close();
+    await buffer.close();
   });
-  measure('logMetrics (one call)', 'r-single', (batch) => tracker.logMetrics(batch));
+  await measure('logMetrics (one call)', 'r-single', (batch) => tracker.logMetrics(batch));
 } finally {
-  tracker.close();
+  await tracker.close();
   rmSync(dir, { recursive: true, force: true });
 }

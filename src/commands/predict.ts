@@ -42,7 +42,7 @@ export default class Predict extends BaseCommand {
 
   async run(): Promise<PredictResult> {
     const { args, flags } = await this.parse(Predict);
-    const { model, dir } = locateModel(this.runsDir(flags['runs-dir']), parseModelRef(args.model));
+    const { model, dir } = await locateModel(this.runsDir(flags['runs-dir']), parseModelRef(args.model));
     const { predictFile } = await import('../app/models/batch-predict.js');
     const result = await predictFile({
       modelDir: dir,

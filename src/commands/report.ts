@@ -27,12 +27,12 @@ export default class ReportCommand extends BaseCommand {
       import('../core/store/local-store.js'),
     ]);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const tracker = openExistingTracker(runsDir);
+    const tracker = await openExistingTracker(runsDir);
     let report: Report;
     try {
       report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric }, cacheArtifactReader(openLocalStore(runsDir)));
     } finally {
-      tracker.close();
+      await tracker.close();
     }
     const out = resolve(flags.out);
     await writeAtomic(out, report.html);

@@ -1,5 +1,5 @@
 import type { ObjectField } from '../schema/fields.js';
-import type { ModelRegistry } from './tracker/types.js';
+import type { ModelLookup } from './tracker/types.js';
 
 /** Where a declared output lives: inside the stage's run folder, or at a path in the workspace (shell `outs`). */
 export interface OutputSpec {
@@ -31,7 +31,8 @@ export interface StageContext<C = Record<string, unknown>> {
   logMetric(key: string, value: number, step?: number): void;
   /** Final metrics of the stages this one depends on (directly or not), by stage name. */
   upstreamMetrics: Record<string, Record<string, number>>;
-  registry: ModelRegistry;
+  /** Registered model versions, read-only (a deploy gate reads `production.*`); registering is the runner's job (see {@link StageResult.register}). */
+  models: ModelLookup;
   /** The `--backend` choice (`auto`, `wasm`, …), passed through to the ML layer, which checks it. */
   backend: string;
 }
@@ -41,6 +42,25 @@ export interface StageResult {
   metrics?: Record<string, number>;
   /** The compute backend the stage ran on, when it used one. */
   backend?: string;
+  /**
+   * A model to register (the deploy stage's result). The runner exports and registers it, moves the
+   * alias, writes the record file, and adds the registered `version` to the stage's metrics.
+   */
+  register?: ModelRegistrationRequest;
+}
+
+/** What a stage asks the runner to register in the model registry. */
+export interface ModelRegistrationRequest {
+  name: string;
+  /** The model folder, exported to `runs/models/NAME/VERSION/`. */
+  source: string;
+  /** Content digest of `source`: the same artifact registered again reuses its version. */
+  artifactHash: string;
+  metrics: Record<string, number>;
+  /** Moved to the registered version in the same transaction. */
+  alias?: string;
+  /** Where to write what was registered (canonical JSON), with `extra` fields beside it. */
+  record?: { path: string; extra?: Record<string, unknown> };
 }
 
 /**

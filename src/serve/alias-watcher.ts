@@ -3,7 +3,7 @@ export interface AliasWatcherOptions {
   /** How often the registry is read. */
   intervalMs: number;
   /** The version the followed alias points at now; undefined while it is unset. */
-  lookup(): number | undefined;
+  lookup(): Promise<number | undefined>;
   /** The version being served. */
   current(): number;
   /** Loads `version` and swaps it in; rejects when it cannot be loaded (the old one keeps serving). */
@@ -32,7 +32,7 @@ export function watchAlias(o: AliasWatcherOptions): AliasWatcher {
   const tick = async (): Promise<void> => {
     let target: number | undefined;
     try {
-      target = o.lookup();
+      target = await o.lookup();
     } catch (err) {
       o.onError(err as Error, undefined);
       return;

@@ -87,9 +87,9 @@ function followed(ref: ModelRef): string | null {
   return ref.selector.kind === 'latest' ? 'latest' : null;
 }
 
-function lookupVersion(tracker: Tracker, ref: ModelRef): number | undefined {
+async function lookupVersion(tracker: Tracker, ref: ModelRef): Promise<number | undefined> {
   const s = ref.selector;
-  return (s.kind === 'alias' ? tracker.getModel(ref.name, s.alias) : tracker.getModel(ref.name))?.version;
+  return (s.kind === 'alias' ? await tracker.getModel(ref.name, s.alias) : await tracker.getModel(ref.name))?.version;
 }
 
 /**
@@ -98,12 +98,12 @@ function lookupVersion(tracker: Tracker, ref: ModelRef): number | undefined {
  * then swapped in atomically.
  */
 export async function startServing(o: ServeOptions): Promise<RunningServer> {
-  const tracker = openExistingTracker(o.runsDir);
+  const tracker = await openExistingTracker(o.runsDir);
   let slot: ModelSlot;
   try {
-    slot = new ModelSlot(await loadServed(o.runsDir, resolveModel(tracker, o.ref), o.backend, o.threshold));
+    slot = new ModelSlot(await loadServed(o.runsDir, await resolveModel(tracker, o.ref), o.backend, o.threshold));
   } catch (err) {
-    tracker.close();
+    await tracker.close();
     throw err;
   }
   const versions = [slot.current.version];
@@ -125,7 +125,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
     url = await app.listen({ host: o.host, port: o.port });
   } catch (err) {
     slot.close();
-    tracker.close();
+    await tracker.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new ListenError(o.host, o.port, code, err);
     throw err;
@@ -138,7 +138,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
       lookup: () => lookupVersion(tracker, o.ref),
       current: () => slot.current.version,
       load: async (version) => {
-        const next = await loadServed(o.runsDir, resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold);
+        const next = await loadServed(o.runsDir, await resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold);
         const previous = slot.swap(next);
         versions.push(version);
         metrics.modelSwapped();
@@ -165,7 +165,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
         } finally {
           clearTimeout(force);
           slot.close();
-          tracker.close();
+          await tracker.close();
         }
         return { schemaVersion: 1 as const, model: o.ref.name, follows, url, versions };
       })();

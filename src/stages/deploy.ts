@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { f } from '../schema/fields.js';
-import { canonicalJson } from '../core/hash/canonical-json.js';
 import { hashPath } from '../core/hash/hash-path.js';
 import { uncachedHasher } from '../core/hash/stat-cache.js';
 import { evaluate, ExprSyntaxError, formatUsed, parseCondition } from '../core/expr.js';
 import { GateFailedError, StageFailedError } from '../errors.js';
-import type { ModelRegistry, ModelVersion } from '../core/tracker/types.js';
-import type { StageContext, StageKind } from '../core/stage-kind.js';
+import type { ModelVersion } from '../core/tracker/types.js';
+import type { StageContext, StageKind, StageResult } from '../core/stage-kind.js';
 
 /** The resolved `with` block of a deploy stage. */
 export interface DeployConfig {
@@ -19,25 +15,14 @@ export interface DeployConfig {
   alias?: string;
 }
 
-/** What `registration.json` holds (schemaVersion 1). */
-export interface Registration {
-  schemaVersion: 1;
-  name: string;
-  version: number;
-  /** false when this artifact was already registered and that version was reused. */
-  created: boolean;
-  artifactHash: string;
-  path: string;
-  alias: string | null;
-  gate: { expression: string; passed: true; values: Record<string, number>; assumed: string[] } | null;
-}
+/** What a passed gate records in `registration.json` beside the registration (core/run/model-registration.ts). */
+export type GateRecord = { expression: string; passed: true; values: Record<string, number>; assumed: string[] } | null;
 
 const NAME = '^[A-Za-z0-9_.-]+$';
 const PRODUCTION = 'production';
-const MAX_VERSION_TRIES = 100;
 
 const config = f.object(
-  'Checks a gate over upstream metrics, then exports the model to runs/models/NAME/VERSION and registers it.',
+  'Checks a gate over upstream metrics; the runner then exports the model to runs/models/NAME/VERSION and registers it.',
   {
     model: f.path('The trained model folder, usually ${stages.train.outputs.model}.'),
     name: f.string('The registered model name.', { pattern: NAME }),
@@ -65,7 +50,7 @@ export function resolveUpstreamMetrics(upstream: Record<string, Record<string, n
   return Object.fromEntries([...sorted(bare).map((k) => [k, bare[k]]), ...sorted(qualified).map((k) => [k, qualified[k]])]);
 }
 
-function checkGate(ctx: StageContext<DeployConfig>, metrics: Record<string, number>, production: ModelVersion | undefined): Registration['gate'] {
+function checkGate(ctx: StageContext<DeployConfig>, metrics: Record<string, number>, production: ModelVersion | undefined): GateRecord {
   const text = ctx.config.gate?.trim();
   if (!text) return null;
   const expr = parseCondition(text);
@@ -82,70 +67,19 @@ function checkGate(ctx: StageContext<DeployConfig>, metrics: Record<string, numb
   return { expression: text, passed: true, values: result.used, assumed: result.assumed };
 }
 
-async function exportVersion(registry: ModelRegistry, source: string, modelsDir: string, name: string, digest: string): Promise<{ version: number; path: string }> {
-  const tmp = join(modelsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await rm(tmp, { recursive: true, force: true });
-  await cp(source, tmp, { recursive: true, dereference: true });
-  try {
-    let version = registry.nextModelVersion(name);
-    for (let i = 0; i < MAX_VERSION_TRIES; i++, version++) {
-      const path = join(modelsDir, String(version));
-      if (registry.getModel(name, version)) continue;
-      if (existsSync(path)) {
-        if ((await hashPath(path, uncachedHasher)).digest === digest) return { version, path };
-        continue;
-      }
-      try {
-        await rename(tmp, path);
-        return { version, path };
-      } catch (err) {
-        if (!existsSync(path)) throw err;
-      }
-    }
-    throw new Error(`no free version folder for model ${name} under ${modelsDir}`);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
-async function deployRun(ctx: StageContext<DeployConfig>): Promise<{ metrics: Record<string, number> }> {
+async function deployRun(ctx: StageContext<DeployConfig>): Promise<StageResult> {
   const { name, alias, model } = ctx.config;
   const metrics = resolveUpstreamMetrics(ctx.upstreamMetrics);
-  const gate = checkGate(ctx, metrics, ctx.registry.getModel(name, PRODUCTION));
+  const gate = checkGate(ctx, metrics, await ctx.models.getModel(name, PRODUCTION));
   if (!existsSync(model)) throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: model ${model} does not exist; point "model" at the train stage's output`);
-  const digest = (await hashPath(model, uncachedHasher)).digest;
-  const modelsDir = join(ctx.runsDir, 'models', name);
-  await mkdir(modelsDir, { recursive: true });
-  let registered = ctx.registry.listModels(name).find((m) => m.artifactHash === digest);
-  let created = false;
-  if (registered && !existsSync(registered.path)) {
-    const tmp = `${registered.path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-    await cp(model, tmp, { recursive: true, dereference: true });
-    await rename(tmp, registered.path);
-  }
-  if (!registered) {
-    const { version, path } = await exportVersion(ctx.registry, model, modelsDir, name, digest);
-    const result = ctx.registry.registerModel({ name, version, runId: ctx.runId, stage: ctx.stage, artifactHash: digest, path, metrics });
-    registered = result;
-    created = result.created;
-  }
-  if (alias) ctx.registry.setAlias(name, alias, registered.version);
-  ctx.log(`${created ? 'registered' : 'already registered'} ${name} v${registered.version}${alias ? ` (alias ${alias})` : ''}`);
-  const registration: Registration = {
-    schemaVersion: 1,
-    name,
-    version: registered.version,
-    created,
-    artifactHash: digest,
-    path: registered.path,
-    alias: alias ?? null,
-    gate,
-  };
-  await writeFile(ctx.outputs.registration, `${JSON.stringify(JSON.parse(canonicalJson(registration)), null, 2)}\n`);
-  return { metrics: { version: registered.version } };
+  const artifactHash = (await hashPath(model, uncachedHasher)).digest;
+  return { register: { name, source: model, artifactHash, metrics, alias, record: { path: ctx.outputs.registration, extra: { gate } } } };
 }
 
-/** `uses: deploy`: gate, export, register, alias. Never cached; registering the same artifact again reuses its version. */
+/**
+ * `uses: deploy`: checks the gate and returns what to register; the runner exports, registers and moves
+ * the alias (one writer of the registry). Never cached; registering the same artifact again reuses its version.
+ */
 export const deploy: StageKind<DeployConfig> = {
   kind: 'deploy',
   version: 1,

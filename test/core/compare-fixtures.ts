@@ -12,8 +12,8 @@ export interface SeedRun {
   status?: 'completed' | 'failed';
 }
 
-export function seedRun(tracker: Tracker, r: SeedRun): void {
-  tracker.createRun({
+export async function seedRun(tracker: Tracker, r: SeedRun): Promise<void> {
+  await tracker.createRun({
     id: r.id,
     pipeline: r.pipeline ?? 'iris',
     specPath: '/nowhere/pipeline.yaml',
@@ -35,5 +35,5 @@ export function seedRun(tracker: Tracker, r: SeedRun): void {
     const [stage, key] = split(name);
     points.push({ runId: r.id, stage, key, step: null, value, time: r.startedAt });
   }
-  tracker.logMetrics(points);
+  await tracker.logMetrics(points);
 }

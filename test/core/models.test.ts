@@ -20,15 +20,15 @@ const register = (name: string, hash: string, metrics: Record<string, number> = 
 
 beforeEach(async () => {
   runsDir = await mkdtemp(join(tmpdir(), 'mlpipe-models-'));
-  tracker = openTracker(runsDir);
+  tracker = await openTracker(runsDir);
 });
 afterEach(async () => {
-  tracker.close();
+  await tracker.close();
   await rm(runsDir, { recursive: true, force: true });
 });
 
 describe('parseModelRef', () => {
-  it('reads NAME, NAME@VERSION (with or without v) and NAME@ALIAS', () => {
+  it('reads NAME, NAME@VERSION (with or without v) and NAME@ALIAS', async () => {
     expect(parseModelRef('iris')).toEqual({ name: 'iris', selector: { kind: 'latest' }, text: 'iris' });
     expect(parseModelRef('iris@3').selector).toEqual({ kind: 'version', version: 3 });
     expect(parseModelRef('iris@v12').selector).toEqual({ kind: 'version', version: 12 });
@@ -36,7 +36,7 @@ describe('parseModelRef', () => {
     expect(['iris', 'iris@3', 'iris@staging'].map((t) => formatModelRef(parseModelRef(t)))).toEqual(['iris', 'iris@3', 'iris@staging']);
   });
 
-  it('rejects malformed references with the expected forms', () => {
+  it('rejects malformed references with the expected forms', async () => {
     expect(() => parseModelRef('@prod')).toThrowErrorMatchingInlineSnapshot(`[InvalidModelRefError: invalid model reference "@prod": the model name is missing]`);
     expect(() => parseModelRef('iris@')).toThrowErrorMatchingInlineSnapshot(`[InvalidModelRefError: invalid model reference "iris@": nothing follows "@"]`);
     expect(() => parseModelRef('iris@0')).toThrowErrorMatchingInlineSnapshot(`[InvalidModelRefError: invalid model reference "iris@0": version 0 is not a positive integer]`);
@@ -56,33 +56,33 @@ describe('parseModelRef', () => {
 });
 
 describe('resolveModel', () => {
-  it('finds the newest version, a version and an alias holder', () => {
-    register('iris', 'a');
-    register('iris', 'b');
-    tracker.setAlias('iris', 'production', 1);
-    expect(resolveModel(tracker, parseModelRef('iris')).version).toBe(2);
-    expect(resolveModel(tracker, parseModelRef('iris@1')).artifactHash).toBe('a');
-    expect(resolveModel(tracker, parseModelRef('iris@production')).version).toBe(1);
+  it('finds the newest version, a version and an alias holder', async () => {
+    await register('iris', 'a');
+    await register('iris', 'b');
+    await tracker.setAlias('iris', 'production', 1);
+    expect((await resolveModel(tracker, parseModelRef('iris'))).version).toBe(2);
+    expect((await resolveModel(tracker, parseModelRef('iris@1'))).artifactHash).toBe('a');
+    expect((await resolveModel(tracker, parseModelRef('iris@production'))).version).toBe(1);
   });
 
-  it('lists what exists when nothing matches', () => {
-    expect(() => resolveModel(tracker, parseModelRef('iris'))).toThrowErrorMatchingInlineSnapshot(
+  it('lists what exists when nothing matches', async () => {
+    await expect(resolveModel(tracker, parseModelRef('iris'))).rejects.toThrowErrorMatchingInlineSnapshot(
       `[ModelNotFoundError: no registered model matches "iris": no model is registered yet; a pipeline's deploy stage registers one (mlpipe run pipeline.yaml)]`,
     );
-    register('iris', 'a');
-    register('iris', 'b');
-    register('spam', 'c');
-    tracker.setAlias('iris', 'production', 2);
-    tracker.setAlias('iris', 'staging', 2);
-    expect(() => resolveModel(tracker, parseModelRef('iris@9'))).toThrowErrorMatchingInlineSnapshot(`[ModelNotFoundError: no registered model matches "iris@9": iris has v2 (production, staging), v1]`);
-    expect(() => resolveModel(tracker, parseModelRef('iris@canary'))).toThrow('no registered model matches "iris@canary": iris has v2 (production, staging), v1');
-    expect(() => resolveModel(tracker, parseModelRef('irs@production'))).toThrowErrorMatchingInlineSnapshot(
+    await register('iris', 'a');
+    await register('iris', 'b');
+    await register('spam', 'c');
+    await tracker.setAlias('iris', 'production', 2);
+    await tracker.setAlias('iris', 'staging', 2);
+    await expect(resolveModel(tracker, parseModelRef('iris@9'))).rejects.toThrowErrorMatchingInlineSnapshot(`[ModelNotFoundError: no registered model matches "iris@9": iris has v2 (production, staging), v1]`);
+    await expect(resolveModel(tracker, parseModelRef('iris@canary'))).rejects.toThrow('no registered model matches "iris@canary": iris has v2 (production, staging), v1');
+    await expect(resolveModel(tracker, parseModelRef('irs@production'))).rejects.toThrowErrorMatchingInlineSnapshot(
       `[ModelNotFoundError: no registered model matches "irs@production": there is no model named irs; registered: iris, spam]`,
     );
   });
 
   it('finds the files at the registered path, or under the runs folder when it moved', async () => {
-    const m = register('iris', 'a');
+    const m = await register('iris', 'a');
     expect(() => modelDir(runsDir, m)).toThrow(`iris v1 is registered but its files are missing (looked in ${m.path} and ${join(runsDir, 'models', 'iris', '1')})`);
     const moved = join(runsDir, 'models', 'iris', '1');
     await mkdir(moved, { recursive: true });
@@ -95,45 +95,45 @@ describe('resolveModel', () => {
 });
 
 describe('promote and rollback', () => {
-  it('moves an alias, reports the previous holder, and rolls back through its history', () => {
-    for (const h of ['a', 'b', 'c']) register('iris', h);
-    expect(promoteModel(tracker, parseModelRef('iris@1'), 'production')).toEqual({ schemaVersion: 1, name: 'iris', alias: 'production', version: 1, previous: null, changed: true });
-    expect(promoteModel(tracker, parseModelRef('iris@3'), 'production')).toMatchObject({ version: 3, previous: 1, changed: true });
-    expect(promoteModel(tracker, parseModelRef('iris@production'), 'staging')).toMatchObject({ alias: 'staging', version: 3, previous: null });
-    const same = promoteModel(tracker, parseModelRef('iris@3'), 'production');
+  it('moves an alias, reports the previous holder, and rolls back through its history', async () => {
+    for (const h of ['a', 'b', 'c']) await register('iris', h);
+    expect(await promoteModel(tracker, parseModelRef('iris@1'), 'production')).toEqual({ schemaVersion: 1, name: 'iris', alias: 'production', version: 1, previous: null, changed: true });
+    expect(await promoteModel(tracker, parseModelRef('iris@3'), 'production')).toMatchObject({ version: 3, previous: 1, changed: true });
+    expect(await promoteModel(tracker, parseModelRef('iris@production'), 'staging')).toMatchObject({ alias: 'staging', version: 3, previous: null });
+    const same = await promoteModel(tracker, parseModelRef('iris@3'), 'production');
     expect(same).toMatchObject({ version: 3, previous: 3, changed: false });
     expect(renderAliasMove(same, 'promoted')).toBe('iris@production already points at v3; nothing changed\n');
-    const back = rollbackModel(tracker, 'iris', 'production');
+    const back = await rollbackModel(tracker, 'iris', 'production');
     expect(back).toEqual({ schemaVersion: 1, name: 'iris', alias: 'production', version: 1, previous: 3, changed: true });
     expect(renderAliasMove(back, 'rolled back')).toBe('rolled back: iris@production → v1 (was v3)\n');
-    expect(tracker.getModel('iris', 'production')!.version).toBe(1);
-    expect(() => rollbackModel(tracker, 'iris', 'production')).toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: v1 is the only version that has held it]`);
+    expect((await tracker.getModel('iris', 'production'))!.version).toBe(1);
+    await expect(rollbackModel(tracker, 'iris', 'production')).rejects.toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: v1 is the only version that has held it]`);
   });
 
-  it('refuses unknown versions, aliases that read as versions, and rollbacks of unset aliases', () => {
-    register('iris', 'a');
-    expect(() => promoteModel(tracker, parseModelRef('iris@4'), 'production')).toThrow('no registered model matches "iris@4": iris has v1');
-    expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'v2')).toThrow('invalid --alias "v2": it would read as a version number');
-    expect(() => promoteModel(tracker, parseModelRef('iris@1'), 'latest')).toThrow('"latest" always means the newest version');
-    tracker.setAlias('iris', 'staging', 1);
-    expect(() => rollbackModel(tracker, 'iris', 'production')).toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: iris has no alias "production"; aliases of iris: staging → v1]`);
-    expect(() => rollbackModel(tracker, 'nope', 'production')).toThrow('no registered model matches "nope"');
+  it('refuses unknown versions, aliases that read as versions, and rollbacks of unset aliases', async () => {
+    await register('iris', 'a');
+    await expect(promoteModel(tracker, parseModelRef('iris@4'), 'production')).rejects.toThrow('no registered model matches "iris@4": iris has v1');
+    await expect(promoteModel(tracker, parseModelRef('iris@1'), 'v2')).rejects.toThrow('invalid --alias "v2": it would read as a version number');
+    await expect(promoteModel(tracker, parseModelRef('iris@1'), 'latest')).rejects.toThrow('"latest" always means the newest version');
+    await tracker.setAlias('iris', 'staging', 1);
+    await expect(rollbackModel(tracker, 'iris', 'production')).rejects.toThrowErrorMatchingInlineSnapshot(`[NoAliasHistoryError: cannot roll back iris@production: iris has no alias "production"; aliases of iris: staging → v1]`);
+    await expect(rollbackModel(tracker, 'nope', 'production')).rejects.toThrow('no registered model matches "nope"');
   });
 });
 
 describe('listing', () => {
-  it('lists versions by name, newest first, with aliases and up to three key metrics', () => {
-    register('spam', 'x', { accuracy: 0.9, auc: 0.95, f1: 0.8, loss: 0.3, 'evaluate.accuracy': 0.9 });
-    register('iris', 'a', { r2: 0.5, rmse: 1.2, best_epoch: 3 });
-    register('iris', 'b', {});
-    tracker.setAlias('iris', 'production', 1);
-    const items = listModelItems(tracker);
+  it('lists versions by name, newest first, with aliases and up to three key metrics', async () => {
+    await register('spam', 'x', { accuracy: 0.9, auc: 0.95, f1: 0.8, loss: 0.3, 'evaluate.accuracy': 0.9 });
+    await register('iris', 'a', { r2: 0.5, rmse: 1.2, best_epoch: 3 });
+    await register('iris', 'b', {});
+    await tracker.setAlias('iris', 'production', 1);
+    const items = await listModelItems(tracker);
     expect(items.map((m) => [m.name, m.version, m.aliases, m.keyMetrics])).toEqual([
       ['iris', 2, [], {}],
       ['iris', 1, ['production'], { r2: 0.5, rmse: 1.2 }],
       ['spam', 1, [], { accuracy: 0.9, f1: 0.8, auc: 0.95 }],
     ]);
-    expect(listModelItems(tracker, 'spam')).toHaveLength(1);
+    expect(await listModelItems(tracker, 'spam')).toHaveLength(1);
     expect(keyMetrics({ mse: 1, mae: 2, loss: 3, r2: 4 })).toEqual({ r2: 4, mae: 2, mse: 1 });
     const text = renderModelList(items).split('\n');
     expect(text[0]).toMatch(/^NAME\s+VERSION\s+ALIASES\s+RUN\s+METRICS\s+CREATED$/);

@@ -20,7 +20,7 @@ const assets = new Map([['/index.html', { body: Buffer.from('<!doctype html><tit
 
 beforeAll(async () => {
   fx = await makeUiFixture();
-  tracker = openExistingTracker(fx.runsDir);
+  tracker = await openExistingTracker(fx.runsDir);
   const store = openLocalStore(fx.runsDir);
   const common = { tracker, store, runsDir: fx.runsDir, assets, pollMs: 100, onInternalError: (e: Error) => internal.push(e) };
   app = buildUiServer({ ...common, readOnly: false });

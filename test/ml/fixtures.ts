@@ -1,7 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModelRegistry } from '../../src/core/tracker/types.js';
+import type { ModelLookup } from '../../src/core/tracker/types.js';
 import { validateField, type FieldIssue } from '../../src/schema/validate-fields.js';
 import type { StageContext, StageKind } from '../../src/core/stage-kind.js';
 import type { BackendChoice } from '../../src/ml/backend.js';
@@ -106,7 +106,7 @@ export async function stageContext<C>(kind: StageKind<C>, config: Record<string,
     progress: (message) => progress.push(message),
     logMetric: (key, value, step) => metrics.push(step === undefined ? { key, value } : { key, value, step }),
     upstreamMetrics: {},
-    registry: {} as ModelRegistry,
+    models: {} as ModelLookup,
     backend,
   };
   return { ctx, logs, progress, metrics };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import type { ModelRegistry } from '../../src/core/tracker/types.js';
+import type { ModelLookup } from '../../src/core/tracker/types.js';
 import { validateField, type FieldIssue } from '../../src/schema/validate-fields.js';
 import { preprocess, type PreprocessConfig } from '../../src/stages/preprocess.js';
 import type { StageContext } from '../../src/core/stage-kind.js';
@@ -31,7 +31,7 @@ export async function runStage(workspace: string, config: Record<string, unknown
     progress: () => {},
     logMetric: () => {},
     upstreamMetrics: {},
-    registry: {} as ModelRegistry,
+    models: {} as ModelLookup,
     backend: 'cpu',
   };
   const result = await preprocess.run(ctx);

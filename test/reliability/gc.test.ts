@@ -91,9 +91,9 @@ describe('mlpipe gc', () => {
 
   it('keeps the entries of a run whose folder is gone when a registered model version came from it', async () => {
     const { one } = await twoRuns();
-    const tracker = openTracker(ws.path('runs'));
-    tracker.registerModel({ name: 'm', runId: one.runId, stage: 'use', artifactHash: useDigest(one), path: 'runs/models/m/1', metrics: {} });
-    tracker.close();
+    const tracker = await openTracker(ws.path('runs'));
+    await tracker.registerModel({ name: 'm', runId: one.runId, stage: 'use', artifactHash: useDigest(one), path: 'runs/models/m/1', metrics: {} });
+    await tracker.close();
     rmSync(ws.path(`runs/${one.runId}`), { recursive: true });
     ageStore(ws.path('runs'), HOUR);
     const r = await runJson(['gc'], { cwd: ws.dir });

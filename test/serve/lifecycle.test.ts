@@ -35,7 +35,7 @@ function fakeModel(version: number, predict?: ServingPredictor['predict']): Serv
 }
 
 describe('ModelSlot', () => {
-  it('swaps atomically and disposes the old model only after its last lease', () => {
+  it('swaps atomically and disposes the old model only after its last lease', async () => {
     const v1 = fakeModel(1);
     const v2 = fakeModel(2);
     const slot = new ModelSlot(v1);
@@ -89,7 +89,7 @@ describe('watchAlias', () => {
     let finishLoad: () => void = () => {};
     const watcher = watchAlias({
       intervalMs: 1e9,
-      lookup: () => target,
+      lookup: async () => target,
       current: () => current,
       load: async (v) => {
         loads.push(v);
@@ -104,6 +104,7 @@ describe('watchAlias', () => {
     target = 2;
     const pending = watcher.check();
     expect(watcher.check()).toBe(pending);
+    await tick();
     finishLoad();
     await pending;
     expect(current).toBe(2);
@@ -162,11 +163,11 @@ describe('startServing', () => {
     const broken = join(runsDir, 'broken');
     await mkdir(broken);
     await import('node:fs/promises').then((fs) => fs.writeFile(join(broken, 'model.json'), '{not json'));
-    const tracker = openTracker(runsDir);
-    dirs.forEach((path, i) => tracker.registerModel({ name: 'fx', runId: `r-${i}`, stage: 'deploy', artifactHash: `h${i}`, path, metrics: {} }));
-    tracker.registerModel({ name: 'fx', runId: 'r-x', stage: 'deploy', artifactHash: 'hx', path: broken, metrics: {} });
-    tracker.setAlias('fx', 'production', 1);
-    tracker.close();
+    const tracker = await openTracker(runsDir);
+    for (const [i, path] of dirs.entries()) await tracker.registerModel({ name: 'fx', runId: `r-${i}`, stage: 'deploy', artifactHash: `h${i}`, path, metrics: {} });
+    await tracker.registerModel({ name: 'fx', runId: 'r-x', stage: 'deploy', artifactHash: 'hx', path: broken, metrics: {} });
+    await tracker.setAlias('fx', 'production', 1);
+    await tracker.close();
   });
   afterAll(async () => {
     await rm(runsDir, { recursive: true, force: true });
@@ -194,17 +195,17 @@ describe('startServing', () => {
     const port = Number(new URL(server.url).port);
     await expect(startServing({ ...options, port })).rejects.toMatchObject({ name: 'ListenError', exitCode: 2, message: `cannot listen on 127.0.0.1:${port}: the port is already in use` });
     const first = server.current();
-    const tracker = openTracker(runsDir);
-    tracker.setAlias('fx', 'production', 2);
+    const tracker = await openTracker(runsDir);
+    await tracker.setAlias('fx', 'production', 2);
     await server.checkAlias();
     expect(server.current().version).toBe(2);
     expect(() => first.predictor.predict([{ f0: 0, f1: 0, f2: 0, f3: 0 }])).toThrow(/disposed/);
     expect(await ask()).toEqual({ status: 200, version: 2 });
-    tracker.setAlias('fx', 'production', 3);
+    await tracker.setAlias('fx', 'production', 3);
     await server.checkAlias();
     expect(server.current().version).toBe(2);
     expect(await ask()).toEqual({ status: 200, version: 2 });
-    tracker.close();
+    await tracker.close();
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^mlpipe_model_swaps_total 1$/m);
     expect(metrics).toMatch(/^mlpipe_model_reload_failures_total 1$/m);

@@ -6,6 +6,7 @@ import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import type { Tracker } from '../../src/core/tracker/types.js';
 import { GateFailedError } from '../../src/errors.js';
 import { deploy, resolveUpstreamMetrics, type DeployConfig } from '../../src/stages/deploy.js';
+import { registerModelVersion, withRegistration } from '../../src/core/run/model-registration.js';
 import { stageKinds } from '../../src/stages/index.js';
 import type { StageContext } from '../../src/core/stage-kind.js';
 
@@ -13,15 +14,15 @@ let dir: string;
 let tracker: Tracker;
 let logs: string[];
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mlpipe-deploy-'));
-  tracker = openTracker(join(dir, 'runs'));
+  tracker = await openTracker(join(dir, 'runs'));
   logs = [];
   writeModel('v1');
 });
 
-afterEach(() => {
-  tracker.close();
+afterEach(async () => {
+  await tracker.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -49,17 +50,19 @@ async function runDeploy(config: Omit<DeployConfig, 'model' | 'name'> & { name?:
     progress: () => {},
     logMetric: () => {},
     upstreamMetrics: upstream,
-    registry: tracker,
+    models: tracker,
     backend: 'cpu',
   };
-  const result = await deploy.run(ctx);
+  const asked = await deploy.run(ctx);
+  // What the runner does with the stage's result (execute-plan.ts, through the run recorder).
+  const result = await withRegistration(asked, 'deploy', (request, stage) => registerModelVersion(tracker, ctx.runsDir, { runId, stage }, request), ctx.log);
   return { result, registration: JSON.parse(readFileSync(ctx.outputs.registration, 'utf8')), text: readFileSync(ctx.outputs.registration, 'utf8') };
 }
 
 const upstream = (accuracy: number) => ({ preprocess: { rows: 150 }, train: { accuracy: 0.99, loss: 0.1 }, evaluate: { accuracy, f1: accuracy - 0.01 } });
 
 describe('deploy stage', () => {
-  it('is registered, never cached, and declares registration.json', () => {
+  it('is registered, never cached, and declares registration.json', async () => {
     expect(stageKinds.get('deploy')).toBe(deploy);
     expect(deploy.cache).toBe(false);
     expect(deploy.outputs({ model: 'm', name: 'n' })).toEqual({ registration: { path: 'registration.json', location: 'stage' } });
@@ -67,7 +70,7 @@ describe('deploy stage', () => {
 
   it('registers and exports the model when the gate passes', async () => {
     const { result, registration, text } = await runDeploy({ gate: 'accuracy >= 0.9', alias: 'production' }, upstream(0.9333));
-    expect(result).toEqual({ metrics: { version: 1 } });
+    expect(result?.metrics).toEqual({ version: 1 });
     const path = join(dir, 'runs', 'models', 'iris', '1');
     expect(readFileSync(join(path, 'sub', 'weights.bin'), 'utf8')).toBe('v1');
     expect(registration).toMatchObject({
@@ -81,7 +84,7 @@ describe('deploy stage', () => {
     });
     expect(Object.keys(registration)).toEqual([...Object.keys(registration)].sort());
     expect(text.endsWith('\n')).toBe(true);
-    const model = tracker.getModel('iris', 'production')!;
+    const model = (await tracker.getModel('iris', 'production'))!;
     expect(model).toMatchObject({ version: 1, runId: 'r-1', stage: 'deploy', path, artifactHash: registration.artifactHash });
     expect(model.metrics).toMatchObject({ accuracy: 0.9333, 'evaluate.accuracy': 0.9333, 'train.accuracy': 0.99, loss: 0.1, rows: 150 });
     expect(logs).toContain('registered iris v1 (alias production)');
@@ -93,19 +96,19 @@ describe('deploy stage', () => {
     expect(err).toBeInstanceOf(GateFailedError);
     expect((err as GateFailedError).message).toMatchInlineSnapshot(`"gate failed: accuracy >= 0.95 and f1 > 0.5 (accuracy = 0.9333)"`);
     expect((err as GateFailedError).values).toEqual({ accuracy: 0.933333 });
-    expect(tracker.listModels('iris')).toEqual([]);
+    expect(await tracker.listModels('iris')).toEqual([]);
     expect(existsSync(join(dir, 'runs', 'models', 'iris', '1'))).toBe(false);
   });
 
   it('reuses the version when the same artifact is registered again', async () => {
     await runDeploy({}, upstream(0.9));
     const again = await runDeploy({}, upstream(0.9));
-    expect(again.result).toEqual({ metrics: { version: 1 } });
+    expect(again.result?.metrics).toEqual({ version: 1 });
     expect(again.registration).toMatchObject({ version: 1, created: false, gate: null });
-    expect(tracker.listModels('iris')).toHaveLength(1);
+    expect(await tracker.listModels('iris')).toHaveLength(1);
     expect(logs).toContain('already registered iris v1');
     writeModel('v2');
-    expect((await runDeploy({}, upstream(0.9))).result).toEqual({ metrics: { version: 2 } });
+    expect((await runDeploy({}, upstream(0.9))).result?.metrics).toEqual({ version: 2 });
     expect(readdirNoTmp()).toEqual(['1', '2']);
   });
 
@@ -113,8 +116,8 @@ describe('deploy stage', () => {
     await runDeploy({ alias: 'production' }, upstream(0.9));
     writeModel('v2');
     await runDeploy({ alias: 'production' }, upstream(0.91));
-    expect(tracker.getModel('iris', 'production')?.version).toBe(2);
-    expect(tracker.getModel('iris', 1)?.aliases).toEqual([]);
+    expect((await tracker.getModel('iris', 'production'))?.version).toBe(2);
+    expect((await tracker.getModel('iris', 1))?.aliases).toEqual([]);
   });
 
   it('compares against the production version, and passes when there is none yet', async () => {
@@ -126,13 +129,13 @@ describe('deploy stage', () => {
     writeModel('v2');
     const second = await runDeploy({ gate, alias: 'production' }, upstream(0.896));
     expect(second.registration.gate.values).toEqual({ accuracy: 0.896, 'production.accuracy': 0.9 });
-    expect(tracker.getModel('iris', 'production')?.version).toBe(2);
+    expect((await tracker.getModel('iris', 'production'))?.version).toBe(2);
 
     writeModel('v3');
     const err = await runDeploy({ gate: 'evaluate.accuracy >= production.accuracy - 0.005', alias: 'production' }, upstream(0.8)).catch((e: unknown) => e);
     expect((err as Error).message).toMatchInlineSnapshot(`"gate failed: evaluate.accuracy >= production.accuracy - 0.005 (evaluate.accuracy = 0.8, production.accuracy = 0.896)"`);
-    expect(tracker.getModel('iris', 'production')?.version).toBe(2);
-    expect(tracker.listModels('iris')).toHaveLength(2);
+    expect((await tracker.getModel('iris', 'production'))?.version).toBe(2);
+    expect(await tracker.listModels('iris')).toHaveLength(2);
   });
 
   it('names the known metrics when the gate reads an unknown one', async () => {
@@ -143,7 +146,7 @@ describe('deploy stage', () => {
 });
 
 describe('resolveUpstreamMetrics', () => {
-  it('prefers evaluation stages, then the nearest stage', () => {
+  it('prefers evaluation stages, then the nearest stage', async () => {
     const resolved = resolveUpstreamMetrics({ a: { x: 1, y: 1 }, b: { x: 2 }, evaluate: { y: 3 }, c: { y: 4, z: 5 } });
     expect(Object.keys(resolved)).toEqual(['x', 'y', 'z', 'a.x', 'a.y', 'b.x', 'c.y', 'c.z', 'evaluate.y']);
     expect(resolved).toEqual({

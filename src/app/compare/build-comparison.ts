@@ -77,8 +77,8 @@ export interface ComparisonOptions {
 export const CONFUSION = CONFUSION_KEY;
 
 /** Reads the runs and their metric points from the tracker, in the given order. */
-export function loadRuns(tracker: Tracker, ids: readonly string[]): RunData[] {
-  return ids.map((id) => ({ run: tracker.getRun(id)!, points: tracker.getMetrics(id) }));
+export async function loadRuns(tracker: Tracker, ids: readonly string[]): Promise<RunData[]> {
+  return Promise.all(ids.map(async (id) => ({ run: (await tracker.getRun(id))!, points: await tracker.getMetrics(id) })));
 }
 
 /** Builds the comparison model: pure, given the loaded runs. */

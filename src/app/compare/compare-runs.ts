@@ -24,19 +24,19 @@ export interface CompareResult extends Comparison {
 }
 
 /** Selects, loads and compares runs, then checks the `--fail-if` conditions (bad input: UserError, exit 2). */
-export function compareRuns(tracker: Tracker, opts: CompareOptions): CompareResult {
-  const { ids, baseline, sweepId } = selectRuns(tracker, opts);
-  const comparison = buildComparison(loadRuns(tracker, ids), {
+export async function compareRuns(tracker: Tracker, opts: CompareOptions): Promise<CompareResult> {
+  const { ids, baseline, sweepId } = await selectRuns(tracker, opts);
+  const comparison = buildComparison(await loadRuns(tracker, ids), {
     baseline,
     metrics: opts.metrics,
     sort: opts.sort,
     onlyChanged: opts.onlyChanged,
-    allIds: tracker.findRunIds(''),
+    allIds: await tracker.findRunIds(''),
   });
   const result: CompareResult = { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? []) };
   if (sweepId !== undefined) {
-    const runs = sweepRuns(tracker, sweepId);
-    const stageRuns = new Map<string, StageRunRecord[]>(runs.map((r) => [r.id, tracker.getStageRuns(r.id)]));
+    const runs = await sweepRuns(tracker, sweepId);
+    const stageRuns = new Map<string, StageRunRecord[]>(await Promise.all(runs.map(async (r) => [r.id, await tracker.getStageRuns(r.id)] as const)));
     result.sweep = buildSweepView(comparison, { sweepId, runs, stageRuns, sort: opts.sort, metrics: opts.metrics });
   }
   return result;

@@ -33,9 +33,9 @@ function describe(s: SweepInfo): string {
 }
 
 /** Every sweep in the tracker (of `pipeline`, when given), newest first. */
-export function listSweeps(tracker: Tracker, pipeline?: string): SweepInfo[] {
+export async function listSweeps(tracker: Tracker, pipeline?: string): Promise<SweepInfo[]> {
   const byId = new Map<string, SweepInfo>();
-  for (const r of tracker.listRuns(pipeline === undefined ? {} : { pipeline })) {
+  for (const r of await tracker.listRuns(pipeline === undefined ? {} : { pipeline })) {
     if (!r.sweepId) continue;
     const seen = byId.get(r.sweepId);
     if (seen) {
@@ -50,9 +50,9 @@ export function listSweeps(tracker: Tracker, pipeline?: string): SweepInfo[] {
  * The sweep id a user means: a full id or an unambiguous prefix, with or without the `s-`.
  * Throws {@link UnknownSweepError} or {@link AmbiguousSweepError} (both exit 2).
  */
-export function resolveSweepRef(tracker: Tracker, ref: string): string {
-  if (ref && tracker.listRuns({ sweepId: ref, limit: 1 }).length) return ref;
-  const all = listSweeps(tracker);
+export async function resolveSweepRef(tracker: Tracker, ref: string): Promise<string> {
+  if (ref && (await tracker.listRuns({ sweepId: ref, limit: 1 })).length) return ref;
+  const all = await listSweeps(tracker);
   let matches = ref ? all.filter((s) => s.id.startsWith(ref)) : [];
   if (matches.length === 0 && ref && !ref.startsWith('s-')) matches = all.filter((s) => s.id.startsWith(`s-${ref}`));
   if (matches.length === 1) return matches[0].id;
@@ -61,8 +61,8 @@ export function resolveSweepRef(tracker: Tracker, ref: string): string {
 }
 
 /** The newest sweep (of `pipeline`, when given); a UserError (exit 2) when there is none. */
-export function lastSweepId(tracker: Tracker, pipeline?: string): string {
-  const newest = listSweeps(tracker, pipeline)[0];
+export async function lastSweepId(tracker: Tracker, pipeline?: string): Promise<string> {
+  const newest = (await listSweeps(tracker, pipeline))[0];
   if (newest) return newest.id;
   throw new UserError(`no sweeps${pipeline === undefined ? '' : ` of pipeline "${pipeline}"`} are recorded`, {
     hint: 'start one with: mlpipe run pipeline.yaml --sweep params.lr=0.001,0.01,0.1',
@@ -70,6 +70,6 @@ export function lastSweepId(tracker: Tracker, pipeline?: string): string {
 }
 
 /** The runs of a sweep, oldest first (the order its points started in). */
-export function sweepRuns(tracker: Tracker, sweepId: string): RunRecord[] {
-  return tracker.listRuns({ sweepId }).reverse();
+export async function sweepRuns(tracker: Tracker, sweepId: string): Promise<RunRecord[]> {
+  return (await tracker.listRuns({ sweepId })).reverse();
 }

@@ -33,14 +33,14 @@ function describe(r: RunRecord): string {
  * `MODEL@ALIAS` / `MODEL@VERSION` for the run that produced that registered model version.
  * Throws {@link UnknownRunError} or {@link AmbiguousRunError} (both exit 2).
  */
-export function resolveRunRef(tracker: Tracker, ref: string): string {
-  if (ref.lastIndexOf('@') > 0) return resolveModel(tracker, parseModelRef(ref)).runId;
-  if (tracker.getRun(ref)) return ref;
-  let ids = ref ? tracker.findRunIds(ref) : [];
-  if (ids.length === 0 && ref && !ref.startsWith('r-')) ids = tracker.findRunIds(`r-${ref}`);
+export async function resolveRunRef(tracker: Tracker, ref: string): Promise<string> {
+  if (ref.lastIndexOf('@') > 0) return (await resolveModel(tracker, parseModelRef(ref))).runId;
+  if (await tracker.getRun(ref)) return ref;
+  let ids = ref ? await tracker.findRunIds(ref) : [];
+  if (ids.length === 0 && ref && !ref.startsWith('r-')) ids = await tracker.findRunIds(`r-${ref}`);
   if (ids.length === 1) return ids[0];
-  if (ids.length === 0) throw new UnknownRunError(ref, tracker.listRuns({ limit: 5 }));
-  const candidates = ids.slice(0, MAX_CANDIDATES).map((id) => tracker.getRun(id)!);
+  if (ids.length === 0) throw new UnknownRunError(ref, await tracker.listRuns({ limit: 5 }));
+  const candidates = await Promise.all(ids.slice(0, MAX_CANDIDATES).map(async (id) => (await tracker.getRun(id))!));
   throw new AmbiguousRunError(ref, candidates, ids.length);
 }
 

@@ -37,15 +37,15 @@ export interface RunDetails {
 const HEADLINE = 3;
 
 /** Runs newest first, with stage counts and final metrics. */
-export function listRunSummaries(tracker: Tracker, filter: RunFilter = {}): RunListItem[] {
-  const runs = tracker.listRuns(filter);
+export async function listRunSummaries(tracker: Tracker, filter: RunFilter = {}): Promise<RunListItem[]> {
+  const runs = await tracker.listRuns(filter);
   const short = shortIds(
     runs.map((r) => r.id),
-    tracker.findRunIds(''),
+    await tracker.findRunIds(''),
   );
-  return runs.map((run) => {
-    const stages = tracker.getStageRuns(run.id);
-    const metrics = finalMetrics(tracker.getMetrics(run.id));
+  return Promise.all(runs.map(async (run) => {
+    const stages = await tracker.getStageRuns(run.id);
+    const metrics = finalMetrics(await tracker.getMetrics(run.id));
     return {
       id: run.id,
       shortId: short.get(run.id)!,
@@ -60,28 +60,28 @@ export function listRunSummaries(tracker: Tracker, filter: RunFilter = {}): RunL
       metrics,
       headline: headlineMetrics(metrics, stages.map((s) => s.stage)),
     };
-  });
+  }));
 }
 
 /** Everything recorded about one run (a full id, a unique prefix or MODEL@ALIAS). */
-export function runDetails(tracker: Tracker, ref: string): RunDetails {
-  const id = resolveRunRef(tracker, ref);
-  const run = tracker.getRun(id)!;
-  const points = tracker.getMetrics(id);
+export async function runDetails(tracker: Tracker, ref: string): Promise<RunDetails> {
+  const id = await resolveRunRef(tracker, ref);
+  const run = (await tracker.getRun(id))!;
+  const points = await tracker.getMetrics(id);
   const curves: RunDetails['curves'] = {};
   for (const p of points) {
     if (p.step === null) continue;
     const name = `${p.stage}.${p.key}`;
     curves[name] = { points: (curves[name]?.points ?? 0) + 1, last: p.value };
   }
-  const short = shortIds([id], tracker.findRunIds('')).get(id)!;
+  const short = shortIds([id], await tracker.findRunIds('')).get(id)!;
   return {
     schemaVersion: 1,
     run: { ...run, shortId: short, durationMs: run.endedAt ? run.endedAt - run.startedAt : null },
-    stages: tracker.getStageRuns(id).map(({ keyMaterial: _k, runId: _r, ...s }) => s),
+    stages: (await tracker.getStageRuns(id)).map(({ keyMaterial: _k, runId: _r, ...s }) => s),
     metrics: finalMetrics(points),
     curves,
-    artifacts: tracker.getArtifacts(id).map(({ runId: _r, ...a }) => a),
+    artifacts: (await tracker.getArtifacts(id)).map(({ runId: _r, ...a }) => a),
   };
 }
 

@@ -25,30 +25,27 @@ export const DEFAULT_LAST = 5;
  * The run ids to compare (baseline included, first when it was not among them), the baseline's id,
  * and the sweep's id when a sweep was asked for.
  */
-export function selectRuns(tracker: Tracker, sel: RunSelection): { ids: string[]; baseline: string; sweepId?: string } {
+export async function selectRuns(tracker: Tracker, sel: RunSelection): Promise<{ ids: string[]; baseline: string; sweepId?: string }> {
   let ids: string[];
   let sweepId: string | undefined;
   if (sel.sweep !== undefined || sel.lastSweep) {
     if (sel.sweep !== undefined && sel.lastSweep) throw new UserError('give --sweep ID or --last-sweep, not both');
     if (sel.refs?.length || sel.last !== undefined) throw new UserError(`name runs or give --last, or compare a sweep with ${sel.lastSweep ? '--last-sweep' : '--sweep'}, not both`);
-    sweepId = sel.sweep !== undefined ? resolveSweepRef(tracker, sel.sweep) : lastSweepId(tracker, sel.pipeline);
-    ids = sweepRuns(tracker, sweepId).map((r) => r.id);
+    sweepId = sel.sweep !== undefined ? await resolveSweepRef(tracker, sel.sweep) : await lastSweepId(tracker, sel.pipeline);
+    ids = (await sweepRuns(tracker, sweepId)).map((r) => r.id);
   } else if (sel.refs?.length) {
     if (sel.last !== undefined) throw new UserError('name runs or give --last, not both');
-    ids = [...new Set(sel.refs.map((r) => resolveRunRef(tracker, r)))];
+    ids = [...new Set(await Promise.all(sel.refs.map((r) => resolveRunRef(tracker, r))))];
   } else {
-    const pipeline = sel.pipeline ?? tracker.listRuns({ limit: 1 })[0]?.pipeline;
+    const pipeline = sel.pipeline ?? (await tracker.listRuns({ limit: 1 }))[0]?.pipeline;
     if (pipeline === undefined) throw new UserError('the tracker has no runs yet', { hint: 'run a pipeline first: mlpipe run pipeline.yaml' });
-    ids = tracker
-      .listRuns({ pipeline, limit: sel.last ?? DEFAULT_LAST })
-      .map((r) => r.id)
-      .reverse();
+    ids = (await tracker.listRuns({ pipeline, limit: sel.last ?? DEFAULT_LAST })).map((r) => r.id).reverse();
     if (ids.length === 0) {
-      const names = [...new Set(tracker.listRuns({ limit: 200 }).map((r) => r.pipeline))].sort();
+      const names = [...new Set((await tracker.listRuns({ limit: 200 })).map((r) => r.pipeline))].sort();
       throw new UserError(`no runs of pipeline "${pipeline}"; pipelines with runs: ${names.join(', ')}`);
     }
   }
-  const baseline = sel.baseline ? resolveRunRef(tracker, sel.baseline) : ids[0];
+  const baseline = sel.baseline ? await resolveRunRef(tracker, sel.baseline) : ids[0];
   if (!ids.includes(baseline)) ids.unshift(baseline);
   return { ids, baseline, ...(sweepId === undefined ? {} : { sweepId }) };
 }

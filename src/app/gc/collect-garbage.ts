@@ -4,7 +4,7 @@ import { openLocalStore } from '../../core/store/local-store.js';
 import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { openTracker } from '../../core/tracker/open-tracker.js';
-import { isProcessAlive } from '../../core/tracker/sqlite-tracker.js';
+import { isProcessAlive } from '../../core/process-alive.js';
 import type { Tracker } from '../../core/tracker/types.js';
 
 /** What gc works on: the tracker (which runs are kept) and the store; `hasRunFolder` tells whether `runs/<id>/` exists. */
@@ -59,10 +59,10 @@ export async function collectGarbage(target: GcTarget, opts: GcOptions = {}): Pr
   const started = opts.now ?? Date.now();
   const dry = opts.dry === true;
   const { tracker, store } = target;
-  if (!dry) tracker.markDeadRunsInterrupted();
-  const { kept, counts, cutoff } = keptRuns(target, started);
+  if (!dry) await tracker.markDeadRunsInterrupted();
+  const { kept, counts, cutoff } = await keptRuns(target, started);
   const keys = new Set<string>();
-  for (const runId of kept) for (const s of tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
+  for (const runId of kept) for (const s of await tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
 
   const manifests = { kept: 0, removed: 0, young: 0 };
   const remaining: string[] = [];
@@ -102,19 +102,19 @@ export async function collectGarbage(target: GcTarget, opts: GcOptions = {}): Pr
 /** {@link collectGarbage} over the tracker and cache of a runs folder (nothing to do when it does not exist). */
 export async function collectGarbageIn(runsDir: string, opts: GcOptions = {}): Promise<GcResult> {
   if (!existsSync(runsDir)) return emptyResult(opts.dry === true, (opts.now ?? Date.now()) - GC_SLACK_MS);
-  const tracker = openTracker(runsDir);
+  const tracker = await openTracker(runsDir);
   try {
     return await collectGarbage({ tracker, store: openLocalStore(runsDir), hasRunFolder: (id) => existsSync(join(runsDir, id)) }, opts);
   } finally {
-    tracker.close();
+    await tracker.close();
   }
 }
 
-function keptRuns({ tracker, hasRunFolder }: GcTarget, now: number) {
-  const runs = tracker.listRuns();
+async function keptRuns({ tracker, hasRunFolder }: GcTarget, now: number) {
+  const runs = await tracker.listRuns();
   const running = runs.filter((r) => r.status === 'running');
   const withFolder = runs.filter((r) => hasRunFolder(r.id));
-  const withModel = new Set(tracker.listModels().map((m) => m.runId));
+  const withModel = new Set((await tracker.listModels()).map((m) => m.runId));
   const kept = new Set([...running, ...withFolder].map((r) => r.id).concat([...withModel]));
   const cutoff = Math.min(now, ...running.map((r) => r.startedAt)) - GC_SLACK_MS;
   return { kept, cutoff, counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };

@@ -41,26 +41,26 @@ function checkAlias(alias: string): void {
 }
 
 /** Points `alias` at the version `ref` names (a version, or another alias's holder). */
-export function promoteModel(registry: ModelRegistry, ref: ModelRef, alias: string): AliasMove {
+export async function promoteModel(registry: ModelRegistry, ref: ModelRef, alias: string): Promise<AliasMove> {
   checkAlias(alias);
-  const target = resolveModel(registry, ref);
-  const previous = registry.getModel(ref.name, alias);
+  const target = await resolveModel(registry, ref);
+  const previous = await registry.getModel(ref.name, alias);
   const held = previous !== undefined && previous.aliases.includes(alias) ? previous.version : null;
-  registry.setAlias(ref.name, alias, target.version);
+  await registry.setAlias(ref.name, alias, target.version);
   return { schemaVersion: 1, name: ref.name, alias, version: target.version, previous: held, changed: held !== target.version };
 }
 
 /** Moves `alias` back to the version that held it before the last promotion. */
-export function rollbackModel(registry: ModelRegistry, name: string, alias: string): AliasMove {
+export async function rollbackModel(registry: ModelRegistry, name: string, alias: string): Promise<AliasMove> {
   checkAlias(alias);
-  resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
-  const current = registry.getModel(name, alias);
+  await resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
+  const current = await registry.getModel(name, alias);
   if (!current || !current.aliases.includes(alias)) {
-    const holders = registry.listModels(name).filter((m) => m.aliases.length > 0);
+    const holders = (await registry.listModels(name)).filter((m) => m.aliases.length > 0);
     const known = holders.length ? `; aliases of ${name}: ${holders.flatMap((m) => m.aliases.map((a) => `${a} → v${m.version}`)).join(', ')}` : '';
     throw new NoAliasHistoryError(name, alias, `${name} has no alias "${alias}"${known}`);
   }
-  const version = registry.rollbackAlias(name, alias);
+  const version = await registry.rollbackAlias(name, alias);
   if (version === undefined) throw new NoAliasHistoryError(name, alias, `v${current.version} is the only version that has held it`);
   return { schemaVersion: 1, name, alias, version, previous: current.version, changed: true };
 }

@@ -1,4 +1,4 @@
-import type { ModelRegistry, ModelVersion } from '../../core/tracker/types.js';
+import type { ModelLookup, ModelVersion } from '../../core/tracker/types.js';
 import { readModelMeta, type ModelMeta } from '../../ml/model-io.js';
 import { modelDir, resolveModel } from './resolve-model.js';
 import type { ModelRef } from './model-ref.js';
@@ -51,9 +51,8 @@ export function keyMetrics(metrics: Record<string, number>): Record<string, numb
 }
 
 /** Registered versions (of one model, or all), newest first within a name, names in order. */
-export function listModelItems(registry: ModelRegistry, name?: string): ModelListItem[] {
-  return registry
-    .listModels(name)
+export async function listModelItems(registry: ModelLookup, name?: string): Promise<ModelListItem[]> {
+  return (await registry.listModels(name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : b.version - a.version))
     .map((m) => ({ name: m.name, version: m.version, aliases: m.aliases, runId: m.runId, keyMetrics: keyMetrics(m.metrics), createdAt: m.createdAt }));
 }
@@ -81,8 +80,8 @@ export function signatureOf(meta: ModelMeta): ModelSignature {
 }
 
 /** Everything about one registered version, including what its input looks like. */
-export async function showModel(registry: ModelRegistry, runsDir: string, ref: ModelRef): Promise<ModelDetails> {
-  const model = resolveModel(registry, ref);
+export async function showModel(registry: ModelLookup, runsDir: string, ref: ModelRef): Promise<ModelDetails> {
+  const model = await resolveModel(registry, ref);
   const dir = modelDir(runsDir, model);
   const meta = await readModelMeta(dir);
   return { schemaVersion: 1, ...model, dir, signature: signatureOf(meta) };

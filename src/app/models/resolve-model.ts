@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { MODEL_FILES } from '../../ml/model-io.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
-import type { ModelRegistry, ModelVersion } from '../../core/tracker/types.js';
+import type { ModelLookup, ModelVersion } from '../../core/tracker/types.js';
 import { formatModelRef, type ModelRef } from './model-ref.js';
 
 const MAX_LISTED = 12;
@@ -37,23 +37,23 @@ export function describeVersion(m: Pick<ModelVersion, 'version' | 'aliases'>): s
   return `v${m.version}${m.aliases.length ? ` (${m.aliases.join(', ')})` : ''}`;
 }
 
-function knownModels(registry: ModelRegistry, ref: ModelRef): string {
-  const versions = registry.listModels(ref.name);
+async function knownModels(registry: ModelLookup, ref: ModelRef): Promise<string> {
+  const versions = await registry.listModels(ref.name);
   if (versions.length > 0) {
     const shown = versions.slice(0, MAX_LISTED).map(describeVersion).join(', ');
     const more = versions.length > MAX_LISTED ? `, and ${versions.length - MAX_LISTED} older` : '';
     return `${ref.name} has ${shown}${more}`;
   }
-  const names = [...new Set(registry.listModels().map((m) => m.name))].sort();
+  const names = [...new Set((await registry.listModels()).map((m) => m.name))].sort();
   if (names.length === 0) return 'no model is registered yet; a pipeline\'s deploy stage registers one (mlpipe run pipeline.yaml)';
   return `there is no model named ${ref.name}; registered: ${names.slice(0, MAX_LISTED).join(', ')}${names.length > MAX_LISTED ? ', …' : ''}`;
 }
 
 /** The registered version a reference points at, or a {@link ModelNotFoundError} listing what exists. */
-export function resolveModel(registry: ModelRegistry, ref: ModelRef): ModelVersion {
+export async function resolveModel(registry: ModelLookup, ref: ModelRef): Promise<ModelVersion> {
   const s = ref.selector;
-  const found = s.kind === 'latest' ? registry.getModel(ref.name) : registry.getModel(ref.name, s.kind === 'version' ? s.version : s.alias);
-  if (!found) throw new ModelNotFoundError(formatModelRef(ref), knownModels(registry, ref));
+  const found = s.kind === 'latest' ? await registry.getModel(ref.name) : await registry.getModel(ref.name, s.kind === 'version' ? s.version : s.alias);
+  if (!found) throw new ModelNotFoundError(formatModelRef(ref), await knownModels(registry, ref));
   return found;
 }
 
@@ -69,12 +69,12 @@ export function modelDir(runsDir: string, model: ModelVersion): string {
 }
 
 /** Resolves a reference in a runs folder's registry and finds the version's files (the tracker is closed again). */
-export function locateModel(runsDir: string, ref: ModelRef): { model: ModelVersion; dir: string } {
-  const tracker = openExistingTracker(runsDir);
+export async function locateModel(runsDir: string, ref: ModelRef): Promise<{ model: ModelVersion; dir: string }> {
+  const tracker = await openExistingTracker(runsDir);
   try {
-    const model = resolveModel(tracker, ref);
+    const model = await resolveModel(tracker, ref);
     return { model, dir: modelDir(runsDir, model) };
   } finally {
-    tracker.close();
+    await tracker.close();
   }
 }

@@ -36,10 +36,10 @@ export default class CompareRuns extends BaseCommand {
 
   async run(): Promise<CompareResult> {
     const { argv, flags } = await this.parse(CompareRuns);
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     let result: CompareResult;
     try {
-      result = compareRuns(tracker, {
+      result = await compareRuns(tracker, {
         refs: argv as string[],
         last: flags.last,
         pipeline: flags.pipeline,
@@ -52,7 +52,7 @@ export default class CompareRuns extends BaseCommand {
         failIf: flags['fail-if'] ?? [],
       });
     } finally {
-      tracker.close();
+      await tracker.close();
     }
     const format = flags.format as CompareFormat | 'json';
     if (format === 'json' && !this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -14,13 +14,13 @@ export default class ModelsList extends BaseCommand {
   async run(): Promise<{ schemaVersion: 1; models: ModelListItem[] }> {
     const { args, flags } = await this.parse(ModelsList);
     const name = args.name === undefined ? undefined : parseModelRef(args.name).name;
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
-      const models = listModelItems(tracker, name);
+      const models = await listModelItems(tracker, name);
       this.out(renderModelList(models, { color: shouldColor(process.stdout), name }));
       return { schemaVersion: 1, models };
     } finally {
-      tracker.close();
+      await tracker.close();
     }
   }
 }

@@ -18,13 +18,13 @@ export default class ModelsPromote extends BaseCommand {
   async run(): Promise<AliasMove> {
     const { args, flags } = await this.parse(ModelsPromote);
     const ref = parseModelRef(args.model);
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
-      const move = promoteModel(tracker, ref, flags.alias);
+      const move = await promoteModel(tracker, ref, flags.alias);
       this.out(renderAliasMove(move, 'promoted'));
       return move;
     } finally {
-      tracker.close();
+      await tracker.close();
     }
   }
 }

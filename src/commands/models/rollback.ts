@@ -22,13 +22,13 @@ export default class ModelsRollback extends BaseCommand {
         hint: `mlpipe models rollback ${ref.name} --alias production (or ${ref.name}@production)`,
       });
     }
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
-      const move = rollbackModel(tracker, ref.name, ref.selector.kind === 'alias' ? ref.selector.alias : flags.alias);
+      const move = await rollbackModel(tracker, ref.name, ref.selector.kind === 'alias' ? ref.selector.alias : flags.alias);
       this.out(renderAliasMove(move, 'rolled back'));
       return move;
     } finally {
-      tracker.close();
+      await tracker.close();
     }
   }
 }

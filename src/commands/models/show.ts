@@ -16,13 +16,13 @@ export default class ModelsShow extends BaseCommand {
     const { args, flags } = await this.parse(ModelsShow);
     const ref = parseModelRef(args.model);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const tracker = openExistingTracker(runsDir);
+    const tracker = await openExistingTracker(runsDir);
     try {
       const details = await showModel(tracker, runsDir, ref);
       this.out(renderModelDetails(details));
       return details;
     } finally {
-      tracker.close();
+      await tracker.close();
     }
   }
 }

@@ -17,13 +17,13 @@ export default class RunsList extends BaseCommand {
 
   async run(): Promise<{ schemaVersion: 1; runs: RunListItem[] }> {
     const { flags } = await this.parse(RunsList);
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
-      const runs = listRunSummaries(tracker, { pipeline: flags.pipeline, status: flags.status as RunStatus | undefined, limit: flags.limit });
+      const runs = await listRunSummaries(tracker, { pipeline: flags.pipeline, status: flags.status as RunStatus | undefined, limit: flags.limit });
       this.out(renderRunList(runs, { color: shouldColor(process.stdout) }));
       return { schemaVersion: 1, runs };
     } finally {
-      tracker.close();
+      await tracker.close();
     }
   }
 }

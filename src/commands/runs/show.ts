@@ -14,13 +14,13 @@ export default class RunsShow extends BaseCommand {
 
   async run(): Promise<RunDetails> {
     const { args, flags } = await this.parse(RunsShow);
-    const tracker = openExistingTracker(this.runsDir(flags['runs-dir']));
+    const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
-      const details = runDetails(tracker, args.run);
+      const details = await runDetails(tracker, args.run);
       this.out(renderRunDetails(details, { color: shouldColor(process.stdout) }));
       return details;
     } finally {
-      tracker.close();
+      await tracker.close();
     }
   }
 }

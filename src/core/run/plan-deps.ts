@@ -11,7 +11,7 @@ export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (me
   return new StageCache(ws.store, {
     onWarning,
     history: async (stage) => {
-      const last = ws.tracker.lastStageRun(spec.name, stage);
+      const last = await ws.tracker.lastStageRun(spec.name, stage);
       return last?.cacheKey && last.keyMaterial ? { key: last.cacheKey, material: last.keyMaterial as KeyMaterial } : undefined;
     },
   });

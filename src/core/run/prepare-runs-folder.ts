@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { isProcessAlive } from '../tracker/sqlite-tracker.js';
+import { isProcessAlive } from '../process-alive.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { StageKinds } from '../stage-kind.js';
 
@@ -52,16 +52,16 @@ export async function recoverFromKilledRuns(ws: Workspace, kinds: StageKinds, wa
   }
   await ws.store.removeStaleTemps(isProcessAlive);
   const tmp = join(ws.runsDir, 'tmp');
-  const finished = (runId: string) => {
-    const run = ws.tracker.getRun(runId);
+  const finished = async (runId: string) => {
+    const run = await ws.tracker.getRun(runId);
     return run !== undefined && run.status !== 'running';
   };
   for (const name of await readdir(tmp).catch(() => [] as string[])) {
     const runId = /^(r-[0-9a-f]+)-/.exec(name)?.[1];
-    if (runId && finished(runId)) await rm(join(tmp, name), { recursive: true, force: true });
+    if (runId && (await finished(runId))) await rm(join(tmp, name), { recursive: true, force: true });
   }
   for (const name of await readdir(ws.runsDir).catch(() => [] as string[])) {
     const runId = /^\.latest-(r-[0-9a-f]+)$/.exec(name)?.[1];
-    if (runId && finished(runId)) await rm(join(ws.runsDir, name), { force: true });
+    if (runId && (await finished(runId))) await rm(join(ws.runsDir, name), { force: true });
   }
 }

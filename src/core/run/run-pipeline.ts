@@ -92,13 +92,13 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   try {
     const runId = newRunId();
     if (writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
-    ws.tracker.markDeadRunsInterrupted();
+    await ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
     const cache = stageCacheFor(ws, spec, opts.onWarning);
     const plan = await planRun(spec, planDepsFor(ws, spec, cache), { force: opts.force, only: opts.only });
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
-    ws.tracker.createRun({
+    const recorder = await TrackerRecorder.start(ws.tracker, {
       id: runId,
       pipeline: spec.name,
       specPath: spec.file,
@@ -110,8 +110,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       host: hostname(),
       pid: process.pid,
       sweepId: opts.sweepId ?? null,
-    });
-    const recorder = new TrackerRecorder(ws.tracker, runId);
+    }, opts.runsDir);
     const observers = [recorder, new StageLogWriter(opts.runsDir, runId), ...opts.observers];
     const emit = (event: RunEvent) => observers.forEach((o) => o.onEvent(event));
     emit({ type: 'run-started', runId, pipeline: spec.name, plan, runDir });
@@ -122,7 +121,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       runsDir: opts.runsDir,
       cache,
       hasher: ws.statCache,
-      registry: ws.tracker,
+      models: ws.tracker,
+      registerModel: (request, stage) => recorder.registerModel(request, stage),
       backend: opts.backend,
       jobs: opts.jobs,
       signal: opts.signal,
@@ -130,13 +130,12 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       explain: opts.explain,
       executor: opts.executor,
     });
-    recorder.close();
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
     const durationMs = Date.now() - started;
     const backend = result.stages.map((s) => s.backend).find(Boolean) ?? null;
     const firstError = result.stages.find((s) => s.status === 'failed');
-    ws.tracker.updateRun(runId, {
+    await recorder.finish({
       status,
       endedAt: Date.now(),
       backend,
@@ -176,7 +175,6 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     await unlock?.();
     await ws.close().catch((err: unknown) => {
       opts.onWarning?.(`the stat cache could not be saved (${messageOf(err)}); the next run re-hashes its inputs`);
-      ws.tracker.close();
     });
   }
 }

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { ModelRegistry } from '../tracker/types.js';
+import type { ModelLookup } from '../tracker/types.js';
+import { withRegistration, type RegisterModel } from './model-registration.js';
 import type { OutputSpec, StageContext } from '../stage-kind.js';
 import type { FileHasher } from '../hash/stat-cache.js';
 import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
@@ -22,7 +23,10 @@ export interface StageRunContext {
   runDir: string;
   cache: StageCache;
   hasher: FileHasher;
-  registry: ModelRegistry;
+  /** Registered versions, read-only, for the stages (a deploy gate reads `production.*`). */
+  models: ModelLookup;
+  /** Registers what a stage's result asks for (the run recorder: the one writer of tracker rows). */
+  registerModel: RegisterModel;
   backend: string;
   signal: AbortSignal;
   emit: (event: RunEvent) => void;
@@ -86,12 +90,13 @@ export async function runStage(
       progress: (message) => ctx0.emit({ type: 'stage-progress', stage: stage.name, message }),
       logMetric: (key, value, step) => ctx0.emit({ type: 'stage-metric', stage: stage.name, key, value, step: step ?? null }),
       upstreamMetrics,
-      registry: ctx0.registry,
+      models: ctx0.models,
       backend: ctx0.backend,
     };
     let result;
     try {
       result = await ctx0.executor.execute(kind, ctx);
+      result = await withRegistration(result, stage.name, ctx0.registerModel, ctx.log);
     } catch (err) {
       if (err instanceof StageFailedError || err instanceof GateFailedError) throw err;
       throw new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });

@@ -1,60 +1,92 @@
-import type { MetricPoint, Tracker } from '../tracker/types.js';
+import type { ModelRegistrationRequest } from '../stage-kind.js';
+import type { MetricPoint, RunRecord, Tracker } from '../tracker/types.js';
 import { MetricBuffer } from '../tracker/metric-buffer.js';
+import { registerModelVersion, type Registration } from './model-registration.js';
 import type { RunEvent, RunObserver } from './events.js';
 
-/** Records stage runs and metric points of one run as events arrive; metric points are batched. */
+/** How a run ends, as {@link TrackerRecorder.finish} records it. */
+export type RunEnding = Pick<RunRecord, 'status' | 'endedAt' | 'backend' | 'error'>;
+
+/**
+ * The one writer of a run's rows: the run, its stage runs, metric points (batched) and artifacts,
+ * and the model versions its stages register. Events arrive synchronously and are written in
+ * order, one at a time; the first failed write stops further writes and is thrown by
+ * {@link registerModel} and {@link finish}.
+ */
 export class TrackerRecorder implements RunObserver {
   private readonly buffer: MetricBuffer;
   private readonly startedAt = new Map<string, number>();
+  private chain: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
 
   constructor(
     private readonly tracker: Tracker,
-    private readonly runId: string,
+    private readonly run: Pick<RunRecord, 'id'>,
+    private readonly runsDir: string,
   ) {
-    this.buffer = new MetricBuffer(tracker);
+    this.buffer = new MetricBuffer({ logMetrics: (points) => this.enqueue(() => tracker.logMetrics(points)) });
+  }
+
+  /** Records a new run (the first write; it fails loudly, before any stage starts). */
+  static async start(tracker: Tracker, run: RunRecord, runsDir: string): Promise<TrackerRecorder> {
+    await tracker.createRun(run);
+    return new TrackerRecorder(tracker, run, runsDir);
+  }
+
+  get runId(): string {
+    return this.run.id;
   }
 
   onEvent(e: RunEvent): void {
+    const runId = this.runId;
     switch (e.type) {
-      case 'stage-started':
-        this.startedAt.set(e.stage, Date.now());
-        this.tracker.recordStageRun({ runId: this.runId, stage: e.stage, kind: e.kind, status: 'running', reason: e.reason, startedAt: Date.now() });
+      case 'stage-started': {
+        const startedAt = Date.now();
+        this.startedAt.set(e.stage, startedAt);
+        void this.enqueue(() => this.tracker.recordStageRun({ runId, stage: e.stage, kind: e.kind, status: 'running', reason: e.reason, startedAt }));
         break;
+      }
       case 'stage-metric': {
-        const point: MetricPoint = { runId: this.runId, stage: e.stage, key: e.key, step: e.step, value: e.value, time: Date.now() };
-        this.buffer.add(point);
+        const point: MetricPoint = { runId, stage: e.stage, key: e.key, step: e.step, value: e.value, time: Date.now() };
+        try {
+          this.buffer.add(point);
+        } catch (error) {
+          this.failure ??= { error };
+        }
         break;
       }
       case 'stage-finished': {
-        this.buffer.flush();
+        void this.buffer.flush().catch((error: unknown) => (this.failure ??= { error }));
         const s = e.summary;
         const extra = e.record;
         const startedAt = this.startedAt.get(e.stage) ?? null;
-        this.tracker.recordStageRun({
-          runId: this.runId,
-          stage: s.name,
-          kind: s.kind,
-          status: s.status,
-          cacheKey: extra.key ?? null,
-          cachedFrom: s.cachedFrom ?? null,
-          reason: s.reason,
-          startedAt,
-          endedAt: startedAt === null ? null : Date.now(),
-          durationMs: s.durationMs,
-          error: s.error ? [s.error, ...(s.lastLines ?? [])].join('\n') : null,
-          keyMaterial: s.status === 'completed' ? (extra.material ?? null) : null,
-        });
+        const endedAt = startedAt === null ? null : Date.now();
+        void this.enqueue(() =>
+          this.tracker.recordStageRun({
+            runId,
+            stage: s.name,
+            kind: s.kind,
+            status: s.status,
+            cacheKey: extra.key ?? null,
+            cachedFrom: s.cachedFrom ?? null,
+            reason: s.reason,
+            startedAt,
+            endedAt,
+            durationMs: s.durationMs,
+            error: s.error ? [s.error, ...(s.lastLines ?? [])].join('\n') : null,
+            keyMaterial: s.status === 'completed' ? (extra.material ?? null) : null,
+          }),
+        );
         if (extra.manifest && s.outputs) {
-          this.tracker.recordArtifacts(
-            Object.entries(extra.manifest.outputs).map(([name, out]) => ({
-              runId: this.runId,
-              stage: s.name,
-              name,
-              path: s.outputs![name],
-              hash: out.digest,
-              size: out.files.reduce((n, f) => n + f.size, 0),
-            })),
-          );
+          const artifacts = Object.entries(extra.manifest.outputs).map(([name, out]) => ({
+            runId,
+            stage: s.name,
+            name,
+            path: s.outputs![name],
+            hash: out.digest,
+            size: out.files.reduce((n, f) => n + f.size, 0),
+          }));
+          void this.enqueue(() => this.tracker.recordArtifacts(artifacts));
         }
         break;
       }
@@ -63,7 +95,34 @@ export class TrackerRecorder implements RunObserver {
     }
   }
 
-  close(): void {
-    this.buffer.close();
+  /** Registers the model a stage of this run asks for, after everything recorded so far. */
+  async registerModel(request: ModelRegistrationRequest, stage: string): Promise<Registration> {
+    await this.settle();
+    return registerModelVersion(this.tracker, this.runsDir, { runId: this.runId, stage }, request);
+  }
+
+  /** Writes what is still buffered and how the run ended; throws the first write that failed. */
+  async finish(ending: RunEnding): Promise<void> {
+    await this.buffer.close().catch((error: unknown) => (this.failure ??= { error }));
+    await this.settle();
+    await this.tracker.updateRun(this.runId, ending);
+  }
+
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(async () => {
+      if (this.failure) return;
+      try {
+        await write();
+      } catch (error) {
+        this.failure = { error };
+      }
+    });
+    return this.chain;
+  }
+
+  /** Waits for every queued write; throws the first that failed. */
+  private async settle(): Promise<void> {
+    await this.chain;
+    if (this.failure) throw this.failure.error;
   }
 }

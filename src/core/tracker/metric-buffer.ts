@@ -17,12 +17,15 @@ export class MetricBufferClosedError extends Error {
 }
 
 /**
- * Collects metric points and writes them in batches (one transaction each), when full, after a
- * short delay, and on close. A failure of a timed flush is thrown by the next call.
+ * Collects metric points and writes them in batches (one `logMetrics` call, one transaction each),
+ * when full, after a short delay, and on flush/close. Each batch is handed to the tracker at once, in
+ * order (the run recorder queues them behind its other writes). A failed write is thrown by the next
+ * call (add, flush or close), and no batch is written after it until then.
  */
 export class MetricBuffer {
   private points: MetricPoint[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
   private closed = false;
   private readonly maxPoints: number;
@@ -40,36 +43,41 @@ export class MetricBuffer {
     this.rethrow();
     if (this.closed) throw new MetricBufferClosedError();
     this.points.push(point);
-    if (this.points.length >= this.maxPoints) this.flush();
-    else this.timer ??= setTimeout(() => this.flushFromTimer(), this.maxDelayMs).unref();
+    if (this.points.length >= this.maxPoints) void this.write();
+    else this.timer ??= setTimeout(() => void this.write(), this.maxDelayMs).unref();
   }
 
-  flush(): void {
-    this.write();
+  /** Resolves when every point added so far is written. */
+  async flush(): Promise<void> {
+    await this.write();
     this.rethrow();
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.flush();
+    await this.flush();
   }
 
-  private write(): void {
+  private write(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.points.length === 0) return;
-    const batch = this.points;
-    this.points = [];
-    this.tracker.logMetrics(batch);
-  }
-
-  private flushFromTimer(): void {
-    try {
-      this.write();
-    } catch (error) {
-      this.failure = { error };
+    if (this.points.length > 0) {
+      const batch = this.points;
+      this.points = [];
+      if (this.failure) return this.writing;
+      let started: Promise<void>;
+      try {
+        started = Promise.resolve(this.tracker.logMetrics(batch));
+      } catch (error) {
+        started = Promise.reject(error);
+      }
+      const written = started.catch((error: unknown) => {
+        this.failure ??= { error };
+      });
+      this.writing = Promise.all([this.writing, written]).then(() => {});
     }
+    return this.writing;
   }
 
   private rethrow(): void {

@@ -112,7 +112,7 @@ export class TrackerSchemaTooNewError extends Error {
 }
 
 /** Runs a function inside one write (BEGIN IMMEDIATE) transaction, retrying on SQLITE_BUSY. */
-export type WriteTransaction = <T>(fn: () => T) => T;
+export type WriteTransaction = <T>(fn: () => T) => T | Promise<T>;
 
 function userVersion(db: Database): number {
   return db.pragma('user_version', { simple: true }) as number;
@@ -123,7 +123,7 @@ function userVersion(db: Database): number {
  * database at once, the version is re-read inside the write lock so each step runs exactly once.
  * Returns the schema version now in place.
  */
-export function applyMigrations(db: Database, write: WriteTransaction, steps: readonly string[] = MIGRATIONS): number {
+export async function applyMigrations(db: Database, write: WriteTransaction, steps: readonly string[] = MIGRATIONS): Promise<number> {
   const check = (version: number): boolean => {
     if (version > steps.length) throw new TrackerSchemaTooNewError(version, steps.length);
     return version < steps.length;

@@ -10,9 +10,9 @@ export function trackerPath(runsDir: string): string {
 }
 
 /** Opens (creating and migrating when needed) the tracker of a runs folder. Close it when done. */
-export function openTracker(runsDir: string): Tracker {
+export function openTracker(runsDir: string): Promise<Tracker> {
   mkdirSync(runsDir, { recursive: true });
-  return new SqliteTracker(trackerPath(runsDir));
+  return SqliteTracker.open(trackerPath(runsDir));
 }
 
 /** A runs folder without a tracker: nothing was ever run there. */
@@ -26,7 +26,7 @@ export class NoTrackerError extends UserError {
 }
 
 /** Opens the tracker of a runs folder for commands that only read or update records: never creates one. */
-export function openExistingTracker(runsDir: string): Tracker {
+export async function openExistingTracker(runsDir: string): Promise<Tracker> {
   if (!existsSync(trackerPath(runsDir))) throw new NoTrackerError(runsDir);
-  return new SqliteTracker(trackerPath(runsDir));
+  return SqliteTracker.open(trackerPath(runsDir));
 }

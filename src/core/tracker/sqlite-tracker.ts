@@ -1,11 +1,14 @@
 import Sqlite from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import { hostname } from 'node:os';
+import { isProcessAlive } from '../process-alive.js';
 import { applyMigrations } from './migrations.js';
 import type {
   ArtifactRecord,
   MetricPoint,
   ModelVersion,
+  NewModelVersion,
+  RegisterOptions,
   RunFilter,
   RunRecord,
   RunStatus,
@@ -200,20 +203,7 @@ const jsonOrNull = (value: unknown): string | null => (value === undefined ? nul
 const isBusy = (err: unknown): boolean =>
   typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('SQLITE_BUSY');
 
-const sleepSync = (ms: number): void => {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-};
-
-/** True unless signalling the process proves it is gone (ESRCH). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
-  }
-}
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function prepareStatements(db: Database) {
   return {
@@ -296,29 +286,40 @@ function prepareStatements(db: Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-/** The SQLite implementation of the tracker: one connection, WAL, prepared statements. */
+/**
+ * The SQLite implementation of the tracker: one connection, WAL, prepared statements. Calls are
+ * queued one at a time on the connection (a registration awaits its files inside its transaction);
+ * a write that finds the database locked waits in SQLite (busy_timeout), then retries with async
+ * backoff — the event loop is never blocked by a retry.
+ */
 export class SqliteTracker implements Tracker {
-  private readonly db: Database;
-  private readonly retries: number;
-  private readonly stmts: Statements;
   private readonly dynamic = new Map<string, Statement>();
+  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(
+  private constructor(
     readonly path: string,
-    options: SqliteTrackerOptions = {},
-  ) {
+    private readonly db: Database,
+    private readonly stmts: Statements,
+    private readonly retries: number,
+  ) {}
+
+  get location(): string {
+    return this.path;
+  }
+
+  /** Opens (creating and migrating when needed) a tracker database file. */
+  static async open(path: string, options: SqliteTrackerOptions = {}): Promise<SqliteTracker> {
     const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
-    this.retries = options.busyRetries ?? 8;
+    const retries = options.busyRetries ?? 8;
     let db: Database | undefined;
     try {
       db = new Sqlite(path, { timeout: busyTimeoutMs });
       const opened = db;
-      this.retryBusy(() => opened.pragma('journal_mode = WAL'));
+      await retryBusy(retries, () => opened.pragma('journal_mode = WAL'));
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
-      this.db = db;
-      applyMigrations(db, (fn) => this.write(fn));
-      this.stmts = prepareStatements(db);
+      await applyMigrations(db, (fn) => retryBusy(retries, () => opened.transaction(fn).immediate()));
+      return new SqliteTracker(path, db, prepareStatements(db), retries);
     } catch (err) {
       db?.close();
       if (err instanceof TrackerBusyError) throw err;
@@ -326,46 +327,59 @@ export class SqliteTracker implements Tracker {
     }
   }
 
-  private retryBusy<T>(fn: () => T): T {
-    for (let attempt = 0; ; attempt++) {
+  /** Runs `fn` when every earlier call on this connection has finished. */
+  private serial<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private read<T>(fn: () => T): Promise<T> {
+    return this.serial(fn);
+  }
+
+  private write<T>(fn: () => T): Promise<T> {
+    return this.serial(() => retryBusy(this.retries, () => this.db.transaction(fn).immediate()));
+  }
+
+  /** A write transaction whose body awaits (BEGIN IMMEDIATE … COMMIT, nothing else interleaved). */
+  private writeAsync<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      await retryBusy(this.retries, () => this.db.exec('BEGIN IMMEDIATE'));
       try {
-        return fn();
+        const result = await fn();
+        this.db.exec('COMMIT');
+        return result;
       } catch (err) {
-        if (!isBusy(err)) throw err;
-        if (attempt >= this.retries) throw new TrackerBusyError(attempt + 1, { cause: err });
-        sleepSync(Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random()));
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
       }
-    }
+    });
   }
 
-  private write<T>(fn: () => T): T {
-    if (this.db.inTransaction) return fn();
-    const tx = this.db.transaction(fn);
-    return this.retryBusy(() => tx.immediate());
+  async close(): Promise<void> {
+    await this.serial(() => {
+      if (this.db.open) this.db.close();
+    });
   }
 
-  close(): void {
-    if (this.db.open) this.db.close();
+  markDeadRunsInterrupted(): Promise<string[]> {
+    return this.write(() => {
+      const now = Date.now();
+      return this.stmts.runningRuns
+        .all(hostname())
+        .filter((r) => r.pid !== process.pid && !isProcessAlive(r.pid))
+        .map((r) => r.id)
+        .filter((id) => {
+          if (this.stmts.interruptRun.run({ id, now }).changes === 0) return false;
+          this.stmts.interruptStages.run({ id, now });
+          return true;
+        });
+    });
   }
 
-  markDeadRunsInterrupted(): string[] {
-    const dead = this.stmts.runningRuns
-      .all(hostname())
-      .filter((r) => r.pid !== process.pid && !isProcessAlive(r.pid))
-      .map((r) => r.id);
-    if (dead.length === 0) return [];
-    const now = Date.now();
-    return this.write(() =>
-      dead.filter((id) => {
-        if (this.stmts.interruptRun.run({ id, now }).changes === 0) return false;
-        this.stmts.interruptStages.run({ id, now });
-        return true;
-      }),
-    );
-  }
-
-  createRun(run: RunRecord): void {
-    this.write(() =>
+  async createRun(run: RunRecord): Promise<void> {
+    await this.write(() =>
       this.stmts.insertRun.run({
         id: run.id,
         ...Object.fromEntries(
@@ -375,24 +389,24 @@ export class SqliteTracker implements Tracker {
     );
   }
 
-  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): void {
+  async updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void> {
     const keys = (Object.keys(patch) as (keyof typeof RUN_COLUMNS)[]).filter(
       (k) => k in RUN_COLUMNS && patch[k] !== undefined,
     );
     if (keys.length === 0) {
-      if (!this.getRun(id)) throw new RunNotFoundError(id);
+      if (!(await this.getRun(id))) throw new RunNotFoundError(id);
       return;
     }
     const sql = `UPDATE runs SET ${keys.map((k) => `${RUN_COLUMNS[k]} = @${k}`).join(', ')} WHERE id = @id`;
     let stmt = this.dynamic.get(sql);
     if (!stmt) this.dynamic.set(sql, (stmt = this.db.prepare(sql)));
     const params = Object.fromEntries(keys.map((k) => [k, runValue(k, patch[k])]));
-    const { changes } = this.write(() => stmt.run({ ...params, id }));
+    const { changes } = await this.write(() => stmt.run({ ...params, id }));
     if (changes === 0) throw new RunNotFoundError(id);
   }
 
-  recordStageRun(s: StageRunRecord): void {
-    this.write(() =>
+  async recordStageRun(s: StageRunRecord): Promise<void> {
+    await this.write(() =>
       this.stmts.upsertStageRun.run({
         runId: s.runId,
         stage: s.stage,
@@ -410,31 +424,33 @@ export class SqliteTracker implements Tracker {
     );
   }
 
-  logMetrics(points: MetricPoint[]): void {
+  async logMetrics(points: MetricPoint[]): Promise<void> {
     if (points.length === 0) return;
     const insert = this.stmts.insertMetric;
-    this.write(() => {
+    await this.write(() => {
       for (const p of points) insert.run(p.runId, p.stage, p.key, p.step, Number.isNaN(p.value) ? null : p.value, p.time);
     });
   }
 
-  recordArtifacts(artifacts: ArtifactRecord[]): void {
+  async recordArtifacts(artifacts: ArtifactRecord[]): Promise<void> {
     if (artifacts.length === 0) return;
-    this.write(() => {
+    await this.write(() => {
       for (const a of artifacts) this.stmts.upsertArtifact.run({ ...a });
     });
   }
 
-  getRun(id: string): RunRecord | undefined {
-    const row = this.stmts.getRun.get(id);
-    return row && toRun(row);
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.read(() => {
+      const row = this.stmts.getRun.get(id);
+      return row && toRun(row);
+    });
   }
 
-  findRunIds(prefix: string): string[] {
-    return this.stmts.findRunIds.all(prefix.length, prefix).map((r) => r.id);
+  findRunIds(prefix: string): Promise<string[]> {
+    return this.read(() => this.stmts.findRunIds.all(prefix.length, prefix).map((r) => r.id));
   }
 
-  listRuns(filter: RunFilter = {}): RunRecord[] {
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
     for (const [key, column] of [
@@ -447,43 +463,62 @@ export class SqliteTracker implements Tracker {
       params[key] = filter[key];
     }
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, rowid DESC LIMIT @limit`;
-    let stmt = this.dynamic.get(sql) as Statement<[Record<string, unknown>], RunRow> | undefined;
-    if (!stmt) this.dynamic.set(sql, (stmt = this.db.prepare(sql)));
-    return stmt.all({ ...params, limit: filter.limit ?? -1 }).map(toRun);
+    return this.read(() => {
+      let stmt = this.dynamic.get(sql) as Statement<[Record<string, unknown>], RunRow> | undefined;
+      if (!stmt) this.dynamic.set(sql, (stmt = this.db.prepare(sql)));
+      return stmt.all({ ...params, limit: filter.limit ?? -1 }).map(toRun);
+    });
   }
 
-  getStageRuns(runId: string): StageRunRecord[] {
-    return this.stmts.getStageRuns.all(runId).map(toStageRun);
+  getStageRuns(runId: string): Promise<StageRunRecord[]> {
+    return this.read(() => this.stmts.getStageRuns.all(runId).map(toStageRun));
   }
 
-  getMetrics(runId: string): MetricPoint[] {
-    return this.stmts.getMetrics.all(runId).map(([stage, key, step, value, time]) => ({ runId, stage, key, step, value: value ?? Number.NaN, time }));
+  getMetrics(runId: string): Promise<MetricPoint[]> {
+    return this.read(() =>
+      this.stmts.getMetrics.all(runId).map(([stage, key, step, value, time]) => ({ runId, stage, key, step, value: value ?? Number.NaN, time })),
+    );
   }
 
-  getArtifacts(runId: string): ArtifactRecord[] {
-    return this.stmts.getArtifacts.all(runId).map(toArtifact);
+  getArtifacts(runId: string): Promise<ArtifactRecord[]> {
+    return this.read(() => this.stmts.getArtifacts.all(runId).map(toArtifact));
   }
 
-  lastStageRun(pipeline: string, stage: string): StageRunRecord | undefined {
-    const row = this.stmts.lastStageRun.get(pipeline, stage);
-    return row && toStageRun(row);
+  lastStageRun(pipeline: string, stage: string): Promise<StageRunRecord | undefined> {
+    return this.read(() => {
+      const row = this.stmts.lastStageRun.get(pipeline, stage);
+      return row && toStageRun(row);
+    });
   }
 
-  registerModel(
-    m: Omit<ModelVersion, 'version' | 'aliases' | 'createdAt'> & { version?: number },
-  ): ModelVersion & { created: boolean } {
-    return this.write(() => {
+  registerModel(m: NewModelVersion, opts: RegisterOptions = {}): Promise<ModelVersion & { created: boolean }> {
+    return this.writeAsync(async () => {
       const existing = this.stmts.modelByHash.get(m.name, m.artifactHash);
-      if (existing) return { ...this.withAliases(existing), created: false };
-      const version = m.version ?? this.nextModelVersion(m.name);
+      if (existing) {
+        if (opts.alias) this.moveAlias(m.name, opts.alias, existing.version);
+        return { ...this.withAliases(existing), created: false };
+      }
+      let version = m.version ?? this.stmts.maxVersion.get(m.name)!.v + 1;
+      let path = m.path;
       if (this.stmts.modelByVersion.get(m.name, version)) throw new ModelVersionTakenError(m.name, version);
+      if (opts.claim) {
+        for (;;) {
+          const claimed = this.stmts.modelByVersion.get(m.name, version) ? undefined : await opts.claim(version);
+          if (claimed !== undefined) {
+            path = claimed;
+            break;
+          }
+          if (m.version !== undefined) throw new ModelVersionTakenError(m.name, version);
+          version++;
+        }
+      }
       const row: ModelRow = {
         name: m.name,
         version,
         run_id: m.runId,
         stage: m.stage,
         artifact_hash: m.artifactHash,
-        path: m.path,
+        path,
         metrics: JSON.stringify(m.metrics ?? {}),
         created_at: Date.now(),
       };
@@ -497,25 +532,24 @@ export class SqliteTracker implements Tracker {
         metrics: row.metrics,
         createdAt: row.created_at,
       });
-      return { ...toModel(row, []), created: true };
+      if (opts.alias) this.moveAlias(m.name, opts.alias, version);
+      return { ...this.withAliases(row), created: true };
     });
   }
 
-  nextModelVersion(name: string): number {
-    return this.stmts.maxVersion.get(name)!.v + 1;
+  async setAlias(name: string, alias: string, version: number): Promise<void> {
+    await this.write(() => this.moveAlias(name, alias, version));
   }
 
-  setAlias(name: string, alias: string, version: number): void {
-    this.write(() => {
-      if (!this.stmts.modelByVersion.get(name, version)) throw new ModelVersionNotFoundError(name, version);
-      if (this.stmts.aliasVersion.get(name, alias)?.version === version) return;
-      const now = Date.now();
-      this.stmts.upsertAlias.run({ name, alias, version, now });
-      this.stmts.insertAliasHistory.run({ name, alias, version, now });
-    });
+  private moveAlias(name: string, alias: string, version: number): void {
+    if (!this.stmts.modelByVersion.get(name, version)) throw new ModelVersionNotFoundError(name, version);
+    if (this.stmts.aliasVersion.get(name, alias)?.version === version) return;
+    const now = Date.now();
+    this.stmts.upsertAlias.run({ name, alias, version, now });
+    this.stmts.insertAliasHistory.run({ name, alias, version, now });
   }
 
-  rollbackAlias(name: string, alias: string): number | undefined {
+  rollbackAlias(name: string, alias: string): Promise<number | undefined> {
     return this.write(() => {
       const current = this.stmts.aliasVersion.get(name, alias)?.version;
       if (current === undefined) return undefined;
@@ -530,27 +564,31 @@ export class SqliteTracker implements Tracker {
     });
   }
 
-  getModel(name: string, ref?: string | number): ModelVersion | undefined {
-    let row: ModelRow | undefined;
-    if (ref === undefined) row = this.stmts.latestModel.get(name);
-    else if (typeof ref === 'number') row = this.stmts.modelByVersion.get(name, ref);
-    else if (/^\d+$/.test(ref)) row = this.stmts.modelByVersion.get(name, Number(ref));
-    else {
-      const aliased = this.stmts.aliasVersion.get(name, ref);
-      if (aliased) row = this.stmts.modelByVersion.get(name, aliased.version);
-      else if (ref === 'latest') row = this.stmts.latestModel.get(name);
-    }
-    return row && this.withAliases(row);
+  getModel(name: string, ref?: string | number): Promise<ModelVersion | undefined> {
+    return this.read(() => {
+      let row: ModelRow | undefined;
+      if (ref === undefined) row = this.stmts.latestModel.get(name);
+      else if (typeof ref === 'number') row = this.stmts.modelByVersion.get(name, ref);
+      else if (/^\d+$/.test(ref)) row = this.stmts.modelByVersion.get(name, Number(ref));
+      else {
+        const aliased = this.stmts.aliasVersion.get(name, ref);
+        if (aliased) row = this.stmts.modelByVersion.get(name, aliased.version);
+        else if (ref === 'latest') row = this.stmts.latestModel.get(name);
+      }
+      return row && this.withAliases(row);
+    });
   }
 
-  listModels(name?: string): ModelVersion[] {
-    const rows = name === undefined ? this.stmts.listModels.all() : this.stmts.listModelsOf.all(name);
-    const aliases = new Map<string, string[]>();
-    for (const a of this.stmts.allAliases.all()) {
-      const key = `${a.name}\u0000${a.version}`;
-      aliases.set(key, [...(aliases.get(key) ?? []), a.alias]);
-    }
-    return rows.map((r) => toModel(r, aliases.get(`${r.name}\u0000${r.version}`) ?? []));
+  listModels(name?: string): Promise<ModelVersion[]> {
+    return this.read(() => {
+      const rows = name === undefined ? this.stmts.listModels.all() : this.stmts.listModelsOf.all(name);
+      const aliases = new Map<string, string[]>();
+      for (const a of this.stmts.allAliases.all()) {
+        const key = `${a.name}\u0000${a.version}`;
+        aliases.set(key, [...(aliases.get(key) ?? []), a.alias]);
+      }
+      return rows.map((r) => toModel(r, aliases.get(`${r.name}\u0000${r.version}`) ?? []));
+    });
   }
 
   private withAliases(row: ModelRow): ModelVersion {
@@ -558,5 +596,18 @@ export class SqliteTracker implements Tracker {
       row,
       this.stmts.aliasesOf.all(row.name, row.version).map((a) => a.alias),
     );
+  }
+}
+
+/** Runs `fn`, retrying with async exponential backoff while SQLite says the database is busy. */
+async function retryBusy<T>(retries: number, fn: () => T): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      if (attempt >= retries) throw new TrackerBusyError(attempt + 1, { cause: err });
+      await delay(Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random()));
+    }
   }
 }

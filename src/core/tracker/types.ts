@@ -1,5 +1,5 @@
 /**
- * The narrow interface every tracker implementation (SQLite now, PostgreSQL later) provides.
+ * The narrow interface every tracker implementation (SQLite, PostgreSQL) provides.
  * Times are epoch milliseconds; JSON columns are parsed objects here.
  */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
@@ -77,38 +77,66 @@ export interface RunFilter {
   sweepId?: string;
 }
 
-/** Model versions and aliases. Implemented by the tracker. */
-export interface ModelRegistry {
-  /** Registers a new version, or returns the existing one when this artifact hash is already registered under the name. */
-  registerModel(m: Omit<ModelVersion, 'version' | 'aliases' | 'createdAt'> & { version?: number }): ModelVersion & { created: boolean };
-  nextModelVersion(name: string): number;
-  /** Moves an alias to a version; the previous holder is remembered for rollback. */
-  setAlias(name: string, alias: string, version: number): void;
-  /** Moves the alias back to its previous holder; returns the version it now points at. */
-  rollbackAlias(name: string, alias: string): number | undefined;
-  /** `ref` is a version number or an alias. */
-  getModel(name: string, ref?: string | number): ModelVersion | undefined;
-  listModels(name?: string): ModelVersion[];
+/** What registering a model version needs; the version is allocated by the registry unless given. */
+export type NewModelVersion = Omit<ModelVersion, 'version' | 'aliases' | 'createdAt'> & { version?: number };
+
+/** Options of {@link ModelRegistry.registerModel}. */
+export interface RegisterOptions {
+  /** Moved to the registered version in the same transaction. */
+  alias?: string;
+  /**
+   * Called inside the registration transaction with each candidate version (the next free one
+   * first): returns the path the version's files now have, or undefined to skip that number (it is
+   * taken on disk by something else). Used to export the files under the version's own folder.
+   */
+  claim?(version: number): Promise<string | undefined>;
 }
 
+/** Reading registered versions: what a deploy gate needs (`production.*` metrics). */
+export interface ModelLookup {
+  /** `ref` is a version number or an alias. */
+  getModel(name: string, ref?: string | number): Promise<ModelVersion | undefined>;
+  listModels(name?: string): Promise<ModelVersion[]>;
+}
+
+/** Model versions and aliases. Implemented by the tracker. */
+export interface ModelRegistry extends ModelLookup {
+  /**
+   * Registers a new version (numbered without races: two registrations at once get two numbers), or
+   * returns the existing one when this artifact hash is already registered under the name.
+   */
+  registerModel(m: NewModelVersion, opts?: RegisterOptions): Promise<ModelVersion & { created: boolean }>;
+  /** Moves an alias to a version (one transaction); the previous holder is remembered for rollback. */
+  setAlias(name: string, alias: string, version: number): Promise<void>;
+  /** Moves the alias back to its previous holder; returns the version it now points at. */
+  rollbackAlias(name: string, alias: string): Promise<number | undefined>;
+}
+
+/**
+ * The experiment tracker. Every method is async so that a network database can implement it;
+ * during a run only the run recorder (core/run/tracker-recorder.ts) writes run, stage, metric and
+ * artifact rows.
+ */
 export interface Tracker extends ModelRegistry {
-  close(): void;
+  /** Where the records live, for messages: a file path or a URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
   /** Marks `running` runs of this host whose process is gone as `interrupted`; returns their ids. */
-  markDeadRunsInterrupted(): string[];
-  createRun(run: RunRecord): void;
-  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): void;
+  markDeadRunsInterrupted(): Promise<string[]>;
+  createRun(run: RunRecord): Promise<void>;
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;
   /** Insert or replace by (runId, stage). */
-  recordStageRun(s: StageRunRecord): void;
+  recordStageRun(s: StageRunRecord): Promise<void>;
   /** Written in one transaction. */
-  logMetrics(points: MetricPoint[]): void;
-  recordArtifacts(artifacts: ArtifactRecord[]): void;
-  getRun(id: string): RunRecord | undefined;
+  logMetrics(points: MetricPoint[]): Promise<void>;
+  recordArtifacts(artifacts: ArtifactRecord[]): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
   /** Ids starting with `prefix` (for short, unambiguous ids). */
-  findRunIds(prefix: string): string[];
-  listRuns(filter?: RunFilter): RunRecord[];
-  getStageRuns(runId: string): StageRunRecord[];
-  getMetrics(runId: string): MetricPoint[];
-  getArtifacts(runId: string): ArtifactRecord[];
+  findRunIds(prefix: string): Promise<string[]>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  getStageRuns(runId: string): Promise<StageRunRecord[]>;
+  getMetrics(runId: string): Promise<MetricPoint[]>;
+  getArtifacts(runId: string): Promise<ArtifactRecord[]>;
   /** The newest stage run of `stage` in `pipeline` that completed (ran or restored) and has key material. */
-  lastStageRun(pipeline: string, stage: string): StageRunRecord | undefined;
+  lastStageRun(pipeline: string, stage: string): Promise<StageRunRecord | undefined>;
 }

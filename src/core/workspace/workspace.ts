@@ -20,7 +20,7 @@ export function resolveRunsDir(flag?: string): string {
 }
 
 export async function openWorkspace(runsDir: string): Promise<Workspace> {
-  const tracker = openTracker(runsDir);
+  const tracker = await openTracker(runsDir);
   const store = openLocalStore(runsDir);
   const statCache = await StatCache.open(runsDir);
   return {
@@ -29,8 +29,11 @@ export async function openWorkspace(runsDir: string): Promise<Workspace> {
     store,
     statCache,
     async close() {
-      await statCache.save();
-      tracker.close();
+      try {
+        await statCache.save();
+      } finally {
+        await tracker.close();
+      }
     },
   };
 }

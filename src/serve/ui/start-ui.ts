@@ -30,7 +30,7 @@ export interface RunningUi {
  */
 export async function startUi(o: StartUiOptions): Promise<RunningUi> {
   const assets = loadAssets(o.assetsDir ?? defaultAssetsDir());
-  const tracker = openExistingTracker(o.runsDir);
+  const tracker = await openExistingTracker(o.runsDir);
   const store = openLocalStore(o.runsDir);
   try {
     const rows = new RunRowSource(tracker);

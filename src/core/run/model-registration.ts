@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson } from '../hash/canonical-json.js';
+import { hashPath } from '../hash/hash-path.js';
+import { uncachedHasher } from '../hash/stat-cache.js';
+import { writeAtomic } from '../fs/write-atomic.js';
+import type { ModelRegistrationRequest, StageResult } from '../stage-kind.js';
+import type { ModelRegistry } from '../tracker/types.js';
+
+/** What a registration did; written as the stage's record file (e.g. deploy's `registration.json`, schemaVersion 1). */
+export interface Registration {
+  schemaVersion: 1;
+  name: string;
+  version: number;
+  /** false when this artifact was already registered and that version was reused. */
+  created: boolean;
+  artifactHash: string;
+  path: string;
+  alias: string | null;
+  [extra: string]: unknown;
+}
+
+/** Registers a stage's model: `(request, stage name)` → what was registered. The run recorder provides it. */
+export type RegisterModel = (request: ModelRegistrationRequest, stage: string) => Promise<Registration>;
+
+/**
+ * Exports a model to `<runsDir>/models/NAME/VERSION/` and registers it, numbering versions inside
+ * the registry's transaction (a version folder already holding other files is skipped); the same
+ * artifact registered again reuses its version (and gets its folder back when that was deleted). An
+ * alias moves in the same transaction. Writes the record file the request names.
+ */
+export async function registerModelVersion(
+  registry: ModelRegistry,
+  runsDir: string,
+  from: { runId: string; stage: string },
+  request: ModelRegistrationRequest,
+): Promise<Registration> {
+  const { name, artifactHash } = request;
+  const modelsDir = join(runsDir, 'models', name);
+  await mkdir(modelsDir, { recursive: true });
+  const known = (await registry.listModels(name)).find((m) => m.artifactHash === artifactHash);
+  if (known && !existsSync(known.path)) await copyInto(request.source, known.path);
+  const tmp = join(modelsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    if (!known) await cp(request.source, tmp, { recursive: true, dereference: true });
+    const registered = await registry.registerModel(
+      { name, runId: from.runId, stage: from.stage, artifactHash, path: join(modelsDir, 'unclaimed'), metrics: request.metrics },
+      { alias: request.alias, claim: known ? undefined : (version) => claimFolder(tmp, join(modelsDir, String(version)), artifactHash) },
+    );
+    const registration: Registration = {
+      ...request.record?.extra,
+      schemaVersion: 1,
+      name,
+      version: registered.version,
+      created: registered.created,
+      artifactHash,
+      path: registered.path,
+      alias: request.alias ?? null,
+    };
+    if (request.record) await writeAtomic(request.record.path, `${JSON.stringify(JSON.parse(canonicalJson(registration)), null, 2)}\n`);
+    return registration;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Applies a stage result's registration request through `register`: logs what was registered and
+ * adds the registered `version` to the stage's metrics. Results without a request pass through.
+ */
+export async function withRegistration(
+  result: StageResult | void,
+  stage: string,
+  register: RegisterModel,
+  log: (line: string) => void,
+): Promise<StageResult | void> {
+  if (!result?.register) return result;
+  const r = await register(result.register, stage);
+  log(`${r.created ? 'registered' : 'already registered'} ${r.name} v${r.version}${r.alias ? ` (alias ${r.alias})` : ''}`);
+  return { ...result, metrics: { ...result.metrics, version: r.version } };
+}
+
+/** Moves the exported files into a version's folder; undefined when that folder holds another artifact. */
+async function claimFolder(tmp: string, path: string, digest: string): Promise<string | undefined> {
+  if (existsSync(path)) return (await hashPath(path, uncachedHasher)).digest === digest ? path : undefined;
+  try {
+    await rename(tmp, path);
+    return path;
+  } catch (err) {
+    if (!existsSync(path)) throw err;
+    return (await hashPath(path, uncachedHasher)).digest === digest ? path : undefined;
+  }
+}
+
+async function copyInto(source: string, path: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  await cp(source, tmp, { recursive: true, dereference: true });
+  await rename(tmp, path);
+}
