@@ -5,7 +5,7 @@ import { DataError } from '../../ml/errors.js';
 import { loadPredictor, type Prediction } from '../../ml/predict.js';
 import { readTable, type Table } from '../../ml/read-table.js';
 import { transformRows } from '../../ml/transform.js';
-import type { CellFormatMeta } from '../../ml/columns.js';
+import type { CellFormatMeta } from '../../ml/dataset.js';
 import type { ImageOptions } from '../../ml/images.js';
 import type { BackendChoice } from '../../ml/backend.js';
 import { renderPredictions, type PredictionFormat } from './prediction-output.js';
