@@ -34,6 +34,7 @@ export default class Run extends BaseCommand {
     'lock-timeout': Flags.integer({ description: 'Seconds to wait for another run that holds the workspace lock before giving up (default: as long as it takes).', env: 'MLPIPE_LOCK_TIMEOUT', min: 0 }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: backendFlag('Compute backend for ML stages.'),
+    isolated: Flags.boolean({ description: 'Run every stage in a temporary copy of the workspace and leave the workspace untouched (sweep points always are); mlpipe checkout RUN brings the outputs back.', default: false }),
   };
 
   async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
@@ -61,6 +62,7 @@ export default class Run extends BaseCommand {
       runPipeline({
         ...common,
         spec,
+        isolated: flags.isolated,
         observers: reporter ? [reporter] : [],
         signal,
       }),

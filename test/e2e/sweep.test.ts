@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCli, runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
@@ -12,10 +12,10 @@ params:
   factor: 1
 stages:
   prep:
-    run: echo prep >> calls.log && mkdir -p out && echo 10 > out/base.txt
+    run: echo prep >> "$MLPIPE_TEST_CALLS" && mkdir -p out && echo 10 > out/base.txt
     outs: [out/base.txt]
   score:
-    run: echo score >> calls.log && node score.mjs \${stages.prep.outputs.out/base.txt} \${params.factor}
+    run: echo score >> "$MLPIPE_TEST_CALLS" && node score.mjs \${stages.prep.outputs.out/base.txt} \${params.factor}
     deps: [score.mjs]
     outs: [out/score.json]
     metrics: out/score.json
@@ -27,15 +27,21 @@ writeFileSync('out/score.json', JSON.stringify({ score: Number(readFileSync(base
 `,
 };
 
+// Sweep points run in temporary workspaces: the commands count their calls in a file outside it.
 let ws: Workspace;
+let env: Record<string, string>;
 beforeAll(async () => {
   ws = await makeWorkspace(files);
+  env = { MLPIPE_TEST_CALLS: join(ws.dir, '..', `${basename(ws.dir)}-calls.log`) };
 });
-afterAll(async () => ws.cleanup());
+afterAll(async () => {
+  await ws.cleanup();
+  await rm(env.MLPIPE_TEST_CALLS, { force: true });
+});
 
 describe('mlpipe run --sweep', () => {
   it('runs the grid as runs under one sweep id, sharing the upstream stage', async () => {
-    const { code, json } = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.factor=1,2,range(3,4)', '--jobs', '2'], { cwd: ws.dir });
+    const { code, json } = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.factor=1,2,range(3,4)', '--jobs', '2'], { cwd: ws.dir, env });
     expect(code).toBe(0);
     expect(json.sweepId).toMatch(/^s-[0-9a-f]{8}$/);
     expect(json.points.map((p: any) => [p.set, p.status, p.metrics['score.score']])).toEqual([
@@ -44,7 +50,7 @@ describe('mlpipe run --sweep', () => {
       [['params.factor=3'], 'completed', 30],
       [['params.factor=4'], 'completed', 40],
     ]);
-    const calls = (await readFile(join(ws.dir, 'calls.log'), 'utf8')).trim().split('\n');
+    const calls = (await readFile(env.MLPIPE_TEST_CALLS, 'utf8')).trim().split('\n');
     expect(calls.filter((c) => c === 'prep')).toHaveLength(1);
     expect(calls.filter((c) => c === 'score')).toHaveLength(4);
     const db = new Database(join(ws.dir, 'runs', 'tracker.db'), { readonly: true });
@@ -54,7 +60,7 @@ describe('mlpipe run --sweep', () => {
   });
 
   it('lets the other points finish when one fails, and says how many failed', async () => {
-    const r = await runCli(['run', 'pipeline.yaml', '--sweep', 'params.factor=-1,5'], { cwd: ws.dir });
+    const r = await runCli(['run', 'pipeline.yaml', '--sweep', 'params.factor=-1,5'], { cwd: ws.dir, env });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('2 points, 1 failed');
     expect(r.stdout).toMatch(/params\.factor=5\s+r-[0-9a-f]+\s+completed\s+50/);

@@ -9,7 +9,7 @@ import type { FileHasher } from '../hash/stat-cache.js';
 import { ancestors } from '../graph.js';
 import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
 import { cacheKey, keyMaterialOf, sameDigests, upstreamDigests } from '../cache/key.js';
-import { lookupAfterUpstream, type CacheDecision } from '../cache/lookup.js';
+import { isCacheable, lookupAfterUpstream, type CacheDecision } from '../cache/lookup.js';
 import type { StageManifest } from '../cache/manifest.js';
 import type { StageCache } from '../cache/stage-cache.js';
 import type { Plan, PlannedStage } from './plan-run.js';
@@ -17,6 +17,8 @@ import { localExecutor, type StageExecutor } from './executor.js';
 import type { ExplainReasons, RunEvent, StageReason, StageRecord, StageSummary } from './events.js';
 import { runWithConcurrency } from './concurrency.js';
 import { destinationOf, runStage } from './run-stage.js';
+import { copyFromWorkspace } from './stage-sandbox.js';
+import type { InFlightStages } from './in-flight.js';
 
 export interface ExecuteOptions {
   spec: PipelineSpec;
@@ -39,6 +41,13 @@ export interface ExecuteOptions {
   explain: ExplainReasons;
   /** Where stages run; the local process by default. */
   executor?: StageExecutor;
+  /**
+   * Every stage runs in a temporary copy of the workspace holding only what it declares it reads, and
+   * restores leave workspace outs in the cache: the run writes nothing in the workspace (sweep points).
+   */
+  isolated?: boolean;
+  /** Executions under way in other runs of a sweep: a stage with the key of one waits for it and is restored. */
+  inFlight?: InFlightStages;
 }
 
 export interface ExecutionResult {
@@ -88,6 +97,25 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
       finish({ ...base, status: 'failed', reasons: [{ kind: 'lookup-failed', error: messageOf(err) }], error: messageOf(err) });
       return;
     }
+    let finished: (() => void) | undefined;
+    if (decision.action === 'run' && opts.inFlight && isCacheable(stage)) {
+      const other = opts.inFlight.find(decision.key);
+      if (other) {
+        await other;
+        const entry = await opts.cache.entry(decision.key).catch(() => undefined);
+        if (entry) decision = { ...decision, action: 'restore', manifest: entry, reasons: [{ kind: 'identical-inputs' }] };
+      }
+      if (decision.action === 'run') finished = opts.inFlight.start(decision.key);
+    }
+    try {
+      await executeDecided(p, stage, decision, startedAt);
+    } finally {
+      finished?.();
+    }
+  };
+
+  const executeDecided = async (p: PlannedStage, stage: StageSpec, decision: CacheDecision, startedAt: number) => {
+    const base = { name: p.name, kind: stage.kind, cached: false, durationMs: 0, metrics: {} };
     let reasons: StageReason[] = decision.reasons;
     started(p, decision.action, reasons);
     const extra: StageRecord = { key: decision.key, material: decision.material };
@@ -96,7 +124,9 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     try {
       if (decision.action === 'restore' && decision.manifest) {
         await mkdir(join(runDir, stage.name), { recursive: true });
-        if (await opts.cache.restore(decision.manifest, restoreTargets(spec, runDir, stage.name, outputs), stage.name)) {
+        const targets = restoreTargets(spec, runDir, stage.name, outputs, opts.isolated === true);
+        const restoring = { ...decision.manifest, outputs: Object.fromEntries(Object.entries(decision.manifest.outputs).filter(([name]) => targets[name])) };
+        if (await opts.cache.restore(restoring, targets, stage.name)) {
           const { metrics } = decision.manifest;
           produced.set(p.name, decision.manifest.outputs);
           for (const [key, value] of Object.entries(metrics)) opts.emit({ type: 'stage-metric', stage: p.name, key, value, step: null });
@@ -110,7 +140,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
         started(p, 'run', reasons);
       }
       const upstreamMetrics = Object.fromEntries(ancestors(spec, p.name).map((a) => [a, results.get(a)?.metrics ?? {}]));
-      const { manifest, backend } = await runStage({ ...opts, runDir, executor: opts.executor ?? localExecutor }, stage, outputs, decision.key, upstreamMetrics);
+      const isolated = opts.isolated ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store } : undefined;
+      const { manifest, backend } = await runStage({ ...opts, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics);
       produced.set(p.name, manifest.outputs);
       finish(
         { ...base, status: 'completed', reasons, durationMs: Date.now() - startedAt, metrics: withoutConfusionCells(manifest.metrics), outputs: shown, backend },
@@ -119,7 +150,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     } catch (err) {
       if (err instanceof GateFailedError) gateFailure ??= err;
       const interrupted = opts.signal.aborted;
-      if (interrupted) await removeWorkspaceOutputs(opts.spec, outputs);
+      if (interrupted && !opts.isolated) await removeWorkspaceOutputs(opts.spec, outputs);
       finish(
         {
           ...base,
@@ -164,8 +195,13 @@ function displayOutputs(spec: PipelineSpec, outputs: Record<string, OutputSpec>,
   return Object.fromEntries(Object.entries(outputs).map(([n, o]) => [n, destinationOf(spec, runDir, stage, o)]));
 }
 
-function restoreTargets(spec: PipelineSpec, runDir: string, stage: string, outputs: Record<string, OutputSpec>) {
-  return Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, { path: destinationOf(spec, runDir, stage, o), link: o.location === 'stage' }]));
+/** Where a restore writes each output; an isolated run leaves workspace outs in the cache. */
+function restoreTargets(spec: PipelineSpec, runDir: string, stage: string, outputs: Record<string, OutputSpec>, isolated: boolean) {
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([, o]) => !isolated || o.location === 'stage')
+      .map(([name, o]) => [name, { path: destinationOf(spec, runDir, stage, o), link: o.location === 'stage' }]),
+  );
 }
 
 /** Removes an interrupted stage's outs from the workspace, so no half-written file looks like a result. */

@@ -17,6 +17,7 @@ import { executePlan } from './execute-plan.js';
 import type { StageExecutor } from './executor.js';
 import type { ExplainReasons, RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
+import type { InFlightStages } from './in-flight.js';
 import { StageLogWriter } from './stage-logs.js';
 
 export interface RunPipelineOptions {
@@ -38,6 +39,10 @@ export interface RunPipelineOptions {
   lockTimeoutMs?: number;
   /** Renders stage reasons as the one line summaries and the tracker keep (`src/render/reasons.ts`). */
   explain: ExplainReasons;
+  /** Run every stage in a temporary copy of the workspace and write nothing there (`mlpipe checkout RUN` brings the outputs back). */
+  isolated?: boolean;
+  /** Stage executions under way in the other points of a sweep (each shared stage runs once). */
+  inFlight?: InFlightStages;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -91,7 +96,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
   let unlock: (() => Promise<void>) | undefined;
   try {
     const runId = newRunId();
-    if (writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
+    if (!opts.isolated && writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
     await ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
     const cache = stageCacheFor(ws, spec, opts.onWarning);
@@ -129,6 +134,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       emit,
       explain: opts.explain,
       executor: opts.executor,
+      isolated: opts.isolated,
+      inFlight: opts.inFlight,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';

@@ -14,6 +14,7 @@ import type { StageManifest } from '../cache/manifest.js';
 import type { StageCache } from '../cache/stage-cache.js';
 import type { StageExecutor } from './executor.js';
 import type { RunEvent } from './events.js';
+import { makeStageSandbox, type SandboxSources } from './stage-sandbox.js';
 
 /** What running one stage needs from the run. */
 export interface StageRunContext {
@@ -31,9 +32,16 @@ export interface StageRunContext {
   signal: AbortSignal;
   emit: (event: RunEvent) => void;
   executor: StageExecutor;
+  /**
+   * Set: the stage runs in a temporary copy of the workspace that holds only its declared inputs and
+   * upstream outputs (`stage-sandbox.ts`); its workspace outs go to the cache, never to the workspace.
+   */
+  isolated?: SandboxSources;
 }
 
 const TAIL_LINES = 20;
+
+const ISOLATION_HINT = 'the stage ran in a temporary copy of the workspace that holds only its declared deps and upstream outputs: list every file the command reads in its deps';
 
 /** Where an output lives in this run: the workspace path of a shell `out`, else inside the stage's run folder. */
 export function destinationOf(spec: PipelineSpec, runDir: string, stage: string, out: OutputSpec): string {
@@ -57,26 +65,33 @@ export async function runStage(
   const tmpRoot = join(ctx0.runsDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
   const outDir = await mkdtemp(join(tmpRoot, `${ctx0.runId}-${stage.name}-`));
+  let sandbox: string | undefined;
   try {
+    if (ctx0.isolated) {
+      const upstream = Object.fromEntries(stage.needs.map((n) => [n, spec.stages[n]!]));
+      sandbox = await makeStageSandbox(tmpRoot, `${ctx0.runId}-${stage.name}`, stage, upstream, ctx0.isolated);
+    }
+    const site = sandbox ?? spec.dir;
+    const placeOf = (s: string, o: OutputSpec) => (o.location === 'workspace' ? join(site, o.path) : join(runDir, s, o.path));
     const outputAbs: Record<string, string> = {};
     for (const [name, o] of Object.entries(outputs)) {
-      outputAbs[name] = o.location === 'workspace' ? join(spec.dir, o.path) : join(outDir, o.path);
+      outputAbs[name] = o.location === 'workspace' ? join(site, o.path) : join(outDir, o.path);
       if (o.location === 'workspace') await rm(outputAbs[name], { recursive: true, force: true });
     }
     const forShell = stage.kind === 'shell';
     const refPath = (s: string, o: string) => {
-      const abs = destinationOf(spec, runDir, s, spec.stages[s].impl.outputs(spec.stages[s].config)[o]);
-      const rel = relative(spec.dir, abs);
+      const abs = placeOf(s, spec.stages[s].impl.outputs(spec.stages[s].config)[o]);
+      const rel = relative(site, abs);
       return forShell && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
     };
     const substituted = substituteOutputRefs(stage.config, refPath, new Set(kind.commands ?? [])) as Record<string, unknown>;
-    const config = resolveConfigPaths(kind.config, substituted, spec.dir) as Record<string, unknown>;
+    const config = resolveConfigPaths(kind.config, substituted, site) as Record<string, unknown>;
     const tail: string[] = [];
     const metrics: Record<string, number> = {};
     const ctx: StageContext = {
       stage: stage.name,
       config,
-      workspace: spec.dir,
+      workspace: site,
       outDir,
       outputs: outputAbs,
       runId: ctx0.runId,
@@ -98,8 +113,10 @@ export async function runStage(
       result = await ctx0.executor.execute(kind, ctx);
       result = await withRegistration(result, stage.name, ctx0.registerModel, ctx.log);
     } catch (err) {
-      if (err instanceof StageFailedError || err instanceof GateFailedError) throw err;
-      throw new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });
+      if (err instanceof GateFailedError || (err instanceof StageFailedError && !sandbox)) throw err;
+      const failed = err instanceof StageFailedError ? err : new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });
+      if (!sandbox || ctx0.signal.aborted) throw failed;
+      throw new StageFailedError(failed.stage, failed.message, { exitCode: failed.exitCode, lastLines: [...failed.lastLines, `note: ${ISOLATION_HINT}`], cause: err });
     }
     for (const [name, value] of Object.entries(result?.metrics ?? {})) {
       if (!Number.isFinite(value)) {
@@ -111,7 +128,7 @@ export async function runStage(
     }
     for (const [name, path] of Object.entries(outputAbs)) {
       if (!(await exists(path))) {
-        throw new StageFailedError(stage.name, `stage ${stage.name} did not write its output ${name} (${relative(spec.dir, path) || path})`, {
+        throw new StageFailedError(stage.name, `stage ${stage.name} did not write its output ${name} (${relative(site, path) || path})`, {
           lastLines: [...tail],
         });
       }
@@ -125,7 +142,7 @@ export async function runStage(
       kind: stage.kind,
       runId: ctx0.runId,
       metrics,
-      outputs: Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, { path: outputAbs[name]!, move: o.location === 'stage' }])),
+      outputs: Object.fromEntries(Object.entries(outputs).map(([name, o]) => [name, { path: outputAbs[name]!, move: o.location === 'stage' || sandbox !== undefined }])),
       hasher: ctx0.hasher,
       publish: isCacheable(stage),
       place: Object.fromEntries(stageOnly.map(([n, o]) => [n, { path: destinationOf(spec, runDir, stage.name, o), link: true }])),
@@ -133,6 +150,7 @@ export async function runStage(
     return { manifest, backend: result?.backend };
   } finally {
     await rm(outDir, { recursive: true, force: true });
+    if (sandbox) await rm(sandbox, { recursive: true, force: true });
   }
 }
 

@@ -7,6 +7,7 @@ import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { runWithConcurrency } from './concurrency.js';
 import { runPipeline, type RunPipelineOptions, type RunSummary } from './run-pipeline.js';
 import type { RunObserver } from './events.js';
+import { InFlightStages } from './in-flight.js';
 
 export interface SweepPoint {
   /** The `--set` items of this point, e.g. `params.lr=0.01`. */
@@ -37,8 +38,10 @@ export interface SweepOptions extends Omit<RunPipelineOptions, 'spec' | 'observe
 
 /**
  * Runs every grid point as its own run under one sweep id. Every point's spec is loaded first, so
- * a bad value stops the sweep before anything runs. The first point runs alone so the stages all
- * points share (e.g. preprocess) execute once; the others then run up to `jobs` at once and restore them.
+ * a bad value stops the sweep before anything runs. Points are isolated: each stage runs in a
+ * temporary copy of the workspace and nothing is written there (`mlpipe checkout RUN` brings a
+ * point's outputs back), so up to `jobs` points really run at once. A stage all points share (e.g.
+ * preprocess) runs once: the other points wait for it and restore it ({@link InFlightStages}).
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const specs: PipelineSpec[] = [];
@@ -49,19 +52,19 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   }
   const sweepId = `s-${randomBytes(4).toString('hex')}`;
   const points: SweepPoint[] = opts.grid.map((set) => ({ set, status: 'not run', exitCode: 0, metrics: {} }));
-  const parallel = Math.max(1, Math.min(opts.jobs, points.length - 1));
+  const parallel = Math.max(1, Math.min(opts.jobs, points.length));
+  const inFlight = new InFlightStages();
   const runPoint = async (i: number) => {
     const label = points[i].set.join(' ');
     try {
-      const s = await runPipeline({ ...opts, spec: specs[i], sweepId, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: opts.observersFor(label) });
+      const s = await runPipeline({ ...opts, spec: specs[i], sweepId, isolated: true, inFlight, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: opts.observersFor(label) });
       Object.assign(points[i], { runId: s.runId, status: s.status, exitCode: s.exitCode, metrics: s.metrics, error: s.error });
     } catch (err) {
       Object.assign(points[i], { status: 'failed', exitCode: ExitCode.StageFailed, error: messageOf(err) });
     }
   };
-  await runPoint(0);
   await runWithConcurrency(
-    points.slice(1).map((_, k) => ({ id: String(k + 1), needs: [], run: () => (opts.signal.aborted ? Promise.resolve() : runPoint(k + 1)) })),
+    points.map((_, k) => ({ id: String(k), needs: [], run: () => (opts.signal.aborted ? Promise.resolve() : runPoint(k)) })),
     parallel,
   );
   const bad = points.filter((p) => p.exitCode !== 0);
