@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { flockFd } from './flock.js';
-import { isProcessAlive } from './process-alive.js';
+import { isProcessAlive } from './os/process-alive.js';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 

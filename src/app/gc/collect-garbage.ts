@@ -4,7 +4,7 @@ import { openLocalStore } from '../../core/store/local-store.js';
 import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { openTracker } from '../../core/tracker/open-tracker.js';
-import { isProcessAlive } from '../../core/process-alive.js';
+import { isProcessAlive } from '../../core/os/process-alive.js';
 import type { Tracker } from '../../core/tracker/types.js';
 
 /** What gc works on: the tracker (which runs are kept) and the store; `hasRunFolder` tells whether `runs/<id>/` exists. */

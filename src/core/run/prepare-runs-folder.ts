@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { isProcessAlive } from '../process-alive.js';
+import { isProcessAlive } from '../os/process-alive.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { StageKinds } from '../stage-kind.js';
 

@@ -1,7 +1,7 @@
 import Sqlite from 'better-sqlite3';
 import type { Database, Statement } from 'better-sqlite3';
 import { hostname } from 'node:os';
-import { isProcessAlive } from '../process-alive.js';
+import { isProcessAlive } from '../os/process-alive.js';
 import { applyMigrations } from './migrations.js';
 import type {
   ArtifactRecord,
