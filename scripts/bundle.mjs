@@ -59,6 +59,9 @@ await build({
     'playwright-core',
     'autocannon',
     'sharp',
+    // The PostgreSQL driver: loaded only for a postgresql:// tracker.
+    'pg',
+    'pg-native',
   ],
 });
 console.log(`bundled ${entries.length - 2} commands and the oclif entry into ${relative(root, outdir)}`);

@@ -15,7 +15,22 @@ export abstract class BaseCommand extends Command {
   static override baseFlags = {
     'runs-dir': Flags.string({ description: 'State folder: tracker, cache and run outputs.', env: 'MLPIPE_RUNS_DIR', helpGroup: 'GLOBAL' }),
     verbose: Flags.boolean({ description: 'Show stack traces and debug details.', default: false, helpGroup: 'GLOBAL' }),
+    tracker: Flags.string({
+      description: 'The experiment tracker: postgresql://USER@HOST:5432/DB for a shared one, or an SQLite file (default: RUNS_DIR/tracker.db).',
+      env: 'MLPIPE_TRACKER',
+      helpGroup: 'GLOBAL',
+    }),
   };
+
+  /** `--tracker` is MLPIPE_TRACKER for this process (and the processes it starts): core resolves the tracker in one place. */
+  override async init(): Promise<void> {
+    await super.init();
+    const i = this.argv.findIndex((a) => a === '--tracker' || a.startsWith('--tracker='));
+    if (i >= 0) {
+      const value = this.argv[i].startsWith('--tracker=') ? this.argv[i].slice('--tracker='.length) : this.argv[i + 1];
+      if (value !== undefined) process.env.MLPIPE_TRACKER = value;
+    }
+  }
 
   protected runsDir(flag?: string): string {
     return resolveRunsDir(flag);

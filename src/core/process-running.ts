@@ -1,20 +1,2 @@
-import { readFileSync } from 'node:fs';
-
-/**
- * Whether `pid` is a running process on this host: `kill(pid, 0)` succeeds, and on Linux /proc does
- * not show it as a zombie (a parent that SIGKILLs mlpipe and never wait()s leaves one that still
- * answers signals).
- */
-export function isProcessRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT' || !process.platform.startsWith('linux');
-  }
-}
+/** Whether `pid` is a running process on this host (not a zombie); one implementation, in core/os. */
+export { isProcessAlive as isProcessRunning } from './os/process-alive.js';

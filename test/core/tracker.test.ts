@@ -3,26 +3,23 @@ import type { Database } from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, TrackerSchemaTooNewError, applyMigrations } from '../../src/core/tracker/migrations.js';
-import { openTracker, trackerPath } from '../../src/core/tracker/open-tracker.js';
-import {
-  ModelVersionNotFoundError,
-  ModelVersionTakenError,
-  RunNotFoundError,
-  SqliteTracker,
-  TrackerBusyError,
-  TrackerOpenError,
-} from '../../src/core/tracker/sqlite-tracker.js';
-import type { MetricPoint, RunRecord, StageRunRecord, Tracker } from '../../src/core/tracker/types.js';
+import { MIGRATIONS, TrackerSchemaTooNewError, applyMigrations, type Migration, type SchemaVersioning } from '../../src/core/tracker/migrations.js';
+import { openTracker, trackerPath, type OpenTrackerOptions } from '../../src/core/tracker/open-tracker.js';
+import { TrackerBusyError, TrackerOpenError } from '../../src/core/tracker/errors.js';
+import type { SqlTracker } from '../../src/core/tracker/sql-tracker.js';
+import type { SqliteBackend } from '../../src/core/tracker/sqlite-backend.js';
+import type { Tracker } from '../../src/core/tracker/types.js';
+import { point, run, trackerContract } from './tracker-contract.js';
 
 let dir: string;
 const open: Tracker[] = [];
 const children: ChildProcess[] = [];
 
-beforeEach(async () => {
+beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'mlpipe-tracker-'));
 });
 
@@ -32,56 +29,18 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const track = (t: Tracker): Tracker => {
+const tracker = async (opts: OpenTrackerOptions = {}): Promise<Tracker> => {
+  const t = await openTracker(dir, opts);
   open.push(t);
   return t;
 };
-const tracker = async (): Promise<Tracker> => track(await openTracker(dir));
 
-const run = (id: string, over: Partial<RunRecord> = {}): RunRecord => ({
-  id,
-  pipeline: 'iris',
-  specPath: 'pipelines/iris/pipeline.yaml',
-  specHash: 'h-spec',
-  status: 'completed',
-  startedAt: 1000,
-  endedAt: null,
-  params: {},
-  gitCommit: null,
-  host: hostname(),
-  pid: process.pid,
-  backend: null,
-  sweepId: null,
-  error: null,
-  ...over,
-});
-
-const stage = (runId: string, name: string, over: Partial<StageRunRecord> = {}): StageRunRecord => ({
-  runId,
-  stage: name,
-  kind: 'train',
-  status: 'completed',
-  cacheKey: `key-${runId}-${name}`,
-  cachedFrom: null,
-  reason: 'new',
-  startedAt: 1,
-  endedAt: 2,
-  durationMs: 1,
-  error: null,
-  keyMaterial: { config: { epochs: 3 } },
-  ...over,
-});
-
-const point = (runId: string, key: string, step: number | null, value: number): MetricPoint => ({
-  runId,
-  stage: 'train',
-  key,
-  step,
-  value,
-  time: 5,
+describe('SQLite tracker: the contract', () => {
+  trackerContract({ open: () => tracker() });
 });
 
 const raw = (): Database => new Sqlite(trackerPath(dir));
+const connectionOf = (t: Tracker): Database => ((t as SqlTracker).sql as SqliteBackend).connection;
 
 const bs3 = createRequire(import.meta.url).resolve('better-sqlite3');
 
@@ -110,11 +69,112 @@ async function holdWriteLock(holdMs?: number): Promise<ChildProcess> {
 const exited = (child: ChildProcess): Promise<void> =>
   child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 
-describe('opening and migrating', () => {
+/** The schema as mlpipe 0.1 created it in plain SQL (user_version 1): databases in the field look like this. */
+const SCHEMA_V1_SQL = `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    spec_path TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    params TEXT NOT NULL DEFAULT '{}',
+    git_commit TEXT,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    backend TEXT,
+    sweep_id TEXT,
+    error TEXT
+  );
+  CREATE INDEX runs_pipeline_started ON runs (pipeline, started_at);
+  CREATE INDEX runs_started ON runs (started_at);
+  CREATE INDEX runs_status_host ON runs (status, host);
+  CREATE INDEX runs_sweep ON runs (sweep_id);
+
+  CREATE TABLE stage_runs (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    cache_key TEXT,
+    cached_from TEXT,
+    reason TEXT,
+    started_at INTEGER,
+    ended_at INTEGER,
+    duration_ms INTEGER,
+    error TEXT,
+    key_material TEXT,
+    PRIMARY KEY (run_id, stage)
+  );
+  CREATE INDEX stage_runs_stage ON stage_runs (stage);
+  CREATE INDEX stage_runs_cache_key ON stage_runs (cache_key);
+
+  CREATE TABLE metrics (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    key TEXT NOT NULL,
+    step INTEGER,
+    value REAL,
+    time INTEGER NOT NULL
+  );
+  CREATE INDEX metrics_run ON metrics (run_id);
+
+  CREATE TABLE artifacts (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (run_id, stage, name)
+  );
+  CREATE INDEX artifacts_hash ON artifacts (hash);
+
+  CREATE TABLE models (
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    artifact_hash TEXT NOT NULL,
+    path TEXT NOT NULL,
+    metrics TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (name, version)
+  );
+  CREATE INDEX models_artifact_hash ON models (artifact_hash);
+
+  CREATE TABLE model_aliases (
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (name, alias),
+    FOREIGN KEY (name, version) REFERENCES models (name, version)
+  );
+
+  CREATE TABLE alias_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    set_at INTEGER NOT NULL,
+    rolled_back_at INTEGER
+  );
+  CREATE INDEX alias_history_name_alias ON alias_history (name, alias);
+  `;
+
+const userVersionOf = (db: Kysely<any>) => sql<{ user_version: number }>`PRAGMA user_version`.execute(db).then((r) => r.rows[0]!.user_version);
+const sqliteVersioning: SchemaVersioning = {
+  read: userVersionOf,
+  exclusive: (db, fn) => db.transaction().execute(fn),
+  write: async (trx, v) => void (await sql.raw(`PRAGMA user_version = ${v}`).execute(trx)),
+};
+
+describe('SQLite tracker: opening and migrating', () => {
   it('migrates an empty file to the latest schema with WAL and the connection pragmas', async () => {
     writeFileSync(trackerPath(dir), '');
-    const t = await tracker();
-    const conn = (t as unknown as { db: Database }).db;
+    const conn = connectionOf(await tracker());
     expect(conn.pragma('busy_timeout', { simple: true })).toBe(10000);
     expect(conn.pragma('synchronous', { simple: true })).toBe(1);
     expect(conn.pragma('foreign_keys', { simple: true })).toBe(1);
@@ -125,15 +185,28 @@ describe('opening and migrating', () => {
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
       .all()
       .map((r) => r.name);
-    expect(tables).toEqual(['alias_history', 'artifacts', 'metrics', 'model_aliases', 'models', 'runs', 'stage_runs']);
+    expect(tables).toEqual(['alias_history', 'artifacts', 'metrics', 'model_aliases', 'models', 'run_tags', 'runs', 'stage_runs']);
     const indexes = db
       .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'")
       .all()
       .map((r) => r.name);
-    expect(indexes).toEqual(
-      expect.arrayContaining(['runs_pipeline_started', 'stage_runs_stage', 'models_artifact_hash', 'metrics_run']),
-    );
+    expect(indexes).toEqual(expect.arrayContaining(['runs_pipeline_started', 'stage_runs_stage', 'models_artifact_hash', 'metrics_run', 'run_tags_key_value']));
     db.close();
+  });
+
+  it('moves a database mlpipe 0.1 created (schema 1, plain SQL) forward, keeping its rows', async () => {
+    const db = raw();
+    db.exec(SCHEMA_V1_SQL);
+    db.pragma('user_version = 1');
+    db.prepare("INSERT INTO runs (id, pipeline, spec_path, spec_hash, status, started_at, params, host, pid) VALUES ('r-old', 'iris', 'p.yaml', 'h', 'completed', 5, '{\"lr\":0.1}', 'h1', 1)").run();
+    db.prepare("INSERT INTO metrics (run_id, stage, key, step, value, time) VALUES ('r-old', 'train', 'loss', 0, 0.5, 5)").run();
+    db.close();
+    const t = await tracker();
+    expect(await t.getRun('r-old')).toMatchObject({ params: { lr: 0.1 }, heartbeatAt: null, name: null, tags: {}, deletedAt: null });
+    expect(await t.getMetrics('r-old')).toEqual([{ runId: 'r-old', stage: 'train', key: 'loss', step: 0, value: 0.5, time: 5 }]);
+    await t.setRunTags('r-old', { owner: 'ana' });
+    expect((await t.listRuns())[0]?.tags).toEqual({ owner: 'ana' });
+    expect(raw().pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
   });
 
   it('creates the runs folder and keeps data across re-opens', async () => {
@@ -143,36 +216,48 @@ describe('opening and migrating', () => {
     await first.logMetrics([point('r-1', 'loss', 0, 0.5)]);
     await first.close();
     expect(existsSync(join(dir, 'nested', 'runs', 'tracker.db'))).toBe(true);
-    const again = track(await openTracker(join(dir, 'nested', 'runs')));
+    const again = await openTracker(join(dir, 'nested', 'runs'));
+    open.push(again);
     expect((await again.getRun('r-1'))?.params).toEqual({ lr: 0.01 });
     expect(await again.getMetrics('r-1')).toHaveLength(1);
   });
 
-  it('applies only the steps a database lacks, once', async () => {
-    const db = new Sqlite(join(dir, 'm.db'));
-    const write = <T>(fn: () => T): T => db.transaction(fn).immediate();
-    const steps = ['CREATE TABLE a (x)', 'CREATE TABLE b (y)'];
-    expect(await applyMigrations(db, write, steps.slice(0, 1))).toBe(1);
-    expect(await applyMigrations(db, write, steps.slice(0, 1))).toBe(1);
-    expect(await applyMigrations(db, write, steps)).toBe(2);
-    expect(await applyMigrations(db, write, steps)).toBe(2);
-    expect(db.pragma('user_version', { simple: true })).toBe(2);
-    db.close();
+  it('opens sqlite:PATH and a plain path given as the tracker setting', async () => {
+    const t = await tracker({ tracker: `sqlite:${join(dir, 'elsewhere.db')}` });
+    expect(t.location).toBe(join(dir, 'elsewhere.db'));
+    expect(existsSync(join(dir, 'elsewhere.db'))).toBe(true);
+    expect((await tracker({ tracker: join(dir, 'plain.db') })).location).toBe(join(dir, 'plain.db'));
   });
 
-  it('re-checks the version inside the write lock when another connection migrated first', async () => {
+  it('applies only the steps a database lacks, once', async () => {
+    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(join(dir, 'm.db')) }) });
+    const steps: Migration[] = [
+      { name: 'a', up: (k) => k.schema.createTable('a').addColumn('x', 'text').execute() },
+      { name: 'b', up: (k) => k.schema.createTable('b').addColumn('y', 'text').execute() },
+    ];
+    expect(await applyMigrations(db, 'sqlite', sqliteVersioning, steps.slice(0, 1))).toBe(1);
+    expect(await applyMigrations(db, 'sqlite', sqliteVersioning, steps.slice(0, 1))).toBe(1);
+    expect(await applyMigrations(db, 'sqlite', sqliteVersioning, steps)).toBe(2);
+    expect(await applyMigrations(db, 'sqlite', sqliteVersioning, steps)).toBe(2);
+    expect(await userVersionOf(db)).toBe(2);
+    await db.destroy();
+  });
+
+  it('re-checks the version inside the exclusive transaction when another connection migrated first', async () => {
     const file = join(dir, 'race.db');
-    const a = new Sqlite(file);
-    const b = new Sqlite(file);
-    const writeB = <T>(fn: () => T): T => b.transaction(fn).immediate();
-    const writeA = async <T>(fn: () => T): Promise<T> => {
-      await applyMigrations(b, writeB);
-      return a.transaction(fn).immediate();
+    const a = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(file) }) });
+    const b = new Kysely<any>({ dialect: new SqliteDialect({ database: new Sqlite(file) }) });
+    const first: SchemaVersioning = {
+      ...sqliteVersioning,
+      exclusive: async (db, fn) => {
+        await applyMigrations(b, 'sqlite', sqliteVersioning);
+        return db.transaction().execute(fn);
+      },
     };
-    expect(await applyMigrations(a, writeA)).toBe(MIGRATIONS.length);
-    expect(a.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    a.close();
-    b.close();
+    expect(await applyMigrations(a, 'sqlite', first)).toBe(MIGRATIONS.length);
+    expect(await userVersionOf(a)).toBe(MIGRATIONS.length);
+    await a.destroy();
+    await b.destroy();
   });
 
   it('refuses a schema newer than it knows', async () => {
@@ -184,256 +269,17 @@ describe('opening and migrating', () => {
     expect((err as Error).cause).toBeInstanceOf(TrackerSchemaTooNewError);
   });
 
-  it('reports a file that is not a database as TrackerOpenError', async () => {
+  it('reports a file that is not a database as TrackerOpenError (exit 2, with a hint)', async () => {
     writeFileSync(trackerPath(dir), 'this is not sqlite, just some text that is long enough to look like a header '.repeat(10));
-    await expect(openTracker(dir)).rejects.toThrow(TrackerOpenError);
+    const err = await openTracker(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrackerOpenError);
+    expect(err).toMatchObject({ exitCode: 2, hint: expect.stringContaining('--runs-dir') });
+    expect((err as Error).message).toBe(`cannot open the tracker ${trackerPath(dir)}: file is not a database`);
   });
 });
 
-describe('runs', () => {
-  it('round-trips a run with JSON params and patches it', async () => {
-    const t = await tracker();
-    const params = { lr: 0.001, layers: [16, 32], opt: { name: 'adam', beta: [0.9, 0.999] }, note: 'ünïcödé 中文', flag: true, none: null };
-    await t.createRun(run('r-1', { status: 'running', params, gitCommit: 'abc123', backend: 'wasm', sweepId: 's-1' }));
-    expect(await t.getRun('r-1')).toEqual(run('r-1', { status: 'running', params, gitCommit: 'abc123', backend: 'wasm', sweepId: 's-1' }));
-    await t.updateRun('r-1', { status: 'failed', endedAt: 2000, error: 'boom', params: { lr: 1 } });
-    expect(await t.getRun('r-1')).toMatchObject({ status: 'failed', endedAt: 2000, error: 'boom', params: { lr: 1 }, backend: 'wasm' });
-    await t.updateRun('r-1', { error: null, backend: undefined });
-    expect(await t.getRun('r-1')).toMatchObject({ error: null, backend: 'wasm' });
-    expect(await t.getRun('nope')).toBeUndefined();
-    await expect(t.updateRun('nope', { status: 'completed' })).rejects.toThrow(RunNotFoundError);
-    await expect(t.updateRun('nope', {})).rejects.toThrow(RunNotFoundError);
-  });
-
-  it('finds ids by literal, case-sensitive prefix', async () => {
-    const t = await tracker();
-    for (const id of ['r-7f3a1', 'r-7f3b2', 'r-8000', 'R-7f_x', 'r-7%z']) await t.createRun(run(id));
-    expect((await t.findRunIds('r-7f3')).sort()).toEqual(['r-7f3a1', 'r-7f3b2']);
-    expect(await t.findRunIds('r-7f3a')).toEqual(['r-7f3a1']);
-    expect(await t.findRunIds('r-7_')).toEqual([]);
-    expect(await t.findRunIds('r-7%')).toEqual(['r-7%z']);
-    expect(await t.findRunIds('x')).toEqual([]);
-  });
-
-  it('lists runs newest first with filters and a limit', async () => {
-    const t = await tracker();
-    await t.createRun(run('a', { startedAt: 1 }));
-    await t.createRun(run('b', { startedAt: 3, pipeline: 'other' }));
-    await t.createRun(run('c', { startedAt: 2, status: 'failed', sweepId: 's' }));
-    await t.createRun(run('d', { startedAt: 2, sweepId: 's' }));
-    const ids = async (f?: Parameters<Tracker['listRuns']>[0]) => (await t.listRuns(f)).map((r) => r.id);
-    expect(await ids()).toEqual(['b', 'd', 'c', 'a']);
-    expect(await ids({ pipeline: 'iris' })).toEqual(['d', 'c', 'a']);
-    expect(await ids({ status: 'failed' })).toEqual(['c']);
-    expect(await ids({ sweepId: 's' })).toEqual(['d', 'c']);
-    expect(await ids({ pipeline: 'iris', limit: 2 })).toEqual(['d', 'c']);
-    expect(await ids({ pipeline: 'none' })).toEqual([]);
-  });
-});
-
-describe('stage runs, metrics and artifacts', () => {
-  it('inserts or replaces stage runs by (run, stage) and keeps their order', async () => {
-    const t = await tracker();
-    await t.createRun(run('r'));
-    await t.recordStageRun(stage('r', 'prepare', { kind: 'preprocess', status: 'running', keyMaterial: undefined }));
-    await t.recordStageRun(stage('r', 'train', { status: 'pending', cacheKey: null, startedAt: null, endedAt: null, durationMs: null }));
-    await t.recordStageRun(stage('r', 'prepare', { kind: 'preprocess', cachedFrom: 'r-old', keyMaterial: { files: { 'a.csv': 'h1' }, list: [1, 'x'] } }));
-    const stages = await t.getStageRuns('r');
-    expect(stages.map((s) => [s.stage, s.status])).toEqual([
-      ['prepare', 'completed'],
-      ['train', 'pending'],
-    ]);
-    expect(stages[0]).toEqual(stage('r', 'prepare', { kind: 'preprocess', cachedFrom: 'r-old', keyMaterial: { files: { 'a.csv': 'h1' }, list: [1, 'x'] } }));
-    expect(stages[1]).toMatchObject({ cacheKey: null, startedAt: null });
-    expect(await t.getStageRuns('none')).toEqual([]);
-  });
-
-  it('finds the newest completed stage run with key material of a pipeline', async () => {
-    const t = await tracker();
-    await t.createRun(run('old', { startedAt: 1 }));
-    await t.createRun(run('new', { startedAt: 5 }));
-    await t.createRun(run('tie', { startedAt: 5 }));
-    await t.createRun(run('failed', { startedAt: 9 }));
-    await t.createRun(run('other', { startedAt: 10, pipeline: 'other' }));
-    await t.recordStageRun(stage('old', 'train', { keyMaterial: { v: 'old' } }));
-    await t.recordStageRun(stage('new', 'train', { keyMaterial: { v: 'new' } }));
-    await t.recordStageRun(stage('tie', 'train', { keyMaterial: { v: 'tie' } }));
-    await t.recordStageRun(stage('tie', 'evaluate', { keyMaterial: undefined }));
-    await t.recordStageRun(stage('failed', 'train', { status: 'failed', keyMaterial: { v: 'failed' } }));
-    await t.recordStageRun(stage('other', 'train', { keyMaterial: { v: 'other' } }));
-    expect((await t.lastStageRun('iris', 'train'))?.keyMaterial).toEqual({ v: 'tie' });
-    expect((await t.lastStageRun('other', 'train'))?.runId).toBe('other');
-    expect(await t.lastStageRun('iris', 'evaluate')).toBeUndefined();
-    expect(await t.lastStageRun('iris', 'deploy')).toBeUndefined();
-  });
-
-  it('logs metric points in one transaction and reads them back exactly', async () => {
-    const t = await tracker();
-    await t.createRun(run('r'));
-    const points = [
-      point('r', 'loss', 0, 0.9),
-      point('r', 'loss', 1, 0.5),
-      point('r', 'accuracy', null, 0.93),
-      point('r', 'diverged', 2, Number.NaN),
-      point('r', 'big', 3, Number.POSITIVE_INFINITY),
-    ];
-    await t.logMetrics(points);
-    await t.logMetrics([]);
-    expect(await t.getMetrics('r')).toEqual(points);
-    await expect(t.logMetrics([point('r', 'x', 0, 1), point('missing-run', 'x', 0, 1)])).rejects.toThrow(/FOREIGN KEY/);
-    expect(await t.getMetrics('r')).toHaveLength(points.length);
-  });
-
-  it('records artifacts, replacing by (run, stage, name)', async () => {
-    const t = await tracker();
-    await t.createRun(run('r'));
-    await t.recordArtifacts([
-      { runId: 'r', stage: 'train', name: 'model', path: 'runs/r/train/model', hash: 'h1', size: 10 },
-      { runId: 'r', stage: 'prepare', name: 'dataset', path: 'runs/r/prepare/dataset', hash: 'h2', size: 20 },
-    ]);
-    await t.recordArtifacts([{ runId: 'r', stage: 'train', name: 'model', path: 'runs/r/train/model', hash: 'h3', size: 11 }]);
-    await t.recordArtifacts([]);
-    expect(await t.getArtifacts('r')).toEqual([
-      { runId: 'r', stage: 'train', name: 'model', path: 'runs/r/train/model', hash: 'h3', size: 11 },
-      { runId: 'r', stage: 'prepare', name: 'dataset', path: 'runs/r/prepare/dataset', hash: 'h2', size: 20 },
-    ]);
-  });
-});
-
-describe('dead runs', () => {
-  it('marks running runs of this host whose process is gone, and only those', async () => {
-    const dead = spawn(process.execPath, ['-e', '0']);
-    await exited(dead);
-    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
-    children.push(live);
-    const t = await tracker();
-    await t.createRun(run('dead', { status: 'running', pid: dead.pid! }));
-    await t.createRun(run('live', { status: 'running', pid: live.pid! }));
-    await t.createRun(run('mine', { status: 'running', pid: process.pid }));
-    await t.createRun(run('elsewhere', { status: 'running', pid: dead.pid!, host: `${hostname()}-other` }));
-    await t.createRun(run('finished', { status: 'completed', pid: dead.pid! }));
-    await t.recordStageRun(stage('dead', 'prepare', { status: 'completed', endedAt: 7 }));
-    await t.recordStageRun(stage('dead', 'train', { status: 'running', endedAt: null }));
-    await t.recordStageRun(stage('dead', 'evaluate', { status: 'pending', endedAt: null }));
-    await t.recordStageRun(stage('live', 'train', { status: 'running' }));
-
-    expect(await t.markDeadRunsInterrupted()).toEqual(['dead']);
-    expect(await t.markDeadRunsInterrupted()).toEqual([]);
-
-    const status = async (id: string) => (await t.getRun(id))?.status;
-    expect(await status('dead')).toBe('interrupted');
-    expect((await t.getRun('dead'))?.endedAt).toEqual(expect.any(Number));
-    expect((await t.getRun('dead'))?.error).toContain(String(dead.pid));
-    expect(await Promise.all([status('live'), status('mine'), status('elsewhere'), status('finished')])).toEqual(['running', 'running', 'running', 'completed']);
-    expect((await t.getStageRuns('dead')).map((s) => [s.stage, s.status, s.endedAt === null])).toEqual([
-      ['prepare', 'completed', false],
-      ['train', 'interrupted', false],
-      ['evaluate', 'interrupted', false],
-    ]);
-    expect((await t.getStageRuns('dead'))[0]?.endedAt).toBe(7);
-    expect((await t.getStageRuns('live'))[0]?.status).toBe('running');
-  });
-});
-
-describe('model registry', () => {
-  const model = (hash: string, name = 'iris') => ({
-    name,
-    runId: 'r',
-    stage: 'deploy',
-    artifactHash: hash,
-    path: `runs/models/${name}/${hash}`,
-    metrics: { accuracy: 0.9, f1: 0.85 },
-  });
-
-  it('numbers versions, de-duplicates by artifact hash and honours an explicit version', async () => {
-    const t = await tracker();
-    const v1 = await t.registerModel(model('h1'));
-    expect(v1).toMatchObject({ ...model('h1'), version: 1, aliases: [], created: true });
-    expect(v1.createdAt).toEqual(expect.any(Number));
-    expect(await t.registerModel(model('h2'))).toMatchObject({ version: 2, created: true });
-    expect(await t.registerModel({ ...model('h1'), path: 'elsewhere' })).toMatchObject({ version: 1, created: false, path: 'runs/models/iris/h1' });
-    expect(await t.registerModel(model('h1', 'other'))).toMatchObject({ name: 'other', version: 1, created: true });
-    expect(await t.registerModel({ ...model('h5'), version: 5 })).toMatchObject({ version: 5, created: true });
-    await expect(t.registerModel({ ...model('h6'), version: 5 })).rejects.toThrow(ModelVersionTakenError);
-    expect((await t.getModel('iris', 1))?.metrics).toEqual({ accuracy: 0.9, f1: 0.85 });
-  });
-
-  it('resolves versions, numeric strings, aliases and latest', async () => {
-    const t = await tracker();
-    await t.registerModel(model('h1'));
-    await t.registerModel(model('h2'));
-    await t.setAlias('iris', 'production', 1);
-    await t.setAlias('iris', 'staging', 1);
-    expect((await t.getModel('iris'))?.version).toBe(2);
-    expect((await t.getModel('iris', 'latest'))?.version).toBe(2);
-    expect((await t.getModel('iris', 1))?.aliases).toEqual(['production', 'staging']);
-    expect((await t.getModel('iris', '2'))?.version).toBe(2);
-    expect((await t.getModel('iris', 'production'))?.version).toBe(1);
-    expect(await t.getModel('iris', 'canary')).toBeUndefined();
-    expect(await t.getModel('iris', 3)).toBeUndefined();
-    expect(await t.getModel('nope')).toBeUndefined();
-    await expect(t.setAlias('iris', 'production', 9)).rejects.toThrow(ModelVersionNotFoundError);
-  });
-
-  it('rolls an alias back through its distinct previous holders', async () => {
-    const t = await tracker();
-    for (const h of ['h1', 'h2', 'h3']) await t.registerModel(model(h));
-    expect(await t.rollbackAlias('iris', 'production')).toBeUndefined();
-    await t.setAlias('iris', 'production', 1);
-    expect(await t.rollbackAlias('iris', 'production')).toBeUndefined();
-    await t.setAlias('iris', 'production', 2);
-    await t.setAlias('iris', 'production', 2);
-    await t.setAlias('iris', 'production', 3);
-    expect(await t.rollbackAlias('iris', 'production')).toBe(2);
-    expect((await t.getModel('iris', 'production'))?.version).toBe(2);
-    expect(await t.rollbackAlias('iris', 'production')).toBe(1);
-    expect(await t.rollbackAlias('iris', 'production')).toBeUndefined();
-    expect((await t.getModel('iris', 'production'))?.version).toBe(1);
-    await t.setAlias('iris', 'production', 3);
-    expect(await t.rollbackAlias('iris', 'production')).toBe(1);
-  });
-
-  it('lists models newest first with their aliases', async () => {
-    const t = await tracker();
-    await t.registerModel(model('h1'));
-    await t.registerModel(model('h2'));
-    await t.registerModel(model('x1', 'other'));
-    await t.setAlias('iris', 'production', 1);
-    await t.setAlias('other', 'production', 1);
-    await t.setAlias('iris', 'canary', 2);
-    await t.setAlias('iris', 'a-first', 2);
-    expect((await t.listModels('iris')).map((m) => [m.version, m.aliases])).toEqual([
-      [2, ['a-first', 'canary']],
-      [1, ['production']],
-    ]);
-    const all = await t.listModels();
-    expect(all).toHaveLength(3);
-    expect(all.find((m) => m.name === 'other')?.aliases).toEqual(['production']);
-    const created = all.map((m) => m.createdAt);
-    expect(created).toEqual([...created].sort((a, b) => b - a));
-    expect(await t.listModels('none')).toEqual([]);
-  });
-});
-
-describe('concurrency', () => {
-  it('lets two trackers on one file write interleaved and see each other', async () => {
-    const a = await tracker();
-    const b = await tracker();
-    for (let i = 0; i < 20; i++) {
-      const [w, id] = i % 2 === 0 ? [a, `a-${i}`] : [b, `b-${i}`];
-      await w.createRun(run(id, { startedAt: i }));
-      await w.logMetrics([point(id, 'loss', 0, i), point(id, 'loss', 1, i / 2)]);
-      (i % 2 === 0 ? b : a).recordStageRun(stage(id, 'train'));
-    }
-    await a.registerModel({ name: 'm', runId: 'a-0', stage: 'deploy', artifactHash: 'x', path: 'p', metrics: {} });
-    expect((await b.registerModel({ name: 'm', runId: 'b-1', stage: 'deploy', artifactHash: 'y', path: 'p', metrics: {} })).version).toBe(2);
-    expect((await a.listRuns()).map((r) => r.id)).toEqual((await b.listRuns()).map((r) => r.id));
-    expect(await b.listRuns()).toHaveLength(20);
-    expect(await a.getMetrics('b-19')).toHaveLength(2);
-    expect(await b.getStageRuns('b-19')).toHaveLength(1);
-  });
-
-  it('waits for another process holding the write lock instead of failing', async () => {
+describe('SQLite tracker: another process holding the write lock', () => {
+  it('waits for it instead of failing', async () => {
     const t = await tracker();
     await t.createRun(run('r'));
     const holder = await holdWriteLock(300);
@@ -443,19 +289,21 @@ describe('concurrency', () => {
     expect(holder.exitCode).toBe(0);
   });
 
-  it('retries a busy write transaction with backoff when the busy timeout is spent', async () => {
-    await (await tracker()).close();
-    const t = track(await SqliteTracker.open(trackerPath(dir), { busyTimeoutMs: 0 }));
+  it('retries a busy transaction with async backoff when the busy timeout is spent, and the event loop keeps turning', async () => {
+    const t = await tracker({ busyTimeoutMs: 0 });
     await t.createRun(run('r'));
-    const holder = await holdWriteLock(100);
+    const holder = await holdWriteLock(150);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
     await t.logMetrics([point('r', 'loss', 0, 1)]);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0);
     expect(await t.getMetrics('r')).toHaveLength(1);
     await exited(holder);
   });
 
   it('gives up with TrackerBusyError once the retries are spent', async () => {
-    await (await tracker()).close();
-    const t = track(await SqliteTracker.open(trackerPath(dir), { busyTimeoutMs: 0, busyRetries: 1 }));
+    const t = await tracker({ busyTimeoutMs: 0, busyRetries: 1 });
     await t.createRun(run('r'));
     const holder = await holdWriteLock();
     await expect(t.logMetrics([point('r', 'loss', 0, 1)])).rejects.toThrow(TrackerBusyError);

@@ -1,5 +1,5 @@
 import type { ModelRegistrationRequest } from '../stage-kind.js';
-import type { MetricPoint, RunRecord, Tracker } from '../tracker/types.js';
+import { HEARTBEAT_MS, type MetricPoint, type RunRecord, type Tracker } from '../tracker/types.js';
 import { MetricBuffer } from '../tracker/metric-buffer.js';
 import { registerModelVersion, type Registration } from './model-registration.js';
 import type { RunEvent, RunObserver } from './events.js';
@@ -11,26 +11,30 @@ export type RunEnding = Pick<RunRecord, 'status' | 'endedAt' | 'backend' | 'erro
  * The one writer of a run's rows: the run, its stage runs, metric points (batched) and artifacts,
  * and the model versions its stages register. Events arrive synchronously and are written in
  * order, one at a time; the first failed write stops further writes and is thrown by
- * {@link registerModel} and {@link finish}.
+ * {@link registerModel} and {@link finish}. While the run lives it writes a heartbeat every
+ * `heartbeatMs`, by which other hosts tell a live run from a dead one.
  */
 export class TrackerRecorder implements RunObserver {
   private readonly buffer: MetricBuffer;
   private readonly startedAt = new Map<string, number>();
   private chain: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly tracker: Tracker,
     private readonly run: Pick<RunRecord, 'id'>,
     private readonly runsDir: string,
+    heartbeatMs = HEARTBEAT_MS,
   ) {
     this.buffer = new MetricBuffer({ logMetrics: (points) => this.enqueue(() => tracker.logMetrics(points)) });
+    this.heartbeat = setInterval(() => void this.enqueue(() => tracker.heartbeat(run.id)), heartbeatMs).unref();
   }
 
   /** Records a new run (the first write; it fails loudly, before any stage starts). */
-  static async start(tracker: Tracker, run: RunRecord, runsDir: string): Promise<TrackerRecorder> {
-    await tracker.createRun(run);
-    return new TrackerRecorder(tracker, run, runsDir);
+  static async start(tracker: Tracker, run: RunRecord, runsDir: string, opts: { heartbeatMs?: number } = {}): Promise<TrackerRecorder> {
+    await tracker.createRun({ ...run, heartbeatAt: run.heartbeatAt ?? Date.now() });
+    return new TrackerRecorder(tracker, run, runsDir, opts.heartbeatMs);
   }
 
   get runId(): string {
@@ -103,9 +107,16 @@ export class TrackerRecorder implements RunObserver {
 
   /** Writes what is still buffered and how the run ended; throws the first write that failed. */
   async finish(ending: RunEnding): Promise<void> {
+    this.stop();
     await this.buffer.close().catch((error: unknown) => (this.failure ??= { error }));
     await this.settle();
     await this.tracker.updateRun(this.runId, ending);
+  }
+
+  /** Stops the heartbeat (finish does it; call it when a run is abandoned without finishing). */
+  stop(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
   }
 
   private enqueue(write: () => Promise<void>): Promise<void> {

@@ -20,6 +20,16 @@ export interface RunRecord {
   backend?: string | null;
   sweepId?: string | null;
   error?: string | null;
+  /** A name given with `run --name`. */
+  name?: string | null;
+  /** A free-text note (`runs note`). */
+  note?: string | null;
+  /** Tags (`run --tag k=v`, `runs tag`). */
+  tags?: Record<string, string>;
+  /** The last time the run's process said it was alive (epoch ms); dead runs are found by it across hosts. */
+  heartbeatAt?: number | null;
+  /** Set when the run was deleted (`runs delete`, soft: `runs restore` brings it back). */
+  deletedAt?: number | null;
 }
 
 export interface StageRunRecord {
@@ -75,7 +85,25 @@ export interface RunFilter {
   status?: RunStatus;
   limit?: number;
   sweepId?: string;
+  /** Deleted runs are left out unless asked for ('include'), or listed alone ('only'). */
+  deleted?: 'exclude' | 'include' | 'only';
 }
+
+/** How {@link Tracker.markDeadRunsInterrupted} decides that a `running` run is dead. */
+export interface DeadRunOptions {
+  /**
+   * A run of another host (or of this one whose process cannot be checked) is dead when its last
+   * heartbeat is older than this. Default {@link DEFAULT_LEASE_MS}.
+   */
+  leaseMs?: number;
+  /** The current time (tests). */
+  now?: number;
+}
+
+/** How often a live run's heartbeat is written. */
+export const HEARTBEAT_MS = 15_000;
+/** A run whose heartbeat is older than this is taken for dead (eight missed heartbeats). */
+export const DEFAULT_LEASE_MS = 120_000;
 
 /** What registering a model version needs; the version is allocated by the registry unless given. */
 export type NewModelVersion = Omit<ModelVersion, 'version' | 'aliases' | 'createdAt'> & { version?: number };
@@ -121,10 +149,19 @@ export interface Tracker extends ModelRegistry {
   /** Where the records live, for messages: a file path or a URL without its password. */
   readonly location: string;
   close(): Promise<void>;
-  /** Marks `running` runs of this host whose process is gone as `interrupted`; returns their ids. */
-  markDeadRunsInterrupted(): Promise<string[]>;
+  /**
+   * Marks dead `running` runs as `interrupted` (their running and pending stages too); returns their
+   * ids. A run of this host is dead when its process is gone; a run of another host when its
+   * heartbeat is older than the lease.
+   */
+  markDeadRunsInterrupted(opts?: DeadRunOptions): Promise<string[]>;
+  /** Says that a run's process is alive now. */
+  heartbeat(runId: string, at?: number): Promise<void>;
+  /** Sets tags of a run (a null value removes that tag). */
+  setRunTags(runId: string, tags: Record<string, string | null>): Promise<void>;
   createRun(run: RunRecord): Promise<void>;
-  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): Promise<void>;
+  /** Changes columns of a run (`tags` are set with {@link setRunTags}). */
+  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id' | 'tags'>>): Promise<void>;
   /** Insert or replace by (runId, stage). */
   recordStageRun(s: StageRunRecord): Promise<void>;
   /** Written in one transaction. */

@@ -1,0 +1,98 @@
+import { UserError, messageOf } from '../../errors.js';
+
+/** The tracker database could not be opened or migrated (exit 2: nothing was run). */
+export class TrackerOpenError extends UserError {
+  constructor(
+    readonly location: string,
+    options: { cause: unknown; hint?: string },
+  ) {
+    super(`cannot open the tracker ${location}: ${messageOf(options.cause)}`, {
+      cause: options.cause,
+      hint: options.hint ?? 'move the file aside or pass another --runs-dir (or --tracker / MLPIPE_TRACKER)',
+    });
+    this.name = 'TrackerOpenError';
+  }
+}
+
+/** The tracker's server cannot be reached, or the connection was lost (a network tracker). */
+export class TrackerUnavailableError extends UserError {
+  constructor(
+    readonly location: string,
+    cause: unknown,
+  ) {
+    super(`the tracker ${location} is unreachable: ${describeConnectionError(cause)}`, {
+      cause,
+      hint: 'check that the database server is running and that --tracker / MLPIPE_TRACKER names it; stages that completed are cached: run again to resume from them',
+    });
+    this.name = 'TrackerUnavailableError';
+  }
+}
+
+/** Another process held the tracker's write lock for longer than every retry allowed. */
+export class TrackerBusyError extends Error {
+  constructor(attempts: number, options: { cause: unknown }) {
+    super(`the tracker database stayed locked by another process after ${attempts} attempts; retry when the other mlpipe command has finished`, options);
+    this.name = 'TrackerBusyError';
+  }
+}
+
+/** A tracker that holds no mlpipe records (read-only commands never create one). */
+export class NoTrackerError extends UserError {
+  constructor(what: string) {
+    super(`no experiment tracker in ${what}: nothing has been run there yet`, {
+      hint: 'run a pipeline first (mlpipe run pipeline.yaml), or point --runs-dir / MLPIPE_RUNS_DIR (or --tracker / MLPIPE_TRACKER) at the right place',
+    });
+    this.name = 'NoTrackerError';
+  }
+}
+
+/** A run id that an update refers to is not in the tracker. */
+export class RunNotFoundError extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} is not in the tracker; list runs with: mlpipe runs list`);
+    this.name = 'RunNotFoundError';
+  }
+}
+
+/** A model version that an alias should point at is not registered. */
+export class ModelVersionNotFoundError extends Error {
+  constructor(
+    readonly model: string,
+    readonly version: number,
+  ) {
+    super(`model ${model} has no version ${version}; list versions with: mlpipe models list`);
+    this.name = 'ModelVersionNotFoundError';
+  }
+}
+
+/** An explicit version number given to registerModel is already taken by another artifact. */
+export class ModelVersionTakenError extends Error {
+  constructor(
+    readonly model: string,
+    readonly version: number,
+  ) {
+    super(`model ${model} version ${version} is already registered with another artifact; register without a version to get the next one`);
+    this.name = 'ModelVersionTakenError';
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNABORTED']);
+
+/**
+ * Whether an error from a database driver means the connection is gone or cannot be made (a
+ * network error, a PostgreSQL connection-exception or shutdown state, a terminated connection).
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (NETWORK_CODES.has(code) || code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
+}
+
+function describeConnectionError(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)';
+  const message = messageOf(err) || 'connection lost';
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}
