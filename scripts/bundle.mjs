@@ -22,6 +22,8 @@ walk(commandsDir);
 // oclif itself is bundled too (its ~150 CommonJS modules were most of a no-op run's start-up):
 // bin/run.js loads `execute` from main.js, and the help class is bundled with it.
 entries.push(join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'cli', 'help.js'));
+// The stage process `mlpipe worker` forks for each job (core/queue/stage-process-pool.ts).
+entries.push(join(root, 'dist', 'cli', 'stage-child.js'));
 
 rmSync(join(root, 'dist', 'bundle'), { recursive: true, force: true });
 await build({
@@ -62,6 +64,8 @@ await build({
     // The PostgreSQL driver: loaded only for a postgresql:// tracker.
     'pg',
     'pg-native',
+    'bullmq',
+    'ioredis',
   ],
 });
-console.log(`bundled ${entries.length - 2} commands and the oclif entry into ${relative(root, outdir)}`);
+console.log(`bundled ${entries.length - 3} commands and the oclif entry into ${relative(root, outdir)}`);

@@ -13,6 +13,11 @@ import { planJson, renderPlan } from '../render/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
 import { reasonLine } from '../render/reasons.js';
+import { executorFlag, openExecution, queueFlags, remoteFlag, type QueueExecution } from '../cli/queue-flags.js';
+import type { BaseFlags } from '../cli/base-command.js';
+
+/** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
+const QUEUE_JOBS = 64;
 
 export default class Run extends BaseCommand {
   static override summary = 'Run a pipeline: stages whose inputs changed run, the rest are restored from cache.';
@@ -34,13 +39,27 @@ export default class Run extends BaseCommand {
     'lock-timeout': Flags.integer({ description: 'Seconds to wait for another run that holds the workspace lock before giving up (default: as long as it takes).', env: 'MLPIPE_LOCK_TIMEOUT', min: 0 }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: backendFlag('Compute backend for ML stages.'),
+    executor: executorFlag,
+    remote: remoteFlag,
+    ...queueFlags,
     isolated: Flags.boolean({ description: 'Run every stage in a temporary copy of the workspace and leave the workspace untouched (sweep points always are); mlpipe checkout RUN brings the outputs back.', default: false }),
   };
 
   async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const common = { runsDir, force: flags.force, only: flags.stage, jobs: flags.jobs ?? availableParallelism(), backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    const queued = flags.executor === 'queue' && !flags.dry ? await openExecution(flags, runsDir) : undefined;
+    try {
+      return await this.execute(args.spec, flags, runsDir, queued);
+    } finally {
+      await queued?.close();
+    }
+  }
+
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+    const args = { spec: file };
+    const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
+    const common = { runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepGrid(flags.sweep.map(parseSweep));
       const json = this.jsonEnabled();

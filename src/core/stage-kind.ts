@@ -85,6 +85,11 @@ export interface StageKind<C = any> {
   /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */
   cache?: boolean;
   /**
+   * true: always runs in the process that records the run, never on a queue worker (`--executor
+   * queue`): the stage reads the model registry or asks the runner to register a model (deploy).
+   */
+  coordinatorOnly?: boolean;
+  /**
    * Stage kinds a stage of this kind starts after, when the spec has them and they do not depend on
    * it (deploy waits for every evaluate stage: its gate reads their metrics). Returns [] to opt out.
    */

@@ -86,6 +86,7 @@ export const deploy: StageKind<DeployConfig> = {
   description: 'Checks a metrics gate, then exports and registers the model (optionally moving an alias such as production).',
   config,
   cache: false,
+  coordinatorOnly: true,
   outputs: () => ({ registration: { path: 'registration.json', location: 'stage' } }),
   waitsFor: (c) => (c.gate ? ['evaluate'] : []),
   check: (c) => {

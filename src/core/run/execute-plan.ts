@@ -13,7 +13,7 @@ import { isCacheable, lookupAfterUpstream, type CacheDecision } from '../cache/l
 import type { StageManifest } from '../cache/manifest.js';
 import type { StageCache } from '../cache/stage-cache.js';
 import type { Plan, PlannedStage } from './plan-run.js';
-import { localExecutor, type StageExecutor } from './executor.js';
+import { localExecutor, type StageDispatcher, type StageExecutor } from './executor.js';
 import type { ExplainReasons, RunEvent, StageReason, StageRecord, StageSummary } from './events.js';
 import { runWithConcurrency } from './concurrency.js';
 import { destinationOf, runStage } from './run-stage.js';
@@ -46,6 +46,8 @@ export interface ExecuteOptions {
    * restores leave workspace outs in the cache: the run writes nothing in the workspace (sweep points).
    */
   isolated?: boolean;
+  /** Runs stages elsewhere (`--executor queue`); stages it declines, and every stage without it, run here. */
+  dispatcher?: StageDispatcher;
   /** Executions under way in other runs of a sweep: a stage with the key of one waits for it and is restored. */
   inFlight?: InFlightStages;
 }
@@ -140,8 +142,15 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
         started(p, 'run', reasons);
       }
       const upstreamMetrics = Object.fromEntries(ancestors(spec, p.name).map((a) => [a, results.get(a)?.metrics ?? {}]));
-      const isolated = opts.isolated ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store } : undefined;
-      const { manifest, backend } = await runStage({ ...opts, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics);
+      const local = opts.dispatcher?.runsLocally(stage);
+      if (local) opts.emit({ type: 'stage-progress', stage: p.name, message: local });
+      const { manifest, backend } =
+        opts.dispatcher && !local
+          ? await dispatchStage(opts.dispatcher, stage, decision.key, upstreamMetrics)
+          : await withRetries(stage, opts, (emit) => {
+              const isolated = opts.isolated ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store } : undefined;
+              return runStage({ ...opts, emit, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics);
+            });
       produced.set(p.name, manifest.outputs);
       finish(
         { ...base, status: 'completed', reasons, durationMs: Date.now() - startedAt, metrics: withoutConfusionCells(manifest.metrics), outputs: shown, backend },
@@ -165,11 +174,54 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     }
   };
 
+  /** Runs a stage on a worker, then restores its outputs into this run from the cache (the remote behind it). */
+  const dispatchStage = async (dispatcher: StageDispatcher, stage: StageSpec, key: string, upstreamMetrics: Record<string, Record<string, number>>) => {
+    const done = await dispatcher.dispatch({
+      spec,
+      stage,
+      runId: opts.runId,
+      key,
+      produced: (n) => produced.get(n),
+      upstreamMetrics,
+      backend: opts.backend,
+      hasher: opts.hasher,
+      signal: opts.signal,
+      emit: opts.emit,
+    });
+    const outputs = stage.impl.outputs(stage.config);
+    await mkdir(join(runDir, stage.name), { recursive: true });
+    const targets = restoreTargets(spec, runDir, stage.name, outputs, opts.isolated === true);
+    const restoring = { ...done.manifest, outputs: Object.fromEntries(Object.entries(done.manifest.outputs).filter(([name]) => targets[name])) };
+    if (!(await opts.cache.restore(restoring, targets, stage.name))) {
+      throw new StageFailedError(stage.name, `stage ${stage.name} completed on a worker, but its outputs could not be restored from ${opts.cache.store.location}`);
+    }
+    return done;
+  };
+
   await runWithConcurrency(
     plan.stages.map((s) => ({ id: s.name, needs: s.needs.filter((n) => planned.has(n)), run: () => execute(s) })),
     opts.jobs,
   );
   return { stages: plan.stages.map((s) => results.get(s.name)!), extras, gateFailure, interrupted: opts.signal.aborted };
+}
+
+/**
+ * Runs `attempt` up to `retries + 1` times (`retries:` in the spec) until it succeeds. With retries,
+ * a stage's metric points are held back until its attempt succeeds, so a failed attempt records none.
+ */
+async function withRetries<T>(stage: StageSpec, opts: ExecuteOptions, attempt: (emit: (e: RunEvent) => void) => Promise<T>): Promise<T> {
+  if (stage.retries === 0) return attempt(opts.emit);
+  for (let n = 1; ; n++) {
+    const held: RunEvent[] = [];
+    try {
+      const result = await attempt((e) => (e.type === 'stage-metric' ? held.push(e) : opts.emit(e)));
+      held.forEach(opts.emit);
+      return result;
+    } catch (err) {
+      if (n > stage.retries || opts.signal.aborted || err instanceof GateFailedError) throw err;
+      opts.emit({ type: 'stage-progress', stage: stage.name, message: `attempt ${n} of ${stage.retries + 1} failed (${messageOf(err)}); trying again` });
+    }
+  }
 }
 
 /**

@@ -4,11 +4,12 @@ import { hashPath } from '../hash/hash-path.js';
 import type { KeyMaterial } from '../cache/key.js';
 import { StageCache } from '../cache/stage-cache.js';
 import type { Workspace } from '../workspace/workspace.js';
+import type { ObjectStore } from '../store/types.js';
 import type { PlanDeps } from './plan-run.js';
 
-/** The run cache of a workspace for one pipeline: entries in its store, history from its tracker. */
-export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (message: string) => void): StageCache {
-  return new StageCache(ws.store, {
+/** The run cache of a workspace for one pipeline: entries in its store (or `store`, e.g. the local cache in front of a remote), history from its tracker. */
+export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (message: string) => void, store: ObjectStore = ws.store): StageCache {
+  return new StageCache(store, {
     onWarning,
     history: async (stage) => {
       const last = await ws.tracker.lastStageRun(spec.name, stage);

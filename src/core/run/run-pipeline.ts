@@ -14,7 +14,9 @@ import { acquireLock, acquireWorkspaceLock, describeHolder } from '../workspace-
 import { hasKernelLocks } from '../flock.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { executePlan } from './execute-plan.js';
-import type { StageExecutor } from './executor.js';
+import type { StageDispatcher, StageExecutor } from './executor.js';
+import type { ObjectStore } from '../store/types.js';
+import { ReadThroughStore } from '../store/read-through-store.js';
 import type { ExplainReasons, RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
 import type { InFlightStages } from './in-flight.js';
@@ -43,6 +45,10 @@ export interface RunPipelineOptions {
   isolated?: boolean;
   /** Stage executions under way in the other points of a sweep (each shared stage runs once). */
   inFlight?: InFlightStages;
+  /** Runs stages on other machines (`--executor queue`); the stages it declines run here. */
+  dispatcher?: StageDispatcher;
+  /** A remote cache behind the local one: entries found there are restored (fetched into the local cache). */
+  remote?: ObjectStore;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -99,7 +105,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     if (!opts.isolated && writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
     await ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
-    const cache = stageCacheFor(ws, spec, opts.onWarning);
+    const cache = stageCacheFor(ws, spec, opts.onWarning, opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store);
     const plan = await planRun(spec, planDepsFor(ws, spec, cache), { force: opts.force, only: opts.only });
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
@@ -136,6 +142,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       executor: opts.executor,
       isolated: opts.isolated,
       inFlight: opts.inFlight,
+      dispatcher: opts.dispatcher,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';

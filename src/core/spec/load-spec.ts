@@ -361,8 +361,15 @@ function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: stri
     inputs: [...new Set(inputs)].sort(),
     params: draft.used,
     cache: stage.cache !== false && draft.kind.cache !== false,
+    retries: typeof stage.retries === 'number' ? stage.retries : 0,
+    labels: labelsOf(stage.resources),
     pos: reporter.posOf(['stages', draft.name], 'key')!,
   };
+}
+
+function labelsOf(resources: unknown): string[] {
+  const labels = isPlainObject(resources) && Array.isArray(resources.labels) ? resources.labels : [];
+  return [...new Set(labels.filter((l): l is string => typeof l === 'string'))].sort();
 }
 
 /** Kinds a user may name in `uses:` (shell stages are written with `run:`). */

@@ -28,6 +28,14 @@ const commonStageKeys = {
     { default: [] },
   ),
   cache: f.bool('Whether a stage with unchanged inputs is restored from the cache instead of run again.', { default: true }),
+  retries: f.int('How many times a failed run of the stage is tried again before the run fails (not part of the cache key).', { minimum: 0, maximum: 10, default: 0 }),
+  resources: f.object('What the stage needs from the machine it runs on; with `--executor queue` it goes to a worker that advertises it.', {
+    labels: f.array(
+      'Worker labels the stage needs (`mlpipe worker --label gpu`); a worker takes a stage when it has every label.',
+      f.string('A worker label.', { pattern: '^[A-Za-z0-9_.-]+$' }),
+      { default: [] },
+    ),
+  }),
   matrix: f.map(
     'Makes one stage per combination of these lists (DVC matrix), named NAME@V1-V2; ${item.KEY} is the combination\'s value of KEY and ${key} the part after @.',
     templateList('The values of one matrix axis: a list or ${params.NAME}.'),

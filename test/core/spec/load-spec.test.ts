@@ -89,6 +89,8 @@ describe('loadSpec on a valid spec', () => {
       inputs: [],
       params: { epochs: 10, lr: 0.001, 'model.units': 16 },
       cache: true,
+      retries: 0,
+      labels: [],
       pos: { line: 13, col: 3 },
     });
     expect(spec.stages.prepare.config).toEqual({ input: 'data/reviews.csv', target: 'label', split: { test: 0.2, seed: 42 } });
@@ -243,7 +245,7 @@ describe('loadSpec reports', () => {
           |       ^
         hint: did you mean "target"?
 
-      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache, matrix, foreach, do), got "need"
+      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache, retries, resources, matrix, foreach, do), got "need"
         10 |     need: []
            |     ^
         hint: did you mean "needs"?
@@ -357,7 +359,7 @@ stages:
           |   ^
         hint: add "uses: KIND" (evaluate, preprocess, train) or "run: COMMAND"
 
-      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache, matrix), got "outs"
+      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache, retries, resources, matrix), got "outs"
         11 |     outs: [x]
            |     ^
         hint: "outs" belongs to run: stages; a "uses: evaluate" stage takes its settings under "with:"
