@@ -33,7 +33,7 @@ beforeAll(async () => {
   const first = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.factor=2,-1,1', '--sweep', 'score.env.BONUS=0,5', '--jobs', '2'], { cwd: ws.dir });
   expect(first.code, first.stderr).toBe(1);
   sweepId = first.json.sweepId;
-  const second = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.factor=3,4'], { cwd: ws.dir });
+  const second = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.factor=3,4', '--jobs', '2'], { cwd: ws.dir });
   expect(second.code, second.stderr).toBe(0);
   other = second.json.sweepId;
 }, 120_000);

@@ -23,21 +23,27 @@ export interface CompareResult extends Comparison {
   sweep?: SweepView;
 }
 
-/** Selects, loads and compares runs, then checks the `--fail-if` conditions (bad input: UserError, exit 2). */
+/**
+ * Selects, loads and compares runs, then checks the `--fail-if` conditions (bad input: UserError, exit 2).
+ * A sweep's baseline, unless `--baseline` names one, is its first grid point (the smallest value of
+ * each axis), not the point that happened to start first: with `--jobs`, points start in any order.
+ */
 export async function compareRuns(tracker: Tracker, opts: CompareOptions): Promise<CompareResult> {
   const { ids, baseline, sweepId } = await selectRuns(tracker, opts);
-  const comparison = buildComparison(await loadRuns(tracker, ids), {
-    baseline,
-    metrics: opts.metrics,
-    sort: opts.sort,
-    onlyChanged: opts.onlyChanged,
-    allIds: await tracker.findRunIds(''),
-  });
-  const result: CompareResult = { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? []) };
+  const loaded = await loadRuns(tracker, ids);
+  const allIds = await tracker.findRunIds('');
+  const compare = (base: string) => buildComparison(loaded, { baseline: base, metrics: opts.metrics, sort: opts.sort, onlyChanged: opts.onlyChanged, allIds });
+  let comparison = compare(baseline);
+  let sweep: SweepView | undefined;
   if (sweepId !== undefined) {
     const runs = await sweepRuns(tracker, sweepId);
     const stageRuns = new Map<string, StageRunRecord[]>(await Promise.all(runs.map(async (r) => [r.id, await tracker.getStageRuns(r.id)] as const)));
-    result.sweep = buildSweepView(comparison, { sweepId, runs, stageRuns, sort: opts.sort, metrics: opts.metrics });
+    const input = { sweepId, runs, stageRuns, sort: opts.sort, metrics: opts.metrics };
+    const first = buildSweepView(comparison, { ...input, sort: undefined, metrics: undefined }).points[0]?.run;
+    if (opts.baseline === undefined && first !== undefined && first !== baseline) comparison = compare(first);
+    sweep = buildSweepView(comparison, input);
   }
+  const result: CompareResult = { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? []) };
+  if (sweep) result.sweep = sweep;
   return result;
 }
