@@ -1,10 +1,13 @@
-// Writes schema/pipeline.schema.json from the compiled field declarations (run after `tsc`).
+// Writes schema/pipeline.schema.json and schema/config.schema.json (mlpipe.yaml) from the compiled
+// field declarations (run after `tsc`).
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderPipelineJsonSchema } from '../dist/core/spec/pipeline-json-schema.js';
+import { renderConfigJsonSchema } from '../dist/core/config/config-json-schema.js';
 import { stageKinds } from '../dist/stages/index.js';
 
-const target = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'pipeline.schema.json');
-mkdirSync(dirname(target), { recursive: true });
-writeFileSync(target, renderPipelineJsonSchema(stageKinds));
+const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema');
+mkdirSync(dir, { recursive: true });
+writeFileSync(join(dir, 'pipeline.schema.json'), renderPipelineJsonSchema(stageKinds));
+writeFileSync(join(dir, 'config.schema.json'), renderConfigJsonSchema());

@@ -1,6 +1,8 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import { UserError } from '../errors.js';
 import { SpecError } from '../core/spec/spec-error.js';
+import { ConfigError } from '../core/config/config-error.js';
+import { resolveConfig, type ConfigFlags, type ProjectConfig } from '../core/config/resolve-config.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics } from '../render/diagnostics.js';
 import { resolveRunsDir } from '../core/workspace/workspace.js';
@@ -16,8 +18,7 @@ export abstract class BaseCommand extends Command {
     'runs-dir': Flags.string({ description: 'State folder: tracker, cache and run outputs.', env: 'MLPIPE_RUNS_DIR', helpGroup: 'GLOBAL' }),
     verbose: Flags.boolean({ description: 'Show stack traces and debug details.', default: false, helpGroup: 'GLOBAL' }),
     tracker: Flags.string({
-      description: 'The experiment tracker: postgresql://USER@HOST:5432/DB for a shared one, or an SQLite file (default: RUNS_DIR/tracker.db).',
-      env: 'MLPIPE_TRACKER',
+      description: 'The experiment tracker: postgresql://USER@HOST:5432/DB for a shared one, or an SQLite file (else MLPIPE_TRACKER, else tracker: in mlpipe.yaml, else RUNS_DIR/tracker.db).',
       helpGroup: 'GLOBAL',
     }),
   };
@@ -25,11 +26,23 @@ export abstract class BaseCommand extends Command {
   /** `--tracker` is MLPIPE_TRACKER for this process (and the processes it starts): core resolves the tracker in one place. */
   override async init(): Promise<void> {
     await super.init();
+    const value = this.trackerFlag();
+    if (value !== undefined) process.env.MLPIPE_TRACKER = value;
+  }
+
+  /**
+   * The project configuration in force (core/config): `flags` (what this command's flags said; a
+   * setting without a flag value falls to its environment variable, then mlpipe.yaml, then its default).
+   */
+  protected projectConfig(flags: ConfigFlags = {}): ProjectConfig {
+    return resolveConfig({ flags: { ...flags, tracker: flags.tracker ?? this.trackerFlag() } });
+  }
+
+  /** `--tracker VALUE` as given on the command line (MLPIPE_TRACKER is not a flag value). */
+  private trackerFlag(): string | undefined {
     const i = this.argv.findIndex((a) => a === '--tracker' || a.startsWith('--tracker='));
-    if (i >= 0) {
-      const value = this.argv[i].startsWith('--tracker=') ? this.argv[i].slice('--tracker='.length) : this.argv[i + 1];
-      if (value !== undefined) process.env.MLPIPE_TRACKER = value;
-    }
+    if (i < 0) return undefined;
+    return this.argv[i].startsWith('--tracker=') ? this.argv[i].slice('--tracker='.length) : this.argv[i + 1];
   }
 
   protected runsDir(flag?: string): string {
@@ -61,6 +74,9 @@ export abstract class BaseCommand extends Command {
     if (err instanceof SpecError) {
       code = err.exitCode;
       message = formatDiagnostics(err.diagnostics, { color });
+    } else if (err instanceof ConfigError) {
+      code = err.exitCode;
+      message = formatDiagnostics(err.diagnostics, { color, recheck: 'mlpipe config list' });
     } else if (err instanceof UserError) {
       code = err.exitCode;
       message = `Error: ${err.message}${err.hint ? `\nHint: ${err.hint}` : ''}`;
@@ -73,7 +89,7 @@ export abstract class BaseCommand extends Command {
     }
     process.exitCode = code;
     if (this.jsonEnabled()) {
-      const diagnostics = err instanceof SpecError ? err.diagnostics : undefined;
+      const diagnostics = err instanceof SpecError || err instanceof ConfigError ? err.diagnostics : undefined;
       process.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { message: err.message, exitCode: code, diagnostics } }, null, 2)}\n`);
     } else if (message) {
       process.stderr.write(`${message}\n`);

@@ -13,7 +13,7 @@ import { planJson, renderPlan } from '../render/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
 import { reasonLine } from '../render/reasons.js';
-import { executorFlag, openExecution, queueFlags, remoteFlag, type QueueExecution } from '../cli/queue-flags.js';
+import { executorFlag, openExecution, queueConfigFlags, queueFlags, remoteFlag, type QueueExecution } from '../cli/queue-flags.js';
 import type { BaseFlags } from '../cli/base-command.js';
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
@@ -48,7 +48,8 @@ export default class Run extends BaseCommand {
   async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const queued = flags.executor === 'queue' && !flags.dry ? await openExecution(flags, runsDir) : undefined;
+    const config = this.projectConfig(queueConfigFlags(flags));
+    const queued = config.executor.value === 'queue' && !flags.dry ? await openExecution(config, runsDir) : undefined;
     try {
       return await this.execute(args.spec, flags, runsDir, queued);
     } finally {

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { fileURLToPath } from 'node:url';
 import { BaseCommand } from '../cli/base-command.js';
 import { withInterrupts } from '../cli/interrupts.js';
-import { queueFlags, remoteFlag } from '../cli/queue-flags.js';
+import { queueConfigFlags, queueFlags, remoteFlag } from '../cli/queue-flags.js';
 import { UserError } from '../errors.js';
 
 export default class Worker extends BaseCommand {
@@ -30,19 +30,21 @@ EXIT CODES
 
   async run(): Promise<{ stopped: true }> {
     const { flags } = await this.parse(Worker);
-    if (!flags.remote) {
-      throw new UserError('a worker needs the remote cache the coordinator uses', { hint: 'pass --remote DIR (or set MLPIPE_REMOTE), the same as on the coordinator' });
+    const config = this.projectConfig(queueConfigFlags(flags));
+    const remote = config.remote.value;
+    if (!remote) {
+      throw new UserError('a worker needs the remote cache the coordinator uses', { hint: 'pass --remote DIR (or set MLPIPE_REMOTE, or default_remote: in mlpipe.yaml), the same as on the coordinator' });
     }
     const { runWorker } = await import('../core/queue/run-worker.js');
     await withInterrupts((signal) =>
       runWorker({
-        url: flags.queue,
-        prefix: flags['queue-prefix'],
+        url: config.queue.value,
+        prefix: config.queuePrefix.value,
         name: flags.name,
         labels: flags.label ?? [],
         concurrency: flags.concurrency,
         runsDir: this.runsDir(flags['runs-dir']),
-        remote: flags.remote!,
+        remote: remote.url,
         childPath: fileURLToPath(new URL('../cli/stage-child.js', import.meta.url)),
         lockDurationMs: flags['lock-duration'],
         stalledIntervalMs: flags['stalled-interval'],

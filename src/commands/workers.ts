@@ -1,5 +1,5 @@
 import { BaseCommand } from '../cli/base-command.js';
-import { queueFlags } from '../cli/queue-flags.js';
+import { queueConfigFlags, queueFlags } from '../cli/queue-flags.js';
 import type { QueueStatus } from '../core/queue/queue-status.js';
 import { renderQueueStatus } from '../render/queue-status.js';
 
@@ -11,7 +11,8 @@ export default class Workers extends BaseCommand {
   async run(): Promise<QueueStatus> {
     const { flags } = await this.parse(Workers);
     const { queueStatus } = await import('../core/queue/queue-status.js');
-    const status = await queueStatus({ url: flags.queue, prefix: flags['queue-prefix'] });
+    const config = this.projectConfig(queueConfigFlags(flags));
+    const status = await queueStatus({ url: config.queue.value, prefix: config.queuePrefix.value });
     this.out(renderQueueStatus(status, Date.now()));
     return status;
   }

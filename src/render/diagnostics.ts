@@ -4,6 +4,8 @@ export interface FormatOptions {
   color: boolean;
   /** The spec file named in the closing line; defaults to the first diagnostic's file. */
   file?: string;
+  /** The command that checks the file again, named in the closing line; default: `mlpipe validate FILE`. */
+  recheck?: string;
 }
 
 const ansi = (code: string) => (on: boolean, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
@@ -49,6 +51,6 @@ function summaryLine(diagnostics: readonly Diagnostic[], opts: FormatOptions): s
   const count = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   const counts = [errors ? count(errors, 'error') : '', warnings ? count(warnings, 'warning') : ''].filter(Boolean).join(' and ');
   if (errors === 0) return warnings === 0 ? `no problems in ${file}` : `${counts} in ${file}`;
-  const line = `${counts} in ${file} — fix ${errors === 1 ? 'it' : 'them'} and run: mlpipe validate ${file}`;
+  const line = `${counts} in ${file} — fix ${errors === 1 ? 'it' : 'them'} and run: ${opts.recheck ?? `mlpipe validate ${file}`}`;
   return bold(opts.color, line);
 }

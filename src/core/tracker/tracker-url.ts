@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
+import { resolveConfig } from '../config/resolve-config.js';
 
 /** Where a tracker lives: an SQLite file (the embedded default) or a PostgreSQL database. */
 export type TrackerTarget = { kind: 'sqlite'; path: string } | { kind: 'postgresql'; url: string };
@@ -8,7 +9,7 @@ export type TrackerTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres
 export class TrackerUrlError extends UserError {
   constructor(value: string, reason: string) {
     super(`invalid tracker "${value}": ${reason}`, {
-      hint: 'give a PostgreSQL URL (postgresql://USER@HOST:5432/DB), sqlite:PATH, or leave --tracker / MLPIPE_TRACKER unset for runs/tracker.db',
+      hint: 'give a PostgreSQL URL (postgresql://USER@HOST:5432/DB), sqlite:PATH, or leave --tracker / MLPIPE_TRACKER / tracker: in mlpipe.yaml unset for runs/tracker.db',
     });
     this.name = 'TrackerUrlError';
   }
@@ -20,12 +21,12 @@ export function trackerPath(runsDir: string): string {
 }
 
 /**
- * The tracker setting in force: `--tracker` (the command sets MLPIPE_TRACKER from it), else the
- * MLPIPE_TRACKER variable. The one place to extend with the project config's `tracker:` key.
+ * The tracker setting in force: `explicit`, else `--tracker` (the command sets MLPIPE_TRACKER from
+ * it), else the MLPIPE_TRACKER variable, else `tracker:` in mlpipe.yaml (core/config).
  */
 export function trackerSetting(explicit?: string): string | undefined {
-  const value = explicit ?? process.env.MLPIPE_TRACKER;
-  return value?.trim() ? value.trim() : undefined;
+  if (explicit?.trim()) return explicit.trim();
+  return resolveConfig().tracker.value;
 }
 
 /**
