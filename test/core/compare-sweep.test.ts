@@ -93,6 +93,15 @@ describe('selecting a sweep', () => {
 });
 
 describe('the sweep grid', () => {
+  it('takes the first grid point as the baseline, not the point that started first; --baseline overrides it', async () => {
+    // GRID's points started a1, a2, a3, a4; its first grid point (lr 0.01, batch 32) is a3.
+    await seedSweep('s-1111aaaa', GRID);
+    const result = await compareRuns(tracker, { sweep: 's-1111aaaa' });
+    expect(result.baseline).toBe('r-0000000000a3');
+    expect(result.runs.find((r) => r.isBaseline)?.id).toBe('r-0000000000a3');
+    expect((await compareRuns(tracker, { sweep: 's-1111aaaa', baseline: 'r-0000000000a1' })).baseline).toBe('r-0000000000a1');
+  });
+
   it('finds the swept params and stage keys, orders the points by them and marks the best', async () => {
     await seedSweep('s-2222aaaa', GRID);
     const { sweep } = await compareRuns(tracker, { sweep: 's-2222aaaa' });
