@@ -12,6 +12,22 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A YAML file of the user's did not load (a spec, mlpipe.yaml): `diagnostics` has every problem
+ * found, each with file:line:col, and `recheck` the command that checks the file again. `D` is
+ * schema/diagnostic's Diagnostic (the base imports nothing of mlpipe, so it is a type parameter).
+ */
+export class DiagnosticsError<D extends { severity: string; file: string } = { severity: string; file: string }> extends UserError {
+  readonly diagnostics: D[];
+  readonly recheck?: string;
+  constructor(diagnostics: D[], opts: { file: string; recheck?: string }) {
+    super(`${diagnostics.filter((d) => d.severity === 'error').length} error(s) in ${diagnostics[0]?.file ?? opts.file}`);
+    this.name = 'DiagnosticsError';
+    this.diagnostics = diagnostics;
+    this.recheck = opts.recheck;
+  }
+}
+
 /** A stage's own failure; the runner records it and goes on with unrelated stages. */
 export class StageFailedError extends Error {
   readonly stage: string;

@@ -1,7 +1,6 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { UserError } from '../errors.js';
-import { SpecError } from '../core/spec/spec-error.js';
-import { ConfigError } from '../core/config/config-error.js';
+import { DiagnosticsError, UserError } from '../errors.js';
+import type { Diagnostic } from '../schema/diagnostic.js';
 import { resolveConfig, type ConfigFlags, type ProjectConfig } from '../core/config/resolve-config.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatDiagnostics } from '../render/diagnostics.js';
@@ -71,12 +70,9 @@ export abstract class BaseCommand extends Command {
     const color = shouldColor(process.stderr);
     let code: number;
     let message: string;
-    if (err instanceof SpecError) {
+    if (err instanceof DiagnosticsError) {
       code = err.exitCode;
-      message = formatDiagnostics(err.diagnostics, { color });
-    } else if (err instanceof ConfigError) {
-      code = err.exitCode;
-      message = formatDiagnostics(err.diagnostics, { color, recheck: 'mlpipe config list' });
+      message = formatDiagnostics(err.diagnostics as Diagnostic[], { color, recheck: err.recheck });
     } else if (err instanceof UserError) {
       code = err.exitCode;
       message = `Error: ${err.message}${err.hint ? `\nHint: ${err.hint}` : ''}`;
@@ -89,7 +85,7 @@ export abstract class BaseCommand extends Command {
     }
     process.exitCode = code;
     if (this.jsonEnabled()) {
-      const diagnostics = err instanceof SpecError || err instanceof ConfigError ? err.diagnostics : undefined;
+      const diagnostics = err instanceof DiagnosticsError ? err.diagnostics : undefined;
       process.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { message: err.message, exitCode: code, diagnostics } }, null, 2)}\n`);
     } else if (message) {
       process.stderr.write(`${message}\n`);

@@ -4,7 +4,7 @@ import { openLocalStore } from '../core/store/local-store.js';
 import { openRemoteStore } from '../core/store/open-remote.js';
 import type { ObjectStore } from '../core/store/types.js';
 import type { StageDispatcher } from '../core/run/executor.js';
-import { remoteOptions, type ProjectConfig, type RemoteTarget } from '../core/config/resolve-config.js';
+import type { ProjectConfig, RemoteTarget } from '../core/config/resolve-config.js';
 
 // These flags have no `env:` or `default:` of their own: core/config resolves each setting
 // (flag > MLPIPE_* variable > mlpipe.yaml > default), so `mlpipe config list` can say where it came from.
@@ -36,9 +36,9 @@ export function queueConfigFlags(flags: { executor?: string; queue?: string; 'qu
   return { executor: flags.executor, queue: flags.queue, queuePrefix: flags['queue-prefix'], remote: flags.remote };
 }
 
-/** The remote store a remote target names (a folder, file:// or s3://), with its mlpipe.yaml settings. */
+/** The remote store a remote target names (a folder or file://; its URL is already absolute). */
 export function openRemote(target: RemoteTarget): ObjectStore {
-  return openRemoteStore(target.url, process.cwd(), remoteOptions(target));
+  return openRemoteStore(target.url);
 }
 
 /** The queue executor's parts for a run, closed when the run is done. */

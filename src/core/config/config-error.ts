@@ -1,12 +1,10 @@
-import { UserError } from '../../errors.js';
+import { DiagnosticsError } from '../../errors.js';
 import type { Diagnostic } from '../../schema/diagnostic.js';
 
-/** mlpipe.yaml did not load; `diagnostics` has every problem found, each with file:line:col. */
-export class ConfigError extends UserError {
-  readonly diagnostics: Diagnostic[];
+/** mlpipe.yaml did not load: rendered as a spec's diagnostics are, closing with `mlpipe config list`. */
+export class ConfigError extends DiagnosticsError<Diagnostic> {
   constructor(diagnostics: Diagnostic[]) {
-    super(`${diagnostics.filter((d) => d.severity === 'error').length} error(s) in ${diagnostics[0]?.file ?? 'mlpipe.yaml'}`);
+    super(diagnostics, { file: 'mlpipe.yaml', recheck: 'mlpipe config list' });
     this.name = 'ConfigError';
-    this.diagnostics = diagnostics;
   }
 }

@@ -10,7 +10,6 @@ export {
   CONFIG_ENV,
   CONFIG_FLAG,
   ProjectConfig,
-  remoteOptions,
   resolveConfig,
   FILE_KEY,
   type ConfigFlags,

@@ -18,7 +18,7 @@ export interface Setting<T> {
   origin: string;
 }
 
-/** A remote cache to open: `openRemoteStore(target.url, cwd, remoteOptions(target))`. */
+/** A remote cache to open: `openRemoteStore(target.url)`; the S3 settings are kept for the S3 store. */
 export interface RemoteTarget {
   /** Its name under `remotes:`, when it is a configured one. */
   name?: string;
@@ -198,11 +198,6 @@ export class ProjectConfig {
 /** The project configuration in force for `opts.cwd` (default: the current folder). */
 export function resolveConfig(opts: ResolveOptions = {}): ProjectConfig {
   return new ProjectConfig(opts);
-}
-
-/** `openRemoteStore`'s options for a remote target (S3 settings; a folder remote has none). */
-export function remoteOptions(target: RemoteTarget): { endpoint?: string; region?: string; pathStyle?: boolean; profile?: string } {
-  return clean({ endpoint: target.endpoint, region: target.region, pathStyle: target.pathStyle, profile: target.profile });
 }
 
 function defaultOf<T>(key: string): T {

@@ -1,12 +1,10 @@
-import { UserError } from '../../errors.js';
+import { DiagnosticsError } from '../../errors.js';
 import type { Diagnostic } from '../../schema/diagnostic.js';
 
 /** The spec did not load; `diagnostics` has every problem found. */
-export class SpecError extends UserError {
-  readonly diagnostics: Diagnostic[];
+export class SpecError extends DiagnosticsError<Diagnostic> {
   constructor(diagnostics: Diagnostic[]) {
-    super(`${diagnostics.filter((d) => d.severity === 'error').length} error(s) in ${diagnostics[0]?.file ?? 'the spec'}`);
+    super(diagnostics, { file: 'the spec' });
     this.name = 'SpecError';
-    this.diagnostics = diagnostics;
   }
 }
