@@ -200,7 +200,7 @@ stages:
     await proxy.cut();
     writeFileSync(ws.path('go'), '');
     const code = await running.exited;
-    expect(code).toBe(2);
+    expect(code, running.stderr()).toBe(2);
     const stderr = running.stderr();
     expect(stderr).toContain(`Error: the tracker ${proxy.url} is unreachable:`);
     expect(stderr).toContain('Hint: check that the database server is running');

@@ -46,8 +46,11 @@ export class PostgresBackend implements SqlBackend {
       application_name: 'mlpipe',
       types: { getTypeParser: ((oid: number, format?: string) => (oid === int8 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser },
     });
-    // An idle connection that the server dropped: the next query reports it (an unhandled 'error' would end the process).
+    // A connection the server dropped, idle in the pool or checked out between two queries (inside a
+    // transaction, say): its next query fails and reports it as TrackerUnavailableError. Without a
+    // listener on each client, pg's 'error' event would end the process with a stack trace.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const backend = new PostgresBackend(location, new Kysely<TrackerDb>({ dialect: new PostgresDialect({ pool }) }));
     try {
       await backend.read((db) => sql`select 1`.execute(db));
