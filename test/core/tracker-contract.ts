@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ModelVersionNotFoundError, ModelVersionTakenError, RunNotFoundError } from '../../src/core/tracker/errors.js';
 import type { MetricPoint, RunRecord, StageRunRecord, Tracker } from '../../src/core/tracker/types.js';
+import { runSearchContract } from './run-search-contract.js';
 
 /**
  * The behaviour every Tracker implementation must have (STYLE.md item 16): the same tests run
@@ -69,6 +70,7 @@ const exited = (pid: number | undefined, child: ReturnType<typeof spawn>): Promi
 
 export function trackerContract(target: ContractTarget): void {
   const tracker = () => target.open();
+  runSearchContract(target);
 
   describe('runs', () => {
     it('round-trips a run with JSON params, name, note and tags, and patches it', async () => {

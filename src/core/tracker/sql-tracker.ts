@@ -3,6 +3,8 @@ import type { Kysely, Selectable } from 'kysely';
 import { isProcessAlive } from '../os/process-alive.js';
 import { ModelVersionNotFoundError, ModelVersionTakenError, RunNotFoundError } from './errors.js';
 import type { SqlBackend } from './sql-backend.js';
+import { RunFilterError } from './run-filter.js';
+import { checkFilterFields, compileRunQuery, readRunFields, selectRuns } from './run-query.js';
 import type { ModelsTable, RunsTable, StageRunsTable, TrackerDb } from './schema.js';
 import {
   DEFAULT_LEASE_MS,
@@ -12,6 +14,7 @@ import {
   type ModelVersion,
   type NewModelVersion,
   type RegisterOptions,
+  type RunFields,
   type RunFilter,
   type RunRecord,
   type RunStatus,
@@ -258,21 +261,65 @@ export class SqlTracker implements Tracker {
     );
   }
 
-  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    return this.backend.read(async (db) => {
-      let q = db.selectFrom('runs').selectAll();
-      if (filter.pipeline !== undefined) q = q.where('pipeline', '=', filter.pipeline);
-      if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-      if (filter.sweepId !== undefined) q = q.where('sweep_id', '=', filter.sweepId);
-      const deleted = filter.deleted ?? 'exclude';
-      if (deleted === 'exclude') q = q.where('deleted_at', 'is', null);
-      if (deleted === 'only') q = q.where('deleted_at', 'is not', null);
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const query = compileRunQuery(filter, this.backend);
+    return this.readQuery(filter, async (db) => {
+      await checkFilterFields(db, query, this.backend);
+      let q = selectRuns(db, filter, query).selectAll();
+      for (const term of query.order) q = q.orderBy(term);
       q = q.orderBy('started_at', 'desc').orderBy(this.backend.order('runs'), 'desc');
       if (filter.limit !== undefined) q = q.limit(filter.limit);
+      else if (filter.offset && this.backend.dialect === 'sqlite') q = q.limit(-1); // SQLite has no OFFSET without LIMIT
+      if (filter.offset) q = q.offset(filter.offset);
       const rows = await q.execute();
       const tags = await readTags(db, rows.map((r) => r.id));
       return rows.map((r) => toRun(r, tags.get(r.id)));
     });
+  }
+
+  async countRuns(filter: RunFilter = {}): Promise<number> {
+    const query = compileRunQuery(filter, this.backend);
+    return this.readQuery(filter, async (db) => {
+      await checkFilterFields(db, query, this.backend);
+      const row = await selectRuns(db, filter, query)
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    });
+  }
+
+  runFields(): Promise<RunFields> {
+    return this.backend.read((db) => readRunFields(db));
+  }
+
+  getFinalMetrics(runIds: readonly string[]): Promise<Map<string, Record<string, number>>> {
+    return this.backend.read(async (db) => {
+      const out = new Map<string, Record<string, number>>(runIds.map((id) => [id, {}]));
+      for (let i = 0; i < runIds.length; i += TAG_QUERY_CHUNK) {
+        const rows = await db
+          .selectFrom('metrics')
+          .select(['run_id', 'stage', 'key', 'value'])
+          .where('run_id', 'in', runIds.slice(i, i + TAG_QUERY_CHUNK))
+          .where('step', 'is', null)
+          .orderBy(this.backend.order('metrics'))
+          .execute();
+        for (const r of rows) out.get(r.run_id)![`${r.stage}.${r.key}`] = r.value ?? Number.NaN;
+      }
+      return out;
+    });
+  }
+
+  /** A read of a filtered query: a value PostgreSQL cannot compute (overflow) is the filter's fault, not a crash. */
+  private async readQuery<T>(filter: RunFilter, fn: (db: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.backend.read(fn);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('22') && (filter.where || filter.orderBy)) {
+        throw new RunFilterError(filter.where ?? filter.orderBy ?? '', 0, `the database could not compute it: ${(err as Error).message}`);
+      }
+      throw err;
+    }
   }
 
   getStageRuns(runId: string): Promise<StageRunRecord[]> {

@@ -87,6 +87,27 @@ export interface RunFilter {
   sweepId?: string;
   /** Deleted runs are left out unless asked for ('include'), or listed alone ('only'). */
   deleted?: 'exclude' | 'include' | 'only';
+  /**
+   * A condition in the run-search language (run-filter.ts), run as SQL by the database:
+   * `params.lr < 0.01 and (metrics.evaluate.accuracy >= 0.9 or tags.owner = 'ana')`.
+   */
+  where?: string;
+  /** Free text: every word must appear in the run's id, name, pipeline, status, tags, params, errors… */
+  search?: string;
+  /** Ordering, e.g. `metrics.evaluate.accuracy desc, started_at`; missing values last; default newest first. */
+  orderBy?: string;
+  /** Skip this many runs (with `limit`: pages). */
+  offset?: number;
+}
+
+/** The names a run filter can read, as the tracker holds them. */
+export interface RunFields {
+  /** Flattened param names (`model.units`), sorted. */
+  params: string[];
+  /** Final metric names `stage.key`, sorted. */
+  metrics: string[];
+  /** Tag keys, sorted. */
+  tags: string[];
 }
 
 /** How {@link Tracker.markDeadRunsInterrupted} decides that a `running` run is dead. */
@@ -170,7 +191,17 @@ export interface Tracker extends ModelRegistry {
   getRun(id: string): Promise<RunRecord | undefined>;
   /** Ids starting with `prefix` (for short, unambiguous ids). */
   findRunIds(prefix: string): Promise<string[]>;
+  /**
+   * Runs matching the filter, newest first unless `orderBy` says otherwise. A `where` or `orderBy`
+   * that cannot be read, or that names a param, metric or tag no run has, throws RunFilterError.
+   */
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** How many runs the filter matches (its `limit` and `offset` ignored). */
+  countRuns(filter?: RunFilter): Promise<number>;
+  /** Every param, final metric and tag name the runs have. */
+  runFields(): Promise<RunFields>;
+  /** Final metric values (`stage.key` → value, the last one logged) of each run, one query. */
+  getFinalMetrics(runIds: readonly string[]): Promise<Map<string, Record<string, number>>>;
   getStageRuns(runId: string): Promise<StageRunRecord[]>;
   getMetrics(runId: string): Promise<MetricPoint[]>;
   getArtifacts(runId: string): Promise<ArtifactRecord[]>;
