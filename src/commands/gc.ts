@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { collectGarbageIn, GC_SLACK_MS, type GcResult } from '../app/gc/collect-garbage.js';
+import { collectGarbageIn, GC_SLACK_MS, type GcPin, type GcResult } from '../app/gc/collect-garbage.js';
 import { formatBytes } from '../render/bytes.js';
 
 export default class Gc extends BaseCommand {
@@ -28,9 +28,15 @@ EXIT CODES
         `runs kept: ${result.runs.kept} of ${result.runs.total} (${result.runs.running} running, ${result.runs.withFolder} with a folder, ${result.runs.withModel} with a registered model)`,
         `manifests: ${verb} ${result.manifests.removed}, kept ${result.manifests.kept}, too recent to touch ${result.manifests.young}`,
         `objects: ${verb} ${result.objects.removed} (${formatBytes(result.objects.bytesRemoved)}), kept ${result.objects.kept}, too recent to touch ${result.objects.young}`,
+        ...(result.pinnedBy ? [pinLine(result.pinnedBy)] : []),
         ...(result.staleTemps > 0 ? [`temp files of killed runs removed: ${result.staleTemps}`] : []),
       ].join('\n'),
     );
     return result;
   }
+}
+
+function pinLine(p: GcPin): string {
+  const beat = p.heartbeatAt ? `, last heartbeat ${p.heartbeatAt}` : '';
+  return `cutoff pinned by running run ${p.runId} of ${p.pipeline} (pid ${p.pid} on ${p.host}, started ${p.startedAt}${beat}): what was stored or used since then is kept; if that run is stuck, stop it (kill ${p.pid} on ${p.host}); a run whose process is gone is marked interrupted by gc and by mlpipe unlock`;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, rm, mkdir, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { flockFd } from './flock.js';
 import { isProcessAlive } from './os/process-alive.js';
@@ -53,6 +53,33 @@ export async function acquireLock(
     }
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
   }
+}
+
+/**
+ * Removes the lock file `path` of {@link acquireLock} (where there are no kernel locks) unless its holder
+ * may be alive: a live holder on this host is refused, and so is a holder on another host (whose
+ * processes cannot be seen from here) unless `force`. Returns the holder it removed, if any.
+ */
+export async function breakFileLock(path: string, opts: { force?: boolean } = {}): Promise<LockHolder | undefined> {
+  const holder = await readHolder(path);
+  if (!holder) {
+    if (existsSync(path) && !(await olderThan(path, STALE_MS))) throw new UserError(`the lock file ${path} is being written; try again`);
+    await rm(path, { force: true });
+    return undefined;
+  }
+  if (holder.host === hostname() && isProcessAlive(holder.pid)) {
+    throw new UserError(`the workspace lock ${path} is held by pid ${holder.pid} (${holder.label}), which is alive: a live lock is not broken`, {
+      hint: `wait for it, or stop it: kill ${holder.pid}`,
+    });
+  }
+  if (holder.host !== hostname() && !opts.force) {
+    throw new UserError(`the workspace lock ${path} was taken on ${holder.host} (pid ${holder.pid}, ${holder.label}); mlpipe cannot tell from ${hostname()} whether that process is alive`, {
+      hint: `if pid ${holder.pid} on ${holder.host} is gone (a restarted container, a copied runs folder), run mlpipe unlock again with --force`,
+    });
+  }
+  const now = await readHolder(path);
+  if (now?.pid === holder.pid && now.host === holder.host && now.label === holder.label) await rm(path, { force: true });
+  return holder;
 }
 
 async function isStale(path: string, holder: LockHolder | undefined): Promise<boolean> {
@@ -139,6 +166,22 @@ export interface WorkspaceLockOptions {
    * the workspace lock: stop them. They hold it because they inherited its descriptor.
    */
   stopOrphans?: (holder: WorkspaceLockHolder | undefined) => Promise<void>;
+  /** Throw {@link WorkspaceLockHeldError} at once, instead of waiting, while a live mlpipe holds the lock (`mlpipe unlock`). */
+  refuseLiveHolder?: boolean;
+}
+
+/** The workspace lock is held by a live mlpipe process (its owner lock is taken): it is not stale. */
+export class WorkspaceLockHeldError extends UserError {
+  readonly holder?: WorkspaceLockHolder;
+  constructor(path: string, holder: WorkspaceLockHolder | undefined) {
+    super(`the workspace lock ${path} is held by ${holder ? describeHolder(holder) : 'a live mlpipe process'}, which is alive: a live lock is not broken`, {
+      hint: holder
+        ? `wait for it (mlpipe run --lock-timeout SECONDS gives up after a while), or stop it: kill ${holder.pid} on ${holder.host} (its commands and the lock go with it)`
+        : 'wait for that run, or stop it',
+    });
+    this.name = 'WorkspaceLockHeldError';
+    this.holder = holder;
+  }
 }
 
 const inherited = new Set<number>();
@@ -180,7 +223,11 @@ export async function acquireWorkspaceLock(path: string, me: Omit<WorkspaceLockH
   };
   const slice = () => Math.max(1, Math.min(2, opts.timeoutMs === undefined ? 2 : Math.ceil((opts.timeoutMs - (Date.now() - started)) / 1000)));
   try {
-    while (!(await flockFd(ownerFd, 0)) && !(await flockFd(ownerFd, slice(), opts.signal))) await waited(readHolderSync(fd));
+    while (!(await flockFd(ownerFd, 0))) {
+      if (opts.refuseLiveHolder) throw new WorkspaceLockHeldError(path, readHolderSync(fd));
+      if (await flockFd(ownerFd, slice(), opts.signal)) break;
+      await waited(readHolderSync(fd));
+    }
     while (!(await flockFd(fd, 0))) {
       const holder = readHolderSync(fd);
       await opts.stopOrphans?.(holder);

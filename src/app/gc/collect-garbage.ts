@@ -5,7 +5,7 @@ import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { openTracker } from '../../core/tracker/open-tracker.js';
 import { isProcessAlive } from '../../core/os/process-alive.js';
-import type { Tracker } from '../../core/tracker/types.js';
+import type { RunRecord, Tracker } from '../../core/tracker/types.js';
 
 /** What gc works on: the tracker (which runs are kept) and the store; `hasRunFolder` tells whether `runs/<id>/` exists. */
 export interface GcTarget {
@@ -39,6 +39,19 @@ export interface GcResult {
   objects: { kept: number; removed: number; young: number; bytesRemoved: number };
   /** Temp files left by killed processes, removed (0 with --dry). */
   staleTemps: number;
+  /** The running run whose start set the cutoff (the oldest one), when one did: nothing used since it started is removed. */
+  pinnedBy?: GcPin;
+}
+
+/** A running run that holds gc's cutoff back. */
+export interface GcPin {
+  runId: string;
+  pipeline: string;
+  pid: number;
+  host: string;
+  /** ISO times. */
+  startedAt: string;
+  heartbeatAt: string | null;
 }
 
 /**
@@ -60,7 +73,7 @@ export async function collectGarbage(target: GcTarget, opts: GcOptions = {}): Pr
   const dry = opts.dry === true;
   const { tracker, store } = target;
   if (!dry) await tracker.markDeadRunsInterrupted();
-  const { kept, counts, cutoff } = await keptRuns(target, started);
+  const { kept, counts, cutoff, pinnedBy } = await keptRuns(target, started);
   const keys = new Set<string>();
   for (const runId of kept) for (const s of await tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
 
@@ -96,7 +109,7 @@ export async function collectGarbage(target: GcTarget, opts: GcOptions = {}): Pr
     }
   }
   const staleTemps = dry ? 0 : await store.removeStaleTemps(isProcessAlive);
-  return { schemaVersion: 1, dry, cutoff: new Date(cutoff).toISOString(), runs: { ...counts, kept: kept.size }, manifests, objects, staleTemps };
+  return { schemaVersion: 1, dry, cutoff: new Date(cutoff).toISOString(), runs: { ...counts, kept: kept.size }, manifests, objects, staleTemps, ...(pinnedBy ? { pinnedBy } : {}) };
 }
 
 /** {@link collectGarbage} over the tracker and cache of a runs folder (nothing to do when it does not exist). */
@@ -117,7 +130,14 @@ async function keptRuns({ tracker, hasRunFolder }: GcTarget, now: number) {
   const withModel = new Set((await tracker.listModels()).map((m) => m.runId));
   const kept = new Set([...running, ...withFolder].map((r) => r.id).concat([...withModel]));
   const cutoff = Math.min(now, ...running.map((r) => r.startedAt)) - GC_SLACK_MS;
-  return { kept, cutoff, counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };
+  const oldest = running.reduce<RunRecord | undefined>((a, r) => (a && a.startedAt <= r.startedAt ? a : r), undefined);
+  const pinnedBy = oldest && oldest.startedAt < now ? pinOf(oldest) : undefined;
+  return { kept, cutoff, pinnedBy, counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };
+}
+
+function pinOf(r: RunRecord): GcPin {
+  const iso = (t: number) => new Date(t).toISOString();
+  return { runId: r.id, pipeline: r.pipeline, pid: r.pid, host: r.host, startedAt: iso(r.startedAt), heartbeatAt: r.heartbeatAt ? iso(r.heartbeatAt) : null };
 }
 
 async function removable(mtime: () => Promise<number | undefined>, remove: () => Promise<boolean>, cutoff: number, dry: boolean): Promise<boolean> {

@@ -11,6 +11,7 @@ import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
 import { planRun, selectedStages, type Plan } from './plan-run.js';
 import { planDepsFor, stageCacheFor } from './plan-deps.js';
 import { acquireLock, acquireWorkspaceLock, describeHolder } from '../workspace-lock.js';
+import { markHolderInterrupted, stopOrphansOf } from './lock-takeover.js';
 import { hasKernelLocks } from '../flock.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { executePlan } from './execute-plan.js';
@@ -213,20 +214,13 @@ async function lockWorkspace(opts: RunPipelineOptions, ws: Workspace, runId: str
     onWait: (h, waitedMs) =>
       opts.onWarning?.(`waiting for ${h ? describeHolder(h) : 'another run'}, which writes files in ${spec.dir}${waitedMs > 0 ? ` (${Math.round(waitedMs / 1000)} s so far)` : ''}`),
     stopOrphans: async (h) => {
-      const deadRuns = new Set(h ? [h.runId] : []);
-      for (const kind of spec.kinds.values()) for (const message of (await kind.recover?.(opts.runsDir, { deadRuns })) ?? []) opts.onWarning?.(message);
+      for (const message of await stopOrphansOf(spec.kinds, opts.runsDir, h)) opts.onWarning?.(message);
     },
   });
   const previous = lock.previous;
   if (previous) {
     opts.onWarning?.(`${describeHolder(previous)} died holding the workspace lock; recovering after it`);
-    if ((await ws.tracker.getRun(previous.runId))?.status === 'running') {
-      const now = Date.now();
-      for (const stage of await ws.tracker.getStageRuns(previous.runId)) {
-        if (stage.status === 'running') await ws.tracker.recordStageRun({ ...stage, status: 'interrupted', endedAt: now });
-      }
-      await ws.tracker.updateRun(previous.runId, { status: 'interrupted', endedAt: now });
-    }
+    await markHolderInterrupted(ws.tracker, previous);
   }
   return lock.release;
 }
