@@ -15,6 +15,7 @@ export default class ReportCommand extends BaseCommand {
     out: Flags.string({ char: 'o', description: 'The HTML file to write.', default: 'report.html' }),
     last: Flags.integer({ description: 'Report the newest N runs (default 5 when no run is named).', min: 1 }),
     pipeline: Flags.string({ description: 'Take --last runs of this pipeline (default: the newest run’s).' }),
+    filter: Flags.string({ char: 'f', description: "Report the newest runs (--last, default 20) matching this condition of runs list --filter, e.g. \"metrics.evaluate.accuracy >= 0.9\"." }),
     baseline: Flags.string({ description: 'The run deltas are measured against; default: the first named, or the oldest.' }),
     metric: Flags.string({ description: 'Only this metric (repeatable).', multiple: true, multipleNonGreedy: true }),
   };
@@ -30,7 +31,7 @@ export default class ReportCommand extends BaseCommand {
     const tracker = await openExistingTracker(runsDir);
     let report: Report;
     try {
-      report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, baseline: flags.baseline, metrics: flags.metric }, cacheArtifactReader(openLocalStore(runsDir)));
+      report = await buildReport(tracker, { refs: argv as string[], last: flags.last, pipeline: flags.pipeline, filter: flags.filter, baseline: flags.baseline, metrics: flags.metric }, cacheArtifactReader(openLocalStore(runsDir)));
     } finally {
       await tracker.close();
     }

@@ -6,27 +6,67 @@ import { renderTable } from './table.js';
 
 const STATUS_STYLE: Record<string, Style[]> = { completed: ['green'], failed: ['red'], interrupted: ['yellow'], running: ['cyan'] };
 
-/** `mlpipe runs list` as a table, newest first. */
-export function renderRunList(runs: readonly RunListItem[], opts: { color?: boolean } = {}): string {
-  if (runs.length === 0) return 'no runs recorded yet; run a pipeline with: mlpipe run pipeline.yaml\n';
+type ListColumn = { header: string; align?: 'right'; cell(r: RunListItem): string | { text: string; styles?: Style[] } };
+
+const LIST_COLUMNS: Record<string, ListColumn> = {
+  id: { header: 'ID', cell: (r) => r.shortId },
+  name: { header: 'NAME', cell: (r) => r.name ?? '' },
+  pipeline: { header: 'PIPELINE', cell: (r) => r.pipeline },
+  status: { header: 'STATUS', cell: (r) => ({ text: r.status, styles: STATUS_STYLE[r.status] }) },
+  started: { header: 'STARTED', cell: (r) => formatTime(r.startedAt) },
+  duration: { header: 'DURATION', align: 'right', cell: (r) => formatDuration(r.durationMs) },
+  stages: { header: 'STAGES', cell: (r) => [`${r.ran} ran`, `${r.cached} cached`, ...(r.failed ? [`${r.failed} failed`] : [])].join(', ') },
+  metrics: {
+    header: 'METRICS',
+    cell: (r) =>
+      Object.entries(r.headline)
+        .map(([k, v]) => `${k}=${formatCell(v)}`)
+        .join(' '),
+  },
+  tags: {
+    header: 'TAGS',
+    cell: (r) =>
+      Object.entries(r.tags)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+  },
+  sweep: { header: 'SWEEP', cell: (r) => r.sweepId ?? '' },
+  commit: { header: 'COMMIT', cell: (r) => r.gitCommit?.slice(0, 10) ?? '' },
+};
+
+/** The columns `runs list` shows unless `--columns` says otherwise. */
+export const DEFAULT_LIST_COLUMNS = ['id', 'pipeline', 'status', 'started', 'duration', 'stages', 'metrics'];
+/** The names `--columns` takes besides params.NAME, metrics.STAGE.KEY and tags.KEY. */
+export const LIST_COLUMN_NAMES = Object.keys(LIST_COLUMNS);
+
+function paramAt(params: Record<string, unknown>, path: string[]): unknown {
+  let v: unknown = params;
+  for (const k of path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+  return v;
+}
+
+/** A `--columns` entry as a table column, or undefined when it names nothing. */
+export function listColumn(name: string): ListColumn | undefined {
+  if (Object.hasOwn(LIST_COLUMNS, name)) return LIST_COLUMNS[name];
+  if (name.startsWith('params.') && name.length > 7) {
+    const path = name.slice(7).split('.');
+    return { header: name.slice(7), align: 'right', cell: (r) => { const v = paramAt(r.params, path); return v === undefined ? '' : formatCell(v); } };
+  }
+  if (/^metrics\.[^.]+\..+/.test(name)) return { header: name.slice(8), align: 'right', cell: (r) => (name.slice(8) in r.metrics ? formatCell(r.metrics[name.slice(8)]) : '') };
+  if (name.startsWith('tags.') && name.length > 5) return { header: name, cell: (r) => r.tags[name.slice(5)] ?? '' };
+  return undefined;
+}
+
+/** `mlpipe runs list` as a table, newest first (or in the order asked for), with the columns asked for. */
+export function renderRunList(runs: readonly RunListItem[], opts: { color?: boolean; columns?: readonly string[]; filtered?: boolean } = {}): string {
+  if (runs.length === 0) return opts.filtered ? 'no run matches\n' : 'no runs recorded yet; run a pipeline with: mlpipe run pipeline.yaml\n';
+  const columns = (opts.columns ?? DEFAULT_LIST_COLUMNS).map((c) => listColumn(c)!).filter(Boolean);
   return renderTable(
     {
-      columns: [{ header: 'ID' }, { header: 'PIPELINE' }, { header: 'STATUS' }, { header: 'STARTED' }, { header: 'DURATION', align: 'right' }, { header: 'STAGES' }, { header: 'METRICS' }],
-      rows: runs.map((r) => ({
-        cells: [
-          r.shortId,
-          r.pipeline,
-          { text: r.status, styles: STATUS_STYLE[r.status] },
-          formatTime(r.startedAt),
-          formatDuration(r.durationMs),
-          [`${r.ran} ran`, `${r.cached} cached`, ...(r.failed ? [`${r.failed} failed`] : [])].join(', '),
-          Object.entries(r.headline)
-            .map(([k, v]) => `${k}=${formatCell(v)}`)
-            .join(' '),
-        ],
-      })),
+      columns: columns.map((c) => ({ header: c.header, ...(c.align ? { align: c.align } : {}) })),
+      rows: runs.map((r) => ({ cells: columns.map((c) => c.cell(r)) })),
     },
-    opts,
+    { color: opts.color },
   );
 }
 

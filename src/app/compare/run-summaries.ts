@@ -6,11 +6,18 @@ import { CONFUSION } from './build-comparison.js';
 export interface RunListItem {
   id: string;
   shortId: string;
+  /** `run --name`, when given. */
+  name: string | null;
+  tags: Record<string, string>;
   pipeline: string;
   status: RunStatus;
   startedAt: number;
   endedAt: number | null;
   durationMs: number | null;
+  sweepId: string | null;
+  gitCommit: string | null;
+  /** The params as recorded (nested). */
+  params: Record<string, unknown>;
   /** Stages that executed in this run. */
   ran: number;
   /** Stages restored from the cache. */
@@ -36,24 +43,33 @@ export interface RunDetails {
 
 const HEADLINE = 3;
 
-/** Runs newest first, with stage counts and final metrics. */
+/**
+ * Runs newest first (or in `filter.orderBy`'s order), with stage counts, params and final metrics.
+ * `filter.where` is the run-search language, run by the tracker as SQL.
+ */
 export async function listRunSummaries(tracker: Tracker, filter: RunFilter = {}): Promise<RunListItem[]> {
   const runs = await tracker.listRuns(filter);
   const short = shortIds(
     runs.map((r) => r.id),
     await tracker.findRunIds(''),
   );
+  const finals = await tracker.getFinalMetrics(runs.map((r) => r.id));
   return Promise.all(runs.map(async (run) => {
     const stages = await tracker.getStageRuns(run.id);
-    const metrics = finalMetrics(await tracker.getMetrics(run.id));
+    const metrics = Object.fromEntries(Object.entries(finals.get(run.id) ?? {}).filter(([k]) => !CONFUSION.test(k.slice(k.indexOf('.') + 1))));
     return {
       id: run.id,
       shortId: short.get(run.id)!,
+      name: run.name ?? null,
+      tags: run.tags ?? {},
       pipeline: run.pipeline,
       status: run.status,
       startedAt: run.startedAt,
       endedAt: run.endedAt ?? null,
       durationMs: run.endedAt ? run.endedAt - run.startedAt : null,
+      sweepId: run.sweepId ?? null,
+      gitCommit: run.gitCommit ?? null,
+      params: run.params ?? {},
       ran: stages.filter((s) => !s.cachedFrom && s.status !== 'skipped' && s.status !== 'pending').length,
       cached: stages.filter((s) => s.cachedFrom).length,
       failed: stages.filter((s) => s.status === 'failed').length,

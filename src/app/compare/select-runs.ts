@@ -17,7 +17,11 @@ export interface RunSelection {
   sweep?: string;
   /** Compare the runs of the newest sweep (of `pipeline`, when given). */
   lastSweep?: boolean;
+  /** The newest `last` (default {@link DEFAULT_FILTER_LAST}) runs matching this run-search condition (runs list --filter), of `pipeline` when given. */
+  filter?: string;
 }
+
+export const DEFAULT_FILTER_LAST = 20;
 
 export const DEFAULT_LAST = 5;
 
@@ -30,9 +34,14 @@ export async function selectRuns(tracker: Tracker, sel: RunSelection): Promise<{
   let sweepId: string | undefined;
   if (sel.sweep !== undefined || sel.lastSweep) {
     if (sel.sweep !== undefined && sel.lastSweep) throw new UserError('give --sweep ID or --last-sweep, not both');
+    if (sel.filter !== undefined) throw new UserError('compare a sweep or give --filter, not both');
     if (sel.refs?.length || sel.last !== undefined) throw new UserError(`name runs or give --last, or compare a sweep with ${sel.lastSweep ? '--last-sweep' : '--sweep'}, not both`);
     sweepId = sel.sweep !== undefined ? await resolveSweepRef(tracker, sel.sweep) : await lastSweepId(tracker, sel.pipeline);
     ids = (await sweepRuns(tracker, sweepId)).map((r) => r.id);
+  } else if (sel.filter !== undefined) {
+    if (sel.refs?.length) throw new UserError('name runs or give --filter, not both');
+    ids = (await tracker.listRuns({ pipeline: sel.pipeline, where: sel.filter, limit: sel.last ?? DEFAULT_FILTER_LAST })).map((r) => r.id).reverse();
+    if (ids.length === 0) throw new UserError(`no run matches --filter "${sel.filter}"${sel.pipeline ? ` in pipeline "${sel.pipeline}"` : ''}`, { hint: 'try the filter with: mlpipe runs list --filter "…"' });
   } else if (sel.refs?.length) {
     if (sel.last !== undefined) throw new UserError('name runs or give --last, not both');
     ids = [...new Set(await Promise.all(sel.refs.map((r) => resolveRunRef(tracker, r))))];

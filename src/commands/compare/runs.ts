@@ -24,6 +24,7 @@ export default class CompareRuns extends BaseCommand {
   static override flags = {
     last: Flags.integer({ description: 'Compare the newest N runs (default 5 when no run is named).', min: 1 }),
     pipeline: Flags.string({ description: 'Take --last runs (or --last-sweep) of this pipeline (default: the newest run’s).' }),
+    filter: Flags.string({ char: 'f', description: "Compare the newest runs (--last, default 20) matching this condition of runs list --filter, e.g. \"params.lr < 0.01 and tags.owner = 'ana'\"." }),
     sweep: Flags.string({ description: 'Compare the runs of this sweep (id or unambiguous prefix) as a grid, the best point marked.', exclusive: ['last-sweep', 'last'] }),
     'last-sweep': Flags.boolean({ description: 'Compare the runs of the newest sweep as a grid, the best point marked.', default: false, exclusive: ['sweep', 'last'] }),
     baseline: Flags.string({ description: 'The run deltas are measured against (id, prefix or MODEL@ALIAS); default: the first named, or the oldest.' }),
@@ -43,6 +44,7 @@ export default class CompareRuns extends BaseCommand {
         refs: argv as string[],
         last: flags.last,
         pipeline: flags.pipeline,
+        filter: flags.filter,
         sweep: flags.sweep,
         lastSweep: flags['last-sweep'],
         baseline: flags.baseline,
