@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PipelineSpec } from '../spec/types.js';
+import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { StageKinds } from '../stage-kind.js';
 import type { ObjectStore } from '../store/types.js';
 import { StageCache, readManifest } from '../cache/stage-cache.js';
@@ -65,6 +65,7 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
   };
   const metrics: LoggedMetric[] = [];
   try {
+    await restoreUpstreamRunOutputs(opts.remote, upstream, job.upstream, runDir);
     const { manifest, backend } = await runStage(
       {
         spec,
@@ -98,6 +99,29 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
     return { manifest, backend, metrics, worker: opts.worker, duplicate: false, startedAt, finishedAt: Date.now() };
   } finally {
     await rm(runDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The upstream outputs that live in the run folder (a built-in stage's dataset or model), restored
+ * from the remote where the stage's references point: `RUN_DIR/STAGE/PATH`, as on the coordinator.
+ * Workspace outputs (shell `outs`) go into the stage's temporary workspace instead (stage-sandbox.ts).
+ */
+async function restoreUpstreamRunOutputs(
+  store: ObjectStore,
+  upstream: Record<string, StageSpec>,
+  produced: StageJobData['upstream'],
+  runDir: string,
+): Promise<void> {
+  for (const [name, up] of Object.entries(upstream)) {
+    const outputs = Object.entries(up.impl.outputs(up.config)).filter(([out, o]) => o.location === 'stage' && produced[name]?.[out]);
+    if (outputs.length === 0) continue;
+    await restoreOutputs(
+      store,
+      Object.fromEntries(outputs.map(([out]) => [out, produced[name]![out]!])),
+      Object.fromEntries(outputs.map(([out, o]) => [out, { path: join(runDir, name, o.path), link: false }])),
+      { verify: true },
+    );
   }
 }
 
