@@ -27,17 +27,20 @@ export async function connectRedis(address: QueueAddress): Promise<Redis> {
     throw new UserError(`expected a Redis URL such as redis://127.0.0.1:6379, got "${address.url}"`, { hint: 'pass --queue redis://HOST:PORT (or set MLPIPE_QUEUE)' });
   }
   const probe = new Redis(address.url, { lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: CHECK_TIMEOUT_MS, retryStrategy: () => null });
-  probe.on('error', () => {});
+  let cause: Error | undefined;
+  probe.on('error', (err: Error) => (cause ??= err));
   try {
     await Promise.race([
       probe.connect().then(() => probe.ping()),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS).unref()),
     ]);
   } catch (err) {
-    throw new UserError(`cannot reach the queue's Redis at ${displayUrl(address.url)}: ${(err as Error).message || (err as NodeJS.ErrnoException).code}`, {
+    // The socket's own error (ECONNREFUSED, ENOTFOUND, NOAUTH …) says more than ioredis' "Connection is closed."
+    const reason = reasonOf(cause ?? (err as Error));
+    throw new UserError(`cannot reach the queue's Redis at ${displayUrl(address.url)}: ${reason}`, {
       exitCode: ExitCode.Usage,
       hint: 'start Redis there (redis-server), or point --queue / MLPIPE_QUEUE at the Redis your workers use; nothing was run',
-      cause: err,
+      cause: cause ?? err,
     });
   } finally {
     probe.disconnect();
@@ -45,4 +48,9 @@ export async function connectRedis(address: QueueAddress): Promise<Redis> {
   const redis = new Redis(address.url, { maxRetriesPerRequest: null });
   redis.on('error', () => {});
   return redis;
+}
+
+function reasonOf(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code && !err.message.includes(code) ? `${code} (${err.message})` : err.message || code || 'no answer';
 }
