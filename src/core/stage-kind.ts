@@ -6,6 +6,8 @@ export interface OutputSpec {
   /** Relative to the stage folder (`runs/<run>/<stage>/`) for 'stage'; relative to the workspace for 'workspace'. */
   path: string;
   location: 'stage' | 'workspace';
+  /** A workspace output left in place while the stage runs (a checkpoint it resumes from), not deleted first. */
+  persist?: boolean;
 }
 
 /** What a running stage may use. Paths in `config` are absolute by the time `run` sees them. */
@@ -76,7 +78,7 @@ export interface StageKind<C = any> {
   /** The schema of the stage's `with` block. */
   config: ObjectField;
   /**
-   * Top-level config keys that hold `sh` command lines (the shell kind's `run`): params and output
+   * Top-level config keys that hold `sh` command lines, one or a list (the shell kind's `run`): params and output
    * paths spliced into them are quoted for the spot they land in, so they never add shell syntax.
    */
   commands?: readonly string[];

@@ -5,6 +5,7 @@ const list = (names: string[]) => names.join(', ');
 
 /** What a stage's plan line says after its action: the first reason, or for `pending` what decides it. */
 export function planHeadline(s: PlannedStage): string {
+  if (s.frozen) return `keeps the outputs of ${(s.cachedFrom ?? '?').slice(0, 8)} (frozen: true)`;
   if (s.action === 'restore') return `restore from ${(s.cachedFrom ?? '?').slice(0, 8)}`;
   if (s.action === 'run') return s.reasons[0] ? reasonText(s.reasons[0]) : '';
   const after = s.after ?? [];
@@ -27,9 +28,10 @@ export function renderPlan(plan: Plan): string {
   const width = Math.max(...plan.stages.map((s) => s.name.length), 5);
   const count = (action: PlannedStage['action']) => plan.stages.filter((s) => s.action === action).length;
   const pending = count('pending');
-  const lines = [`${plan.pipeline}: ${count('run')} to run, ${pending > 0 ? `${pending} pending, ` : ''}${count('restore')} cached`];
+  const frozen = plan.stages.filter((s) => s.frozen).length;
+  const lines = [`${plan.pipeline}: ${count('run')} to run, ${pending > 0 ? `${pending} pending, ` : ''}${count('restore') - frozen} cached${frozen > 0 ? `, ${frozen} frozen` : ''}`];
   for (const s of plan.stages) {
-    const action = s.action === 'restore' ? 'cached' : s.action;
+    const action = s.frozen ? 'frozen' : s.action === 'restore' ? 'cached' : s.action;
     lines.push(`  ${s.name.padEnd(width)}  ${action.padEnd(8)} ${planHeadline(s)}`);
     for (const r of details(s)) lines.push(`  ${' '.repeat(width)}           ${r}`);
   }
@@ -49,6 +51,7 @@ export function planJson(plan: Plan) {
       kind: s.kind,
       action: s.action,
       reason: s.action === 'pending' || !s.reasons[0] ? planHeadline(s) : reasonText(s.reasons[0]),
+      frozen: s.frozen === true,
       reasons: s.reasons,
       after: s.after ?? null,
       ifUnchanged: s.ifUnchanged ?? null,

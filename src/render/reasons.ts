@@ -15,6 +15,8 @@ export function reasonText(r: StageReason): string {
   switch (r.kind) {
     case 'identical-inputs':
       return 'restored: identical inputs';
+    case 'frozen':
+      return `frozen: keeps the outputs of run ${r.runId}`;
     case 'upstream-identical':
       return 'restored: upstream outputs identical';
     case 'forced':

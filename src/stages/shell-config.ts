@@ -1,18 +1,39 @@
-import { f } from '../schema/fields.js';
+import { f, type Field } from '../schema/fields.js';
+
+const outEntry = (what: string): Field =>
+  f.oneOf(what, [
+    f.string('An output path.', { path: 'output' }),
+    f.object(
+      'An output path with options.',
+      {
+        path: f.string('The output path.', { path: 'output' }),
+        persist: f.bool(
+          'Leave the file or folder from the last run in place while the command runs (a checkpoint it resumes from) instead of deleting it first; the cache key does not cover what it held.',
+          { default: false },
+        ),
+      },
+      { required: ['path'] },
+    ),
+  ]);
 
 /** The keys a `run:` stage may have besides `needs` and `cache`; the spec loader moves them into the stage's config. */
 export const shellConfig = f.object(
-  'A shell command run with `sh -c` in the spec folder, DVC style.',
+  'A shell command run with `sh -e -c` in the spec folder (or `wdir`), DVC style.',
   {
-    run: f.string(
-      'The command line, run with `sh -c` in the spec folder. A `${params.x}` in it arrives as one quoted word (escaped inside quotes), never as shell syntax; `${raw.params.x}` splices the text unquoted, on purpose.',
-    ),
+    run: f.oneOf('The command line, or a list of command lines run one after another; the stage stops at the first that fails.', [
+      f.string(
+        'The command line, run with `sh -e -c`: a multi-line command stops at its first failing line. A `${params.x}` in it arrives as one quoted word (escaped inside quotes), never as shell syntax; `${raw.params.x}` splices the text unquoted, on purpose.',
+      ),
+      f.array('Command lines run in order, each with `sh -e -c` in its own shell; the first that fails fails the stage and the rest do not run.', f.string('One command line.'), {
+        minItems: 1,
+      }),
+    ]),
     deps: f.array('Files or folders the command reads; their contents are part of the cache key.', f.path('A file or folder the command reads.'), {
       default: [],
     }),
-    outs: f.oneOf('Files or folders the command writes; cached and restored in place.', [
-      f.array('Output paths; each is also its output name.', f.string('An output path.', { path: 'output' })),
-      f.map('Output names mapped to paths.', f.string('An output path.', { path: 'output' })),
+    outs: f.oneOf('Files or folders the command writes; cached and restored in place. Each is deleted before the command runs unless it has `persist: true`.', [
+      f.array('Output paths; each is also its output name.', outEntry('An output path, or `{ path, persist }`.')),
+      f.map('Output names mapped to paths.', outEntry('An output path, or `{ path, persist }`.')),
     ], { default: [] }),
     env: f.map('Extra environment variables for the command; part of the cache key.', f.string('A value.'), { default: {} }),
     metrics: f.string('A JSON file the command writes whose numbers are logged (nested keys joined with ".").', { path: 'output' }),
@@ -20,15 +41,35 @@ export const shellConfig = f.object(
   { required: ['run'] },
 );
 
+/** An entry of `outs` with options. */
+export interface OutEntry {
+  path: string;
+  persist?: boolean;
+}
+
 export interface ShellConfig {
-  run: string;
+  run: string | string[];
   deps: string[];
-  outs: string[] | Record<string, string>;
+  outs: Array<string | OutEntry> | Record<string, string | OutEntry>;
   env: Record<string, string>;
   metrics?: string;
 }
 
-/** Output name → workspace-relative path. A list's entries are their own names. */
-export function shellOutputs(outs: ShellConfig['outs']): Record<string, string> {
-  return Array.isArray(outs) ? Object.fromEntries(outs.map((p) => [p, p])) : { ...outs };
+/** A shell stage's output as declared: its workspace-relative path and whether it is kept while the command runs. */
+export interface ShellOutput {
+  path: string;
+  persist: boolean;
 }
+
+const entryOf = (e: string | OutEntry): ShellOutput => (typeof e === 'string' ? { path: e, persist: false } : { path: e.path, persist: e.persist === true });
+
+/** Output name → declared output. A list's entries are their own names (their paths). */
+export function shellOutputs(config: Pick<ShellConfig, 'outs' | 'metrics'>): Record<string, ShellOutput> {
+  const outs: Record<string, ShellOutput> = Array.isArray(config.outs)
+    ? Object.fromEntries(config.outs.map((e) => [entryOf(e).path, entryOf(e)]))
+    : Object.fromEntries(Object.entries(config.outs).map(([name, e]) => [name, entryOf(e)]));
+  return outs;
+}
+
+/** The command lines of `run`, in order. */
+export const commandsOf = (run: ShellConfig['run']): string[] => (Array.isArray(run) ? run : [run]);

@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
-import { shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
+import { commandsOf, shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
 import { killGroup, stopOrphanedCommands, writeMarker } from './shell-command-markers.js';
 import { isProcessRunning } from '../core/process-running.js';
 import { lockDescriptors } from '../core/workspace-lock.js';
@@ -29,9 +29,20 @@ const liveGroups = new Set<number>();
 
 const killLiveGroups = () => liveGroups.forEach((pgid) => killGroup(pgid, 'SIGKILL'));
 
-async function runCommand(ctx: StageContext<ShellConfig>): Promise<void> {
+/** Runs the stage's command lines one after another, each with `sh -e -c`; the first that fails fails the stage. */
+async function runCommands(ctx: StageContext<ShellConfig>): Promise<void> {
+  const commands = commandsOf(ctx.config.run);
   const tail: string[] = [];
-  const child = spawn('sh', ['-c', ctx.config.run], {
+  for (const [i, command] of commands.entries()) {
+    const which = commands.length === 1 ? 'command' : `command ${i + 1} of ${commands.length}`;
+    if (ctx.signal.aborted) throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: ${which} was not started (${String(ctx.signal.reason)})`, { lastLines: tail });
+    await runCommand(ctx, command, which, tail);
+  }
+}
+
+/** `-e`: a script stops at its first failing line (outside conditions), so a failed step never leaves a half-made output that looks complete. */
+async function runCommand(ctx: StageContext<ShellConfig>, command: string, which: string, tail: string[]): Promise<void> {
+  const child = spawn('sh', ['-e', '-c', command], {
     cwd: ctx.workspace,
     env: { ...process.env, ...ctx.config.env, MLPIPE_RUN_ID: ctx.runId, MLPIPE_STAGE: ctx.stage },
     // fd 3…: the workspace locks held, so that a command outliving a killed mlpipe keeps the lock until it ends
@@ -78,7 +89,7 @@ async function runCommand(ctx: StageContext<ShellConfig>): Promise<void> {
   });
   if (code === 0 && !ctx.signal.aborted) return;
   const how = ctx.signal.aborted ? `was stopped (${String(ctx.signal.reason)})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-  throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: command ${how}`, { exitCode: code ?? undefined, lastLines: tail });
+  throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: ${which} ${how}`, { exitCode: code ?? undefined, lastLines: tail });
 }
 
 /** Linux's limit on one argument or environment string (MAX_ARG_STRLEN): a longer command line fails to start with E2BIG. */
@@ -86,14 +97,15 @@ export const MAX_ARG_BYTES = 128 * 1024;
 
 function checkSizes(config: ShellConfig): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  const size = Buffer.byteLength(config.run);
-  if (size >= MAX_ARG_BYTES) {
+  commandsOf(config.run).forEach((command, i) => {
+    const size = Buffer.byteLength(command);
+    if (size < MAX_ARG_BYTES) return;
     issues.push({
-      path: ['run'],
+      path: Array.isArray(config.run) ? ['run', i] : ['run'],
       message: `expected a command line under ${MAX_ARG_BYTES / 1024} KiB (the system's limit for one argument), got ${formatKiB(size)} after params were substituted`,
       hint: 'write large values to a file and pass its path (list it in deps)',
     });
-  }
+  });
   for (const [name, value] of Object.entries(config.env)) {
     const bytes = Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
     if (bytes >= MAX_ARG_BYTES) {
@@ -108,19 +120,22 @@ const formatKiB = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 export const shell: StageKind<ShellConfig> = {
   kind: 'shell',
   // 2: params and output paths spliced into `run` are shell-quoted (they were pasted in as raw text)
-  version: 2,
+  // 3: commands run with `sh -e` (a multi-line `run` stops at its first failing line); `run` may be a list; `persist` outs
+  version: 3,
   description: 'Runs a shell command; its deps are hashed and its outs cached.',
   config: shellConfig,
   commands: ['run'],
   check: checkSizes,
   outputs: (config) =>
-    Object.fromEntries(Object.entries(shellOutputs(config.outs)).map(([name, path]) => [name, { path, location: 'workspace' as const }])),
+    Object.fromEntries(
+      Object.entries(shellOutputs(config)).map(([name, o]) => [name, { path: o.path, location: 'workspace' as const, ...(o.persist ? { persist: true } : {}) }]),
+    ),
   async recover(runsDir, opts) {
     const stopped = await stopOrphanedCommands(runsDir, { isAlive: isProcessRunning, deadRuns: opts?.deadRuns });
     return stopped.map((c) => `stopped the command of stage ${c.stage} that killed run ${c.runId} left running (process group ${c.pgid})`);
   },
   async run(ctx) {
-    await runCommand(ctx);
+    await runCommands(ctx);
     if (!ctx.config.metrics) return {};
     let text: string;
     try {

@@ -65,5 +65,8 @@ describe('pipeline examples against schema/pipeline.schema.json', () => {
     expect(errorsOf({ ...iris, stages: { ...iris.stages, extra: { run: 'echo', outz: ['x'] } } })).not.toEqual([]);
     expect(errorsOf({ ...iris, stages: { ...iris.stages, t: { ...train, with: { ...train.with, epochs: 'ten' } } } })).not.toEqual([]);
     expect(errorsOf({ ...iris, stages: { ...iris.stages, t: { uses: 'nope' } } })).not.toEqual([]);
+    expect(errorsOf({ ...iris, stages: { ...iris.stages, p: { run: ['a', 'b'], outs: [{ persist: true }] } } })).not.toEqual([]);
+    expect(errorsOf({ ...iris, stages: { ...iris.stages, p: { run: [], frozen: true } } })).not.toEqual([]);
+    expect(errorsOf({ ...iris, stages: { ...iris.stages, p: { run: ['a', 'b'], outs: [{ path: 'c', persist: true }], frozen: true } } })).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@ import type { KeyMaterial } from './key.js';
  */
 export type CacheReason =
   | { kind: 'identical-inputs' }
+  | { kind: 'frozen'; runId: string }
   | { kind: 'upstream-identical'; stages: string[] }
   | { kind: 'forced' }
   | { kind: 'cache-disabled' }

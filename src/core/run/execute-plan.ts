@@ -231,7 +231,7 @@ async function withRetries<T>(stage: StageSpec, opts: ExecuteOptions, attempt: (
  * `pending` stage, or one whose upstream came out other than planned, e.g. after a corrupt entry).
  */
 async function decide(stage: StageSpec, p: PlannedStage, upstream: Record<string, string>, opts: ExecuteOptions): Promise<CacheDecision> {
-  if (p.action !== 'pending' && p.key && p.material && sameDigests(p.material.upstream, upstream)) {
+  if (p.action !== 'pending' && p.key && p.material && (p.frozen || sameDigests(p.material.upstream, upstream))) {
     return { action: p.action, reasons: p.reasons, key: p.key, material: p.material, manifest: p.manifest };
   }
   if (p.action === 'run') {
@@ -256,9 +256,9 @@ function restoreTargets(spec: PipelineSpec, runDir: string, stage: string, outpu
   );
 }
 
-/** Removes an interrupted stage's outs from the workspace, so no half-written file looks like a result. */
+/** Removes an interrupted stage's outs from the workspace, so no half-written file looks like a result; `persist` outs (checkpoints) stay. */
 async function removeWorkspaceOutputs(spec: PipelineSpec, outputs: Record<string, OutputSpec>): Promise<void> {
   for (const o of Object.values(outputs)) {
-    if (o.location === 'workspace') await rm(join(spec.dir, o.path), { recursive: true, force: true });
+    if (o.location === 'workspace' && !o.persist) await rm(join(spec.dir, o.path), { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { upstreamDigests, type KeyMaterial } from '../cache/key.js';
 import { isCacheable, lookupStage, type CacheIndex } from '../cache/lookup.js';
 import type { StageManifest } from '../cache/manifest.js';
 import type { CacheReason } from '../cache/reasons.js';
+import { UserError } from '../../errors.js';
 
 /**
  * - `run`: the stage runs (its key has no entry, or it is forced or never cached);
@@ -38,6 +39,8 @@ export interface PlannedStage {
    * run). Absent when their earlier outputs are not known.
    */
   ifUnchanged?: 'restore' | 'run';
+  /** `frozen: true`: a `restore` of the stage's last completed run, keyed as that run was; never decided again. */
+  frozen?: boolean;
 }
 
 export interface Plan {
@@ -90,6 +93,12 @@ export async function planRun(spec: PipelineSpec, deps: PlanDeps, opts: PlanOpti
   for (const name of selectedStages(spec, opts.only)) {
     const stage = spec.stages[name];
     const base = { name, kind: stage.kind, needs: stage.needs, inputs: await stageInputDigests(stage, deps) };
+    if (stage.frozen) {
+      const frozen = await planFrozen(spec, stage, base, deps.cache);
+      planned.set(name, frozen);
+      expected.set(name, frozen.manifest!.outputs);
+      continue;
+    }
     const waiting = stage.needs.filter((n) => planned.get(n)?.action !== 'restore');
     if (waiting.length === 0) {
       const upstream = upstreamDigests(stage, (n) => planned.get(n)?.manifest?.outputs);
@@ -117,4 +126,20 @@ export async function planRun(spec: PipelineSpec, deps: PlanDeps, opts: PlanOpti
     planned.set(name, pending);
   }
   return { pipeline: spec.name, stages: [...planned.values()] };
+}
+
+/**
+ * A frozen stage (DVC `frozen: true`) never runs: it restores the entry of its last completed run,
+ * under that run's key, whatever changed since. Without one there is nothing to keep: an error.
+ */
+async function planFrozen(spec: PipelineSpec, stage: StageSpec, base: Pick<PlannedStage, 'name' | 'kind' | 'needs' | 'inputs'>, cache: CacheIndex): Promise<PlannedStage> {
+  const last = await cache.lastExecution(stage.name);
+  const manifest = last ? await cache.entry(last.key) : undefined;
+  if (!last || !manifest) {
+    throw new UserError(
+      `${spec.file}:${stage.pos.line}:${stage.pos.col} stage ${stage.name} is frozen (frozen: true) but has ${last ? 'lost the cached outputs of its last run' : 'no completed run'} whose outputs it could keep`,
+      { hint: `remove "frozen: true" from ${stage.name}, run it once (mlpipe run --stage ${stage.name}), then freeze it again` },
+    );
+  }
+  return { ...base, action: 'restore', reasons: [{ kind: 'frozen', runId: manifest.runId }], key: last.key, material: last.material, cachedFrom: manifest.runId, manifest, frozen: true };
 }

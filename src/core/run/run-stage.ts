@@ -76,7 +76,7 @@ export async function runStage(
     const outputAbs: Record<string, string> = {};
     for (const [name, o] of Object.entries(outputs)) {
       outputAbs[name] = o.location === 'workspace' ? join(site, o.path) : join(outDir, o.path);
-      if (o.location === 'workspace') await rm(outputAbs[name], { recursive: true, force: true });
+      if (o.location === 'workspace' && !o.persist) await rm(outputAbs[name], { recursive: true, force: true });
     }
     const forShell = stage.kind === 'shell';
     const refPath = (s: string, o: string) => {

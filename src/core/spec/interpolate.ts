@@ -34,7 +34,7 @@ export function findOutputRefs(value: unknown): OutputRef[] {
 export function substituteOutputRefs(value: unknown, lookup: (stage: string, output: string) => string, commands: ReadonlySet<string> = NO_COMMANDS): unknown {
   if (commands.size > 0 && isPlainObject(value)) {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, commands.has(k) && typeof v === 'string' ? substituteInCommand(v, lookup) : substituteOutputRefs(v, lookup)]),
+      Object.entries(value).map(([k, v]) => [k, commands.has(k) ? mapCommands(v, (c) => substituteInCommand(c, lookup), (w) => substituteOutputRefs(w, lookup)) : substituteOutputRefs(v, lookup)]),
     );
   }
   if (typeof value === 'string') return value.replace(OUTPUT_REF_RE, (_, stage: string, output: string) => lookup(stage, output));
@@ -44,6 +44,13 @@ export function substituteOutputRefs(value: unknown, lookup: (stage: string, out
 }
 
 const NO_COMMANDS: ReadonlySet<string> = new Set();
+
+/** A command key's value: one command line, or a list of them (a shell stage's `run`); anything else goes to `other`. */
+function mapCommands(value: unknown, command: (line: string, index?: number) => unknown, other: (value: unknown) => unknown): unknown {
+  if (typeof value === 'string') return command(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((line, i) => command(line, i));
+  return other(value);
+}
 
 function substituteInCommand(command: string, lookup: (stage: string, output: string) => string): string {
   const spliced = spliceIntoCommand(command, OUTPUT_REF_RE, (m) => ({ quote: lookup(m[1], m[2]) }));
@@ -103,7 +110,13 @@ export function interpolateParams(
       ? Object.fromEntries(
           Object.entries(value).map(([k, v]) => [
             k,
-            commands.has(k) && typeof v === 'string' ? interpolateString(v, [...path, k], params, result, true) : walk(v, [...path, k], params, result),
+            commands.has(k)
+              ? mapCommands(
+                  v,
+                  (line, i) => interpolateString(line, i === undefined ? [...path, k] : [...path, k, i], params, result, true),
+                  (w) => walk(w, [...path, k], params, result),
+                )
+              : walk(v, [...path, k], params, result),
           ]),
         )
       : walk(value, path, params, result);

@@ -361,6 +361,7 @@ function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: stri
     inputs: [...new Set(inputs)].sort(),
     params: draft.used,
     cache: stage.cache !== false && draft.kind.cache !== false,
+    frozen: stage.frozen === true,
     retries: typeof stage.retries === 'number' ? stage.retries : 0,
     labels: labelsOf(stage.resources),
     pos: reporter.posOf(['stages', draft.name], 'key')!,

@@ -28,6 +28,10 @@ const commonStageKeys = {
     { default: [] },
   ),
   cache: f.bool('Whether a stage with unchanged inputs is restored from the cache instead of run again.', { default: true }),
+  frozen: f.bool(
+    'Never run the stage: keep the outputs of its last completed run, whatever changed since (DVC frozen); stages below it key on those outputs. Not part of the cache key.',
+    { default: false },
+  ),
   retries: f.int('How many times a failed run of the stage is tried again before the run fails (not part of the cache key).', { minimum: 0, maximum: 10, default: 0 }),
   resources: f.object('What the stage needs from the machine it runs on; with `--executor queue` it goes to a worker that advertises it.', {
     labels: f.array(

@@ -28,6 +28,8 @@ export interface StageSpec {
   /** The params this stage's config used, with their values (for "param lr 0.001 → 0.01" reasons). */
   params: Record<string, unknown>;
   cache: boolean;
+  /** `frozen: true`: never runs; the outputs of its last completed run are kept (restored). */
+  frozen?: boolean;
   /** `retries:` how many more times a failed stage is tried (default 0). */
   retries: number;
   /** `resources.labels:` the worker labels the stage needs on a queue (sorted, unique). */

@@ -60,9 +60,10 @@ describe('golden cache keys', () => {
   });
 });
 
-// a and b as of shell kind v2 (42ee57a, issue 14 item 1: params shell-quoted into run: commands).
+// a and b as of shell kind v3 (issue 15 item 2: commands run with sh -e, run: may be a list, persist outs);
+// v2 (42ee57a, params shell-quoted into run: commands) had a f1c447c0…, b d20dbf00….
 const GOLDEN = {
-  a: 'f1c447c090ebd0cc0aa644a3a77439cd72a283dc5fcb44869e0f4de812f2061b',
-  b: 'd20dbf001afd0895ced80fa2282946f229d57530e943b960d4f261025c1f6c5b',
+  a: 'd7d9a2895a244a6853e2c6d33960743d6d87f77b6912d2a10cfef2204ac61ee2',
+  b: 'a85b3e400ba1dd194b4ab2624c75e51d760bb3d9c1b5d6ee027a321374536d3f',
   literal: 'f6224f6fc8f3c180ffcafa11c52bc5e8c491b701bfdedf2f2c89d36fad4d2480',
 };

@@ -89,6 +89,7 @@ describe('loadSpec on a valid spec', () => {
       inputs: [],
       params: { epochs: 10, lr: 0.001, 'model.units': 16 },
       cache: true,
+      frozen: false,
       retries: 0,
       labels: [],
       pos: { line: 13, col: 3 },
@@ -245,7 +246,7 @@ describe('loadSpec reports', () => {
           |       ^
         hint: did you mean "target"?
 
-      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache, retries, resources, matrix, foreach, do), got "need"
+      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache, frozen, retries, resources, matrix, foreach, do), got "need"
         10 |     need: []
            |     ^
         hint: did you mean "needs"?
@@ -359,7 +360,7 @@ stages:
           |   ^
         hint: add "uses: KIND" (evaluate, preprocess, train) or "run: COMMAND"
 
-      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache, retries, resources, matrix), got "outs"
+      pipeline.yaml:11:5 stages.mixed.outs: expected a key of a "uses:" stage (uses, with, description, needs, cache, frozen, retries, resources, matrix), got "outs"
         11 |     outs: [x]
            |     ^
         hint: "outs" belongs to run: stages; a "uses: evaluate" stage takes its settings under "with:"
