@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { UserError } from '../errors.js';
 import { exampleRow } from '../app/models/model-views.js';
 import { formatModelRef, isMovingRef, type ModelRef } from '../app/models/model-ref.js';
-import { modelDir, resolveModel } from '../app/models/resolve-model.js';
+import { locateVerifiedModel, resolveModel } from '../app/models/resolve-model.js';
 import { openExistingTracker } from '../core/tracker/open-tracker.js';
 import type { ModelVersion, Tracker } from '../core/tracker/types.js';
 import { loadPredictor } from '../ml/predict.js';
@@ -71,7 +71,7 @@ export interface RunningServer {
 }
 
 async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice, threshold?: number): Promise<ServedModel> {
-  const dir = modelDir(runsDir, version);
+  const dir = await locateVerifiedModel(runsDir, version);
   const predictor = await loadPredictor(dir, { backend, threshold });
   try {
     predictor.predict([exampleRow(predictor.meta)]);

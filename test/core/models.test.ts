@@ -81,16 +81,17 @@ describe('resolveModel', () => {
     );
   });
 
-  it('finds the files at the registered path, or under the runs folder when it moved', async () => {
+  it("finds the files in the runs folder's own models/NAME/VERSION first, else at the registered path", async () => {
     const m = await register('iris', 'a');
-    expect(() => modelDir(runsDir, m)).toThrow(`iris v1 is registered but its files are missing (looked in ${m.path} and ${join(runsDir, 'models', 'iris', '1')})`);
-    const moved = join(runsDir, 'models', 'iris', '1');
-    await mkdir(moved, { recursive: true });
-    await writeFile(join(moved, 'model.json'), '{}');
-    expect(modelDir(runsDir, m)).toBe(moved);
+    const own = join(runsDir, 'models', 'iris', '1');
+    expect(() => modelDir(runsDir, m)).toThrow(`iris v1 is registered but its files are missing (looked in ${own} and ${m.path})`);
     await mkdir(m.path, { recursive: true });
     await writeFile(join(m.path, 'model.json'), '{}');
     expect(modelDir(runsDir, m)).toBe(m.path);
+    await mkdir(own, { recursive: true });
+    await writeFile(join(own, 'model.json'), '{}');
+    expect(modelDir(runsDir, m)).toBe(own);
+    expect(modelDir(runsDir, { ...m, path: 'models/iris/1' })).toBe(own);
   });
 });
 

@@ -119,7 +119,7 @@ describe('corrupted cache objects', () => {
 
     const human = await runCli(['cache', 'verify'], { cwd: ws.dir });
     expect(human.code).toBe(0);
-    expect(human.stdout).toMatch(/2 object\(s\), 1 manifest\(s\) checked: all sound/);
+    expect(human.stdout).toMatch(/2 object\(s\), 1 manifest\(s\), 0 model version\(s\) checked: all sound/);
 
     const rerun = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir });
     expect(rerun.json.stages.map((s: any) => [s.name, s.cached])).toEqual([

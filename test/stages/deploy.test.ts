@@ -78,14 +78,14 @@ describe('deploy stage', () => {
       name: 'iris',
       version: 1,
       created: true,
-      path,
+      path: 'models/iris/1',
       alias: 'production',
       gate: { expression: 'accuracy >= 0.9', passed: true, values: { accuracy: 0.9333 }, assumed: [] },
     });
     expect(Object.keys(registration)).toEqual([...Object.keys(registration)].sort());
     expect(text.endsWith('\n')).toBe(true);
     const model = (await tracker.getModel('iris', 'production'))!;
-    expect(model).toMatchObject({ version: 1, runId: 'r-1', stage: 'deploy', path, artifactHash: registration.artifactHash });
+    expect(model).toMatchObject({ version: 1, runId: 'r-1', stage: 'deploy', path: 'models/iris/1', artifactHash: registration.artifactHash });
     expect(model.metrics).toMatchObject({ accuracy: 0.9333, 'evaluate.accuracy': 0.9333, 'train.accuracy': 0.99, loss: 0.1, rows: 150 });
     expect(logs).toContain('registered iris v1 (alias production)');
     expect(readdirNoTmp()).toEqual(['1']);

@@ -3,12 +3,20 @@ import { openLocalStore } from '../../core/store/local-store.js';
 import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { forEachLimit } from '../../core/cache/for-each-limit.js';
+import { NoTrackerError, openExistingTracker } from '../../core/tracker/open-tracker.js';
+import type { ModelLookup } from '../../core/tracker/types.js';
+import { modelDir } from '../models/resolve-model.js';
+import { modelDigest } from '../models/verify-model.js';
 
 /** One problem `mlpipe cache verify` found and what it did about it. */
 export interface CacheProblem {
-  /** `object`: bytes that do not hash to the digest; `manifest`: unreadable or malformed; `incomplete`: a manifest naming objects that are not there. */
-  kind: 'object' | 'manifest' | 'incomplete';
-  /** The object digest or the manifest's cache key. */
+  /**
+   * `object`: bytes that do not hash to the digest; `manifest`: unreadable or malformed; `incomplete`: a
+   * manifest naming objects that are not there; `model`: a registered version whose files are missing or
+   * changed since registration (reported, not moved: serve and predict refuse it).
+   */
+  kind: 'object' | 'manifest' | 'incomplete' | 'model';
+  /** The object digest, the manifest's cache key, or `NAME@VERSION`. */
   id: string;
   detail: string;
   /** Where it was moved (quarantine), when it was moved. */
@@ -20,6 +28,8 @@ export interface CacheVerifyResult {
   schemaVersion: 1;
   objects: number;
   manifests: number;
+  /** Registered model versions checked against their digests. */
+  models: number;
   problems: CacheProblem[];
   /** True when nothing was wrong. */
   ok: boolean;
@@ -34,8 +44,8 @@ const PARALLEL = 8;
  * run again instead of being restored. Safe while runs are going on: objects enter the store before
  * the manifests that name them.
  */
-export async function verifyCache(store: MaintainableStore): Promise<CacheVerifyResult> {
-  const result: CacheVerifyResult = { schemaVersion: 1, objects: 0, manifests: 0, problems: [], ok: true };
+export async function verifyCache(store: MaintainableStore, models?: RegisteredModels): Promise<CacheVerifyResult> {
+  const result: CacheVerifyResult = { schemaVersion: 1, objects: 0, manifests: 0, models: 0, problems: [], ok: true };
   let warning = '';
   const digests: string[] = [];
   for await (const digest of store.list()) digests.push(digest);
@@ -62,13 +72,45 @@ export async function verifyCache(store: MaintainableStore): Promise<CacheVerify
       result.problems.push({ kind: 'incomplete', id: key, detail, quarantinedTo: await store.quarantineManifest(key) });
     }
   }
+  if (models) await verifyModels(models, result);
   result.problems.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
   result.ok = result.problems.length === 0;
   return result;
 }
 
-/** {@link verifyCache} of a runs folder's cache (nothing to check when the folder does not exist). */
+/** The registered versions of a runs folder's registry; `shared`: a tracker other runs folders use too, whose versions may live elsewhere. */
+export interface RegisteredModels {
+  runsDir: string;
+  registry: ModelLookup;
+  shared: boolean;
+}
+
+async function verifyModels({ runsDir, registry, shared }: RegisteredModels, result: CacheVerifyResult): Promise<void> {
+  for (const model of await registry.listModels()) {
+    const id = `${model.name}@${model.version}`;
+    let dir: string;
+    try {
+      dir = modelDir(runsDir, model);
+    } catch (err) {
+      if (!shared) result.problems.push({ kind: 'model', id, detail: (err as Error).message });
+      continue;
+    }
+    result.models++;
+    const got = await modelDigest(runsDir, dir).catch((err: unknown) => `unreadable (${(err as Error).message})`);
+    if (got !== model.artifactHash) result.problems.push({ kind: 'model', id, detail: `files in ${dir} changed since registration (registered ${model.artifactHash.slice(0, 16)}…, now ${got.slice(0, 16)}…); serve and predict refuse it` });
+  }
+}
+
+/** {@link verifyCache} of a runs folder's cache and registered models (nothing to check when the folder does not exist). */
 export async function verifyCacheIn(runsDir: string): Promise<CacheVerifyResult> {
-  if (!existsSync(runsDir)) return { schemaVersion: 1, objects: 0, manifests: 0, problems: [], ok: true };
-  return verifyCache(openLocalStore(runsDir));
+  if (!existsSync(runsDir)) return { schemaVersion: 1, objects: 0, manifests: 0, models: 0, problems: [], ok: true };
+  const tracker = await openExistingTracker(runsDir).catch((err: unknown) => {
+    if (err instanceof NoTrackerError) return undefined;
+    throw err;
+  });
+  try {
+    return await verifyCache(openLocalStore(runsDir), tracker && { runsDir, registry: tracker, shared: tracker.location.startsWith('postgresql:') });
+  } finally {
+    await tracker?.close();
+  }
 }

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { MODEL_FILES } from '../../ml/model-io.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import type { ModelLookup, ModelVersion } from '../../core/tracker/types.js';
 import { formatModelRef, type ModelRef } from './model-ref.js';
+import { verifyModelFiles } from './verify-model.js';
 
 const MAX_LISTED = 12;
 
@@ -58,23 +59,31 @@ export async function resolveModel(registry: ModelLookup, ref: ModelRef): Promis
 }
 
 /**
- * The folder holding a version's files: its registered path, or `<runsDir>/models/NAME/VERSION`
- * when the runs folder was moved since it was registered.
+ * The folder holding a version's files: `<runsDir>/models/NAME/VERSION` (the runs folder's own copy,
+ * also when the folder was copied or moved), else its registered path (relative to the runs folder;
+ * older registrations hold an absolute one). Not verified: see {@link locateVerifiedModel}.
  */
 export function modelDir(runsDir: string, model: ModelVersion): string {
-  const candidates = [...new Set([model.path, join(runsDir, 'models', model.name, String(model.version))])];
+  const candidates = [...new Set([join(runsDir, 'models', model.name, String(model.version)), resolve(runsDir, model.path)])];
   const found = candidates.find((dir) => existsSync(join(dir, MODEL_FILES.topology)));
   if (!found) throw new ModelFilesMissingError(model, candidates);
   return found;
 }
 
-/** Resolves a reference in a runs folder's registry and finds the version's files (the tracker is closed again). */
+/** Resolves a reference in a runs folder's registry and finds the version's files, verified against its digest (the tracker is closed again). */
 export async function locateModel(runsDir: string, ref: ModelRef): Promise<{ model: ModelVersion; dir: string }> {
   const tracker = await openExistingTracker(runsDir);
   try {
     const model = await resolveModel(tracker, ref);
-    return { model, dir: modelDir(runsDir, model) };
+    return { model, dir: await locateVerifiedModel(runsDir, model) };
   } finally {
     await tracker.close();
   }
+}
+
+/** {@link modelDir}, with its files checked against the registered digest ({@link verifyModelFiles}). */
+export async function locateVerifiedModel(runsDir: string, model: ModelVersion): Promise<string> {
+  const dir = modelDir(runsDir, model);
+  await verifyModelFiles(runsDir, model, dir);
+  return dir;
 }

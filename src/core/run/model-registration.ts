@@ -17,6 +17,7 @@ export interface Registration {
   /** false when this artifact was already registered and that version was reused. */
   created: boolean;
   artifactHash: string;
+  /** The version's folder, relative to the runs folder (`models/NAME/VERSION`). */
   path: string;
   alias: string | null;
   [extra: string]: unknown;
@@ -41,13 +42,13 @@ export async function registerModelVersion(
   const modelsDir = join(runsDir, 'models', name);
   await mkdir(modelsDir, { recursive: true });
   const known = (await registry.listModels(name)).find((m) => m.artifactHash === artifactHash);
-  if (known && !existsSync(known.path)) await copyInto(request.source, known.path);
+  if (known) await restoreFolder(request.source, join(modelsDir, String(known.version)), artifactHash);
   const tmp = join(modelsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     if (!known) await cp(request.source, tmp, { recursive: true, dereference: true });
     const registered = await registry.registerModel(
-      { name, runId: from.runId, stage: from.stage, artifactHash, path: join(modelsDir, 'unclaimed'), metrics: request.metrics },
-      { alias: request.alias, claim: known ? undefined : (version) => claimFolder(tmp, join(modelsDir, String(version)), artifactHash) },
+      { name, runId: from.runId, stage: from.stage, artifactHash, path: versionPath(name, 'unclaimed'), metrics: request.metrics },
+      { alias: request.alias, claim: known ? undefined : async (version) => ((await claimFolder(tmp, join(modelsDir, String(version)), artifactHash)) ? versionPath(name, version) : undefined) },
     );
     const registration: Registration = {
       ...request.record?.extra,
@@ -94,8 +95,23 @@ async function claimFolder(tmp: string, path: string, digest: string): Promise<s
   }
 }
 
-async function copyInto(source: string, path: string): Promise<void> {
+/** A version's folder as the registry records it: relative to the runs folder, so a copied or moved runs folder serves its own files. */
+const versionPath = (name: string, version: number | string) => `models/${name}/${version}`;
+
+/**
+ * Gives a registered version's folder back its registered files when it is missing or no longer
+ * holds them (deleted, or changed after registration): the same artifact deployed again repairs it.
+ */
+async function restoreFolder(source: string, path: string, digest: string): Promise<void> {
+  if (existsSync(path) && (await hashPath(path, uncachedHasher)).digest === digest) return;
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const aside = `${path}.bad-${process.pid}-${randomBytes(6).toString('hex')}`;
   await cp(source, tmp, { recursive: true, dereference: true });
-  await rename(tmp, path);
+  try {
+    if (existsSync(path)) await rename(path, aside);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+    await rm(aside, { recursive: true, force: true });
+  }
 }

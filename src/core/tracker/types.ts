@@ -73,7 +73,9 @@ export interface ModelVersion {
   version: number;
   runId: string;
   stage: string;
+  /** The folder digest of the registered files: they are verified against it before they are loaded. */
   artifactHash: string;
+  /** The version's folder, relative to the runs folder (`models/NAME/VERSION`); registrations before 2026-12 hold an absolute path. */
   path: string;
   metrics: Record<string, number>;
   aliases: string[];
