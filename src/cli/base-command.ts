@@ -1,5 +1,5 @@
 import { Command, Flags, type Interfaces } from '@oclif/core';
-import { DiagnosticsError, UserError } from '../errors.js';
+import { DiagnosticsError, MlpipeError, exitCodeOf } from '../errors.js';
 import type { Diagnostic } from '../schema/diagnostic.js';
 import { resolveConfig, type ConfigFlags, type ProjectConfig } from '../core/config/resolve-config.js';
 import { ExitCode } from '../exit-codes.js';
@@ -66,24 +66,10 @@ export abstract class BaseCommand extends Command {
     process.exitCode = code;
   }
 
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    const color = shouldColor(process.stderr);
-    let code: number;
-    let message: string;
-    if (err instanceof DiagnosticsError) {
-      code = err.exitCode;
-      message = formatDiagnostics(err.diagnostics as Diagnostic[], { color, recheck: err.recheck });
-    } else if (err instanceof UserError) {
-      code = err.exitCode;
-      message = `Error: ${err.message}${err.hint ? `\nHint: ${err.hint}` : ''}`;
-    } else if (err.oclif?.exit !== undefined) {
-      code = err.oclif.exit === 0 ? 0 : ExitCode.Usage;
-      message = err.oclif.exit === 0 ? '' : `Error: ${err.message}\nSee: mlpipe ${this.id?.replaceAll(':', ' ') ?? ''} --help`;
-    } else {
-      code = ExitCode.StageFailed;
-      message = `Error: ${err.message}${this.verbose ? '' : '\n(run with --verbose for details)'}`;
-    }
+  protected override async catch(err: Error): Promise<void> {
+    const code = exitCodeOf(err);
     process.exitCode = code;
+    const message = this.describe(err, code);
     if (this.jsonEnabled()) {
       const diagnostics = err instanceof DiagnosticsError ? err.diagnostics : undefined;
       process.stdout.write(`${JSON.stringify({ schemaVersion: 1, error: { message: err.message, exitCode: code, diagnostics } }, null, 2)}\n`);
@@ -91,5 +77,15 @@ export abstract class BaseCommand extends Command {
       process.stderr.write(`${message}\n`);
     }
     if (this.verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+  }
+
+  /** What a person reads about `err`, which ends the command with `code`. */
+  private describe(err: Error, code: number): string {
+    if (err instanceof DiagnosticsError) return formatDiagnostics(err.diagnostics as Diagnostic[], { color: shouldColor(process.stderr), recheck: err.recheck });
+    if (err instanceof MlpipeError) return `Error: ${err.message}${err.hint ? `\nHint: ${err.hint}` : ''}`;
+    if (code === ExitCode.Success) return '';
+    if (code === ExitCode.Usage) return `Error: ${err.message}\nSee: mlpipe ${this.id?.replaceAll(':', ' ') ?? ''} --help`;
+    const report = 'this is a bug in mlpipe: please report it with the output of the same command run with --verbose';
+    return `Error: ${err.message}\n${this.verbose ? report : `${report} (it shows the stack)`}`;
   }
 }

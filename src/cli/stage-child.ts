@@ -47,7 +47,7 @@ async function runJob(m: Extract<ToStageProcess, { type: 'run' }>): Promise<void
     send({ type: 'done', result });
   } catch (err) {
     flush();
-    const failure = err instanceof StageFailedError ? err : new StageFailedError(m.job.stage.name, `stage ${m.job.stage.name}: ${messageOf(err)}`);
+    const failure = err instanceof StageFailedError ? err : new StageFailedError(m.job.stage.name, messageOf(err));
     send({ type: 'failed', failure: encodeFailure(failure) });
   } finally {
     clearInterval(timer);

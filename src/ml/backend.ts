@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { registerChainedOps } from './kernels/chained-ops.js';
@@ -26,7 +27,7 @@ import { backendChoices, type BackendChoice } from './backend-choice.js';
 export { backendChoices, type BackendChoice };
 
 /** A requested backend cannot be started. */
-export class BackendUnavailableError extends Error {
+export class BackendUnavailableError extends UserError {
   constructor(
     message: string,
     readonly choice: BackendChoice,

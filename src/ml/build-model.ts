@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from './backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
@@ -27,7 +28,7 @@ import {
 } from './model-config.js';
 
 /** The model config cannot be built for this dataset (wrong input kind, output size, loss for the task…). */
-export class ModelConfigError extends Error {
+export class ModelConfigError extends UserError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ModelConfigError';

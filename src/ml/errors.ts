@@ -1,3 +1,5 @@
+import { UserError } from '../errors.js';
+
 /** Where in the data a problem was found. `row` is the 1-based data record (header excluded); `line` the 1-based line in the file. */
 export interface DataLocation {
   file?: string;
@@ -17,12 +19,11 @@ export interface DataErrorOptions extends DataLocation {
  * target column, a label with a single class. The message starts with the location
  * (`data/iris.csv:12 (row 11), column "sepal_length": …`) and ends with the hint.
  */
-export class DataError extends Error {
+export class DataError extends UserError {
   readonly file?: string;
   readonly row?: number;
   readonly line?: number;
   readonly column?: string;
-  readonly hint?: string;
   readonly reason: string;
 
   constructor(reason: string, options: DataErrorOptions = {}) {
@@ -35,12 +36,11 @@ export class DataError extends Error {
     this.row = loc.row;
     this.line = loc.line;
     this.column = loc.column;
-    this.hint = hint;
   }
 }
 
 /** A dataset folder whose meta.json or tensor files are missing, malformed or of the wrong size. */
-export class DatasetCorruptError extends Error {
+export class DatasetCorruptError extends UserError {
   readonly dir: string;
   constructor(dir: string, reason: string, options: { cause?: unknown } = {}) {
     super(`dataset ${dir} is unreadable: ${reason}\n  hint: re-run the preprocess stage that produced it`, options);

@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -35,7 +36,7 @@ export interface ModelMeta {
 }
 
 /** A model folder that is missing files or whose files do not parse. */
-export class ModelLoadError extends Error {
+export class ModelLoadError extends UserError {
   constructor(
     readonly dir: string,
     reason: string,

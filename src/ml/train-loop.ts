@@ -1,3 +1,4 @@
+import { UserError } from '../errors.js';
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from './backend.js';
@@ -56,7 +57,7 @@ export interface FitResult {
 }
 
 /** The loss stopped being a finite number. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends UserError {
   constructor(
     readonly epoch: number,
     readonly learningRate: number,
@@ -70,7 +71,7 @@ export class TrainingDivergedError extends Error {
 }
 
 /** The early-stopping monitor names a metric that this training does not produce. */
-export class UnknownMonitorError extends Error {
+export class UnknownMonitorError extends UserError {
   constructor(monitor: string, available: string[], setting = 'early_stopping.monitor') {
     const hint = didYouMean(monitor, available);
     super(`${setting} "${monitor}" is not computed here; available: ${available.join(', ')}${available.some((a) => a.startsWith('val_')) ? '' : ' (val_* metrics need a validation split or validation_split > 0)'}${hint ? `; ${hint}` : ''}${monitor.startsWith('val_') && !available.includes(monitor) && available.some((a) => a.startsWith('val_')) ? ` (add ${monitor.slice(4)} to the train stage's metrics to log it)` : ''}`);

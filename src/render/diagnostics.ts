@@ -1,4 +1,5 @@
 import type { Diagnostic } from '../schema/diagnostic.js';
+import { paint, type Style } from './ansi.js';
 
 export interface FormatOptions {
   color: boolean;
@@ -8,12 +9,12 @@ export interface FormatOptions {
   recheck?: string;
 }
 
-const ansi = (code: string) => (on: boolean, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
-const bold = ansi('1');
-const dim = ansi('2');
-const red = ansi('31');
-const yellow = ansi('33');
-const cyan = ansi('36');
+const painter = (style: Style) => (on: boolean, s: string): string => paint(s, [style], on);
+const bold = painter('bold');
+const dim = painter('dim');
+const red = painter('red');
+const yellow = painter('yellow');
+const cyan = painter('cyan');
 
 /**
  * Renders diagnostics for a terminal, one block each:

@@ -1,3 +1,4 @@
+import { csvField } from '../core/csv-field.js';
 import { paint, visibleWidth, type Style } from './ansi.js';
 
 /** One cell: its text and how it is styled (colour on a terminal, bold in markdown). */
@@ -66,9 +67,5 @@ export function renderMarkdown(table: Table): string {
 
 /** RFC 4180 CSV: fields with commas, quotes or line breaks quoted, CRLF-free (`\n` line ends). */
 export function renderCsv(rows: readonly (readonly (string | number | null | undefined)[])[]): string {
-  const field = (v: string | number | null | undefined) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return rows.map((r) => r.map(field).join(',')).join('\n') + '\n';
+  return rows.map((r) => r.map(csvField).join(',')).join('\n') + '\n';
 }

@@ -71,7 +71,7 @@ async function deployRun(ctx: StageContext<DeployConfig>): Promise<StageResult> 
   const { name, alias, model } = ctx.config;
   const metrics = resolveUpstreamMetrics(ctx.upstreamMetrics);
   const gate = checkGate(ctx, metrics, await ctx.models.getModel(name, PRODUCTION));
-  if (!existsSync(model)) throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: model ${model} does not exist; point "model" at the train stage's output`);
+  if (!existsSync(model)) throw new StageFailedError(ctx.stage, `model ${model} does not exist; point "model" at the train stage's output`);
   const artifactHash = (await hashPath(model, uncachedHasher)).digest;
   return { register: { name, source: model, artifactHash, metrics, alias, record: { path: ctx.outputs.registration, extra: { gate } } } };
 }

@@ -8,6 +8,7 @@ import { loadModel, readModelMeta } from '../ml/model-io.js';
 import { predictTensor, type TensorPredictions } from '../ml/predict.js';
 import type { StageKind } from '../core/stage-kind.js';
 import { confusionCells } from '../core/tracker/confusion-cells.js';
+import { csvField } from '../core/csv-field.js';
 
 /** Metric families a spec may list; each selects its flattened forms (`f1` → f1, f1_macro, f1_weighted). */
 export const classificationMetricNames = ['accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss', 'mcc', 'top_k_accuracy'] as const;
@@ -53,10 +54,6 @@ function pickMetrics(all: Record<string, number>, wanted: string[] | undefined, 
 
 const num = (v: number): string => String(Number(v.toPrecision(7)));
 
-function csvCell(s: string): string {
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Where each scored sample came from: its 1-based data row in the source file, and its id when the dataset has an id column. */
 export interface SampleOrigin {
   sourceRows?: Int32Array;
@@ -71,16 +68,16 @@ export interface SampleOrigin {
  */
 export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: string[] | undefined, origin: SampleOrigin = {}): string {
   const lines: string[] = [];
-  const lead = ['row', ...(origin.sourceRows ? ['source_row'] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.idColumn)] : [])];
-  const leadOf = (i: number) => [String(i), ...(origin.sourceRows ? [String(origin.sourceRows[i])] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.ids[i] ?? '')] : [])];
+  const lead = ['row', ...(origin.sourceRows ? ['source_row'] : []), ...(origin.ids && origin.idColumn ? [csvField(origin.idColumn)] : [])];
+  const leadOf = (i: number) => [String(i), ...(origin.sourceRows ? [String(origin.sourceRows[i])] : []), ...(origin.ids && origin.idColumn ? [csvField(origin.ids[i] ?? '')] : [])];
   if (p.values) {
     lines.push([...lead, 'actual', 'predicted', 'error'].join(','));
     for (let i = 0; i < p.n; i++) lines.push([...leadOf(i), num(y[i]!), num(p.values[i]!), num(p.values[i]! - y[i]!)].join(','));
   } else {
     const names = labels ?? [];
     const k = p.probabilities!.length / p.n;
-    const label = (c: number) => csvCell(names[c] ?? String(c));
-    lines.push([...lead, 'actual', 'predicted', ...Array.from({ length: k }, (_, c) => csvCell(`p_${names[c] ?? c}`))].join(','));
+    const label = (c: number) => csvField(names[c] ?? String(c));
+    lines.push([...lead, 'actual', 'predicted', ...Array.from({ length: k }, (_, c) => csvField(`p_${names[c] ?? c}`))].join(','));
     for (let i = 0; i < p.n; i++) {
       const probs = Array.from({ length: k }, (_, c) => num(p.probabilities![i * k + c]!));
       lines.push([...leadOf(i), label(y[i]!), label(p.classes![i]!), ...probs].join(','));

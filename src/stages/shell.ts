@@ -7,9 +7,8 @@ import { commandsOf, shellConfig, shellOutputs, type ShellConfig } from './shell
 import { killGroup, stopOrphanedCommands, writeMarker } from './shell-command-markers.js';
 import { isProcessRunning } from '../core/process-running.js';
 import { lockDescriptors } from '../core/workspace-lock.js';
+import { LineTail } from '../core/run/line-tail.js';
 import { StageFailedError } from '../errors.js';
-
-const TAIL = 20;
 
 /** Numbers anywhere in a metrics JSON, nested keys joined with '.'. */
 export function flattenMetrics(value: unknown, prefix = ''): Record<string, number> {
@@ -32,16 +31,16 @@ const killLiveGroups = () => liveGroups.forEach((pgid) => killGroup(pgid, 'SIGKI
 /** Runs the stage's command lines one after another, each with `sh -e -c`; the first that fails fails the stage. */
 async function runCommands(ctx: StageContext<ShellConfig>): Promise<void> {
   const commands = commandsOf(ctx.config.run);
-  const tail: string[] = [];
+  const tail = new LineTail();
   for (const [i, command] of commands.entries()) {
     const which = commands.length === 1 ? 'command' : `command ${i + 1} of ${commands.length}`;
-    if (ctx.signal.aborted) throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: ${which} was not started (${String(ctx.signal.reason)})`, { lastLines: tail });
+    if (ctx.signal.aborted) throw new StageFailedError(ctx.stage, `${which} was not started (${String(ctx.signal.reason)})`, { lastLines: tail.lines() });
     await runCommand(ctx, command, which, tail);
   }
 }
 
 /** `-e`: a script stops at its first failing line (outside conditions), so a failed step never leaves a half-made output that looks complete. */
-async function runCommand(ctx: StageContext<ShellConfig>, command: string, which: string, tail: string[]): Promise<void> {
+async function runCommand(ctx: StageContext<ShellConfig>, command: string, which: string, tail: LineTail): Promise<void> {
   const child = spawn('sh', ['-e', '-c', command], {
     cwd: ctx.workspace,
     env: { ...process.env, ...ctx.config.env, MLPIPE_RUN_ID: ctx.runId, MLPIPE_STAGE: ctx.stage },
@@ -55,7 +54,6 @@ async function runCommand(ctx: StageContext<ShellConfig>, command: string, which
   });
   const onLine = (line: string) => {
     tail.push(line);
-    if (tail.length > TAIL) tail.shift();
     ctx.log(line);
   };
   createInterface({ input: child.stdout! }).on('line', onLine);
@@ -89,7 +87,7 @@ async function runCommand(ctx: StageContext<ShellConfig>, command: string, which
   });
   if (code === 0 && !ctx.signal.aborted) return;
   const how = ctx.signal.aborted ? `was stopped (${String(ctx.signal.reason)})` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
-  throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: ${which} ${how}`, { exitCode: code ?? undefined, lastLines: tail });
+  throw new StageFailedError(ctx.stage, `${which} ${how}`, { commandExitCode: code ?? undefined, lastLines: tail.lines() });
 }
 
 /** Linux's limit on one argument or environment string (MAX_ARG_STRLEN): a longer command line fails to start with E2BIG. */
@@ -141,12 +139,12 @@ export const shell: StageKind<ShellConfig> = {
     try {
       text = await readFile(ctx.config.metrics, 'utf8');
     } catch (err) {
-      throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: metrics file ${ctx.config.metrics} was not written`, { cause: err });
+      throw new StageFailedError(ctx.stage, `metrics file ${ctx.config.metrics} was not written`, { cause: err });
     }
     try {
       return { metrics: flattenMetrics(JSON.parse(text)) };
     } catch (err) {
-      throw new StageFailedError(ctx.stage, `stage ${ctx.stage}: metrics file ${ctx.config.metrics} is not valid JSON`, { cause: err });
+      throw new StageFailedError(ctx.stage, `metrics file ${ctx.config.metrics} is not valid JSON`, { cause: err });
     }
   },
 };

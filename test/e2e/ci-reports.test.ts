@@ -33,7 +33,7 @@ describe('CI reports', () => {
     const xml = await readFile(ws.path('reports/junit.xml'), 'utf8');
     expect(xml).toContain('<testsuites name="mlpipe" tests="3" failures="1" skipped="1"');
     expect(xml).toMatch(/<testcase classname="mlpipe.ci" name="ok" time="[\d.]+"\/>/);
-    expect(xml).toContain('<failure message="stage bad: command exited with code 4">something &lt;broke&gt; &amp; died</failure>');
+    expect(xml).toContain('<failure message="command exited with code 4">something &lt;broke&gt; &amp; died</failure>');
     expect(xml).toContain('<skipped message="upstream bad failed"/>');
     const md = await readFile(ws.path('summary.md'), 'utf8');
     expect(md).toMatch(/^### ❌ mlpipe run `r-[0-9a-f]+` of `ci`: failed in/);

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { makeWorkspace } from '../helpers/workspace.js';
+import { exitCodeHelp } from '../../src/exit-codes.js';
 
 describe('help', () => {
   it('shows the exit codes under every command', async () => {
     for (const cmd of [['run'], ['status'], ['compare', 'runs']]) {
       const r = await runCli([...cmd, '--help'], { cwd: repoRoot });
       expect(r.code).toBe(0);
-      expect(r.stdout).toContain('EXIT CODES\n  0 success\n  1 a stage failed\n  2 bad usage or invalid spec (nothing run or written)\n  3 a gate failed');
+      expect(r.stdout).toContain(`EXIT CODES\n${exitCodeHelp.split('\n').map((l) => `  ${l}`).join('\n')}`);
+      expect(r.stdout).toContain('\n  70 a bug in mlpipe');
     }
   });
 

@@ -205,7 +205,7 @@ describe('mlpipe run caching (shell stages)', () => {
     await writeFile(c.ws.path('other.txt'), 'y\n');
     const r = await runCli(['run', 'pipeline.yaml'], { cwd: c.ws.dir, env: { FAIL_C: '1' } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('stage c failed: stage c: command exited with code 7');
+    expect(r.stderr).toContain('stage c failed: command exited with code 7');
     expect(r.stderr).toContain('boom: c cannot go on');
     expect(r.stderr).toMatch(/a: cached/);
     expect(await c.calls()).toEqual(['c']);

@@ -92,7 +92,7 @@ describe('GET /api/runs/:id', () => {
     expect(body.run.id).toBe(fx.failedRun);
     const byStage = Object.fromEntries(body.stages.map((s) => [s.stage, s]));
     expect(byStage.clean).toMatchObject({ status: 'completed', cached: true, cachedFrom: fx.weatherRun, reason: 'restored: identical inputs' });
-    expect(byStage.monthly).toMatchObject({ status: 'failed', cached: false, error: 'stage monthly: command exited with code 3', log: { source: 'log file', lines: ['reading out/clean.csv', '365 rows, 0 with rain_mm'] } });
+    expect(byStage.monthly).toMatchObject({ status: 'failed', cached: false, error: 'command exited with code 3', log: { source: 'log file', lines: ['reading out/clean.csv', '365 rows, 0 with rain_mm'] } });
     expect(byStage.monthly!.reason).toMatch(/scripts\/monthly\.mjs changed/);
     expect(byStage.summary).toMatchObject({ status: 'skipped' });
     expect(body.spec).toMatchObject({ path: join(fx.dir, 'weather', 'pipeline.yaml'), unchanged: true });

@@ -27,7 +27,7 @@ describe('shell stages: commands', () => {
     ws = await makeWorkspace({ 'pipeline.yaml': 'name: t\nstages:\n  a:\n    run: |\n      false\n      echo made > out.txt\n    outs: [out.txt]\n' });
     const result = await run(await load());
     expect(result.status).toBe('failed');
-    expect(result.stages[0]).toMatchObject({ name: 'a', status: 'failed', error: 'stage a: command exited with code 1' });
+    expect(result.stages[0]).toMatchObject({ name: 'a', status: 'failed', error: 'command exited with code 1' });
     await expect(readFile(ws.path('out.txt'))).rejects.toThrow(/ENOENT/);
     const plan = await planPipeline(await load(), runsDir());
     expect(plan.stages[0]!.action).toBe('run');
@@ -46,7 +46,7 @@ describe('shell stages: commands', () => {
   it('a list of commands stops at the first that fails, naming it; the rest do not run', async () => {
     ws = await makeWorkspace({ 'pipeline.yaml': 'name: t\nstages:\n  a:\n    run: [echo one > out.txt, exit 4, echo three > three.txt]\n    outs: [out.txt]\n' });
     const result = await run(await load());
-    expect(result.stages[0]).toMatchObject({ status: 'failed', error: 'stage a: command 2 of 3 exited with code 4' });
+    expect(result.stages[0]).toMatchObject({ status: 'failed', error: 'command 2 of 3 exited with code 4' });
     await expect(readFile(ws.path('three.txt'))).rejects.toThrow(/ENOENT/);
   });
 

@@ -18,7 +18,7 @@ export function runFailure(run: Pick<RunRecord, 'status' | 'error'>, stages: rea
   const failed = stages.find((s) => s.status === 'failed' && s.error);
   if (failed) {
     const [error = '', ...lastLines] = failed.error!.split('\n');
-    const prefix = `stage ${failed.stage}: `;
+    const prefix = `stage ${failed.stage}: `; // records written before stage errors stopped naming their stage
     return { stage: failed.stage, error: error.startsWith(prefix) ? error.slice(prefix.length) : error, lastLines };
   }
   return { stage: null, error: run.error ?? `the run ended ${run.status}`, lastLines: [] };

@@ -1,15 +1,10 @@
 import type { Prediction } from '../../ml/predict.js';
+import { csvField } from '../../core/csv-field.js';
 
 /** The formats `mlpipe predict` writes. */
 export type PredictionFormat = 'csv' | 'jsonl';
 
 const num = (v: number): number => Number(v.toPrecision(7));
-
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 function unique(name: string, taken: ReadonlySet<string>): string {
   let out = name;
@@ -51,10 +46,10 @@ export function renderPredictions(
   }
   const probColumns = predictions[0]?.probabilities ? (labels ?? Object.keys(predictions[0].probabilities)) : [];
   const header = [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))];
-  const lines = [header.map(csvCell).join(',')];
+  const lines = [header.map(csvField).join(',')];
   rows.forEach((row, i) => {
     const p = predictions[i]!;
-    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvCell(row[j])), p.value !== undefined ? String(num(p.value)) : csvCell(p.label)];
+    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
     for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
     lines.push(cells.join(','));
   });

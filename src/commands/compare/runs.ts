@@ -1,12 +1,12 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { exitCodeOf } from '../../errors.js';
 import { compareRuns, type CompareResult } from '../../app/compare/compare-runs.js';
 import { shouldColor } from '../../render/ansi.js';
 import { renderComparison, type CompareFormat } from '../../render/comparison.js';
 import { describeFailures } from '../../app/compare/fail-if.js';
 import { renderSweep, sweepCsv } from '../../render/sweep.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
-import { ExitCode } from '../../exit-codes.js';
 
 export default class CompareRuns extends BaseCommand {
   static override summary = 'Compare runs side by side: changed params, metric deltas against a baseline, best runs, learning curves.';
@@ -65,7 +65,7 @@ export default class CompareRuns extends BaseCommand {
     }
     const failures = describeFailures(result.conditions, result);
     if (failures.length && !this.jsonEnabled()) this.note(failures.join('\n'));
-    if (failures.length) this.setExitCode(ExitCode.GateFailed);
+    this.setExitCode(exitCodeOf({ gatesFailed: failures.length }));
     return result;
   }
 }

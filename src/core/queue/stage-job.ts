@@ -101,9 +101,9 @@ export function shipStage(stage: StageSpec): ShippedStage {
 /** The stage spec a worker runs, its kind from the worker's own registry; a kind it lacks or has at another version fails the job. */
 export function unshipStage(shipped: Pick<ShippedStage, 'name' | 'kind' | 'version' | 'config'> & Partial<ShippedStage>, kinds: StageKinds): StageSpec {
   const impl = kinds.get(shipped.kind);
-  if (!impl) throw new StageFailedError(shipped.name, `stage ${shipped.name}: this worker's mlpipe has no stage kind ${shipped.kind}`);
+  if (!impl) throw new StageFailedError(shipped.name, `this worker's mlpipe has no stage kind ${shipped.kind}`);
   if (impl.version !== shipped.version) {
-    throw new StageFailedError(shipped.name, `stage ${shipped.name}: this worker's mlpipe has ${shipped.kind} version ${impl.version}, the coordinator's ${shipped.version}; run the same mlpipe version on both`);
+    throw new StageFailedError(shipped.name, `this worker's mlpipe has ${shipped.kind} version ${impl.version}, the coordinator's ${shipped.version}; run the same mlpipe version on both`);
   }
   return {
     name: shipped.name,
@@ -123,14 +123,14 @@ export function unshipStage(shipped: Pick<ShippedStage, 'name' | 'kind' | 'versi
 
 /** A stage failure as it travels through BullMQ's `failedReason` (a string): message and last lines. */
 export function encodeFailure(err: StageFailedError): string {
-  return JSON.stringify({ mlpipeStageFailure: 1, stage: err.stage, message: err.message, exitCode: err.exitCode, lastLines: err.lastLines });
+  return JSON.stringify({ mlpipeStageFailure: 1, stage: err.stage, message: err.message, exitCode: err.commandExitCode, lastLines: err.lastLines });
 }
 
 /** The stage failure a worker reported, or a plain one naming the worker's error. */
 export function decodeFailure(stage: string, reason: string | undefined): StageFailedError {
   try {
     const v = JSON.parse(reason ?? '') as { mlpipeStageFailure?: number; message: string; exitCode?: number; lastLines?: string[] };
-    if (v.mlpipeStageFailure === 1) return new StageFailedError(stage, v.message, { exitCode: v.exitCode, lastLines: v.lastLines ?? [] });
+    if (v.mlpipeStageFailure === 1) return new StageFailedError(stage, v.message, { commandExitCode: v.exitCode, lastLines: v.lastLines ?? [] });
   } catch {
     // not one of ours: BullMQ's own reasons (a job stalled too often, a lock lost) are plain text
   }

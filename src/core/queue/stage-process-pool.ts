@@ -68,7 +68,7 @@ export class StageProcessPool {
         const onExit = (code: number | null, sig: NodeJS.Signals | null) => {
           cleanup();
           reusable = false;
-          reject(new StageFailedError(job.stage.name, `stage ${job.stage.name}: the worker's stage process ${sig ? `was killed by ${sig}` : `exited with code ${code}`}`));
+          reject(new StageFailedError(job.stage.name, `the worker's stage process ${sig ? `was killed by ${sig}` : `exited with code ${code}`}`));
         };
         child.on('message', onMessage);
         child.on('exit', onExit);

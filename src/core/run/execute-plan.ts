@@ -57,6 +57,8 @@ export interface ExecutionResult {
   extras: Map<string, StageRecord>;
   /** The first gate failure, if any (exit code 3). */
   gateFailure?: GateFailedError;
+  /** Stages that failed because a gate did not hold (each also counts as failed). */
+  gatesFailed: number;
   interrupted: boolean;
 }
 
@@ -68,6 +70,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
   const produced = new Map<string, StageManifest['outputs']>();
   const extras = new Map<string, StageRecord>();
   let gateFailure: GateFailedError | undefined;
+  let gatesFailed = 0;
   const planned = new Map(plan.stages.map((s) => [s.name, s]));
 
   const finish = (summary: Omit<StageSummary, 'reason'>, extra: StageRecord = {}) => {
@@ -157,7 +160,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
         { ...extra, manifest },
       );
     } catch (err) {
-      if (err instanceof GateFailedError) gateFailure ??= err;
+      if (err instanceof GateFailedError) {
+        gateFailure ??= err;
+        gatesFailed += 1;
+      }
       const interrupted = opts.signal.aborted;
       if (interrupted && !opts.isolated) await removeWorkspaceOutputs(opts.spec, outputs);
       finish(
@@ -202,7 +208,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     plan.stages.map((s) => ({ id: s.name, needs: s.needs.filter((n) => planned.has(n)), run: () => execute(s) })),
     opts.jobs,
   );
-  return { stages: plan.stages.map((s) => results.get(s.name)!), extras, gateFailure, interrupted: opts.signal.aborted };
+  return { stages: plan.stages.map((s) => results.get(s.name)!), extras, gateFailure, gatesFailed, interrupted: opts.signal.aborted };
 }
 
 /**

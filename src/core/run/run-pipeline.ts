@@ -3,8 +3,8 @@ import { mkdir, realpath, rm, symlink, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
-import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
-import { UserError, messageOf } from '../../errors.js';
+import type { ExitCodeValue } from '../../exit-codes.js';
+import { UserError, exitCodeOf, messageOf } from '../../errors.js';
 import { gitCommit } from '../git-commit.js';
 import { openWorkspace } from '../workspace/workspace.js';
 import { checkWritable, recoverFromKilledRuns } from './prepare-runs-folder.js';
@@ -158,13 +158,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     });
     emit({ type: 'run-finished', runId, status, durationMs });
     await pointLatest(opts.runsDir, runId);
-    const exitCode = result.interrupted
-      ? ExitCode.Interrupted
-      : result.gateFailure
-        ? ExitCode.GateFailed
-        : failed
-          ? ExitCode.StageFailed
-          : ExitCode.Success;
+    const failures = result.stages.filter((s) => s.status === 'failed').length;
+    const exitCode = exitCodeOf({ interrupted: result.interrupted, stagesFailed: failures - result.gatesFailed, gatesFailed: result.gatesFailed });
     return {
       schemaVersion: 1,
       runId,

@@ -15,6 +15,7 @@ import type { StageCache } from '../cache/stage-cache.js';
 import type { StageExecutor } from './executor.js';
 import type { RunEvent } from './events.js';
 import { makeStageSandbox, type SandboxSources } from './stage-sandbox.js';
+import { LineTail } from './line-tail.js';
 
 /** What running one stage needs from the run. */
 export interface StageRunContext {
@@ -39,7 +40,6 @@ export interface StageRunContext {
   isolated?: SandboxSources;
 }
 
-const TAIL_LINES = 20;
 
 const ISOLATION_HINT = 'the stage ran in a temporary copy of the workspace that holds only its declared deps and upstream outputs: list every file the command reads in its deps';
 
@@ -86,7 +86,7 @@ export async function runStage(
     };
     const substituted = substituteOutputRefs(stage.config, refPath, new Set(kind.commands ?? [])) as Record<string, unknown>;
     const config = resolveConfigPaths(kind.config, substituted, site) as Record<string, unknown>;
-    const tail: string[] = [];
+    const tail = new LineTail();
     const metrics: Record<string, number> = {};
     const ctx: StageContext = {
       stage: stage.name,
@@ -99,7 +99,6 @@ export async function runStage(
       signal: ctx0.signal,
       log: (line) => {
         tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
         ctx0.emit({ type: 'stage-output', stage: stage.name, line });
       },
       progress: (message) => ctx0.emit({ type: 'stage-progress', stage: stage.name, message }),
@@ -114,9 +113,9 @@ export async function runStage(
       result = await withRegistration(result, stage.name, ctx0.registerModel, ctx.log);
     } catch (err) {
       if (err instanceof GateFailedError || (err instanceof StageFailedError && !sandbox)) throw err;
-      const failed = err instanceof StageFailedError ? err : new StageFailedError(stage.name, messageOf(err), { lastLines: [...tail], cause: err });
+      const failed = err instanceof StageFailedError ? err : new StageFailedError(stage.name, messageOf(err), { lastLines: tail.lines(), cause: err });
       if (!sandbox || ctx0.signal.aborted) throw failed;
-      throw new StageFailedError(failed.stage, failed.message, { exitCode: failed.exitCode, lastLines: [...failed.lastLines, `note: ${ISOLATION_HINT}`], cause: err });
+      throw new StageFailedError(failed.stage, failed.message, { commandExitCode: failed.commandExitCode, lastLines: [...failed.lastLines, `note: ${ISOLATION_HINT}`], cause: err });
     }
     for (const [name, value] of Object.entries(result?.metrics ?? {})) {
       if (!Number.isFinite(value)) {
@@ -128,8 +127,8 @@ export async function runStage(
     }
     for (const [name, path] of Object.entries(outputAbs)) {
       if (!(await exists(path))) {
-        throw new StageFailedError(stage.name, `stage ${stage.name} did not write its output ${name} (${relative(site, path) || path})`, {
-          lastLines: [...tail],
+        throw new StageFailedError(stage.name, `did not write its output ${name} (${relative(site, path) || path})`, {
+          lastLines: tail.lines(),
         });
       }
     }

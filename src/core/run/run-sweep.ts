@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { loadSpec } from '../spec/load-spec.js';
 import type { LoadOptions, PipelineSpec } from '../spec/types.js';
-import { messageOf } from '../../errors.js';
+import { exitCodeOf, messageOf } from '../../errors.js';
 import { SpecError } from '../spec/spec-error.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { runWithConcurrency } from './concurrency.js';
@@ -68,12 +68,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     parallel,
   );
   const bad = points.filter((p) => p.exitCode !== 0);
-  const exitCode: ExitCodeValue = opts.signal.aborted
-    ? ExitCode.Interrupted
-    : bad.length === 0
-      ? ExitCode.Success
-      : bad.every((p) => p.exitCode === ExitCode.GateFailed)
-        ? ExitCode.GateFailed
-        : ExitCode.StageFailed;
+  const gatesFailed = bad.filter((p) => p.exitCode === ExitCode.GateFailed).length;
+  const exitCode = exitCodeOf({ interrupted: opts.signal.aborted, stagesFailed: bad.length - gatesFailed, gatesFailed });
   return { schemaVersion: 1, sweepId, pipeline: specs[0].name, points, failed: bad.length, exitCode };
 }

@@ -28,10 +28,10 @@ export class TrackerUnavailableError extends UserError {
   }
 }
 
-/** Another process held the tracker's write lock for longer than every retry allowed. */
-export class TrackerBusyError extends Error {
+/** Another process held the tracker's write lock for longer than every retry allowed (exit 2). */
+export class TrackerBusyError extends UserError {
   constructor(attempts: number, options: { cause: unknown }) {
-    super(`the tracker database stayed locked by another process after ${attempts} attempts; retry when the other mlpipe command has finished`, options);
+    super(`the tracker database stayed locked by another process after ${attempts} attempts`, { ...options, hint: 'retry when the other mlpipe command has finished' });
     this.name = 'TrackerBusyError';
   }
 }
@@ -47,7 +47,7 @@ export class NoTrackerError extends UserError {
 }
 
 /** A run id that an update refers to is not in the tracker. */
-export class RunNotFoundError extends Error {
+export class RunNotFoundError extends UserError {
   constructor(readonly runId: string) {
     super(`run ${runId} is not in the tracker; list runs with: mlpipe runs list`);
     this.name = 'RunNotFoundError';
@@ -55,7 +55,7 @@ export class RunNotFoundError extends Error {
 }
 
 /** A model version that an alias should point at is not registered. */
-export class ModelVersionNotFoundError extends Error {
+export class ModelVersionNotFoundError extends UserError {
   constructor(
     readonly model: string,
     readonly version: number,
@@ -66,7 +66,7 @@ export class ModelVersionNotFoundError extends Error {
 }
 
 /** An explicit version number given to registerModel is already taken by another artifact. */
-export class ModelVersionTakenError extends Error {
+export class ModelVersionTakenError extends UserError {
   constructor(
     readonly model: string,
     readonly version: number,

@@ -1,3 +1,4 @@
+import { UserError } from '../../errors.js';
 import type { Kysely } from 'kysely';
 
 /** The SQL dialects a tracker runs on. */
@@ -156,7 +157,7 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 /** The database was written by a newer mlpipe whose schema this one does not know. */
-export class TrackerSchemaTooNewError extends Error {
+export class TrackerSchemaTooNewError extends UserError {
   constructor(
     readonly found: number,
     readonly known: number,

@@ -52,8 +52,8 @@ stages:
     const shipped = JSON.parse(JSON.stringify(shipStage(loaded.spec.stages.a!)));
     expect(unshipStage(shipped, stageKinds).impl).toBe(stageKinds.get('shell'));
     expect(() => unshipStage({ ...shipped, version: 99 }, stageKinds)).toThrow(/has shell version \d+, the coordinator's 99/);
-    const failure = decodeFailure('a', encodeFailure(new StageFailedError('a', 'stage a: command exited with code 3', { exitCode: 3, lastLines: ['boom'] })));
-    expect([failure.message, failure.lastLines, failure.exitCode]).toEqual(['stage a: command exited with code 3', ['boom'], 3]);
+    const failure = decodeFailure('a', encodeFailure(new StageFailedError('a', 'command exited with code 3', { commandExitCode: 3, lastLines: ['boom'] })));
+    expect([failure.message, failure.lastLines, failure.commandExitCode]).toEqual(['command exited with code 3', ['boom'], 3]);
     expect(decodeFailure('a', 'job stalled more than allowable limit').message).toBe('stage a failed on a worker: job stalled more than allowable limit');
   });
 });

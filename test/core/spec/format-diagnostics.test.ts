@@ -37,7 +37,7 @@ describe('formatDiagnostics', () => {
   });
 
   it('colours only when asked', () => {
-    expect(formatDiagnostics([epochs], { color: true })).toContain('\u001b[31mexpected an integer ≥ 1, got 0\u001b[0m');
+    expect(formatDiagnostics([epochs], { color: true })).toContain('\u001b[31mexpected an integer ≥ 1, got 0\u001b[39m');
     expect(formatDiagnostics([epochs], { color: false })).not.toContain('\u001b[');
   });
 });
