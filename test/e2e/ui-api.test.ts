@@ -63,20 +63,60 @@ describe('GET /api/runs', () => {
     expect(typeof sweep[0]!.metrics['evaluate.accuracy']).toBe('number');
   });
 
-  it('filters with the filter language', async () => {
+  it('filters with the filter language, run as SQL by the tracker', async () => {
     const { status, body } = await get<RunsResponse>(`/api/runs?filter=${encodeURIComponent('params.lr >= 0.05 and metrics.train.epochs > 0')}`);
     expect(status).toBe(200);
     expect(body.runs.map((r) => r.params.lr).sort()).toEqual([0.05, 0.2]);
     expect(body.total).toBe(6);
+    expect(body.matching).toBe(2);
     const none = await get<RunsResponse>(`/api/runs?filter=${encodeURIComponent('params.max_temp > 100')}`);
     expect(none.body.runs).toEqual([]);
+    const cli = await runJson(['runs', 'list', '--filter', "pipeline = 'weather' or params.lr < 0.01"], { cwd: fx.dir, env: fx.env });
+    const api = await get<RunsResponse>(`/api/runs?filter=${encodeURIComponent("pipeline = 'weather' or params.lr < 0.01")}`);
+    expect(api.body.runs.map((r) => r.id)).toEqual(cli.json.runs.map((r: { id: string }) => r.id));
+    expect(api.body.runs).toHaveLength(3);
+  });
+
+  it('sorts by any column and pages, missing values last', async () => {
+    const all = await get<RunsResponse>('/api/runs?sort=metrics.evaluate.accuracy&dir=desc');
+    const acc = all.body.runs.map((r) => r.metrics['evaluate.accuracy'] ?? null);
+    expect(acc.slice(4)).toEqual([null, null]);
+    expect(acc.slice(0, 4)).toEqual([...acc.slice(0, 4)].sort((a, b) => b! - a!));
+    const page = await get<RunsResponse>('/api/runs?sort=metrics.evaluate.accuracy&dir=desc&offset=2&limit=3');
+    expect(page.body).toMatchObject({ offset: 2, matching: 6, total: 6 });
+    expect(page.body.runs.map((r) => r.id)).toEqual(all.body.runs.slice(2, 5).map((r) => r.id));
+    const byLr = await get<RunsResponse>('/api/runs?sort=params.lr&dir=asc&limit=3');
+    expect(byLr.body.runs.map((r) => r.params.lr)).toEqual([0.005, 0.01, 0.05]);
+    const started = await get<RunsResponse>('/api/runs?sort=started&dir=asc&limit=1');
+    expect(started.body.runs[0]!.id).toBe(fx.irisRun);
+    const searched = await get<RunsResponse>('/api/runs?search=WEATHER%20monthly');
+    expect(searched.body.runs.map((r) => r.id)).toEqual([fx.failedRun]);
+  });
+
+  it('takes hostile filter values as values: nothing is injected', async () => {
+    for (const f of ["pipeline = 'x'' or ''1''=''1'", `pipeline = "weather""; delete from runs; --"`, "pipeline in ('x'') or 1=1 --')"]) {
+      const r = await get<RunsResponse>(`/api/runs?filter=${encodeURIComponent(f)}`);
+      expect([r.status, r.body.runs]).toEqual([200, []]);
+    }
+    const search = await get<RunsResponse>(`/api/runs?search=${encodeURIComponent("%' or 1=1 --")}`);
+    expect(search.body.runs).toEqual([]);
+    expect((await get<RunsResponse>('/api/runs')).body.total).toBe(6);
   });
 
   it.each([
     ['a syntax error', `filter=${encodeURIComponent('params.lr <')}`, /invalid filter: .* at column 12/],
-    ['an unknown name', `filter=${encodeURIComponent('params.lrr > 1')}`, /no run has "params.lrr"; did you mean "params.lr"\? \(known: params.epochs, params.lr, params.max_temp, params.min_temp, metrics/],
-    ['a number alone', 'filter=3', /a condition must compare values/],
-    ['an unknown query parameter', 'limit=3', /must NOT have additional properties: limit/],
+    ['an unknown name', `filter=${encodeURIComponent('params.lrr > 1')}`, /no run has the param "params.lrr"; did you mean "params.lr"\? \(known: params.epochs, params.lr, params.max_temp, params.min_temp\)/],
+    ['a number alone', 'filter=3', /a filter must be a condition/],
+    ['text compared with a number', `filter=${encodeURIComponent("pipeline > 3")}`, /one is text, the other a number/],
+    ['an unclosed string', `filter=${encodeURIComponent("pipeline = 'iris")}`, /the string opened here is not closed/],
+    ['SQL instead of a filter', `filter=${encodeURIComponent("1=1; drop table runs")}`, /unexpected character ";"/],
+    ['an unknown query parameter', 'page=3', /must NOT have additional properties: page/],
+    ['an unknown sort column', 'sort=bogus', /cannot sort by "bogus"/],
+    ['a sort column nobody has', 'sort=metrics.evaluate.nope', /no run has the final metric "metrics.evaluate.nope"/],
+    ['a bad direction', 'sort=started&dir=up', /querystring\/dir must be equal to one of the allowed values/],
+    ['a negative offset', 'offset=-1', /querystring\/offset must be >= 0/],
+    ['too large a page', 'limit=5000', /querystring\/limit must be <= 1000/],
+    ['a limit that is not a number', 'limit=ten', /querystring\/limit must be integer/],
     ['a repeated parameter', 'filter=a&filter=b', /querystring\/filter must be string/],
   ])('answers 400 for %s', async (_what, qs, message) => {
     const { status, body } = await get(`/api/runs?${qs}`);

@@ -10,6 +10,8 @@ export interface Column {
   value(row: RunRow): number | string | null;
   text(row: RunRow): string;
   numeric: boolean;
+  /** False for columns the server cannot order by (tags as a whole). */
+  sortable?: boolean;
 }
 
 const fixed = (key: string, label: string, width: number, value: Column['value'], text: Column['text'] = (r) => String(value(r) ?? ''), numeric = false): Column => ({ key, label, width, value, text, numeric });
@@ -24,7 +26,7 @@ export const FIXED_COLUMNS: Column[] = [
   fixed('reason', 'why it failed', 320, (r) => (r.failure ? [`${r.failure.stage ? `${r.failure.stage}: ` : ''}${r.failure.error}`, r.failure.lastLines.at(-1)].filter(Boolean).join(' — ') : null)),
   fixed('sweep', 'sweep', 110, (r) => r.sweepId),
   fixed('commit', 'git commit', 95, (r) => r.gitCommit, (r) => r.gitCommit?.slice(0, 10) ?? ''),
-  fixed('tags', 'tags', 160, (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') || null),
+  { ...fixed('tags', 'tags', 160, (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') || null), sortable: false },
 ];
 
 const DEFAULT_FIXED = ['run', 'status', 'pipeline', 'started', 'duration', 'reason'];
@@ -48,9 +50,13 @@ export function metricColumn(name: string): Column {
   return { key: `metrics.${name}`, label: name, width: 130, value: (r) => r.metrics[name] ?? null, text: (r) => formatCell(r.metrics[name]), numeric: true };
 }
 
-/** Every column available for these param and metric names. */
-export function allColumns(names: { params: string[]; metrics: string[] }): Column[] {
-  return [...FIXED_COLUMNS, ...names.params.map(paramColumn), ...names.metrics.map(metricColumn)];
+export function tagColumn(key: string): Column {
+  return { key: `tags.${key}`, label: key, width: 110, value: (r) => r.tags[key] ?? null, text: (r) => r.tags[key] ?? '', numeric: false };
+}
+
+/** Every column available for these param, metric and tag names. */
+export function allColumns(names: { params: string[]; metrics: string[]; tags?: string[] }): Column[] {
+  return [...FIXED_COLUMNS, ...names.params.map(paramColumn), ...names.metrics.map(metricColumn), ...(names.tags ?? []).map(tagColumn)];
 }
 
 /** The columns shown before the user chooses: the basics, a few params, a few evaluation metrics. */
@@ -60,29 +66,3 @@ export function defaultColumns(names: { params: string[]; metrics: string[] }): 
   return [...DEFAULT_FIXED, ...names.params.slice(0, DEFAULT_EACH).map((p) => `params.${p}`), ...metrics.map((m) => `metrics.${m}`)];
 }
 
-/** Orders rows by a column: numbers numerically, text alphabetically, missing values last either way. */
-export function sortRows(rows: readonly RunRow[], col: Column | undefined, dir: 'asc' | 'desc'): RunRow[] {
-  if (!col) return [...rows];
-  const sign = dir === 'asc' ? 1 : -1;
-  return rows
-    .map((row, i) => ({ row, i, v: col.value(row) }))
-    .sort((a, b) => {
-      if (a.v === null || b.v === null) return a.v === b.v ? a.i - b.i : a.v === null ? 1 : -1;
-      const c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v), undefined, { numeric: true });
-      return c === 0 ? a.i - b.i : sign * c;
-    })
-    .map((x) => x.row);
-}
-
-/** Rows whose id, name, pipeline, status, tags, sweep, commit, failure or param values contain every word of `text`. */
-export function searchRows(rows: readonly RunRow[], text: string): RunRow[] {
-  const words = text.toLowerCase().split(/\s+/).filter(Boolean);
-  if (!words.length) return [...rows];
-  return rows.filter((r) => {
-    const hay = [r.id, r.name, r.pipeline, r.status, r.sweepId, r.gitCommit, r.failure?.stage, r.failure?.error, ...Object.entries(r.tags).flat(), ...Object.values(r.params).map((v) => formatCell(v))]
-      .filter(Boolean)
-      .join(' ')
-      .toLowerCase();
-    return words.every((w) => hay.includes(w));
-  });
-}

@@ -1,9 +1,9 @@
-import { useMemo, useRef, useState } from 'preact/hooks';
-import { getJson, type RunRow, type RunsResponse } from './api.js';
-import { allColumns, defaultColumns, searchRows, sortRows, type Column } from './columns.js';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { RunRow } from './api.js';
+import { allColumns, defaultColumns, type Column } from './columns.js';
 import { useLiveVersion } from './live.js';
 import { compareHref, runHref } from './router.js';
-import { useFetch } from './use-fetch.js';
+import { useRunPages } from './run-pages.js';
 import { useVisibleRows } from './virtual-rows.js';
 
 const ROW_HEIGHT = 30;
@@ -18,26 +18,38 @@ function storedColumns(): string[] | undefined {
   }
 }
 
-/** The runs table: chosen columns, sort, the filter language (server side), search, selection for compare. */
+/**
+ * The runs table: chosen columns; sort, the filter language and search, all run by the server as
+ * SQL over the tracker; rows fetched page by page as they scroll into view; selection for compare.
+ */
 export function RunsPage() {
   const live = useLiveVersion();
   const [filter, setFilter] = useState('');
   const [draft, setDraft] = useState('');
+  const [searchDraft, setSearchDraft] = useState('');
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState<{ key: string; dir: 'asc' | 'desc' }>({ key: 'started', dir: 'desc' });
   const [chosen, setChosen] = useState<string[] | undefined>(storedColumns);
   const [selected, setSelected] = useState<string[]>([]);
-  const runs = useFetch(() => getJson<RunsResponse>('/api/runs', { filter }), [filter, live]);
-  const data = runs.data;
-
-  const columns = useMemo(() => allColumns(data?.columns ?? { params: [], metrics: [] }), [data?.columns]);
-  const visibleKeys = chosen ?? defaultColumns(data?.columns ?? { params: [], metrics: [] });
-  const visible = visibleKeys.map((k) => columns.find((c) => c.key === k)).filter((c): c is Column => c !== undefined);
-  const sortCol = columns.find((c) => c.key === sort.key);
-  const rows = useMemo(() => sortRows(searchRows(data?.runs ?? [], search), sortCol, sort.dir), [data, search, sortCol, sort.dir]);
+  useEffect(() => {
+    const t = setTimeout(() => setSearch(searchDraft.trim()), 200);
+    return () => clearTimeout(t);
+  }, [searchDraft]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
-  const visibleRows = useVisibleRows(rows.length, ROW_HEIGHT, scrollRef);
+  const [count, setCount] = useState(0);
+  const visibleRows = useVisibleRows(count, ROW_HEIGHT, scrollRef);
+  const query = useMemo(() => ({ filter, search, sort: sort.key, dir: sort.dir }), [filter, search, sort]);
+  const data = useRunPages(query, live, visibleRows.start, Math.max(visibleRows.end, visibleRows.start + 1));
+  useEffect(() => setCount(data.count), [data.count]);
+  useEffect(() => {
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [query]);
+
+  const columns = useMemo(() => allColumns(data.columns), [data.columns]);
+  const visibleKeys = chosen ?? defaultColumns(data.columns);
+  const visible = visibleKeys.map((k) => columns.find((c) => c.key === k)).filter((c): c is Column => c !== undefined);
+  const indexes = Array.from({ length: Math.max(0, visibleRows.end - visibleRows.start) }, (_, i) => visibleRows.start + i);
   const grid = `34px ${visible.map((c) => `${c.width}px`).join(' ')}`;
   const width = 34 + visible.reduce((n, c) => n + c.width, 0);
 
@@ -46,7 +58,10 @@ export function RunsPage() {
     localStorage.setItem(STORE_KEY, JSON.stringify(keys));
   };
   const toggleColumn = (key: string) => choose(visibleKeys.includes(key) ? visibleKeys.filter((k) => k !== key) : [...visibleKeys, key]);
-  const toggleSort = (key: string) => setSort((s) => (s.key === key ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: columns.find((c) => c.key === key)?.numeric ? 'desc' : 'asc' }));
+  const toggleSort = (key: string) => {
+    if (columns.find((c) => c.key === key)?.sortable === false) return;
+    setSort((s) => (s.key === key ? { key, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: columns.find((c) => c.key === key)?.numeric ? 'desc' : 'asc' }));
+  };
   const toggleRow = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
 
   return (
@@ -79,11 +94,11 @@ export function RunsPage() {
             </button>
           )}
         </form>
-        <input data-testid="search" class="search" type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} placeholder="search id, pipeline, error…" />
+        <input data-testid="search" class="search" type="search" value={searchDraft} onInput={(e) => setSearchDraft(e.currentTarget.value)} placeholder="search id, name, pipeline, tags, error…" />
         <details class="column-chooser">
           <summary data-testid="columns-button">Columns</summary>
           <div class="menu">
-            {(['fixed', 'params', 'metrics'] as const).map((group) => (
+            {(['fixed', 'params', 'metrics', 'tags'] as const).map((group) => (
               <fieldset key={group}>
                 <legend>{group === 'fixed' ? 'run' : group}</legend>
                 {columns
@@ -98,7 +113,7 @@ export function RunsPage() {
           </div>
         </details>
         <span class="count" data-testid="run-count">
-          {data ? `${rows.length} of ${data.total} runs` : ''}
+          {data.matching !== undefined ? `${data.matching} of ${data.total} runs` : ''}
         </span>
         <a
           class={`button primary${selected.length < 2 ? ' disabled' : ''}`}
@@ -109,13 +124,13 @@ export function RunsPage() {
           Compare {selected.length || ''}
         </a>
       </div>
-      {runs.error && (
+      {data.error && (
         <p class="error" data-testid="filter-error">
-          {runs.error.message}
-          {runs.error.hint ? ` — ${runs.error.hint}` : ''}
+          {data.error.message}
+          {data.error.hint ? ` — ${data.error.hint}` : ''}
         </p>
       )}
-      <div class="table" ref={scrollRef} role="table" aria-rowcount={rows.length}>
+      <div class="table" ref={scrollRef} role="table" aria-rowcount={count}>
         <div class="row head" role="row" style={{ gridTemplateColumns: grid, width: `${width}px` }}>
           <span role="columnheader" />
           {visible.map((c) => (
@@ -126,7 +141,7 @@ export function RunsPage() {
               class={`th${c.numeric ? ' num' : ''}`}
               data-col={c.key}
               aria-sort={sort.key === c.key ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined}
-              title={`${c.key} (click to sort)`}
+              title={c.sortable === false ? c.key : `${c.key} (click to sort)`}
               onClick={() => toggleSort(c.key)}
               onKeyDown={(e) => e.key === 'Enter' && toggleSort(c.key)}
             >
@@ -136,11 +151,16 @@ export function RunsPage() {
           ))}
         </div>
         <div class="body" style={{ height: `${visibleRows.totalHeight}px`, width: `${width}px` }}>
-          {rows.slice(visibleRows.start, visibleRows.end).map((row, i) => (
-            <RunRowView key={row.id} row={row} columns={visible} grid={grid} width={width} top={(visibleRows.start + i) * ROW_HEIGHT} selected={selected.includes(row.id)} onToggle={toggleRow} />
-          ))}
+          {indexes.map((i) => {
+            const row = data.row(i);
+            return row ? (
+              <RunRowView key={row.id} row={row} columns={visible} grid={grid} width={width} top={i * ROW_HEIGHT} selected={selected.includes(row.id)} onToggle={toggleRow} />
+            ) : (
+              <div key={`loading-${i}`} class="row loading" role="row" aria-busy="true" style={{ gridTemplateColumns: grid, width: `${width}px`, transform: `translateY(${i * ROW_HEIGHT}px)` }} />
+            );
+          })}
         </div>
-        {data && rows.length === 0 && <p class="note">{data.total === 0 ? 'No runs yet: run a pipeline (mlpipe run pipeline.yaml).' : 'No run matches.'}</p>}
+        {data.matching === 0 && <p class="note">{data.total === 0 ? 'No runs yet: run a pipeline (mlpipe run pipeline.yaml).' : 'No run matches.'}</p>}
       </div>
     </section>
   );

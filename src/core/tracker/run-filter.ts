@@ -171,9 +171,14 @@ function tokenize(source: string): Token[] {
   return tokens;
 }
 
+/** A field's name as the language writes it: segments joined with dots, those with other characters in backticks. */
+export function quoteSegments(segments: readonly string[]): string {
+  return segments.map((s) => (/^[A-Za-z0-9_]+$/.test(s) ? s : `\`${s}\``)).join('.');
+}
+
 /** Reads a field name (`params.lr`, `metrics.evaluate.accuracy`, `tags.owner`, `status`). */
 export function resolveField(segments: readonly string[], source: string, column: number): Field {
-  const name = segments.map((s) => (/^[A-Za-z0-9_]+$/.test(s) ? s : `\`${s}\``)).join('.');
+  const name = quoteSegments(segments);
   const [head, ...rest] = segments;
   const fail = (reason: string, hint?: string): never => {
     throw new RunFilterError(source, column, reason, hint);

@@ -31,12 +31,19 @@ export interface RunRow {
   failure: RunFailure | null;
 }
 
-/** `GET /api/runs`. */
+/**
+ * `GET /api/runs?filter=&search=&sort=&dir=&offset=&limit=`: one page of the runs matching the
+ * filter (the run-search language, run as SQL by the tracker), in the order asked for.
+ */
 export interface RunsResponse {
   schemaVersion: 1;
+  /** The page: runs `offset` … `offset + runs.length - 1` of those matching. */
   runs: RunRow[];
-  /** Every param and metric name among the runs, sorted, for the column chooser. */
-  columns: { params: string[]; metrics: string[] };
+  offset: number;
+  /** How many runs match the filter and search. */
+  matching: number;
+  /** Every param, final metric and tag name, sorted, for the column chooser. */
+  columns: { params: string[]; metrics: string[]; tags: string[] };
   /** How many runs the tracker holds (before the filter). */
   total: number;
   filter: string | null;

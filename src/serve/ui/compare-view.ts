@@ -22,6 +22,6 @@ export async function compareView(tracker: Tracker, source: RunRowSource, readAr
     const found = await findConfusionMatrix(await tracker.getMetrics(r.id), await tracker.getArtifacts(r.id), readArtifact);
     if (found) matrices.push({ runId: r.id, shortId: r.shortId, stage: found.stage, matrix: found.matrix });
   }
-  const byId = new Map((await source.rows()).map((row) => [row.id, row]));
-  return { schemaVersion: 1, comparison, matrices, rows: comparison.runs.flatMap((r) => byId.get(r.id) ?? []) };
+  const runs = (await Promise.all(comparison.runs.map((r) => tracker.getRun(r.id)))).filter((r) => r !== undefined);
+  return { schemaVersion: 1, comparison, matrices, rows: await source.rowsOf(runs) };
 }

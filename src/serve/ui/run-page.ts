@@ -9,7 +9,7 @@ import type { OutputManifest } from '../../core/hash/path-manifest.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import type { StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { ArtifactView, RunPageResponse, StageView } from './api-types.js';
-import { buildRow } from './run-rows.js';
+import { buildRow, finalValues } from './run-rows.js';
 import { shortIds } from '../../app/compare/resolve-run.js';
 
 const LOG_LINES = 200;
@@ -19,7 +19,7 @@ export async function runPage(tracker: Tracker, store: ObjectStore, runsDir: str
   const id = await resolveRunRef(tracker, ref);
   const run = (await tracker.getRun(id))!;
   const [stageRuns, points, artifacts, allIds] = await Promise.all([tracker.getStageRuns(id), tracker.getMetrics(id), tracker.getArtifacts(id), tracker.findRunIds('')]);
-  const row = { ...buildRow(run, stageRuns, points), shortId: shortIds([id], allIds).get(id)! };
+  const row = { ...buildRow(run, stageRuns, finalValues(points)), shortId: shortIds([id], allIds).get(id)! };
   const stages = await Promise.all(stageRuns.map((s) => stageView(s, runsDir)));
   const curves = new Map<string, { step: number; value: number }[]>();
   for (const p of points) {

@@ -2,54 +2,98 @@ import { flattenParams } from '../../app/compare/build-comparison.js';
 import { shortIds } from '../../app/compare/resolve-run.js';
 import { runFailure } from '../../app/compare/run-failure.js';
 import { isConfusionKey } from '../../core/tracker/confusion-cells.js';
-import type { MetricPoint, RunRecord, StageRunRecord, Tracker } from '../../core/tracker/types.js';
+import type { MetricPoint, RunFields, RunFilter, RunRecord, StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { RunRow } from './api-types.js';
 
 /** A run row without its short id (that depends on every other id). */
 type CachedRow = Omit<RunRow, 'shortId'>;
 
+const FIELDS_TTL_MS = 1000;
+
+/** A page of the runs table and how many runs match. */
+export interface RunPage {
+  rows: RunRow[];
+  /** Runs matching the query. */
+  total: number;
+}
+
 /**
- * The runs table's rows, read through the Tracker interface only. A finished run's row never
- * changes, so it is built once and kept (keyed by status and end time); a refresh then reads only
- * the run list and the runs still going.
+ * The runs table's rows, read through the Tracker interface only: the tracker filters, orders and
+ * pages in SQL, and this builds the rows of one page (final metrics in one query, stage records
+ * only for runs that did not complete). A finished run's row never changes, so it is built once and
+ * kept (keyed by status and end time).
  */
 export class RunRowSource {
   private readonly cache = new Map<string, { key: string; row: CachedRow }>();
+  private ids: { count: number; short: Map<string, string> } | undefined;
+  private fields: { key: string; at: number; value: RunFields } | undefined;
 
   constructor(private readonly tracker: Tracker) {}
 
-  /** Every run, newest first. */
-  async rows(): Promise<RunRow[]> {
-    const runs = await this.tracker.listRuns({});
-    const live = new Set<string>();
-    const rows: CachedRow[] = [];
-    for (const run of runs) {
-      live.add(run.id);
-      const key = `${run.status}:${run.endedAt ?? ''}`;
+  /** One page of the runs matching `query` (run-search `where`, `search`, `orderBy`, `limit`, `offset`). */
+  async page(query: RunFilter): Promise<RunPage> {
+    const runs = await this.tracker.listRuns(query);
+    const whole = query.limit === undefined || (!query.offset && runs.length < query.limit);
+    const total = whole ? (query.offset ?? 0) + runs.length : await this.tracker.countRuns(query);
+    return { rows: await this.rowsOf(runs), total };
+  }
+
+  /** The rows of these runs, in this order. */
+  async rowsOf(runs: readonly RunRecord[]): Promise<RunRow[]> {
+    const stale = runs.filter((run) => {
       const hit = this.cache.get(run.id);
-      if (hit && hit.key === key && run.status !== 'running') {
-        rows.push(hit.row);
-        continue;
+      return !hit || hit.key !== rowKey(run) || run.status === 'running';
+    });
+    if (stale.length) {
+      const finals = await this.tracker.getFinalMetrics(stale.map((r) => r.id));
+      for (const run of stale) {
+        const stages = run.status === 'failed' || run.status === 'interrupted' ? await this.tracker.getStageRuns(run.id) : [];
+        this.cache.set(run.id, { key: rowKey(run), row: buildRow(run, stages, finals.get(run.id) ?? {}) });
       }
-      const row = buildRow(run, await this.tracker.getStageRuns(run.id), await this.tracker.getMetrics(run.id));
-      this.cache.set(run.id, { key, row });
-      rows.push(row);
     }
-    for (const id of this.cache.keys()) if (!live.has(id)) this.cache.delete(id);
-    const short = shortIds(runs.map((r) => r.id));
-    return rows.map((r) => ({ ...r, shortId: short.get(r.id)! }));
+    const short = await this.shortIds();
+    return runs.map((r) => ({ ...this.cache.get(r.id)!.row, shortId: short.get(r.id) ?? r.id }));
+  }
+
+  /** How many runs the tracker holds (deleted ones left out). */
+  count(): Promise<number> {
+    return this.tracker.countRuns({});
+  }
+
+  /** Param, metric and tag names for the column chooser (read again when the number of runs changes, or after a second). */
+  async columns(total: number): Promise<RunFields> {
+    const key = String(total);
+    if (this.fields?.key !== key || Date.now() - this.fields.at > FIELDS_TTL_MS) {
+      const fields = await this.tracker.runFields();
+      this.fields = { key, at: Date.now(), value: { ...fields, metrics: fields.metrics.filter((m) => !isConfusionKey(m.slice(m.indexOf('.') + 1))) } };
+    }
+    return this.fields.value;
+  }
+
+  private async shortIds(): Promise<Map<string, string>> {
+    const count = await this.tracker.countRuns({ deleted: 'include' });
+    if (this.ids?.count !== count) this.ids = { count, short: shortIds(await this.tracker.findRunIds('')) };
+    return this.ids.short;
   }
 }
 
-/** One run's row from its records. */
-export function buildRow(run: RunRecord, stages: readonly StageRunRecord[], points: readonly MetricPoint[]): CachedRow {
+const rowKey = (run: RunRecord): string => `${run.status}:${run.endedAt ?? ''}:${run.name ?? ''}:${JSON.stringify(run.tags ?? {})}`;
+
+/** Final values (`stage.key` → value, the last one logged) among metric points. */
+export function finalValues(points: readonly MetricPoint[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of points) if (p.step === null) out[`${p.stage}.${p.key}`] = p.value;
+  return out;
+}
+
+/** One run's row from its records and final metrics (`stage.key` → value). */
+export function buildRow(run: RunRecord, stages: readonly StageRunRecord[], finals: Record<string, number>): CachedRow {
   const metrics: Record<string, number> = {};
-  for (const p of points) if (p.step === null && !isConfusionKey(p.key)) metrics[`${p.stage}.${p.key}`] = p.value;
-  const extra = run as RunRecord & { name?: unknown; tags?: unknown };
+  for (const [name, value] of Object.entries(finals)) if (!isConfusionKey(name.slice(name.indexOf('.') + 1))) metrics[name] = value;
   return {
     id: run.id,
-    name: typeof extra.name === 'string' ? extra.name : null,
-    tags: isStringRecord(extra.tags) ? extra.tags : {},
+    name: run.name ?? null,
+    tags: run.tags ?? {},
     pipeline: run.pipeline,
     status: run.status,
     startedAt: run.startedAt,
@@ -62,19 +106,4 @@ export function buildRow(run: RunRecord, stages: readonly StageRunRecord[], poin
     metrics,
     failure: runFailure(run, stages),
   };
-}
-
-function isStringRecord(v: unknown): v is Record<string, string> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string');
-}
-
-/** Every param and metric name among the rows, sorted. */
-export function columnsOf(rows: readonly RunRow[]): { params: string[]; metrics: string[] } {
-  const params = new Set<string>();
-  const metrics = new Set<string>();
-  for (const r of rows) {
-    for (const k of Object.keys(r.params)) params.add(k);
-    for (const k of Object.keys(r.metrics)) metrics.add(k);
-  }
-  return { params: [...params].sort(), metrics: [...metrics].sort() };
 }

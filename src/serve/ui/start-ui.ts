@@ -17,6 +17,9 @@ export interface StartUiOptions {
   onInternalError?: (err: Error) => void;
 }
 
+/** Rows read before listening (the first page the table asks for), so the first load finds them built. */
+const FIRST_PAGE = 200;
+
 /** A listening dashboard. */
 export interface RunningUi {
   url: string;
@@ -34,7 +37,7 @@ export async function startUi(o: StartUiOptions): Promise<RunningUi> {
   const store = openLocalStore(o.runsDir);
   try {
     const rows = new RunRowSource(tracker);
-    const runs = (await rows.rows()).length;
+    const runs = (await rows.page({ limit: FIRST_PAGE })).total;
     const app = buildUiServer({ tracker, store, rows, runsDir: o.runsDir, assets, readOnly: o.readOnly, pollMs: o.pollMs, onInternalError: o.onInternalError });
     try {
       await app.listen({ host: o.host, port: o.port });

@@ -10,11 +10,12 @@ import { UserError } from '../../errors.js';
 import type { ApiError, InfoResponse, RunsResponse } from './api-types.js';
 import { ArtifactNotFoundError, fetchArtifact } from './artifact-download.js';
 import { compareView } from './compare-view.js';
-import { filterRuns } from './filter-runs.js';
 import { LiveFeed } from './live-feed.js';
 import { modelsView, promoteFromUi, rollbackFromUi } from './models-view.js';
 import { runPage } from './run-page.js';
-import { columnsOf, RunRowSource } from './run-rows.js';
+import { RunRowSource } from './run-rows.js';
+import { MAX_PAGE, runsQuery, type RunsQueryString } from './runs-query.js';
+import { MAX_FILTER_LENGTH } from '../../core/tracker/run-filter.js';
 import type { Asset } from './static-assets.js';
 
 /** Options of {@link buildUiServer}. */
@@ -86,14 +87,28 @@ export function buildUiServer(o: UiServerOptions): FastifyInstance {
 
   app.get('/api/info', async (): Promise<InfoResponse> => ({ schemaVersion: 1, readOnly: o.readOnly, runsDir: o.runsDir, pollMs: o.pollMs }));
 
-  app.get<{ Querystring: { filter?: string } }>(
+  app.get<{ Querystring: RunsQueryString }>(
     '/api/runs',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { filter: { type: 'string', maxLength: 2000 } } } } },
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            filter: { type: 'string', maxLength: MAX_FILTER_LENGTH },
+            search: { type: 'string', maxLength: 500 },
+            sort: { type: 'string', minLength: 1, maxLength: 600 },
+            dir: { type: 'string', enum: ['asc', 'desc'] },
+            offset: { type: 'integer', minimum: 0, maximum: 100_000_000 },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+          },
+        },
+      },
+    },
     async (req): Promise<RunsResponse> => {
-      const all = await source.rows();
-      const filter = req.query.filter?.trim() || null;
-      const runs = filter ? await filterRuns(o.tracker, all, filter) : all;
-      return { schemaVersion: 1, runs, columns: columnsOf(all), total: all.length, filter };
+      const query = runsQuery(req.query);
+      const [page, all] = await Promise.all([source.page(query), source.count()]);
+      return { schemaVersion: 1, runs: page.rows, offset: query.offset ?? 0, matching: page.total, columns: await source.columns(all), total: all, filter: query.where ?? null };
     },
   );
 
