@@ -66,6 +66,9 @@ await build({
     'pg-native',
     'bullmq',
     'ioredis',
+    // The AWS SDK: loaded only for an s3:// remote (core/store/s3-store.ts).
+    '@aws-sdk/*',
+    '@smithy/*',
   ],
 });
 console.log(`bundled ${entries.length - 3} commands and the oclif entry into ${relative(root, outdir)}`);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { UserError } from '../errors.js';
 import { openLocalStore } from '../core/store/local-store.js';
 import { openRemoteStore } from '../core/store/open-remote.js';
-import type { ObjectStore } from '../core/store/types.js';
+import type { MaintainableStore, ObjectStore } from '../core/store/types.js';
 import type { StageDispatcher } from '../core/run/executor.js';
 import type { ProjectConfig, RemoteTarget } from '../core/config/resolve-config.js';
 
@@ -36,9 +36,9 @@ export function queueConfigFlags(flags: { executor?: string; queue?: string; 'qu
   return { executor: flags.executor, queue: flags.queue, queuePrefix: flags['queue-prefix'], remote: flags.remote };
 }
 
-/** The remote store a remote target names (a folder or file://; its URL is already absolute). */
-export function openRemote(target: RemoteTarget): ObjectStore {
-  return openRemoteStore(target.url);
+/** The remote store a remote target names (S3, a folder or file://; a folder's path is already absolute). */
+export function openRemote(target: RemoteTarget): Promise<MaintainableStore> {
+  return openRemoteStore(target);
 }
 
 /** The queue executor's parts for a run, closed when the run is done. */
@@ -57,7 +57,7 @@ export async function openExecution(config: ProjectConfig, runsDir: string): Pro
       hint: 'pass --remote DIR (or set MLPIPE_REMOTE, or default_remote: in mlpipe.yaml) on the coordinator and each `mlpipe worker`; a folder on a disk they all mount works',
     });
   }
-  const remote = openRemote(target);
+  const remote = await openRemote(target);
   const { QueueDispatcher } = await import('../core/queue/queue-dispatcher.js');
   const dispatcher = await QueueDispatcher.open({ url: config.queue.value, prefix: config.queuePrefix.value }, openLocalStore(runsDir), remote);
   return { dispatcher, remote, close: () => dispatcher.close() };

@@ -37,7 +37,7 @@ async function runJob(m: Extract<ToStageProcess, { type: 'run' }>): Promise<void
     const result = await runStageJob(m.job, {
       kinds: stageKinds,
       runsDir: m.runsDir,
-      remote: openRemoteStore(m.remote),
+      remote: await openRemoteStore(m.remote),
       worker: m.worker,
       signal: controller.signal,
       onProgress: (message) => send({ type: 'progress', message }),

@@ -44,7 +44,7 @@ EXIT CODES
         labels: flags.label ?? [],
         concurrency: flags.concurrency,
         runsDir: this.runsDir(flags['runs-dir']),
-        remote: remote.url,
+        remote,
         childPath: fileURLToPath(new URL('../cli/stage-child.js', import.meta.url)),
         lockDurationMs: flags['lock-duration'],
         stalledIntervalMs: flags['stalled-interval'],

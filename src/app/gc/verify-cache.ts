@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { openLocalStore } from '../../core/store/local-store.js';
 import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
-import { forEachLimit } from '../../core/cache/for-each-limit.js';
+import { forEachLimit } from '../../core/async/for-each-limit.js';
 import { NoTrackerError, openExistingTracker } from '../../core/tracker/open-tracker.js';
 import type { ModelLookup } from '../../core/tracker/types.js';
 import { modelDir } from '../models/resolve-model.js';

@@ -1,4 +1,4 @@
-import { forEachLimit } from './for-each-limit.js';
+import { forEachLimit } from '../async/for-each-limit.js';
 import type { ObjectStore } from '../store/types.js';
 
 /** A file to upload under its content hash. */

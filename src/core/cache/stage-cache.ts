@@ -2,7 +2,7 @@ import type { FileHasher } from '../hash/stat-cache.js';
 import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import type { CacheIndex, LastExecution } from './lookup.js';
-import { decodeManifest, encodeManifest, type StageManifest } from './manifest.js';
+import { decodeManifest, digestsOf, encodeManifest, type StageManifest } from './manifest.js';
 import { commitOutputs, outputsAvailable, restoreOutputs, type OutputSource, type OutputTarget } from './stage-outputs.js';
 
 /** Options for {@link StageCache}. */
@@ -63,6 +63,7 @@ export class StageCache implements CacheIndex {
   async restore(manifest: StageManifest, targets: Record<string, OutputTarget>, label = manifest.stage): Promise<boolean> {
     try {
       await restoreOutputs(this.store, manifest.outputs, targets, { verify: true });
+      await this.store.adopt?.(manifest.key, digestsOf(manifest));
       return true;
     } catch (err) {
       if (!(err instanceof CacheCorruptError || err instanceof MissingObjectError)) throw err;

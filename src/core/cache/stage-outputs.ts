@@ -5,7 +5,7 @@ import { hashPath } from '../hash/hash-path.js';
 import { uncachedHasher, type FileHasher } from '../hash/stat-cache.js';
 import type { ManifestFile, OutputManifest } from '../hash/path-manifest.js';
 import type { ObjectStore } from '../store/types.js';
-import { forEachLimit } from './for-each-limit.js';
+import { forEachLimit } from '../async/for-each-limit.js';
 import { digestsOf, isSafeOutputPath } from './manifest.js';
 
 /** An output to store: `move` lets the store take the files (a run's temp folder); otherwise they are copied (workspace `outs`). */

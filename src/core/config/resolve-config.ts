@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
 import type { PathSegment } from '../../schema/yaml-source.js';
+import type { RemoteSettings } from '../store/types.js';
 import { configField, type RemoteEntry } from './config-schema.js';
 import { findConfigFile, findProjectRoot } from './find-config.js';
 import { readConfigFile, type ConfigFile } from './read-config.js';
@@ -18,16 +19,10 @@ export interface Setting<T> {
   origin: string;
 }
 
-/** A remote cache to open: `openRemoteStore(target.url)`; the S3 settings are kept for the S3 store. */
-export interface RemoteTarget {
+/** A remote cache to open: `openRemoteStore(target)`. Its `url` is s3://BUCKET/PREFIX, file://…, or an absolute folder path (a relative one in mlpipe.yaml is resolved against the file's folder). */
+export interface RemoteTarget extends RemoteSettings {
   /** Its name under `remotes:`, when it is a configured one. */
   name?: string;
-  /** s3://BUCKET/PREFIX, file://…, or an absolute folder path (a relative one in mlpipe.yaml is resolved against the file's folder). */
-  url: string;
-  endpoint?: string;
-  region?: string;
-  pathStyle?: boolean;
-  profile?: string;
 }
 
 /** What command flags said (undefined: not given). */

@@ -5,6 +5,7 @@ import { connectRedis, type QueueAddress } from './redis-connection.js';
 import { encodeFailure, queuesServedBy, type StageJobData, type StageJobProgress, type StageJobResult } from './stage-job.js';
 import { StageProcessPool } from './stage-process-pool.js';
 import { cancelChannel, HEARTBEAT_MS, removeWorkerInfo, writeWorkerInfo, type WorkerInfo } from './worker-registry.js';
+import type { RemoteSettings } from '../store/types.js';
 
 export interface WorkerOptions extends QueueAddress {
   /** Shown by `mlpipe workers` and in the coordinator's progress; default HOST-PID. */
@@ -14,8 +15,8 @@ export interface WorkerOptions extends QueueAddress {
   concurrency: number;
   /** The worker's own state folder (temporary workspaces). */
   runsDir: string;
-  /** The remote cache (a folder every machine reaches). */
-  remote: string;
+  /** The remote cache every machine reaches (a folder or S3, with its settings). */
+  remote: RemoteSettings;
   /** The stage process script (dist/bundle/cli/stage-child.js). */
   childPath: string;
   /** BullMQ's lockDuration: a job whose lock is not renewed for this long is given to another worker (default 30 s). */

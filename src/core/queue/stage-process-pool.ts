@@ -2,10 +2,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { StageFailedError } from '../../errors.js';
 import type { StageJobData, StageJobResult } from './stage-job.js';
 import { decodeFailure } from './stage-job.js';
+import type { RemoteSettings } from '../store/types.js';
 
 /** What the worker tells a stage process. */
 export type ToStageProcess =
-  | { type: 'run'; job: StageJobData; runsDir: string; remote: string; worker: string }
+  | { type: 'run'; job: StageJobData; runsDir: string; remote: RemoteSettings; worker: string }
   | { type: 'abort'; reason: string };
 
 /** What a stage process tells the worker. */
@@ -35,7 +36,7 @@ export class StageProcessPool {
 
   constructor(
     private readonly childPath: string,
-    private readonly context: { runsDir: string; remote: string; worker: string },
+    private readonly context: { runsDir: string; remote: RemoteSettings; worker: string },
   ) {}
 
   async run(job: StageJobData, hooks: StageProcessHooks, signal: AbortSignal): Promise<StageJobResult> {

@@ -11,6 +11,9 @@ import type { GetOptions, ObjectStore } from './types.js';
  * manifest and objects on the remote) is a cache hit on any machine.
  */
 export class ReadThroughStore implements ObjectStore {
+  /** Manifests read from the remote, by key, until {@link adopt} keeps them locally. */
+  private readonly fromRemote = new Map<string, string>();
+
   constructor(
     readonly local: ObjectStore,
     readonly remote: ObjectStore,
@@ -64,7 +67,19 @@ export class ReadThroughStore implements ObjectStore {
   async getManifest(key: string): Promise<string | undefined> {
     const local = await this.local.getManifest(key);
     if (local !== undefined) return local;
-    return this.remote.getManifest(key);
+    const remote = await this.remote.getManifest(key);
+    if (remote !== undefined) this.fromRemote.set(key, remote);
+    return remote;
+  }
+
+  /** Keeps an entry read from the remote in the local store: its missing objects (verified), then its manifest. */
+  async adopt(key: string, digests: readonly string[]): Promise<void> {
+    const text = this.fromRemote.get(key);
+    if (text === undefined) return;
+    const present = await this.local.hasMany(digests);
+    for (const digest of digests) if (!present.has(digest)) await this.fetch(digest);
+    if ((await this.local.getManifest(key)) === undefined) await this.local.putManifest(key, text);
+    this.fromRemote.delete(key);
   }
 
   putManifest(key: string, text: string): Promise<void> {

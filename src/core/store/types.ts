@@ -35,6 +35,11 @@ export interface ObjectStore {
   putManifest(key: string, text: string): Promise<void>;
   listManifests(): AsyncIterable<string>;
   deleteManifest(key: string): Promise<void>;
+  /**
+   * Told that the entry under `key` (naming `digests`) was restored: a store in front of a remote
+   * (ReadThroughStore) keeps the entry locally, objects first, so the next run finds it without the remote.
+   */
+  adopt?(key: string, digests: readonly string[]): Promise<void>;
 }
 
 /**
@@ -60,3 +65,16 @@ export interface StoreMaintenance {
 
 /** A store that can also be maintained (the local cache, a folder remote). */
 export type MaintainableStore = ObjectStore & StoreMaintenance;
+
+/** What opens a remote cache (`openRemoteStore`): its URL and, for S3, where and how to reach it (never credentials). */
+export interface RemoteSettings {
+  /** s3://BUCKET/PREFIX, file://PATH, or a folder path. */
+  url: string;
+  /** An S3-compatible server's endpoint (http://127.0.0.1:9000); default AWS, or AWS_ENDPOINT_URL_S3. */
+  endpoint?: string;
+  region?: string;
+  /** Bucket in the path rather than the host name; default: true when an endpoint is given. */
+  pathStyle?: boolean;
+  /** The AWS profile whose credentials are used; default: the standard chain. */
+  profile?: string;
+}
