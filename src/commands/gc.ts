@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { collectGarbageIn, GC_SLACK_MS, type GcPin, type GcResult } from '../app/gc/collect-garbage.js';
+import { collectGarbageIn, collectRemoteGarbage, GC_SLACK_MS, type GcPin, type GcResult } from '../app/gc/collect-garbage.js';
+import { connectRemote, remoteNameFlag } from '../cli/remote-flags.js';
 import { formatBytes } from '../render/bytes.js';
 
 export default class Gc extends BaseCommand {
@@ -11,22 +12,29 @@ Safe while other runs go on: nothing stored or used after the cutoff is removed.
 
 Also removes temp files that killed runs left in the cache. Quarantined objects (cache/quarantine/) are left for you to inspect and delete.
 
+With --remote NAME it cleans that remote instead (never without asking; the local cache is left alone): entries no kept run of this tracker references are removed, then objects no remaining entry names. Runs of other hosts are kept (their folders cannot be seen from here), and so is every entry made by a run this tracker does not know, so a local tracker never removes a teammate's entries; with a shared tracker (PostgreSQL) the whole team's runs count. Try it with --dry first.
+
 EXIT CODES
 0 done (or, with --dry, reported)
-1 the cache or tracker could not be read or written`;
-  static override examples = ['<%= config.bin %> gc --dry', '<%= config.bin %> gc', '<%= config.bin %> gc --json'];
+1 the cache or tracker could not be read or written
+2 the remote does not answer (or its bucket or credentials are missing)`;
+  static override examples = ['<%= config.bin %> gc --dry', '<%= config.bin %> gc', '<%= config.bin %> gc --json', '<%= config.bin %> gc --remote origin --dry'];
   static override flags = {
     dry: Flags.boolean({ description: 'Only report what would be removed.', default: false }),
+    remote: remoteNameFlag,
   };
 
-  async run(): Promise<GcResult> {
+  async run(): Promise<GcResult & { remote?: string }> {
     const { flags } = await this.parse(Gc);
-    const result = await collectGarbageIn(this.runsDir(flags['runs-dir']), { dry: flags.dry });
+    const runsDir = this.runsDir(flags['runs-dir']);
+    const remote = flags.remote ? await connectRemote(this.projectConfig({ remote: flags.remote }), 'read') : undefined;
+    const result = remote ? { ...(await collectRemoteGarbage(runsDir, remote, { dry: flags.dry })), remote: remote.location } : await collectGarbageIn(runsDir, { dry: flags.dry });
     const verb = result.dry ? 'would remove' : 'removed';
     this.out(
       [
+        ...(remote ? [`remote ${remote.location}`] : []),
         `runs kept: ${result.runs.kept} of ${result.runs.total} (${result.runs.running} running, ${result.runs.withFolder} with a folder, ${result.runs.withModel} with a registered model)`,
-        `manifests: ${verb} ${result.manifests.removed}, kept ${result.manifests.kept}, too recent to touch ${result.manifests.young}`,
+        `manifests: ${verb} ${result.manifests.removed}, kept ${result.manifests.kept}${result.manifests.unknownRun ? ` (${result.manifests.unknownRun} made by runs this tracker does not know)` : ''}, too recent to touch ${result.manifests.young}`,
         `objects: ${verb} ${result.objects.removed} (${formatBytes(result.objects.bytesRemoved)}), kept ${result.objects.kept}, too recent to touch ${result.objects.young}`,
         ...(result.pinnedBy ? [pinLine(result.pinnedBy)] : []),
         ...(result.staleTemps > 0 ? [`temp files of killed runs removed: ${result.staleTemps}`] : []),

@@ -15,6 +15,10 @@ import type { BackendChoice } from '../ml/backend-choice.js';
 import { reasonLine } from '../render/reasons.js';
 import { executorFlag, openExecution, queueConfigFlags, queueFlags, remoteFlag, type QueueExecution } from '../cli/queue-flags.js';
 import type { BaseFlags } from '../cli/base-command.js';
+import { connectRemote } from '../cli/remote-flags.js';
+import { pushEntries, type TransferResult } from '../app/remote/transfer.js';
+import { renderTransfer } from '../render/transfer.js';
+import type { ObjectStore } from '../core/store/types.js';
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
 const QUEUE_JOBS = 64;
@@ -26,6 +30,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run pipeline.yaml --set params.lr=0.01 --set train.epochs=3',
     '<%= config.bin %> run pipeline.yaml --stage train --force',
     '<%= config.bin %> run pipeline.yaml --dry',
+    '<%= config.bin %> run pipeline.yaml --pull --push   # a teammate\'s entries are restored, not re-run; the new ones are shared',
     '<%= config.bin %> run pipeline.yaml --sweep params.lr=0.001,0.01,0.1 --sweep train.batch_size=32,64 --jobs 2',
   ];
   static override args = specArg;
@@ -42,25 +47,43 @@ export default class Run extends BaseCommand {
     executor: executorFlag,
     remote: remoteFlag,
     ...queueFlags,
+    pull: Flags.boolean({ description: 'Look for cache entries on the remote too: a stage whose entry is there is restored from it (fetched, verified), not run.', default: false, helpGroup: 'REMOTE' }),
+    push: Flags.boolean({ description: 'Push the run\'s entries to the remote when it ends (else MLPIPE_AUTOPUSH, else autopush: in mlpipe.yaml).', allowNo: true, helpGroup: 'REMOTE' }),
     isolated: Flags.boolean({ description: 'Run every stage in a temporary copy of the workspace and leave the workspace untouched (sweep points always are); mlpipe checkout RUN brings the outputs back.', default: false }),
   };
 
-  async run(): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  async run(): Promise<((RunSummary | SweepSummary) & { push?: TransferResult[] }) | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
-    const config = this.projectConfig(queueConfigFlags(flags));
+    const config = this.projectConfig({ ...queueConfigFlags(flags), autopush: flags.push });
     const queued = config.executor.value === 'queue' && !flags.dry ? await openExecution(config, runsDir) : undefined;
     try {
-      return await this.execute(args.spec, flags, runsDir, queued);
+      const push = config.autopush.value && !flags.dry ? (queued?.remote ?? (await connectRemote(config, 'write'))) : undefined;
+      const pull = flags.pull ? (queued?.remote ?? (await connectRemote(config, 'read'))) : undefined;
+      const result = await this.execute(args.spec, flags, runsDir, queued, pull);
+      if (!push || !('exitCode' in result)) return result;
+      const runIds = 'points' in result ? result.points.flatMap((p) => (p.runId ? [p.runId] : [])) : [result.runId];
+      return { ...result, push: await this.pushRun(runsDir, push, runIds) };
     } finally {
       await queued?.close();
     }
   }
 
-  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  /** `--push` / autopush: the runs' entries to the remote, one line on stderr. */
+  private async pushRun(runsDir: string, remote: ObjectStore, runIds: string[]): Promise<TransferResult[]> {
+    const results: TransferResult[] = [];
+    for (const run of runIds) {
+      const result = await pushEntries({ runsDir, remote, selection: { run } });
+      results.push(result);
+      this.note(renderTransfer(result).split('\n')[0]!);
+    }
+    return results;
+  }
+
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
-    const common = { runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    const common = { runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepGrid(flags.sweep.map(parseSweep));
       const json = this.jsonEnabled();
@@ -73,7 +96,7 @@ export default class Run extends BaseCommand {
     }
     const spec = await loadSpecOrThrow(args.spec, flags);
     if (flags.dry) {
-      const plan = await planPipeline(spec, runsDir, { force: flags.force, only: flags.stage, onWarning: common.onWarning });
+      const plan = await planPipeline(spec, runsDir, { force: flags.force, only: flags.stage, onWarning: common.onWarning, remote: common.remote });
       this.out(renderPlan(plan));
       return planJson(plan);
     }

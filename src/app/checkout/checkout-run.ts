@@ -99,8 +99,8 @@ export async function checkoutRun(runsDir: string, ref: string, opts: CheckoutOp
   }
 }
 
-/** The workspace lock runs that write the workspace take (kernel locks where flock(1) exists). */
-async function lockForCheckout(path: string, runId: string, pipeline: string, signal?: AbortSignal): Promise<() => Promise<void>> {
+/** The workspace lock runs that write the workspace take (kernel locks where flock(1) exists); `runId` names who holds it. */
+export async function lockForCheckout(path: string, runId: string, pipeline: string, signal?: AbortSignal): Promise<() => Promise<void>> {
   if (!hasKernelLocks) return acquireLock(path, `checkout ${runId}`, { signal });
   const held = await acquireWorkspaceLock(path, { runId: `checkout ${runId}`, pipeline, pid: process.pid, host: hostname() }, { signal });
   return held.release;

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { openLocalStore } from '../../core/store/local-store.js';
 import type { MaintainableStore } from '../../core/store/types.js';
@@ -26,6 +27,11 @@ export interface GcOptions {
   dry?: boolean;
   /** The clock (epoch ms); tests pass their own. */
   now?: number;
+  /**
+   * Keep every entry made by a run this tracker does not know (the manifest names its run): a
+   * remote holds teammates' entries, which a local tracker never saw. Set for `gc --remote`.
+   */
+  keepEntriesOfUnknownRuns?: boolean;
 }
 
 /** What `mlpipe gc` kept and removed (the `--json` output, schemaVersion 1). */
@@ -35,7 +41,8 @@ export interface GcResult {
   /** Nothing stored or used at or after this moment (ISO time) is removed. */
   cutoff: string;
   runs: { total: number; kept: number; running: number; withFolder: number; withModel: number };
-  manifests: { kept: number; removed: number; young: number };
+  /** `unknownRun`: kept because the run that made them is not in this tracker (gc --remote only). */
+  manifests: { kept: number; removed: number; young: number; unknownRun?: number };
   objects: { kept: number; removed: number; young: number; bytesRemoved: number };
   /** Temp files left by killed processes, removed (0 with --dry). */
   staleTemps: number;
@@ -73,15 +80,20 @@ export async function collectGarbage(target: GcTarget, opts: GcOptions = {}): Pr
   const dry = opts.dry === true;
   const { tracker, store } = target;
   if (!dry) await tracker.markDeadRunsInterrupted();
-  const { kept, counts, cutoff, pinnedBy } = await keptRuns(target, started);
+  const { kept, counts, cutoff, pinnedBy, ids } = await keptRuns(target, started);
   const keys = new Set<string>();
   for (const runId of kept) for (const s of await tracker.getStageRuns(runId)) if (s.cacheKey) keys.add(s.cacheKey);
 
-  const manifests = { kept: 0, removed: 0, young: 0 };
+  const manifests: GcResult['manifests'] = { kept: 0, removed: 0, young: 0, ...(opts.keepEntriesOfUnknownRuns ? { unknownRun: 0 } : {}) };
   const remaining: string[] = [];
+  const isUnknownRun = opts.keepEntriesOfUnknownRuns ? await unknownRunOf(target, ids) : undefined;
   for await (const key of store.listManifests()) {
     if (keys.has(key)) {
       manifests.kept++;
+      remaining.push(key);
+    } else if (isUnknownRun && (await isUnknownRun(key))) {
+      manifests.kept++;
+      manifests.unknownRun!++;
       remaining.push(key);
     } else if (!(await removable(() => store.manifestMtime(key), () => store.removeManifestIfOlderThan(key, cutoff), cutoff, dry))) {
       manifests.young++;
@@ -132,12 +144,37 @@ async function keptRuns({ tracker, hasRunFolder }: GcTarget, now: number) {
   const cutoff = Math.min(now, ...running.map((r) => r.startedAt)) - GC_SLACK_MS;
   const oldest = running.reduce<RunRecord | undefined>((a, r) => (a && a.startedAt <= r.startedAt ? a : r), undefined);
   const pinnedBy = oldest && oldest.startedAt < now ? pinOf(oldest) : undefined;
-  return { kept, cutoff, pinnedBy, counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };
+  return { kept, cutoff, pinnedBy, ids: new Set(runs.map((r) => r.id)), counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };
 }
 
 function pinOf(r: RunRecord): GcPin {
   const iso = (t: number) => new Date(t).toISOString();
   return { runId: r.id, pipeline: r.pipeline, pid: r.pid, host: r.host, startedAt: iso(r.startedAt), heartbeatAt: r.heartbeatAt ? iso(r.heartbeatAt) : null };
+}
+
+/** Whether the entry under a key was made by a run `known` does not hold (an unreadable manifest counts as known: it is garbage). */
+async function unknownRunOf({ store }: GcTarget, known: Set<string>): Promise<(key: string) => Promise<boolean>> {
+  return async (key) => {
+    const manifest = await readManifest(store, key);
+    return manifest !== undefined && !known.has(manifest.runId);
+  };
+}
+
+/**
+ * `mlpipe gc --remote`: {@link collectGarbage} on a remote cache with this tracker's runs. A run of
+ * another host is kept (its folder cannot be seen from here), and so is every entry made by a run
+ * the tracker does not know: with a local tracker gc removes only what this machine's runs let go.
+ */
+export async function collectRemoteGarbage(runsDir: string, remote: MaintainableStore, opts: Omit<GcOptions, 'keepEntriesOfUnknownRuns'> = {}): Promise<GcResult> {
+  const tracker = await openTracker(runsDir);
+  try {
+    const here = hostname();
+    const elsewhere = new Set((await tracker.listRuns()).filter((r) => r.host && r.host !== here).map((r) => r.id));
+    const hasRunFolder = (id: string) => elsewhere.has(id) || existsSync(join(runsDir, id));
+    return await collectGarbage({ tracker, store: remote, hasRunFolder }, { ...opts, keepEntriesOfUnknownRuns: true });
+  } finally {
+    await tracker.close();
+  }
 }
 
 async function removable(mtime: () => Promise<number | undefined>, remove: () => Promise<boolean>, cutoff: number, dry: boolean): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { UserError } from '../../errors.js';
 import type { FileHasher } from '../hash/stat-cache.js';
 import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
@@ -98,13 +99,14 @@ export class StageCache implements CacheIndex {
   }
 }
 
-/** Reads and decodes the manifest under `key` from any store; problems are warned about and give undefined. */
+/** Reads and decodes the manifest under `key` from any store; problems are warned about and give undefined, except a remote the user must fix (a UserError: it does not answer, no credentials), which is thrown. */
 export async function readManifest(store: ObjectStore, key: string, onWarning?: (message: string) => void): Promise<StageManifest | undefined> {
   const where = `manifest ${key} in ${store.location}`;
   let text: string | undefined;
   try {
     text = await store.getManifest(key);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     onWarning?.(`Cache ${where} cannot be read (${(error as Error).message}); treating it as a cache miss.`);
     return undefined;
   }

@@ -82,12 +82,13 @@ export function checkSelectedStages(spec: PipelineSpec, only?: string[]): void {
   }
 }
 
-/** Plans without executing (`mlpipe status`, `run --dry`). */
-export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { force?: boolean; only?: string[]; onWarning?: (message: string) => void } = {}): Promise<Plan> {
+/** Plans without executing (`mlpipe status`, `run --dry`, `push` / `pull`); with `remote`, entries found there count as cached. */
+export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { force?: boolean; only?: string[]; onWarning?: (message: string) => void; remote?: ObjectStore } = {}): Promise<Plan> {
   checkSelectedStages(spec, opts.only);
   const ws = await openWorkspace(runsDir);
   try {
-    return await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning)), opts);
+    const store = opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store;
+    return await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store)), opts);
   } finally {
     await ws.close();
   }

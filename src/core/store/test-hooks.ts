@@ -16,7 +16,9 @@ export type TestPoint =
   /** An object's bytes are in a synced temp file under cache/tmp; it is not yet published. */
   | 'store-object'
   /** Every object is stored; the manifest is written and synced to cache/tmp, not yet renamed into place. */
-  | 'store-manifest';
+  | 'store-manifest'
+  /** `mlpipe push` / `pull`: every object has been copied to the other store, no manifest yet. */
+  | 'copy-manifests';
 
 const FOREVER_MS = 2 ** 31 - 1;
 const POLL_MS = 20;
