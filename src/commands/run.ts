@@ -5,7 +5,7 @@ import { BaseCommand } from '../cli/base-command.js';
 import { loadOptionsOf, loadSpecOrThrow, overrideFlags, specArg } from '../cli/spec-flags.js';
 import { planPipeline, runPipeline, type RunSummary } from '../core/run/run-pipeline.js';
 import { chooseReporter, summaryLine, sweepTable } from '../cli/reporters.js';
-import { parseSweep, sweepGrid } from '../core/run/sweep-grid.js';
+import { parseSweep, sweepPoints } from '../core/run/sweep-grid.js';
 import { runSweep, type SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../render/progress/plain-reporter.js';
 import { writeCiReports } from '../cli/ci-reports.js';
@@ -32,6 +32,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run pipeline.yaml --dry',
     '<%= config.bin %> run pipeline.yaml --pull --push   # a teammate\'s entries are restored, not re-run; the new ones are shared',
     '<%= config.bin %> run pipeline.yaml --sweep params.lr=0.001,0.01,0.1 --sweep train.batch_size=32,64 --jobs 2',
+    "<%= config.bin %> run pipeline.yaml --sweep 'params.lr=loguniform(1e-4,1e-1)' --sweep train.batch_size=16,32,64 --trials 20 --seed 1",
   ];
   static override args = specArg;
   static override flags = {
@@ -40,7 +41,12 @@ export default class Run extends BaseCommand {
     force: Flags.boolean({ description: 'Ignore the cache: run every selected stage.', default: false }),
     dry: Flags.boolean({ description: 'Print the plan only; run nothing.', default: false }),
     junit: Flags.string({ description: 'Write each stage and each gate as a JUnit test case to this file.', env: 'MLPIPE_JUNIT' }),
-    sweep: Flags.string({ description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT) (repeatable).', multiple: true }),
+    sweep: Flags.string({
+      description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT); with --trials also KEY=uniform(A,B), loguniform(A,B) or randint(A,B) (repeatable).',
+      multiple: true,
+    }),
+    trials: Flags.integer({ description: 'Random search: draw this many points of the --sweep axes instead of running the whole grid.', min: 1, max: 10000, dependsOn: ['sweep'] }),
+    seed: Flags.integer({ description: 'Seed of the random search (--trials): the same seed draws the same trials (default 0).', dependsOn: ['trials'] }),
     'lock-timeout': Flags.integer({ description: 'Seconds to wait for another run that holds the workspace lock before giving up (default: as long as it takes).', env: 'MLPIPE_LOCK_TIMEOUT', min: 0 }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: backendFlag('Compute backend for ML stages.'),
@@ -85,7 +91,7 @@ export default class Run extends BaseCommand {
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
     const common = { runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
-      const grid = sweepGrid(flags.sweep.map(parseSweep));
+      const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
       const json = this.jsonEnabled();
       const summary = await withInterrupts((signal) =>
         runSweep({ ...common, file: args.spec, load: loadOptionsOf(flags), grid, signal, observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]) }),
