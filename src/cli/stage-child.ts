@@ -17,7 +17,7 @@ process.on('disconnect', () => {
   if (!current) process.exit(0);
   current.abort('SIGTERM');
 });
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => current?.abort(sig));
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => (current ? current.abort(sig) : process.exit(0)));
 
 process.on('message', (m: ToStageProcess) => {
   if (m.type === 'abort') current?.abort(m.reason);

@@ -21,7 +21,7 @@ EXIT CODES
   static override flags = {
     ...queueFlags,
     remote: remoteFlag,
-    concurrency: Flags.integer({ description: 'Stages this worker runs at once.', env: 'MLPIPE_WORKER_CONCURRENCY', default: 1, min: 1 }),
+    concurrency: Flags.integer({ description: 'Stages this worker runs at once from each queue it serves (a worker with --label gpu serves two: stages without labels and stages that ask for gpu).', env: 'MLPIPE_WORKER_CONCURRENCY', default: 1, min: 1 }),
     label: Flags.string({ description: 'A label this worker advertises, e.g. gpu (repeatable).', multiple: true }),
     name: Flags.string({ description: 'The name shown by `mlpipe workers` (default HOST-PID).', env: 'MLPIPE_WORKER_NAME' }),
     'lock-duration': Flags.integer({ description: 'Milliseconds without a lock renewal after which a job counts as stalled and goes to another worker.', env: 'MLPIPE_WORKER_LOCK_MS', default: 30_000, min: 1000 }),

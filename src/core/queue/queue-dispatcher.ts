@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -17,14 +18,17 @@ import { decodeFailure, queueNameFor, shipStage, type StageJobData, type StageJo
 /** How long finished jobs stay visible in Redis (for `mlpipe workers` and BullMQ tooling). */
 const KEEP_FINISHED_S = 3600;
 
-/** A finished stage job's timings, for the overhead figures (`bench/queue.mjs`). */
+/** A finished stage job's timings (epoch ms), for the overhead figures (`bench/queue-sweep.mjs`). */
 export interface DispatchTiming {
+  runId: string;
   stage: string;
+  /** When the coordinator added the job (its inputs already on the remote). */
   enqueuedAt: number;
+  /** When the worker's stage process began the job, and when it had pushed the outputs. */
   startedAt: number;
   finishedAt: number;
-  /** When the coordinator had restored the result (just before the runner records it). */
-  recordedAt: number;
+  /** When the coordinator had the result (before it restores the outputs and records the stage). */
+  resultAt: number;
   worker: string;
 }
 
@@ -83,13 +87,20 @@ export class QueueDispatcher implements StageDispatcher {
       for (const line of progress.lines ?? []) req.emit({ type: 'stage-output', stage: stage.name, line });
     };
     events.on('progress', onProgress);
-    const cancel = () => void this.cancel(job);
-    req.signal.addEventListener('abort', cancel, { once: true });
+    // Every stage in flight (up to --jobs, 64 by default) listens on the run's one signal.
+    setMaxListeners(0, req.signal);
+    let onAbort = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        void this.cancel(job);
+        reject(interrupted(stage.name, req.signal));
+      };
+    });
+    stopped.catch(() => {});
+    if (req.signal.aborted) onAbort();
+    else req.signal.addEventListener('abort', onAbort, { once: true });
     try {
       const finished = job.waitUntilFinished(events);
-      const stopped = new Promise<never>((_, reject) =>
-        req.signal.aborted ? reject(interrupted(stage.name, req.signal)) : req.signal.addEventListener('abort', () => reject(interrupted(stage.name, req.signal)), { once: true }),
-      );
       let result: StageJobResult;
       try {
         result = await Promise.race([finished, stopped]);
@@ -101,11 +112,11 @@ export class QueueDispatcher implements StageDispatcher {
       }
       for (const m of result.metrics) req.emit({ type: 'stage-metric', stage: stage.name, key: m.key, value: m.value, step: m.step });
       if (publish) await this.local.putManifest(req.key, encodeManifest(result.manifest));
-      this.timings.push({ stage: stage.name, enqueuedAt: data.enqueuedAt, startedAt: result.startedAt, finishedAt: result.finishedAt, recordedAt: Date.now(), worker: result.worker });
+      this.timings.push({ runId: req.runId, stage: stage.name, enqueuedAt: data.enqueuedAt, startedAt: result.startedAt, finishedAt: result.finishedAt, resultAt: Date.now(), worker: result.worker });
       return { manifest: result.manifest, backend: result.backend };
     } finally {
       events.off('progress', onProgress);
-      req.signal.removeEventListener('abort', cancel);
+      req.signal.removeEventListener('abort', onAbort);
     }
   }
 

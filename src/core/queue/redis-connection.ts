@@ -43,7 +43,8 @@ export async function connectRedis(address: QueueAddress): Promise<Redis> {
       cause: cause ?? err,
     });
   } finally {
-    probe.disconnect();
+    // ioredis' disconnect() of a connection that already ended arms a 2 s timer nothing clears, which kept the process alive.
+    if (probe.status !== 'end') probe.disconnect();
   }
   const redis = new Redis(address.url, { maxRetriesPerRequest: null });
   redis.on('error', () => {});

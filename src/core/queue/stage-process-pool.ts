@@ -84,13 +84,15 @@ export class StageProcessPool {
     }
   }
 
-  /** Ends the idle children (busy ones end with their job). */
+  /** Ends the idle children: each exits when its IPC channel closes (busy ones end with their job). */
   close(): void {
-    for (const child of this.idle.splice(0)) child.kill('SIGTERM');
+    for (const child of this.idle.splice(0)) if (child.connected) child.disconnect();
   }
 
   private spawn(): ChildProcess {
-    const child = fork(this.childPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced' });
+    // Its own process group: Ctrl-C in the worker's terminal reaches the worker only, which finishes
+    // the jobs it holds; the child stops its stage when told to, or when the worker is gone.
+    const child = fork(this.childPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'advanced', detached: true });
     child.on('error', () => {});
     return child;
   }
