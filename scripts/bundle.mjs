@@ -69,6 +69,8 @@ await build({
     // The AWS SDK: loaded only for an s3:// remote (core/store/s3-store.ts).
     '@aws-sdk/*',
     '@smithy/*',
+    // DuckDB (native): loaded only when a sql stage runs (stages/sql-engine.ts).
+    '@duckdb/*',
   ],
 });
 console.log(`bundled ${entries.length - 3} commands and the oclif entry into ${relative(root, outdir)}`);

@@ -1,0 +1,89 @@
+import { readdir, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+
+/** A file format DuckDB reads or writes, told by the file name's extension. */
+export type TableFormat = 'parquet' | 'csv' | 'json';
+
+const FORMATS: Record<string, TableFormat> = {
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.txt': 'csv',
+  '.json': 'json',
+  '.jsonl': 'json',
+  '.ndjson': 'json',
+};
+
+export const TABLE_EXTENSIONS = Object.keys(FORMATS);
+
+export function formatOf(path: string): TableFormat | undefined {
+  return FORMATS[extname(path).toLowerCase()];
+}
+
+/** A SQL string literal of `text` (quotes doubled): paths reach the engine as data, never as SQL. */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** A quoted SQL identifier. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * The table function that reads `path`: a file by its extension, or a folder as every file of
+ * one format below it (a partitioned Parquet folder, a folder of CSVs).
+ */
+export async function readerOf(path: string): Promise<string> {
+  if ((await stat(path)).isDirectory()) {
+    const files = (await readdir(path, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name.toLowerCase());
+    for (const ext of ['.parquet', '.csv', '.jsonl', '.json']) {
+      if (files.some((name) => name.endsWith(ext))) return reader(formatOf(`x${ext}`)!, join(path, '**', `*${ext}`));
+    }
+    throw new Error(`the folder ${path} holds no .parquet, .csv or .json(l) file`);
+  }
+  const format = formatOf(path);
+  if (!format) throw new Error(`cannot read ${path}: expected one of ${TABLE_EXTENSIONS.join(', ')}`);
+  return reader(format, path);
+}
+
+function reader(format: TableFormat, path: string): string {
+  if (format === 'parquet') return `read_parquet(${sqlString(path)}, union_by_name = true)`;
+  if (format === 'json') return `read_json_auto(${sqlString(path)})`;
+  return `read_csv(${sqlString(path)}, auto_detect = true, header = true)`;
+}
+
+/** The COPY options that write `format`. */
+export function copyOptions(format: TableFormat): string {
+  if (format === 'parquet') return '(FORMAT parquet, COMPRESSION zstd)';
+  if (format === 'json') return '(FORMAT json)';
+  return '(FORMAT csv, HEADER true)';
+}
+
+/** An open in-memory DuckDB database; `@duckdb/node-api` is loaded only here, when a sql stage runs. */
+export interface SqlEngine {
+  run(sql: string): Promise<void>;
+  /** The first row of a query, its values as JSON-safe strings or numbers. */
+  first(sql: string): Promise<Record<string, unknown> | undefined>;
+  /** Stops the statement running now (it then fails with an interrupt error). */
+  interrupt(): void;
+  close(): void;
+}
+
+export async function openSqlEngine(): Promise<SqlEngine> {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  return {
+    run: async (sql) => {
+      await connection.run(sql);
+    },
+    first: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson()[0] as Record<string, unknown> | undefined,
+    interrupt: () => connection.interrupt(),
+    close: () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
