@@ -72,6 +72,14 @@ export function trackerContract(target: ContractTarget): void {
   const tracker = () => target.open();
   runSearchContract(target);
 
+  describe('integrity', () => {
+    it('finds nothing wrong with a sound database', async () => {
+      const t = await tracker();
+      await t.createRun(run('r-sound'));
+      expect(await t.checkIntegrity()).toEqual([]);
+    });
+  });
+
   describe('runs', () => {
     it('round-trips a run with JSON params, name, note and tags, and patches it', async () => {
       const t = await tracker();

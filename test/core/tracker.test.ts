@@ -1,7 +1,7 @@
 import Sqlite from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, TrackerSchemaTooNewError, applyMigrations, type Migration, type SchemaVersioning } from '../../src/core/tracker/migrations.js';
 import { openTracker, trackerPath, type OpenTrackerOptions } from '../../src/core/tracker/open-tracker.js';
-import { TrackerBusyError, TrackerOpenError } from '../../src/core/tracker/errors.js';
+import { TrackerBusyError, TrackerCorruptError, TrackerOpenError, TrackerWriteError } from '../../src/core/tracker/errors.js';
 import type { SqlTracker } from '../../src/core/tracker/sql-tracker.js';
 import type { SqliteBackend } from '../../src/core/tracker/sqlite-backend.js';
 import type { Tracker } from '../../src/core/tracker/types.js';
@@ -311,5 +311,50 @@ describe('SQLite tracker: another process holding the write lock', () => {
     await exited(holder);
     await t.logMetrics([point('r', 'loss', 0, 1)]);
     expect(await t.getMetrics('r')).toHaveLength(1);
+  });
+});
+
+describe('SQLite tracker: the real cause of a failure (issue 14.6, 14.7)', () => {
+  it('a full disk is a TrackerWriteError saying so, and the records written before are intact', async () => {
+    const t = await tracker();
+    await t.createRun(run('r-1'));
+    const conn = connectionOf(t);
+    conn.pragma(`max_page_count = ${conn.pragma('page_count', { simple: true })}`);
+    const big = run('r-2', { params: { blob: 'x'.repeat(64 * 1024) } });
+    const err = await t.createRun(big).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrackerWriteError);
+    expect((err as TrackerWriteError).message).toBe(`cannot write to the tracker ${trackerPath(dir)}: the disk is full (SQLITE_FULL)`);
+    expect((err as TrackerWriteError).hint).toContain('free some space');
+    expect((err as TrackerWriteError).hint).not.toContain('aside');
+    expect((await t.listRuns()).map((r) => r.id)).toEqual(['r-1']);
+  });
+
+  it('a file that cannot be opened is not blamed on the file when the disk is full or the folder read-only', async () => {
+    const full = new TrackerOpenError('t.db', { cause: Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }) });
+    expect(full.hint).toMatch(/^the disk is full: free some space/);
+    const damaged = new TrackerOpenError('t.db', { cause: Object.assign(new Error('file is not a database'), { code: 'SQLITE_NOTADB' }) });
+    expect(damaged.hint).toMatch(/^if the file is damaged, keep a copy and move it aside/);
+  });
+
+  it('after an unclean shutdown (a WAL with frames left), quick_check refuses a damaged file; integrity_check finds it any time', async () => {
+    const t = await tracker();
+    await t.createRun(run('r-1'));
+    expect(await t.checkIntegrity()).toEqual([]);
+    await t.close();
+    open.splice(0);
+    const conn = raw();
+    const { rootpage } = conn.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'models'").get() as { rootpage: number };
+    const pageSize = conn.pragma('page_size', { simple: true }) as number;
+    conn.close();
+    const bytes = readFileSync(trackerPath(dir));
+    bytes[(rootpage - 1) * pageSize] = 0x01;
+    writeFileSync(trackerPath(dir), bytes);
+    const reopened = await tracker();
+    expect((await reopened.checkIntegrity()).join('\n')).toMatch(/page|btree|malformed/i);
+    await reopened.close();
+    open.splice(0);
+    writeFileSync(`${trackerPath(dir)}-wal`, 'frames of a process that was killed');
+    await expect(openTracker(dir)).rejects.toBeInstanceOf(TrackerCorruptError);
+    await expect(openTracker(dir, { checkAfterUncleanShutdown: false })).resolves.toBeDefined();
   });
 });

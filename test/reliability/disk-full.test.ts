@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, runJson, type CliResult } from '../helpers/cli.js';
+import { runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
-import { inspectStore, readTracker } from './harness.js';
+import { inspectStore, isRoot, NOBODY, readTracker, runAsUser } from './harness.js';
 
 // Issue 7.5: a full disk or an unwritable runs folder gives a clear error naming the path and
 // leaves nothing half-written.
@@ -26,26 +26,6 @@ afterEach(async () => {
   ws = undefined;
 });
 
-const isRoot = process.getuid?.() === 0;
-const NOBODY = 65534;
-
-/** Root ignores permission bits, so as root the CLI runs as `nobody`, for whom they hold. */
-function runAsUser(args: string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1', HOME: cwd },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function snapshot(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })

@@ -3,9 +3,32 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { cliPath } from '../helpers/cli.js';
+import { cliPath, type CliResult } from '../helpers/cli.js';
 
 export { waitFor } from '../helpers/wait.js';
+
+/** Whether the tests run as root (who ignores permission bits). */
+export const isRoot = process.getuid?.() === 0;
+/** The uid and gid of `nobody`. */
+export const NOBODY = 65534;
+
+/** Runs the CLI and collects its output; as root it runs as `nobody`, for whom permission bits hold. */
+export function runAsUser(args: string[], cwd: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', HOME: cwd },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** A CLI process started in the background, with its output collected as it comes. */
 export interface Started {

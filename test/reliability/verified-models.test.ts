@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runJson } from '../helpers/cli.js';
 import { irisRegistry, type IrisRegistry } from '../e2e/iris-models.js';
+import { isRoot, NOBODY, runAsUser } from './harness.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 // Issue 14 item 5: tampered weights changed 7 of 8 iris predictions while predict/serve exited 0,
 // cache verify said all sound and deploy said "already registered"; a copied runs folder served the
@@ -73,5 +76,18 @@ describe('verified models (issue 14.5)', () => {
     expect(fromCopy.stderr).toContain(`iris v2 in ${join(copy, 'models', 'iris', '2')} does not match its registered digest`);
     const original = await runCli(['predict', 'iris@2', '--input', 'rows.csv'], { cwd: reg.dir, env: reg.env });
     expect(original.code, original.stderr).toBe(0);
+  });
+
+  // Issue 14.7: on a read-only runs folder predict and serve failed ("unable to open database file").
+  it('predict and models list work on a read-only runs folder (the last test: it takes the folder away)', async () => {
+    await writeFile(join(reg.dir, 'rows.csv'), rows);
+    const sh = promisify(execFile);
+    if (isRoot) await sh('chown', ['-R', `${NOBODY}:${NOBODY}`, reg.dir]);
+    await sh('chmod', ['-R', 'a-w', reg.runsDir]);
+    const listed = await runAsUser(['models', 'list', '--json', '--runs-dir', reg.runsDir], reg.dir);
+    expect(listed.code, listed.stderr).toBe(0);
+    const predicted = await runAsUser(['predict', 'iris@2', '--input', 'rows.csv', '--runs-dir', reg.runsDir, '--backend', 'cpu'], reg.dir);
+    expect(predicted.code, predicted.stderr).toBe(0);
+    expect(predicted.stdout.trim().split('\n')).toHaveLength(3);
   });
 });

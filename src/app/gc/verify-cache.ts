@@ -4,7 +4,8 @@ import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { forEachLimit } from '../../core/async/for-each-limit.js';
 import { NoTrackerError, openExistingTracker } from '../../core/tracker/open-tracker.js';
-import type { ModelLookup } from '../../core/tracker/types.js';
+import { TrackerUnavailableError } from '../../core/tracker/errors.js';
+import type { Tracker } from '../../core/tracker/types.js';
 import { modelDir } from '../models/resolve-model.js';
 import { modelDigest } from '../models/verify-model.js';
 
@@ -13,10 +14,13 @@ export interface CacheProblem {
   /**
    * `object`: bytes that do not hash to the digest; `manifest`: unreadable or malformed; `incomplete`: a
    * manifest naming objects that are not there; `model`: a registered version whose files are missing or
-   * changed since registration (reported, not moved: serve and predict refuse it).
+   * changed since registration (reported, not moved: serve and predict refuse it); `tracker`: the tracker's
+   * database is damaged; `unknown-run`: a manifest made by a run the tracker does not hold (its row
+   * was lost, e.g. with the write-ahead log of a crashed machine): the entry still restores, but
+   * nothing keeps it through gc.
    */
-  kind: 'object' | 'manifest' | 'incomplete' | 'model';
-  /** The object digest, the manifest's cache key, or `NAME@VERSION`. */
+  kind: 'object' | 'manifest' | 'incomplete' | 'model' | 'tracker' | 'unknown-run';
+  /** The object digest, the manifest's cache key (also for `unknown-run`: a manifest whose run the tracker does not hold), `NAME@VERSION`, or the tracker's location. */
   id: string;
   detail: string;
   /** Where it was moved (quarantine), when it was moved. */
@@ -44,7 +48,7 @@ const PARALLEL = 8;
  * run again instead of being restored. Safe while runs are going on: objects enter the store before
  * the manifests that name them.
  */
-export async function verifyCache(store: MaintainableStore, models?: RegisteredModels): Promise<CacheVerifyResult> {
+export async function verifyCache(store: MaintainableStore, records?: TrackerRecords): Promise<CacheVerifyResult> {
   const result: CacheVerifyResult = { schemaVersion: 1, objects: 0, manifests: 0, models: 0, problems: [], ok: true };
   let warning = '';
   const digests: string[] = [];
@@ -55,6 +59,7 @@ export async function verifyCache(store: MaintainableStore, models?: RegisteredM
   });
   result.objects = digests.length;
 
+  const runOf = new Map<string, string>();
   for await (const key of store.listManifests()) {
     result.manifests++;
     warning = '';
@@ -63,6 +68,7 @@ export async function verifyCache(store: MaintainableStore, models?: RegisteredM
       if (warning) result.problems.push({ kind: 'manifest', id: key, detail: warning, quarantinedTo: await store.quarantineManifest(key) });
       continue;
     }
+    runOf.set(key, manifest.runId);
     const missing: string[] = [];
     for (const output of Object.values(manifest.outputs)) {
       for (const file of output.files) if (!(await store.has(file.hash))) missing.push(file.hash);
@@ -72,21 +78,31 @@ export async function verifyCache(store: MaintainableStore, models?: RegisteredM
       result.problems.push({ kind: 'incomplete', id: key, detail, quarantinedTo: await store.quarantineManifest(key) });
     }
   }
-  if (models) await verifyModels(models, result);
+  if (records) await verifyRecords(records, runOf, result);
   result.problems.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
   result.ok = result.problems.length === 0;
   return result;
 }
 
-/** The registered versions of a runs folder's registry; `shared`: a tracker other runs folders use too, whose versions may live elsewhere. */
-export interface RegisteredModels {
+/** The tracker of a runs folder; `shared`: one other runs folders use too (PostgreSQL), whose model versions may live elsewhere. */
+export interface TrackerRecords {
   runsDir: string;
-  registry: ModelLookup;
+  tracker: Tracker;
   shared: boolean;
 }
 
-async function verifyModels({ runsDir, registry, shared }: RegisteredModels, result: CacheVerifyResult): Promise<void> {
-  for (const model of await registry.listModels()) {
+async function verifyRecords({ runsDir, tracker, shared }: TrackerRecords, runOf: Map<string, string>, result: CacheVerifyResult): Promise<void> {
+  const damage = await tracker.checkIntegrity();
+  if (damage.length > 0) {
+    result.problems.push({ kind: 'tracker', id: tracker.location, detail: `${damage.slice(0, 5).join('; ')}${damage.length > 5 ? `; and ${damage.length - 5} more` : ''}` });
+    return;
+  }
+  const known = new Map<string, boolean>();
+  for (const [key, runId] of runOf) {
+    if (!known.has(runId)) known.set(runId, (await tracker.getRun(runId)) !== undefined);
+    if (!known.get(runId)) result.problems.push({ kind: 'unknown-run', id: key, detail: `made by run ${runId}, which the tracker does not hold (its record was lost); the entry still restores, but no kept run keeps it through gc` });
+  }
+  for (const model of await tracker.listModels()) {
     const id = `${model.name}@${model.version}`;
     let dir: string;
     try {
@@ -104,12 +120,17 @@ async function verifyModels({ runsDir, registry, shared }: RegisteredModels, res
 /** {@link verifyCache} of a runs folder's cache and registered models (nothing to check when the folder does not exist). */
 export async function verifyCacheIn(runsDir: string): Promise<CacheVerifyResult> {
   if (!existsSync(runsDir)) return { schemaVersion: 1, objects: 0, manifests: 0, models: 0, problems: [], ok: true };
-  const tracker = await openExistingTracker(runsDir).catch((err: unknown) => {
-    if (err instanceof NoTrackerError) return undefined;
-    throw err;
+  let unopened: CacheProblem | undefined;
+  const tracker = await openExistingTracker(runsDir, { checkAfterUncleanShutdown: false }).catch((err: unknown) => {
+    if (err instanceof TrackerUnavailableError) throw err;
+    if (!(err instanceof NoTrackerError)) unopened = { kind: 'tracker', id: (err as { location?: string }).location ?? runsDir, detail: (err as Error).message };
+    return undefined;
   });
   try {
-    return await verifyCache(openLocalStore(runsDir), tracker && { runsDir, registry: tracker, shared: tracker.location.startsWith('postgresql:') });
+    const result = await verifyCache(openLocalStore(runsDir), tracker && { runsDir, tracker, shared: tracker.location.startsWith('postgresql:') });
+    if (unopened) result.problems.unshift(unopened);
+    result.ok = result.problems.length === 0;
+    return result;
   } finally {
     await tracker?.close();
   }

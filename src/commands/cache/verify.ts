@@ -1,7 +1,7 @@
 import { BaseCommand } from '../../cli/base-command.js';
 import { verifyCacheIn, type CacheProblem, type CacheVerifyResult } from '../../app/gc/verify-cache.js';
 
-const PROBLEM: Record<CacheProblem['kind'], string> = { object: 'corrupt object', manifest: 'bad manifest', incomplete: 'incomplete manifest', model: 'changed model' };
+const PROBLEM: Record<CacheProblem['kind'], string> = { object: 'corrupt object', manifest: 'bad manifest', incomplete: 'incomplete manifest', model: 'changed model', tracker: 'damaged tracker', 'unknown-run': 'entry of an unknown run' };
 
 export default class CacheVerify extends BaseCommand {
   static override summary = 'Check every cache object against its hash and every manifest; quarantine what is corrupt.';

@@ -90,7 +90,8 @@ export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { 
     const store = opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store;
     return await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store)), opts);
   } finally {
-    await ws.close();
+    // A read-only runs folder can be planned against; only the stat cache (a speed-up) is not saved.
+    await ws.close().catch(() => {});
   }
 }
 

@@ -8,10 +8,51 @@ export class TrackerOpenError extends UserError {
   ) {
     super(`cannot open the tracker ${location}: ${messageOf(options.cause)}`, {
       cause: options.cause,
-      hint: options.hint ?? 'move the file aside or pass another --runs-dir (or --tracker / MLPIPE_TRACKER)',
+      hint: options.hint ?? openHint(options.cause),
     });
     this.name = 'TrackerOpenError';
   }
+}
+
+/** The SQLite tracker's file is damaged (`PRAGMA quick_check` / `integrity_check` found problems): its records cannot be trusted. */
+export class TrackerCorruptError extends UserError {
+  constructor(
+    readonly location: string,
+    readonly problems: string[],
+  ) {
+    super(`the tracker ${location} is damaged: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? `; and ${problems.length - 3} more` : ''}`, {
+      hint: `keep a copy, then recover what SQLite can read: sqlite3 ${location} .recover | sqlite3 recovered.db, and move recovered.db in its place (or move the file aside to start a new history; the cache stays usable); mlpipe cache verify lists the cache entries of runs the tracker no longer holds`,
+    });
+    this.name = 'TrackerCorruptError';
+  }
+}
+
+const WRITE_CAUSES: Array<[RegExp, string, string]> = [
+  [/^SQLITE_FULL/, 'the disk is full', 'free some space (mlpipe gc drops cache objects no run needs) or move the runs folder to a bigger disk, then run again; the records written so far are intact'],
+  [/^SQLITE_READONLY/, 'the file or its folder is read-only', 'read commands work on a read-only runs folder; to run or change records, make it writable or use another --runs-dir'],
+  [/^SQLITE_IOERR/, 'the disk reported an I/O error', 'check the disk (dmesg) and free space, then run again'],
+];
+
+/** A write to the SQLite tracker failed for a reason outside the database: a full disk, a read-only folder, an I/O error. */
+export class TrackerWriteError extends UserError {
+  constructor(
+    readonly location: string,
+    cause: unknown,
+    openedReadOnly: boolean,
+  ) {
+    const code = String((cause as { code?: unknown })?.code ?? '');
+    const [, what, hint] = WRITE_CAUSES.find(([re]) => re.test(code)) ?? [undefined, messageOf(cause), 'run again'];
+    super(`cannot write to the tracker ${location}: ${openedReadOnly ? 'it was opened read-only because its folder cannot be written' : what} (${code})`, { cause, hint });
+    this.name = 'TrackerWriteError';
+  }
+}
+
+/** What to do about a file that would not open, by the real cause: a full disk or a read-only folder is not a reason to move the history aside. */
+function openHint(cause: unknown): string {
+  const code = String((cause as { code?: unknown })?.code ?? '');
+  if (/^SQLITE_FULL|^ENOSPC$/.test(code)) return 'the disk is full: free some space (mlpipe gc drops cache objects no run needs), then run again; the records are intact';
+  if (/^SQLITE_(READONLY|CANTOPEN|PERM)|^E(ROFS|ACCES|PERM)$/.test(code)) return 'check that the file and its folder can be read (and, to run, written), or pass another --runs-dir';
+  return 'if the file is damaged, keep a copy and move it aside (a new history starts; the cache stays usable), or pass another --runs-dir (or --tracker / MLPIPE_TRACKER)';
 }
 
 /** The tracker's server cannot be reached, or the connection was lost (a network tracker). */

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { NoTrackerError, TrackerBusyError, TrackerOpenError, TrackerUnavailableError } from './errors.js';
+import { NoTrackerError, TrackerBusyError, TrackerCorruptError, TrackerOpenError, TrackerUnavailableError, TrackerWriteError } from './errors.js';
 import { applyMigrations } from './migrations.js';
 import { SqlTracker } from './sql-tracker.js';
 import { SqliteBackend, type SqliteTrackerOptions } from './sqlite-backend.js';
@@ -48,7 +48,7 @@ async function openTarget(target: TrackerTarget, opts: SqliteTrackerOptions, { c
     return new SqlTracker(backend);
   } catch (err) {
     await backend?.close().catch(() => {});
-    if (err instanceof NoTrackerError || err instanceof TrackerUnavailableError || err instanceof TrackerOpenError || err instanceof TrackerBusyError) throw err;
+    if ([NoTrackerError, TrackerUnavailableError, TrackerOpenError, TrackerBusyError, TrackerCorruptError, TrackerWriteError].some((type) => err instanceof type)) throw err;
     const hint = target.kind === 'postgresql' ? 'check the database named in --tracker / MLPIPE_TRACKER exists (createdb NAME) and that the user may create tables in it' : undefined;
     throw new TrackerOpenError(location, { cause: err, hint });
   }

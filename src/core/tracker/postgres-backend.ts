@@ -119,6 +119,11 @@ export class PostgresBackend implements SqlBackend {
     return sql<number>`${sql.ref(table)}.seq`;
   }
 
+  /** PostgreSQL checksums and recovers its own pages; there is no cheap whole-database check to run from here. */
+  async checkIntegrity(): Promise<string[]> {
+    return [];
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }

@@ -23,5 +23,7 @@ export interface SqlBackend {
   insertMetrics(trx: Kysely<TrackerDb>, rows: MetricsTable[]): Promise<void>;
   /** The insertion-order column of a table (or table alias). */
   order(table: string): RawBuilder<number>;
+  /** What a full consistency check of the database finds wrong (SQLite: `PRAGMA integrity_check`; a server database checks itself: nothing). */
+  checkIntegrity(): Promise<string[]>;
   close(): Promise<void>;
 }

@@ -121,6 +121,10 @@ export class SqlTracker implements Tracker {
     return this.backend;
   }
 
+  checkIntegrity(): Promise<string[]> {
+    return this.backend.checkIntegrity();
+  }
+
   /** Closes this tracker's hold on the connection (once, however often it is called). */
   close(): Promise<void> {
     this.closing ??= this.backend.close();

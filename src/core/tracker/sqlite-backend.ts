@@ -12,8 +12,9 @@ import {
   type Dialect,
   type RawBuilder,
 } from 'kysely';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { TrackerBusyError } from './errors.js';
+import { TrackerBusyError, TrackerCorruptError, TrackerWriteError } from './errors.js';
 import type { SchemaVersioning } from './migrations.js';
 import type { SqlBackend } from './sql-backend.js';
 import type { MetricsTable, TrackerDb } from './schema.js';
@@ -24,12 +25,27 @@ export interface SqliteTrackerOptions {
   busyTimeoutMs?: number;
   /** How many times a transaction is retried (async backoff) after SQLITE_BUSY before giving up. Default 8. */
   busyRetries?: number;
+  /**
+   * Run `PRAGMA quick_check` when the file was not closed cleanly (a write-ahead log was left with
+   * frames in it) and refuse a damaged one ({@link TrackerCorruptError}). Default true; `cache verify`
+   * turns it off and runs the full check itself.
+   */
+  checkAfterUncleanShutdown?: boolean;
 }
 
 /** Kysely's SQLite driver, but write transactions take the write lock at once (BEGIN IMMEDIATE), so busy_timeout applies. */
 class ImmediateSqliteDriver extends SqliteDriver {
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  /** SQLite rolls back by itself on SQLITE_FULL and some I/O errors: rolling back again would hide that error behind "no transaction is active". */
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } catch (err) {
+      if (!/no transaction is active/.test((err as Error).message)) throw err;
+    }
   }
 }
 
@@ -71,6 +87,8 @@ export class SqliteBackend implements SqlBackend {
     readonly location: string,
     private readonly sqlite: Database,
     private readonly retries: number,
+    /** Opened read-only because the file or its folder cannot be written (a read-only image): writes fail with {@link TrackerWriteError}. */
+    readonly readOnly = false,
   ) {
     const dialect: Dialect = {
       createAdapter: () => new SqliteAdapter(),
@@ -83,7 +101,7 @@ export class SqliteBackend implements SqlBackend {
 
   /** Opens the file (creating it), with WAL, synchronous=NORMAL and foreign keys on, or shares the connection this process has. Migrations are the caller's. */
   static async open(path: string, options: SqliteTrackerOptions = {}): Promise<SqliteBackend> {
-    const key = `${resolve(path)}\u0000${options.busyTimeoutMs ?? ''}\u0000${options.busyRetries ?? ''}`;
+    const key = `${resolve(path)}\u0000${options.busyTimeoutMs ?? ''}\u0000${options.busyRetries ?? ''}\u0000${options.checkAfterUncleanShutdown ?? ''}`;
     const known = shared.get(key);
     if (known) {
       const backend = await known;
@@ -104,16 +122,34 @@ export class SqliteBackend implements SqlBackend {
 
   private static async connect(path: string, options: SqliteTrackerOptions): Promise<SqliteBackend> {
     const retries = options.busyRetries ?? 8;
-    const sqlite = new Sqlite(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    const unclean = hasFrames(`${path}-wal`);
+    let sqlite = new Sqlite(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    let readOnly = false;
     try {
       await retryBusy(retries, () => sqlite.pragma('journal_mode = WAL'));
       sqlite.pragma('synchronous = NORMAL');
       sqlite.pragma('foreign_keys = ON');
-      return new SqliteBackend(path, sqlite, retries);
+    } catch (err) {
+      sqlite.close();
+      if (!isReadOnlyError(err) || !existsSync(path)) throw err;
+      sqlite = openReadOnly(path);
+      readOnly = true;
+    }
+    try {
+      if (unclean && options.checkAfterUncleanShutdown !== false) {
+        const problems = integrityProblems(sqlite, 'quick_check');
+        if (problems.length > 0) throw new TrackerCorruptError(path, problems);
+      }
+      return new SqliteBackend(path, sqlite, retries, readOnly);
     } catch (err) {
       sqlite.close();
       throw err;
     }
+  }
+
+  /** `PRAGMA integrity_check` (every page, every index entry): what it found wrong, or nothing. */
+  async checkIntegrity(): Promise<string[]> {
+    return integrityProblems(this.sqlite, 'integrity_check');
   }
 
   readonly versioning: SchemaVersioning = {
@@ -125,7 +161,9 @@ export class SqliteBackend implements SqlBackend {
   };
 
   write<T>(fn: (trx: Kysely<TrackerDb>) => Promise<T>): Promise<T> {
-    return retryBusy(this.retries, () => this.db.transaction().execute(fn));
+    return retryBusy(this.retries, () => this.db.transaction().execute(fn)).catch((err: unknown) => {
+      throw isWriteProblem(err) ? new TrackerWriteError(this.location, err, this.readOnly) : err;
+    });
   }
 
   read<T>(fn: (db: Kysely<TrackerDb>) => Promise<T>): Promise<T> {
@@ -155,5 +193,47 @@ export class SqliteBackend implements SqlBackend {
     if (--this.refs > 0) return;
     shared.delete(this.key);
     await this.db.destroy();
+  }
+}
+
+const codeOf = (err: unknown): string => String((err as { code?: unknown })?.code ?? '');
+
+/** SQLite could not write the file or create its WAL beside it: the file or its folder is read-only. */
+const isReadOnlyError = (err: unknown): boolean => /^SQLITE_(READONLY|CANTOPEN|PERM)|^E(ROFS|ACCES|PERM)$/.test(codeOf(err));
+
+const isWriteProblem = (err: unknown): boolean => /^SQLITE_(FULL|READONLY|IOERR)/.test(codeOf(err));
+
+function hasFrames(wal: string): boolean {
+  try {
+    return statSync(wal).size > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A read-only connection: on the file itself when SQLite can use its WAL index there, else on a copy
+ * in memory (a read-only folder without the -shm file; WAL mode marked off in the copy's header).
+ */
+function openReadOnly(path: string): Database {
+  const direct = new Sqlite(path, { readonly: true, fileMustExist: true });
+  try {
+    direct.pragma('user_version');
+    return direct;
+  } catch (err) {
+    direct.close();
+    if (!isReadOnlyError(err)) throw err;
+  }
+  const bytes = readFileSync(path);
+  if (bytes.length >= 20 && bytes[18] === 2 && bytes[19] === 2) bytes[18] = bytes[19] = 1;
+  return new Sqlite(bytes, { readonly: true });
+}
+
+function integrityProblems(sqlite: Database, pragma: 'quick_check' | 'integrity_check'): string[] {
+  try {
+    const rows = sqlite.pragma(`${pragma}(20)`) as Record<string, string>[];
+    return rows.map((r) => Object.values(r)[0]!).filter((line) => line !== 'ok');
+  } catch (err) {
+    return [(err as Error).message];
   }
 }

@@ -178,6 +178,8 @@ export interface Tracker extends ModelRegistry {
    * heartbeat is older than the lease.
    */
   markDeadRunsInterrupted(opts?: DeadRunOptions): Promise<string[]>;
+  /** What a full consistency check of the records' database finds wrong (empty when sound); `mlpipe cache verify` runs it. */
+  checkIntegrity(): Promise<string[]>;
   /** Says that a run's process is alive now. */
   heartbeat(runId: string, at?: number): Promise<void>;
   /** Sets tags of a run (a null value removes that tag). */
