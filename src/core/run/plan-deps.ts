@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
 import { hashPath } from '../hash/hash-path.js';
+import { refuseExternalInput } from '../fs/external-links.js';
 import type { KeyMaterial } from '../cache/key.js';
 import { StageCache } from '../cache/stage-cache.js';
 import type { Workspace } from '../workspace/workspace.js';
@@ -18,10 +19,14 @@ export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (me
   });
 }
 
-/** The planner's I/O over a workspace: inputs hashed through the stat cache, lookups in `cache`. */
+/** The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink takes them outside the workspace), lookups in `cache`. */
 export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache): PlanDeps {
   return {
-    inputDigest: async (path) => (await hashPath(resolve(spec.dir, path), ws.statCache)).digest,
+    inputDigest: async (path) => {
+      const abs = resolve(spec.dir, path);
+      await refuseExternalInput(spec.dir, abs, path);
+      return (await hashPath(abs, ws.statCache)).digest;
+    },
     cache,
   };
 }
