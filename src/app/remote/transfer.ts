@@ -99,7 +99,7 @@ async function selectEntries(opts: TransferOptions, direction: 'push' | 'pull'):
   const stages = plan.stages.map((p) =>
     p.action === 'restore' && p.key
       ? { stage: p.name, key: p.key }
-      : { stage: p.name, reason: p.action === 'pending' ? `a stage it needs (${(p.after ?? []).join(', ')}) has no entry` : `no entry for its current inputs in ${direction === 'push' ? 'the local cache' : 'the remote or the local cache'} (mlpipe run ${selection.spec.file})` },
+      : { stage: p.name, reason: p.reasons.some((r) => r.kind === 'cache-disabled') ? 'it is never cached (it always runs)' : p.action === 'pending' ? `a stage it needs (${(p.after ?? []).join(', ')}) has no entry` : `no entry for its current inputs in ${direction === 'push' ? 'the local cache' : 'the remote or the local cache'} (mlpipe run ${selection.spec.file})` },
   );
   return { keys: stages.flatMap((s) => (s.key ? [s.key] : [])), pipeline: selection.spec.name, stages };
 }
@@ -130,10 +130,13 @@ function summarize(direction: 'push' | 'pull', remote: ObjectStore, chosen: Chos
   const copiedKeys = new Set(copied.copied);
   const presentKeys = new Set(copied.present);
   const unavailable = new Map(copied.unavailable.map((u) => [u.key, u.reason]));
+  const absent = new Set(copied.absent);
+  const source = direction === 'push' ? 'the local cache' : remote.location;
   const stages = chosen.stages.map((s): TransferStage => {
     if (!s.key) return { stage: s.stage, status: 'not-cached', reason: s.reason };
     if (copiedKeys.has(s.key)) return { stage: s.stage, key: s.key, status: 'copied' };
     if (presentKeys.has(s.key)) return { stage: s.stage, key: s.key, status: 'present' };
+    if (absent.has(s.key)) return { stage: s.stage, key: s.key, status: 'not-cached', reason: `${source} has no entry under its key (a cache: false stage, or one gc removed)` };
     return { stage: s.stage, key: s.key, status: 'unavailable', reason: unavailable.get(s.key) };
   });
   return {

@@ -14,7 +14,9 @@ export interface CopyResult {
   copied: string[];
   /** Entries the target already had (a complete entry: its manifest went last). */
   present: string[];
-  /** Entries the source does not have (or holds unreadable), with why. */
+  /** Entries the source does not have (a `cache: false` stage's key, or one gc removed). */
+  absent: string[];
+  /** Entries the source holds but that could not be copied (an unreadable manifest, a missing or corrupt object), with why. */
   unavailable: { key: string; reason: string }[];
   objects: { copied: number; present: number };
   /** Bytes of the objects copied. */
@@ -44,7 +46,7 @@ interface FileBacked {
  * naming a missing object, and the next copy sends only what did not arrive.
  */
 export async function copyEntries(from: ObjectStore, to: ObjectStore, keys: readonly string[], opts: CopyOptions = {}): Promise<CopyResult> {
-  const result: CopyResult = { copied: [], present: [], unavailable: [], objects: { copied: 0, present: 0 }, bytes: 0 };
+  const result: CopyResult = { copied: [], present: [], absent: [], unavailable: [], objects: { copied: 0, present: 0 }, bytes: 0 };
   const todo: { key: string; text: string; manifest: StageManifest }[] = [];
   await forEachLimit([...new Set(keys)], opts.jobs ?? 8, async (key) => {
     if ((await to.getManifest(key)) !== undefined) {
@@ -53,7 +55,7 @@ export async function copyEntries(from: ObjectStore, to: ObjectStore, keys: read
     }
     const text = await from.getManifest(key);
     if (text === undefined) {
-      result.unavailable.push({ key, reason: `${from.location} has no entry under this key` });
+      result.absent.push(key);
       return;
     }
     const decoded = decodeManifest(text, key);
@@ -90,6 +92,7 @@ export async function copyEntries(from: ObjectStore, to: ObjectStore, keys: read
     result.copied.push(key);
   }
   result.present.sort();
+  result.absent.sort();
   result.unavailable.sort((a, b) => a.key.localeCompare(b.key));
   return result;
 }
