@@ -5,14 +5,11 @@ import {
   encodeFeature,
   featureColumnNames,
   featureEncoder,
-  computeStats,
   fitFeature,
   inferColumnType,
-  inferTask,
   isMissing,
   numberOrThrow,
   parseNumber,
-  sortCategories,
   type CellFormat,
   type ColumnType,
   type MissingStrategy,
@@ -21,6 +18,7 @@ import { idLikeReason } from './column-checks.js';
 import { DEFAULT_DATE_PARTS, type DatePart } from './dates.js';
 import type { ImageOptions } from './images.js';
 import { DataError, type DataLocation } from './errors.js';
+import { combinedStrata, encodeTargetColumn, pickTargets, targetMetaOf } from './targets.js';
 import { dedupeRows, splitRows } from './split.js';
 import type { Table } from './read-table.js';
 import { buildVocab, encodeTokens, tokenize, vocabIndex, type TokenizerName } from './tokenize.js';
@@ -48,9 +46,10 @@ export interface TextOptions {
 
 /** Everything `buildDataset` needs besides the table; the preprocess stage maps its config onto this. */
 export interface BuildOptions {
-  target: string;
+  /** The label column, or several (one model output each). */
+  target: string | string[];
   task: Task | 'auto';
-  /** Columns to use as input; default: all but the target and `exclude`. */
+  /** Columns to use as (tabular) input; default: all but the targets and `exclude`, or none when `text` is set. */
   features?: string[];
   /** Columns left out of the default features. */
   exclude?: string[];
@@ -60,8 +59,8 @@ export interface BuildOptions {
   missing: MissingStrategy;
   encoding: 'onehot' | 'ordinal';
   normalize: 'zscore' | 'minmax' | 'none';
-  /** When set, the model input is this one text column as token ids. */
-  text?: TextOptions;
+  /** Text columns as token ids: one (the only input unless `features` is set too), or several (a multi-input dataset). */
+  text?: TextOptions | TextOptions[];
   /** When set, the model input is this one image column, its cells already decoded to [height · width · channels] pixels in [0, 1]. */
   image?: ImageOptions;
   split: { test: number; validation: number; seed: number; stratify: boolean };
@@ -84,30 +83,40 @@ export interface BuildReport {
 
 /**
  * Turns a raw table into a dataset: picks and types the columns, drops or fills missing values,
- * removes duplicates, encodes the target, splits (stratified for classification), fits fill values,
- * statistics, categories and the vocabulary on the train split only, and encodes every split.
+ * removes duplicates, encodes the target(s), splits (stratified for classification), fits fill values,
+ * statistics, categories and the vocabularies on the train split only, and encodes every split.
+ * Several targets give `meta.targets` and one `y` column each; several text columns, or text with
+ * `features`, give a multi-input dataset (`meta.inputs`: tabular block first, then each text).
  * `sourceName` is recorded in the meta (keep it relative, so the meta does not depend on the machine).
  */
 export function buildDataset(table: Table, o: BuildOptions, sourceName: string): { dataset: Dataset; report: BuildReport } {
   const col = columnIndex(table);
   const fmt = cellFormatOf(o.format);
   const loc = (i: number): DataLocation => ({ file: table.file, line: table.lines[i], row: i + 1 });
-  const ti = requireColumn(table, col, o.target, 'target');
+  const targetNames = Array.isArray(o.target) ? o.target : [o.target];
+  const targetIndexes = targetNames.map((t) => requireColumn(table, col, t, 'target'));
+  const repeated = targetNames.find((t, i) => targetNames.indexOf(t) !== i);
+  if (repeated !== undefined) throw new DataError(`target lists "${repeated}" twice`, { file: table.file, hint: 'name each target column once' });
   for (const name of Object.keys(o.columns)) requireColumn(table, col, name, `columns.${name}`);
-  checkTargetOverride(table, o);
-  if (o.text && o.features) {
-    throw new DataError('`features` and `text` were both set, but a text dataset\'s only input is its text column', {
-      hint: 'remove `features`, or remove `text` for a tabular dataset',
-    });
-  }
+  for (const t of targetNames) checkTargetOverride(table, o, t);
+  const texts = o.text === undefined ? [] : Array.isArray(o.text) ? o.text : [o.text];
   const warnings: string[] = [];
-  if (o.image && (o.text || o.features)) throw new DataError('`image` was set with `text` or `features`, but an image dataset\'s only input is its image column', { hint: 'remove `text`/`features`' });
-  const inputs = o.text ? [textColumn(table, col, o)] : o.image ? [{ name: o.image.column, index: requireColumn(table, col, o.image.column, 'image.column'), type: 'array' as const }] : featureColumns(table, col, o, fmt, warnings);
+  if (o.image && (texts.length > 0 || o.features)) throw new DataError('`image` was set with `text` or `features`, but an image dataset\'s only input is its image column', { hint: 'remove `text`/`features`' });
+  const textInputs = texts.map((t, k) => textColumn(table, col, targetNames, t, texts.length > 1 ? `text[${k}].column` : 'text.column'));
+  const repeatedText = textInputs.find((t, i) => textInputs.findIndex((u) => u.name === t.name) !== i);
+  if (repeatedText) throw new DataError(`text names the column "${repeatedText.name}" twice`, { file: table.file, hint: 'list each text column once' });
+  const tabular = o.image
+    ? [{ name: o.image.column, index: requireColumn(table, col, o.image.column, 'image.column'), type: 'array' as const }]
+    : texts.length === 0 || o.features
+      ? featureColumns(table, col, o, targetNames, new Set(textInputs.map((t) => t.name)), fmt, warnings)
+      : [];
+  const multiInput = texts.length > 1 || (texts.length === 1 && tabular.length > 0);
+  const inputs = [...tabular, ...textInputs];
   for (const name of Object.keys(o.columns)) {
-    if (name === o.target || inputs.some((c) => c.name === name) || o.columns[name]!.type === 'ignore') continue;
-    throw new DataError(`columns.${name} has no effect: "${name}" is not a model input`, {
+    if (targetNames.includes(name) || tabular.some((c) => c.name === name) || o.columns[name]!.type === 'ignore') continue;
+    throw new DataError(`columns.${name} has no effect: "${name}" is not a ${textInputs.some((t) => t.name === name) ? 'tabular ' : ''}model input`, {
       file: table.file,
-      hint: o.text ? 'a text dataset\'s only input is its text column' : `add "${name}" to \`features\`, or remove the override`,
+      hint: texts.length > 0 && !o.features ? 'a text dataset\'s inputs are its text columns (list tabular inputs in `features`)' : `add "${name}" to \`features\`, or remove the override`,
     });
   }
 
@@ -115,13 +124,13 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
   let droppedMissing = 0;
   for (let i = 0; i < table.rows.length; i++) {
     const row = table.rows[i]!;
-    const missing = isMissing(row[ti], fmt) || (o.missing.kind === 'drop' && inputs.some((c) => isMissingInput(row[c.index], c.type, fmt)));
+    const missing = targetIndexes.some((ti) => isMissing(row[ti], fmt)) || (o.missing.kind === 'drop' && inputs.some((c) => isMissingInput(row[c.index], c.type, fmt)));
     if (missing) droppedMissing++;
     else keep.push(i);
   }
   let duplicates = 0;
   if (o.dedupe) {
-    const keys = keep.map((i) => JSON.stringify([ti, ...inputs.map((c) => c.index)].map((c) => categoryOf(table.rows[i]![c] ?? null, fmt))));
+    const keys = keep.map((i) => JSON.stringify([...targetIndexes, ...inputs.map((c) => c.index)].map((c) => categoryOf(table.rows[i]![c] ?? null, fmt))));
     const unique = dedupeRows(keys).map((k) => keep[k]!);
     duplicates = keep.length - unique.length;
     keep = unique;
@@ -133,17 +142,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     });
   }
 
-  const targetValues = keep.map((i) => table.rows[i]![ti]);
-  const task = o.task === 'auto' ? inferTask(targetValues, fmt) : o.task;
-  if (o.task === 'auto' && task === 'regression') {
-    const distinct = new Set(targetValues.map((v) => categoryOf(v, fmt)));
-    if ([...distinct].every((v) => Number.isInteger(Number(v)))) {
-      warnings.push(`target "${o.target}" holds ${distinct.size} distinct integers: treated as regression (more than 10 values); set task: multiclass if they are class codes`);
-    }
-  }
-  const { y, labels } = encodeTarget(table, o.target, task, keep, ti, loc, fmt);
-
-  const strata = task !== 'regression' && o.split.stratify ? Array.from(y) : undefined;
+  const targets = targetNames.map((t, k) => encodeTargetColumn(table, t, targetIndexes[k]!, o.task, keep, loc, fmt, warnings));
+  const strata = o.split.stratify ? combinedStrata(targets, keep.length) : undefined;
   const parts = splitRows(keep.length, { ...o.split, shuffle: o.shuffle, strata });
   if (parts.train.length === 0) {
     throw new DataError(`leaves no training rows: ${keep.length} rows, test ${o.split.test}, validation ${o.split.validation}`, {
@@ -152,11 +152,12 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     });
   }
 
+  const first = targets[0]!;
   const meta: DatasetMeta = {
     schemaVersion: 1,
-    task,
-    target: o.target,
-    inputKind: o.text ? 'text' : o.image ? 'image' : 'tabular',
+    task: first.task,
+    target: first.name,
+    inputKind: multiInput ? 'multi' : texts.length > 0 ? 'text' : o.image ? 'image' : 'tabular',
     ...(o.image ? { image: o.image } : {}),
     features: [],
     featureNames: [],
@@ -165,17 +166,14 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     format: o.format,
     ...(o.id === undefined ? {} : { id: o.id }),
   };
-  if (task === 'regression') {
-    const override = o.columns[o.target];
-    meta.targetScaling = { normalize: override?.normalize ?? o.normalize, stats: computeStats(Array.from(parts.train, (k) => y[k]!)) };
-  }
-  if (labels) {
-    meta.labels = labels;
-    meta.classCounts = Object.fromEntries(labels.map((l) => [l, 0]));
-    for (const v of y) meta.classCounts[labels[v]!]!++;
+  const targetMetas = targets.map((t) => targetMetaOf(t, parts.train, o.columns[t.name]?.normalize ?? o.normalize));
+  if (targets.length > 1) meta.targets = targetMetas;
+  else {
+    const t = targetMetas[0]!;
+    if (t.targetScaling) meta.targetScaling = t.targetScaling;
+    if (t.labels) Object.assign(meta, { labels: t.labels, classCounts: t.classCounts });
   }
 
-  const splits: Partial<Record<SplitName, SplitData>> = {};
   const rowsOf = (part: number[]) => part.map((k) => keep[k]!);
   const idIndex = o.id === undefined ? undefined : requireColumn(table, col, o.id, 'id');
   const provenance = (part: number[]): Pick<SplitData, 'sourceRows' | 'ids'> => {
@@ -185,70 +183,71 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       ...(idIndex === undefined ? {} : { ids: rows.map((i) => String(table.rows[i]![idIndex] ?? '')) }),
     };
   };
-  if (o.text) {
-    const c = inputs[0]!;
-    const fill = o.missing.kind === 'fill' && o.missing.fill === 'constant' ? String(o.missing.value ?? '') : '';
+
+  const trainRows = rowsOf(parts.train);
+  const features: FeatureMeta[] = tabular.map((c) =>
+    fitFeature(
+      c.name,
+      trainRows.map((i) => table.rows[i]![c.index]),
+      {
+        type: c.type as 'numeric' | 'categorical' | 'date' | 'array',
+        parts: o.columns[c.name]?.parts,
+        normalize: o.columns[c.name]?.normalize ?? (o.image ? 'none' : o.normalize),
+        encoding: o.columns[c.name]?.encoding ?? o.encoding,
+        missing: o.missing,
+        format: fmt,
+      },
+      (k) => loc(trainRows[k]!),
+    ),
+  );
+  meta.features = features;
+  meta.featureNames = features.flatMap(featureColumnNames);
+  const encoders = features.map((fm) => featureEncoder(fm, fmt));
+  const tabularWidth = meta.featureNames.length;
+  const fill = o.missing.kind === 'fill' && o.missing.fill === 'constant' ? String(o.missing.value ?? '') : '';
+  const textBlocks = textInputs.map((c, k) => {
+    const t = texts[k]!;
     const tokensOf = (i: number) => {
       const raw = table.rows[i]![c.index];
-      return tokenize(isMissingInput(raw, 'text', fmt) ? fill : String(raw), o.text!.tokenizer, o.text!.lowercase);
+      return tokenize(isMissingInput(raw, 'text', fmt) ? fill : String(raw), t.tokenizer, t.lowercase);
     };
-    const trainTokens = rowsOf(parts.train).map(tokensOf);
-    const vocab = buildVocab(trainTokens, o.text.vocabSize, o.text.oovToken);
-    const textMeta: TextMeta = {
-      column: c.name,
-      tokenizer: o.text.tokenizer,
-      lowercase: o.text.lowercase,
-      vocab,
-      maxLength: o.text.maxLength,
-      padding: o.text.padding,
-      truncating: o.text.truncating,
-    };
-    meta.text = textMeta;
-    const index = vocabIndex(vocab);
-    for (const name of ['train', 'validation', 'test'] as const) {
-      const part = parts[name];
-      if (part.length === 0) continue;
-      const x = new Int32Array(part.length * textMeta.maxLength);
-      const tokens = name === 'train' ? trainTokens : rowsOf(part).map(tokensOf);
-      tokens.forEach((t, r) => encodeTokens(t, index, textMeta, x, r * textMeta.maxLength));
-      splits[name] = { n: part.length, x, xShape: [part.length, textMeta.maxLength], y: pick(y, part), ...provenance(part) };
+    const trainTokens = trainRows.map(tokensOf);
+    const textMeta: TextMeta = { column: c.name, tokenizer: t.tokenizer, lowercase: t.lowercase, vocab: buildVocab(trainTokens, t.vocabSize, t.oovToken), maxLength: t.maxLength, padding: t.padding, truncating: t.truncating };
+    return { meta: textMeta, index: vocabIndex(textMeta.vocab), tokensOf, trainTokens };
+  });
+  if (multiInput) {
+    if (textBlocks.some((b) => b.meta.column === TABULAR_BLOCK) && tabular.length > 0) {
+      throw new DataError(`a text column named "${TABULAR_BLOCK}" clashes with the name of the tabular input`, { file: table.file, hint: 'rename the column' });
     }
-  } else {
-    const trainRows = rowsOf(parts.train);
-    const features: FeatureMeta[] = inputs.map((c) =>
-      fitFeature(
-        c.name,
-        trainRows.map((i) => table.rows[i]![c.index]),
-        {
-          type: c.type as 'numeric' | 'categorical' | 'date' | 'array',
-          parts: o.columns[c.name]?.parts,
-          normalize: o.columns[c.name]?.normalize ?? (o.image ? 'none' : o.normalize),
-          encoding: o.columns[c.name]?.encoding ?? o.encoding,
-          missing: o.missing,
-          format: fmt,
-        },
-        (k) => loc(trainRows[k]!),
-      ),
-    );
-    meta.features = features;
-    meta.featureNames = features.flatMap(featureColumnNames);
-    const encoders = features.map((fm) => featureEncoder(fm, fmt));
-    const width = meta.featureNames.length;
-    for (const name of ['train', 'validation', 'test'] as const) {
-      const part = parts[name];
-      if (part.length === 0) continue;
-      const x = new Float32Array(part.length * width);
-      rowsOf(part).forEach((i, r) => {
-        let offset = r * width;
-        const where = loc(i);
-        encoders.forEach((enc, f) => {
-          encodeFeature(enc, table.rows[i]![inputs[f]!.index], x, offset, where);
-          offset += enc.width;
-        });
+    meta.inputs = [...(tabular.length > 0 ? [{ name: TABULAR_BLOCK, kind: 'tabular' as const, width: tabularWidth }] : []), ...textBlocks.map((b) => ({ name: b.meta.column, kind: 'text' as const, width: b.meta.maxLength, text: b.meta }))];
+  } else if (textBlocks.length === 1) meta.text = textBlocks[0]!.meta;
+  const width = tabularWidth + textBlocks.reduce((w, b) => w + b.meta.maxLength, 0);
+  const scratch = new Int32Array(Math.max(0, ...textBlocks.map((b) => b.meta.maxLength)));
+
+  const splits: Partial<Record<SplitName, SplitData>> = {};
+  for (const name of ['train', 'validation', 'test'] as const) {
+    const part = parts[name];
+    if (part.length === 0) continue;
+    const x = multiInput || textBlocks.length === 0 ? new Float32Array(part.length * width) : new Int32Array(part.length * width);
+    rowsOf(part).forEach((i, r) => {
+      let offset = r * width;
+      const where = loc(i);
+      encoders.forEach((enc, f) => {
+        encodeFeature(enc, table.rows[i]![tabular[f]!.index], x as Float32Array, offset, where);
+        offset += enc.width;
       });
-      const xShape = o.image ? [part.length, o.image.height, o.image.width, o.image.channels] : [part.length, width];
-      splits[name] = { n: part.length, x, xShape, y: pick(y, part), ...provenance(part) };
-    }
+      for (const b of textBlocks) {
+        const tokens = name === 'train' ? b.trainTokens[r]! : b.tokensOf(i);
+        if (x instanceof Int32Array) encodeTokens(tokens, b.index, b.meta, x, offset);
+        else {
+          encodeTokens(tokens, b.index, b.meta, scratch, 0);
+          for (let t = 0; t < b.meta.maxLength; t++) x[offset + t] = scratch[t]!;
+        }
+        offset += b.meta.maxLength;
+      }
+    });
+    const xShape = o.image ? [part.length, o.image.height, o.image.width, o.image.channels] : [part.length, width];
+    splits[name] = { n: part.length, x, xShape, y: pickTargets(targets, part), ...provenance(part) };
   }
   return {
     dataset: { meta, splits },
@@ -262,6 +261,9 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     },
   };
 }
+
+/** The name of the tabular block of a multi-input dataset (`model.inputs.features`). */
+export const TABULAR_BLOCK = 'features';
 
 interface InputColumn {
   name: string;
@@ -285,36 +287,37 @@ function requireColumn(table: Table, col: Map<string, number>, name: string, opt
 }
 
 /** `columns.<target>` may only say how a regression target is scaled; anything else would be silently ignored. */
-function checkTargetOverride(table: Table, o: BuildOptions): void {
-  const override = o.columns[o.target];
+function checkTargetOverride(table: Table, o: BuildOptions, target: string): void {
+  const override = o.columns[target];
   if (!override) return;
   const useless = Object.keys(override).filter((k) => k !== 'normalize');
   if (useless.length > 0) {
-    throw new DataError(`columns.${o.target}.${useless[0]} has no effect: "${o.target}" is the target`, {
+    throw new DataError(`columns.${target}.${useless[0]} has no effect: "${target}" is the target`, {
       file: table.file,
       hint: 'a target override may set only `normalize` (the scaling of a regression target); the task is set with `task`',
     });
   }
 }
 
-function textColumn(table: Table, col: Map<string, number>, o: BuildOptions): InputColumn {
-  const name = o.text!.column;
-  const index = requireColumn(table, col, name, 'text.column');
-  if (name === o.target) throw new DataError(`uses "${name}" as both target and text column`, { file: table.file });
+function textColumn(table: Table, col: Map<string, number>, targets: readonly string[], text: TextOptions, option: string): InputColumn {
+  const name = text.column;
+  const index = requireColumn(table, col, name, option);
+  if (targets.includes(name)) throw new DataError(`uses "${name}" as both target and text column`, { file: table.file });
   return { name, index, type: 'text' };
 }
 
-function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, fmt: CellFormat, warnings: string[]): InputColumn[] {
+function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, targets: readonly string[], texts: ReadonlySet<string>, fmt: CellFormat, warnings: string[]): InputColumn[] {
   for (const name of o.exclude ?? []) requireColumn(table, col, name, 'exclude');
   if (o.features && o.exclude) throw new DataError('`features` and `exclude` were both set', { hint: 'list the inputs in `features`, or leave it out and name the columns to drop in `exclude`' });
-  const excluded = new Set([...(o.exclude ?? []), ...(o.id === undefined ? [] : [o.id])]);
-  const names = o.features ?? table.columns.filter((c) => c !== o.target && !excluded.has(c));
+  const excluded = new Set([...(o.exclude ?? []), ...(o.id === undefined ? [] : [o.id]), ...texts]);
+  const names = o.features ?? table.columns.filter((c) => !targets.includes(c) && !excluded.has(c));
   const out: InputColumn[] = [];
   for (const name of names) {
     const index = requireColumn(table, col, name, 'features');
-    if (name === o.target) {
+    if (targets.includes(name)) {
       throw new DataError(`lists the target "${name}" among the features`, { file: table.file, hint: 'remove it from `features`' });
     }
+    if (texts.has(name)) throw new DataError(`lists the text column "${name}" among the features`, { file: table.file, hint: 'a text column is an input through `text`; remove it from `features`' });
     const declared = o.columns[name]?.type;
     if (declared === 'ignore') continue;
     const values = table.rows.map((r) => r[index]);
@@ -350,49 +353,4 @@ function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions,
 function isMissingInput(v: unknown, type: InputColumn['type'], fmt: CellFormat): boolean {
   if (type === 'text') return v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
   return isMissing(v, fmt);
-}
-
-function encodeTarget(
-  table: Table,
-  target: string,
-  task: Task,
-  keep: number[],
-  ti: number,
-  loc: (i: number) => DataLocation,
-  fmt: CellFormat,
-): { y: Float32Array; labels?: string[] } {
-  const y = new Float32Array(keep.length);
-  if (task === 'regression') {
-    keep.forEach((i, r) => {
-      y[r] = numberOrThrow(table.rows[i]![ti], { ...loc(i), column: target }, fmt);
-    });
-    return { y };
-  }
-  const values = keep.map((i) => categoryOf(table.rows[i]![ti], fmt));
-  const labels = sortCategories(values);
-  if (labels.length < 2) {
-    throw new DataError(`target "${target}" has a single class (${JSON.stringify(labels[0])}) in ${keep.length} rows`, {
-      file: table.file,
-      hint: 'a classifier needs at least two classes: check the target column and the rows dropped for missing values',
-    });
-  }
-  if (task === 'binary' && labels.length > 2) {
-    throw new DataError(`target "${target}" has ${labels.length} classes, but the task is binary`, {
-      file: table.file,
-      hint: 'set task: multiclass (or auto)',
-    });
-  }
-  const code = new Map(labels.map((l, k) => [l, k]));
-  values.forEach((v, r) => {
-    y[r] = code.get(v)!;
-  });
-  return { y, labels };
-}
-
-function pick(y: Float32Array, part: number[]): Float32Array {
-  const out = new Float32Array(part.length);
-  part.forEach((k, r) => {
-    out[r] = y[k]!;
-  });
-  return out;
 }

@@ -26,7 +26,7 @@ export interface SplitData {
   x: Float32Array | Int32Array;
   /** Full shape of `x`, rows first: `[n, features]` or `[n, maxLength]`. */
   xShape: number[];
-  /** Class index (0..k-1) for classification, the value for regression. */
+  /** Class index (0..k-1) for classification, the value for regression; with several targets, row-major n × targets (one column per target). */
   y: Float32Array;
   /** The 1-based data row of each sample in the source file (row 1: the first row after the header). */
   sourceRows?: Int32Array;
@@ -87,10 +87,34 @@ export interface SplitMeta {
   xDtype: 'float32' | 'int32';
   /** File name inside the dataset folder. */
   file: string;
+  /** Values of `y` per sample: the number of targets (absent: 1). */
+  yWidth?: number;
   /** The file holds n int32 source row numbers after `y`. */
   sourceRows?: boolean;
   /** A JSON file with the id of each sample. */
   idsFile?: string;
+}
+
+/**
+ * One input of a multi-input dataset (`inputKind: 'multi'`): a slice of `width` values of each
+ * float32 row of `x`, in `meta.inputs` order. `tabular` is the encoded `meta.features`
+ * (`meta.featureNames`); `text` holds token ids (exact in float32) of one text column.
+ */
+export interface InputBlock {
+  /** `features` for the tabular block, the column name for a text block; model.inputs keys name these. */
+  name: string;
+  kind: 'tabular' | 'text';
+  width: number;
+  text?: TextMeta;
+}
+
+/** One target of a multi-target dataset: what `task`, `labels`, `classCounts` and `targetScaling` say for a single one. */
+export interface TargetMeta {
+  name: string;
+  task: Task;
+  labels?: string[];
+  classCounts?: Record<string, number>;
+  targetScaling?: { normalize: 'zscore' | 'minmax' | 'none'; stats: ColumnStats };
 }
 
 /** `meta.json` of a dataset folder: everything needed to read the tensors and to score raw input the same way. */
@@ -101,7 +125,14 @@ export interface DatasetMeta {
   target: string;
   /** Class index → original label (classification only). */
   labels?: string[];
-  inputKind: 'tabular' | 'text' | 'image';
+  inputKind: 'tabular' | 'text' | 'image' | 'multi';
+  /** inputKind `multi` (several text columns, or text with tabular columns): the blocks of each row, in order. */
+  inputs?: InputBlock[];
+  /**
+   * Several targets (preprocess `target: [a, b, …]`), each with its own task and labels; `y` has
+   * one column per target. `task` and `target` then repeat the first entry's.
+   */
+  targets?: TargetMeta[];
   /** Tabular inputs, in model column order. Empty for text. */
   features: FeatureMeta[];
   text?: TextMeta;
@@ -144,6 +175,7 @@ export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
     checkSplit(name, split);
     const file = `${name}.bin`;
     splits[name] = { n: split.n, xShape: [...split.xShape], xDtype: split.x instanceof Int32Array ? 'int32' : 'float32', file };
+    if (split.n > 0 && split.y.length !== split.n) splits[name].yWidth = split.y.length / split.n;
     const parts = [toBytes(split.x), toBytes(split.y)];
     if (split.sourceRows) {
       splits[name].sourceRows = true;
@@ -201,14 +233,15 @@ async function readSplit(dir: string, name: string, sm: SplitMeta): Promise<Spli
     throw new DatasetCorruptError(dir, `cannot read the ${name} split file ${sm.file}`, { cause });
   }
   const xLen = sm.xShape.reduce((a, b) => a * b, 1);
-  const expected = (xLen + sm.n * (sm.sourceRows ? 2 : 1)) * 4;
+  const yLen = sm.n * (sm.yWidth ?? 1);
+  const expected = (xLen + yLen + (sm.sourceRows ? sm.n : 0)) * 4;
   if (buf.byteLength !== expected || sm.xShape[0] !== sm.n) {
     throw new DatasetCorruptError(dir, `${sm.file} holds ${buf.byteLength} bytes, expected ${expected} for shape [${sm.xShape.join(', ')}]`);
   }
   const x = sm.xDtype === 'int32' ? fromBytes(buf, 0, xLen, Int32Array) : fromBytes(buf, 0, xLen, Float32Array);
-  const y = fromBytes(buf, xLen * 4, sm.n, Float32Array);
+  const y = fromBytes(buf, xLen * 4, yLen, Float32Array);
   const out: SplitData = { n: sm.n, x, xShape: [...sm.xShape], y };
-  if (sm.sourceRows) out.sourceRows = fromBytes(buf, (xLen + sm.n) * 4, sm.n, Int32Array);
+  if (sm.sourceRows) out.sourceRows = fromBytes(buf, (xLen + yLen) * 4, sm.n, Int32Array);
   if (sm.idsFile) {
     try {
       out.ids = JSON.parse(await readFile(join(dir, sm.idsFile), 'utf8')) as string[];
@@ -221,7 +254,7 @@ async function readSplit(dir: string, name: string, sm: SplitMeta): Promise<Spli
 
 function checkSplit(name: string, s: SplitData): void {
   const xLen = s.xShape.reduce((a, b) => a * b, 1);
-  if (s.xShape[0] !== s.n || s.x.length !== xLen || s.y.length !== s.n) {
+  if (s.xShape[0] !== s.n || s.x.length !== xLen || (s.n === 0 ? s.y.length !== 0 : s.y.length % s.n !== 0)) {
     throw new RangeError(`split ${name}: n=${s.n}, xShape=[${s.xShape.join(', ')}], x.length=${s.x.length}, y.length=${s.y.length} do not agree`);
   }
 }

@@ -208,7 +208,7 @@ const presetOptions: Record<string, Field> = {
   hidden_units: f.array('mlp: units of each hidden dense layer.', f.int('Units.', { minimum: 1 }), { default: [64, 64] }),
   activation: activation('mlp: activation of the hidden layers.', { default: 'relu' }),
   dropout: f.number('mlp: dropout after each hidden layer; text_classifier: dropout before the output layer.', { minimum: 0, exclusiveMaximum: 1, default: 0 }),
-  embedding_dim: f.int('text_classifier: vector size per token.', { minimum: 1, default: 16 }),
+  embedding_dim: f.int('text_classifier, and default text encoders of a multi-input model: vector size per token.', { minimum: 1, default: 16 }),
   units: f.int('text_classifier: units of the recurrent layer.', { minimum: 1, default: 32 }),
   cell: f.enum('text_classifier: the recurrent layer type.', ['lstm', 'gru'], { default: 'lstm' }),
   bidirectional: f.bool('text_classifier: run the recurrent layer in both directions.', { default: false }),
@@ -217,14 +217,18 @@ const presetOptions: Record<string, Field> = {
 
 /** `model:` — a preset name, a preset with overrides, or an explicit layer list. */
 export const modelField = f.oneOf(
-  'The network: a preset name (logistic_regression, mlp, text_classifier), `{preset, ...options}`, or `{layers: [...]}`. The output layer is added from the task when the last layer is not one.',
+  'The network: a preset name (logistic_regression, mlp, text_classifier), `{preset, ...options}`, or `{layers: [...]}`. The output layer is added from the task when the last layer is not one; with several targets, one output layer per target is added after `layers`.',
   [
     f.enum('A preset with its default options.', presetNames),
     f.object(
       'A preset with options, or an explicit list of layers.',
       {
         preset: f.enum('The preset to expand.', presetNames),
-        layers: f.array('Layers in order, input first.', layerField, { minItems: 1 }),
+        layers: f.array('Layers in order, input first; on a multi-input dataset, the layers after the encoded inputs are concatenated (the combiner). Default on a multi-input dataset: the preset\'s hidden layers (none for logistic_regression).', layerField, { minItems: 1 }),
+        inputs: f.map(
+          'Multi-input datasets (text with tabular columns, or several texts): the encoder of each input by name — a text column, or `features` for the tabular columns. Default encoders: text embedding(embedding_dim) → global_avg_pooling1d (text_classifier: embedding → the recurrent layer), tabular columns unchanged.',
+          f.object('The encoder of one input.', { layers: f.array('Layers in order; a text encoder starts with an embedding. A sequence output is flattened before the concatenation.', layerField, { minItems: 1 }) }, { required: ['layers'] }),
+        ),
         ...presetOptions,
       },
     ),
@@ -355,7 +359,7 @@ export interface PresetOptions {
   l2?: number;
 }
 
-export type ModelConfig = PresetName | ({ preset?: PresetName; layers?: LayerConfig[] } & PresetOptions);
+export type ModelConfig = PresetName | ({ preset?: PresetName; layers?: LayerConfig[]; inputs?: Record<string, { layers: LayerConfig[] }> } & PresetOptions);
 
 export type ScheduleConfig =
   | { type: 'exponential'; decay_rate: number; decay_epochs: number }

@@ -28,11 +28,25 @@ export interface ModelMeta {
   targetScale?: TargetScale;
   /** Class index → label (classification). */
   labels?: string[];
+  /** Multi-input models: which columns of a dataset row each model input takes (token ids as int32), in model input order. */
+  inputs?: { name: string; offset: number; width: number; dtype: 'float32' | 'int32' }[];
+  /** Several targets: one model output each, in order (`task`, `output`, `labels`, `targetScale` above repeat the first). */
+  outputs?: ModelOutputMeta[];
   /** The training dataset's meta (features, statistics, vocabulary…), for `transformRows`. */
   dataset: DatasetMeta;
   /** The backend the model was trained on. */
   backend: string;
   seed: number;
+}
+
+/** One output of a multi-target model: what `task`, `output`, `loss`, `labels` and `targetScale` say for a single one. */
+export interface ModelOutputMeta {
+  name: string;
+  task: Task;
+  output: { kind: OutputKind; units: number };
+  loss: LossName;
+  labels?: string[];
+  targetScale?: TargetScale;
 }
 
 /** A model folder that is missing files or whose files do not parse. */

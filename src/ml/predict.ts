@@ -5,6 +5,7 @@ import type { BackendChoice } from './backend.js';
 import { loadModel, type ModelMeta } from './model-io.js';
 import { unscaleTarget } from './target-scaling.js';
 import { transformRows } from './transform.js';
+import { inputTensors, joinOutputs } from './model-inputs.js';
 
 /** Raw model outputs for n samples. */
 export interface TensorPredictions {
@@ -15,6 +16,8 @@ export interface TensorPredictions {
   probabilities?: Float32Array;
   /** Regression: the predicted value per sample. */
   values?: Float32Array;
+  /** Several targets: the predictions of each, in target order (the fields above are then absent). */
+  outputs?: (TensorPredictions & { name: string })[];
 }
 
 /** One scored row. */
@@ -24,27 +27,51 @@ export interface Prediction {
   probabilities?: Record<string, number>;
   /** Regression: the predicted value. */
   value?: number;
+  /** Several targets: the prediction for each, by target name. */
+  outputs?: Record<string, Prediction>;
 }
 
-/** Runs `model` on `x` (shaped `xShape`, rows first) in batches and reads the output the way `meta.output` says (a scaled regression target mapped back to its units). */
-export function predictTensor(tf: Tf, model: LayersModel, meta: Pick<ModelMeta, 'output' | 'inputDtype' | 'targetScale'>, x: Float32Array | Int32Array, xShape: number[], options: { batchSize?: number; threshold?: number } = {}): TensorPredictions {
+type PredictMeta = Pick<ModelMeta, 'output' | 'inputDtype' | 'targetScale' | 'inputs' | 'outputs'>;
+
+/**
+ * Runs `model` on `x` (shaped `xShape`, rows first) in batches and reads the output the way
+ * `meta.output` says (a scaled regression target mapped back to its units); a multi-input model
+ * takes its inputs' slices of each row, a multi-target model gives `outputs`, one per target.
+ */
+export function predictTensor(tf: Tf, model: LayersModel, meta: PredictMeta, x: Float32Array | Int32Array, xShape: number[], options: { batchSize?: number; threshold?: number } = {}): TensorPredictions {
   const batchSize = options.batchSize ?? 512;
   const threshold = options.threshold ?? 0.5;
   const n = xShape[0]!;
   const rowSize = xShape.slice(1).reduce((a, b) => a * b, 1);
-  const units = meta.output.units;
+  const heads = meta.outputs ?? [{ name: '', output: meta.output, targetScale: meta.targetScale }];
+  const units = heads.reduce((u, h) => u + h.output.units, 0);
+  const layout = { inputShape: xShape.slice(1), inputDtype: meta.inputDtype, ...(meta.inputs ? { inputs: meta.inputs } : {}) };
   const raw = new Float32Array(n * units);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const out = tf.tidy(() => {
-      const xb = tf.tensor(x.subarray(start * rowSize, end * rowSize), [end - start, ...xShape.slice(1)], meta.inputDtype);
-      return model.predict(xb) as Tensor;
-    });
+    const out = tf.tidy(() => joinOutputs(tf, model.predict(inputTensors(tf, layout, x, rowSize, start, end - start)) as Tensor | Tensor[]));
     raw.set(out.dataSync() as Float32Array, start * units);
     out.dispose();
   }
-  if (meta.output.kind === 'linear') return { n, values: meta.targetScale ? unscaleTarget(raw, meta.targetScale) : raw };
-  if (meta.output.kind === 'sigmoid') {
+  if (!meta.outputs) return readOutput(raw, n, meta.output, meta.targetScale, threshold);
+  let offset = 0;
+  return {
+    n,
+    outputs: meta.outputs.map((h) => {
+      const u = h.output.units;
+      const cols = new Float32Array(n * u);
+      for (let i = 0; i < n; i++) for (let c = 0; c < u; c++) cols[i * u + c] = raw[i * units + offset + c]!;
+      offset += u;
+      return { name: h.name, ...readOutput(cols, n, h.output, h.targetScale, threshold) };
+    }),
+  };
+}
+
+/** Classes and probabilities, or values, of one output's raw values (`units` per row). */
+function readOutput(raw: Float32Array, n: number, output: ModelMeta['output'], targetScale: ModelMeta['targetScale'], threshold: number): TensorPredictions {
+  const units = output.units;
+  if (output.kind === 'linear') return { n, values: targetScale ? unscaleTarget(raw, targetScale) : raw };
+  if (output.kind === 'sigmoid') {
     const probabilities = new Float32Array(n * 2);
     const classes = new Int32Array(n);
     for (let i = 0; i < n; i++) {
@@ -101,7 +128,11 @@ export async function predictRows(modelDir: string, rows: Record<string, unknown
   }
 }
 
-export function toPredictions(p: TensorPredictions, meta: Pick<ModelMeta, 'labels' | 'output'>): Prediction[] {
+export function toPredictions(p: TensorPredictions, meta: Pick<ModelMeta, 'labels' | 'output' | 'outputs'>): Prediction[] {
+  if (p.outputs) {
+    const each = p.outputs.map((o, j) => toPredictions(o, { labels: meta.outputs?.[j]?.labels, output: meta.outputs?.[j]?.output ?? meta.output }));
+    return Array.from({ length: p.n }, (_, i) => ({ outputs: Object.fromEntries(p.outputs!.map((o, j) => [o.name, each[j]![i]!])) }));
+  }
   if (p.values) return Array.from(p.values, (value) => ({ value }));
   const labels = meta.labels ?? [];
   const k = p.probabilities!.length / p.n;

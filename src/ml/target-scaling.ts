@@ -12,7 +12,7 @@ export interface TargetScale {
  * (scale only), for losses that are not shift-invariant, such as a percentage error.
  * Undefined for classification and for datasets written before targets were scaled.
  */
-export function targetScaleOf(meta: DatasetMeta, options: { centre?: boolean } = {}): TargetScale | undefined {
+export function targetScaleOf(meta: Pick<DatasetMeta, 'task' | 'targetScaling'>, options: { centre?: boolean } = {}): TargetScale | undefined {
   const t = meta.targetScaling;
   if (meta.task !== 'regression' || !t || t.normalize === 'none') return undefined;
   const { mean, std, min, max } = t.stats;
@@ -21,9 +21,9 @@ export function targetScaleOf(meta: DatasetMeta, options: { centre?: boolean } =
   return { shift: t.normalize === 'zscore' ? mean : min, scale };
 }
 
-/** `y` in model units. */
-export function scaleTarget(y: Float32Array, s: TargetScale): Float32Array {
-  return Float32Array.from(y, (v) => (v - s.shift) / s.scale);
+/** `y` in model units; with several targets (`width` values per row), only column `column` is scaled. */
+export function scaleTarget(y: Float32Array, s: TargetScale, column = 0, width = 1): Float32Array {
+  return Float32Array.from(y, (v, i) => (i % width === column ? (v - s.shift) / s.scale : v));
 }
 
 /** Model outputs back in the target's units, in place. */

@@ -60,7 +60,7 @@ export function encodeTokens(
   tokens: readonly string[],
   index: ReadonlyMap<string, number>,
   opts: SequenceOptions,
-  out: Int32Array,
+  out: Int32Array | Float32Array,
   offset = 0,
 ): void {
   const { maxLength } = opts;

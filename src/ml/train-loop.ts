@@ -5,10 +5,13 @@ import type { Tf } from './backend.js';
 import type { OptimizerHandle, ResolvedModel } from './build-model.js';
 import { batchLoss, type BatchTotals } from './losses.js';
 import { seededRandom, shuffleInPlace } from './split.js';
-import { epochMetrics, type TrainMetricName } from './epoch-metrics.js';
+import { epochMetrics, metricApplies, type TrainMetricName } from './epoch-metrics.js';
+import { inputTensors, joinOutputs } from './model-inputs.js';
+import type { LossSpec } from './model-config.js';
+import type { OutputKind } from './build-model.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 
-/** Inputs and labels of one split, as stored in a dataset. */
+/** Inputs and labels of one split, as stored in a dataset (`y`: one value per sample and target, row-major). */
 export interface FitData {
   x: Float32Array | Int32Array;
   xShape: number[];
@@ -33,6 +36,8 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Regression on a scaled target: the factor that brings the absolute error (`mae`) back to the target's units. */
   scoreScale?: number;
+  /** Several targets: that factor per target (1 for classification). */
+  scoreScales?: readonly number[];
   /** Extra metrics logged per epoch on the train data (over the epoch's batches, as Keras) and as `val_*` on the validation data. */
   metrics?: readonly TrainMetricName[];
 }
@@ -87,44 +92,127 @@ export function permutation(n: number, rand: () => number): Int32Array {
 
 /** Rows `idx` of `data`, in that order. */
 export function takeRows(data: FitData, idx: ArrayLike<number>): FitData {
+  const n = data.xShape[0]!;
   const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const k = n === 0 ? 1 : data.y.length / n;
   const x = data.x instanceof Int32Array ? new Int32Array(idx.length * row) : new Float32Array(idx.length * row);
-  const y = new Float32Array(idx.length);
+  const y = new Float32Array(idx.length * k);
   for (let i = 0; i < idx.length; i++) {
     x.set(data.x.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
-    y[i] = data.y[idx[i]!]!;
+    if (k === 1) y[i] = data.y[idx[i]!]!;
+    else y.set(data.y.subarray(idx[i]! * k, (idx[i]! + 1) * k), i * k);
   }
   return { x, xShape: [idx.length, ...data.xShape.slice(1)], y };
 }
 
-export function metricNames(resolved: ResolvedModel, withValidation: boolean, extra: readonly string[] = []): string[] {
-  const base = resolved.output.kind === 'linear' ? 'mae' : 'accuracy';
-  const names = ['loss', base, ...extra.filter((m) => m !== base)];
+/** One output of the model as the loop sees it: its columns in the (joined) output, its column of `y`, and the prefix of its metric names (`toxic_` with several targets, none with one). */
+export interface Head {
+  prefix: string;
+  output: { kind: OutputKind; units: number };
+  lossSpec: LossSpec;
+  /** First column in the joined model output. */
+  offset: number;
+  /** Its column in `y`. */
+  column: number;
+}
+
+export function headsOf(resolved: ResolvedModel): Head[] {
+  if (!resolved.heads) return [{ prefix: '', output: resolved.output, lossSpec: resolved.lossSpec, offset: 0, column: 0 }];
+  let offset = 0;
+  return resolved.heads.map((h, column) => {
+    const head = { prefix: `${h.name}_`, output: h.output, lossSpec: h.lossSpec, offset, column };
+    offset += h.output.units;
+    return head;
+  });
+}
+
+const baseMetric = (h: Head): string => (h.output.kind === 'linear' ? 'mae' : 'accuracy');
+
+export function metricNames(resolved: ResolvedModel, withValidation: boolean, extra: readonly TrainMetricName[] = []): string[] {
+  const names = ['loss'];
+  for (const h of headsOf(resolved)) {
+    const base = baseMetric(h);
+    names.push(h.prefix + base, ...extra.filter((m) => m !== base && metricApplies(m, h.output.kind)).map((m) => h.prefix + m));
+  }
   return withValidation ? [...names, ...names.map((n) => `val_${n}`)] : names;
+}
+
+/** The columns of head `h` in the joined outputs `pred` (`units` per row in all), and its column of `y` (`k` values per row). */
+function headColumns(h: Head, pred: ArrayLike<number>, units: number, y: ArrayLike<number>, k: number): { pred: Float32Array; y: Float32Array } {
+  const n = y.length / k;
+  const u = h.output.units;
+  const p = new Float32Array(n * u);
+  const t = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < u; c++) p[i * u + c] = pred[i * units + h.offset + c]!;
+    t[i] = y[i * k + h.column]!;
+  }
+  return { pred: p, y: t };
+}
+
+/** The summed loss of every head over a batch, each head's score, and (when `grad` is given) ∂loss/∂pred of the joined outputs. */
+function headsLoss(heads: readonly Head[], pred: ArrayLike<number>, y: ArrayLike<number>, w: ArrayLike<number> | null, grad?: Float32Array): { loss: number; scores: number[] } {
+  if (heads.length === 1) {
+    const t = batchLoss(heads[0]!.lossSpec, heads[0]!.output, pred, y, w, grad);
+    return { loss: t.loss, scores: [t.score] };
+  }
+  const units = heads.reduce((u, h) => u + h.output.units, 0);
+  let loss = 0;
+  const scores = heads.map((h) => {
+    const cols = headColumns(h, pred, units, y, heads.length);
+    const g = grad ? new Float32Array(cols.pred.length) : undefined;
+    const t = batchLoss(h.lossSpec, h.output, cols.pred, cols.y, w, g);
+    loss += t.loss;
+    if (g) {
+      const u = h.output.units;
+      for (let i = 0; i < cols.y.length; i++) for (let c = 0; c < u; c++) grad![i * units + h.offset + c] = g[i * u + c]!;
+    }
+    return t.score;
+  });
+  return { loss, scores };
+}
+
+/** Per-epoch metrics of the joined outputs `pred` against `y`: each head's `extra` metrics that apply to it, prefixed with the head's name. */
+function headsMetrics(heads: readonly Head[], extra: readonly TrainMetricName[], pred: Float32Array, y: Float32Array, scales: readonly number[]): Record<string, number> {
+  if (heads.length === 1) return epochMetrics(extra, heads[0]!.output, pred, y, scales[0]);
+  const units = heads.reduce((u, h) => u + h.output.units, 0);
+  const out: Record<string, number> = {};
+  heads.forEach((h, j) => {
+    const names = extra.filter((m) => m !== baseMetric(h) && metricApplies(m, h.output.kind));
+    if (names.length === 0) return;
+    const cols = headColumns(h, pred, units, y, heads.length);
+    for (const [k, v] of Object.entries(epochMetrics(names, h.output, cols.pred, cols.y, scales[j]))) out[h.prefix + k] = v;
+  });
+  return out;
 }
 
 const lowerIsBetter = (monitor: string): boolean => /loss|mae|mse|error/.test(monitor);
 
 interface Batch {
-  x: Tensor;
+  x: Tensor | Tensor[];
   y: Float32Array;
   w: Float32Array | null;
+}
+
+interface Totals {
+  loss: number;
+  scores: number[];
 }
 
 /**
  * The mean weighted batch loss as one differentiable op computed in JS (`batchLoss`); its totals
  * (loss sum, score) are added to `totals`.
  */
-function lossOp(tf: Tf, resolved: ResolvedModel, batch: Batch, totals: BatchTotals, seen?: (pred: ArrayLike<number>) => void): (pred: Tensor) => Scalar {
+function lossOp(tf: Tf, heads: readonly Head[], batch: Batch, totals: Totals, seen?: (pred: ArrayLike<number>) => void): (pred: Tensor) => Scalar {
   return tf.customGrad((...args: unknown[]) => {
     const pred = args[0] as Tensor;
     const values = pred.dataSync();
     seen?.(values);
-    const n = batch.y.length;
+    const n = pred.shape[0]!;
     const grad = new Float32Array(values.length);
-    const t = batchLoss(resolved.lossSpec, resolved.output, values, batch.y, batch.w, grad);
+    const t = headsLoss(heads, values, batch.y, batch.w, grad);
     totals.loss += t.loss;
-    totals.score += t.score;
+    t.scores.forEach((v, j) => (totals.scores[j]! += v));
     return {
       value: tf.scalar(t.loss / n),
       gradFunc: (dy: Tensor) => {
@@ -140,31 +228,33 @@ function classWeightsOf(y: Float32Array, classWeights?: number[]): Float32Array 
   return classWeights ? Float32Array.from(y, (c) => classWeights[c] ?? 1) : null;
 }
 
-function batchOf(tf: Tf, resolved: ResolvedModel, data: FitData, w: Float32Array | null, start: number, size: number): Batch {
+function batchOf(tf: Tf, resolved: ResolvedModel, data: FitData, w: Float32Array | null, start: number, size: number, k: number): Batch {
   const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   return {
-    x: tf.tensor(data.x.subarray(start * row, (start + size) * row), [size, ...data.xShape.slice(1)], resolved.inputDtype),
-    y: data.y.subarray(start, start + size),
+    x: inputTensors(tf, resolved, data.x, row, start, size),
+    y: data.y.subarray(start * k, (start + size) * k),
     w: w ? w.subarray(start, start + size) : null,
   };
 }
 
-function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, data: FitData, batchSize: number): { loss: number; score: number; pred: Float32Array } {
+function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, heads: readonly Head[], data: FitData, batchSize: number): { loss: number; scores: number[]; pred: Float32Array } {
   const n = data.xShape[0]!;
-  const totals = { loss: 0, score: 0 };
-  const all = new Float32Array(n * resolved.output.units);
+  const units = heads.reduce((u, h) => u + h.output.units, 0);
+  let loss = 0;
+  const scores = heads.map(() => 0);
+  const all = new Float32Array(n * units);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const batch = batchOf(tf, resolved, data, null, start, size);
-    const pred = tf.tidy(() => model.apply(batch.x, { training: false }) as Tensor);
+    const batch = batchOf(tf, resolved, data, null, start, size, heads.length);
+    const pred = tf.tidy(() => joinOutputs(tf, model.apply(batch.x, { training: false }) as Tensor | Tensor[]));
     const values = pred.dataSync();
-    all.set(values as Float32Array, start * resolved.output.units);
-    const t = batchLoss(resolved.lossSpec, resolved.output, values, batch.y, null);
-    totals.loss += t.loss;
-    totals.score += t.score;
-    tf.dispose([pred, batch.x]);
+    all.set(values as Float32Array, start * units);
+    const t = headsLoss(heads, values, batch.y, null);
+    loss += t.loss;
+    t.scores.forEach((v, j) => (scores[j]! += v));
+    tf.dispose([pred, batch.x].flat());
   }
-  return { loss: totals.loss / n, score: totals.score / n, pred: all };
+  return { loss: loss / n, scores: scores.map((v) => v / n), pred: all };
 }
 
 /**
@@ -183,13 +273,17 @@ export async function fitModel(
   options: FitOptions,
   onEpoch: (log: EpochLog) => void,
 ): Promise<FitResult> {
-  const extra = (options.metrics ?? []).filter((m) => m !== (resolved.output.kind === 'linear' ? 'mae' : 'accuracy'));
+  const heads = headsOf(resolved);
+  const k = heads.length;
+  const extra = (options.metrics ?? []).filter((m) => heads.some((h) => m !== baseMetric(h)));
   const names = metricNames(resolved, validation !== undefined, extra);
   const es = options.earlyStopping;
   if (es && !names.includes(es.monitor)) throw new UnknownMonitorError(es.monitor, names);
-  const scoreName = names[1]!;
+  const scales = heads.map((h, j) => (h.output.kind === 'linear' ? (options.scoreScales?.[j] ?? (k === 1 ? options.scoreScale : undefined) ?? 1) : 1));
+  const units = heads.reduce((u, h) => u + h.output.units, 0);
   const rand = seededRandom(options.seed);
   const n = train.xShape[0]!;
+  if (options.classWeights && k > 1) throw new RangeError('class weights apply to a model with one target');
   const weights = classWeightsOf(train.y, options.classWeights);
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
   const history: EpochLog[] = [];
@@ -203,18 +297,17 @@ export async function fitModel(
       const order = permutation(n, rand);
       const shuffled = takeRows(train, order);
       const shuffledWeights = weights ? Float32Array.from(order, (i) => weights[i]!) : null;
-      const totals: BatchTotals = { loss: 0, score: 0 };
-      const units = resolved.output.units;
+      const totals: Totals = { loss: 0, scores: heads.map(() => 0) };
       const epochPred = extra.length > 0 ? new Float32Array(n * units) : undefined;
       for (let start = 0; start < n; start += options.batchSize) {
         if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
         const size = Math.min(options.batchSize, n - start);
-        const batch = batchOf(tf, resolved, shuffled, shuffledWeights, start, size);
-        const loss = lossOp(tf, resolved, batch, totals, epochPred && ((values) => epochPred.set(values as Float32Array, start * units)));
+        const batch = batchOf(tf, resolved, shuffled, shuffledWeights, start, size, k);
+        const loss = lossOp(tf, heads, batch, totals, epochPred && ((values) => epochPred.set(values as Float32Array, start * units)));
         try {
           options.optimizer.optimizer.minimize(
             () => {
-              const total = loss(model.apply(batch.x, { training: true }) as Tensor);
+              const total = loss(joinOutputs(tf, model.apply(batch.x, { training: true }) as Tensor | Tensor[]));
               const regularization = model.calculateLosses();
               if (regularization.length === 0) return total;
               const penalty = tf.addN(regularization);
@@ -225,18 +318,18 @@ export async function fitModel(
             variables,
           );
         } finally {
-          batch.x.dispose();
+          tf.dispose(batch.x);
         }
       }
-      const scoreScale = resolved.output.kind === 'linear' ? (options.scoreScale ?? 1) : 1;
-      const metrics: Record<string, number> = { loss: totals.loss / n, [scoreName]: (totals.score / n) * scoreScale };
+      const metrics: Record<string, number> = { loss: totals.loss / n };
+      heads.forEach((h, j) => (metrics[h.prefix + baseMetric(h)] = (totals.scores[j]! / n) * scales[j]!));
       if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
-      if (epochPred) Object.assign(metrics, epochMetrics(extra, resolved.output, epochPred, shuffled.y, scoreScale));
+      if (epochPred) Object.assign(metrics, headsMetrics(heads, extra, epochPred, shuffled.y, scales));
       if (validation) {
-        const v = evaluateSplit(tf, model, resolved, validation, Math.max(options.batchSize, 256));
+        const v = evaluateSplit(tf, model, resolved, heads, validation, Math.max(options.batchSize, 256));
         metrics.val_loss = v.loss;
-        metrics[`val_${scoreName}`] = v.score * scoreScale;
-        for (const [k, value] of Object.entries(epochMetrics(extra, resolved.output, v.pred, validation.y, scoreScale))) metrics[`val_${k}`] = value;
+        heads.forEach((h, j) => (metrics[`val_${h.prefix}${baseMetric(h)}`] = v.scores[j]! * scales[j]!));
+        for (const [key, value] of Object.entries(headsMetrics(heads, extra, v.pred, validation.y, scales))) metrics[`val_${key}`] = value;
       }
       const log = { epoch, metrics, learningRate, samplesPerSecond: n / ((performance.now() - started) / 1000) };
       history.push(log);

@@ -1,4 +1,4 @@
-import type { DatasetMeta, FeatureMeta } from './dataset.js';
+import type { DatasetMeta, FeatureMeta, TextMeta } from './dataset.js';
 import { cellFormatOf, encodeFeature, featureEncoder, type FeatureEncoder } from './columns.js';
 import { DataError } from './errors.js';
 import { encodeTokens, tokenize, vocabIndex } from './tokenize.js';
@@ -29,22 +29,14 @@ const tabularEncodings = new WeakMap<FeatureMeta[], TabularEncoding>();
 export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]): TransformedRows {
   if (meta.inputKind === 'text') {
     const t = meta.text!;
-    const index = textIndex(t.vocab);
     const x = new Int32Array(rows.length * t.maxLength);
-    rows.forEach((row, i) => {
-      const raw = row?.[t.column];
-      if (raw === undefined || raw === null || typeof raw === 'object') {
-        throw new DataError(raw ? `expected text, got ${JSON.stringify(raw)}` : 'is missing', {
-          row: i + 1,
-          column: t.column,
-          hint: `send each row as an object with a "${t.column}" string`,
-        });
-      }
-      encodeTokens(tokenize(String(raw), t.tokenizer, t.lowercase), index, t, x, i * t.maxLength);
-    });
+    rows.forEach((row, i) => encodeText(t, row, i, x, i * t.maxLength));
     return { x, xShape: [rows.length, t.maxLength] };
   }
-  const { encoders, width } = tabularEncoding(meta);
+  const { encoders, width: tabularWidth } = tabularEncoding(meta);
+  const texts = (meta.inputs ?? []).flatMap((b) => (b.text ? [b.text] : []));
+  const width = tabularWidth + texts.reduce((w, t) => w + t.maxLength, 0);
+  const scratch = new Int32Array(Math.max(0, ...texts.map((t) => t.maxLength)));
   const x = new Float32Array(rows.length * width);
   rows.forEach((row, i) => {
     if (!row || typeof row !== 'object') throw new DataError(`must be an object of column values, got ${JSON.stringify(row)}`, { row: i + 1 });
@@ -53,9 +45,27 @@ export function transformRows(meta: DatasetMeta, rows: Record<string, unknown>[]
       encodeFeature(enc, row[enc.meta.name], x, offset, { row: i + 1 });
       offset += enc.width;
     }
+    for (const t of texts) {
+      encodeText(t, row, i, scratch, 0);
+      for (let k = 0; k < t.maxLength; k++) x[offset + k] = scratch[k]!;
+      offset += t.maxLength;
+    }
   });
   const xShape = meta.image ? [rows.length, meta.image.height, meta.image.width, meta.image.channels] : [rows.length, width];
   return { x, xShape };
+}
+
+/** The token ids of row `i`'s text column `t` into `out` at `offset`; a missing or non-text value is a DataError naming the row and column. */
+function encodeText(t: TextMeta, row: Record<string, unknown>, i: number, out: Int32Array, offset: number): void {
+  const raw = row?.[t.column];
+  if (raw === undefined || raw === null || typeof raw === 'object') {
+    throw new DataError(raw ? `expected text, got ${JSON.stringify(raw)}` : 'is missing', {
+      row: i + 1,
+      column: t.column,
+      hint: `send each row as an object with a "${t.column}" string`,
+    });
+  }
+  encodeTokens(tokenize(String(raw), t.tokenizer, t.lowercase), textIndex(t.vocab), t, out, offset);
 }
 
 function textIndex(vocab: readonly string[]): Map<string, number> {

@@ -31,7 +31,7 @@ export function createServerMetrics(current: () => ServedModel): ServerMetrics {
   const latency = new Histogram({ name: 'mlpipe_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route.', labelNames: ['route'] as const, buckets: LATENCY_BUCKETS, registers });
   const batch = new Histogram({ name: 'mlpipe_predict_batch_rows', help: 'Rows per successful POST /predict request.', buckets: BATCH_BUCKETS, registers });
   const calls = new Histogram({ name: 'mlpipe_model_call_rows', help: 'Rows per model call; concurrent requests are scored together.', buckets: BATCH_BUCKETS, registers });
-  const predictions = new Counter({ name: 'mlpipe_predictions_total', help: 'Rows scored, by model version and predicted class (empty for regression).', labelNames: ['model', 'version', 'class'] as const, registers });
+  const predictions = new Counter({ name: 'mlpipe_predictions_total', help: 'Rows scored, by model version and predicted class (empty for regression; `target:class` per target of a multi-target model).', labelNames: ['model', 'version', 'class'] as const, registers });
   const swaps = new Counter({ name: 'mlpipe_model_swaps_total', help: 'Times a newly promoted version replaced the served one.', registers });
   const failures = new Counter({ name: 'mlpipe_model_reload_failures_total', help: 'Times a newly promoted version could not be loaded (the old one kept serving).', registers });
   new Gauge({
@@ -91,9 +91,10 @@ export function createServerMetrics(current: () => ServedModel): ServerMetrics {
       batch.observe(preds.length);
       const version = String(model.version);
       const counts = new Map<string, number>();
+      const count = (label: string) => counts.set(label, (counts.get(label) ?? 0) + 1);
       for (const p of preds) {
-        const label = p.label ?? '';
-        counts.set(label, (counts.get(label) ?? 0) + 1);
+        if (p.outputs) for (const [target, o] of Object.entries(p.outputs)) count(`${target}:${o.label ?? ''}`);
+        else count(p.label ?? '');
       }
       for (const [label, n] of counts) predictions.inc({ model: model.name, version, class: label }, n);
     },

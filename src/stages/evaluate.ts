@@ -1,10 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import { f } from '../schema/fields.js';
 import { loadTf } from '../ml/backend.js';
-import { readDataset, readMeta, stableStringify, type SplitName } from '../ml/dataset.js';
+import { readDataset, readMeta, stableStringify, type SplitData, type SplitName } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
 import { classificationMetrics, confusionMatrix, regressionMetrics } from '../ml/metrics.js';
-import { loadModel, readModelMeta } from '../ml/model-io.js';
+import { loadModel, readModelMeta, type ModelMeta } from '../ml/model-io.js';
+import { column, multiTargetMetrics } from '../ml/target-metrics.js';
 import { predictTensor, type TensorPredictions } from '../ml/predict.js';
 import type { StageKind } from '../core/stage-kind.js';
 import { confusionCells } from '../core/tracker/confusion-cells.js';
@@ -86,6 +87,62 @@ export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: st
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * predictions.csv of a multi-target model: `row,source_row[,<id>]`, then per target
+ * `<t>_actual,<t>_predicted` and `<t>_p_<label>…` (classification) or `<t>_error` (regression).
+ */
+export function multiTargetCsv(outputs: readonly { name: string; labels?: string[] }[], p: TensorPredictions, y: Float32Array, origin: SampleOrigin = {}): string {
+  const k = outputs.length;
+  const each = p.outputs!;
+  const lead = ['row', ...(origin.sourceRows ? ['source_row'] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.idColumn)] : [])];
+  const header = [...lead];
+  each.forEach((o, j) => {
+    const t = csvCell(outputs[j]!.name);
+    header.push(`${t}_actual`, `${t}_predicted`);
+    if (o.values) header.push(`${t}_error`);
+    else header.push(...(outputs[j]!.labels ?? ['0', '1']).map((l) => csvCell(`${outputs[j]!.name}_p_${l}`)));
+  });
+  const lines = [header.join(',')];
+  for (let i = 0; i < p.n; i++) {
+    const cells = [String(i), ...(origin.sourceRows ? [String(origin.sourceRows[i])] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.ids[i] ?? '')] : [])];
+    each.forEach((o, j) => {
+      const actual = y[i * k + j]!;
+      if (o.values) cells.push(num(actual), num(o.values[i]!), num(o.values[i]! - actual));
+      else {
+        const labels = outputs[j]!.labels ?? [];
+        const units = o.probabilities!.length / p.n;
+        cells.push(csvCell(labels[actual] ?? String(actual)), csvCell(labels[o.classes![i]!] ?? String(o.classes![i])), ...Array.from({ length: units }, (_, c) => num(o.probabilities![i * units + c]!)));
+      }
+    });
+    lines.push(cells.join(','));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function writeMultiTarget(
+  ctx: Parameters<StageKind<EvaluateConfig>['run']>[0],
+  c: EvaluateConfig,
+  outputs: NonNullable<ModelMeta['outputs']>,
+  p: TensorPredictions,
+  data: SplitData,
+  split: SplitName,
+  idColumn: string | undefined,
+) {
+  const wrong = (c.metrics ?? []).filter((m) => !outputs.some((o) => (o.task === 'regression' ? regressionMetricNames : classificationMetricNames).includes(m as never)));
+  if (wrong.length > 0) throw new DataError(`metric(s) ${wrong.join(', ')} apply to none of the targets`, { hint: `choose from ${[...new Set(outputs.flatMap((o) => (o.task === 'regression' ? regressionMetricNames : classificationMetricNames)))].join(', ')}` });
+  const scores = outputs.map((o, j) => ({ name: o.name, p: p.outputs![j]!, y: column(data.y, j, outputs.length), ...(o.labels ? { labels: o.labels } : {}) }));
+  const { metrics, matrices } = multiTargetMetrics(scores, (all, regression) => pickMetrics(all, c.metrics?.filter((m) => (regression ? regressionMetricNames : classificationMetricNames).includes(m as never)) ?? undefined, regression ? 'regression' : 'binary'), { topK: c.top_k });
+  const sorted = Object.fromEntries(Object.keys(metrics).sort().map((k) => [k, metrics[k]!]));
+  for (const [key, value] of Object.entries(sorted)) ctx.log(`${key} ${num(value)}`);
+  const task = outputs.map((o) => o.task).join(',');
+  await writeFile(ctx.outputs.metrics!, `${stableStringify({ schemaVersion: 1, task, targets: outputs.map((o) => o.name), split, n: data.n, metrics: sorted })}\n`);
+  await writeFile(ctx.outputs.predictions!, multiTargetCsv(outputs, p, data.y, { sourceRows: data.sourceRows, ids: data.ids, idColumn }));
+  const perTarget = Object.fromEntries(Object.entries(matrices).map(([name, matrix]) => [name, { labels: outputs.find((o) => o.name === name)!.labels ?? [], matrix }]));
+  await writeFile(ctx.outputs.confusion_matrix!, `${stableStringify({ schemaVersion: 1, labels: [], matrix: [], targets: perTarget })}\n`);
+  const cells = Object.fromEntries(Object.entries(matrices).flatMap(([name, m]) => Object.entries(confusionCells(m)).map(([k, v]) => [`${name}.${k}`, v])));
+  return { metrics: { ...sorted, ...cells } };
+}
+
 export const evaluate: StageKind<EvaluateConfig> = {
   kind: 'evaluate',
   // 3: predictions.csv carries source_row and the id column. 2: the confusion matrix is returned as metrics (run data in the tracker, restored with the stage).
@@ -113,7 +170,15 @@ export const evaluate: StageKind<EvaluateConfig> = {
         hint: 'evaluate the model on the dataset it was trained on',
       });
     }
-    if (meta.task !== ds.meta.task || (meta.labels ?? []).join('\u0000') !== (ds.meta.labels ?? []).join('\u0000')) {
+    const signature = (targets: { name: string; task: string; labels?: string[] }[]) => targets.map((t) => `${t.name}:${t.task}:${(t.labels ?? []).join('\u0000')}`).join('\u0001');
+    if (meta.outputs || ds.meta.targets) {
+      if (signature(meta.outputs ?? []) !== signature(ds.meta.targets ?? [])) {
+        throw new DataError(`the model in ${c.model} predicts the targets [${(meta.outputs ?? [{ name: meta.dataset.target }]).map((t) => t.name).join(', ')}], the dataset has [${(ds.meta.targets ?? [{ name: ds.meta.target }]).map((t) => t.name).join(', ')}] (or their labels differ)`, {
+          file: c.data,
+          hint: 'evaluate the model on the dataset it was trained on',
+        });
+      }
+    } else if (meta.task !== ds.meta.task || (meta.labels ?? []).join('\u0000') !== (ds.meta.labels ?? []).join('\u0000')) {
       throw new DataError(`the model in ${c.model} was trained for a ${meta.task} task with labels [${(meta.labels ?? []).join(', ')}], the dataset is ${ds.meta.task} with [${(ds.meta.labels ?? []).join(', ')}]`, {
         file: c.data,
         hint: 'evaluate the model on the dataset it was trained on',
@@ -124,6 +189,7 @@ export const evaluate: StageKind<EvaluateConfig> = {
     try {
       ctx.log(`evaluating on ${split} (${data.n} rows), backend ${loaded.backend}`);
       const p = predictTensor(loaded.tf, model, meta, data.x, data.xShape, { threshold: c.threshold });
+      if (meta.outputs) return { ...(await writeMultiTarget(ctx, c, meta.outputs, p, data, split, ds.meta.id)), backend: loaded.backend };
       if (c.threshold !== 0.5 && meta.output.kind === 'sigmoid') ctx.log(`threshold: class ${meta.labels?.[1] ?? 1} when its probability is at least ${c.threshold}`);
       const labels = meta.labels ?? [];
       const all = p.values ? { ...regressionMetrics(data.y, p.values) } : classificationMetrics(data.y, p.classes!, p.probabilities!, labels.length, { topK: c.top_k });

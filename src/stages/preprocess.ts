@@ -2,8 +2,8 @@ import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
 import { DataError } from '../ml/errors.js';
 import { f } from '../schema/fields.js';
 import type { StageKind } from '../core/stage-kind.js';
-import type { Task } from '../ml/dataset.js';
-import type { ColumnOverride } from '../ml/build-dataset.js';
+import type { Task, TextMeta } from '../ml/dataset.js';
+import type { ColumnOverride, TextOptions } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
 import { DATE_PARTS, DEFAULT_DATE_PARTS } from '../ml/dates.js';
 import type { TableFormat } from '../ml/read-table.js';
@@ -12,6 +12,26 @@ import type { TokenizerName } from '../ml/tokenize.js';
 const normalizeField = (d: string, o = {}) => f.enum(d, ['zscore', 'minmax', 'none'], o);
 const encodingField = (d: string, o = {}) => f.enum(d, ['onehot', 'ordinal'], o);
 const fraction = (d: string, dflt: number) => f.number(d, { minimum: 0, exclusiveMaximum: 1, default: dflt });
+
+const textField = f.object(
+  'One text column as a fixed-length sequence of token ids.',
+  {
+    column: f.string('The text column.'),
+    tokenizer: f.enum('word (Unicode word boundaries, also for Chinese/Japanese/Thai), char, or whitespace.', ['word', 'char', 'whitespace'], {
+      default: 'word',
+    }),
+    lowercase: f.bool('Lower-case the text before tokenizing.', { default: true }),
+    vocab_size: f.int('The vocabulary size, counting the padding and OOV tokens; the most frequent train tokens are kept.', {
+      minimum: 3,
+      default: 10000,
+    }),
+    max_length: f.int('Tokens per sequence; longer texts are truncated, shorter padded with id 0.', { minimum: 1, default: 64 }),
+    oov_token: f.string('The token (id 1) standing for words not in the vocabulary.', { default: '<oov>' }),
+    padding: f.enum('Where padding goes: pre (before the text) or post.', ['pre', 'post'], { default: 'pre' }),
+    truncating: f.enum('Which end of a long text is cut: pre (the start) or post (the end).', ['pre', 'post'], { default: 'post' }),
+  },
+  { required: ['column'] },
+);
 
 const config = f.object(
   'Reads a table (csv, tsv, jsonl, json array), encodes it and splits it into a dataset for train and evaluate.',
@@ -31,13 +51,16 @@ const config = f.object(
       ['auto', 'none', ',', '.', 'space', "'"],
       { default: 'auto' },
     ),
-    target: f.string('The label column the model learns to predict.'),
+    target: f.oneOf('The label column the model learns to predict, or a list of them (`[toxic, insult, spam]`): one model output each, with its own task (a multi-label set when they are binary), metrics per target and averaged.', [
+      f.string('The label column.'),
+      f.array('Several label columns; none of them is a feature.', f.string('A label column.'), { minItems: 1 }),
+    ]),
     task: f.enum(
-      'binary, multiclass or regression; auto: a numeric target with more than 10 values (or fractions) is regression, 2 classes binary, more multiclass.',
+      'binary, multiclass or regression (for every target); auto: per target, a numeric one with more than 10 values (or fractions) is regression, 2 classes binary, more multiclass.',
       ['auto', 'binary', 'multiclass', 'regression'],
       { default: 'auto' },
     ),
-    features: f.array('The columns used as model input; default: every column except the target, `exclude`, and columns that look like row identifiers (a warning names each).', f.string('A column name.'), {
+    features: f.array('The tabular columns used as model input; default: every column except the targets, `exclude`, and columns that look like row identifiers (a warning names each) — or none when `text` is set: list them here to train on text and tabular columns together.', f.string('A column name.'), {
       minItems: 1,
     }),
     id: f.string('A column that identifies rows (e.g. customer_id): never a feature; evaluate writes it beside each prediction in predictions.csv.'),
@@ -77,24 +100,9 @@ const config = f.object(
     normalize: normalizeField('Numeric columns: z-score, min-max to [0, 1], or none; statistics from the train split only.', {
       default: 'zscore',
     }),
-    text: f.object(
-      'Makes one text column the model input, as a fixed-length sequence of token ids.',
-      {
-        column: f.string('The text column.'),
-        tokenizer: f.enum('word (Unicode word boundaries, also for Chinese/Japanese/Thai), char, or whitespace.', ['word', 'char', 'whitespace'], {
-          default: 'word',
-        }),
-        lowercase: f.bool('Lower-case the text before tokenizing.', { default: true }),
-        vocab_size: f.int('The vocabulary size, counting the padding and OOV tokens; the most frequent train tokens are kept.', {
-          minimum: 3,
-          default: 10000,
-        }),
-        max_length: f.int('Tokens per sequence; longer texts are truncated, shorter padded with id 0.', { minimum: 1, default: 64 }),
-        oov_token: f.string('The token (id 1) standing for words not in the vocabulary.', { default: '<oov>' }),
-        padding: f.enum('Where padding goes: pre (before the text) or post.', ['pre', 'post'], { default: 'pre' }),
-        truncating: f.enum('Which end of a long text is cut: pre (the start) or post (the end).', ['pre', 'post'], { default: 'post' }),
-      },
-      { required: ['column'] },
+    text: f.oneOf(
+      'Text input: one column (`{column, …}`), or a list of them, each with its own vocabulary. With `features` too, the model takes the text(s) and the tabular columns together (one encoder per input, concatenated).',
+      [textField, f.array('Several text columns.', textField, { minItems: 1 })],
     ),
     image: f.object(
       'Makes one column of image file paths (PNG, JPEG, WebP; relative to the data file\'s folder) the model input: each image decoded, resized to width × height and scaled to [0, 1], as [height, width, channels].',
@@ -131,7 +139,7 @@ export interface PreprocessConfig {
   na_values: string[];
   decimal: '.' | ',';
   thousands: 'auto' | 'none' | ',' | '.' | 'space' | "'";
-  target: string;
+  target: string | string[];
   task: Task | 'auto';
   features?: string[];
   exclude?: string[];
@@ -140,7 +148,15 @@ export interface PreprocessConfig {
   missing: 'drop' | 'mean' | 'median' | 'mode' | { fill: 'mean' | 'median' | 'mode' | 'constant'; value?: unknown };
   encoding: 'onehot' | 'ordinal';
   normalize: 'zscore' | 'minmax' | 'none';
-  text?: {
+  text?: TextConfig | TextConfig[];
+  image?: { column: string; width: number; height: number; channels: number; fit: 'fill' | 'contain' | 'cover' };
+  split: { test: number; validation: number; seed: number; stratify: boolean };
+  shuffle: boolean;
+  dedupe: boolean;
+}
+
+/** One text column's settings in a preprocess stage. */
+export interface TextConfig {
     column: string;
     tokenizer: TokenizerName;
     lowercase: boolean;
@@ -149,11 +165,6 @@ export interface PreprocessConfig {
     oov_token: string;
     padding: 'pre' | 'post';
     truncating: 'pre' | 'post';
-  };
-  image?: { column: string; width: number; height: number; channels: number; fit: 'fill' | 'contain' | 'cover' };
-  split: { test: number; validation: number; seed: number; stratify: boolean };
-  shuffle: boolean;
-  dedupe: boolean;
 }
 
 /** The `preprocess` stage kind: one table in, one `dataset` folder out (see src/ml/dataset.ts for the format). */
@@ -203,16 +214,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
         missing: missingStrategy(c.missing),
         encoding: c.encoding,
         normalize: c.normalize,
-        text: c.text && {
-          column: c.text.column,
-          tokenizer: c.text.tokenizer,
-          lowercase: c.text.lowercase,
-          vocabSize: c.text.vocab_size,
-          maxLength: c.text.max_length,
-          oovToken: c.text.oov_token,
-          padding: c.text.padding,
-          truncating: c.text.truncating,
-        },
+        text: c.text && (Array.isArray(c.text) ? c.text.map(textOptions) : textOptions(c.text)),
         split: c.split,
         shuffle: c.shuffle,
         dedupe: c.dedupe,
@@ -230,13 +232,18 @@ export const preprocess: StageKind<PreprocessConfig> = {
       `read ${report.rowsRead} rows from ${sourceName}: kept ${report.rows}, dropped ${report.droppedMissing} with missing values` +
         (c.dedupe ? `, ${report.duplicates} duplicates` : ''),
     );
-    const classes = meta.labels ? `, ${meta.labels.length} classes (${meta.labels.map((l) => `${l} ${meta.classCounts![l]}`).join(', ')})` : '';
-    const inputs = meta.text
-      ? `text "${meta.text.column}": ${meta.text.tokenizer} tokens, vocabulary ${meta.text.vocab.length}, length ${meta.text.maxLength}`
-      : meta.image
-        ? `image "${meta.image.column}": ${meta.image.height}×${meta.image.width}×${meta.image.channels}`
-        : `${meta.features.length} columns → ${meta.featureNames.length} inputs`;
-    ctx.log(`task ${meta.task}${classes}; ${inputs}`);
+    const classesOf = (labels?: string[], counts?: Record<string, number>) => (labels ? `, ${labels.length} classes (${labels.map((l) => `${l} ${counts![l]}`).join(', ')})` : '');
+    const textLine = (t: TextMeta) => `text "${t.column}": ${t.tokenizer} tokens, vocabulary ${t.vocab.length}, length ${t.maxLength}`;
+    const tabularLine = `${meta.features.length} columns → ${meta.featureNames.length} inputs`;
+    const inputs = meta.inputs
+      ? `inputs ${meta.inputs.map((b) => (b.text ? textLine(b.text) : `tabular ${tabularLine}`)).join('; ')}`
+      : meta.text
+        ? textLine(meta.text)
+        : meta.image
+          ? `image "${meta.image.column}": ${meta.image.height}×${meta.image.width}×${meta.image.channels}`
+          : tabularLine;
+    if (meta.targets) ctx.log(`targets ${meta.targets.map((t) => `${t.name}: ${t.task}${classesOf(t.labels, t.classCounts)}`).join('; ')}`);
+    ctx.log(`${meta.targets ? '' : `task ${meta.task}${classesOf(meta.labels, meta.classCounts)}; `}${inputs}`);
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
     ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);
 
@@ -247,14 +254,20 @@ export const preprocess: StageKind<PreprocessConfig> = {
       train_rows: s.train,
       validation_rows: s.validation,
       test_rows: s.test,
-      inputs: meta.text ? meta.text.maxLength : meta.featureNames.length,
+      inputs: dataset.splits.train!.xShape.slice(1).reduce((a, b) => a * b, 1),
     };
     if (c.dedupe) metrics.duplicates = report.duplicates;
     if (meta.labels) metrics.classes = meta.labels.length;
+    if (meta.targets) metrics.targets = meta.targets.length;
     if (meta.text) metrics.vocab_size = meta.text.vocab.length;
+    for (const b of meta.inputs ?? []) if (b.text) metrics[`vocab_size_${b.name}`] = b.text.vocab.length;
     return { metrics };
   },
 };
+
+function textOptions(t: TextConfig): TextOptions {
+  return { column: t.column, tokenizer: t.tokenizer, lowercase: t.lowercase, vocabSize: t.vocab_size, maxLength: t.max_length, oovToken: t.oov_token, padding: t.padding, truncating: t.truncating };
+}
 
 function missingStrategy(m: PreprocessConfig['missing']): MissingStrategy {
   if (m === 'drop') return { kind: 'drop' };

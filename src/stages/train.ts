@@ -75,9 +75,20 @@ export function classWeights(setting: TrainConfig['class_weight'], y: Float32Arr
   return labels.map((label) => setting[label] ?? 1);
 }
 
-/** `embedding(5000→16) → lstm(32) → dense(1, sigmoid)` */
+/**
+ * `embedding(5000→16) → lstm(32) → dense(1, sigmoid)`; a multi-input or multi-target model:
+ * `[title: embedding(…) → global_avg_pooling1d | features] → concat → dense(64, relu) → [toxic: dense(1, sigmoid), …]`.
+ */
 export function describeLayers(resolved: ResolvedModel): string {
-  return resolved.layers
+  const parts: string[] = [];
+  if (resolved.inputs) parts.push(`[${resolved.inputs.map((b) => `${b.name}${b.layers.length ? `: ${describeChain(b.layers)}` : ''}`).join(' | ')}] → concat`);
+  if (resolved.layers.length) parts.push(describeChain(resolved.layers));
+  if (resolved.heads) parts.push(`[${resolved.heads.map((h) => `${h.name}: dense(${h.output.units}, ${h.output.kind})`).join(', ')}]`);
+  return parts.join(' → ');
+}
+
+function describeChain(layers: ResolvedModel['layers']): string {
+  return layers
     .map((l) => {
       switch (l.type) {
         case 'dense':
@@ -109,7 +120,8 @@ export function describeLayers(resolved: ResolvedModel): string {
 }
 
 /** `focal (gamma 2, alpha 0.25)`, `binary_crossentropy (label_smoothing 0.1)`, `huber (delta 2)`. */
-function describeLoss(r: ResolvedModel): string {
+function describeLoss(r: Pick<ResolvedModel, 'lossSpec'> & { heads?: ResolvedModel['heads'] }): string {
+  if (r.heads) return r.heads.map((h) => `${h.name} ${describeLoss(h)}`).join(', ') + ' (summed)';
   const l = r.lossSpec;
   const settings = [
     ...(l.label_smoothing ? [`label_smoothing ${l.label_smoothing}`] : []),
@@ -148,29 +160,36 @@ export const train: StageKind<TrainConfig> = {
     let validation: FitData | undefined = ds.splits.validation;
     const validationSplit = c.validation_split ?? DEFAULT_VALIDATION_SPLIT;
     if (validation && c.validation_split !== undefined) {
-      throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset already has a validation split (${validation.y.length} rows), which training uses`, {
+      throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset already has a validation split (${validation.xShape[0]} rows), which training uses`, {
         file: c.data,
         hint: 'remove validation_split, or set split.validation: 0 in the preprocess stage to hold out from the train split here instead',
       });
     }
-    if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${validation.y.length} validation rows (the dataset's validation split)`);
+    const rowsOf = (d: FitData) => d.xShape[0]!;
+    if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${rowsOf(validation)} validation rows (the dataset's validation split)`);
     else if (validationSplit > 0 && trainSplit.n >= 2) {
       ({ train: trainData, validation } = holdOut(trainSplit, validationSplit, c.seed));
-      ctx.log(`data: ${trainData.y.length} train rows, ${validation.y.length} validation rows (validation_split ${validationSplit} of the train split)`);
+      ctx.log(`data: ${rowsOf(trainData)} train rows, ${rowsOf(validation)} validation rows (validation_split ${validationSplit} of the train split)`);
     } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
 
     const resolved = resolveModel(c.model, ds.meta, c.loss);
-    const targetScale = targetScaleOf(ds.meta, { centre: resolved.loss !== 'mean_absolute_percentage_error' });
-    if (targetScale) {
-      trainData = { ...trainData, y: scaleTarget(trainData.y, targetScale) };
-      if (validation) validation = { ...validation, y: scaleTarget(validation.y, targetScale) };
-      ctx.log(`target: ${ds.meta.target} scaled to (y - ${fmt(targetScale.shift)}) / ${fmt(targetScale.scale)} for training (${ds.meta.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
-    }
+    const targetMetas = ds.meta.targets ?? [{ name: ds.meta.target, task: ds.meta.task, targetScaling: ds.meta.targetScaling }];
+    const heads = resolved.heads ?? [resolved];
+    const targetScales = targetMetas.map((t, j) => targetScaleOf(t, { centre: heads[j]!.loss !== 'mean_absolute_percentage_error' }));
+    targetScales.forEach((scale, j) => {
+      if (!scale) return;
+      trainData = { ...trainData, y: scaleTarget(trainData.y, scale, j, targetMetas.length) };
+      if (validation) validation = { ...validation, y: scaleTarget(validation.y, scale, j, targetMetas.length) };
+      ctx.log(`target: ${targetMetas[j]!.name} scaled to (y - ${fmt(scale.shift)}) / ${fmt(scale.scale)} for training (${targetMetas[j]!.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
+    });
+    const targetScale = targetScales[0];
     for (const note of resolved.notes) ctx.log(`model: ${note}`);
-    const inapplicable = (c.metrics ?? []).filter((m) => !metricApplies(m, resolved.output.kind));
+    const kinds = heads.map((h) => h.output.kind);
+    const inapplicable = (c.metrics ?? []).filter((m) => !kinds.some((k) => metricApplies(m, k)));
     if (inapplicable.length > 0) {
-      throw new DataError(`metrics ${inapplicable.join(', ')} do not apply to a ${resolved.task} model`, { hint: `choose from ${trainMetricNames.filter((m) => metricApplies(m, resolved.output.kind)).join(', ')}` });
+      throw new DataError(`metrics ${inapplicable.join(', ')} do not apply to a ${resolved.heads ? 'model of these targets' : `${resolved.task} model`}`, { hint: `choose from ${trainMetricNames.filter((m) => kinds.some((k) => metricApplies(m, k))).join(', ')}` });
     }
+    if (c.class_weight !== undefined && ds.meta.targets) throw new DataError('class_weight applies to a dataset with one target; this one has several', { hint: 'remove class_weight' });
     const weights = classWeights(c.class_weight, trainData.y, ds.meta);
     // TensorFlow.js loads only once the data and the config have passed every check.
     const loaded = await loadTf(ctx.backend);
@@ -188,7 +207,7 @@ export const train: StageKind<TrainConfig> = {
         resolved,
         trainData,
         validation,
-        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScale: targetScale?.scale, metrics: c.metrics },
+        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics },
         (log) => {
           for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
           ctx.logMetric('lr', log.learningRate, log.epoch);
@@ -208,6 +227,19 @@ export const train: StageKind<TrainConfig> = {
         inputDtype: resolved.inputDtype,
         ...(targetScale ? { targetScale } : {}),
         ...(ds.meta.labels ? { labels: ds.meta.labels } : {}),
+        ...(resolved.inputs ? { inputs: resolved.inputs.map((b) => ({ name: b.name, offset: b.offset, width: b.width, dtype: b.dtype })) } : {}),
+        ...(resolved.heads
+          ? {
+              outputs: resolved.heads.map((h, j) => ({
+                name: h.name,
+                task: h.task,
+                output: h.output,
+                loss: h.loss,
+                ...(targetMetas[j]!.labels ? { labels: targetMetas[j]!.labels } : {}),
+                ...(targetScales[j] ? { targetScale: targetScales[j] } : {}),
+              })),
+            }
+          : {}),
         dataset: ds.meta,
         backend: loaded.backend,
         seed: c.seed,

@@ -144,7 +144,7 @@ describe('preprocess stage', () => {
     );
     await expect(runStage(ws, { input: join(ws, 'one.csv'), target: 'label' })).rejects.toThrow('target "label" has a single class ("a") in 2 rows');
     await expect(runStage(ws, { input: join(ws, 'w.csv'), target: 'label', features: ['x'], text: { column: 'x' } })).rejects.toThrow(
-      '`features` and `text` were both set',
+      'lists the text column "x" among the features',
     );
     const declared = await runStage(ws, { input: join(ws, 'w.csv'), target: 'label', columns: { x: { type: 'categorical' } } });
     expect(declared.result).toMatchObject({ metrics: { rows: 20 } });

@@ -21,12 +21,16 @@ export interface ModelListItem {
 /** What the model takes as input, read from its `mlpipe.json`. */
 export interface ModelSignature {
   task: ModelMeta['task'];
-  inputKind: 'tabular' | 'text' | 'image';
+  inputKind: 'tabular' | 'text' | 'image' | 'multi';
   /** Tabular: the raw columns a request row needs, in model order. */
   features: { name: string; type: 'numeric' | 'categorical' | 'date' | 'array'; optional: boolean }[];
   /** Text: the column holding the text (a request may also send bare strings). */
   textColumn?: string;
+  /** Multi-input: every text column a request row needs (beside `features`). */
+  textColumns?: string[];
   labels?: string[];
+  /** Several targets: each with its task and labels; a prediction has one entry per target under `outputs`. */
+  targets?: { name: string; task: ModelMeta['task']; labels?: string[] }[];
   trainedOn: string;
   /** A request body that the model accepts, built from the training statistics. */
   exampleRequest: { instances: Record<string, unknown>[] };
@@ -60,10 +64,13 @@ export async function listModelItems(registry: ModelLookup, name?: string): Prom
 /** A row a model accepts: numeric features at their training mean, categories at their fill or first value, a short text. */
 export function exampleRow(meta: ModelMeta): Record<string, unknown> {
   const ds = meta.dataset;
-  if (ds.inputKind === 'text') return { [ds.text!.column]: ds.text!.vocab.slice(2, 6).join(' ') || 'hello' };
-  return Object.fromEntries(
-    ds.features.map((f) => [f.name, f.type === 'numeric' ? Number((f.stats?.mean ?? 0).toPrecision(4)) : f.type === 'date' ? (f.fill ?? '2024-01-01') : f.type === 'array' ? new Array<number>(f.length ?? 0).fill(Number((f.stats?.mean ?? 0).toPrecision(4))) : (f.fill ?? f.categories?.[0] ?? '')]),
-  );
+  const sampleText = (t: { vocab: string[] }) => t.vocab.slice(2, 6).join(' ') || 'hello';
+  if (ds.inputKind === 'text') return { [ds.text!.column]: sampleText(ds.text!) };
+  const texts = (ds.inputs ?? []).flatMap((b) => (b.text ? [[b.text.column, sampleText(b.text)] as const] : []));
+  return Object.fromEntries([
+    ...texts,
+    ...ds.features.map((f) => [f.name, f.type === 'numeric' ? Number((f.stats?.mean ?? 0).toPrecision(4)) : f.type === 'date' ? (f.fill ?? '2024-01-01') : f.type === 'array' ? new Array<number>(f.length ?? 0).fill(Number((f.stats?.mean ?? 0).toPrecision(4))) : (f.fill ?? f.categories?.[0] ?? '')] as const),
+  ]);
 }
 
 export function signatureOf(meta: ModelMeta): ModelSignature {
@@ -73,7 +80,9 @@ export function signatureOf(meta: ModelMeta): ModelSignature {
     inputKind: ds.inputKind,
     features: ds.features.map((f) => ({ name: f.name, type: f.type, optional: f.fill !== undefined })),
     ...(ds.text ? { textColumn: ds.text.column } : {}),
+    ...(ds.inputs ? { textColumns: ds.inputs.flatMap((b) => (b.text ? [b.text.column] : [])) } : {}),
     ...(meta.labels ? { labels: meta.labels } : {}),
+    ...(ds.targets ? { targets: ds.targets.map((t) => ({ name: t.name, task: t.task, ...(t.labels ? { labels: t.labels } : {}) })) } : {}),
     trainedOn: meta.backend,
     exampleRequest: { instances: [exampleRow(meta)] },
   };

@@ -35,7 +35,11 @@ export function renderPredictions(
     const lines = rows.map((row, i) => {
       const p = predictions[i]!;
       const out: Record<string, unknown> = { [rowColumn]: sourceRows[i], ...Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])) };
-      if (p.value !== undefined) out[predicted] = p.value;
+      if (p.outputs) {
+        const each = Object.entries(p.outputs);
+        out[predicted] = Object.fromEntries(each.map(([t, o]) => [t, o.value ?? o.label]));
+        out[probabilities] = Object.fromEntries(each.filter(([, o]) => o.probabilities).map(([t, o]) => [t, o.probabilities]));
+      } else if (p.value !== undefined) out[predicted] = p.value;
       else {
         out[predicted] = p.label;
         out[probabilities] = p.probabilities;
@@ -44,6 +48,7 @@ export function renderPredictions(
     });
     return lines.length ? `${lines.join('\n')}\n` : '';
   }
+  if (predictions[0]?.outputs) return multiTargetCsv(columns, rows, predictions, sourceRows, rowColumn, taken);
   const probColumns = predictions[0]?.probabilities ? (labels ?? Object.keys(predictions[0].probabilities)) : [];
   const header = [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))];
   const lines = [header.map(csvField).join(',')];
@@ -51,6 +56,23 @@ export function renderPredictions(
     const p = predictions[i]!;
     const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
     for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
+    lines.push(cells.join(','));
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+/** CSV of a multi-target model's predictions: per target `<t>_predicted` and, for a classifier, `<t>_p_<label>…`. */
+function multiTargetCsv(columns: string[], rows: unknown[][], predictions: Prediction[], sourceRows: number[], rowColumn: string, taken: ReadonlySet<string>): string {
+  const targets = Object.entries(predictions[0]!.outputs!).map(([t, o]) => ({ t, labels: o.probabilities ? Object.keys(o.probabilities) : [] }));
+  const header = [rowColumn, ...columns, ...targets.flatMap(({ t, labels }) => [unique(`${t}_predicted`, taken), ...labels.map((l) => unique(`${t}_p_${l}`, taken))])];
+  const lines = [header.map(csvCell).join(',')];
+  rows.forEach((row, i) => {
+    const outputs = predictions[i]!.outputs!;
+    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvCell(row[j]))];
+    for (const { t, labels } of targets) {
+      const o = outputs[t]!;
+      cells.push(o.value !== undefined ? String(num(o.value)) : csvCell(o.label), ...labels.map((l) => String(num(o.probabilities![l]!))));
+    }
     lines.push(cells.join(','));
   });
   return `${lines.join('\n')}\n`;
