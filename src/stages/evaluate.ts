@@ -94,24 +94,24 @@ export function predictionsCsv(p: TensorPredictions, y: Float32Array, labels: st
 export function multiTargetCsv(outputs: readonly { name: string; labels?: string[] }[], p: TensorPredictions, y: Float32Array, origin: SampleOrigin = {}): string {
   const k = outputs.length;
   const each = p.outputs!;
-  const lead = ['row', ...(origin.sourceRows ? ['source_row'] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.idColumn)] : [])];
+  const lead = ['row', ...(origin.sourceRows ? ['source_row'] : []), ...(origin.ids && origin.idColumn ? [csvField(origin.idColumn)] : [])];
   const header = [...lead];
   each.forEach((o, j) => {
-    const t = csvCell(outputs[j]!.name);
+    const t = csvField(outputs[j]!.name);
     header.push(`${t}_actual`, `${t}_predicted`);
     if (o.values) header.push(`${t}_error`);
-    else header.push(...(outputs[j]!.labels ?? ['0', '1']).map((l) => csvCell(`${outputs[j]!.name}_p_${l}`)));
+    else header.push(...(outputs[j]!.labels ?? ['0', '1']).map((l) => csvField(`${outputs[j]!.name}_p_${l}`)));
   });
   const lines = [header.join(',')];
   for (let i = 0; i < p.n; i++) {
-    const cells = [String(i), ...(origin.sourceRows ? [String(origin.sourceRows[i])] : []), ...(origin.ids && origin.idColumn ? [csvCell(origin.ids[i] ?? '')] : [])];
+    const cells = [String(i), ...(origin.sourceRows ? [String(origin.sourceRows[i])] : []), ...(origin.ids && origin.idColumn ? [csvField(origin.ids[i] ?? '')] : [])];
     each.forEach((o, j) => {
       const actual = y[i * k + j]!;
       if (o.values) cells.push(num(actual), num(o.values[i]!), num(o.values[i]! - actual));
       else {
         const labels = outputs[j]!.labels ?? [];
         const units = o.probabilities!.length / p.n;
-        cells.push(csvCell(labels[actual] ?? String(actual)), csvCell(labels[o.classes![i]!] ?? String(o.classes![i])), ...Array.from({ length: units }, (_, c) => num(o.probabilities![i * units + c]!)));
+        cells.push(csvField(labels[actual] ?? String(actual)), csvField(labels[o.classes![i]!] ?? String(o.classes![i])), ...Array.from({ length: units }, (_, c) => num(o.probabilities![i * units + c]!)));
       }
     });
     lines.push(cells.join(','));

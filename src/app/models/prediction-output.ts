@@ -65,13 +65,13 @@ export function renderPredictions(
 function multiTargetCsv(columns: string[], rows: unknown[][], predictions: Prediction[], sourceRows: number[], rowColumn: string, taken: ReadonlySet<string>): string {
   const targets = Object.entries(predictions[0]!.outputs!).map(([t, o]) => ({ t, labels: o.probabilities ? Object.keys(o.probabilities) : [] }));
   const header = [rowColumn, ...columns, ...targets.flatMap(({ t, labels }) => [unique(`${t}_predicted`, taken), ...labels.map((l) => unique(`${t}_p_${l}`, taken))])];
-  const lines = [header.map(csvCell).join(',')];
+  const lines = [header.map(csvField).join(',')];
   rows.forEach((row, i) => {
     const outputs = predictions[i]!.outputs!;
-    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvCell(row[j]))];
+    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvField(row[j]))];
     for (const { t, labels } of targets) {
       const o = outputs[t]!;
-      cells.push(o.value !== undefined ? String(num(o.value)) : csvCell(o.label), ...labels.map((l) => String(num(o.probabilities![l]!))));
+      cells.push(o.value !== undefined ? String(num(o.value)) : csvField(o.label), ...labels.map((l) => String(num(o.probabilities![l]!))));
     }
     lines.push(cells.join(','));
   });
