@@ -35,10 +35,11 @@ async function convGradients(backend: 'cpu' | 'wasm', c: ConvCase, seed: number)
   });
 }
 
-describe('Conv2DBackpropFilter on wasm (mlpipe registers it: the stock wasm backend has none)', () => {
+describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm (mlpipe registers them: the stock wasm backend has no filter gradient and a scalar-loop input gradient)', () => {
   it('is registered by mlpipe on wasm', async () => {
     const { tf, kernels } = await loadTf('wasm');
     expect(kernels).toContain('Conv2DBackpropFilter');
+    expect(kernels).toContain('Conv2DBackpropInput');
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
   });
 

@@ -1,6 +1,8 @@
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
+import { broadcastBinaryKernels } from './broadcast-binary.js';
 import { convBackpropFilterKernels } from './conv-backprop-filter.js';
+import { convBackpropInputKernels } from './conv-backprop-input.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
 import { identityKernels } from './identity.js';
@@ -18,6 +20,8 @@ const sources: KernelSource[] = [
   matMulKernels,
   fusedLstmKernels,
   convBackpropFilterKernels,
+  convBackpropInputKernels,
+  broadcastBinaryKernels,
 ];
 
 const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();
