@@ -180,6 +180,7 @@ async function readJsonArray(path: string, file: string): Promise<Table> {
 function fromObjects(file: string, objects: Record<string, unknown>[], lines: number[]): Table {
   const index = new Map<string, number>();
   for (const o of objects) for (const k of Object.keys(o)) if (!index.has(k)) index.set(k, index.size);
+  checkWidth(index.size, file);
   const columns = [...index.keys()];
   const rows = objects.map((o) => columns.map((c) => o[c]));
   return { file, columns, rows, lines };
@@ -197,7 +198,23 @@ function asRowObject(value: unknown, loc: { file: string; line?: number; row: nu
   return value as Record<string, unknown>;
 }
 
+/**
+ * Most columns a table may have. Every row is held in memory with every column (a 1,000,000-column
+ * CSV took 2.7 GB before training began); wider data is selected down before mlpipe reads it.
+ */
+export const MAX_COLUMNS = 10_000;
+
+function checkWidth(count: number, file: string, line?: number): void {
+  if (count <= MAX_COLUMNS) return;
+  throw new DataError(`has ${count.toLocaleString('en-US')} columns, more than the ${MAX_COLUMNS.toLocaleString('en-US')} mlpipe reads (every row is held in memory with all of them)`, {
+    file,
+    line,
+    hint: 'keep the columns you mean to train on before this stage (a shell stage with cut, or a sql stage selecting them), or reduce them (feature hashing, PCA)',
+  });
+}
+
 function headerNames(record: string[], file: string): string[] {
+  checkWidth(record.length, file, 1);
   const seen = new Set<string>();
   return record.map((raw, i) => {
     const name = raw.trim() || `column_${i + 1}`;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readTable } from '../../src/ml/read-table.js';
+import { MAX_COLUMNS, readTable } from '../../src/ml/read-table.js';
 import { DataError } from '../../src/ml/errors.js';
 import { withFiles } from './data-helpers.js';
 
@@ -68,5 +68,26 @@ describe('readTable', () => {
   it('reports an unclosed quote as a DataError', async () => {
     const dir = await withFiles({ 'q.csv': 'a,b\n1,"open\n' });
     await expect(readTable(join(dir, 'q.csv'), { displayName: 'q.csv' })).rejects.toThrow(/^q\.csv.*is not valid CSV/);
+  });
+});
+
+describe('readTable: the column cap (issue 14.9)', () => {
+  const wide = (n: number) => `${Array.from({ length: n }, (_, i) => `c${i}`).join(',')}\n${Array.from({ length: n }, () => '1').join(',')}\n`;
+
+  it('refuses a CSV wider than MAX_COLUMNS at its header, with a hint', async () => {
+    const dir = await withFiles({ 'wide.csv': wide(MAX_COLUMNS + 1), 'ok.csv': wide(MAX_COLUMNS) });
+    const err = await readTable(join(dir, 'wide.csv'), { displayName: 'wide.csv' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toBe(
+      'wide.csv:1: has 10,001 columns, more than the 10,000 mlpipe reads (every row is held in memory with all of them)\n' +
+        '  hint: keep the columns you mean to train on before this stage (a shell stage with cut, or a sql stage selecting them), or reduce them (feature hashing, PCA)',
+    );
+    expect((await readTable(join(dir, 'ok.csv'))).columns).toHaveLength(MAX_COLUMNS);
+  });
+
+  it('refuses JSON rows with more keys than that', async () => {
+    const row = JSON.stringify(Object.fromEntries(Array.from({ length: MAX_COLUMNS + 1 }, (_, i) => [`k${i}`, 1])));
+    const dir = await withFiles({ 'wide.jsonl': `${row}\n` });
+    await expect(readTable(join(dir, 'wide.jsonl'), { displayName: 'wide.jsonl' })).rejects.toThrow('wide.jsonl: has 10,001 columns, more than the 10,000 mlpipe reads');
   });
 });
