@@ -4,7 +4,7 @@
  */
 export const EXIT_CODES = {
   Success: { code: 0, meaning: 'success' },
-  StageFailed: { code: 1, meaning: 'a stage failed (its last output lines are shown), or a check found problems' },
+  StageFailed: { code: 1, meaning: 'a stage failed (its last output lines are shown), or a check found problems (status --exit-code: a stage is stale)' },
   Usage: {
     code: 2,
     meaning: 'bad usage, an invalid spec or config, or a tracker, remote or queue that cannot be used (nothing run or written; a hint says what to do)',

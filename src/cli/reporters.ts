@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { RunObserver } from '../core/run/events.js';
 import type { RunSummary } from '../core/run/run-pipeline.js';
 import type { SweepSummary } from '../core/run/run-sweep.js';
@@ -43,6 +44,7 @@ export function summaryLine(s: RunSummary): string {
   const metrics = formatMetrics(headlineMetrics(s), 6);
   const lines = [head];
   if (metrics) lines.push(`metrics: ${metrics}`);
+  if (s.lock?.changed) lines.push(`updated ${relative(process.cwd(), s.lock.path) || s.lock.path}: commit it with the spec, so teammates and CI see what produced the outputs`);
   for (const f of failed) {
     lines.push(`stage ${f.name} failed: ${f.error ?? ''}`);
   }

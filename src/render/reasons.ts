@@ -27,6 +27,8 @@ export function reasonText(r: StageReason): string {
       return 'never run';
     case 'entry-missing':
       return 'cache entry missing';
+    case 'locked-not-cached':
+      return `up to date (from ${r.lockFile}); its outputs are in no cache here`;
     case 'entry-unusable':
       return 'cache entry unusable (corrupt or missing object); running the stage';
     case 'upstream-reruns':

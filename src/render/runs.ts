@@ -3,6 +3,7 @@ import { paint, type Style } from './ansi.js';
 import { formatBytes } from './bytes.js';
 import { formatCell, formatDuration, formatTime } from './numbers.js';
 import { renderTable } from './table.js';
+import { USER_TAG, isImportedRun } from '../core/run/imported-runs.js';
 
 const STATUS_STYLE: Record<string, Style[]> = { completed: ['green'], failed: ['red'], interrupted: ['yellow'], running: ['cyan'] };
 
@@ -75,14 +76,16 @@ export function renderRunDetails(d: RunDetails, opts: { color?: boolean } = {}):
   const color = opts.color ?? false;
   const r = d.run;
   const head = (t: string) => paint(t, ['bold'], color);
+  const imported = isImportedRun(r);
   const facts: [string, string][] = [
     ['pipeline', r.pipeline],
     ['status', paint(r.status, STATUS_STYLE[r.status] ?? [], color)],
+    ...(imported ? [['source', `ran elsewhere${r.tags?.[USER_TAG] ? ` (by ${r.tags[USER_TAG]} on ${r.host})` : ''}; known here from the cache entries this workspace restored, so only those stages are listed`] as [string, string]] : []),
     ['started', `${formatTime(r.startedAt)}${r.durationMs !== null ? ` (${formatDuration(r.durationMs)})` : ''}`],
-    ['spec', `${r.specPath} (sha256 ${r.specHash.slice(0, 12)})`],
+    ['spec', r.specHash ? `${r.specPath} (sha256 ${r.specHash.slice(0, 12)})` : ''],
     ['git commit', r.gitCommit ?? ''],
     ['backend', r.backend ?? ''],
-    ['host', `${r.host} (pid ${r.pid})`],
+    ['host', imported ? r.host : `${r.host} (pid ${r.pid})`],
     ...(r.sweepId ? [['sweep', r.sweepId] as [string, string]] : []),
   ];
   const out = [`${head('run')} ${r.id}`, ...facts.filter(([, v]) => v).map(([k, v]) => `  ${k.padEnd(10)} ${v}`)];

@@ -1,6 +1,5 @@
 import { jsonDigest } from '../hash/canonical-json.js';
 import type { StageSpec } from '../spec/types.js';
-import type { OutputManifest } from '../hash/path-manifest.js';
 
 /**
  * Everything a stage's cache key is computed from (DESIGN.md section 4). Kept as a record so
@@ -40,7 +39,7 @@ export function cacheKey(material: KeyMaterial): string {
 }
 
 /** Digests of every output of each direct upstream stage, as `stage.output` → digest. */
-export function upstreamDigests(stage: StageSpec, outputsOf: (stage: string) => Record<string, OutputManifest> | undefined): Record<string, string> {
+export function upstreamDigests(stage: StageSpec, outputsOf: (stage: string) => Record<string, { digest: string }> | undefined): Record<string, string> {
   const digests: Record<string, string> = {};
   for (const need of stage.needs) {
     for (const [name, out] of Object.entries(outputsOf(need) ?? {})) digests[`${need}.${name}`] = out.digest;

@@ -12,6 +12,20 @@ export interface StageManifest {
   createdAt: number;
   outputs: Record<string, OutputManifest>;
   metrics: Record<string, number>;
+  /** Who made the entry, so that a machine whose tracker never saw {@link runId} can say where it came from (absent in older entries). */
+  provenance?: ManifestProvenance;
+}
+
+/** Where a cache entry was made: what a teammate's clone shows for a result it restored. */
+export interface ManifestProvenance {
+  pipeline: string;
+  host: string;
+  /** The OS user (or MLPIPE_USER) of the process that ran the stage. */
+  user: string;
+  /** The commit checked out where it ran; null outside a git repository. */
+  gitCommit: string | null;
+  /** When that run started (epoch ms); on a queue worker, when the job started. */
+  startedAt: number;
 }
 
 /** A manifest as stored: canonical JSON and a newline, so one entry always has the same bytes. */
@@ -31,7 +45,22 @@ export function decodeManifest(text: string, key: string): DecodedManifest {
     return { ok: false, problem: `is not valid JSON, probably partial (${(error as Error).message})` };
   }
   const problem = manifestProblem(parsed, key);
-  return problem ? { ok: false, problem } : { ok: true, manifest: parsed as StageManifest };
+  if (problem) return { ok: false, problem };
+  const manifest = parsed as StageManifest;
+  // provenance is informative: a malformed one (another version's) is dropped, the entry still used
+  if (manifest.provenance !== undefined && !isProvenance(manifest.provenance)) delete manifest.provenance;
+  return { ok: true, manifest };
+}
+
+function isProvenance(value: unknown): value is ManifestProvenance {
+  return (
+    isRecord(value) &&
+    typeof value.pipeline === 'string' &&
+    typeof value.host === 'string' &&
+    typeof value.user === 'string' &&
+    (value.gitCommit === null || typeof value.gitCommit === 'string') &&
+    typeof value.startedAt === 'number'
+  );
 }
 
 /** Whether `path` is a relative POSIX path that stays inside its folder (no empty, `.` or `..` segments). */

@@ -14,6 +14,8 @@ export type CacheReason =
   | { kind: 'cache-disabled' }
   | { kind: 'never-run' }
   | { kind: 'entry-missing' }
+  /** Its key matches the lock file's entry (up to date), but no cache here holds the outputs. */
+  | { kind: 'locked-not-cached'; lockFile: string }
   | { kind: 'entry-unusable' }
   | { kind: 'upstream-reruns'; stage: string }
   | { kind: 'stage-version'; from: { kind: string; version: number }; to: { kind: string; version: number } }

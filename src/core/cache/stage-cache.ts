@@ -3,7 +3,7 @@ import type { FileHasher } from '../hash/stat-cache.js';
 import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import type { CacheIndex, LastExecution } from './lookup.js';
-import { decodeManifest, digestsOf, encodeManifest, type StageManifest } from './manifest.js';
+import { decodeManifest, digestsOf, encodeManifest, type ManifestProvenance, type StageManifest } from './manifest.js';
 import { commitOutputs, outputsAvailable, restoreOutputs, type OutputSource, type OutputTarget } from './stage-outputs.js';
 
 /** Options for {@link StageCache}. */
@@ -12,6 +12,8 @@ export interface StageCacheOptions {
   history?: (stage: string) => Promise<LastExecution | undefined>;
   /** Told about entries that cannot be used: an unreadable or malformed manifest, a corrupt or missing object. */
   onWarning?: (message: string) => void;
+  /** Written into every manifest {@link StageCache.save} stores. */
+  provenance?: ManifestProvenance;
 }
 
 /** What a stage execution leaves for {@link StageCache.save}. */
@@ -85,6 +87,7 @@ export class StageCache implements CacheIndex {
       createdAt: Date.now(),
       outputs,
       metrics: req.metrics,
+      ...(this.options.provenance ? { provenance: this.options.provenance } : {}),
     };
     const place = Object.entries(req.place ?? {});
     if (place.length > 0) {

@@ -4,6 +4,7 @@ import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { StageKinds } from '../stage-kind.js';
 import type { ObjectStore } from '../store/types.js';
 import { StageCache, readManifest } from '../cache/stage-cache.js';
+import { provenanceHere } from '../cache/provenance.js';
 import { outputsAvailable, restoreOutputs } from '../cache/stage-outputs.js';
 import { uncachedHasher } from '../hash/stat-cache.js';
 import { localExecutor } from '../run/executor.js';
@@ -72,7 +73,7 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
         runId: job.runId,
         runsDir: opts.runsDir,
         runDir,
-        cache: new StageCache(firstManifestWins(opts.remote)),
+        cache: new StageCache(firstManifestWins(opts.remote), { provenance: provenanceHere(job.pipeline, null, startedAt) }),
         hasher: uncachedHasher,
         models: { getModel: async () => undefined, listModels: async () => [] },
         registerModel: () => Promise.reject(new Error(`stage ${stage.name} asked a worker to register a model; stages of kind ${stage.kind} run on the coordinator`)),

@@ -240,7 +240,8 @@ async function decide(stage: StageSpec, p: PlannedStage, upstream: Record<string
   if (p.action !== 'pending' && p.key && p.material && (p.frozen || sameDigests(p.material.upstream, upstream))) {
     return { action: p.action, reasons: p.reasons, key: p.key, material: p.material, manifest: p.manifest };
   }
-  if (p.action === 'run') {
+  // a stage that runs only because no cache held what the lock vouched for is looked up again when its upstream came out otherwise
+  if (p.action === 'run' && p.reasons[0]?.kind !== 'locked-not-cached') {
     const material = keyMaterialOf(stage, p.inputs, upstream);
     return { action: 'run', reasons: p.reasons, key: cacheKey(material), material };
   }

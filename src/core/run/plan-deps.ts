@@ -7,20 +7,37 @@ import { StageCache } from '../cache/stage-cache.js';
 import type { Workspace } from '../workspace/workspace.js';
 import type { ObjectStore } from '../store/types.js';
 import type { PlanDeps } from './plan-run.js';
+import { lockedMaterial, type LockIndex } from '../lock/lock-file.js';
+import type { ManifestProvenance } from '../cache/manifest.js';
 
-/** The run cache of a workspace for one pipeline: entries in its store (or `store`, e.g. the local cache in front of a remote), history from its tracker. */
-export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (message: string) => void, store: ObjectStore = ws.store): StageCache {
+/** What {@link stageCacheFor} builds on besides the workspace, its store and warnings. */
+export interface StageCacheSources {
+  /** The lock file: a stage the tracker has no execution of (a fresh clone) is diffed against its locked entry. */
+  lock?: LockIndex;
+  /** Written into every manifest the run saves (who made it, for teammates who restore it). */
+  provenance?: ManifestProvenance;
+}
+
+/**
+ * The run cache of a workspace for one pipeline: entries in its store (or `store`, e.g. the local
+ * cache in front of a remote), each stage's last execution from its tracker, else from the lock file
+ * (so a fresh clone says what changed since the lock, not "never run").
+ */
+export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (message: string) => void, store: ObjectStore = ws.store, sources: StageCacheSources = {}): StageCache {
   return new StageCache(store, {
     onWarning,
+    provenance: sources.provenance,
     history: async (stage) => {
       const last = await ws.tracker.lastStageRun(spec.name, stage);
-      return last?.cacheKey && last.keyMaterial ? { key: last.cacheKey, material: last.keyMaterial as KeyMaterial } : undefined;
+      if (last?.cacheKey && last.keyMaterial) return { key: last.cacheKey, material: last.keyMaterial as KeyMaterial };
+      const locked = sources.lock?.stage(stage);
+      return locked ? { key: locked.key, material: lockedMaterial(locked) } : undefined;
     },
   });
 }
 
-/** The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink takes them outside the workspace), lookups in `cache`. */
-export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache): PlanDeps {
+/** The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink takes them outside the workspace), lookups in `cache`, the lock file when there is one. */
+export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache, lock?: LockIndex): PlanDeps {
   return {
     inputDigest: async (path) => {
       const abs = resolve(spec.dir, path);
@@ -28,5 +45,6 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
       return (await hashPath(abs, ws.statCache)).digest;
     },
     cache,
+    ...(lock ? { lock } : {}),
   };
 }

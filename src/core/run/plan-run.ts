@@ -1,11 +1,11 @@
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { OutputManifest } from '../hash/path-manifest.js';
 import { subgraphFor } from '../graph.js';
 import { upstreamDigests, type KeyMaterial } from '../cache/key.js';
 import { isCacheable, lookupStage, type CacheIndex } from '../cache/lookup.js';
 import type { StageManifest } from '../cache/manifest.js';
 import type { CacheReason } from '../cache/reasons.js';
 import { UserError } from '../../errors.js';
+import type { LockedStage, LockIndex } from '../lock/lock-file.js';
 
 /**
  * - `run`: the stage runs (its key has no entry, or it is forced or never cached);
@@ -41,10 +41,20 @@ export interface PlannedStage {
   ifUnchanged?: 'restore' | 'run';
   /** `frozen: true`: a `restore` of the stage's last completed run, keyed as that run was; never decided again. */
   frozen?: boolean;
+  /**
+   * How the stage stands against the lock file, when there is one: `matches` (its key now is the
+   * locked key: up to date, whether or not a cache here holds its outputs), `differs`, or `absent`
+   * (the lock has no entry for it). Absent for `pending` stages and when there is no lock file.
+   */
+  lock?: 'matches' | 'differs' | 'absent';
+  /** For `restore`: set when the entry was made by a run this tracker did not record itself (a teammate's, through a remote); `manifest.provenance` says whose. */
+  foreign?: boolean;
 }
 
 export interface Plan {
   pipeline: string;
+  /** The lock file planned against (its name, e.g. `pipeline.lock`), when there is one. */
+  lockFile?: string;
   /** The stages in execution order (only those selected by `--stage`, with what they need). */
   stages: PlannedStage[];
 }
@@ -54,6 +64,8 @@ export interface PlanDeps {
   /** Content digest of a workspace-relative input path. */
   inputDigest(path: string): Promise<string>;
   cache: CacheIndex;
+  /** The spec's lock file, when there is one: stages whose key matches it are up to date, and their locked outputs key the stages below. */
+  lock?: LockIndex;
 }
 
 export interface PlanOptions {
@@ -85,26 +97,35 @@ export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, '
 export async function planRun(spec: PipelineSpec, deps: PlanDeps, opts: PlanOptions = {}): Promise<Plan> {
   const planned = new Map<string, PlannedStage>();
   /** Each stage's outputs as far as the plan can tell: the entry it restores, or what it gave last time. */
-  const expected = new Map<string, Record<string, OutputManifest> | undefined>();
+  const expected = new Map<string, Record<string, { digest: string }> | undefined>();
   const lastOutputs = async (name: string) => {
     const last = await deps.cache.lastExecution(name);
     return last ? (await deps.cache.entry(last.key))?.outputs : undefined;
   };
+  /** Stages whose key matches the lock: their locked outputs stand in for outputs no cache here holds. */
+  const locked = new Map<string, LockedStage>();
+  const knownOutputs = (n: string) => planned.get(n)?.manifest?.outputs ?? locked.get(n)?.outs;
   for (const name of selectedStages(spec, opts.only)) {
     const stage = spec.stages[name];
     const base = { name, kind: stage.kind, needs: stage.needs, inputs: await stageInputDigests(stage, deps) };
     if (stage.frozen) {
       const frozen = await planFrozen(spec, stage, base, deps.cache);
-      planned.set(name, frozen);
+      const entry = deps.lock?.stage(name);
+      const lock = deps.lock ? (entry ? (entry.key === frozen.key ? 'matches' : 'differs') : 'absent') : undefined;
+      planned.set(name, { ...frozen, ...(lock ? { lock } : {}) });
       expected.set(name, frozen.manifest!.outputs);
       continue;
     }
-    const waiting = stage.needs.filter((n) => planned.get(n)?.action !== 'restore');
+    const waiting = stage.needs.filter((n) => planned.get(n)?.action !== 'restore' && !locked.has(n));
     if (waiting.length === 0) {
-      const upstream = upstreamDigests(stage, (n) => planned.get(n)?.manifest?.outputs);
+      const upstream = upstreamDigests(stage, knownOutputs);
       const d = await lookupStage(stage, base.inputs, upstream, deps.cache, opts);
-      planned.set(name, { ...base, action: d.action, reasons: d.reasons, key: d.key, material: d.material, cachedFrom: d.manifest?.runId, manifest: d.manifest });
-      expected.set(name, d.manifest?.outputs ?? (d.action === 'run' && !opts.force ? await lastOutputs(name) : undefined));
+      const entry = deps.lock?.stage(name);
+      const lock = deps.lock ? (entry ? (entry.key === d.key ? 'matches' : 'differs') : 'absent') : undefined;
+      const reasons = lock === 'matches' && d.action === 'run' && !opts.force && isCacheable(stage) ? [{ kind: 'locked-not-cached', lockFile: deps.lock!.file } as const] : d.reasons;
+      if (lock === 'matches') locked.set(name, entry!);
+      planned.set(name, { ...base, action: d.action, reasons, key: d.key, material: d.material, cachedFrom: d.manifest?.runId, manifest: d.manifest, ...(lock ? { lock } : {}) });
+      expected.set(name, d.manifest?.outputs ?? (lock === 'matches' ? entry!.outs : d.action === 'run' && !opts.force ? await lastOutputs(name) : undefined));
       continue;
     }
     if (opts.force || !isCacheable(stage)) {
@@ -125,7 +146,18 @@ export async function planRun(spec: PipelineSpec, deps: PlanDeps, opts: PlanOpti
     }
     planned.set(name, pending);
   }
-  return { pipeline: spec.name, stages: [...planned.values()] };
+  return { pipeline: spec.name, ...(deps.lock ? { lockFile: deps.lock.file } : {}), stages: [...planned.values()] };
+}
+
+/**
+ * Whether `mlpipe run` would change something for a stage (what `status --exit-code` reports):
+ * with a lock file, its key now is not the locked one (or the lock has no entry for it); without
+ * one, it would run. A `pending` stage is always stale.
+ */
+export function isStale(plan: Pick<Plan, 'lockFile'>, s: PlannedStage): boolean {
+  if (s.action === 'pending') return true;
+  if (plan.lockFile !== undefined) return s.lock !== 'matches';
+  return s.action !== 'restore';
 }
 
 /**

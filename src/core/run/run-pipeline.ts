@@ -22,6 +22,10 @@ import type { ExplainReasons, RunEvent, RunObserver, StageSummary } from './even
 import { TrackerRecorder } from './tracker-recorder.js';
 import type { InFlightStages } from './in-flight.js';
 import { StageLogWriter } from './stage-logs.js';
+import { openLockIndex } from '../lock/lock-file.js';
+import { provenanceHere } from '../cache/provenance.js';
+import { writeRunLock } from './write-run-lock.js';
+import { withForeignOrigins } from './plan-origins.js';
 
 export interface RunPipelineOptions {
   spec: PipelineSpec;
@@ -67,6 +71,8 @@ export interface RunSummary {
   artifacts: { stage: string; name: string; path: string; digest: string }[];
   exitCode: ExitCodeValue;
   error?: string;
+  /** The lock file the run updated (absolute path), and whether its bytes changed; absent for isolated runs and sweep points, which write none. */
+  lock?: { path: string; changed: boolean };
 }
 
 export function newRunId(): string {
@@ -82,13 +88,18 @@ export function checkSelectedStages(spec: PipelineSpec, only?: string[]): void {
   }
 }
 
-/** Plans without executing (`mlpipe status`, `run --dry`, `push` / `pull`); with `remote`, entries found there count as cached. */
+/**
+ * Plans without executing (`mlpipe status`, `run --dry`, `push` / `pull`), against the lock file
+ * when there is one; with `remote`, entries found there count as cached (nothing is fetched).
+ */
 export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { force?: boolean; only?: string[]; onWarning?: (message: string) => void; remote?: ObjectStore } = {}): Promise<Plan> {
   checkSelectedStages(spec, opts.only);
   const ws = await openWorkspace(runsDir);
   try {
+    const lock = await openLockIndex(spec.file, opts.onWarning);
     const store = opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store;
-    return await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store)), opts);
+    const plan = await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store, { lock }), lock), opts);
+    return await withForeignOrigins(plan, ws.tracker);
   } finally {
     // A read-only runs folder can be planned against; only the stat cache (a speed-up) is not saved.
     await ws.close().catch(() => {});
@@ -108,8 +119,10 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     if (!opts.isolated && writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
     await ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
-    const cache = stageCacheFor(ws, spec, opts.onWarning, opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store);
-    const plan = await planRun(spec, planDepsFor(ws, spec, cache), { force: opts.force, only: opts.only });
+    const lock = await openLockIndex(spec.file, opts.onWarning);
+    const commit = gitCommit(spec.dir);
+    const cache = stageCacheFor(ws, spec, opts.onWarning, opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store, { lock, provenance: provenanceHere(spec.name, commit, started) });
+    const plan = await planRun(spec, planDepsFor(ws, spec, cache, lock), { force: opts.force, only: opts.only });
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
     const recorder = await TrackerRecorder.start(ws.tracker, {
@@ -120,7 +133,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       status: 'running',
       startedAt: started,
       params: spec.params,
-      gitCommit: gitCommit(spec.dir),
+      gitCommit: commit,
       host: hostname(),
       pid: process.pid,
       sweepId: opts.sweepId ?? null,
@@ -162,6 +175,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     await pointLatest(opts.runsDir, runId);
     const failures = result.stages.filter((s) => s.status === 'failed').length;
     const exitCode = exitCodeOf({ interrupted: result.interrupted, stagesFailed: failures - result.gatesFailed, gatesFailed: result.gatesFailed });
+    const lockWrite = opts.isolated || opts.sweepId ? undefined : await writeRunLock(spec, result, { runsDir: opts.runsDir, hasher: ws.statCache, onWarning: opts.onWarning });
     return {
       schemaVersion: 1,
       runId,
@@ -182,6 +196,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       ),
       exitCode,
       error: firstError ? `stage ${firstError.name} failed: ${firstError.error}` : undefined,
+      ...(lockWrite ? { lock: lockWrite } : {}),
     };
   } finally {
     await unlock?.();

@@ -3,13 +3,15 @@ import { HEARTBEAT_MS, type MetricPoint, type RunRecord, type Tracker } from '..
 import { MetricBuffer } from '../tracker/metric-buffer.js';
 import { registerModelVersion, type Registration } from './model-registration.js';
 import type { RunEvent, RunObserver } from './events.js';
+import { importRunOf } from './imported-runs.js';
 
 /** How a run ends, as {@link TrackerRecorder.finish} records it. */
 export type RunEnding = Pick<RunRecord, 'status' | 'endedAt' | 'backend' | 'error'>;
 
 /**
  * The one writer of a run's rows: the run, its stage runs, metric points (batched) and artifacts,
- * and the model versions its stages register. Events arrive synchronously and are written in
+ * the model versions its stages register, and the runs of other machines whose entries it restored
+ * (known here from their manifests' provenance, so `runs show` answers for them). Events arrive synchronously and are written in
  * order, one at a time; the first failed write stops further writes and is thrown by
  * {@link registerModel} and {@link finish}. While the run lives it writes a heartbeat every
  * `heartbeatMs`, by which other hosts tell a live run from a dead one.
@@ -23,7 +25,7 @@ export class TrackerRecorder implements RunObserver {
 
   constructor(
     private readonly tracker: Tracker,
-    private readonly run: Pick<RunRecord, 'id'>,
+    private readonly run: Pick<RunRecord, 'id' | 'pipeline'>,
     private readonly runsDir: string,
     heartbeatMs = HEARTBEAT_MS,
   ) {
@@ -92,6 +94,8 @@ export class TrackerRecorder implements RunObserver {
           }));
           void this.enqueue(() => this.tracker.recordArtifacts(artifacts));
         }
+        const from = s.cached ? extra.manifest : undefined;
+        if (from && from.runId !== runId) void this.enqueue(() => importRunOf(this.tracker, from, { name: s.name, kind: s.kind, material: extra.material }, this.run.pipeline));
         break;
       }
       default:
