@@ -1,0 +1,76 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTracker } from '../../src/core/tracker/open-tracker.js';
+import type { Tracker } from '../../src/core/tracker/types.js';
+import type { StageManifest } from '../../src/core/cache/manifest.js';
+import { decodeManifest, encodeManifest } from '../../src/core/cache/manifest.js';
+import { IMPORTED_TAG, importRunOf } from '../../src/core/run/imported-runs.js';
+import { runDetails } from '../../src/app/compare/run-summaries.js';
+import { renderRunDetails } from '../../src/render/runs.js';
+
+// Issue 11 item 5: a stage restored from a teammate's entry shows who made it, even when the local
+// tracker never saw that run: `runs show <their run id>` answers from the manifest's provenance.
+
+let dir: string;
+let tracker: Tracker;
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mlpipe-import-'));
+  tracker = await openTracker(dir);
+});
+afterEach(async () => {
+  await tracker.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const manifest = (stage: string, over: Partial<StageManifest> = {}): StageManifest => ({
+  schemaVersion: 1,
+  key: `${stage[0]}`.repeat(64),
+  stage,
+  kind: 'shell',
+  runId: 'r-a1a1a1a1a1a1',
+  createdAt: Date.UTC(2026, 11, 2, 14, 3),
+  outputs: {},
+  metrics: { accuracy: 0.97 },
+  provenance: { pipeline: 'iris', host: 'host-a', user: 'ana', gitCommit: 'c0ffee1234567', startedAt: Date.UTC(2026, 11, 2, 14, 0) },
+  ...over,
+});
+
+describe('importRunOf', () => {
+  it('makes a run known from its entries: provenance, each restored stage once, its final metrics', async () => {
+    await importRunOf(tracker, manifest('prep', { metrics: {} }), { name: 'prep', kind: 'shell' }, 'iris');
+    await importRunOf(tracker, manifest('train'), { name: 'train', kind: 'train', material: { params: { lr: 0.01 } } as never }, 'iris');
+    await importRunOf(tracker, manifest('train'), { name: 'train', kind: 'train' }, 'iris');
+    const run = await tracker.getRun('r-a1a1a1a1a1a1');
+    expect(run).toMatchObject({ pipeline: 'iris', status: 'completed', host: 'host-a', gitCommit: 'c0ffee1234567', startedAt: Date.UTC(2026, 11, 2, 14, 0), params: { lr: 0.01 }, tags: { [IMPORTED_TAG]: 'cache', 'mlpipe.user': 'ana' } });
+    const details = await runDetails(tracker, 'r-a1a1');
+    expect(details.stages.map((s) => [s.stage, s.status, s.cachedFrom ?? null])).toEqual([
+      ['prep', 'completed', null],
+      ['train', 'completed', null],
+    ]);
+    expect(details.metrics).toEqual({ 'train.accuracy': 0.97 });
+    const text = renderRunDetails(details);
+    expect(text).toContain('source     ran elsewhere (by ana on host-a); known here from the cache entries this workspace restored');
+    expect(text).toContain('git commit c0ffee1234567');
+    expect(text).not.toContain('spec ');
+    expect(text).not.toContain('(pid 0)');
+  });
+
+  it('leaves a run the tracker recorded itself alone (a shared tracker already knows it)', async () => {
+    await tracker.createRun({ id: 'r-a1a1a1a1a1a1', pipeline: 'iris', specPath: '/w/pipeline.yaml', specHash: 'ab', status: 'completed', startedAt: 1, endedAt: 2, params: {}, host: 'host-a', pid: 42 });
+    await importRunOf(tracker, manifest('train'), { name: 'train', kind: 'train' }, 'iris');
+    expect(await tracker.getStageRuns('r-a1a1a1a1a1a1')).toEqual([]);
+    expect((await tracker.getRun('r-a1a1a1a1a1a1'))?.tags).toEqual({});
+  });
+
+  it('imports an entry of an older version without provenance, and a manifest with a malformed provenance keeps its entry', async () => {
+    const { provenance: _, ...old } = manifest('train');
+    await importRunOf(tracker, old, { name: 'train', kind: 'train' }, 'iris');
+    expect(await tracker.getRun('r-a1a1a1a1a1a1')).toMatchObject({ pipeline: 'iris', host: 'unknown', startedAt: old.createdAt });
+    const text = encodeManifest(manifest('train')).replace('"user":"ana"', '"user":7');
+    const decoded = decodeManifest(text, 't'.repeat(64));
+    expect(decoded.ok && decoded.manifest.provenance).toBeUndefined();
+    expect(decoded.ok && decoded.manifest.runId).toBe('r-a1a1a1a1a1a1');
+  });
+});
