@@ -65,15 +65,15 @@ describe('the lock file', () => {
   });
 });
 
-// keys as in test/core/cache/golden-key.test.ts (shell kind v2)
+// keys as in test/core/cache/golden-key.test.ts (shell kind v3)
 const GOLDEN = `# mlpipe lock file of pipeline.yaml: what produced its outputs. Written by \`mlpipe run\`; commit it with the spec, do not edit it.
 schemaVersion: 1
 pipeline: golden
 stages:
   a:
     kind: shell
-    version: 2
-    key: f1c447c090ebd0cc0aa644a3a77439cd72a283dc5fcb44869e0f4de812f2061b
+    version: 3
+    key: d7d9a2895a244a6853e2c6d33960743d6d87f77b6912d2a10cfef2204ac61ee2
     params: {}
     deps:
       in.txt:
@@ -96,8 +96,8 @@ stages:
       run: mkdir -p out && cat in.txt in.txt > out/a.txt
   b:
     kind: shell
-    version: 2
-    key: d20dbf001afd0895ced80fa2282946f229d57530e943b960d4f261025c1f6c5b
+    version: 3
+    key: a85b3e400ba1dd194b4ab2624c75e51d760bb3d9c1b5d6ee027a321374536d3f
     params:
       factor: 3
     deps: {}
