@@ -2,45 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { planRun, selectedStages, type PlanDeps } from '../../src/core/run/plan-run.js';
 import { runWithConcurrency } from '../../src/core/run/concurrency.js';
 import { explainKeyChange } from '../../src/core/cache/reasons.js';
-import type { PipelineSpec, StageSpec } from '../../src/core/spec/types.js';
+import type { PipelineSpec } from '../../src/core/spec/types.js';
 import type { StageManifest } from '../../src/core/cache/manifest.js';
 import type { KeyMaterial } from '../../src/core/cache/key.js';
 import type { LastExecution } from '../../src/core/cache/lookup.js';
 import { lookupAfterUpstream } from '../../src/core/cache/lookup.js';
 import { reasonText } from '../../src/render/reasons.js';
-import { shell } from '../../src/stages/shell.js';
+import { pipelineOf, stage } from './plan-fixtures.js';
 
 //   prep ──┬── train ── eval
 //          └── stats
-const stage = (name: string, needs: string[], extra: Partial<StageSpec> = {}): StageSpec => ({
-  name,
-  kind: 'shell',
-  impl: shell,
-  config: { run: `echo ${name}`, deps: [], outs: [`out/${name}`], env: {} },
-  needs,
-  refs: [],
-  inputs: [],
-  params: {},
-  cache: true,
-  pos: { line: 1, col: 1 },
-  ...extra,
-});
 
-const spec: PipelineSpec = {
-  name: 'p',
-  file: '/w/pipeline.yaml',
-  dir: '/w',
-  params: {},
-  stages: {
-    prep: stage('prep', [], { inputs: ['data.csv'] }),
-    train: stage('train', ['prep'], { params: { lr: 0.01 }, config: { run: 'train 0.01', deps: [], outs: ['out/train'], env: {} } }),
-    eval: stage('eval', ['train']),
-    stats: stage('stats', ['prep']),
-  },
-  order: ['prep', 'train', 'eval', 'stats'],
-  specHash: 'x',
-  kinds: new Map([['shell', shell]]),
-};
+const spec = pipelineOf(
+  stage('prep', [], { inputs: ['data.csv'] }),
+  stage('train', ['prep'], { params: { lr: 0.01 }, config: { run: 'train 0.01', deps: [], outs: ['out/train'], env: {} } }),
+  stage('eval', ['train']),
+  stage('stats', ['prep']),
+);
 
 function depsWith(manifests: Map<string, StageManifest>, last: Record<string, LastExecution> = {}): PlanDeps {
   return {

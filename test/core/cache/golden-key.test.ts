@@ -6,25 +6,12 @@ import { planPipeline, runPipeline } from '../../../src/core/run/run-pipeline.js
 import { cacheKey, type KeyMaterial } from '../../../src/core/cache/key.js';
 import { reasonLine } from '../../../src/render/reasons.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
+import { GOLDEN_PIPELINE as PIPELINE } from './golden-pipeline.js';
 
 // A cache key is a promise to every existing cache: the same stage with the same inputs must keep
 // its key across releases and machines. If one of these literals has to change, the change of the
 // key must be deliberate: bump the `version` of the stage kind whose behaviour changed (so old
 // entries are not restored by mistake) and update the literal in the same commit.
-
-const PIPELINE = `name: golden
-params:
-  factor: 3
-stages:
-  a:
-    run: mkdir -p out && cat in.txt in.txt > out/a.txt
-    deps: [in.txt]
-    outs: [out/a.txt]
-  b:
-    run: cat \${stages.a.outputs.out/a.txt} > out/b.txt && echo \${params.factor} >> out/b.txt
-    outs: [out/b.txt]
-    env: { LANG: C }
-`;
 
 let ws: Workspace | undefined;
 afterEach(async () => ws?.cleanup());

@@ -6,23 +6,10 @@ import { stageKinds } from '../../../src/stages/index.js';
 import { runPipeline } from '../../../src/core/run/run-pipeline.js';
 import { reasonLine } from '../../../src/render/reasons.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
+import { GOLDEN_PIPELINE as PIPELINE } from '../cache/golden-pipeline.js';
 
 // Issue 11 item 4: the lock file is for git. A fixed spec over fixed inputs gives a fixed file, byte
 // for byte, wherever it runs; if this literal has to change, the format changed: say why in the commit.
-
-const PIPELINE = `name: golden
-params:
-  factor: 3
-stages:
-  a:
-    run: mkdir -p out && cat in.txt in.txt > out/a.txt
-    deps: [in.txt]
-    outs: [out/a.txt]
-  b:
-    run: cat \${stages.a.outputs.out/a.txt} > out/b.txt && echo \${params.factor} >> out/b.txt
-    outs: [out/b.txt]
-    env: { LANG: C }
-`;
 
 const workspaces: Workspace[] = [];
 afterEach(async () => {

@@ -1,9 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { cacheKey } from '../../../src/core/cache/key.js';
 import { decodeLock, encodeLock, lockPathOf, lockedMaterial, type LockFile, type LockedStage } from '../../../src/core/lock/lock-file.js';
 import { updateLockFile } from '../../../src/core/lock/update-lock.js';
+import { lockJsonSchema, renderLockJsonSchema } from '../../../src/core/lock/lock-json-schema.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
 const hex = (c: string) => c.repeat(64);
@@ -79,6 +83,15 @@ describe('lock file format', () => {
     const field = decodeLock(text.replace(/    key: [0-9a-f]+/, '    key: 12'), 'pipeline.lock');
     expect(field.lock?.stages).toEqual({});
     expect(field.problems[0]).toMatch(/stages\.train\.key: expected .*the entry of stage train is ignored/);
+  });
+});
+
+describe('schema/lock.schema.json', () => {
+  it('is generated from the declarations the reader validates with, and accepts what mlpipe writes', () => {
+    expect(readFileSync(new URL('../../../schema/lock.schema.json', import.meta.url), 'utf8')).toBe(renderLockJsonSchema());
+    const validate = new Ajv({ strict: false }).compile(lockJsonSchema());
+    expect(validate(parse(encodeLock(lockOf({ train: locked() }), 'pipeline.yaml')))).toBe(true);
+    expect(validate(parse(encodeLock(lockOf({ train: { ...locked(), key: 'short' } }), 'pipeline.yaml')))).toBe(false);
   });
 });
 

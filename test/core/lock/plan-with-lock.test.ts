@@ -1,45 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { isStale, planRun, type PlanDeps } from '../../../src/core/run/plan-run.js';
-import type { PipelineSpec, StageSpec } from '../../../src/core/spec/types.js';
+import type { PipelineSpec } from '../../../src/core/spec/types.js';
 import type { StageManifest } from '../../../src/core/cache/manifest.js';
 import { lockEntryOf } from '../../../src/core/lock/lock-entry.js';
 import type { LockIndex, LockedStage } from '../../../src/core/lock/lock-file.js';
-import { shell } from '../../../src/stages/shell.js';
+import { pipelineOf, stage } from '../plan-fixtures.js';
 
 // Issue 11 item 4 and issue 15 item 5: a fresh clone with only the lock file says which stages are
 // up to date against it, not "never run"; `status --exit-code` fails on exactly the stale ones.
 
 //   prep ── train ── eval
-const stage = (name: string, needs: string[], extra: Partial<StageSpec> = {}): StageSpec => ({
-  name,
-  kind: 'shell',
-  impl: shell,
-  config: { run: `echo ${name}`, deps: [], outs: [`out/${name}`], env: {} },
-  needs,
-  refs: [],
-  inputs: [],
-  params: {},
-  cache: true,
-  retries: 0,
-  labels: [],
-  pos: { line: 1, col: 1 },
-  ...extra,
-});
 
-const spec: PipelineSpec = {
-  name: 'p',
-  file: '/w/pipeline.yaml',
-  dir: '/w',
-  params: {},
-  stages: {
-    prep: stage('prep', [], { inputs: ['data.csv'] }),
-    train: stage('train', ['prep'], { params: { lr: 0.01 }, config: { run: 'train 0.01', deps: [], outs: ['out/train'], env: {} } }),
-    eval: stage('eval', ['train']),
-  },
-  order: ['prep', 'train', 'eval'],
-  specHash: 'x',
-  kinds: new Map([['shell', shell]]),
-};
+const spec = pipelineOf(
+  stage('prep', [], { inputs: ['data.csv'] }),
+  stage('train', ['prep'], { params: { lr: 0.01 }, config: { run: 'train 0.01', deps: [], outs: ['out/train'], env: {} } }),
+  stage('eval', ['train']),
+);
 
 const manifestFor = (key: string, name: string): StageManifest => ({
   schemaVersion: 1,
