@@ -16,7 +16,7 @@ export interface StageContext<C = Record<string, unknown>> {
   stage: string;
   /** The resolved `with` block: defaults applied, params and upstream outputs substituted, paths absolute. */
   config: C;
-  /** The spec's folder; shell stages run here. */
+  /** Where the stage runs: the spec's folder, or the kind's `workdir` inside it (a shell stage's `wdir`). Relative paths of `config` were resolved against it. */
   workspace: string;
   /** A fresh temporary folder; write each 'stage' output at `join(outDir, spec.path)`. Renamed into place only on success. */
   outDir: string;
@@ -82,7 +82,12 @@ export interface StageKind<C = any> {
    * paths spliced into them are quoted for the spot they land in, so they never add shell syntax.
    */
   commands?: readonly string[];
-  /** The outputs a stage of this kind declares, given its resolved config. */
+  /**
+   * The folder, relative to the spec's, that a stage of this kind runs in and whose relative path
+   * fields are relative to (the shell kind's `wdir`); the spec's folder when absent or undefined.
+   */
+  workdir?(config: C): string | undefined;
+  /** The outputs a stage of this kind declares, given its resolved config (workspace paths relative to the spec folder). */
   outputs(config: C): Record<string, OutputSpec>;
   /** false: never cached, always runs (e.g. a side effect that must happen each time). Default true. */
   cache?: boolean;

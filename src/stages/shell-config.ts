@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { f, type Field } from '../schema/fields.js';
 
 const outEntry = (what: string): Field =>
@@ -35,6 +36,9 @@ export const shellConfig = f.object(
       f.array('Output paths; each is also its output name.', outEntry('An output path, or `{ path, persist }`.')),
       f.map('Output names mapped to paths.', outEntry('An output path, or `{ path, persist }`.')),
     ], { default: [] }),
+    wdir: f.string(
+      'The folder the commands run in, relative to the spec folder (DVC wdir); deps, outs and metrics are relative to it too. It may lead out of the spec folder (`..`) but not out of the project root.',
+    ),
     env: f.map('Extra environment variables for the command; part of the cache key.', f.string('A value.'), { default: {} }),
     metrics: f.string('A JSON file the command writes whose numbers are logged (nested keys joined with ".").', { path: 'output' }),
   },
@@ -53,6 +57,7 @@ export interface ShellConfig {
   outs: Array<string | OutEntry> | Record<string, string | OutEntry>;
   env: Record<string, string>;
   metrics?: string;
+  wdir?: string;
 }
 
 /** A shell stage's output as declared: its workspace-relative path and whether it is kept while the command runs. */
@@ -63,12 +68,16 @@ export interface ShellOutput {
 
 const entryOf = (e: string | OutEntry): ShellOutput => (typeof e === 'string' ? { path: e, persist: false } : { path: e.path, persist: e.persist === true });
 
-/** Output name → declared output. A list's entries are their own names (their paths). */
-export function shellOutputs(config: Pick<ShellConfig, 'outs' | 'metrics'>): Record<string, ShellOutput> {
+/**
+ * Output name → declared output, its path relative to the spec folder (joined to `wdir`). A list's
+ * entries are their own names (their paths as written).
+ */
+export function shellOutputs(config: Pick<ShellConfig, 'outs' | 'metrics' | 'wdir'>): Record<string, ShellOutput> {
   const outs: Record<string, ShellOutput> = Array.isArray(config.outs)
     ? Object.fromEntries(config.outs.map((e) => [entryOf(e).path, entryOf(e)]))
     : Object.fromEntries(Object.entries(config.outs).map(([name, e]) => [name, entryOf(e)]));
-  return outs;
+  const wdir = config.wdir ?? '.';
+  return Object.fromEntries(Object.entries(outs).map(([name, o]) => [name, { ...o, path: posix.isAbsolute(o.path) ? o.path : posix.join(wdir, o.path) }]));
 }
 
 /** The command lines of `run`, in order. */

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { isAbsolute } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
 import { commandsOf, shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
@@ -113,6 +114,11 @@ function checkSizes(config: ShellConfig): ConfigIssue[] {
   return issues;
 }
 
+function checkWorkdir(config: ShellConfig): ConfigIssue[] {
+  if (config.wdir === undefined || !isAbsolute(config.wdir)) return [];
+  return [{ path: ['wdir'], message: `expected a folder relative to the spec folder, got the absolute path "${config.wdir}"`, hint: 'write it relative to the spec folder, e.g. wdir: .. for the folder above' }];
+}
+
 const formatKiB = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
 
 export const shell: StageKind<ShellConfig> = {
@@ -123,7 +129,8 @@ export const shell: StageKind<ShellConfig> = {
   description: 'Runs a shell command; its deps are hashed and its outs cached.',
   config: shellConfig,
   commands: ['run'],
-  check: checkSizes,
+  check: (config) => [...checkSizes(config), ...checkWorkdir(config)],
+  workdir: (config) => config.wdir,
   outputs: (config) =>
     Object.fromEntries(
       Object.entries(shellOutputs(config)).map(([name, o]) => [name, { path: o.path, location: 'workspace' as const, ...(o.persist ? { persist: true } : {}) }]),

@@ -179,7 +179,7 @@ describe('hostile specs through mlpipe validate', () => {
     [
       'deps and outs escaping the workspace',
       'name: x\nstages:\n  a:\n    run: cat ../../etc/passwd > ../../tmp/evil.txt\n    deps: [../../etc/passwd]\n    outs: [../../tmp/evil.txt]\n',
-      /fuzz\.yaml:5:12 stages\.a\.deps\[0\]: expected a path inside the workspace, got "\.\.\/\.\.\/etc\/passwd"[\s\S]*fuzz\.yaml:6:12 stages\.a\.outs\[0\]: expected a path inside the workspace/,
+      /fuzz\.yaml:5:12 stages\.a\.deps\[0\]: expected a path inside the project root, got "\.\.\/\.\.\/etc\/passwd"[\s\S]*fuzz\.yaml:6:12 stages\.a\.outs\[0\]: expected a path inside the project root/,
     ],
     [
       'output paths that collide between stages',

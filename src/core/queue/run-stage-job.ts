@@ -49,6 +49,7 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
     name: job.pipeline,
     file: join(opts.runsDir, 'pipeline.yaml'),
     dir: opts.runsDir,
+    root: opts.runsDir,
     params: {},
     stages: { ...upstream, [stage.name]: stage },
     order: [...Object.keys(upstream), stage.name],

@@ -65,13 +65,15 @@ export async function runStage(
   const tmpRoot = join(ctx0.runsDir, 'tmp');
   await mkdir(tmpRoot, { recursive: true });
   const outDir = await mkdtemp(join(tmpRoot, `${ctx0.runId}-${stage.name}-`));
-  let sandbox: string | undefined;
+  let sandbox: { root: string; site: string } | undefined;
   try {
     if (ctx0.isolated) {
       const upstream = Object.fromEntries(stage.needs.map((n) => [n, spec.stages[n]!]));
-      sandbox = await makeStageSandbox(tmpRoot, `${ctx0.runId}-${stage.name}`, stage, upstream, ctx0.isolated);
+      sandbox = await makeStageSandbox(tmpRoot, `${ctx0.runId}-${stage.name}`, stage, upstream, ctx0.isolated, spec.dir);
     }
-    const site = sandbox ?? spec.dir;
+    const site = sandbox?.site ?? spec.dir;
+    const top = sandbox?.root ?? spec.root;
+    const cwd = join(site, kind.workdir?.(stage.config) ?? '.');
     const placeOf = (s: string, o: OutputSpec) => (o.location === 'workspace' ? join(site, o.path) : join(runDir, s, o.path));
     const outputAbs: Record<string, string> = {};
     for (const [name, o] of Object.entries(outputs)) {
@@ -81,17 +83,17 @@ export async function runStage(
     const forShell = stage.kind === 'shell';
     const refPath = (s: string, o: string) => {
       const abs = placeOf(s, spec.stages[s].impl.outputs(spec.stages[s].config)[o]);
-      const rel = relative(site, abs);
-      return forShell && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+      const rel = relative(top, abs);
+      return forShell && !rel.startsWith('..') && !isAbsolute(rel) ? relative(cwd, abs) || '.' : abs;
     };
     const substituted = substituteOutputRefs(stage.config, refPath, new Set(kind.commands ?? [])) as Record<string, unknown>;
-    const config = resolveConfigPaths(kind.config, substituted, site) as Record<string, unknown>;
+    const config = resolveConfigPaths(kind.config, substituted, cwd) as Record<string, unknown>;
     const tail = new LineTail();
     const metrics: Record<string, number> = {};
     const ctx: StageContext = {
       stage: stage.name,
       config,
-      workspace: site,
+      workspace: cwd,
       outDir,
       outputs: outputAbs,
       runId: ctx0.runId,
@@ -149,7 +151,7 @@ export async function runStage(
     return { manifest, backend: result?.backend };
   } finally {
     await rm(outDir, { recursive: true, force: true });
-    if (sandbox) await rm(sandbox, { recursive: true, force: true });
+    if (sandbox) await rm(sandbox.root, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { cp, mkdir, mkdtemp } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, posix, relative, resolve } from 'node:path';
 import type { OutputManifest } from '../hash/path-manifest.js';
 import type { StageSpec } from '../spec/types.js';
 import type { ObjectStore } from '../store/types.js';
@@ -24,6 +24,8 @@ export interface SandboxSources {
  * (DVC's queue runs experiments in temp folders the same way): its inputs at their workspace paths,
  * its direct upstream stages' workspace outputs (shell `outs`) restored from the cache, and the
  * parent folders of its own workspace outputs. Nothing the stage writes reaches the user's workspace.
+ * Paths that lead out of the spec folder (`../data`, inside the project root) land in as many
+ * folders above `site` (named as the spec folder's own parents) inside `root`.
  */
 export async function makeStageSandbox(
   tmpRoot: string,
@@ -31,12 +33,16 @@ export async function makeStageSandbox(
   stage: StageSpec,
   upstreamStages: Record<string, StageSpec>,
   sources: SandboxSources,
-): Promise<string> {
+  specDir: string,
+): Promise<{ root: string; site: string }> {
   await mkdir(tmpRoot, { recursive: true });
-  const dir = await mkdtemp(join(tmpRoot, `${prefix}-ws-`));
+  const root = await mkdtemp(join(tmpRoot, `${prefix}-ws-`));
+  const site = join(root, ...parentNames(specDir, levelsUp(stage, upstreamStages)));
+  await mkdir(site, { recursive: true });
+  const at = (rel: string) => inside(root, join(site, rel));
   for (const rel of stage.inputs) {
     if (isAbsolute(rel)) continue;
-    await sources.input(rel, inside(dir, rel));
+    await sources.input(rel, at(rel));
   }
   for (const need of stage.needs) {
     const produced = sources.upstream(need) ?? {};
@@ -47,14 +53,40 @@ export async function makeStageSandbox(
     await restoreOutputs(
       sources.store,
       Object.fromEntries(targets.map(([name]) => [name, produced[name]!])),
-      Object.fromEntries(targets.map(([name, o]) => [name, { path: inside(dir, o.path), link: false }])),
+      Object.fromEntries(targets.map(([name, o]) => [name, { path: at(o.path), link: false }])),
       { verify: true },
     );
   }
   for (const o of Object.values(stage.impl.outputs(stage.config))) {
-    if (o.location === 'workspace') await mkdir(dirname(inside(dir, o.path)), { recursive: true });
+    if (o.location === 'workspace') await mkdir(dirname(at(o.path)), { recursive: true });
   }
-  return dir;
+  const workdir = stage.impl.workdir?.(stage.config);
+  if (workdir) await mkdir(at(workdir), { recursive: true });
+  return { root, site };
+}
+
+/** How many folders above the spec folder the stage's relative paths reach (`../../data` → 2). */
+function levelsUp(stage: StageSpec, upstreamStages: Record<string, StageSpec>): number {
+  const up = (p: string) => {
+    const parts = posix.normalize(p).split('/');
+    const n = parts.findIndex((s) => s !== '..');
+    return n < 0 ? parts.length : n;
+  };
+  const outs = [stage, ...Object.values(upstreamStages)].flatMap((s) =>
+    Object.values(s.impl.outputs(s.config))
+      .filter((o) => o.location === 'workspace')
+      .map((o) => o.path),
+  );
+  const workdir = stage.impl.workdir?.(stage.config);
+  const paths = [...stage.inputs, ...outs, ...(workdir ? [workdir] : [])].filter((p) => !isAbsolute(p));
+  return Math.max(0, ...paths.map(up));
+}
+
+/** The names of the last `levels` folders of `dir` (so `..` inside the sandbox leads where it does outside), `up-N` past the root. */
+function parentNames(dir: string, levels: number): string[] {
+  const names: string[] = [];
+  for (let d = resolve(dir), i = 0; i < levels; i++, d = dirname(d)) names.unshift(basename(d) || `up-${i}`);
+  return names;
 }
 
 /** Copies workspace inputs from the user's workspace `dir` (copy-on-write where the file system can), never the state folder. */

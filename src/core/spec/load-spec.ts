@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, posix, resolve } from 'node:path';
 import { topoOrder } from '../graph.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
 import { hasOutputRef, interpolateParams } from './interpolate.js';
@@ -8,7 +8,8 @@ import { MAX_PARAM_BYTES, mergeParams, paramSizeProblem, parseSetItem, setConfig
 import { expandTemplates, ITEM_RE, type ExpandedStages } from './templates.js';
 import { pipelineField, stageForms, type StageForms } from './pipeline-schema.js';
 import type { StageKinds } from '../stage-kind.js';
-import { rules, workspacePath, type RuleContext, type StageDraft } from './rules.js';
+import { inWorkdir, rules, workspacePath, type RuleContext, type StageDraft } from './rules.js';
+import { findProjectRoot } from '../config/find-config.js';
 import type { LoadOptions, LoadResult, PipelineSpec, StageSpec } from './types.js';
 import type { Diagnostic } from '../../schema/diagnostic.js';
 import { isPlainObject, validateField, type FieldIssue, type PathUse } from '../../schema/validate-fields.js';
@@ -31,6 +32,7 @@ interface RawStage {
 export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadResult> {
   const absolute = resolve(file);
   const dir = dirname(absolute);
+  const root = resolve(opts.root ?? findProjectRoot(dir));
   const bytes = await readSpecBytes(file, absolute);
   if ('diagnostic' in bytes) return { ok: false, diagnostics: [bytes.diagnostic] };
 
@@ -57,17 +59,18 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const used = new Set<string>(expanded.usedParams);
   for (const raw of raws.values()) resolveStage(raw, params, reporter, used);
 
-  const ctx: RuleContext = { dir, names, groups: expanded.groups, stages: new Map([...raws].map(([name, raw]) => [name, raw.draft])), reporter };
+  const ctx: RuleContext = { dir, root, names, groups: expanded.groups, stages: new Map([...raws].map(([name, raw]) => [name, raw.draft])), reporter };
   for (const rule of rules) rule(ctx);
   if (reporter.errorCount > 0) return { ok: false, diagnostics: sortDiagnostics(reporter.diagnostics, file) };
   warnUnusedParams(top.params, used, reporter);
 
-  const stages = Object.fromEntries([...raws.values()].map(({ draft }) => [draft.name, toStageSpec(draft, expanded.stages[draft.name], names, dir, reporter)]));
+  const stages = Object.fromEntries([...raws.values()].map(({ draft }) => [draft.name, toStageSpec(draft, expanded.stages[draft.name], names, ctx, reporter)]));
   const order = topoOrder(names, new Map(Object.values(stages).map((s) => [s.name, s.needs])));
   const spec: PipelineSpec = {
     name: typeof top.name === 'string' ? top.name : basename(dir),
     file: absolute,
     dir,
+    root,
     params,
     stages,
     order: order.ok ? order.order : names,
@@ -194,7 +197,7 @@ function draftStages(stages: Record<string, unknown>, registry: StageKinds, form
     const needs = Array.isArray(value.needs) ? value.needs.filter((n): n is string => typeof n === 'string') : [];
     out.set(name, {
       config,
-      draft: { name, index, kind, base: hasUses ? [...at, 'with'] : at, declaredNeeds: needs, refs: [], paths: [], used: {}, upstream: new Map(), produced: new Set() },
+      draft: { name, index, kind, base: hasUses ? [...at, 'with'] : at, wdir: '.', declaredNeeds: needs, refs: [], paths: [], used: {}, upstream: new Map(), produced: new Set() },
     });
   });
   return out;
@@ -326,7 +329,11 @@ function resolveStage(raw: RawStage, params: Record<string, unknown>, reporter: 
     for (const issue of draft.kind.check(config)) reporter.error([...draft.base, ...issue.path], issue.message, issue.hint ? { hint: issue.hint } : {});
   }
   draft.paths = paths;
-  if (issues.length === 0 && interpolated.issues.length === 0) draft.config = config as Record<string, unknown>;
+  if (issues.length === 0 && interpolated.issues.length === 0) {
+    draft.config = config as Record<string, unknown>;
+    const wdir = draft.kind.workdir?.(draft.config);
+    draft.wdir = wdir === undefined || posix.isAbsolute(wdir) ? '.' : posix.normalize(wdir).replace(/\/$/, '') || '.';
+  }
   draft.used = interpolated.used;
 }
 
@@ -343,13 +350,13 @@ function warnUnusedParams(declared: unknown, used: Set<string>, reporter: Report
   }
 }
 
-function toStageSpec(draft: StageDraft, raw: unknown, names: string[], dir: string, reporter: Reporter): StageSpec {
+function toStageSpec(draft: StageDraft, raw: unknown, names: string[], ctx: RuleContext, reporter: Reporter): StageSpec {
   const stage = raw as Record<string, unknown>;
   const seen = new Set<string>();
   const refs = draft.refs.map((r) => r.ref).filter((r) => !seen.has(`${r.stage}\0${r.output}`) && seen.add(`${r.stage}\0${r.output}`));
   const inputs = draft.paths
     .filter((u) => u.mode === 'input' && !u.value.includes('${'))
-    .map((u) => workspacePath(dir, u.value).key)
+    .map((u) => workspacePath(ctx.dir, ctx.root, inWorkdir(draft.wdir, u.value)).key)
     .filter((key) => !draft.produced.has(key));
   return {
     name: draft.name,

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import type { StageKind } from '../stage-kind.js';
 import { topoOrder } from '../graph.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
@@ -16,6 +16,8 @@ export interface StageDraft {
   kind: StageKind;
   /** Where the stage's config sits in the file: `stages.X.with`, or `stages.X` for `run:` stages. */
   base: PathSegment[];
+  /** The folder its relative paths are relative to, relative to the spec folder (`wdir`); `.` by default. */
+  wdir: string;
   /** The validated config with defaults; undefined when it did not validate. */
   config?: Record<string, unknown>;
   declaredNeeds: string[];
@@ -35,6 +37,8 @@ export interface StageDraft {
 export interface RuleContext {
   /** The spec's folder. */
   dir: string;
+  /** The project root: relative paths may leave `dir` but not it. */
+  root: string;
   /** Every stage named in the spec, in spec order; `stages` holds those whose kind is known. */
   names: string[];
   /** Templates (`foreach`/`matrix`) by name → the stages they generated. */
@@ -48,22 +52,41 @@ export type Rule = (ctx: RuleContext) => void;
 
 /** A spec path as the workspace sees it. */
 export interface WorkspacePath {
-  /** Workspace-relative POSIX path, or the absolute path when it lies outside the workspace. */
+  /** POSIX path relative to the spec folder (`../data/x` when it is elsewhere in the project), or the absolute path when it lies outside the project root. */
   key: string;
   absolute: string;
-  /** A relative path that leads out of the workspace. */
+  /** A relative path that leads out of the project root. */
   escapes: boolean;
 }
 
-export function workspacePath(dir: string, p: string): WorkspacePath {
+const isOutside = (rel: string) => rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+
+/** Where `p` (relative to the spec folder `dir`, or absolute) is; `root` is the project root, at or above `dir`. */
+export function workspacePath(dir: string, root: string, p: string): WorkspacePath {
   const absolute = resolve(dir, p);
-  const rel = relative(dir, absolute);
-  const outside = rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
+  const outside = isOutside(relative(root, absolute));
   return {
-    key: outside ? absolute.split(sep).join('/') : rel.split(sep).join('/') || '.',
+    key: outside ? absolute.split(sep).join('/') : relative(dir, absolute).split(sep).join('/') || '.',
     absolute,
     escapes: outside && !isAbsolute(p),
   };
+}
+
+/** A path as a stage wrote it, made relative to the spec folder: relative paths are relative to the stage's `wdir`. */
+export function inWorkdir(wdir: string, p: string): string {
+  return isAbsolute(p) || wdir === '.' ? p : posix.join(wdir, p);
+}
+
+/** {@link workspacePath} of a path a stage wrote (relative to its `wdir`). */
+export function stagePath(ctx: Pick<RuleContext, 'dir' | 'root'>, stage: Pick<StageDraft, 'wdir'>, p: string): WorkspacePath {
+  return workspacePath(ctx.dir, ctx.root, inWorkdir(stage.wdir, p));
+}
+
+/** The project root as a hint names it, relative to the spec folder. */
+function rootNote(ctx: RuleContext): string {
+  if (relative(ctx.root, ctx.dir) === '') return 'the spec folder itself (no mlpipe.yaml or .git above it)';
+  const why = existsSync(join(ctx.root, 'mlpipe.yaml')) ? 'it holds mlpipe.yaml' : 'the git root';
+  return `${relative(ctx.dir, ctx.root).split(sep).join('/')} from the spec folder (${why})`;
 }
 
 function isInside(inner: string, outer: string): boolean {
@@ -109,14 +132,18 @@ export const knownOutputs: Rule = (ctx) => {
   }
 };
 
-/** Relative paths stay inside the spec folder; an absolute path is taken as meant. */
+/** Relative paths (and a stage's `wdir`) stay inside the project root; an absolute path is taken as meant. */
 export const noEscapingPaths: Rule = (ctx) => {
+  const hint = `relative paths may reach anywhere inside the project root, here ${rootNote(ctx)}; write an absolute path to use a file outside it on purpose, or put an mlpipe.yaml in a folder above both`;
   for (const stage of ctx.stages.values()) {
+    if (stage.wdir !== '.' && workspacePath(ctx.dir, ctx.root, stage.wdir).escapes) {
+      ctx.reporter.error([...stage.base, 'wdir'], `expected a folder inside the project root, got "${stage.wdir}"`, { hint });
+      continue;
+    }
     for (const use of literalPaths(stage)) {
-      if (!workspacePath(ctx.dir, use.value).escapes) continue;
-      ctx.reporter.error([...stage.base, ...use.path], `expected a path inside the workspace, got "${use.value}"`, {
-        hint: 'relative paths resolve against the spec folder and may not leave it; write an absolute path to use a file outside it on purpose',
-      });
+      if (!stagePath(ctx, stage, use.value).escapes) continue;
+      const where = stage.wdir === '.' ? '' : ` (relative to wdir ${stage.wdir})`;
+      ctx.reporter.error([...stage.base, ...use.path], `expected a path inside the project root, got "${use.value}"${where}`, { hint });
     }
   }
 };
@@ -142,7 +169,7 @@ export const inputsExistOrAreProduced: Rule = (ctx) => {
   for (const stage of ctx.stages.values()) {
     for (const use of literalPaths(stage)) {
       if (use.mode !== 'input') continue;
-      const p = workspacePath(ctx.dir, use.value);
+      const p = stagePath(ctx, stage, use.value);
       if (p.escapes) continue;
       const writer = writers.find((w) => w.stage !== stage.name && isInside(p.key, w.key));
       if (writer) {
@@ -150,7 +177,7 @@ export const inputsExistOrAreProduced: Rule = (ctx) => {
         stage.produced.add(p.key);
       } else if (!existsSync(p.absolute)) {
         ctx.reporter.error([...stage.base, ...use.path], `expected an existing file or folder, got "${use.value}" (not found at ${p.absolute})`, {
-          hint: 'create it, correct the path (relative to the spec folder), or list it in the outs of the stage that writes it',
+          hint: `create it, correct the path (relative to ${stage.wdir === '.' ? 'the spec folder' : `the stage's wdir ${stage.wdir}`}), or list it in the outs of the stage that writes it`,
         });
       }
     }
@@ -223,18 +250,19 @@ function workspaceOutputs(ctx: RuleContext): WorkspaceOutput[] {
   for (const stage of ctx.stages.values()) {
     if (!stage.config) continue;
     const outputUses = literalPaths(stage).filter((u) => u.mode === 'output');
-    const isMetricsAlsoInOuts = (u: PathUse) => u.path.at(-1) === 'metrics' && outputUses.some((o) => o !== u && o.value === u.value);
+    const keyOf = (u: PathUse) => stagePath(ctx, stage, u.value).key;
+    const isMetricsAlsoInOuts = (u: PathUse) => u.path.at(-1) === 'metrics' && outputUses.some((o) => o !== u && keyOf(o) === keyOf(u));
     const uses = outputUses.filter((u) => !isMetricsAlsoInOuts(u));
     const declared = Object.values(stage.kind.outputs(stage.config))
       .filter((o) => o.location === 'workspace')
-      .map((o) => o.path);
-    const values = [...uses.map((u) => u.value), ...declared.filter((d) => !uses.some((u) => u.value === d))];
-    for (const value of values) {
-      if (hasOutputRef(value)) continue;
-      const p = workspacePath(ctx.dir, value);
-      if (p.escapes) continue;
-      const use = uses.find((u) => u.value === value);
-      out.push({ ...p, stage: stage.name, value, at: use ? [...stage.base, ...use.path] : ['stages', stage.name] });
+      .map((o) => workspacePath(ctx.dir, ctx.root, o.path))
+      .filter((d) => !uses.some((u) => keyOf(u) === d.key));
+    for (const use of uses) {
+      const p = stagePath(ctx, stage, use.value);
+      if (!p.escapes) out.push({ ...p, stage: stage.name, value: use.value, at: [...stage.base, ...use.path] });
+    }
+    for (const p of declared) {
+      if (!hasOutputRef(p.key) && !p.escapes) out.push({ ...p, stage: stage.name, value: p.key, at: ['stages', stage.name] });
     }
   }
   return out;

@@ -23,7 +23,7 @@ export interface StageSpec {
   /** Direct upstream stages: from output references, `needs`, and shell deps that are another stage's outs. */
   needs: string[];
   refs: OutputRef[];
-  /** Input files/folders read by the stage (path fields and shell deps), workspace-relative POSIX paths, excluding upstream outputs. */
+  /** Input files/folders read by the stage (path fields and shell deps), POSIX paths relative to the spec folder (`../data/x` inside the project root), or absolute; excluding upstream outputs. */
   inputs: string[];
   /** The params this stage's config used, with their values (for "param lr 0.001 → 0.01" reasons). */
   params: Record<string, unknown>;
@@ -43,6 +43,11 @@ export interface PipelineSpec {
   file: string;
   /** The spec's folder: the workspace relative paths resolve against. */
   dir: string;
+  /**
+   * The project root (the folder holding mlpipe.yaml, else the git root, else `dir`): relative paths
+   * may lead out of `dir` (`../data`) but not out of it.
+   */
+  root: string;
   /** Effective params: spec defaults < --params file < --set. */
   params: Record<string, unknown>;
   stages: Record<string, StageSpec>;
@@ -63,6 +68,8 @@ export interface LoadOptions {
   set?: string[];
   /** `--params FILE` (YAML or JSON object of params). */
   paramsFile?: string;
+  /** The project root; by default found from the spec's folder (`findProjectRoot`). */
+  root?: string;
 }
 
 export type LoadResult =

@@ -246,7 +246,7 @@ describe('loadSpec reports', () => {
           |       ^
         hint: did you mean "target"?
 
-      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, env, metrics, description, needs, cache, frozen, retries, resources, matrix, foreach, do), got "need"
+      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, wdir, env, metrics, description, needs, cache, frozen, retries, resources, matrix, foreach, do), got "need"
         10 |     need: []
            |     ^
         hint: did you mean "needs"?
@@ -517,15 +517,15 @@ stages:
 `,
       }),
     ).toMatchInlineSnapshot(`
-      "pipeline.yaml:5:12 stages.steal.deps[0]: expected a path inside the workspace, got "../../etc/passwd"
+      "pipeline.yaml:5:12 stages.steal.deps[0]: expected a path inside the project root, got "../../etc/passwd"
         5 |     deps: [../../etc/passwd, /etc/hostname]
           |            ^
-        hint: relative paths resolve against the spec folder and may not leave it; write an absolute path to use a file outside it on purpose
+        hint: relative paths may reach anywhere inside the project root, here the spec folder itself (no mlpipe.yaml or .git above it); write an absolute path to use a file outside it on purpose, or put an mlpipe.yaml in a folder above both
 
-      pipeline.yaml:6:21 stages.steal.outs[1]: expected a path inside the workspace, got "../escape.txt"
+      pipeline.yaml:6:21 stages.steal.outs[1]: expected a path inside the project root, got "../escape.txt"
         6 |     outs: [out.txt, ../escape.txt]
           |                     ^
-        hint: relative paths resolve against the spec folder and may not leave it; write an absolute path to use a file outside it on purpose
+        hint: relative paths may reach anywhere inside the project root, here the spec folder itself (no mlpipe.yaml or .git above it); write an absolute path to use a file outside it on purpose, or put an mlpipe.yaml in a folder above both
 
       2 errors in pipeline.yaml — fix them and run: mlpipe validate pipeline.yaml
       "
@@ -583,9 +583,9 @@ stages:
           |            ^
         hint: give each stage its own output paths; a stage that reads another one's output lists it in deps
 
-      pipeline.yaml:8:23 stages.b.outs[1]: expected an output path no other output uses, got "b.txt" (listed twice in this stage)
+      pipeline.yaml:8:30 stages.b.outs[2]: expected an output path no other output uses, got "b.txt" (listed twice in this stage)
         8 |     outs: [out/a.txt, b.txt, b.txt]
-          |                       ^
+          |                              ^
         hint: give each stage its own output paths; a stage that reads another one's output lists it in deps
 
       2 errors in pipeline.yaml — fix them and run: mlpipe validate pipeline.yaml
