@@ -69,7 +69,7 @@ await build({
     // The AWS SDK: loaded only for an s3:// remote (core/store/s3-store.ts).
     '@aws-sdk/*',
     '@smithy/*',
-    // DuckDB (native): loaded only when a sql stage runs (stages/sql-engine.ts).
+    // DuckDB (native): loaded only when a sql stage runs (ml/sql-engine.ts).
     '@duckdb/*',
   ],
 });

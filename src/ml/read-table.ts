@@ -4,9 +4,10 @@ import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CsvError, parse } from 'csv-parse';
 import { DataError } from './errors.js';
+import { openSqlEngine, sqlIdentifier, sqlString } from './sql-engine.js';
 
 /** The file formats `readTable` reads. */
-export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'json';
+export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet';
 
 /** A table in memory: raw cell values (strings from csv/tsv; JSON scalars or null from json/jsonl; undefined when a JSON row lacks the key). */
 export interface Table {
@@ -22,7 +23,7 @@ export interface Table {
 }
 
 export interface ReadTableOptions {
-  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, .json). */
+  /** Default: from the extension (.csv, .tsv/.tab, .jsonl/.ndjson, .json, .parquet). */
   format?: TableFormat | 'auto';
   /** csv only: one character, `tab`, or auto (default: sniffed from the header line). */
   delimiter?: string;
@@ -31,7 +32,7 @@ export interface ReadTableOptions {
 }
 
 /**
- * Reads a csv, tsv, jsonl or json-array file. A UTF-8 BOM and CRLF line ends are accepted, csv/tsv
+ * Reads a csv, tsv, jsonl, json-array or Parquet file (Parquet through DuckDB, loaded only for it). A UTF-8 BOM and CRLF line ends are accepted, csv/tsv
  * and jsonl are streamed. Ragged rows, an empty file, a header without rows or malformed JSON are a
  * DataError naming the file and line.
  */
@@ -43,7 +44,9 @@ export async function readTable(path: string, options: ReadTableOptions = {}): P
       ? await readDelimited(path, file, format === 'tsv' ? '\t' : await csvDelimiter(path, options.delimiter))
       : format === 'jsonl'
         ? await readJsonLines(path, file)
-        : await readJsonArray(path, file);
+        : format === 'parquet'
+          ? await readParquet(path, file)
+          : await readJsonArray(path, file);
   if (table.rows.length === 0) {
     throw new DataError(table.columns.length ? 'has a header but no data rows' : 'is empty', {
       file,
@@ -60,9 +63,10 @@ export function formatFromExtension(path: string, file = path): TableFormat {
   if (ext === '.tsv' || ext === '.tab') return 'tsv';
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.json') return 'json';
+  if (ext === '.parquet' || ext === '.pq') return 'parquet';
   throw new DataError(`cannot tell the format from the extension "${ext}"`, {
     file,
-    hint: 'use .csv, .tsv, .jsonl or .json, or set `format` on the stage',
+    hint: 'use .csv, .tsv, .jsonl, .json or .parquet, or set `format` on the stage',
   });
 }
 
@@ -235,4 +239,25 @@ function count(s: string, sub: string): number {
 
 function stripBom(s: string): string {
   return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+}
+
+/** Integer and decimal types that DuckDB hands back as strings: read as doubles, as a csv number would be. */
+const WIDE_NUMBERS = /^(BIGINT|UBIGINT|HUGEINT|UHUGEINT|DECIMAL.*)$/;
+
+/** A Parquet file's rows as JSON values (dates and timestamps as ISO text); line numbers are row numbers. */
+async function readParquet(path: string, file: string): Promise<Table> {
+  const engine = await openSqlEngine();
+  try {
+    const from = `read_parquet(${sqlString(path)})`;
+    const described = await engine.rows(`DESCRIBE SELECT * FROM ${from}`);
+    const select = described.rows
+      .map(([name, type]) => (WIDE_NUMBERS.test(String(type)) ? `CAST(${sqlIdentifier(String(name))} AS DOUBLE) AS ${sqlIdentifier(String(name))}` : sqlIdentifier(String(name))))
+      .join(', ');
+    const { columns, rows } = await engine.rows(`SELECT ${select || '*'} FROM ${from}`);
+    return { file, columns, rows, lines: rows.map((_, i) => i + 1) };
+  } catch (err) {
+    throw new DataError(`is not a Parquet file this engine can read: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'check the file, or give a csv, tsv, jsonl or json file', cause: err });
+  } finally {
+    engine.close();
+  }
 }

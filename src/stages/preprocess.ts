@@ -34,10 +34,10 @@ const textField = f.object(
 );
 
 const config = f.object(
-  'Reads a table (csv, tsv, jsonl, json array), encodes it and splits it into a dataset for train and evaluate.',
+  'Reads a table (csv, tsv, jsonl, json array, Parquet), encodes it and splits it into a dataset for train and evaluate.',
   {
-    input: f.path('The data file: .csv, .tsv, .jsonl, or .json holding an array of objects.'),
-    format: f.enum('The file format; auto picks it from the extension.', ['auto', 'csv', 'tsv', 'jsonl', 'json'], { default: 'auto' }),
+    input: f.path('The data file: .csv, .tsv, .jsonl, .json holding an array of objects, or .parquet.'),
+    format: f.enum('The file format; auto picks it from the extension.', ['auto', 'csv', 'tsv', 'jsonl', 'json', 'parquet'], { default: 'auto' }),
     delimiter: f.string('The field separator of a csv file (one character, or `tab`); auto: sniffed from the header line among `,` `;` tab and `|`. A .tsv file is tab-separated.', {
       default: 'auto',
       pattern: '^(auto|tab|[^\\s\\w"])$',

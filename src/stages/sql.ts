@@ -3,7 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { f } from '../schema/fields.js';
 import { StageFailedError, messageOf } from '../errors.js';
 import type { ConfigIssue, StageKind } from '../core/stage-kind.js';
-import { TABLE_EXTENSIONS, copyOptions, formatOf, openSqlEngine, readerOf, sqlIdentifier, sqlString } from './sql-engine.js';
+import { TABLE_EXTENSIONS, copyOptions, formatOf, openSqlEngine, readerOf, sqlIdentifier, sqlString } from '../ml/sql-engine.js';
 
 export interface SqlConfig {
   inputs: Record<string, string>;

@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadSpec } from '../../src/core/spec/load-spec.js';
 import type { PipelineSpec } from '../../src/core/spec/types.js';
 import { stageKinds } from '../../src/stages/index.js';
 import { runPipeline } from '../../src/core/run/run-pipeline.js';
 import { reasonLine } from '../../src/render/reasons.js';
-import { openSqlEngine, readerOf, sqlString } from '../../src/stages/sql-engine.js';
+import { openSqlEngine, readerOf, sqlString } from '../../src/ml/sql-engine.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
+import { repoRoot } from '../helpers/paths.js';
 
 let ws: Workspace | undefined;
 afterEach(async () => ws?.cleanup());
@@ -123,5 +124,19 @@ describe('sql stages (DuckDB)', () => {
     } finally {
       engine.close();
     }
+  });
+
+  it('preprocess reads a Parquet file into the same dataset as the csv it was made from', async () => {
+    const prep = (input: string) => `    uses: preprocess\n    with:\n      input: ${input}\n      target: species\n      split: { test: 0.2, seed: 7 }\n`;
+    ws = await makeWorkspace({ 'pipeline.yaml': `name: p\nstages:\n  from_csv:\n${prep('data/iris.csv')}  from_parquet:\n${prep('data/iris.parquet')}` });
+    await mkdir(ws.path('data'), { recursive: true });
+    await copyFile(join(repoRoot, 'pipelines/iris/data/iris.csv'), ws.path('data/iris.csv'));
+    await duck(`copy (select * from read_csv(${sqlString(ws.path('data/iris.csv'))})) to ${sqlString(ws.path('data/iris.parquet'))} (format parquet)`);
+    const result = await run(await load());
+    expect(result.status).toBe('completed');
+    const dataset = (stage: string, file: string) => readFile(join(ws!.dir, 'runs', result.runId, stage, 'dataset', file));
+    for (const split of ['train.bin', 'test.bin']) expect((await dataset('from_parquet', split)).equals(await dataset('from_csv', split))).toBe(true);
+    const meta = async (stage: string) => JSON.parse((await dataset(stage, 'meta.json')).toString());
+    expect((await meta('from_parquet')).features).toEqual((await meta('from_csv')).features);
   });
 });

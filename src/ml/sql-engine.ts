@@ -66,6 +66,8 @@ export interface SqlEngine {
   run(sql: string): Promise<void>;
   /** The first row of a query, its values as JSON-safe strings or numbers. */
   first(sql: string): Promise<Record<string, unknown> | undefined>;
+  /** Every row of a query, as JSON values (BIGINT, DECIMAL and dates come back as strings). */
+  rows(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
   /** Stops the statement running now (it then fails with an interrupt error). */
   interrupt(): void;
   close(): void;
@@ -80,6 +82,10 @@ export async function openSqlEngine(): Promise<SqlEngine> {
       await connection.run(sql);
     },
     first: async (sql) => (await connection.runAndReadAll(sql)).getRowObjectsJson()[0] as Record<string, unknown> | undefined,
+    rows: async (sql) => {
+      const reader = await connection.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRowsJson() as unknown[][] };
+    },
     interrupt: () => connection.interrupt(),
     close: () => {
       connection.closeSync();
