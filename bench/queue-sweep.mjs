@@ -195,7 +195,7 @@ try {
     return (stage, type) => events.find((e) => e.stage === stage && e.type === type).at;
   };
   const pick = { toStart: [], onWorker: [], back: [], record: [], overhead: [], total: [], local: [] };
-  const remoteStore = openRemoteStore(remote);
+  const remoteStore = await openRemoteStore(remote);
   const dispatcher = await QueueDispatcher.open({ url, prefix }, openLocalStore(join(dir, 'overhead')), remoteStore);
   try {
     await chainRun(dispatcher, remoteStore); // warm-up
