@@ -40,7 +40,7 @@ export const shellConfig = f.object(
       'The folder the commands run in, relative to the spec folder (DVC wdir); deps, outs and metrics are relative to it too. It may lead out of the spec folder (`..`) but not out of the project root.',
     ),
     env: f.map('Extra environment variables for the command; part of the cache key.', f.string('A value.'), { default: {} }),
-    metrics: f.string('A JSON file the command writes whose numbers are logged (nested keys joined with ".").', { path: 'output' }),
+    metrics: f.string('A JSON file the command writes whose numbers are logged (nested keys joined with "."); an output too, cached and restored with the others.', { path: 'output' }),
   },
   { required: ['run'] },
 );
@@ -70,12 +70,16 @@ const entryOf = (e: string | OutEntry): ShellOutput => (typeof e === 'string' ? 
 
 /**
  * Output name → declared output, its path relative to the spec folder (joined to `wdir`). A list's
- * entries are their own names (their paths as written).
+ * entries are their own names (their paths as written); a metrics file not among the outs is an
+ * output too, named by its path, so restoring a run restores the numbers it logged.
  */
 export function shellOutputs(config: Pick<ShellConfig, 'outs' | 'metrics' | 'wdir'>): Record<string, ShellOutput> {
   const outs: Record<string, ShellOutput> = Array.isArray(config.outs)
     ? Object.fromEntries(config.outs.map((e) => [entryOf(e).path, entryOf(e)]))
     : Object.fromEntries(Object.entries(config.outs).map(([name, e]) => [name, entryOf(e)]));
+  if (config.metrics !== undefined && !Object.values(outs).some((o) => o.path === config.metrics)) {
+    outs[Object.hasOwn(outs, config.metrics) ? `metrics:${config.metrics}` : config.metrics] = { path: config.metrics, persist: false };
+  }
   const wdir = config.wdir ?? '.';
   return Object.fromEntries(Object.entries(outs).map(([name, o]) => [name, { ...o, path: posix.isAbsolute(o.path) ? o.path : posix.join(wdir, o.path) }]));
 }

@@ -117,3 +117,18 @@ describe('frozen stages', () => {
     );
   });
 });
+
+describe('shell stages: metrics files', () => {
+  it('a metrics file not listed in outs is cached and restored with the run it belongs to', async () => {
+    const spec = 'name: t\nparams:\n  m: 1\nstages:\n  score:\n    run: |\n      echo "{\\"m\\": ${params.m}}" > m.json\n    metrics: m.json\n';
+    ws = await makeWorkspace({ 'pipeline.yaml': spec });
+    const one = await run(await load());
+    expect(one.stages[0]!.metrics).toEqual({ m: 1 });
+    await run(await load('pipeline.yaml', ['params.m=2']));
+    expect(JSON.parse(await readFile(ws.path('m.json'), 'utf8'))).toEqual({ m: 2 });
+    const back = await run(await load());
+    expect(back.stages[0]).toMatchObject({ cached: true, cachedFrom: one.runId, metrics: { m: 1 } });
+    expect(JSON.parse(await readFile(ws.path('m.json'), 'utf8'))).toEqual({ m: 1 });
+    expect(Object.keys((await load()).stages.score!.impl.outputs((await load()).stages.score!.config))).toEqual(['m.json']);
+  });
+});
