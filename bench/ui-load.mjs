@@ -19,29 +19,29 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgro
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dirs = [];
 
-function seed(runs) {
+async function seed(runs) {
   const dir = mkdtempSync(join(tmpdir(), `mlpipe-bench-ui-${runs}-`));
   dirs.push(dir);
-  const tracker = openTracker(dir);
+  const tracker = await openTracker(dir);
   const t0 = Date.now() - runs * 60_000;
   for (let r = 0; r < runs; r++) {
     const id = `r-${r.toString(16).padStart(12, '0')}`;
     const startedAt = t0 + r * 60_000;
     const failed = r % 20 === 7;
-    tracker.createRun({
+    await tracker.createRun({
       id, pipeline: r % 2 ? 'iris' : 'sentiment', specPath: join(dir, 'pipeline.yaml'), specHash: 'h', status: failed ? 'failed' : 'completed', startedAt,
       endedAt: startedAt + 5000, params: { lr: 0.001 * (1 + (r % 10)), epochs: 20, model: { units: 8 << (r % 3), dropout: 0.1 * (r % 4) } }, host: hostname(), pid: process.pid, sweepId: r % 3 ? `s-${Math.floor(r / 30)}` : null,
     });
     for (const stage of ['prepare', 'train', 'evaluate']) {
       const fail = failed && stage === 'evaluate';
-      tracker.recordStageRun({ runId: id, stage, kind: stage === 'prepare' ? 'preprocess' : stage, status: fail ? 'failed' : 'completed', reason: 'no cache entry', durationMs: 1000, error: fail ? 'stage evaluate: the model takes 4 inputs, the data has 5\nloading model\nscoring 30 rows' : null });
+      await tracker.recordStageRun({ runId: id, stage, kind: stage === 'prepare' ? 'preprocess' : stage, status: fail ? 'failed' : 'completed', reason: 'no cache entry', durationMs: 1000, error: fail ? 'stage evaluate: the model takes 4 inputs, the data has 5\nloading model\nscoring 30 rows' : null });
     }
     const points = [];
     for (let m = 0; m < 20; m++) points.push({ runId: id, stage: m < 10 ? 'evaluate' : 'train', key: m % 4 === 0 ? `loss_${m}` : `metric_${m}`, step: null, value: Math.sin(r * 7 + m) * 0.5 + 0.5, time: startedAt });
     for (const key of ['loss', 'val_accuracy']) for (let e = 0; e < 20; e++) points.push({ runId: id, stage: 'train', key, step: e, value: 1 / (e + 1 + (r % 5)), time: startedAt });
-    tracker.logMetrics(points);
+    await tracker.logMetrics(points);
   }
-  tracker.close();
+  await tracker.close();
   return dir;
 }
 
@@ -92,7 +92,7 @@ browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless:
 try {
   for (const n of SIZES) {
     const s = performance.now();
-    const dir = seed(n);
+    const dir = await seed(n);
     const seedMs = performance.now() - s;
     servers.push({ n, seedMs, ...(await startUi(dir)) });
   }
