@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import { cliPath, repoRoot, runCli, runJson } from '../helpers/cli.js';
 import { makeUiFixture, type UiFixture } from '../helpers/ui-fixture.js';
 
@@ -82,14 +84,17 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     const listed = await runJson(['runs', 'list'], { cwd: fx.dir, env: fx.env });
     expect(await rowIds()).toEqual(listed.json.runs.map((r: { id: string }) => r.id));
     expect((await rowIds()).slice(0, 2)).toEqual([fx.failedRun, fx.weatherRun]);
+    // Sorting runs on the server: the new order lands a moment after the click.
     await page.click('[role=columnheader][data-col="metrics.evaluate.accuracy"]');
-    const desc = (await columnValues('metrics.evaluate.accuracy')).filter(Boolean).map(Number);
-    expect(desc).toHaveLength(4);
-    expect(desc).toEqual([...desc].sort((a, b) => b - a));
-    expect((await columnValues('metrics.evaluate.accuracy')).slice(4)).toEqual(['', '']);
+    const accuracyOrder = async () => {
+      const v = await columnValues('metrics.evaluate.accuracy');
+      const nums = v.filter(Boolean).map(Number);
+      return { count: nums.length, sortedDesc: nums.every((n, i) => i === 0 || nums[i - 1]! >= n), missingLast: v.slice(4) };
+    };
+    await expect.poll(accuracyOrder, { timeout: 30_000 }).toEqual({ count: 4, sortedDesc: true, missingLast: ['', ''] });
     await page.click('[role=columnheader][data-col="params.lr"]');
     await page.click('[role=columnheader][data-col="params.lr"]');
-    expect((await columnValues('params.lr')).slice(0, 4)).toEqual(['0.005', '0.01', '0.05', '0.2']);
+    await expect.poll(async () => (await columnValues('params.lr')).slice(0, 4), { timeout: 30_000 }).toEqual(['0.005', '0.01', '0.05', '0.2']);
 
     await page.fill('[data-testid=filter]', 'params.lr >= 0.05');
     await page.press('[data-testid=filter]', 'Enter');
@@ -112,6 +117,44 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     expect((await rowIds()).sort()).toEqual([fx.failedRun, fx.weatherRun].sort());
     await page.fill('[data-testid=search]', '');
     await waitRows(6);
+    expect(await page.textContent(`[data-run-id="${fx.failedRun}"] [data-col=reason]`)).toBe('monthly: command exited with code 3 — 365 rows, 0 with rain_mm');
+  });
+
+  it('shows the columns the user picks, kept across a reload, and tags set while it is open', async () => {
+    await page.click('[data-testid=columns-button]');
+    await page.uncheck('[data-column="params.lr"]');
+    await page.check('[data-column="metrics.train.epochs"]');
+    await page.check('[data-column="commit"]');
+    await page.click('[data-testid=columns-button]');
+    const headers = () => page.$$eval('.table .head [role=columnheader][data-col]', (hs) => hs.map((h) => (h as HTMLElement).dataset.col));
+    expect(await headers()).toContain('metrics.train.epochs');
+    expect(await headers()).not.toContain('params.lr');
+    await page.reload();
+    await waitRows(6);
+    expect(await headers()).toContain('metrics.train.epochs');
+    expect(await headers()).not.toContain('params.lr');
+    const epochs = await columnValues('metrics.train.epochs');
+    expect(epochs.filter(Boolean).map(Number).every((n) => n > 0)).toBe(true);
+
+    const t = await openTracker(fx.runsDir);
+    await t.setRunTags(fx.sweepRuns[1]!, { owner: 'ana' });
+    await t.updateRun(fx.sweepRuns[1]!, { name: 'lr-0.05' });
+    await t.close();
+    await page.waitForFunction((id) => document.querySelector(`[data-run-id="${id}"] [data-col=run]`)?.textContent === 'lr-0.05', fx.sweepRuns[1]!);
+    await page.click('[data-testid=columns-button]');
+    await page.check('[data-column="tags.owner"]');
+    await page.click('[data-testid=columns-button]');
+    expect(await page.textContent(`[data-run-id="${fx.sweepRuns[1]}"] [data-col="tags.owner"]`)).toBe('ana');
+    await page.fill('[data-testid=filter]', "tags.owner = 'ana' or name like 'nothing%'");
+    await page.press('[data-testid=filter]', 'Enter');
+    await waitRows(1);
+    expect(await rowIds()).toEqual([fx.sweepRuns[1]]);
+    await page.click('text=Clear');
+    await waitRows(6);
+    await page.click('[data-testid=columns-button]');
+    for (const c of ['tags.owner', 'metrics.train.epochs', 'commit']) await page.uncheck(`[data-column="${c}"]`);
+    await page.check('[data-column="params.lr"]');
+    await page.click('[data-testid=columns-button]');
   });
 
   it('shows a new run without a reload', async () => {
@@ -158,6 +201,13 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     expect(await page.textContent('[data-stage="clean"] [data-col=cache]')).toContain('restored from');
     expect(await page.textContent('[data-stage="monthly"] [data-col=reason]')).toContain('scripts/monthly.mjs changed');
     expect(await page.textContent('[data-testid=spec]')).toContain('name: weather');
+    const link = page.locator('[data-testid=artifacts] [data-testid=download]').first();
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const saved = join(OUT, 'ui-download.bin');
+    await download.saveAs(saved);
+    const res = await page.request.get(new URL((await link.getAttribute('href'))!, ui.url).toString());
+    expect(res.status()).toBe(200);
+    expect((await readFile(saved)).equals(await res.body())).toBe(true);
     await shot('failed-run');
   });
 

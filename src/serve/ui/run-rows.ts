@@ -8,7 +8,9 @@ import type { RunRow } from './api-types.js';
 /** A run row without its short id (that depends on every other id). */
 type CachedRow = Omit<RunRow, 'shortId'>;
 
-const FIELDS_TTL_MS = 1000;
+const FIELDS_TTL_MS = 2000;
+const FIELDS_MAX_AGE_MS = 30_000;
+const RECENT_TAGS = 25;
 
 /** A page of the runs table and how many runs match. */
 export interface RunPage {
@@ -60,10 +62,21 @@ export class RunRowSource {
     return this.tracker.countRuns({});
   }
 
-  /** Param, metric and tag names for the column chooser (read again when the number of runs changes, or after a second). */
+  /**
+   * Param, metric and tag names for the column chooser. Reading them scans every metric row, so
+   * they are kept until the runs change: a run added or removed, one ending, the tags of the newest
+   * runs changing, every {@link FIELDS_TTL_MS} while runs are going, and at least every
+   * {@link FIELDS_MAX_AGE_MS}.
+   */
   async columns(total: number): Promise<RunFields> {
-    const key = String(total);
-    if (this.fields?.key !== key || Date.now() - this.fields.at > FIELDS_TTL_MS) {
+    const [running, [ended], recent] = await Promise.all([
+      this.tracker.countRuns({ status: 'running' }),
+      this.tracker.listRuns({ orderBy: 'ended_at desc', limit: 1 }),
+      this.tracker.listRuns({ limit: RECENT_TAGS }),
+    ]);
+    const key = `${total}:${running}:${ended?.id ?? ''}:${ended?.endedAt ?? ''}:${recent.map((r) => Object.keys(r.tags ?? {}).join(',')).join('|')}`;
+    const age = this.fields ? Date.now() - this.fields.at : Infinity;
+    if (this.fields?.key !== key || (running > 0 && age > FIELDS_TTL_MS) || age > FIELDS_MAX_AGE_MS) {
       const fields = await this.tracker.runFields();
       this.fields = { key, at: Date.now(), value: { ...fields, metrics: fields.metrics.filter((m) => !isConfusionKey(m.slice(m.indexOf('.') + 1))) } };
     }
