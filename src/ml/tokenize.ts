@@ -4,8 +4,10 @@ export type TokenizerName = 'word' | 'char' | 'whitespace';
 /** The padding token, always id 0. */
 export const PAD_TOKEN = '<pad>';
 
-const wordSegmenter = new Intl.Segmenter('und', { granularity: 'word' });
-const graphemeSegmenter = new Intl.Segmenter('und', { granularity: 'grapheme' });
+// Made on first use: creating a segmenter loads ICU's break rules (tens of ms), and every CLI start
+// loads this module through the stage registry.
+let wordSegmenter: Intl.Segmenter | undefined;
+let graphemeSegmenter: Intl.Segmenter | undefined;
 
 /**
  * Cuts text into tokens.
@@ -19,9 +21,9 @@ export function tokenize(text: string, tokenizer: TokenizerName, lowercase = fal
   if (tokenizer === 'whitespace') return s.split(/\s+/u).filter((t) => t.length > 0);
   const out: string[] = [];
   if (tokenizer === 'word') {
-    for (const seg of wordSegmenter.segment(s)) if (seg.isWordLike) out.push(seg.segment);
+    for (const seg of (wordSegmenter ??= new Intl.Segmenter('und', { granularity: 'word' })).segment(s)) if (seg.isWordLike) out.push(seg.segment);
   } else {
-    for (const seg of graphemeSegmenter.segment(s)) if (seg.segment.trim()) out.push(seg.segment);
+    for (const seg of (graphemeSegmenter ??= new Intl.Segmenter('und', { granularity: 'grapheme' })).segment(s)) if (seg.segment.trim()) out.push(seg.segment);
   }
   return out;
 }
