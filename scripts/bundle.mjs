@@ -1,76 +1,140 @@
-// Bundles the compiled commands (dist/) into a few files under dist/bundle/, which is what the CLI
-// loads: one ESM file per command plus shared chunks. Loading ~300 small modules cost more than
-// a no-op `mlpipe run` itself; native and heavy packages stay external (loaded only when needed).
+// Bundles the compiled CLI (dist/) into what bin/run.js loads, because loading code, not running it,
+// was most of a no-op `mlpipe run`:
+// - dist/bundle/cli/mlpipe.cjs: oclif, every command and the help class in one CommonJS file. One file
+//   instead of ~60 chunks (or ~300 modules) saves the module loader's resolving and linking, and
+//   CommonJS lets bin/run.js compile it with a V8 code cache (bin/code-cache.js), which Node 20 has
+//   no way to do for ES modules. Each command sits behind a lazy initialiser, so a command's code
+//   runs only when oclif asks for that command.
+// - dist/bundle/cli/stage-child.js: the stage process `mlpipe worker` forks for each job
+//   (core/queue/stage-process-pool.ts), an ES module with its chunks.
+// Native and heavy packages stay external (loaded only when needed).
 import { build } from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
-const commandsDir = join(root, 'dist', 'commands');
-const outdir = join(root, 'dist', 'bundle');
+const dist = join(root, 'dist');
+const commandsDir = join(dist, 'commands');
+const outdir = join(dist, 'bundle');
 
-const entries = [];
+const commandFiles = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path);
-    else if (name.endsWith('.js')) entries.push(path);
+    else if (name.endsWith('.js')) commandFiles.push(path);
   }
 };
 walk(commandsDir);
-// oclif itself is bundled too (its ~150 CommonJS modules were most of a no-op run's start-up):
-// bin/run.js loads `execute` from main.js, and the help class is bundled with it.
-entries.push(join(root, 'dist', 'cli', 'main.js'), join(root, 'dist', 'cli', 'help.js'));
-// The stage process `mlpipe worker` forks for each job (core/queue/stage-process-pool.ts).
-entries.push(join(root, 'dist', 'cli', 'stage-child.js'));
+commandFiles.sort();
 
-rmSync(join(root, 'dist', 'bundle'), { recursive: true, force: true });
-await build({
-  entryPoints: entries,
-  outdir,
-  outbase: join(root, 'dist'),
+/** oclif's command id for a file under dist/commands, as its `pattern` strategy names it (`config/index.js` is `config`). */
+const commandId = (file) => {
+  const parts = relative(commandsDir, file).replace(/\.js$/, '').split(sep);
+  if (parts.at(-1) === 'index') parts.pop();
+  return parts.join(':');
+};
+
+const external = [
+  'typescript',
+  'ts-node',
+  'better-sqlite3',
+  '@napi-rs/blake-hash',
+  '@tensorflow/*',
+  'vega',
+  'vega-lite',
+  'fastify',
+  'prom-client',
+  'playwright-core',
+  'autocannon',
+  'sharp',
+  // The PostgreSQL driver: loaded only for a postgresql:// tracker.
+  'pg',
+  'pg-native',
+  'bullmq',
+  'ioredis',
+  // The AWS SDK: loaded only for an s3:// remote (core/store/s3-store.ts).
+  '@aws-sdk/*',
+  '@smithy/*',
+  // DuckDB (native): loaded only when a sql stage runs (ml/sql-engine.ts).
+  '@duckdb/*',
+];
+const common = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
-  // CommonJS code inside an ESM bundle needs `require`; oclif also reads its own package.json
-  // through `__dirname`, which is pointed at its installed folder.
+  external,
+  // Parsing is much of what loading costs: whitespace and comments (a third of kysely) go; names
+  // stay, so stack traces and `constructor.name` read as before.
+  minifyWhitespace: true,
+  minifySyntax: true,
+};
+
+rmSync(outdir, { recursive: true, force: true });
+
+// The CLI. `package.json` points oclif at COMMANDS (its `explicit` strategy) and at the help class;
+// oclif reads command metadata from oclif.manifest.json and takes only the command it runs from here.
+const entry = [
+  "export { execute } from './cli/main.js';",
+  "export { default as Help } from './cli/help.js';",
+  'export const COMMANDS = {',
+  ...commandFiles.map((f) => `  get ${JSON.stringify(commandId(f))}() { return require(${JSON.stringify(`./${relative(dist, f).split(sep).join('/')}`)}).default; },`),
+  '};',
+].join('\n');
+/**
+ * `import(x)` of a package (vega, TensorFlow.js, pg, …) becomes `__mlpipeImport(x)`: node 20 runs no
+ * dynamic import from a script compiled from a code cache ("A dynamic import callback was not
+ * specified"), so bin/code-cache.js supplies one; loaded by plain `require`, the bundle uses its own.
+ * Relative imports are left to esbuild, which bundles them.
+ */
+const isExternal = (specifier) => external.some((e) => (e.endsWith('/*') ? specifier.startsWith(e.slice(0, -1)) : specifier === e || specifier.startsWith(`${e}/`)));
+const dynamicImports = {
+  name: 'dynamic-imports',
+  setup(b) {
+    b.onLoad({ filter: /\.(c|m)?js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes('import(')) return undefined;
+      const contents = source.replace(/(?<![\w$."'`])import\((\s*(['"`])([^'"`]*)\2)?/g, (call, literal, _q, specifier) =>
+        literal === undefined || isExternal(specifier) ? `__mlpipeImport(${literal ?? ''}` : call,
+      );
+      return { contents, loader: 'js' };
+    });
+  },
+};
+await build({
+  ...common,
+  stdin: { contents: entry, resolveDir: dist, sourcefile: 'cli/mlpipe-entry.js', loader: 'js' },
+  outfile: join(outdir, 'cli', 'mlpipe.cjs'),
+  format: 'cjs',
+  plugins: [dynamicImports],
+  // Code written as ES modules reads its own location from import.meta.url; oclif (CommonJS) reads
+  // its package.json through __dirname, pointed at its installed folder on first use (the look-up
+  // walks node_modules).
   banner: {
     js: [
-      "import { createRequire as __mlpipeCreateRequire } from 'node:module';",
-      "import { dirname as __mlpipeDirname } from 'node:path';",
-      'const require = __mlpipeCreateRequire(import.meta.url);',
-      "const __dirname = __mlpipeDirname(require.resolve('@oclif/core/package.json')) + '/lib';",
+      "const __mlpipeModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+      "const __mlpipeOclif = { get dir() { return (this.d ??= require('node:path').dirname(require.resolve('@oclif/core/package.json')) + '/lib'); } };",
+      'const __mlpipeImport = globalThis.__mlpipeImport ?? ((specifier) => import(specifier));',
     ].join(' '),
   },
-  external: [
-    'typescript',
-    'ts-node',
-    'better-sqlite3',
-    '@napi-rs/blake-hash',
-    '@tensorflow/*',
-    'vega',
-    'vega-lite',
-    'fastify',
-    'prom-client',
-    'playwright-core',
-    'autocannon',
-    'sharp',
-    // The PostgreSQL driver: loaded only for a postgresql:// tracker.
-    'pg',
-    'pg-native',
-    'bullmq',
-    'ioredis',
-    // The AWS SDK: loaded only for an s3:// remote (core/store/s3-store.ts).
-    '@aws-sdk/*',
-    '@smithy/*',
-    // DuckDB (native): loaded only when a sql stage runs (ml/sql-engine.ts).
-    '@duckdb/*',
-  ],
+  define: { 'import.meta.url': '__mlpipeModuleUrl', __dirname: '__mlpipeOclif.dir' },
 });
-console.log(`bundled ${entries.length - 3} commands and the oclif entry into ${relative(root, outdir)}`);
+// oclif loads `helpClass` by path; this one shares the bundle's oclif.
+writeFileSync(join(outdir, 'cli', 'help.cjs'), "module.exports = require('./mlpipe.cjs').Help;\n");
+
+await build({
+  ...common,
+  entryPoints: [join(dist, 'cli', 'stage-child.js')],
+  outdir,
+  outbase: dist,
+  splitting: true,
+  format: 'esm',
+  chunkNames: 'chunks/[name]-[hash]',
+  // CommonJS code inside an ESM bundle needs `require`.
+  banner: { js: "import { createRequire as __mlpipeCreateRequire } from 'node:module'; const require = __mlpipeCreateRequire(import.meta.url);" },
+});
+console.log(`bundled ${commandFiles.length} commands and oclif into ${relative(root, join(outdir, 'cli', 'mlpipe.cjs'))}, the stage process into ${relative(root, join(outdir, 'cli', 'stage-child.js'))}`);

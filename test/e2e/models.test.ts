@@ -111,17 +111,22 @@ describe('lazy loading', () => {
     const hooks = join(reg.dir, 'hooks.mjs');
     await writeFile(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(process.env.LOAD_LOG, r.url + '\\n'); return r; }\n`);
     await writeFile(join(reg.dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
+    // The bundled CLI is CommonJS (bin/code-cache.js): what it require()s is logged too.
+    await writeFile(
+      join(reg.dir, 'require-log.cjs'),
+      `const Module = require('node:module');\nconst { appendFileSync } = require('node:fs');\nconst resolve = Module._resolveFilename;\nModule._resolveFilename = function (...args) { const r = resolve.apply(this, args); appendFileSync(process.env.LOAD_LOG, r + '\\n'); return r; };\n`,
+    );
     const loaded = async (...args: string[]) => {
       const log = join(reg.dir, `load-${args[0]}-${args[1]}.log`);
       await writeFile(log, '');
-      const r = await runCli(args, { cwd: reg.dir, env: { ...reg.env, LOAD_LOG: log, NODE_OPTIONS: `--import ${join(reg.dir, 'register.mjs')}` } });
+      const r = await runCli(args, { cwd: reg.dir, env: { ...reg.env, LOAD_LOG: log, NODE_OPTIONS: `--import ${join(reg.dir, 'register.mjs')} --require ${join(reg.dir, 'require-log.cjs')}` } });
       expect(r.code).toBe(0);
       return readFile(log, 'utf8');
     };
     const heavy = /@tensorflow|\/node_modules\/fastify\/|\/node_modules\/prom-client\/|\/dist\/serve\//;
     for (const args of [['models', 'list'], ['models', 'show', 'iris@1'], ['models', 'promote', 'iris@1']]) {
       const log = await loaded(...args);
-      expect(log).toMatch(/\/dist\/(bundle\/)?commands\/models\//);
+      expect(log).toMatch(/\/dist\/((bundle\/)?commands\/models\/|bundle\/cli\/mlpipe\.cjs)/);
       expect(log.split('\n').filter((u) => heavy.test(u))).toEqual([]);
     }
     expect(await loaded('predict', 'iris@1', '--input', 'new.jsonl')).toMatch(/@tensorflow\/tfjs-core/);
