@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -105,6 +105,29 @@ parentPort.on('message', ({ id, paths }) => {
 });
 `;
 
+let blakePath: string | undefined;
+
+/**
+ * What the hashing code requires for BLAKE3. @napi-rs/blake-hash's own loader tells glibc from musl
+ * with `process.report.getReport()`, which took 13–250 ms of every no-op run here (it gathers a
+ * whole diagnostic report); on Linux the platform package is required directly instead, /usr/bin/ldd
+ * telling the C library (as napi-rs's newer loaders do). Anything else goes through the loader.
+ */
+function blakeBinding(): string {
+  if (blakePath) return blakePath;
+  const loader = createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
+  blakePath = loader;
+  if (process.platform === 'linux' && (process.arch === 'x64' || process.arch === 'arm64')) {
+    try {
+      const libc = readFileSync('/usr/bin/ldd', 'utf8').includes('musl') ? 'musl' : 'gnu';
+      blakePath = createRequire(loader).resolve(`@napi-rs/blake-hash-linux-${process.arch}-${libc}`);
+    } catch {
+      // no ldd to read, or the platform package sits where only the loader finds it
+    }
+  }
+  return blakePath;
+}
+
 /** Below these, starting worker threads costs more than hashing on the main thread. */
 const INLINE_MAX_FILES = 32;
 const INLINE_MAX_BYTES = 8 << 20;
@@ -114,7 +137,7 @@ let inlineBatch: ((paths: string[]) => WorkerReply) | undefined;
 function hashInline(paths: string[]): HashedFile[] {
   inlineBatch ??= new Function('require', 'lib', 'bufferBytes', `${HASH_BATCH_SOURCE}\nreturn hashBatch;`)(
     createRequire(import.meta.url),
-    createRequire(import.meta.url).resolve('@napi-rs/blake-hash'),
+    blakeBinding(),
     HASH_BUFFER_BYTES,
   ) as (paths: string[]) => WorkerReply;
   const reply = inlineBatch(paths);
@@ -156,7 +179,7 @@ interface Task {
 // buffers are slower (they overflow L2). Replies are packed so 10,000 small files clone cheaply.
 class HashPool {
   readonly size = Math.max(1, Math.min(8, availableParallelism()));
-  private readonly lib = createRequire(import.meta.url).resolve('@napi-rs/blake-hash');
+  private readonly lib = blakeBinding();
   private readonly idle: Worker[] = [];
   private readonly busy = new Map<Worker, Task>();
   private readonly queue: Task[] = [];
