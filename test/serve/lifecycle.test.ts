@@ -10,6 +10,7 @@ import { ModelSlot, type ServedModel, type ServingPredictor } from '../../src/se
 import { startServing } from '../../src/serve/serve-model.js';
 import { buildServer } from '../../src/serve/server.js';
 import { parseModelRef } from '../../src/app/models/model-ref.js';
+import { modelDigest } from '../../src/app/models/verify-model.js';
 import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import type { ModelMeta } from '../../src/ml/model-io.js';
 import { manualPredictor, tabularMeta, trainFixtureModel } from './fixtures.js';
@@ -164,8 +165,9 @@ describe('startServing', () => {
     await mkdir(broken);
     await import('node:fs/promises').then((fs) => fs.writeFile(join(broken, 'model.json'), '{not json'));
     const tracker = await openTracker(runsDir);
-    for (const [i, path] of dirs.entries()) await tracker.registerModel({ name: 'fx', runId: `r-${i}`, stage: 'deploy', artifactHash: `h${i}`, path, metrics: {} });
-    await tracker.registerModel({ name: 'fx', runId: 'r-x', stage: 'deploy', artifactHash: 'hx', path: broken, metrics: {} });
+    // Registered with their real digests: serving verifies a version's files before it loads them.
+    for (const [i, path] of dirs.entries()) await tracker.registerModel({ name: 'fx', runId: `r-${i}`, stage: 'deploy', artifactHash: await modelDigest(runsDir, path), path, metrics: {} });
+    await tracker.registerModel({ name: 'fx', runId: 'r-x', stage: 'deploy', artifactHash: await modelDigest(runsDir, broken), path: broken, metrics: {} });
     await tracker.setAlias('fx', 'production', 1);
     await tracker.close();
   });

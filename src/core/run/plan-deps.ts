@@ -41,7 +41,7 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
   return {
     inputDigest: async (path) => {
       const abs = resolve(spec.dir, path);
-      await refuseExternalInput(spec.dir, abs, path);
+      await refuseExternalInput(spec.root ?? spec.dir, abs, path);
       return (await hashPath(abs, ws.statCache)).digest;
     },
     cache,
