@@ -1,4 +1,5 @@
 import { UserError } from '../../errors.js';
+import { seededRandom } from '../../seeded-random.js';
 
 /** A `--sweep KEY=uniform(a,b)` axis: values are drawn, not listed (random search needs `--trials`). */
 export type Distribution = { kind: 'uniform' | 'loguniform' | 'randint'; low: number; high: number };
@@ -35,7 +36,7 @@ interface DrawnAxis {
  * re-running it restores the finished ones from the cache). Repeated draws are dropped.
  */
 export function randomTrials(axes: readonly DrawnAxis[], trials: number, seed: number): string[][] {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const seen = new Set<string>();
   const points: string[][] = [];
   for (let attempt = 0; points.length < trials && attempt < trials * 20; attempt++) {
@@ -52,16 +53,4 @@ function draw(d: Distribution, u: number): string {
   if (d.kind === 'randint') return String(d.low + Math.floor(u * (d.high - d.low + 1)));
   const v = d.kind === 'loguniform' ? Math.exp(Math.log(d.low) + u * (Math.log(d.high) - Math.log(d.low))) : d.low + u * (d.high - d.low);
   return String(Number(v.toPrecision(6)));
-}
-
-/** A small seeded generator of numbers in [0, 1) (mulberry32): the same seed, the same sequence, on every machine. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
