@@ -35,6 +35,27 @@ export interface ConvGeometry {
   padLeft: number;
 }
 
+/** The geometry of a convolution from TensorFlow.js's `computeConv2DInfo`. */
+export function convGeometry(info: {
+  batchSize: number; inHeight: number; inWidth: number; inChannels: number; outHeight: number; outWidth: number;
+  filterHeight: number; filterWidth: number; strideHeight: number; strideWidth: number; padInfo: { top: number; left: number };
+}): ConvGeometry {
+  return {
+    batch: info.batchSize,
+    inHeight: info.inHeight,
+    inWidth: info.inWidth,
+    inChannels: info.inChannels,
+    outHeight: info.outHeight,
+    outWidth: info.outWidth,
+    filterHeight: info.filterHeight,
+    filterWidth: info.filterWidth,
+    strideHeight: info.strideHeight,
+    strideWidth: info.strideWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
+  };
+}
+
 /** Filters with at most this many weights get their gradient by direct accumulation. */
 const SMALL_FILTER = 512;
 
@@ -103,20 +124,7 @@ export function convBackpropFilterKernels(tf: Tf): Record<string, KernelConfig[]
     const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs;
     if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter: mlpipe\'s wasm kernel supports channels-last (NHWC) data only');
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-    const g: ConvGeometry = {
-      batch: info.batchSize,
-      inHeight: info.inHeight,
-      inWidth: info.inWidth,
-      inChannels: info.inChannels,
-      outHeight: info.outHeight,
-      outWidth: info.outWidth,
-      filterHeight: info.filterHeight,
-      filterWidth: info.filterWidth,
-      strideHeight: info.strideHeight,
-      strideWidth: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    };
+    const g = convGeometry(info);
     const m = g.batch * g.outHeight * g.outWidth;
     const k = g.filterHeight * g.filterWidth * g.inChannels;
     const f = info.outChannels;

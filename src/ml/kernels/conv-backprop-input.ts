@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
-import type { ConvGeometry } from './conv-backprop-filter.js';
+import { convGeometry, type ConvGeometry } from './conv-backprop-filter.js';
 
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): TensorInfo;
@@ -63,20 +63,7 @@ export function convBackpropInputKernels(tf: Tf): Record<string, KernelConfig[]>
       throw new Error('Conv2DBackpropInput: mlpipe\'s wasm kernel supports float32 channels-last (NHWC) data only');
     }
     const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
-    const g: ConvGeometry = {
-      batch: info.batchSize,
-      inHeight: info.inHeight,
-      inWidth: info.inWidth,
-      inChannels: info.inChannels,
-      outHeight: info.outHeight,
-      outWidth: info.outWidth,
-      filterHeight: info.filterHeight,
-      filterWidth: info.filterWidth,
-      strideHeight: info.strideHeight,
-      strideWidth: info.strideWidth,
-      padTop: info.padInfo.top,
-      padLeft: info.padInfo.left,
-    };
+    const g = convGeometry(info);
     const m = g.batch * g.outHeight * g.outWidth;
     const k = g.filterHeight * g.filterWidth * g.inChannels;
     const f = info.outChannels;
