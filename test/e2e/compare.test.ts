@@ -96,7 +96,9 @@ describe('mlpipe runs', () => {
     const list = await mlpipe('runs', 'list', '--limit', '2');
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+PIPELINE\s+STATUS\s+STARTED\s+DURATION\s+STAGES\s+METRICS$/);
-    expect(list.stdout.trim().split('\n')).toHaveLength(3);
+    const lines = list.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4); // the header, 2 runs, then how many of all were shown
+    expect(lines[3]).toMatch(/^2 of \d+ runs shown; --offset 2 for more$/);
     expect(json(await mlpipe('runs', 'list', '--json')).runs.map((r: { id: string }) => r.id)).toEqual([...ids].reverse());
     const show = await mlpipe('runs', 'show', ids[0]!.slice(0, 9));
     expect(show.code, show.stderr).toBe(0);

@@ -120,6 +120,7 @@ describe('isolated sweep points', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.runId).toBe(third);
     expect(r.json.restored.map((o: any) => [o.stage, o.output]).sort()).toEqual([
+      ['point', 'out/metrics.json'], // a metrics file is an output (issue 15 item 4)
       ['point', 'out/result.txt'],
       ['prep', 'out/base.txt'],
     ]);
@@ -127,7 +128,7 @@ describe('isolated sweep points', () => {
     expect(await readFile(ws.path('out/base.txt'), 'utf8')).toBe('base\n');
     const human = await runCli(['checkout', json.points[4].runId.slice(0, 9), '--stage', 'point'], { cwd: ws.dir });
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toContain('checked out 1 output of run');
+    expect(human.stdout).toContain('checked out 2 outputs of run'); // out/result.txt and its metrics file
     expect(await readFile(ws.path('out/result.txt'), 'utf8')).toBe('base x=5\n');
   });
 
