@@ -1,21 +1,24 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
 
-interface WasmBackendLike {
+/** What mlpipe's conv kernels use of the wasm backend. */
+export interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
   disposeData(dataId: object): void;
 }
 
+/** The attributes both convolution gradients take. */
+export interface ConvGradientAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
 interface BackpropFilterArgs {
   inputs: { x: TensorInfo; dy: TensorInfo };
-  attrs: {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: [number, number, number, number];
-  };
+  attrs: ConvGradientAttrs & { filterShape: [number, number, number, number] };
   backend: WasmBackendLike;
 }
 

@@ -1,22 +1,10 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
-import { convGeometry, type ConvGeometry } from './conv-backprop-filter.js';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
+import { convGeometry, type ConvGeometry, type ConvGradientAttrs, type WasmBackendLike } from './conv-backprop-filter.js';
 
 interface BackpropInputArgs {
   inputs: { dy: TensorInfo; filter: TensorInfo };
-  attrs: {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number;
-    dataFormat: 'NHWC' | 'NCHW';
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: [number, number, number, number];
-  };
+  attrs: ConvGradientAttrs & { inputShape: [number, number, number, number] };
   backend: WasmBackendLike;
 }
 
