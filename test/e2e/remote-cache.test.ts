@@ -181,8 +181,11 @@ describe('a remote cache shared by two machines', () => {
     expect(readdirSync(join(shared, 'manifests'))).toHaveLength(1);
 
     // Entries pushed in the last seconds are never touched by gc: their mtimes are set back an hour.
-    const hourAgo = new Date(Date.now() - 3600_000);
-    for (const path of filesUnder(shared).map(([rel]) => join(shared, rel))) await utimes(path, hourAgo, hourAgo);
+    const ageRemote = async () => {
+      const hourAgo = new Date(Date.now() - 3600_000);
+      for (const path of filesUnder(shared).map(([rel]) => join(shared, rel))) await utimes(path, hourAgo, hourAgo);
+    };
+    await ageRemote();
 
     // B's local tracker never saw A's run: gc --remote from B keeps A's entry.
     const b = await machine(counter, `remotes:\n  nfs:\n    url: ${shared}\ndefault_remote: nfs\n`);
@@ -194,6 +197,9 @@ describe('a remote cache shared by two machines', () => {
     expect(stagesOf(fresh.json)).toEqual({ gen: 'cached' });
     expect(await counted(counter)).toEqual(['gen']);
 
+    // B's verified pull gave the object a fresh mtime (a concurrent gc must not delete what a pull is
+    // reading); set it back again before A's gc.
+    await ageRemote();
     // A lets its run go (deletes the run folder): gc --remote --dry reports, gc removes entry and object.
     await rm(a.ws.path(`runs/${run.json.runId}`), { recursive: true });
     const dry = await a.json('gc', '--remote', 'nfs', '--dry');
