@@ -40,6 +40,8 @@ export interface FitOptions {
   scoreScales?: readonly number[];
   /** Extra metrics logged per epoch on the train data (over the epoch's batches, as Keras) and as `val_*` on the validation data. */
   metrics?: readonly TrainMetricName[];
+  /** Several targets: the weight of each target's loss in the summed loss (Keras `loss_weights`); absent: 1 each. */
+  lossWeights?: readonly number[];
 }
 
 /** One finished epoch: `loss`, `accuracy` or `mae`, and their `val_` forms when there is validation data. */
@@ -114,13 +116,15 @@ export interface Head {
   offset: number;
   /** Its column in `y`. */
   column: number;
+  /** The factor of its loss in the summed loss (`loss_weights`). */
+  weight: number;
 }
 
-export function headsOf(resolved: ResolvedModel): Head[] {
-  if (!resolved.heads) return [{ prefix: '', output: resolved.output, lossSpec: resolved.lossSpec, offset: 0, column: 0 }];
+export function headsOf(resolved: ResolvedModel, lossWeights?: readonly number[]): Head[] {
+  if (!resolved.heads) return [{ prefix: '', output: resolved.output, lossSpec: resolved.lossSpec, offset: 0, column: 0, weight: 1 }];
   let offset = 0;
   return resolved.heads.map((h, column) => {
-    const head = { prefix: `${h.name}_`, output: h.output, lossSpec: h.lossSpec, offset, column };
+    const head = { prefix: `${h.name}_`, output: h.output, lossSpec: h.lossSpec, offset, column, weight: lossWeights?.[column] ?? 1 };
     offset += h.output.units;
     return head;
   });
@@ -150,7 +154,7 @@ function headColumns(h: Head, pred: ArrayLike<number>, units: number, y: ArrayLi
   return { pred: p, y: t };
 }
 
-/** The summed loss of every head over a batch, each head's score, and (when `grad` is given) ∂loss/∂pred of the joined outputs. */
+/** The summed loss of every head over a batch (each times its weight), each head's score, and (when `grad` is given) ∂loss/∂pred of the joined outputs. */
 function headsLoss(heads: readonly Head[], pred: ArrayLike<number>, y: ArrayLike<number>, w: ArrayLike<number> | null, grad?: Float32Array): { loss: number; scores: number[] } {
   if (heads.length === 1) {
     const t = batchLoss(heads[0]!.lossSpec, heads[0]!.output, pred, y, w, grad);
@@ -162,10 +166,10 @@ function headsLoss(heads: readonly Head[], pred: ArrayLike<number>, y: ArrayLike
     const cols = headColumns(h, pred, units, y, heads.length);
     const g = grad ? new Float32Array(cols.pred.length) : undefined;
     const t = batchLoss(h.lossSpec, h.output, cols.pred, cols.y, w, g);
-    loss += t.loss;
+    loss += h.weight * t.loss;
     if (g) {
       const u = h.output.units;
-      for (let i = 0; i < cols.y.length; i++) for (let c = 0; c < u; c++) grad![i * units + h.offset + c] = g[i * u + c]!;
+      for (let i = 0; i < cols.y.length; i++) for (let c = 0; c < u; c++) grad![i * units + h.offset + c] = h.weight * g[i * u + c]!;
     }
     return t.score;
   });
@@ -273,7 +277,7 @@ export async function fitModel(
   options: FitOptions,
   onEpoch: (log: EpochLog) => void,
 ): Promise<FitResult> {
-  const heads = headsOf(resolved);
+  const heads = headsOf(resolved, options.lossWeights);
   const k = heads.length;
   const extra = (options.metrics ?? []).filter((m) => heads.some((h) => m !== baseMetric(h)));
   const names = metricNames(resolved, validation !== undefined, extra);

@@ -3,6 +3,7 @@ import { describeBackend, loadTf } from '../ml/backend.js';
 import { buildModel, createOptimizer, resolveModel, type ResolvedModel } from '../ml/build-model.js';
 import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
+import { didYouMean } from '../schema/did-you-mean.js';
 import { lossField, modelField, optimizerField, type LossConfig, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
 import { metricApplies, trainMetricNames, type TrainMetricName } from '../ml/epoch-metrics.js';
 import { saveModel } from '../ml/model-io.js';
@@ -17,6 +18,7 @@ export interface TrainConfig {
   model: ModelConfig;
   optimizer: OptimizerConfig;
   loss?: LossConfig;
+  loss_weights?: Record<string, number>;
   metrics?: TrainMetricName[];
   epochs: number;
   batch_size: number;
@@ -36,6 +38,7 @@ const config = f.object(
     model: modelField,
     optimizer: optimizerField,
     loss: lossField,
+    loss_weights: f.map('Several targets: target → the weight of its loss in the summed training loss (Keras `loss_weights`); a target not named weighs 1.', f.number('The weight.', { minimum: 0 })),
     metrics: f.array('Metrics logged per epoch besides the loss, on the train data and as val_* on the validation data (Keras `metrics=`); any of them can be an early_stopping monitor.', f.enum('A metric.', trainMetricNames, { aliases: { acc: 'accuracy', roc_auc: 'auc' }, ignoreCase: true }), { minItems: 1 }),
     epochs: f.int('Passes over the training split.', { minimum: 1, default: 10 }),
     batch_size: f.int('Samples per gradient step.', { minimum: 1, default: 32 }),
@@ -73,6 +76,20 @@ export function classWeights(setting: TrainConfig['class_weight'], y: Float32Arr
   const unknown = Object.keys(setting).filter((k) => !labels.includes(k));
   if (unknown.length > 0) throw new DataError(`class_weight names unknown label(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, { hint: `the labels are ${labels.map((l) => JSON.stringify(l)).join(', ')}` });
   return labels.map((label) => setting[label] ?? 1);
+}
+
+/** Per-target loss weights from `loss_weights`, indexed like `meta.targets`; absent: undefined (each weighs 1). */
+export function lossWeightsOf(setting: TrainConfig['loss_weights'], meta: DatasetMeta): number[] | undefined {
+  if (setting === undefined) return undefined;
+  const targets = meta.targets?.map((t) => t.name);
+  if (!targets) throw new DataError(`loss_weights applies to a dataset with several targets; this one has one (${meta.target})`, { hint: 'remove loss_weights, or list several targets in the preprocess stage (target: [a, b])' });
+  const unknown = Object.keys(setting).filter((k) => !targets.includes(k));
+  if (unknown.length > 0) {
+    const near = didYouMean(unknown[0]!, targets);
+    throw new DataError(`loss_weights names unknown target(s) ${unknown.map((k) => JSON.stringify(k)).join(', ')}`, { hint: `${near ? `${near}; ` : ''}the targets are ${targets.map((t) => JSON.stringify(t)).join(', ')}` });
+  }
+  if (targets.every((t) => setting[t] === 0)) throw new DataError('loss_weights gives every target weight 0: nothing would be trained', { hint: 'give at least one target a weight above 0' });
+  return targets.map((t) => setting[t] ?? 1);
 }
 
 /**
@@ -191,6 +208,7 @@ export const train: StageKind<TrainConfig> = {
     }
     if (c.class_weight !== undefined && ds.meta.targets) throw new DataError('class_weight applies to a dataset with one target; this one has several', { hint: 'remove class_weight' });
     const weights = classWeights(c.class_weight, trainData.y, ds.meta);
+    const lossWeights = lossWeightsOf(c.loss_weights, ds.meta);
     // TensorFlow.js loads only once the data and the config have passed every check.
     const loaded = await loadTf(ctx.backend);
     const { tf } = loaded;
@@ -200,6 +218,7 @@ export const train: StageKind<TrainConfig> = {
     try {
       ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${describeLoss(resolved)}`);
       ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}${optimizer.extras.map((e) => `, ${e}`).join('')}; ${c.epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
+      if (lossWeights) ctx.log(`loss weights: ${ds.meta.targets!.map((t, j) => `${t.name} ${fmt(lossWeights[j]!)}`).join(', ')}`);
       if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
       const result = await fitModel(
         tf,
@@ -207,7 +226,7 @@ export const train: StageKind<TrainConfig> = {
         resolved,
         trainData,
         validation,
-        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics },
+        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics, lossWeights },
         (log) => {
           for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
           ctx.logMetric('lr', log.learningRate, log.epoch);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTf } from '../../src/ml/backend.js';
 import { buildModel, resolveModel } from '../../src/ml/build-model.js';
 import { readDataset } from '../../src/ml/dataset.js';
+import { loadModel } from '../../src/ml/model-io.js';
 import { predictRows } from '../../src/ml/predict.js';
 import { evaluate, type EvaluateConfig } from '../../src/stages/evaluate.js';
 import { train, type TrainConfig } from '../../src/stages/train.js';
@@ -124,6 +125,35 @@ describe('multi-input and multi-output models', () => {
       await expect(predictRows(model, [{ x: 1, tier: 'gold' }], { backend })).rejects.toThrow('is missing');
     });
   }
+
+  it('loss_weights weigh each target in the summed loss: weight 0 leaves that head untrained; unknown targets and one-target data are refused', async () => {
+    const { dir } = await prepared();
+    const spec = { data: dir, model: { preset: 'mlp' as const, hidden_units: [8] }, optimizer: { name: 'adam' as const, lr: 0.05 }, epochs: 4, batch_size: 16, seed: 7 };
+    const rec = await stageContext<TrainConfig>(train, { ...spec, loss_weights: { b: 0, c: 2 } });
+    const result = await train.run(rec.ctx);
+    expect(rec.logs, rec.logs.join('\n')).toContain('loss weights: a 1.00, b 0.00, c 2.00');
+    expect(result!.metrics!.c_accuracy).toBeGreaterThan(0.8);
+    const { tf } = await loadTf('cpu');
+    const ds = await readDataset(dir, ['train']);
+    const fresh = buildModel(tf, resolveModel(spec.model, ds.meta), spec.seed);
+    try {
+      const kernel = (m: { getLayer(n: string): { getWeights(): { dataSync(): Float32Array }[] } }, layer: string) => Array.from(m.getLayer(layer).getWeights()[0]!.dataSync());
+      const { model: saved } = await loadModel(tf, rec.ctx.outputs.model!);
+      expect(kernel(saved, 'output_2')).toEqual(kernel(fresh, 'output_2'));
+      expect(kernel(saved, 'output_1')).not.toEqual(kernel(fresh, 'output_1'));
+      saved.dispose();
+    } finally {
+      fresh.dispose();
+    }
+    const bad = await stageContext<TrainConfig>(train, { ...spec, loss_weights: { bb: 1 } });
+    await expect(train.run(bad.ctx)).rejects.toThrow('loss_weights names unknown target(s) "bb"');
+    const none = await stageContext<TrainConfig>(train, { ...spec, loss_weights: { a: 0, b: 0, c: 0 } });
+    await expect(train.run(none.ctx)).rejects.toThrow('every target weight 0');
+    const ws = await withFiles({ 't.csv': ticketsCsv() });
+    const single = await runStage(ws, { input: join(ws, 't.csv'), target: 'b', features: ['x'] });
+    const one = await stageContext<TrainConfig>(train, { ...spec, data: single.dir, model: 'logistic_regression', loss_weights: { b: 1 } });
+    await expect(train.run(one.ctx)).rejects.toThrow('loss_weights applies to a dataset with several targets');
+  });
 
   it('regression targets are scaled one by one and predicted back in their units', async () => {
     const r = lcg(9);
