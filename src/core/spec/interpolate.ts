@@ -46,7 +46,7 @@ export function substituteOutputRefs(value: unknown, lookup: (stage: string, out
 const NO_COMMANDS: ReadonlySet<string> = new Set();
 
 /** A command key's value: one command line, or a list of them (a shell stage's `run`); anything else goes to `other`. */
-function mapCommands(value: unknown, command: (line: string, index?: number) => unknown, other: (value: unknown) => unknown): unknown {
+export function mapCommands(value: unknown, command: (line: string, index?: number) => unknown, other: (value: unknown) => unknown): unknown {
   if (typeof value === 'string') return command(value);
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.map((line, i) => command(line, i));
   return other(value);

@@ -1,5 +1,6 @@
 import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment, Reporter } from '../../schema/yaml-source.js';
+import { mapCommands } from './interpolate.js';
 import { spliceIntoCommand } from './shell-quote.js';
 
 /** What a generated stage's `@` suffix may hold: it names a run folder and is typed in `--stage`. */
@@ -151,6 +152,7 @@ function listOrParam(
     from = ` in \${params.${m[1]}}`;
   }
   if (Array.isArray(resolved) || (mappingAllowed && isPlainObject(resolved))) return resolved;
+  if (!from) return undefined; // a literal of the wrong type: the shape check (pipeline-schema.ts) reported it
   const got = resolved === null || resolved === undefined ? 'nothing' : isPlainObject(resolved) ? 'a mapping' : JSON.stringify(resolved);
   reporter.error(at, `expected a list${mappingAllowed ? ' or a mapping' : ''} of values, got ${got}${from}`, { hint: 'e.g. [small, large]' });
   return undefined;
@@ -160,12 +162,18 @@ type Report = (path: PathSegment[], placeholder: string, message: string, hint?:
 
 /**
  * Replaces `${item…}` and `${key}` inside every string of `value` (deep; keys are left alone). In the
- * `run:` command of a generated shell stage each value is quoted for the spot it lands in, as params are.
+ * `run:` command (or each line of a `run:` list) of a generated shell stage each value is quoted for
+ * the spot it lands in, as params are.
  */
 export function substituteItem(value: unknown, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): unknown {
-  if (path.length === 0 && isPlainObject(value) && typeof value.run === 'string' && !Object.hasOwn(value, 'uses')) {
+  if (path.length === 0 && isPlainObject(value) && Object.hasOwn(value, 'run') && !Object.hasOwn(value, 'uses')) {
     const { run, ...rest } = value;
-    return { ...(substituteItem(rest, vars, path, report) as Record<string, unknown>), run: substituteInCommand(run, vars, report) };
+    const commands = mapCommands(
+      run,
+      (line, i) => substituteInCommand(line, vars, i === undefined ? ['run'] : ['run', i], report),
+      (other) => substituteItem(other, vars, ['run'], report),
+    );
+    return { ...(substituteItem(rest, vars, path, report) as Record<string, unknown>), run: commands };
   }
   if (typeof value === 'string') return substituteString(value, vars, path, report);
   if (Array.isArray(value)) return value.map((v, i) => substituteItem(v, vars, [...path, i], report));
@@ -183,13 +191,13 @@ function substituteString(s: string, vars: { item: unknown; key: unknown }, path
   return s.replace(ITEM_RE, () => format((values[i++] as { value: unknown }).value));
 }
 
-function substituteInCommand(command: string, vars: { item: unknown; key: unknown }, report: Report): string {
+function substituteInCommand(command: string, vars: { item: unknown; key: unknown }, at: PathSegment[], report: Report): string {
   const spliced = spliceIntoCommand(command, ITEM_RE, ([placeholder, expr]) => {
-    const found = itemValue(placeholder, expr, vars, ['run'], report);
+    const found = itemValue(placeholder, expr, vars, at, report);
     return found.ok ? { quote: format(found.value) } : undefined;
   });
   for (const { match, problem } of spliced.problems) {
-    report(['run'], match, `expected an item that can be quoted into the command, got ${match} whose value ${problem}`, 'pass it through env: (e.g. env: { VALUE: "${item}" }) and write "$VALUE" in the command');
+    report(at, match, `expected an item that can be quoted into the command, got ${match} whose value ${problem}`, 'pass it through env: (e.g. env: { VALUE: "${item}" }) and write "$VALUE" in the command');
   }
   return spliced.text;
 }

@@ -197,3 +197,45 @@ stages:
 `)).toContain('expected a key of the item (a), got ${item.b}');
   });
 });
+
+describe('template items in a run: list and in literal items', () => {
+  it('each line of a run: list gets the item quoted, outside and inside quotes', async () => {
+    const s = await spec(`name: t
+stages:
+  say:
+    foreach:
+      a: "x; touch F $(id) 'q'"
+    do:
+      run:
+        - echo \${item} > out-\${key}.txt
+        - echo "\${item}" '\${key}'
+      outs: ["out-\${key}.txt"]
+`);
+    expect(s.stages['say@a'].config.run).toEqual([`echo 'x; touch F $(id) '\\''q'\\''' > out-a.txt`, `echo "x; touch F \\$(id) 'q'" 'a'`]);
+  });
+});
+
+describe('more template errors', () => {
+  it('a duplicate generated name, a non-list foreach (once) and a missing ${item.x} in a run: list, each at its node', async () => {
+    const text = await errors(`name: t
+stages:
+  a:
+    foreach: [x, y, x]
+    do: { run: echo }
+  b:
+    foreach: 3
+    do: { run: echo }
+  c:
+    matrix: { m: [p, q] }
+    run:
+      - echo \${item.m}
+      - echo \${item.z}
+  d@p:
+    run: echo
+`);
+    expect(text).toContain('pipeline.yaml:4:21 stages.a.foreach[2]: expected each generated stage name once, got "a@x" twice');
+    expect(text.match(/stages\.b\.foreach/g)).toHaveLength(1);
+    expect(text).toContain('pipeline.yaml:7:14 stages.b.foreach: expected a list or a mapping or a string, got 3');
+    expect(text).toContain('pipeline.yaml:13:14 stages.c@*.run[1]: expected a key of the item (m), got ${item.z}');
+  });
+});
