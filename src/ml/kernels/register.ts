@@ -7,6 +7,7 @@ import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
 import { identityKernels } from './identity.js';
 import { matMulKernels } from './matmul.js';
+import { maxPoolGradKernels } from './max-pool-grad.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
 
@@ -22,6 +23,7 @@ const sources: KernelSource[] = [
   convBackpropFilterKernels,
   convBackpropInputKernels,
   broadcastBinaryKernels,
+  maxPoolGradKernels,
 ];
 
 const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();
