@@ -35,6 +35,8 @@ export interface StageContext<C = Record<string, unknown>> {
   upstreamMetrics: Record<string, Record<string, number>>;
   /** Registered model versions, read-only (a deploy gate reads `production.*`); registering is the runner's job (see {@link StageResult.register}). */
   models: ModelLookup;
+  /** Where the kind's `sql` keys start in the spec file, to point an engine's error at its spec line; absent on a queue worker. */
+  source?: { file: string; anchors: Record<string, TextAnchor> };
   /** The `--backend` choice (`auto`, `wasm`, …), passed through to the ML layer, which checks it. */
   backend: string;
 }
@@ -83,6 +85,11 @@ export interface StageKind<C = any> {
    */
   commands?: readonly string[];
   /**
+   * Top-level config keys that hold SQL text (the sql kind's `query`): a param spliced in lands as a SQL
+   * literal, so it never adds SQL syntax (`${raw.params.x}` pastes text); the stage gets where each starts in the spec ({@link StageContext.source}).
+   */
+  sql?: readonly string[];
+  /**
    * The folder, relative to the spec's, that a stage of this kind runs in and whose relative path
    * fields are relative to (the shell kind's `wdir`); the spec's folder when absent or undefined.
    */
@@ -126,3 +133,16 @@ export interface ConfigIssue {
 
 /** Stage kinds by the name a spec's `uses:` gives (and `shell` for `run:` stages). */
 export type StageKinds = ReadonlyMap<string, StageKind>;
+
+/**
+ * Where a string value's text starts in the spec, so a position inside the text (line, column)
+ * can be shown as a spec position: `block` for a literal block (`|`), whose lines are the spec's lines
+ * below the indicator at one indentation; `inline` for a one-line plain or quoted value; `node` where
+ * the text's lines do not map onto the spec's (a folded `>` block, a multi-line flow scalar): there
+ * only the value's own position is known.
+ */
+export interface TextAnchor {
+  line: number;
+  col: number;
+  style: 'block' | 'inline' | 'node';
+}

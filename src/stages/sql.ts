@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { f } from '../schema/fields.js';
 import { StageFailedError, messageOf } from '../errors.js';
-import type { ConfigIssue, StageKind } from '../core/stage-kind.js';
+import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
+import { specPosition } from '../core/spec/text-anchor.js';
 import { TABLE_EXTENSIONS, copyOptions, formatOf, openSqlEngine, readerOf, sqlIdentifier, sqlString } from '../ml/sql-engine.js';
 
 export interface SqlConfig {
@@ -45,11 +46,38 @@ function queryError(err: unknown): string {
   return messageOf(err).replace(/^LINE (\d+):/gm, (_, n: string) => `LINE ${Math.max(1, Number(n) - 1)}:`.padEnd(`LINE ${n}:`.length));
 }
 
+/**
+ * Line and column (1-based, in the query's own lines) of the engine's `LINE n: …` excerpt and the
+ * caret under it; a long line is shown cut short with `...`, so the excerpt is found in the query line.
+ */
+export function errorPosition(message: string, query: string): { line: number; col: number } | undefined {
+  const m = /^(LINE (\d+): )(.*)\n( *)\^/m.exec(message);
+  if (!m) return undefined;
+  const line = Number(m[2]);
+  const caret = m[4]!.length - m[1]!.length;
+  const shown = m[3]!;
+  const text = query.split('\n')[line - 1] ?? '';
+  if (!shown.startsWith('...')) return { line, col: caret + 1 };
+  const at = text.indexOf(shown.slice(3).replace(/\.\.\.$/, ''));
+  return { line, col: at < 0 ? 1 : at + caret - 3 + 1 };
+}
+
+/** `file:line:col` of the failed query in the spec (the query node when the engine names no position). */
+function specLocation(ctx: { source?: StageContext['source']; workspace: string }, message: string, query: string): string | undefined {
+  const anchor = ctx.source?.anchors.query;
+  if (!anchor) return undefined;
+  const at = errorPosition(message, query);
+  const pos = at ? specPosition(anchor, at.line, at.col) : anchor;
+  const shown = relative(process.cwd(), ctx.source!.file);
+  return `${shown.startsWith('..') ? ctx.source!.file : shown}:${pos.line}:${pos.col}`;
+}
+
 export const sql: StageKind<SqlConfig> = {
   kind: 'sql',
   version: 1,
   description: 'Runs a SQL query (DuckDB) over Parquet, CSV or JSON inputs and writes the result.',
   config,
+  sql: ['query'],
   check,
   outputs: (c) => ({ data: { path: c.output, location: 'workspace' } }),
   async run(ctx) {
@@ -68,9 +96,12 @@ export const sql: StageKind<SqlConfig> = {
       }
       await mkdir(dirname(out), { recursive: true });
       ctx.progress('running the query');
-      await engine.run(`COPY (\n${statementOf(ctx.config.query)}\n) TO ${sqlString(out)} ${copyOptions(format)}`).catch((err: unknown) => {
-        const [first = '', ...rest] = queryError(err).split('\n');
-        throw new StageFailedError(ctx.stage, `the query failed: ${first}`, { lastLines: rest.filter((l) => l.trim() !== '') });
+      const query = statementOf(ctx.config.query);
+      await engine.run(`COPY (\n${query}\n) TO ${sqlString(out)} ${copyOptions(format)}`).catch((err: unknown) => {
+        const message = queryError(err);
+        const [first = '', ...rest] = message.split('\n');
+        const at = specLocation(ctx, message, query);
+        throw new StageFailedError(ctx.stage, `${at ? `${at}: ` : ''}the query failed: ${first}`, { lastLines: rest.filter((l) => l.trim() !== '') });
       });
       const counted = await engine.first(`SELECT count(*) AS n FROM ${await readerOf(out)}`);
       const rows = Number(counted?.n ?? 0);

@@ -91,8 +91,52 @@ describe('sql stages (DuckDB)', () => {
     const result = await run(await load());
     expect(result.status).toBe('failed');
     const stage = result.stages[0]!;
-    expect(stage.error).toMatch(/^the query failed: Binder Error: .*amout/);
+    expect(stage.error).toMatch(/pipeline\.yaml:14:15: the query failed: Binder Error: .*amout/);
     expect(stage.lastLines?.join('\n')).toContain('LINE 3: where r.amout > 1');
+  });
+
+  it('a bad one-line query names its spec line and the column the engine points at', async () => {
+    ws = await makeWorkspace({ 'pipeline.yaml': 'name: f\nstages:\n  x:\n    uses: sql\n    with:\n      query: select 1 as a frm range(3)\n      output: out/x.csv\n' });
+    const result = await run(await load());
+    expect(result.stages[0]!.error).toMatch(/pipeline\.yaml:6:28: the query failed: Parser Error: syntax error at or near "frm"/);
+  });
+
+  it('a string param lands as a quoted literal: a hostile value stays data', async () => {
+    const hostile = "x'; drop table raw; --";
+    await workspace('select count(*) as n, ${params.min_amount} as label from raw', 'out/n.json');
+    const result = await run(await load([`params.min_amount=${JSON.stringify(hostile)}`]));
+    expect(result.stages[0]).toMatchObject({ status: 'completed', metrics: { rows: 1 } });
+    expect(JSON.parse(await readFile(ws!.path('out/n.json'), 'utf8'))).toEqual({ n: 100, label: hostile });
+  });
+
+  it('a param inside a quoted string or identifier is escaped for it; ${raw.params.x} pastes SQL text', async () => {
+    ws = await makeWorkspace({
+      'pipeline.yaml': `name: f
+params: { who: "it's", col: 'a"b', expr: 'range * 2', evil: "1; drop table t" }
+stages:
+  x:
+    uses: sql
+    with:
+      query: |
+        select 'hi ' || '\${params.who}' as greeting, \${raw.params.expr} as "\${params.col}", \${params.evil} as evil from range(2)
+      output: out/x.json
+`,
+    });
+    const result = await run(await load());
+    expect(result.stages[0]).toMatchObject({ status: 'completed' });
+    const rows = (await readFile(ws.path('out/x.json'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows).toEqual([
+      { greeting: "hi it's", 'a"b': 0, evil: '1; drop table t' },
+      { greeting: "hi it's", 'a"b': 2, evil: '1; drop table t' },
+    ]);
+  });
+
+  it('a mapping param in a query is refused at load time, at its placeholder, with the raw hint', async () => {
+    ws = await makeWorkspace({ 'pipeline.yaml': 'name: f\nparams: { m: { a: 1 } }\nstages:\n  x:\n    uses: sql\n    with:\n      query: select ${params.m} as m\n      output: out/x.csv\n' });
+    const loaded = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
+    const d = !loaded.ok ? loaded.diagnostics[0] : undefined;
+    expect(d).toMatchObject({ message: 'expected a param that can be a SQL literal, got ${params.m} whose value is a mapping, which is not a SQL literal', pos: { line: 7, col: 21 } });
+    expect(d?.hint).toContain('${raw.params.NAME}');
   });
 
   it('reads a folder of CSV files as one table', async () => {

@@ -108,6 +108,7 @@ export async function runStage(
       upstreamMetrics,
       models: ctx0.models,
       backend: ctx0.backend,
+      ...(stage.anchors ? { source: { file: spec.file, anchors: stage.anchors } } : {}),
     };
     let result;
     try {

@@ -3,6 +3,7 @@ import type { OutputRef } from './types.js';
 import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment } from '../../schema/yaml-source.js';
 import { spliceIntoCommand } from './shell-quote.js';
+import { spliceIntoSql } from './sql-quote.js';
 
 /**
  * Matches `${stages.STAGE.outputs.NAME}`; group 1 is the stage (a template's stage `train@0.1` may hold
@@ -96,27 +97,34 @@ export interface InterpolationResult {
  * In the top-level keys named by `commands` (shell command lines, e.g. a `run:` stage's `run`) a param
  * arrives as exactly its characters — one word outside quotes, escaped inside "…" or '…' — so a param
  * never adds shell syntax; `${raw.params.x}` splices the text unquoted, on purpose.
+ *
+ * In the top-level keys named by `sql` (a sql stage's `query`) a param lands as a SQL literal (a number as
+ * written, text single-quoted with its quotes doubled, a list as `[…]`), or as its escaped characters
+ * inside a '…' string or "…" identifier, so a param never adds SQL syntax; `${raw.params.x}` pastes the text.
  */
 export function interpolateParams(
   value: unknown,
   params: Record<string, unknown>,
   path: PathSegment[] = [],
-  opts: { commands?: ReadonlySet<string> } = {},
+  opts: { commands?: ReadonlySet<string>; sql?: ReadonlySet<string> } = {},
 ): InterpolationResult {
   const result: InterpolationResult = { value: undefined, used: {}, refs: [], issues: [], reported: new Set(), mentioned: new Set() };
   const commands = opts.commands ?? NO_COMMANDS;
+  const sql = opts.sql ?? NO_COMMANDS;
   result.value =
-    commands.size > 0 && isPlainObject(value)
+    (commands.size > 0 || sql.size > 0) && isPlainObject(value)
       ? Object.fromEntries(
           Object.entries(value).map(([k, v]) => [
             k,
             commands.has(k)
               ? mapCommands(
                   v,
-                  (line, i) => interpolateString(line, i === undefined ? [...path, k] : [...path, k, i], params, result, true),
+                  (line, i) => interpolateString(line, i === undefined ? [...path, k] : [...path, k, i], params, result, 'shell'),
                   (w) => walk(w, [...path, k], params, result),
                 )
-              : walk(v, [...path, k], params, result),
+              : sql.has(k) && typeof v === 'string'
+                ? interpolateString(v, [...path, k], params, result, 'sql')
+                : walk(v, [...path, k], params, result),
           ]),
         )
       : walk(value, path, params, result);
@@ -124,7 +132,7 @@ export function interpolateParams(
 }
 
 function walk(value: unknown, path: PathSegment[], params: Record<string, unknown>, result: InterpolationResult): unknown {
-  if (typeof value === 'string') return interpolateString(value, path, params, result, false);
+  if (typeof value === 'string') return interpolateString(value, path, params, result, 'text');
   if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, i], params, result));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k], params, result)]));
   return value;
@@ -132,7 +140,7 @@ function walk(value: unknown, path: PathSegment[], params: Record<string, unknow
 
 const RAW_PREFIX = 'raw.';
 
-function interpolateString(s: string, path: PathSegment[], params: Record<string, unknown>, result: InterpolationResult, command: boolean): unknown {
+function interpolateString(s: string, path: PathSegment[], params: Record<string, unknown>, result: InterpolationResult, mode: 'text' | 'shell' | 'sql'): unknown {
   const matches = [...s.matchAll(PLACEHOLDER_RE)];
   if (matches.length === 0) return s;
   let failed = false;
@@ -173,7 +181,24 @@ function interpolateString(s: string, path: PathSegment[], params: Record<string
     failed = true;
     return { found: false };
   });
-  if (!failed && command) {
+  if (!failed && mode === 'sql') {
+    const spliced = spliceIntoSql(s, PLACEHOLDER_RE, (_, i) => {
+      const r = resolved[i];
+      if (!r.found) return undefined;
+      return r.raw ? { raw: formatInto(r.value) } : { value: r.value };
+    });
+    for (const { match, problem } of spliced.problems) {
+      result.issues.push({
+        path,
+        placeholder: match,
+        message: `expected a param that can be a SQL literal, got ${match} whose value ${problem}`,
+        hint: 'write ${raw.params.NAME} to paste its text into the query as SQL (only for values you trust)',
+      });
+    }
+    if (spliced.problems.length === 0) return spliced.text;
+    failed = true;
+  }
+  if (!failed && mode === 'shell') {
     const spliced = spliceIntoCommand(s, PLACEHOLDER_RE, (_, i) => {
       const r = resolved[i];
       if (!r.found) return undefined;

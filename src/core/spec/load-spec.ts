@@ -14,6 +14,7 @@ import type { LoadOptions, LoadResult, PipelineSpec, StageSpec } from './types.j
 import type { Diagnostic } from '../../schema/diagnostic.js';
 import { isPlainObject, validateField, type FieldIssue, type PathUse } from '../../schema/validate-fields.js';
 import { parseYamlFile, Reporter, type PathSegment } from '../../schema/yaml-source.js';
+import { textAnchor, type TextAnchor } from './text-anchor.js';
 
 /** Where a stage's config comes from before params are substituted. */
 interface RawStage {
@@ -308,7 +309,7 @@ async function mergeParamsFile(params: Record<string, unknown>, file: string, re
 
 function resolveStage(raw: RawStage, params: Record<string, unknown>, reporter: Reporter, used: Set<string>): void {
   const { draft } = raw;
-  const interpolated = interpolateParams(raw.config, params, [], { commands: new Set(draft.kind.commands ?? []) });
+  const interpolated = interpolateParams(raw.config, params, [], { commands: new Set(draft.kind.commands ?? []), sql: new Set(draft.kind.sql ?? []) });
   const generated = draft.name.includes('@');
   for (const issue of interpolated.issues) {
     if (generated && new RegExp(ITEM_RE.source).test(issue.placeholder)) continue;
@@ -372,7 +373,18 @@ function toStageSpec(draft: StageDraft, raw: unknown, names: string[], ctx: Rule
     retries: typeof stage.retries === 'number' ? stage.retries : 0,
     labels: labelsOf(stage.resources),
     pos: reporter.posOf(['stages', draft.name], 'key')!,
+    ...anchorsOf(draft, reporter),
   };
+}
+
+function anchorsOf(draft: StageDraft, reporter: Reporter): { anchors?: Record<string, TextAnchor> } {
+  const anchors: Record<string, TextAnchor> = {};
+  for (const key of draft.kind.sql ?? []) {
+    const pos = reporter.posOf([...draft.base, key]);
+    const anchor = pos && reporter.source && textAnchor(reporter.source.lines, pos);
+    if (anchor) anchors[key] = anchor;
+  }
+  return Object.keys(anchors).length ? { anchors } : {};
 }
 
 function labelsOf(resources: unknown): string[] {

@@ -1,5 +1,6 @@
 import type { Diagnostic, SourcePos } from '../../schema/diagnostic.js';
 import type { StageKind, StageKinds } from '../stage-kind.js';
+import type { TextAnchor } from './text-anchor.js';
 
 /** A reference `${stages.X.outputs.Y}` found in a stage's config. */
 export interface OutputRef {
@@ -35,6 +36,8 @@ export interface StageSpec {
   /** `resources.labels:` the worker labels the stage needs on a queue (sorted, unique). */
   labels: string[];
   pos: SourcePos;
+  /** Where each of the kind's `sql` keys' text starts in the spec (see {@link TextAnchor}). */
+  anchors?: Record<string, TextAnchor>;
 }
 
 export interface PipelineSpec {
