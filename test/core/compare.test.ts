@@ -255,6 +255,22 @@ describe('--fail-if', () => {
     );
     expect(() => checkConditions(c, ['log_loss > 1'])).toThrowErrorMatchingInlineSnapshot(`[UserError: --fail-if "log_loss > 1": run r-bbb333 has no value for evaluate.log_loss]`);
   });
+
+  it('does not check a condition that mentions baseline against the baseline itself: a warning instead of a pass', async () => {
+    await seedThree();
+    const one = await compareRuns(tracker, { refs: ['r-bbb'], failIf: ['accuracy < baseline - 0.01', 'accuracy < 0.85'] });
+    expect(one.conditions[0]).toEqual({
+      expression: 'accuracy < baseline - 0.01',
+      holds: false,
+      checks: [],
+      warning: expect.stringContaining('--fail-if "accuracy < baseline - 0.01" was not checked for r-bbb333: it mentions baseline, and with no --baseline the baseline is that run itself'),
+    });
+    expect(one.conditions[1]).toMatchObject({ holds: true, checks: [{ run: 'r-bbb333000003' }] });
+    expect(one.conditions[1]).not.toHaveProperty('warning');
+    const given = await compareRuns(tracker, { last: 1, baseline: 'r-aaa111', failIf: ['accuracy < baseline.accuracy'] });
+    expect(given.conditions[0]).not.toHaveProperty('warning');
+    expect(given.conditions[0].checks.map((c) => c.run)).toEqual(['r-bbb333000003']);
+  });
 });
 
 describe('run summaries', () => {

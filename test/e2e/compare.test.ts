@@ -77,6 +77,16 @@ describe('mlpipe compare runs', () => {
     expect(pass.stderr).toBe('');
   });
 
+  it('warns, instead of passing silently, when a --fail-if on baseline would compare the only run with itself', async () => {
+    const r = await mlpipe('compare', 'runs', '--last', '1', '--fail-if', 'accuracy > baseline - 1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: --fail-if "accuracy > baseline - 1" was not checked for ${ids[2]!.slice(0, 8)}`);
+    expect(r.stderr).toContain('pass --baseline RUN or MODEL@ALIAS');
+    const compared = await mlpipe('compare', 'runs', '--last', '1', '--baseline', ids[1]!, '--fail-if', 'accuracy > baseline - 1');
+    expect(compared.code).toBe(3);
+    expect(compared.stderr).not.toContain('warning');
+  });
+
   it('exits 2 with an explanation for a bad condition, an unknown or ambiguous run, and ids given with --last', async () => {
     const syntax = await mlpipe('compare', 'runs', '--fail-if', 'accuracy <');
     expect(syntax.code).toBe(2);

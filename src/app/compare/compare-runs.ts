@@ -43,7 +43,7 @@ export async function compareRuns(tracker: Tracker, opts: CompareOptions): Promi
     if (opts.baseline === undefined && first !== undefined && first !== baseline) comparison = compare(first);
     sweep = buildSweepView(comparison, input);
   }
-  const result: CompareResult = { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? []) };
+  const result: CompareResult = { ...comparison, conditions: checkConditions(comparison, opts.failIf ?? [], { baselineGiven: opts.baseline !== undefined }) };
   if (sweep) result.sweep = sweep;
   return result;
 }

@@ -1,5 +1,5 @@
 import { UserError } from '../../errors.js';
-import { evaluate, ExprNameError, ExprSyntaxError, formatUsed, parseCondition, type Expr } from '../../core/expr.js';
+import { evaluate, ExprNameError, ExprSyntaxError, formatUsed, namesIn, parseCondition, type Expr } from '../../core/expr.js';
 import type { Comparison } from './build-comparison.js';
 import { findMetricName } from './metric-names.js';
 
@@ -15,15 +15,19 @@ export interface ConditionResult {
   expression: string;
   holds: boolean;
   checks: ConditionCheck[];
+  /** Why the condition was not checked for some run (it mentions `baseline` and that run is the baseline). */
+  warning?: string;
 }
 
 /**
  * Checks each condition for every run but the baseline (for the baseline alone when it is the
  * only run). Names are final metrics (`evaluate.accuracy`, or an unambiguous `accuracy`);
- * `baseline.NAME`, or a bare `baseline` beside one metric, reads the baseline run. Syntax errors,
- * unknown metrics and metrics a run lacks are UserErrors (exit 2).
+ * `baseline.NAME`, or a bare `baseline` beside one metric, reads the baseline run. A condition that
+ * mentions `baseline` is not checked against the baseline itself (it would compare the run with
+ * itself and always pass, e.g. `--last 1` without `--baseline`): it comes back with a `warning`.
+ * Syntax errors, unknown metrics and metrics a run lacks are UserErrors (exit 2).
  */
-export function checkConditions(comparison: Comparison, conditions: readonly string[]): ConditionResult[] {
+export function checkConditions(comparison: Comparison, conditions: readonly string[], opts: { baselineGiven?: boolean } = {}): ConditionResult[] {
   const parsed = conditions.map((text): [string, Expr] => {
     try {
       return [text, parseCondition(text)];
@@ -38,7 +42,14 @@ export function checkConditions(comparison: Comparison, conditions: readonly str
   const baseIndex = comparison.runs.findIndex((r) => r.isBaseline);
   const targets = comparison.runs.map((_, i) => i).filter((i) => i !== baseIndex || comparison.runs.length === 1);
   return parsed.map(([text, expr]) => {
-    const checks = targets.map((i): ConditionCheck => {
+    const mentionsBaseline = namesIn(expr).some((n) => n === 'baseline' || n.startsWith('baseline.'));
+    const self = mentionsBaseline ? targets.filter((i) => i === baseIndex) : [];
+    const checked = targets.filter((i) => !self.includes(i));
+    const warning =
+      self.length === 0
+        ? undefined
+        : `--fail-if "${text}" was not checked for ${comparison.runs[baseIndex].shortId}: it mentions baseline, and ${opts.baselineGiven ? 'that run is the baseline' : 'with no --baseline the baseline is that run itself'}, so it would always pass; pass --baseline RUN or MODEL@ALIAS (e.g. --baseline iris@production) to compare with another run`;
+    const checks = checked.map((i): ConditionCheck => {
       const run = comparison.runs[i];
       const lookup = (name: string): number | undefined => {
         const onBaseline = name.startsWith('baseline.');
@@ -59,7 +70,7 @@ export function checkConditions(comparison: Comparison, conditions: readonly str
         throw err;
       }
     });
-    return { expression: text, holds: checks.some((c) => c.holds), checks };
+    return { expression: text, holds: checks.some((c) => c.holds), checks, ...(warning ? { warning } : {}) };
   });
 }
 

@@ -63,6 +63,7 @@ export default class CompareRuns extends BaseCommand {
       if (!result.sweep) this.out(renderComparison(result, format, opts));
       else this.out(format === 'csv' ? sweepCsv(result.sweep, result) : renderSweep(result.sweep, result, format, opts));
     }
+    for (const warning of result.conditions.flatMap((c) => (c.warning ? [c.warning] : []))) this.note(`warning: ${warning}`);
     const failures = describeFailures(result.conditions, result);
     if (failures.length && !this.jsonEnabled()) this.note(failures.join('\n'));
     this.setExitCode(exitCodeOf({ gatesFailed: failures.length }));

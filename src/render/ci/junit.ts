@@ -9,20 +9,32 @@ interface Case {
   time: number;
   failure?: { message: string; body: string };
   skipped?: string;
+  /** `<properties>` of the case (JUnit 5 / Jenkins / GitLab read them): the cache state, so names never change with it. */
+  properties?: Array<[string, string]>;
+  systemOut?: string;
 }
 
-/** Each stage, and each deploy gate, as a JUnit test case, so CI systems show them. */
+/**
+ * Each stage, and each deploy gate, as a JUnit test case, so CI systems show them. A case's name is
+ * the stage's name whatever the cache state (test history keys on it); whether it was restored, and
+ * from which run, is in its properties and system-out. A failed gate is one failure: the gate's case
+ * fails and the stage's case says it stopped at its gate.
+ */
 export function renderJunit(spec: PipelineSpec, summary: RunSummary): string {
   const cases: Case[] = [];
   for (const s of summary.stages) {
     const time = s.durationMs / 1000;
-    if (s.status === 'failed' || s.status === 'interrupted') {
+    const gate = spec.stages[s.name]?.config.gate;
+    const gateFailed = typeof gate === 'string' && s.status === 'failed' && (s.error ?? '').startsWith('gate failed');
+    const cache: Pick<Case, 'properties' | 'systemOut'> = s.cached
+      ? { properties: [['cached', 'true'], ['cached_from', s.cachedFrom ?? '']], systemOut: `restored from the cache (run ${s.cachedFrom ?? 'unknown'})` }
+      : s.status === 'completed' || gateFailed ? { properties: [['cached', 'false']] } : {};
+    if (gateFailed) cases.push({ name: s.name, time, ...cache, systemOut: `stopped at its gate: ${s.error}` });
+    else if (s.status === 'failed' || s.status === 'interrupted') {
       cases.push({ name: s.name, time, failure: { message: s.error ?? s.status, body: (s.lastLines ?? []).join('\n') } });
     } else if (s.status === 'skipped') cases.push({ name: s.name, time, skipped: s.reason });
-    else cases.push({ name: s.cached ? `${s.name} (cached from ${s.cachedFrom})` : s.name, time });
-    const gate = spec.stages[s.name]?.config.gate;
+    else cases.push({ name: s.name, time, ...cache });
     if (typeof gate === 'string') {
-      const gateFailed = s.status === 'failed' && (s.error ?? '').startsWith('gate failed');
       if (s.status === 'completed' || gateFailed) cases.push({ name: `${s.name} gate: ${gate}`, time: 0, failure: gateFailed ? { message: s.error!, body: '' } : undefined });
       else cases.push({ name: `${s.name} gate: ${gate}`, time: 0, skipped: `stage ${s.status}` });
     }
@@ -31,9 +43,12 @@ export function renderJunit(spec: PipelineSpec, summary: RunSummary): string {
   const skipped = cases.filter((c) => c.skipped).length;
   const body = cases.map((c) => {
     const open = `    <testcase classname="${esc(`mlpipe.${spec.name}`)}" name="${esc(c.name)}" time="${c.time.toFixed(3)}"`;
-    if (c.failure) return `${open}>\n      <failure message="${esc(c.failure.message)}">${esc(c.failure.body)}</failure>\n    </testcase>`;
-    if (c.skipped) return `${open}>\n      <skipped message="${esc(c.skipped)}"/>\n    </testcase>`;
-    return `${open}/>`;
+    const inner: string[] = [];
+    if (c.properties) inner.push('      <properties>', ...c.properties.map(([k, v]) => `        <property name="${esc(k)}" value="${esc(v)}"/>`), '      </properties>');
+    if (c.failure) inner.push(`      <failure message="${esc(c.failure.message)}">${esc(c.failure.body)}</failure>`);
+    if (c.skipped) inner.push(`      <skipped message="${esc(c.skipped)}"/>`);
+    if (c.systemOut) inner.push(`      <system-out>${esc(c.systemOut)}</system-out>`);
+    return inner.length === 0 ? `${open}/>` : `${open}>\n${inner.join('\n')}\n    </testcase>`;
   });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
