@@ -147,6 +147,17 @@ export function trackerContract(target: ContractTarget): void {
       expect(await t.getStageRuns('none')).toEqual([]);
     });
 
+    it('keeps what a re-run under the same key produced differently (nondeterminism)', async () => {
+      const t = await tracker();
+      await t.createRun(run('r'));
+      const nondeterministic = { previousRunId: 'r-old', files: ['model', 'out/a.txt'] };
+      await t.recordStageRun(stage('r', 'train', { nondeterministic }));
+      await t.recordStageRun(stage('r', 'prepare', { nondeterministic: null }));
+      const byStage = Object.fromEntries((await t.getStageRuns('r')).map((s) => [s.stage, s]));
+      expect(byStage.train?.nondeterministic).toEqual(nondeterministic);
+      expect(byStage.prepare).not.toHaveProperty('nondeterministic');
+    });
+
     it('finds the newest completed stage run with key material of a pipeline', async () => {
       const t = await tracker();
       await t.createRun(run('old', { startedAt: 1 }));

@@ -154,6 +154,12 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.createIndex('run_tags_key_value').on('run_tags').columns(['key', 'value']).execute();
     },
   },
+  {
+    name: 'stage runs: outputs that differed from the entry stored under the same cache key (nondeterminism)',
+    async up(db) {
+      await db.schema.alterTable('stage_runs').addColumn('nondeterministic', 'text').execute();
+    },
+  },
 ];
 
 /** The database was written by a newer mlpipe whose schema this one does not know. */

@@ -48,6 +48,8 @@ export interface StageRunsTable {
   duration_ms: number | null;
   error: string | null;
   key_material: string | null;
+  /** JSON {@link NondeterministicOutputs}, or null. */
+  nondeterministic: string | null;
 }
 
 export interface MetricsTable {

@@ -13,6 +13,7 @@ import {
   type MetricPoint,
   type ModelVersion,
   type NewModelVersion,
+  type NondeterministicOutputs,
   type RegisterOptions,
   type RunFields,
   type RunFilter,
@@ -85,6 +86,7 @@ const toStageRun = (r: Selectable<StageRunsTable>): StageRunRecord => ({
   durationMs: r.duration_ms,
   error: r.error,
   ...(r.key_material === null ? {} : { keyMaterial: JSON.parse(r.key_material) as unknown }),
+  ...(r.nondeterministic === null ? {} : { nondeterministic: JSON.parse(r.nondeterministic) as NondeterministicOutputs }),
 });
 
 const toModel = (r: ModelRow, aliases: string[]): ModelVersion => ({
@@ -214,6 +216,7 @@ export class SqlTracker implements Tracker {
       duration_ms: s.durationMs ?? null,
       error: s.error ?? null,
       key_material: jsonOrNull(s.keyMaterial),
+      nondeterministic: s.nondeterministic ? JSON.stringify(s.nondeterministic) : null,
     };
     const { run_id: _r, stage: _s, ...update } = row;
     await this.backend.write((trx) =>

@@ -47,6 +47,16 @@ export interface StageRunRecord {
   error?: string | null;
   /** The parts the cache key was computed from (for `mlpipe status` diffs). */
   keyMaterial?: unknown;
+  /** The stage ran again under a key that already had an entry, and its outputs differed from it. */
+  nondeterministic?: NondeterministicOutputs | null;
+}
+
+/** What a re-run under an identical cache key produced differently (issue 15 item 14). */
+export interface NondeterministicOutputs {
+  /** The run whose entry was stored under the key before. */
+  previousRunId: string;
+  /** The output files whose content differed (`OUTPUT` or `OUTPUT/file` inside a folder output), added or removed ones included. */
+  files: string[];
 }
 
 export interface MetricPoint {
