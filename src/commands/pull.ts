@@ -7,7 +7,7 @@ export default class Pull extends BaseCommand {
   static override summary = "Fetch cache entries from the remote: a pipeline's current outputs, a run's, or all (DVC's pull).";
   static override description = `Fetches each selected entry the local cache lacks, every object checked against its digest before it is used (a corrupt one is refused). For a pipeline, its shell stages' outs are then written into the workspace, and the next mlpipe run restores every pulled stage instead of running it. mlpipe run --pull does both in one step.
 
-A pipeline's entries are found by its current inputs: a stage whose key is on neither the remote nor the local cache is listed as not on the remote.
+A pipeline's entries are found by its current inputs; a stage whose current inputs have no entry but which its lock file (pipeline.lock) names gets the locked entry into the local cache, its outs left as they are. A stage whose key is on neither the remote nor the local cache is listed as not on the remote.
 
 EXIT CODES
 0 done (stages not on the remote are listed)

@@ -78,6 +78,60 @@ describe('the lock file across two machines', () => {
     expect(shownText.stdout).toContain('ran elsewhere (by ana on ');
   });
 
+  it('pull of what the lock names: a fresh clone gets every locked output without running anything; with changed inputs it fetches the locked entries and leaves the outs alone', async () => {
+    const { a, b, remote, counter, env } = await twoMachines();
+    expect((await runCli(['run', 'pipeline.yaml', '--remote', remote, '--push'], { cwd: a.dir, env })).code).toBe(0);
+    for (const f of ['pipeline.yaml', 'data.csv', 'pipeline.lock']) await copyFile(a.path(f), b.path(f));
+
+    const pulled = await runJson(['pull', 'pipeline.yaml', '--remote', remote], { cwd: b.dir, env });
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.json.stages.map((s: any) => [s.stage, s.status, s.source])).toEqual([
+      ['prep', 'copied', undefined],
+      ['count', 'copied', undefined],
+    ]);
+    expect(pulled.json.checkedOut.map((c: any) => c.path)).toEqual(['prepared.csv', 'out']);
+    expect(await readFile(b.path('prepared.csv'), 'utf8')).toBe(await readFile(a.path('prepared.csv'), 'utf8'));
+    expect(await readFile(b.path('out/n.txt'), 'utf8')).toBe(await readFile(a.path('out/n.txt'), 'utf8'));
+
+    const status = await runJson(['status', 'pipeline.yaml', '--exit-code'], { cwd: b.dir, env });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json.upToDate).toBe(true);
+    expect(status.json.stages.map((s: any) => [s.name, s.action])).toEqual([
+      ['prep', 'restore'],
+      ['count', 'restore'],
+    ]);
+    const ran = await runJson(['run', 'pipeline.yaml'], { cwd: b.dir, env });
+    expect(ran.code, ran.stderr).toBe(0);
+    expect(ran.json.stages.map((s: any) => [s.name, s.cached])).toEqual([
+      ['prep', true],
+      ['count', true],
+    ]);
+    expect((await readFile(counter, 'utf8')).split('\n').filter(Boolean)).toEqual(['prep', 'count']);
+
+    // C: the same lock, but its data.csv differs: the locked entries come into the cache, the workspace outs stay.
+    const c = await makeWorkspace({ 'data.csv': 'x,y\n9,9\n', 'prepared.csv': 'mine\n' });
+    made.push(c);
+    for (const f of ['pipeline.yaml', 'pipeline.lock']) await copyFile(a.path(f), c.path(f));
+    const locked = await runJson(['pull', 'pipeline.yaml', '--remote', remote], { cwd: c.dir, env });
+    expect(locked.code, locked.stderr).toBe(0);
+    expect(locked.json.stages.map((s: any) => [s.stage, s.status, s.source])).toEqual([
+      ['prep', 'copied', 'lock'],
+      ['count', 'copied', 'lock'],
+    ]);
+    expect(locked.json.checkedOut).toEqual([]);
+    expect(await readFile(c.path('prepared.csv'), 'utf8')).toBe('mine\n');
+    const text = await runCli(['pull', 'pipeline.yaml', '--remote', remote], { cwd: c.dir, env });
+    expect(text.stdout).toContain('prep   already in the local cache: the entry pipeline.lock names; its inputs here differ from the lock');
+    await copyFile(a.path('data.csv'), c.path('data.csv'));
+    const back = await runJson(['run', 'pipeline.yaml'], { cwd: c.dir, env });
+    expect(back.json.stages.map((s: any) => [s.name, s.cached])).toEqual([
+      ['prep', true],
+      ['count', true],
+    ]);
+    expect(await readFile(c.path('prepared.csv'), 'utf8')).toBe(await readFile(a.path('prepared.csv'), 'utf8'));
+    expect((await readFile(counter, 'utf8')).split('\n').filter(Boolean)).toEqual(['prep', 'count']);
+  });
+
   it('status --exit-code exits 1 when a dep or a param no longer matches the lock, naming the stale stages', async () => {
     const { a, env } = await twoMachines();
     expect((await runCli(['run', 'pipeline.yaml'], { cwd: a.dir, env })).code).toBe(0);

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { copyEntries, type CopyOptions, type CopyResult } from '../../core/cache/copy-entries.js';
+import { isCacheable } from '../../core/cache/lookup.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { restoreOutputs } from '../../core/cache/stage-outputs.js';
 import { planPipeline, workspaceLockPath } from '../../core/run/run-pipeline.js';
 import type { PipelineSpec } from '../../core/spec/types.js';
 import { openLocalStore } from '../../core/store/local-store.js';
 import type { ObjectStore } from '../../core/store/types.js';
+import { openLockIndex } from '../../core/lock/lock-file.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import { lockForCheckout } from '../checkout/checkout-run.js';
 import { resolveRunRef } from '../compare/resolve-run.js';
@@ -19,6 +21,8 @@ export interface TransferStage {
   key?: string;
   /** `copied`: sent / fetched now; `present`: the target had it; `not-cached`: the source has no entry for its current inputs; `unavailable`: its entry could not be copied. */
   status: 'copied' | 'present' | 'not-cached' | 'unavailable';
+  /** `lock`: a pull fetched the entry the spec's lock file names, as its current inputs have none (their outs are not written). */
+  source?: 'lock';
   reason?: string;
 }
 
@@ -71,8 +75,8 @@ interface Chosen {
   keys: string[];
   pipeline?: string;
   runId?: string;
-  /** Stage → its key (undefined: not cached), for pipeline and run selections. */
-  stages: { stage: string; key?: string; reason?: string }[];
+  /** Stage → its key (undefined: not cached), for pipeline and run selections; `source: 'lock'` when the key is the lock file's, not the current inputs'. */
+  stages: { stage: string; key?: string; reason?: string; source?: 'lock' }[];
 }
 
 async function selectEntries(opts: TransferOptions, direction: 'push' | 'pull'): Promise<Chosen> {
@@ -101,7 +105,23 @@ async function selectEntries(opts: TransferOptions, direction: 'push' | 'pull'):
       ? { stage: p.name, key: p.key }
       : { stage: p.name, reason: p.reasons.some((r) => r.kind === 'cache-disabled') ? 'it is never cached (it always runs)' : p.action === 'pending' ? `a stage it needs (${(p.after ?? []).join(', ')}) has no entry` : `no entry for its current inputs in ${direction === 'push' ? 'the local cache' : 'the remote or the local cache'} (mlpipe run ${selection.spec.file})` },
   );
-  return { keys: stages.flatMap((s) => (s.key ? [s.key] : [])), pipeline: selection.spec.name, stages };
+  const chosen = direction === 'pull' ? await withLockedKeys(selection.spec, stages, opts.onWarning) : stages;
+  return { keys: chosen.flatMap((s) => (s.key ? [s.key] : [])), pipeline: selection.spec.name, stages: chosen };
+}
+
+/**
+ * `pull PIPELINE` fetches what the lock file names (DVC's `dvc pull` of `dvc.lock`): a stage whose
+ * current inputs have no entry, but whose lock entry has a key, gets that entry into the local cache.
+ * Its outs are not written over the workspace's (they are of other inputs); `mlpipe status` explains the difference.
+ */
+async function withLockedKeys(spec: PipelineSpec, stages: Chosen['stages'], onWarning?: (message: string) => void): Promise<Chosen['stages']> {
+  const lock = await openLockIndex(spec.file, onWarning);
+  if (!lock) return stages;
+  return stages.map((s) => {
+    const locked = s.key ? undefined : lock.stage(s.stage);
+    if (!locked || !isCacheable(spec.stages[s.stage]!)) return s;
+    return { stage: s.stage, key: locked.key, source: 'lock' as const, reason: `the entry ${lock.file} names; its inputs here differ from the lock, so its outs were not written (mlpipe status ${spec.file})` };
+  });
 }
 
 /** Writes the workspace outs (shell stages) of the pulled pipeline's cached stages, verified, under the workspace lock. */
@@ -111,8 +131,8 @@ async function checkOutWorkspaceOuts(runsDir: string, spec: PipelineSpec, chosen
   const written: TransferResult['checkedOut'] = [];
   const unlock = await lockForCheckout(await workspaceLockPath(runsDir, spec.dir), 'pull', spec.name);
   try {
-    for (const { stage, key } of chosen.stages) {
-      if (!key || !usable.has(key)) continue;
+    for (const { stage, key, source } of chosen.stages) {
+      if (!key || source === 'lock' || !usable.has(key)) continue;
       const manifest = await readManifest(local, key);
       const declared = Object.entries(spec.stages[stage]!.impl.outputs(spec.stages[stage]!.config)).filter(([name, o]) => o.location === 'workspace' && manifest?.outputs[name]);
       if (!manifest || declared.length === 0) continue;
@@ -134,9 +154,10 @@ function summarize(direction: 'push' | 'pull', remote: ObjectStore, chosen: Chos
   const source = direction === 'push' ? 'the local cache' : remote.location;
   const stages = chosen.stages.map((s): TransferStage => {
     if (!s.key) return { stage: s.stage, status: 'not-cached', reason: s.reason };
-    if (copiedKeys.has(s.key)) return { stage: s.stage, key: s.key, status: 'copied' };
-    if (presentKeys.has(s.key)) return { stage: s.stage, key: s.key, status: 'present' };
-    if (absent.has(s.key)) return { stage: s.stage, key: s.key, status: 'not-cached', reason: `${source} has no entry under its key (a cache: false stage, or one gc removed)` };
+    const locked = s.source ? { source: s.source, reason: s.reason } : {};
+    if (copiedKeys.has(s.key)) return { stage: s.stage, key: s.key, status: 'copied', ...locked };
+    if (presentKeys.has(s.key)) return { stage: s.stage, key: s.key, status: 'present', ...locked };
+    if (absent.has(s.key)) return { stage: s.stage, key: s.key, status: 'not-cached', reason: s.source ? `${source} has no entry under the key the lock file names (never pushed, or gc removed it)` : `${source} has no entry under its key (a cache: false stage, or one gc removed)` };
     return { stage: s.stage, key: s.key, status: 'unavailable', reason: unavailable.get(s.key) };
   });
   return {
