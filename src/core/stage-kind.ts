@@ -63,6 +63,8 @@ export interface ModelRegistrationRequest {
   metrics: Record<string, number>;
   /** Moved to the registered version in the same transaction. */
   alias?: string;
+  /** The version's description (`deploy.description`). */
+  description?: string;
   /** Where to write what was registered (canonical JSON), with `extra` fields beside it. */
   record?: { path: string; extra?: Record<string, unknown> };
 }

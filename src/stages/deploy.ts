@@ -13,6 +13,7 @@ export interface DeployConfig {
   name: string;
   gate?: string;
   alias?: string;
+  description?: string;
 }
 
 /** What a passed gate records in `registration.json` beside the registration (core/run/model-registration.ts). */
@@ -30,6 +31,7 @@ const config = f.object(
       'A condition over upstream metrics that must hold, e.g. "accuracy >= 0.9 and accuracy >= production.accuracy - 0.005".',
     ),
     alias: f.string('An alias (e.g. production) moved to the registered version.', { pattern: NAME }),
+    description: f.string('What this model version is, shown by models list/show (mlpipe models describe changes it later).'),
   },
   { required: ['model', 'name'] },
 );
@@ -68,12 +70,12 @@ function checkGate(ctx: StageContext<DeployConfig>, metrics: Record<string, numb
 }
 
 async function deployRun(ctx: StageContext<DeployConfig>): Promise<StageResult> {
-  const { name, alias, model } = ctx.config;
+  const { name, alias, model, description } = ctx.config;
   const metrics = resolveUpstreamMetrics(ctx.upstreamMetrics);
   const gate = checkGate(ctx, metrics, await ctx.models.getModel(name, PRODUCTION));
   if (!existsSync(model)) throw new StageFailedError(ctx.stage, `model ${model} does not exist; point "model" at the train stage's output`);
   const artifactHash = (await hashPath(model, uncachedHasher)).digest;
-  return { register: { name, source: model, artifactHash, metrics, alias, record: { path: ctx.outputs.registration, extra: { gate } } } };
+  return { register: { name, source: model, artifactHash, metrics, alias, description, record: { path: ctx.outputs.registration, extra: { gate } } } };
 }
 
 /**

@@ -341,6 +341,41 @@ export function trackerContract(target: ContractTarget): void {
       expect(await t.rollbackAlias('iris', 'production')).toBe(1);
     });
 
+    it('removes an alias: it resolves no more, its history no longer counts for a rollback, and it can be set afresh', async () => {
+      const t = await tracker();
+      for (const h of ['h1', 'h2', 'h3']) await t.registerModel(model(h));
+      await t.setAlias('iris', 'staging', 1);
+      await t.setAlias('iris', 'staging', 2);
+      await t.setAlias('iris', 'production', 2);
+      expect(await t.removeAlias('iris', 'staging')).toBe(2);
+      expect(await t.getModel('iris', 'staging')).toBeUndefined();
+      expect((await t.getModel('iris', 2))?.aliases).toEqual(['production']);
+      expect(await t.removeAlias('iris', 'staging')).toBeUndefined();
+      expect(await t.removeAlias('nope', 'staging')).toBeUndefined();
+      expect(await t.rollbackAlias('iris', 'staging')).toBeUndefined();
+      await t.setAlias('iris', 'staging', 3);
+      expect(await t.rollbackAlias('iris', 'staging')).toBeUndefined();
+      expect((await t.getModel('iris', 'staging'))?.version).toBe(3);
+      expect((await t.getModel('iris', 'production'))?.version).toBe(2);
+    });
+
+    it('keeps a description per version: given at registration, replaced by a re-registration that gives one, set and cleared', async () => {
+      const t = await tracker();
+      expect(await t.registerModel(model('h1'))).toMatchObject({ version: 1, description: null });
+      expect(await t.registerModel({ ...model('h2'), description: 'ünïcode \'quoted\' text' })).toMatchObject({ version: 2, description: 'ünïcode \'quoted\' text' });
+      expect(await t.registerModel(model('h2'))).toMatchObject({ version: 2, created: false, description: 'ünïcode \'quoted\' text' });
+      expect(await t.registerModel({ ...model('h2'), description: 'second try' })).toMatchObject({ version: 2, created: false, description: 'second try' });
+      expect((await t.getModel('iris', 2))?.description).toBe('second try');
+      await t.describeModel('iris', 1, 'baseline');
+      expect((await t.listModels('iris')).map((m) => [m.version, m.description])).toEqual([
+        [2, 'second try'],
+        [1, 'baseline'],
+      ]);
+      await t.describeModel('iris', 1, null);
+      expect((await t.getModel('iris', 1))?.description).toBeNull();
+      await expect(t.describeModel('iris', 9, 'x')).rejects.toThrow(ModelVersionNotFoundError);
+    });
+
     it('lists models newest first with their aliases', async () => {
       const t = await tracker();
       await t.registerModel(model('h1'));

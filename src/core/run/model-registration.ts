@@ -47,7 +47,7 @@ export async function registerModelVersion(
   try {
     if (!known) await cp(request.source, tmp, { recursive: true, dereference: true });
     const registered = await registry.registerModel(
-      { name, runId: from.runId, stage: from.stage, artifactHash, path: versionPath(name, 'unclaimed'), metrics: request.metrics },
+      { name, runId: from.runId, stage: from.stage, artifactHash, path: versionPath(name, 'unclaimed'), metrics: request.metrics, ...(request.description === undefined ? {} : { description: request.description }) },
       { alias: request.alias, claim: known ? undefined : async (version) => ((await claimFolder(tmp, join(modelsDir, String(version)), artifactHash)) ? versionPath(name, version) : undefined) },
     );
     const registration: Registration = {

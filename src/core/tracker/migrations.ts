@@ -160,6 +160,12 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('stage_runs').addColumn('nondeterministic', 'text').execute();
     },
   },
+  {
+    name: 'model version descriptions',
+    async up(db) {
+      await db.schema.alterTable('models').addColumn('description', 'text').execute();
+    },
+  },
 ];
 
 /** The database was written by a newer mlpipe whose schema this one does not know. */

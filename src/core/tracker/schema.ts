@@ -79,6 +79,7 @@ export interface ModelsTable {
   path: string;
   metrics: string;
   created_at: number;
+  description: string | null;
 }
 
 export interface ModelAliasesTable {

@@ -99,6 +99,7 @@ const toModel = (r: ModelRow, aliases: string[]): ModelVersion => ({
   metrics: JSON.parse(r.metrics) as Record<string, number>,
   aliases,
   createdAt: r.created_at,
+  description: r.description,
 });
 
 const runValue = (key: RunField, value: unknown): unknown => (key === 'params' ? JSON.stringify(value ?? {}) : (value ?? null));
@@ -386,6 +387,10 @@ export class SqlTracker implements Tracker {
       const existing = await trx.selectFrom('models').selectAll().where('name', '=', m.name).where('artifact_hash', '=', m.artifactHash).orderBy('version').limit(1).executeTakeFirst();
       if (existing) {
         if (opts.alias) await moveAlias(trx, m.name, opts.alias, existing.version);
+        if (m.description !== undefined && m.description !== existing.description) {
+          await trx.updateTable('models').set({ description: m.description }).where('name', '=', m.name).where('version', '=', existing.version).execute();
+          existing.description = m.description;
+        }
         return { ...(await withAliases(trx, existing)), created: false };
       }
       const taken = async (v: number) => (await trx.selectFrom('models').select('version').where('name', '=', m.name).where('version', '=', v).executeTakeFirst()) !== undefined;
@@ -413,6 +418,7 @@ export class SqlTracker implements Tracker {
         path,
         metrics: JSON.stringify(m.metrics ?? {}),
         created_at: Date.now(),
+        description: m.description ?? null,
       };
       await trx.insertInto('models').values(row).execute();
       if (opts.alias) await moveAlias(trx, m.name, opts.alias, version);
@@ -449,6 +455,22 @@ export class SqlTracker implements Tracker {
       await trx.updateTable('model_aliases').set({ version, updated_at: now }).where('name', '=', name).where('alias', '=', alias).execute();
       return version;
     });
+  }
+
+  removeAlias(name: string, alias: string): Promise<number | undefined> {
+    return this.backend.write(async (trx) => {
+      await this.backend.lockModel(trx, name);
+      const held = await trx.selectFrom('model_aliases').select('version').where('name', '=', name).where('alias', '=', alias).executeTakeFirst();
+      if (!held) return undefined;
+      await trx.deleteFrom('model_aliases').where('name', '=', name).where('alias', '=', alias).execute();
+      await trx.updateTable('alias_history').set({ rolled_back_at: Date.now() }).where('name', '=', name).where('alias', '=', alias).where('rolled_back_at', 'is', null).execute();
+      return held.version;
+    });
+  }
+
+  async describeModel(name: string, version: number, description: string | null): Promise<void> {
+    const result = await this.backend.write((trx) => trx.updateTable('models').set({ description }).where('name', '=', name).where('version', '=', version).executeTakeFirst());
+    if (Number(result.numUpdatedRows) === 0) throw new ModelVersionNotFoundError(name, version);
   }
 
   getModel(name: string, ref?: string | number): Promise<ModelVersion | undefined> {

@@ -90,6 +90,8 @@ export interface ModelVersion {
   metrics: Record<string, number>;
   aliases: string[];
   createdAt: number;
+  /** What the version is (`deploy.description`, `models describe`); null when none was given. */
+  description?: string | null;
 }
 
 export interface RunFilter {
@@ -140,6 +142,7 @@ export const DEFAULT_LEASE_MS = 120_000;
 
 /** What registering a model version needs; the version is allocated by the registry unless given. */
 export type NewModelVersion = Omit<ModelVersion, 'version' | 'aliases' | 'createdAt'> & { version?: number };
+// A description given again when an artifact is registered again replaces the version's description.
 
 /** Options of {@link ModelRegistry.registerModel}. */
 export interface RegisterOptions {
@@ -171,6 +174,13 @@ export interface ModelRegistry extends ModelLookup {
   setAlias(name: string, alias: string, version: number): Promise<void>;
   /** Moves the alias back to its previous holder; returns the version it now points at. */
   rollbackAlias(name: string, alias: string): Promise<number | undefined>;
+  /**
+   * Removes an alias; its history stays on record but no longer counts for a rollback (a later
+   * `setAlias` starts afresh). Returns the version it pointed at, undefined when there was no such alias.
+   */
+  removeAlias(name: string, alias: string): Promise<number | undefined>;
+  /** Sets (null: clears) a version's description; throws ModelVersionNotFoundError when there is no such version. */
+  describeModel(name: string, version: number, description: string | null): Promise<void>;
 }
 
 /**
