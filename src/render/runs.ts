@@ -105,6 +105,14 @@ export function renderRunDetails(d: RunDetails, opts: { color?: boolean } = {}):
       ).trimEnd(),
     );
   }
+  const unstable = d.stages.filter((s) => s.nondeterministic);
+  if (unstable.length) {
+    out.push(head('nondeterministic'));
+    for (const s of unstable) {
+      const n = s.nondeterministic!;
+      out.push(`  ${paint(s.stage, ['yellow'], color)}: ran with the same cache key as run ${n.previousRunId} and wrote different files: ${n.files.join(', ')}`);
+    }
+  }
   const metrics = Object.entries(d.metrics);
   if (metrics.length) {
     const w = Math.max(...metrics.map(([k]) => k.length));

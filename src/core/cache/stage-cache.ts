@@ -2,9 +2,11 @@ import { UserError } from '../../errors.js';
 import type { FileHasher } from '../hash/stat-cache.js';
 import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
+import type { NondeterministicOutputs } from '../tracker/types.js';
 import type { CacheIndex, LastExecution } from './lookup.js';
 import { decodeManifest, digestsOf, encodeManifest, type ManifestProvenance, type StageManifest } from './manifest.js';
 import { commitOutputs, outputsAvailable, restoreOutputs, type OutputSource, type OutputTarget } from './stage-outputs.js';
+import { differingFiles, describeNondeterminism } from './nondeterminism.js';
 
 /** Options for {@link StageCache}. */
 export interface StageCacheOptions {
@@ -31,6 +33,12 @@ export interface SaveRequest {
   publish: boolean;
   /** Outputs to recreate from the store once committed (a stage's outputs in its run folder). */
   place?: Record<string, OutputTarget>;
+}
+
+/** What {@link StageCache.save} stored, and how it differed from the entry it replaced. */
+export interface SavedEntry {
+  manifest: StageManifest;
+  nondeterministic?: NondeterministicOutputs;
 }
 
 /**
@@ -75,8 +83,15 @@ export class StageCache implements CacheIndex {
     }
   }
 
-  /** Stores a finished stage's outputs and, when `publish`, the manifest under its key (last). */
-  async save(req: SaveRequest): Promise<StageManifest> {
+  /**
+   * Stores a finished stage's outputs and, when `publish`, the manifest under its key (last). When
+   * the key already had an entry (a `--force` re-run, a worker that ran what another had stored) and
+   * this execution's files differ from it, the stage is nondeterministic: that is warned about once
+   * and returned. The newest execution wins: the entry is replaced by this one's outputs, which are
+   * also what the workspace and the run folder now hold, so a later restore gives the same files.
+   */
+  async save(req: SaveRequest): Promise<SavedEntry> {
+    const previous = req.publish ? await this.manifest(req.key) : undefined;
     const outputs = await commitOutputs(this.store, req.hasher, req.outputs);
     const manifest: StageManifest = {
       schemaVersion: 1,
@@ -98,7 +113,11 @@ export class StageCache implements CacheIndex {
       );
     }
     if (req.publish) await this.store.putManifest(req.key, encodeManifest(manifest));
-    return manifest;
+    const files = previous ? differingFiles(previous.outputs, outputs) : [];
+    if (files.length === 0) return { manifest };
+    const nondeterministic: NondeterministicOutputs = { previousRunId: previous!.runId, files };
+    this.options.onWarning?.(describeNondeterminism(req.stage, nondeterministic));
+    return { manifest, nondeterministic };
   }
 }
 

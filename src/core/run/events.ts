@@ -1,6 +1,7 @@
 import type { Plan } from './plan-run.js';
 import type { KeyMaterial } from '../cache/key.js';
 import type { StageManifest } from '../cache/manifest.js';
+import type { NondeterministicOutputs } from '../tracker/types.js';
 import type { CacheReason } from '../cache/reasons.js';
 
 export type StageOutcome = 'completed' | 'failed' | 'skipped' | 'interrupted';
@@ -36,6 +37,8 @@ export interface StageSummary {
   outputs?: Record<string, string>;
   /** The compute backend a stage ran on, when it used one. */
   backend?: string;
+  /** Set when the stage ran under a key that already had an entry and wrote different files (issue 15 item 14). */
+  nondeterministic?: NondeterministicOutputs;
 }
 
 /** What the tracker records with a finished stage besides its summary. */

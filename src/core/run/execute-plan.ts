@@ -147,7 +147,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
       const upstreamMetrics = Object.fromEntries(ancestors(spec, p.name).map((a) => [a, results.get(a)?.metrics ?? {}]));
       const local = opts.dispatcher?.runsLocally(stage);
       if (local) opts.emit({ type: 'stage-progress', stage: p.name, message: local });
-      const { manifest, backend } =
+      const { manifest, backend, nondeterministic } =
         opts.dispatcher && !local
           ? await dispatchStage(opts.dispatcher, stage, decision.key, upstreamMetrics)
           : await withRetries(stage, opts, (emit) => {
@@ -156,7 +156,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
             });
       produced.set(p.name, manifest.outputs);
       finish(
-        { ...base, status: 'completed', reasons, durationMs: Date.now() - startedAt, metrics: withoutConfusionCells(manifest.metrics), outputs: shown, backend },
+        { ...base, status: 'completed', reasons, durationMs: Date.now() - startedAt, metrics: withoutConfusionCells(manifest.metrics), outputs: shown, backend, ...(nondeterministic ? { nondeterministic } : {}) },
         { ...extra, manifest },
       );
     } catch (err) {

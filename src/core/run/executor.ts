@@ -2,6 +2,7 @@ import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import type { OutputManifest } from '../hash/path-manifest.js';
 import type { FileHasher } from '../hash/stat-cache.js';
 import type { StageManifest } from '../cache/manifest.js';
+import type { NondeterministicOutputs } from '../tracker/types.js';
 import type { RunEvent } from './events.js';
 import type { StageContext, StageKind, StageResult } from '../stage-kind.js';
 
@@ -46,5 +47,5 @@ export interface StageDispatcher {
   readonly name: string;
   /** Why this stage must run here instead (e.g. it registers models), or undefined when it can be dispatched. */
   runsLocally(stage: StageSpec): string | undefined;
-  dispatch(request: DispatchRequest): Promise<{ manifest: StageManifest; backend?: string }>;
+  dispatch(request: DispatchRequest): Promise<{ manifest: StageManifest; backend?: string; nondeterministic?: NondeterministicOutputs }>;
 }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { ModelLookup } from '../tracker/types.js';
+import type { ModelLookup, NondeterministicOutputs } from '../tracker/types.js';
 import { withRegistration, type RegisterModel } from './model-registration.js';
 import type { OutputSpec, StageContext } from '../stage-kind.js';
 import type { FileHasher } from '../hash/stat-cache.js';
@@ -59,7 +59,7 @@ export async function runStage(
   outputs: Record<string, OutputSpec>,
   key: string,
   upstreamMetrics: Record<string, Record<string, number>>,
-): Promise<{ manifest: StageManifest; backend?: string }> {
+): Promise<{ manifest: StageManifest; backend?: string; nondeterministic?: NondeterministicOutputs }> {
   const { spec, runDir } = ctx0;
   const kind = stage.impl;
   const tmpRoot = join(ctx0.runsDir, 'tmp');
@@ -138,7 +138,7 @@ export async function runStage(
     await pauseForTest('commit');
     const stageOnly = Object.entries(outputs).filter(([, o]) => o.location === 'stage');
     await mkdir(join(runDir, stage.name), { recursive: true });
-    const manifest = await ctx0.cache.save({
+    const { manifest, nondeterministic } = await ctx0.cache.save({
       key,
       stage: stage.name,
       kind: stage.kind,
@@ -149,7 +149,7 @@ export async function runStage(
       publish: isCacheable(stage),
       place: Object.fromEntries(stageOnly.map(([n, o]) => [n, { path: destinationOf(spec, runDir, stage.name, o), link: true }])),
     });
-    return { manifest, backend: result?.backend };
+    return { manifest, backend: result?.backend, ...(nondeterministic ? { nondeterministic } : {}) };
   } finally {
     await rm(outDir, { recursive: true, force: true });
     if (sandbox) await rm(sandbox.root, { recursive: true, force: true });

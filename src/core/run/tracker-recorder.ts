@@ -81,6 +81,7 @@ export class TrackerRecorder implements RunObserver {
             durationMs: s.durationMs,
             error: s.error ? [s.error, ...(s.lastLines ?? [])].join('\n') : null,
             keyMaterial: s.status === 'completed' ? (extra.material ?? null) : null,
+            nondeterministic: s.nondeterministic ?? null,
           }),
         );
         if (extra.manifest && s.outputs) {

@@ -87,7 +87,7 @@ describe('cache manifests', () => {
     const cache = new StageCache(store);
     writeFileSync(join(dir, 'model.bin'), 'abc');
     const model = { path: join(dir, 'model.bin'), move: false };
-    const saved = await cache.save({ key, stage: 'train', kind: 'train', runId: 'r-1', metrics: { loss: 1 }, outputs: { model }, hasher: uncachedHasher, publish: true });
+    const { manifest: saved } = await cache.save({ key, stage: 'train', kind: 'train', runId: 'r-1', metrics: { loss: 1 }, outputs: { model }, hasher: uncachedHasher, publish: true });
     expect(await cache.entry(key)).toEqual(saved);
     await store.delete(saved.outputs.model!.digest);
     expect(await cache.entry(key)).toBeUndefined();
