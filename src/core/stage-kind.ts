@@ -29,6 +29,11 @@ export interface StageContext<C = Record<string, unknown>> {
   log(line: string): void;
   /** The live status line of the stage, e.g. `epoch 3/10 loss 0.412 val_acc 0.87`. */
   progress(message: string): void;
+  /**
+   * `file:line:col` of a node of this stage's config in the spec (`['plots', 0]`), for errors found
+   * while the stage runs; undefined where the spec file is not at hand (a queue worker).
+   */
+  specNode?(path: readonly (string | number)[]): string | undefined;
   /** A metric point; per-epoch points carry `step`. Batched into the tracker. */
   logMetric(key: string, value: number, step?: number): void;
   /** Final metrics of the stages this one depends on (directly or not), by stage name. */

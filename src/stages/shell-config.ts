@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { f, type Field } from '../schema/fields.js';
+import { plotsField, plotSpecOf, type PlotEntry } from './shell-plots.js';
 
 const outEntry = (what: string): Field =>
   f.oneOf(what, [
@@ -40,7 +41,11 @@ export const shellConfig = f.object(
       'The folder the commands run in, relative to the spec folder (DVC wdir); deps, outs and metrics are relative to it too. It may lead out of the spec folder (`..`) but not out of the project root.',
     ),
     env: f.map('Extra environment variables for the command; part of the cache key.', f.string('A value.'), { default: {} }),
-    metrics: f.string('A JSON file the command writes whose numbers are logged (nested keys joined with "."); an output too, cached and restored with the others.', { path: 'output' }),
+    metrics: f.string(
+      'A JSON file the command writes whose numbers are logged as final metrics (nested keys joined with ".", list items by index: `history.loss.0`); an output too, cached and restored with the others. For per-step values (curves) use `plots`.',
+      { path: 'output' },
+    ),
+    plots: plotsField,
   },
   { required: ['run'] },
 );
@@ -57,6 +62,7 @@ export interface ShellConfig {
   outs: Array<string | OutEntry> | Record<string, string | OutEntry>;
   env: Record<string, string>;
   metrics?: string;
+  plots?: PlotEntry[];
   wdir?: string;
 }
 
@@ -70,15 +76,20 @@ const entryOf = (e: string | OutEntry): ShellOutput => (typeof e === 'string' ? 
 
 /**
  * Output name → declared output, its path relative to the spec folder (joined to `wdir`). A list's
- * entries are their own names (their paths as written); a metrics file not among the outs is an
- * output too, named by its path, so restoring a run restores the numbers it logged.
+ * entries are their own names (their paths as written); a metrics or plots file not among the outs
+ * is an output too, named by its path, so restoring a run restores the numbers it logged.
  */
-export function shellOutputs(config: Pick<ShellConfig, 'outs' | 'metrics' | 'wdir'>): Record<string, ShellOutput> {
+export function shellOutputs(config: Pick<ShellConfig, 'outs' | 'metrics' | 'wdir'> & { plots?: PlotEntry[] }): Record<string, ShellOutput> {
   const outs: Record<string, ShellOutput> = Array.isArray(config.outs)
     ? Object.fromEntries(config.outs.map((e) => [entryOf(e).path, entryOf(e)]))
     : Object.fromEntries(Object.entries(config.outs).map(([name, e]) => [name, entryOf(e)]));
-  if (config.metrics !== undefined && !Object.values(outs).some((o) => o.path === config.metrics)) {
-    outs[Object.hasOwn(outs, config.metrics) ? `metrics:${config.metrics}` : config.metrics] = { path: config.metrics, persist: false };
+  const extra = [
+    ...(config.metrics === undefined ? [] : [{ prefix: 'metrics', path: config.metrics }]),
+    ...(config.plots ?? []).map((p) => ({ prefix: 'plots', path: plotSpecOf(p).file })),
+  ];
+  for (const { prefix, path } of extra) {
+    if (Object.values(outs).some((o) => o.path === path)) continue;
+    outs[Object.hasOwn(outs, path) ? `${prefix}:${path}` : path] = { path, persist: false };
   }
   const wdir = config.wdir ?? '.';
   return Object.fromEntries(Object.entries(outs).map(([name, o]) => [name, { ...o, path: posix.isAbsolute(o.path) ? o.path : posix.join(wdir, o.path) }]));

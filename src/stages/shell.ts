@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
 import { commandsOf, shellConfig, shellOutputs, type ShellConfig } from './shell-config.js';
@@ -10,6 +10,8 @@ import { isProcessRunning } from '../core/process-running.js';
 import { lockDescriptors } from '../core/workspace-lock.js';
 import { LineTail } from '../core/run/line-tail.js';
 import { StageFailedError } from '../errors.js';
+import { formatPath } from '../schema/yaml-source.js';
+import { checkPlots, parsePlots, PlotFileError, plotSpecOf } from './shell-plots.js';
 
 /** Numbers anywhere in a metrics JSON, nested keys joined with '.'. */
 export function flattenMetrics(value: unknown, prefix = ''): Record<string, number> {
@@ -129,7 +131,7 @@ export const shell: StageKind<ShellConfig> = {
   description: 'Runs a shell command; its deps are hashed and its outs cached.',
   config: shellConfig,
   commands: ['run'],
-  check: (config) => [...checkSizes(config), ...checkWorkdir(config)],
+  check: (config) => [...checkSizes(config), ...checkWorkdir(config), ...checkPlots(config.plots ?? [])],
   workdir: (config) => config.wdir,
   outputs: (config) =>
     Object.fromEntries(
@@ -141,6 +143,7 @@ export const shell: StageKind<ShellConfig> = {
   },
   async run(ctx) {
     await runCommands(ctx);
+    await logPlots(ctx);
     if (!ctx.config.metrics) return {};
     let text: string;
     try {
@@ -155,3 +158,39 @@ export const shell: StageKind<ShellConfig> = {
     }
   },
 };
+
+/** Reads every `plots:` file the command wrote and logs its y columns as curves (a point per row, at its x step). */
+async function logPlots(ctx: StageContext<ShellConfig>): Promise<void> {
+  const declared = ctx.config.plots ?? [];
+  const curves: [string, { step: number; value: number }[]][] = [];
+  const seen = new Map<string, number>();
+  for (const [i, entry] of declared.entries()) {
+    const spec = plotSpecOf(entry);
+    const shown = relative(ctx.workspace, spec.file) || spec.file;
+    const fail = (problem: string, hint?: string, cause?: unknown, at: (string | number)[] = []) => {
+      const node = ['plots', i, ...(typeof entry === 'string' ? [] : at[0] === 'y' && !Array.isArray(entry.y) ? ['y'] : at)];
+      const where = ctx.specNode?.(node);
+      return new StageFailedError(ctx.stage, `plots file ${shown} ${problem}${hint ? ` (${hint})` : ''}; ${formatPath(node)}${where ? ` at ${where}` : ''}`, { cause });
+    };
+    let text: string;
+    try {
+      text = await readFile(spec.file, 'utf8');
+    } catch (err) {
+      throw fail('was not written by the command', 'write the file in the command, or fix its path in plots', err);
+    }
+    let parsed;
+    try {
+      parsed = parsePlots(text, spec);
+    } catch (err) {
+      if (err instanceof PlotFileError) throw fail(err.message, err.hint, err, err.at);
+      throw err;
+    }
+    for (const [name, points] of Object.entries(parsed)) {
+      const other = seen.get(name);
+      if (other !== undefined) throw fail(`has a column "${name}", and plots[${other}] plotted it already`, 'name the curves apart, or list the columns each file plots in y');
+      seen.set(name, i);
+      curves.push([name, points]);
+    }
+  }
+  for (const [name, points] of curves) for (const p of points) ctx.logMetric(name, p.value, p.step);
+}

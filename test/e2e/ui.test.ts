@@ -193,6 +193,16 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     await shot('compare');
   });
 
+  it("draws a shell stage's plots (weather's summary: plots: out/by-month.json) as curves on its run page", async () => {
+    await page.goto(`${ui.url}#/runs/${fx.weatherRun}`);
+    const titles = () => page.$$eval('[data-testid=curve]', (fs) => fs.filter((f) => f.querySelector('svg.marks .mark-line path')).map((f) => (f as HTMLElement).dataset.title));
+    await expect.poll(titles, { timeout: 60_000 }).toEqual(['summary.north_temp_c', 'summary.south_temp_c']);
+    const cli = await runJson(['compare', 'runs', fx.weatherRun], { cwd: fx.dir, env: fx.env });
+    const north = cli.json.curves.find((c: { name: string }) => c.name === 'summary.north_temp_c');
+    expect(north.points[0].map((p: { step: number }) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    await shot('shell-plots');
+  });
+
   it('opens a failed run and shows its stage, error and last output lines', async () => {
     await page.goto(`${ui.url}#/runs/${fx.failedRun}`);
     await page.waitForSelector('[data-testid=failure]');

@@ -8,6 +8,7 @@ import type { FileHasher } from '../hash/stat-cache.js';
 import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
 import { substituteOutputRefs } from '../spec/interpolate.js';
 import { resolveConfigPaths } from '../spec/resolve-paths.js';
+import { specNodePosition } from '../spec/node-position.js';
 import { pauseForTest } from '../store/test-hooks.js';
 import { isCacheable } from '../cache/lookup.js';
 import type { StageManifest } from '../cache/manifest.js';
@@ -104,6 +105,7 @@ export async function runStage(
         ctx0.emit({ type: 'stage-output', stage: stage.name, line });
       },
       progress: (message) => ctx0.emit({ type: 'stage-progress', stage: stage.name, message }),
+      specNode: (path) => specNodePosition(spec, stage, path),
       logMetric: (key, value, step) => ctx0.emit({ type: 'stage-metric', stage: stage.name, key, value, step: step ?? null }),
       upstreamMetrics,
       models: ctx0.models,
