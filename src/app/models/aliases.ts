@@ -50,16 +50,43 @@ export async function promoteModel(registry: ModelRegistry, ref: ModelRef, alias
   return { schemaVersion: 1, name: ref.name, alias, version: target.version, previous: held, changed: held !== target.version };
 }
 
+/** What `models unalias` did. */
+export interface AliasRemoval {
+  schemaVersion: 1;
+  name: string;
+  alias: string;
+  /** The version the alias pointed at. */
+  version: number;
+}
+
+/** An alias to remove that the model does not have; the message lists the aliases it has. */
+export class AliasNotSetError extends UserError {
+  constructor(name: string, alias: string, known: string) {
+    super(`${name} has no alias "${alias}"${known}`, { hint: `list versions and aliases with: mlpipe models list ${name}` });
+    this.name = 'AliasNotSetError';
+  }
+}
+
+async function aliasesOf(registry: ModelRegistry, name: string): Promise<string> {
+  const holders = (await registry.listModels(name)).filter((m) => m.aliases.length > 0);
+  return holders.length ? `; aliases of ${name}: ${holders.flatMap((m) => m.aliases.map((a) => `${a} → v${m.version}`)).join(', ')}` : `; ${name} has no aliases`;
+}
+
+/** Removes `alias` from the model; a server following it keeps the version it has loaded. Its history no longer counts for a rollback. */
+export async function removeModelAlias(registry: ModelRegistry, name: string, alias: string): Promise<AliasRemoval> {
+  checkAlias(alias);
+  await resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
+  const version = await registry.removeAlias(name, alias);
+  if (version === undefined) throw new AliasNotSetError(name, alias, await aliasesOf(registry, name));
+  return { schemaVersion: 1, name, alias, version };
+}
+
 /** Moves `alias` back to the version that held it before the last promotion. */
 export async function rollbackModel(registry: ModelRegistry, name: string, alias: string): Promise<AliasMove> {
   checkAlias(alias);
   await resolveModel(registry, { name, selector: { kind: 'latest' }, text: name });
   const current = await registry.getModel(name, alias);
-  if (!current || !current.aliases.includes(alias)) {
-    const holders = (await registry.listModels(name)).filter((m) => m.aliases.length > 0);
-    const known = holders.length ? `; aliases of ${name}: ${holders.flatMap((m) => m.aliases.map((a) => `${a} → v${m.version}`)).join(', ')}` : '';
-    throw new NoAliasHistoryError(name, alias, `${name} has no alias "${alias}"${known}`);
-  }
+  if (!current || !current.aliases.includes(alias)) throw new NoAliasHistoryError(name, alias, `${name} has no alias "${alias}"${await aliasesOf(registry, name)}`);
   const version = await registry.rollbackAlias(name, alias);
   if (version === undefined) throw new NoAliasHistoryError(name, alias, `v${current.version} is the only version that has held it`);
   return { schemaVersion: 1, name, alias, version, previous: current.version, changed: true };

@@ -1,6 +1,8 @@
 import type { ModelLookup, ModelVersion } from '../../core/tracker/types.js';
 import { readModelMeta, type ModelMeta } from '../../ml/model-io.js';
-import { modelDir, resolveModel } from './resolve-model.js';
+import { isMlpipeModel, modelDir, resolveModel } from './resolve-model.js';
+import { hashPath } from '../../core/hash/hash-path.js';
+import { StatCache } from '../../core/hash/stat-cache.js';
 import type { ModelRef } from './model-ref.js';
 
 const KEY_METRICS = ['accuracy', 'f1', 'auc', 'log_loss', 'r2', 'rmse', 'mae', 'mse', 'loss'];
@@ -16,6 +18,7 @@ export interface ModelListItem {
   /** Up to three headline metrics (accuracy, f1, auc … or r2, rmse …) by their bare names. */
   keyMetrics: Record<string, number>;
   createdAt: number;
+  description: string | null;
 }
 
 /** What the model takes as input, read from its `mlpipe.json`. */
@@ -39,9 +42,17 @@ export interface ModelSignature {
 /** `mlpipe models show`. */
 export interface ModelDetails extends ModelVersion {
   schemaVersion: 1;
+  description: string | null;
   /** Where its files are now. */
   dir: string;
-  signature: ModelSignature;
+  /** `mlpipe`: written by the train stage (serve and predict load it); `files`: another format (e.g. a shell stage's), which mlpipe only keeps. */
+  format: 'mlpipe' | 'files';
+  /** What it takes as input; null for `files`. */
+  signature: ModelSignature | null;
+  /** Its files (path relative to the version's folder, '' for a single file; size in bytes). */
+  files: { path: string; size: number }[];
+  /** Whether the files still hash to the digest registered. */
+  verified: boolean;
 }
 
 /** The headline metrics of a registered version. */
@@ -58,7 +69,7 @@ export function keyMetrics(metrics: Record<string, number>): Record<string, numb
 export async function listModelItems(registry: ModelLookup, name?: string): Promise<ModelListItem[]> {
   return (await registry.listModels(name))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : b.version - a.version))
-    .map((m) => ({ name: m.name, version: m.version, aliases: m.aliases, runId: m.runId, keyMetrics: keyMetrics(m.metrics), createdAt: m.createdAt }));
+    .map((m) => ({ name: m.name, version: m.version, aliases: m.aliases, runId: m.runId, keyMetrics: keyMetrics(m.metrics), createdAt: m.createdAt, description: m.description ?? null }));
 }
 
 /** A row a model accepts: numeric features at their training mean, categories at their fill or first value, a short text. */
@@ -88,10 +99,13 @@ export function signatureOf(meta: ModelMeta): ModelSignature {
   };
 }
 
-/** Everything about one registered version, including what its input looks like. */
+/** Everything about one registered version: its files (checked against the registered digest) and, for an mlpipe model, what its input looks like. */
 export async function showModel(registry: ModelLookup, runsDir: string, ref: ModelRef): Promise<ModelDetails> {
   const model = await resolveModel(registry, ref);
   const dir = modelDir(runsDir, model);
-  const meta = await readModelMeta(dir);
-  return { schemaVersion: 1, ...model, dir, signature: signatureOf(meta) };
+  const hashed = await hashPath(dir, await StatCache.open(runsDir));
+  const files = hashed.files.map((f) => ({ path: f.path, size: f.size }));
+  const format = isMlpipeModel(dir) ? 'mlpipe' : 'files';
+  const signature = format === 'mlpipe' ? signatureOf(await readModelMeta(dir)) : null;
+  return { schemaVersion: 1, ...model, description: model.description ?? null, dir, format, signature, files, verified: hashed.digest === model.artifactHash };
 }

@@ -33,6 +33,24 @@ export class ModelFilesMissingError extends UserError {
   }
 }
 
+/** A registered version whose files are not a model mlpipe can load (a shell stage's own format): serve and predict refuse it. */
+export class NotAnMlpipeModelError extends UserError {
+  constructor(
+    readonly model: ModelVersion,
+    readonly dir: string,
+  ) {
+    super(`${model.name} v${model.version} is registered, but its files in ${dir} are not a model mlpipe can load (no ${MODEL_FILES.topology} and ${MODEL_FILES.meta}, which the train stage writes)`, {
+      hint: `mlpipe serve and predict load models written by the train stage; load these files with the code that wrote them (mlpipe models show ${model.name}@${model.version} lists them)`,
+    });
+    this.name = 'NotAnMlpipeModelError';
+  }
+}
+
+/** True when `dir` holds a model mlpipe's train stage wrote (topology and metadata), which serve and predict can load. */
+export function isMlpipeModel(dir: string): boolean {
+  return existsSync(join(dir, MODEL_FILES.topology)) && existsSync(join(dir, MODEL_FILES.meta));
+}
+
 /** `v3 (production, staging)`. */
 export function describeVersion(m: Pick<ModelVersion, 'version' | 'aliases'>): string {
   return `v${m.version}${m.aliases.length ? ` (${m.aliases.join(', ')})` : ''}`;
@@ -59,13 +77,14 @@ export async function resolveModel(registry: ModelLookup, ref: ModelRef): Promis
 }
 
 /**
- * The folder holding a version's files: `<runsDir>/models/NAME/VERSION` (the runs folder's own copy,
- * also when the folder was copied or moved), else its registered path (relative to the runs folder;
- * older registrations hold an absolute one). Not verified: see {@link locateVerifiedModel}.
+ * The folder (or file) holding a version's files: `<runsDir>/models/NAME/VERSION` (the runs folder's
+ * own copy, also when the folder was copied or moved), else its registered path (relative to the runs
+ * folder; older registrations hold an absolute one). Any files count: a model registered from a shell
+ * stage has its own format. Not verified: see {@link locateVerifiedModel}.
  */
 export function modelDir(runsDir: string, model: ModelVersion): string {
   const candidates = [...new Set([join(runsDir, 'models', model.name, String(model.version)), resolve(runsDir, model.path)])];
-  const found = candidates.find((dir) => existsSync(join(dir, MODEL_FILES.topology)));
+  const found = candidates.find((dir) => existsSync(dir));
   if (!found) throw new ModelFilesMissingError(model, candidates);
   return found;
 }
@@ -81,9 +100,10 @@ export async function locateModel(runsDir: string, ref: ModelRef): Promise<{ mod
   }
 }
 
-/** {@link modelDir}, with its files checked against the registered digest ({@link verifyModelFiles}). */
+/** {@link modelDir} of a model serve and predict can load, with its files checked against the registered digest ({@link verifyModelFiles}). */
 export async function locateVerifiedModel(runsDir: string, model: ModelVersion): Promise<string> {
   const dir = modelDir(runsDir, model);
   await verifyModelFiles(runsDir, model, dir);
+  if (!isMlpipeModel(dir)) throw new NotAnMlpipeModelError(model, dir);
   return dir;
 }
