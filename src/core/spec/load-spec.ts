@@ -48,7 +48,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const params = structuredClone(isPlainObject(top.params) ? top.params : {});
   checkParamSizes(params, (name, problem) => reporter.error(['params', name], problem.message, { hint: problem.hint }));
   const stageSets = await applyParamOverrides(params, opts, reporter);
-  const expanded = expandTemplates(top.stages, params, reporter);
+  const expanded = expandTemplates(top.stages, params, reporter, opts.kinds);
   checkGeneratedStages(expanded, forms, reporter);
   const names = Object.keys(expanded.stages);
   const raws = draftStages(expanded.stages, opts.kinds, forms, reporter);

@@ -2,6 +2,8 @@ import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment, Reporter } from '../../schema/yaml-source.js';
 import { mapCommands } from './interpolate.js';
 import { spliceIntoCommand } from './shell-quote.js';
+import { spliceIntoSql } from './sql-quote.js';
+import type { StageKinds } from '../stage-kind.js';
 
 /** What a generated stage's `@` suffix may hold: it names a run folder and is typed in `--stage`. */
 const SUFFIX_RE = /^[A-Za-z0-9_.+=,-]+$/;
@@ -27,7 +29,7 @@ export interface ExpandedStages {
  * that is the whole string keeps the item's type. The lists may be `${params.x}`. Generated stages
  * are reported at their template's nodes (`reporter.mapPath`).
  */
-export function expandTemplates(stages: Record<string, unknown>, params: Record<string, unknown>, reporter: Reporter): ExpandedStages {
+export function expandTemplates(stages: Record<string, unknown>, params: Record<string, unknown>, reporter: Reporter, kinds?: StageKinds): ExpandedStages {
   const out: ExpandedStages = { stages: {}, groups: {}, usedParams: [] };
   const taken = new Set(Object.keys(stages));
   for (const [name, value] of Object.entries(stages)) {
@@ -58,9 +60,9 @@ export function expandTemplates(stages: Record<string, unknown>, params: Record<
         continue;
       }
       reporter.mapPath(['stages', generated], instance.bodyAt, ['stages', `${name}@*`]);
-      const body = substituteItem(instance.body, { item: instance.item, key: instance.key }, [], (path, placeholder, message, hint) =>
+      const body = substituteStage(instance.body, { item: instance.item, key: instance.key }, kinds, (path, placeholder, message, hint) =>
         reporter.error(['stages', generated, ...path], message, { needle: placeholder, ...(hint ? { hint } : {}) }),
-      ) as Record<string, unknown>;
+      );
       names.push(generated);
       taken.add(generated);
       out.stages[generated] = body;
@@ -160,21 +162,36 @@ function listOrParam(
 
 type Report = (path: PathSegment[], placeholder: string, message: string, hint?: string) => void;
 
+type Vars = { item: unknown; key: unknown };
+
 /**
- * Replaces `${item…}` and `${key}` inside every string of `value` (deep; keys are left alone). In the
- * `run:` command (or each line of a `run:` list) of a generated shell stage each value is quoted for
- * the spot it lands in, as params are.
+ * One generated stage's body with `${item…}` and `${key}` replaced, through the same seams as params
+ * (interpolate.ts): in the kind's command keys (a `run:` stage's `run`, each line of a list) a value is
+ * quoted for the shell spot it lands in, in its SQL keys (a sql stage's `with.query`) it lands as a SQL
+ * literal; everywhere else it is text. The kind is the `uses:` one, or `shell` for a `run:` stage.
  */
-export function substituteItem(value: unknown, vars: { item: unknown; key: unknown }, path: PathSegment[], report: Report): unknown {
-  if (path.length === 0 && isPlainObject(value) && Object.hasOwn(value, 'run') && !Object.hasOwn(value, 'uses')) {
-    const { run, ...rest } = value;
-    const commands = mapCommands(
-      run,
-      (line, i) => substituteInCommand(line, vars, i === undefined ? ['run'] : ['run', i], report),
-      (other) => substituteItem(other, vars, ['run'], report),
+function substituteStage(body: Record<string, unknown>, vars: Vars, kinds: StageKinds | undefined, report: Report): Record<string, unknown> {
+  const usesKind = Object.hasOwn(body, 'uses');
+  const kind = kinds?.get(usesKind ? (typeof body.uses === 'string' ? body.uses : '') : 'shell');
+  const commands = new Set(kind?.commands ?? (usesKind ? [] : ['run']));
+  const sql = new Set(kind?.sql ?? []);
+  const config = (obj: Record<string, unknown>, base: PathSegment[]) =>
+    Object.fromEntries(
+      Object.entries(obj).map(([k, v]) => [
+        k,
+        commands.has(k)
+          ? mapCommands(v, (line, i) => substituteInCommand(line, vars, i === undefined ? [...base, k] : [...base, k, i], report), (o) => substituteItem(o, vars, [...base, k], report))
+          : sql.has(k) && typeof v === 'string'
+            ? substituteInSql(v, vars, [...base, k], report)
+            : substituteItem(v, vars, [...base, k], report),
+      ]),
     );
-    return { ...(substituteItem(rest, vars, path, report) as Record<string, unknown>), run: commands };
-  }
+  if (!usesKind) return config(body, []);
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, k === 'with' && isPlainObject(v) ? config(v, ['with']) : substituteItem(v, vars, [k], report)]));
+}
+
+/** Replaces `${item…}` and `${key}` inside every string of `value` (deep; keys are left alone), as text. */
+export function substituteItem(value: unknown, vars: Vars, path: PathSegment[], report: Report): unknown {
   if (typeof value === 'string') return substituteString(value, vars, path, report);
   if (Array.isArray(value)) return value.map((v, i) => substituteItem(v, vars, [...path, i], report));
   if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteItem(v, vars, [...path, k], report)]));
@@ -193,13 +210,38 @@ function substituteString(s: string, vars: { item: unknown; key: unknown }, path
 
 function substituteInCommand(command: string, vars: { item: unknown; key: unknown }, at: PathSegment[], report: Report): string {
   const spliced = spliceIntoCommand(command, ITEM_RE, ([placeholder, expr]) => {
-    const found = itemValue(placeholder, expr, vars, at, report);
+    const found = spliceableItem(placeholder, expr, vars, at, report);
     return found.ok ? { quote: format(found.value) } : undefined;
   });
   for (const { match, problem } of spliced.problems) {
     report(at, match, `expected an item that can be quoted into the command, got ${match} whose value ${problem}`, 'pass it through env: (e.g. env: { VALUE: "${item}" }) and write "$VALUE" in the command');
   }
   return spliced.text;
+}
+
+function substituteInSql(query: string, vars: Vars, at: PathSegment[], report: Report): string {
+  const spliced = spliceIntoSql(query, ITEM_RE, ([placeholder, expr]) => {
+    const found = spliceableItem(placeholder, expr, vars, at, report);
+    return found.ok ? { value: found.value } : undefined;
+  });
+  for (const { match, problem } of spliced.problems) {
+    report(at, match, `expected an item that can be a SQL literal, got ${match} whose value ${problem}`, 'write the value into the query where it is a literal, a \'…\' string or a "…" identifier');
+  }
+  return spliced.text;
+}
+
+/**
+ * An item's value for a command or a query. Params are substituted after items, in the same strings,
+ * so a value holding `${…}` would be read again there (`${raw.params.x}` would then paste text into the
+ * shell or SQL unquoted): such a value is refused.
+ */
+function spliceableItem(placeholder: string, expr: string, vars: Vars, at: PathSegment[], report: Report): { ok: boolean; value?: unknown } {
+  const found = itemValue(placeholder, expr, vars, at, report);
+  if (found.ok && format(found.value).includes('${')) {
+    report(at, placeholder, `expected an item without \${…} where it is spliced into a command or a query, got ${placeholder} = ${JSON.stringify(format(found.value))}`, 'placeholders inside item values are not substituted again; pass the value through env: (env: { VALUE: "${item}" }, then "$VALUE")');
+    return { ok: false };
+  }
+  return found;
 }
 
 /** The value `${item…}` or `${key}` stands for; a missing key of the item is reported. */

@@ -3,7 +3,9 @@ import { loadSpec } from '../../../src/core/spec/load-spec.js';
 import { selectedStages } from '../../../src/core/run/plan-run.js';
 import { formatDiagnostics } from '../../../src/render/diagnostics.js';
 import type { LoadOptions, LoadResult, PipelineSpec } from '../../../src/core/spec/types.js';
-import { fakeRegistry } from './fixture-kinds.js';
+import { fakeKinds, fakeRegistry } from './fixture-kinds.js';
+import { f } from '../../../src/schema/fields.js';
+import type { StageKind } from '../../../src/core/stage-kind.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
 let ws: Workspace | undefined;
@@ -237,5 +239,58 @@ stages:
     expect(text.match(/stages\.b\.foreach/g)).toHaveLength(1);
     expect(text).toContain('pipeline.yaml:7:14 stages.b.foreach: expected a list or a mapping or a string, got 3');
     expect(text).toContain('pipeline.yaml:13:14 stages.c@*.run[1]: expected a key of the item (m), got ${item.z}');
+  });
+});
+
+describe('template items through the kind\'s seams', () => {
+  const query: StageKind = {
+    kind: 'query',
+    version: 1,
+    description: 'Test stand-in for the sql kind.',
+    config: f.object('Query settings.', { query: f.string('One SELECT.'), label: f.string('Text.', { default: '' }) }, { required: ['query'] }),
+    sql: ['query'],
+    outputs: () => ({ table: { path: 'table.parquet', location: 'stage' } }),
+    run: async () => {},
+  };
+  const kinds = new Map([...fakeKinds, query].map((k) => [k.kind, k]));
+
+  it('an item in a sql kind\'s query lands as a SQL literal (escaped inside quotes), elsewhere as text', async () => {
+    const s = await spec(
+      `name: t
+stages:
+  pick:
+    foreach:
+      evil: "x'; drop table t; --"
+    do:
+      uses: query
+      with:
+        query: select * from t where name = \${item} or "\${key}" = '\${item}'
+        label: "\${item}"
+`,
+      { kinds } as Omit<LoadOptions, 'kinds'>,
+    );
+    expect(s.stages['pick@evil'].config).toMatchObject({
+      query: `select * from t where name = 'x''; drop table t; --' or "evil" = 'x''; drop table t; --'`,
+      label: "x'; drop table t; --",
+    });
+  });
+
+  it('an item holding ${…} is refused in a command or a query (params would read it again), kept in text', async () => {
+    const text = await errors(
+      `name: t
+params:
+  msg: hi
+stages:
+  say:
+    foreach:
+      a: "\${raw.params.msg}"
+    do:
+      run: echo \${item} > out.txt
+      outs: [out.txt]
+      env: { MSG: "\${item}" }
+`,
+    );
+    expect(text).toContain('pipeline.yaml:9:17 stages.say@a.run: expected an item without ${…} where it is spliced into a command or a query, got ${item} = "${raw.params.msg}"');
+    expect(text).toContain('1 error in pipeline.yaml');
   });
 });
