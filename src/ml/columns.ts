@@ -118,6 +118,18 @@ export interface Inference {
  * that are mostly distinct and average three or more words → text; anything else → categorical.
  */
 export function inferColumnType(values: readonly unknown[], fmt: CellFormat = DEFAULT_CELL_FORMAT): Inference {
+  return inferFromVisits((visit) => values.forEach((v, i) => visit(v, 1, i)), fmt);
+}
+
+/**
+ * inferColumnType over distinct values with their counts (as an engine's GROUP BY gives them);
+ * `badIndex`, when set, is the index in `entries` of a value that contradicts a numeric column.
+ */
+export function inferColumnTypeOfCounts(entries: ReadonlyArray<readonly [unknown, number]>, fmt: CellFormat = DEFAULT_CELL_FORMAT): Inference {
+  return inferFromVisits((visit) => entries.forEach(([v, count], i) => visit(v, count, i)), fmt);
+}
+
+function inferFromVisits(each: (visit: (v: unknown, count: number, index: number) => void) => void, fmt: CellFormat): Inference {
   let present = 0;
   let numeric = 0;
   let firstBad = -1;
@@ -125,18 +137,18 @@ export function inferColumnType(values: readonly unknown[], fmt: CellFormat = DE
   let dates = 0;
   const distinct = new Set<string>();
   let arrays = 0;
-  values.forEach((v, i) => {
+  each((v, count, i) => {
     if (isMissing(v, fmt)) return;
-    present++;
+    present += count;
     if (isNumberArray(v)) {
-      arrays++;
+      arrays += count;
       return;
     }
     if (firstBad < 0 && parseNumber(v, fmt) === undefined) firstBad = i;
-    if (looksNumeric(v, fmt)) numeric++;
+    if (looksNumeric(v, fmt)) numeric += count;
     else if (typeof v === 'string') {
-      words += v.trim().split(/\s+/u).length;
-      if (looksLikeDate(v)) dates++;
+      words += v.trim().split(/\s+/u).length * count;
+      if (looksLikeDate(v)) dates += count;
     }
     distinct.add(categoryOf(v, fmt));
   });
@@ -318,7 +330,7 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
   if (code !== undefined) out[offset + code] = 1;
 }
 
-function scaleValue(x: number, st: ColumnStats, encoding: FeatureMeta['encoding']): number {
+export function scaleValue(x: number, st: ColumnStats, encoding: FeatureMeta['encoding']): number {
   return encoding === 'zscore' ? (x - st.mean) / (st.std || 1) : encoding === 'minmax' ? (x - st.min) / (st.max - st.min || 1) : x;
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { DatePart } from './dates.js';
@@ -173,23 +173,56 @@ export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
     const split = ds.splits[name];
     if (!split) continue;
     checkSplit(name, split);
-    const file = `${name}.bin`;
-    splits[name] = { n: split.n, xShape: [...split.xShape], xDtype: split.x instanceof Int32Array ? 'int32' : 'float32', file };
-    if (split.n > 0 && split.y.length !== split.n) splits[name].yWidth = split.y.length / split.n;
-    const parts = [toBytes(split.x), toBytes(split.y)];
-    if (split.sourceRows) {
-      splits[name].sourceRows = true;
-      parts.push(toBytes(split.sourceRows));
-    }
-    await writeFile(join(dir, file), Buffer.concat(parts));
-    if (split.ids) {
-      const idsFile = `${name}.ids.json`;
-      splits[name].idsFile = idsFile;
-      await writeFile(join(dir, idsFile), `${JSON.stringify(split.ids)}\n`);
-    }
+    const writer = await openSplitWriter(dir, name, split.xShape, split.x instanceof Int32Array ? 'int32' : 'float32');
+    await writer.append(split.x);
+    splits[name] = await writer.finish(split.y, split.sourceRows, split.ids);
   }
-  const meta: DatasetMeta = { ...ds.meta, schemaVersion: 1, splits };
-  await writeFile(join(dir, META_FILE), `${stableStringify(meta)}\n`);
+  await writeDatasetMeta(dir, ds.meta, splits);
+}
+
+/** Writes `meta.json` of a dataset whose split files are written: `splits` replaces `meta.splits`. */
+export async function writeDatasetMeta(dir: string, meta: DatasetMeta, splits: Record<string, SplitMeta>): Promise<void> {
+  await writeFile(join(dir, META_FILE), `${stableStringify({ ...meta, schemaVersion: 1, splits })}\n`);
+}
+
+/** Writes one split file in pieces: `x` rows appended batch by batch, then `y`, the source rows and the ids with `finish`. */
+export interface SplitWriter {
+  append(x: Float32Array | Int32Array): Promise<void>;
+  finish(y: Float32Array, sourceRows?: Int32Array, ids?: string[]): Promise<SplitMeta>;
+}
+
+/** A SplitWriter for split `name` of shape `xShape` (rows first) in `dir`; the bytes equal writeDataset's for the same split. */
+export async function openSplitWriter(dir: string, name: SplitName, xShape: readonly number[], xDtype: 'float32' | 'int32'): Promise<SplitWriter> {
+  const file = `${name}.bin`;
+  const handle = await open(join(dir, file), 'w');
+  const n = xShape[0]!;
+  let written = 0;
+  const expected = xShape.reduce((a, b) => a * b, 1);
+  return {
+    append: async (x) => {
+      written += x.length;
+      await handle.write(toBytes(x));
+    },
+    finish: async (y, sourceRows, ids) => {
+      try {
+        if (written !== expected) throw new RangeError(`split ${name}: ${written} x values written, expected ${expected} for shape [${xShape.join(', ')}]`);
+        const meta: SplitMeta = { n, xShape: [...xShape], xDtype, file };
+        if (n > 0 && y.length !== n) meta.yWidth = y.length / n;
+        await handle.write(toBytes(y));
+        if (sourceRows) {
+          meta.sourceRows = true;
+          await handle.write(toBytes(sourceRows));
+        }
+        if (ids) {
+          meta.idsFile = `${name}.ids.json`;
+          await writeFile(join(dir, meta.idsFile), `${JSON.stringify(ids)}\n`);
+        }
+        return meta;
+      } finally {
+        await handle.close();
+      }
+    },
+  };
 }
 
 /** Reads `meta.json` and the requested splits (default: all listed in meta). A missing or wrongly sized file is a DatasetCorruptError. */

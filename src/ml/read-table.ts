@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join, relative } from 'node:path';
+import picomatch from 'picomatch';
 import { createInterface } from 'node:readline';
 import { CsvError, parse } from 'csv-parse';
 import { DataError } from './errors.js';
-import { openSqlEngine, sqlIdentifier, sqlString } from './sql-engine.js';
+import { openSqlEngine, sqlIdentifier, sqlString, type SqlEngine } from './sql-engine.js';
 
 /** The file formats `readTable` reads. */
 export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet';
@@ -29,6 +30,10 @@ export interface ReadTableOptions {
   delimiter?: string;
   /** How the file is named in error messages; default: the path. */
   displayName?: string;
+  /** `path` is a folder: the glob of the files to read in it (default: every file of the format). */
+  files?: string;
+  /** csv/tsv: the text encoding (default utf-8). */
+  encoding?: Encoding;
 }
 
 /**
@@ -38,9 +43,12 @@ export interface ReadTableOptions {
  */
 export async function readTable(path: string, options: ReadTableOptions = {}): Promise<Table> {
   const file = options.displayName ?? path;
-  const format = options.format && options.format !== 'auto' ? options.format : formatFromExtension(path, file);
+  const source: TableSource = { path, displayName: file, format: options.format, delimiter: options.delimiter, files: options.files, encoding: options.encoding };
+  const format = (await needsEngine(source)) ? 'engine' : options.format && options.format !== 'auto' ? options.format : formatFromExtension(path, file);
   const table =
-    format === 'csv' || format === 'tsv'
+    format === 'engine'
+      ? await readWithEngine(source)
+      : format === 'csv' || format === 'tsv'
       ? await readDelimited(path, file, format === 'tsv' ? '\t' : await csvDelimiter(path, options.delimiter))
       : format === 'jsonl'
         ? await readJsonLines(path, file)
@@ -259,5 +267,127 @@ async function readParquet(path: string, file: string): Promise<Table> {
     throw new DataError(`is not a Parquet file this engine can read: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'check the file, or give a csv, tsv, jsonl or json file', cause: err });
   } finally {
     engine.close();
+  }
+}
+
+/** Encodings the CSV reader takes (the engine decodes them; UTF-8 files are also read without it). */
+export const ENCODINGS = ['utf-8', 'utf-16', 'latin-1'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** Where a table's rows lie: one file, or a folder (every file of one format below it, or those matching `files`). */
+export interface TableSource {
+  path: string;
+  /** A glob of file names inside the folder `path`, e.g. `part-*.csv` or `**\/*.parquet`. */
+  files?: string;
+  format?: TableFormat | 'auto';
+  delimiter?: string;
+  encoding?: Encoding;
+  /** How the data is named in messages. */
+  displayName: string;
+}
+
+/** What the engine reads for a source: the table function's SQL, the format, the first file (for the header) and the csv delimiter. */
+export interface EngineRead {
+  sql: string;
+  format: TableFormat;
+  firstFile: string;
+  delimiter?: string;
+}
+
+const FOLDER_FORMATS: Array<[string, TableFormat]> = [['.parquet', 'parquet'], ['.csv', 'csv'], ['.tsv', 'tsv'], ['.jsonl', 'jsonl'], ['.ndjson', 'jsonl'], ['.json', 'json']];
+
+/** Whether a source is more than one plain UTF-8 file: a folder, or another encoding, which only the engine reads. */
+export async function needsEngine(source: TableSource): Promise<boolean> {
+  if (source.encoding !== undefined && source.encoding !== 'utf-8') return true;
+  try {
+    return (await stat(source.path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The engine's table function for `source`. `cells` says how cells are read: `typed` lets the
+ * engine sniff the types with the given missing markers and decimal mark (`keepText` columns stay
+ * raw text), `text` reads every csv cell as a string, as readTable does.
+ */
+export async function engineReader(source: TableSource, cells: { mode: 'typed'; naValues: readonly string[]; decimal: '.' | ','; keepText: readonly string[] } | { mode: 'text' }): Promise<EngineRead> {
+  const file = source.displayName;
+  const folder = (await stat(source.path)).isDirectory();
+  let pattern = source.path;
+  let format = source.format && source.format !== 'auto' ? source.format : undefined;
+  if (folder) {
+    const names = (await readdir(source.path, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    const isMatch = source.files ? picomatch(source.files, { dot: false }) : undefined;
+    const matching = isMatch ? names.filter((n) => isMatch(relative(source.path, n).split('\\').join('/'))) : names;
+    format ??= source.files ? formatFromExtension(source.files, file) : FOLDER_FORMATS.find(([ext]) => matching.some((n) => n.toLowerCase().endsWith(ext)))?.[1];
+    if (!format) throw new DataError('holds no .parquet, .csv, .tsv, .jsonl or .json file', { file, hint: 'point `input` at a folder of data files, or name them with `files`' });
+    const ext = FOLDER_FORMATS.filter(([, f]) => f === format).map(([e]) => e);
+    const files = matching.filter((n) => source.files || ext.some((e) => n.toLowerCase().endsWith(e))).sort();
+    if (files.length === 0) throw new DataError(`has no file matching ${JSON.stringify(source.files ?? `*${ext[0]}`)}`, { file, hint: 'check `files` and the folder' });
+    pattern = files.length === 1 ? files[0]! : `[${files.map(sqlString).join(', ')}]`;
+    return readerSql(files.length === 1 ? sqlString(files[0]!) : pattern, format, files[0]!, source, cells);
+  }
+  format ??= formatFromExtension(source.path, file);
+  return readerSql(sqlString(pattern), format, source.path, source, cells);
+}
+
+async function readerSql(paths: string, format: TableFormat, firstFile: string, source: TableSource, cells: Parameters<typeof engineReader>[1]): Promise<EngineRead> {
+  if (format === 'parquet') return { sql: `read_parquet(${paths}, union_by_name = true)`, format, firstFile };
+  if (format === 'json' || format === 'jsonl') return { sql: `read_json(${paths}, format = '${format === 'json' ? 'array' : 'newline_delimited'}')`, format, firstFile };
+  const delimiter = format === 'tsv' ? '\t' : await csvDelimiter(firstFile, source.delimiter);
+  const options = [`header = true`, `delim = ${sqlString(delimiter)}`, `quote = '"'`, `escape = '"'`, `encoding = ${sqlString(source.encoding ?? 'utf-8')}`];
+  if (cells.mode === 'text') options.push('all_varchar = true');
+  else {
+    options.push(`decimal_separator = ${sqlString(cells.decimal)}`, `nullstr = [${cells.naValues.map(sqlString).join(', ') || "''"}]`);
+    if (cells.keepText.length) {
+      options.push(`types = {${cells.keepText.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}`, `force_not_null = [${cells.keepText.map(sqlString).join(', ')}]`);
+    }
+  }
+  return { sql: `read_csv(${paths}, ${options.join(', ')})`, format, firstFile, delimiter };
+}
+
+/** The header of a csv file as readTable names its columns (trimmed, `column_N` for a blank one). */
+export async function csvHeader(path: string, delimiter: string): Promise<string[]> {
+  const source = createReadStream(path);
+  const parser = source.pipe(parse({ bom: true, delimiter, to_line: 1, relax_column_count: true }));
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) return headerNames(record, path);
+    return [];
+  } finally {
+    source.destroy();
+  }
+}
+
+/** A folder, or a file in another encoding, read through the engine into the same Table readTable gives (csv cells as text). */
+async function readWithEngine(source: TableSource): Promise<Table> {
+  const read = await engineReader(source, { mode: 'text' });
+  const engine = await openSqlEngine();
+  try {
+    const table = await engineTable(engine, read.sql, source.displayName);
+    const { columns, rows } = await engine.rows(`SELECT ${table.select} FROM t`);
+    return { file: source.displayName, columns, rows, lines: rows.map((_, i) => i + 1), ...(read.delimiter ? { delimiter: read.delimiter } : {}) };
+  } finally {
+    engine.close();
+  }
+}
+
+/**
+ * Creates the engine's table `t` from a reader's SQL; returns the select list that reads it as
+ * readTable would (wide integers and decimals as doubles). A file the engine cannot read is a DataError
+ * with the engine's first line.
+ */
+export async function engineTable(engine: SqlEngine, readerSql: string, file: string): Promise<{ select: string }> {
+  try {
+    await engine.run(`CREATE TABLE t AS SELECT * FROM ${readerSql}`);
+    const described = await engine.rows('DESCRIBE t');
+    checkWidth(described.rows.length, file);
+    const select = described.rows
+      .map(([name, type]) => (WIDE_NUMBERS.test(String(type)) ? `CAST(${sqlIdentifier(String(name))} AS DOUBLE) AS ${sqlIdentifier(String(name))}` : sqlIdentifier(String(name))))
+      .join(', ');
+    return { select: select || '*' };
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    throw new DataError(`cannot be read: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'check the files and the format settings (delimiter, encoding, decimal)', cause: err });
   }
 }

@@ -19,7 +19,7 @@ export interface SplitOptions {
   /** Shuffle before splitting (and within each split); false keeps file order: train first, test last. */
   shuffle: boolean;
   /** One class per row: each split then holds the classes in the same proportions (± one row per class). */
-  strata?: readonly number[];
+  strata?: ArrayLike<number>;
 }
 
 /** Row indices per split. A split with no rows is an empty array. */
@@ -65,7 +65,7 @@ export function splitRows(n: number, opts: SplitOptions): SplitIndices {
   return out;
 }
 
-function groupRows(n: number, strata: readonly number[] | undefined): number[][] {
+function groupRows(n: number, strata: ArrayLike<number> | undefined): number[][] {
   if (!strata) return [Array.from({ length: n }, (_, i) => i)];
   const byClass = new Map<number, number[]>();
   for (let i = 0; i < n; i++) {

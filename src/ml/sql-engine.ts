@@ -61,6 +61,17 @@ export function copyOptions(format: TableFormat): string {
   return '(FORMAT csv, HEADER true)';
 }
 
+/** Settings of the engine: a memory ceiling (beyond it, sorts and tables spill to `tempDirectory`) and the thread count. */
+export interface SqlEngineOptions {
+  /** e.g. `512MB`; default: DuckDB's (80 % of RAM). */
+  memoryLimit?: string;
+  tempDirectory?: string;
+  threads?: number;
+}
+
+/** One column of a result chunk: its values as a typed array (numeric types) or JSON values, without NULL handling (select NULL-free expressions). */
+export type ChunkColumn = Float64Array | Float32Array | Int32Array | unknown[];
+
 /** An open in-memory DuckDB database; `@duckdb/node-api` is loaded only here, when a sql stage runs. */
 export interface SqlEngine {
   run(sql: string): Promise<void>;
@@ -68,14 +79,22 @@ export interface SqlEngine {
   first(sql: string): Promise<Record<string, unknown> | undefined>;
   /** Every row of a query, as JSON values (BIGINT, DECIMAL and dates come back as strings). */
   rows(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
+  /** Streams a query chunk by chunk (about 2,048 rows each); `onChunk` gets each column's values and the row count. */
+  stream(sql: string, onChunk: (columns: ChunkColumn[], rows: number) => void | Promise<void>): Promise<void>;
+  /** Appends rows to an existing table whose columns are all INTEGER, one Int32Array per column (all the same length). */
+  appendInt32(table: string, columns: readonly Int32Array[]): Promise<void>;
   /** Stops the statement running now (it then fails with an interrupt error). */
   interrupt(): void;
   close(): void;
 }
 
-export async function openSqlEngine(): Promise<SqlEngine> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(':memory:');
+export async function openSqlEngine(options: SqlEngineOptions = {}): Promise<SqlEngine> {
+  const duckdb = await import('@duckdb/node-api');
+  const config: Record<string, string> = {};
+  if (options.memoryLimit) config.memory_limit = options.memoryLimit;
+  if (options.tempDirectory) config.temp_directory = options.tempDirectory;
+  if (options.threads) config.threads = String(options.threads);
+  const instance = await duckdb.DuckDBInstance.create(':memory:', config);
   const connection = await instance.connect();
   return {
     run: async (sql) => {
@@ -85,6 +104,35 @@ export async function openSqlEngine(): Promise<SqlEngine> {
     rows: async (sql) => {
       const reader = await connection.runAndReadAll(sql);
       return { columns: reader.columnNames(), rows: reader.getRowsJson() as unknown[][] };
+    },
+    stream: async (sql, onChunk) => {
+      const result = await connection.stream(sql);
+      for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
+        const columns: ChunkColumn[] = [];
+        for (let c = 0; c < chunk.columnCount; c++) {
+          const vector = chunk.getColumnVector(c) as unknown as { items?: unknown };
+          const items = vector.items;
+          columns.push(items instanceof Float64Array || items instanceof Float32Array || items instanceof Int32Array ? items : (chunk.getColumnValues(c) as unknown[]));
+        }
+        await onChunk(columns, chunk.rowCount);
+      }
+    },
+    appendInt32: async (table, columns) => {
+      const appender = await connection.createAppender(table);
+      const types = columns.map(() => duckdb.INTEGER);
+      const n = columns[0]?.length ?? 0;
+      const size = 2048;
+      for (let start = 0; start < n; start += size) {
+        const rows = Math.min(size, n - start);
+        const chunk = duckdb.DuckDBDataChunk.create(types, rows);
+        columns.forEach((col, c) => {
+          const vector = chunk.getColumnVector(c) as unknown as { items: Int32Array; flush(): void };
+          vector.items.set(col.subarray(start, start + rows));
+          vector.flush();
+        });
+        appender.appendDataChunk(chunk);
+      }
+      appender.closeSync();
     },
     interrupt: () => connection.interrupt(),
     close: () => {

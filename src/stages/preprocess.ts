@@ -1,12 +1,14 @@
-import { basename, dirname, isAbsolute, relative, sep } from 'node:path';
+import { stat, rm } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, relative, sep } from 'node:path';
 import { DataError } from '../ml/errors.js';
 import { f } from '../schema/fields.js';
-import type { StageKind } from '../core/stage-kind.js';
-import type { Task, TextMeta } from '../ml/dataset.js';
+import type { StageContext, StageKind } from '../core/stage-kind.js';
+import type { DatasetMeta, Task, TextMeta } from '../ml/dataset.js';
 import type { ColumnOverride, TextOptions } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
 import { DATE_PARTS, DEFAULT_DATE_PARTS } from '../ml/dates.js';
-import type { TableFormat } from '../ml/read-table.js';
+import type { Encoding, TableFormat, TableSource } from '../ml/read-table.js';
+import type { BuildOptions, BuildReport } from '../ml/build-dataset.js';
 import type { TokenizerName } from '../ml/tokenize.js';
 
 const normalizeField = (d: string, o = {}) => f.enum(d, ['zscore', 'minmax', 'none'], o);
@@ -36,7 +38,16 @@ const textField = f.object(
 const config = f.object(
   'Reads a table (csv, tsv, jsonl, json array, Parquet), encodes it and splits it into a dataset for train and evaluate.',
   {
-    input: f.path('The data file: .csv, .tsv, .jsonl, .json holding an array of objects, or .parquet.'),
+    input: f.path('The data: a .csv, .tsv, .jsonl, .json (an array of objects) or .parquet file, or a folder of such files (all of one format, read as one table; see `files`).'),
+    files: f.string('With a folder `input`: a glob of the files to read in it (`part-*.csv`, `**/*.parquet`), in name order; the cache key covers the whole folder.', {
+      pattern: '^(?!/)(?!.*(^|/)\\.\\.(/|$)).+$',
+    }),
+    file_encoding: f.enum('The text encoding of csv/tsv files (other than utf-8, read by the engine).', ['utf-8', 'utf-16', 'latin-1'], { default: 'utf-8' }),
+    engine: f.enum(
+      'Where tabular data is built: auto uses the DuckDB engine for files over 2 MB, folders, Parquet and other encodings, and the row-by-row builder otherwise; always; never. Both give the same dataset bytes; the engine steps aside (and says why) for text, images, dates, dedupe, several targets and values it cannot place.',
+      ['auto', 'always', 'never'],
+      { default: 'auto' },
+    ),
     format: f.enum('The file format; auto picks it from the extension.', ['auto', 'csv', 'tsv', 'jsonl', 'json', 'parquet'], { default: 'auto' }),
     delimiter: f.string('The field separator of a csv file (one character, or `tab`); auto: sniffed from the header line among `,` `;` tab and `|`. A .tsv file is tab-separated.', {
       default: 'auto',
@@ -134,6 +145,9 @@ const config = f.object(
 /** The resolved `with` block of a preprocess stage. */
 export interface PreprocessConfig {
   input: string;
+  files?: string;
+  file_encoding: Encoding;
+  engine: 'auto' | 'always' | 'never';
   format: TableFormat | 'auto';
   delimiter: string;
   na_values: string[];
@@ -175,58 +189,31 @@ export const preprocess: StageKind<PreprocessConfig> = {
   config,
   outputs: () => ({ dataset: { path: 'dataset', location: 'stage' } }),
   async run(ctx) {
-    const [{ readTable }, { buildDataset }, { writeDataset }] = await Promise.all([
-      import('../ml/read-table.js'),
-      import('../ml/build-dataset.js'),
-      import('../ml/dataset.js'),
-    ]);
     const c = ctx.config;
     const sourceName = displayPath(ctx.workspace, c.input);
-    const table = await readTable(c.input, { format: c.format, delimiter: c.delimiter, displayName: sourceName });
-    if (table.delimiter && table.delimiter !== ',' && table.delimiter !== '\t') ctx.log(`csv delimiter ${JSON.stringify(table.delimiter)}${c.delimiter === 'auto' ? ' (sniffed)' : ''}`);
-    ctx.signal.throwIfAborted();
+    const source: TableSource = { path: c.input, displayName: sourceName, format: c.format, delimiter: c.delimiter, encoding: c.file_encoding, ...(c.files === undefined ? {} : { files: c.files }) };
     const format = cellFormatMeta(c);
     const image = c.image && { ...c.image, channels: c.image.channels === 1 ? 1 : 3 } as const;
     if (c.image && c.image.channels === 2) throw new DataError('image.channels must be 1 (grey) or 3 (RGB), got 2', { hint: 'set channels: 1 or channels: 3' });
-    if (image) {
-      const { decodeImageCells } = await import('../ml/images.js');
-      const { cellFormatOf, isMissing } = await import('../ml/columns.js');
-      const index = table.columns.indexOf(image.column);
-      if (index < 0) throw new DataError(`has no column "${image.column}" (named by image.column)`, { file: sourceName, hint: `the columns are: ${table.columns.join(', ')}` });
-      const cells = table.rows.map((r) => r[index]);
-      const fmt = cellFormatOf(format);
-      await decodeImageCells(cells, dirname(c.input), image, (i) => ({ file: sourceName, line: table.lines[i], row: i + 1 }), (v) => isMissing(v, fmt));
-      cells.forEach((v, i) => {
-        table.rows[i]![index] = v;
-      });
-      ctx.log(`images: ${cells.length} from "${image.column}" decoded to ${image.width}×${image.height}×${image.channels} (${image.fit})`);
-    }
-    ctx.signal.throwIfAborted();
-    const { dataset, report } = buildDataset(
-      table,
-      {
-        target: c.target,
-        task: c.task,
-        features: c.features,
-        exclude: c.exclude,
-        id: c.id,
-        columns: c.columns,
-        missing: missingStrategy(c.missing),
-        encoding: c.encoding,
-        normalize: c.normalize,
-        text: c.text && (Array.isArray(c.text) ? c.text.map(textOptions) : textOptions(c.text)),
-        split: c.split,
-        shuffle: c.shuffle,
-        dedupe: c.dedupe,
-        format,
-        ...(image ? { image } : {}),
-      },
-      sourceName,
-    );
-    ctx.signal.throwIfAborted();
-    await writeDataset(ctx.outputs.dataset!, dataset);
-
-    const { meta } = dataset;
+    const options: BuildOptions = {
+      target: c.target,
+      task: c.task,
+      features: c.features,
+      exclude: c.exclude,
+      id: c.id,
+      columns: c.columns,
+      missing: missingStrategy(c.missing),
+      encoding: c.encoding,
+      normalize: c.normalize,
+      text: c.text && (Array.isArray(c.text) ? c.text.map(textOptions) : textOptions(c.text)),
+      split: c.split,
+      shuffle: c.shuffle,
+      dedupe: c.dedupe,
+      format,
+      ...(image ? { image } : {}),
+    };
+    const built = (await useEngine(c, source, options)) ? await buildInEngine(ctx, source, options, sourceName) : undefined;
+    const { meta, report, trainShape } = built ?? (await buildRowByRow(ctx, source, options, sourceName, image));
     const s = report.splits;
     ctx.log(
       `read ${report.rowsRead} rows from ${sourceName}: kept ${report.rows}, dropped ${report.droppedMissing} with missing values` +
@@ -254,7 +241,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
       train_rows: s.train,
       validation_rows: s.validation,
       test_rows: s.test,
-      inputs: dataset.splits.train!.xShape.slice(1).reduce((a, b) => a * b, 1),
+      inputs: trainShape.slice(1).reduce((a, b) => a * b, 1),
     };
     if (c.dedupe) metrics.duplicates = report.duplicates;
     if (meta.labels) metrics.classes = meta.labels.length;
@@ -264,6 +251,68 @@ export const preprocess: StageKind<PreprocessConfig> = {
     return { metrics };
   },
 };
+
+/** Files at least this big go to the engine under `engine: auto` (below it, loading the engine costs more than it saves). */
+const ENGINE_MIN_BYTES = 2 * 1024 * 1024;
+
+async function useEngine(c: PreprocessConfig, source: TableSource, o: BuildOptions): Promise<boolean> {
+  if (c.engine === 'never') return false;
+  const { engineCanBuild } = await import('../ml/engine-dataset.js');
+  if (!engineCanBuild(o)) return false;
+  if (c.engine === 'always') return true;
+  const info = await stat(source.path).catch(() => undefined);
+  if (!info) return false;
+  return info.isDirectory() || info.size >= ENGINE_MIN_BYTES || c.file_encoding !== 'utf-8' || ['.parquet', '.pq'].includes(extname(source.path).toLowerCase()) || c.format === 'parquet';
+}
+
+type Built = { meta: DatasetMeta; report: BuildReport; trainShape: number[] };
+
+/** The engine path; undefined (after logging why) when it steps aside for the row-by-row builder. */
+async function buildInEngine(ctx: StageContext<PreprocessConfig>, source: TableSource, o: BuildOptions, sourceName: string): Promise<Built | undefined> {
+  const { preprocessInEngine, EngineFallback } = await import('../ml/engine-dataset.js');
+  const out = ctx.outputs.dataset!;
+  try {
+    const { meta, report, delimiter } = await preprocessInEngine(source, o, sourceName, out);
+    logDelimiter(ctx, delimiter);
+    ctx.log('built in the engine (DuckDB)');
+    return { meta, report, trainShape: meta.splits.train!.xShape };
+  } catch (err) {
+    if (!(err instanceof EngineFallback)) throw err;
+    await rm(out, { recursive: true, force: true });
+    ctx.log(`the engine stepped aside (${err.message}): built row by row`);
+    return undefined;
+  }
+}
+
+async function buildRowByRow(ctx: StageContext<PreprocessConfig>, source: TableSource, o: BuildOptions, sourceName: string, image: BuildOptions['image']): Promise<Built> {
+  const [{ readTable }, { buildDataset }, { writeDataset }] = await Promise.all([import('../ml/read-table.js'), import('../ml/build-dataset.js'), import('../ml/dataset.js')]);
+  const c = ctx.config;
+  const table = await readTable(c.input, { format: c.format, delimiter: c.delimiter, displayName: sourceName, encoding: c.file_encoding, ...(c.files === undefined ? {} : { files: c.files }) });
+  logDelimiter(ctx, table.delimiter);
+  ctx.signal.throwIfAborted();
+  if (image) {
+    const { decodeImageCells } = await import('../ml/images.js');
+    const { cellFormatOf, isMissing } = await import('../ml/columns.js');
+    const index = table.columns.indexOf(image.column);
+    if (index < 0) throw new DataError(`has no column "${image.column}" (named by image.column)`, { file: sourceName, hint: `the columns are: ${table.columns.join(', ')}` });
+    const cells = table.rows.map((r) => r[index]);
+    const fmt = cellFormatOf(o.format);
+    await decodeImageCells(cells, dirname(c.input), image, (i) => ({ file: sourceName, line: table.lines[i], row: i + 1 }), (v) => isMissing(v, fmt));
+    cells.forEach((v, i) => {
+      table.rows[i]![index] = v;
+    });
+    ctx.log(`images: ${cells.length} from "${image.column}" decoded to ${image.width}×${image.height}×${image.channels} (${image.fit})`);
+  }
+  ctx.signal.throwIfAborted();
+  const { dataset, report } = buildDataset(table, o, sourceName);
+  ctx.signal.throwIfAborted();
+  await writeDataset(ctx.outputs.dataset!, dataset);
+  return { meta: dataset.meta, report, trainShape: dataset.splits.train!.xShape };
+}
+
+function logDelimiter(ctx: StageContext<PreprocessConfig>, delimiter: string | undefined): void {
+  if (delimiter && delimiter !== ',' && delimiter !== '\t') ctx.log(`csv delimiter ${JSON.stringify(delimiter)}${ctx.config.delimiter === 'auto' ? ' (sniffed)' : ''}`);
+}
 
 function textOptions(t: TextConfig): TextOptions {
   return { column: t.column, tokenizer: t.tokenizer, lowercase: t.lowercase, vocabSize: t.vocab_size, maxLength: t.max_length, oovToken: t.oov_token, padding: t.padding, truncating: t.truncating };
