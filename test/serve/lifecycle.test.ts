@@ -214,6 +214,6 @@ describe('startServing', () => {
     const summary = await server.close();
     expect(summary).toEqual({ schemaVersion: 1, model: 'fx', follows: 'production', url: server.url, versions: [1, 2] });
     expect(log[0]).toBe('fx@production moved: now serving v2 (was v1)');
-    expect(log[1]).toMatch(/^fx@production → v3: keeping v2: cannot load the model in .*broken: mlpipe\.json is missing or unreadable/);
+    expect(log[1]).toMatch(/^fx@production → v3: keeping v2: fx v3 is registered, but its files in .*broken are not a model mlpipe can load/);
   });
 });
