@@ -83,6 +83,11 @@ export class StageCache implements CacheIndex {
     }
   }
 
+  /** Warns that `stage` is nondeterministic (once per execution: {@link save} does for a local one, the run for a queue worker's). */
+  warnNondeterministic(stage: string, nondeterministic: NondeterministicOutputs): void {
+    this.options.onWarning?.(describeNondeterminism(stage, nondeterministic));
+  }
+
   /**
    * Stores a finished stage's outputs and, when `publish`, the manifest under its key (last). When
    * the key already had an entry (a `--force` re-run, a worker that ran what another had stored) and
@@ -116,7 +121,7 @@ export class StageCache implements CacheIndex {
     const files = previous ? differingFiles(previous.outputs, outputs) : [];
     if (files.length === 0) return { manifest };
     const nondeterministic: NondeterministicOutputs = { previousRunId: previous!.runId, files };
-    this.options.onWarning?.(describeNondeterminism(req.stage, nondeterministic));
+    this.warnNondeterministic(req.stage, nondeterministic);
     return { manifest, nondeterministic };
   }
 }

@@ -113,7 +113,7 @@ export class QueueDispatcher implements StageDispatcher {
       for (const m of result.metrics) req.emit({ type: 'stage-metric', stage: stage.name, key: m.key, value: m.value, step: m.step });
       if (publish) await this.local.putManifest(req.key, encodeManifest(result.manifest));
       this.timings.push({ runId: req.runId, stage: stage.name, enqueuedAt: data.enqueuedAt, startedAt: result.startedAt, finishedAt: result.finishedAt, resultAt: Date.now(), worker: result.worker });
-      return { manifest: result.manifest, backend: result.backend };
+      return { manifest: result.manifest, backend: result.backend, ...(result.nondeterministic ? { nondeterministic: result.nondeterministic } : {}) };
     } finally {
       events.off('progress', onProgress);
       req.signal.removeEventListener('abort', onAbort);

@@ -6,6 +6,7 @@ import type { ObjectStore } from '../store/types.js';
 import { StageCache, readManifest } from '../cache/stage-cache.js';
 import { provenanceHere } from '../cache/provenance.js';
 import { outputsAvailable, restoreOutputs } from '../cache/stage-outputs.js';
+import { differingFiles } from '../cache/nondeterminism.js';
 import { uncachedHasher } from '../hash/stat-cache.js';
 import { localExecutor } from '../run/executor.js';
 import { runStage } from '../run/run-stage.js';
@@ -68,7 +69,7 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
   const metrics: LoggedMetric[] = [];
   try {
     await restoreUpstreamRunOutputs(opts.remote, upstream, job.upstream, runDir);
-    const { manifest, backend } = await runStage(
+    const { manifest, backend, nondeterministic: seen } = await runStage(
       {
         spec,
         runId: job.runId,
@@ -96,9 +97,12 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
     const winner = job.publish ? await completeEntry(opts.remote, job.key) : undefined;
     if (winner && winner.runId !== manifest.runId) {
       const replayed = Object.entries(winner.metrics).map(([key, value]) => ({ key, value, step: null }));
-      return { manifest: winner, backend, metrics: replayed, worker: opts.worker, duplicate: true, startedAt, finishedAt: Date.now() };
+      // Another execution stored the key first and stays the entry: this one's files differing from it is nondeterminism.
+      const files = differingFiles(winner.outputs, manifest.outputs);
+      const nondeterministic = files.length > 0 ? { previousRunId: winner.runId, files } : undefined;
+      return { manifest: winner, backend, metrics: replayed, worker: opts.worker, duplicate: true, startedAt, finishedAt: Date.now(), ...(nondeterministic ? { nondeterministic } : {}) };
     }
-    return { manifest, backend, metrics, worker: opts.worker, duplicate: false, startedAt, finishedAt: Date.now() };
+    return { manifest, backend, metrics, worker: opts.worker, duplicate: false, startedAt, finishedAt: Date.now(), ...(seen ? { nondeterministic: seen } : {}) };
   } finally {
     await rm(runDir, { recursive: true, force: true });
   }

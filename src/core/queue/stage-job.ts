@@ -1,5 +1,6 @@
 import type { OutputManifest } from '../hash/path-manifest.js';
 import type { StageManifest } from '../cache/manifest.js';
+import type { NondeterministicOutputs } from '../tracker/types.js';
 import type { OutputRef, StageSpec } from '../spec/types.js';
 import type { StageKinds } from '../stage-kind.js';
 import { StageFailedError } from '../../errors.js';
@@ -62,6 +63,8 @@ export interface StageJobResult {
   worker: string;
   /** true: another worker had completed the same key first; its manifest is returned and this one discarded. */
   duplicate: boolean;
+  /** This attempt ran and wrote other files than the entry that stays under the key (issue 15 item 14). */
+  nondeterministic?: NondeterministicOutputs;
   startedAt: number;
   finishedAt: number;
 }

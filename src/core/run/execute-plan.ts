@@ -201,6 +201,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     if (!(await opts.cache.restore(restoring, targets, stage.name))) {
       throw new StageFailedError(stage.name, `stage ${stage.name} completed on a worker, but its outputs could not be restored from ${opts.cache.store.location}`);
     }
+    if (done.nondeterministic) opts.cache.warnNondeterministic(stage.name, done.nondeterministic);
     return done;
   };
 
