@@ -8,7 +8,8 @@ import { chooseReporter, summaryLine, sweepTable } from '../cli/reporters.js';
 import { parseSweep, sweepPoints } from '../core/run/sweep-grid.js';
 import { runSweep, type SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../render/progress/plain-reporter.js';
-import { writeCiReports } from '../cli/ci-reports.js';
+import { writeCiReports, writeSuitesReports } from '../cli/ci-reports.js';
+import type { JunitSuite } from '../render/ci/junit.js';
 import { planJson, renderPlan } from '../render/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
@@ -40,7 +41,7 @@ export default class Run extends BaseCommand {
     stage: Flags.string({ description: 'Run only this stage and what it needs (repeatable).', multiple: true }),
     force: Flags.boolean({ description: 'Ignore the cache: run every selected stage.', default: false }),
     dry: Flags.boolean({ description: 'Print the plan only; run nothing.', default: false }),
-    junit: Flags.string({ description: 'Write each stage and each gate as a JUnit test case to this file.', env: 'MLPIPE_JUNIT' }),
+    junit: Flags.string({ description: 'Write each stage and each gate as a JUnit test case to this file (a sweep: one suite per point).', env: 'MLPIPE_JUNIT' }),
     sweep: Flags.string({
       description: 'Run a grid: KEY=V1,V2,… or KEY=range(START,STOP,lin|log,COUNT); with --trials also KEY=uniform(A,B), loguniform(A,B) or randint(A,B) (repeatable).',
       multiple: true,
@@ -93,9 +94,19 @@ export default class Run extends BaseCommand {
     if (flags.sweep) {
       const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
       const json = this.jsonEnabled();
+      const points: JunitSuite[] = [];
       const summary = await withInterrupts((signal) =>
-        runSweep({ ...common, file: args.spec, load: loadOptionsOf(flags), grid, signal, observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]) }),
+        runSweep({
+          ...common,
+          file: args.spec,
+          load: loadOptionsOf(flags),
+          grid,
+          signal,
+          observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]),
+          onPoint: (p) => (points[p.index] = { spec: p.spec, summary: p.summary, label: p.set.join(' ') }),
+        }),
       );
+      await writeSuitesReports(points.filter(Boolean), { junit: flags.junit });
       this.out(sweepTable(summary));
       this.setExitCode(summary.exitCode);
       return summary;

@@ -80,3 +80,34 @@ describe('CI reports of a failed deploy gate', () => {
     }
   }, 360_000);
 });
+
+describe('CI reports of a sweep', () => {
+  it('writes one JUnit suite and one summary section per point, in grid order, case names the stages', async () => {
+    const sweep = await makeWorkspace({
+      'pipeline.yaml': `name: sw
+params:
+  x: 1
+stages:
+  score:
+    run: test \${params.x} -lt 3
+`,
+    });
+    try {
+      const r = await runCli(['run', 'pipeline.yaml', '--sweep', 'params.x=1,5,2', '--jobs', '1', '--junit', 'junit.xml'], { cwd: sweep.dir, env: { GITHUB_STEP_SUMMARY: sweep.path('summary.md') } });
+      expect(r.code).toBe(1);
+      const xml = await readFile(sweep.path('junit.xml'), 'utf8');
+      expect(xml).toContain('<testsuites name="mlpipe" tests="3" failures="1" skipped="0"');
+      expect([...xml.matchAll(/<testsuite name="([^"]*) r-[0-9a-f]+"/g)].map((m) => m[1])).toEqual(['sw [params.x=1]', 'sw [params.x=5]', 'sw [params.x=2]']);
+      expect([...xml.matchAll(/<testcase classname="([^"]*)" name="([^"]*)"/g)].map((m) => `${m[1]} ${m[2]}`)).toEqual([
+        'mlpipe.sw[params.x=1] score',
+        'mlpipe.sw[params.x=5] score',
+        'mlpipe.sw[params.x=2] score',
+      ]);
+      const md = await readFile(sweep.path('summary.md'), 'utf8');
+      expect(md.match(/^### /gm)).toHaveLength(3);
+      expect(md).toMatch(/^### ❌ mlpipe run `r-[0-9a-f]+` of `sw` \(params.x=5\): failed/m);
+    } finally {
+      await sweep.cleanup();
+    }
+  });
+});

@@ -34,6 +34,8 @@ export interface SweepOptions extends Omit<RunPipelineOptions, 'spec' | 'observe
   grid: string[][];
   /** Progress observers for one point (labelled by its `--set` items). */
   observersFor: (label: string) => RunObserver[];
+  /** Told each point's spec and run summary as it finishes (CI reports); `index` is its place in the grid. */
+  onPoint?: (point: { index: number; set: string[]; spec: PipelineSpec; summary: RunSummary }) => void;
 }
 
 /**
@@ -59,6 +61,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     try {
       const s = await runPipeline({ ...opts, spec: specs[i], sweepId, isolated: true, inFlight, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: opts.observersFor(label) });
       Object.assign(points[i], { runId: s.runId, status: s.status, exitCode: s.exitCode, metrics: s.metrics, error: s.error });
+      opts.onPoint?.({ index: i, set: points[i].set, spec: specs[i], summary: s });
     } catch (err) {
       Object.assign(points[i], { status: 'failed', exitCode: ExitCode.StageFailed, error: messageOf(err) });
     }

@@ -14,6 +14,13 @@ interface Case {
   systemOut?: string;
 }
 
+/** One run's cases; `label` names a sweep point (its `--set` items), in the suite and the class name. */
+export interface JunitSuite {
+  spec: PipelineSpec;
+  summary: RunSummary;
+  label?: string;
+}
+
 /**
  * Each stage, and each deploy gate, as a JUnit test case, so CI systems show them. A case's name is
  * the stage's name whatever the cache state (test history keys on it); whether it was restored, and
@@ -21,6 +28,24 @@ interface Case {
  * fails and the stage's case says it stopped at its gate.
  */
 export function renderJunit(spec: PipelineSpec, summary: RunSummary): string {
+  return renderJunitSuites([{ spec, summary }]);
+}
+
+/** Several runs (a sweep's points, each its own `<testsuite>`) in one JUnit file. */
+export function renderJunitSuites(suites: readonly JunitSuite[]): string {
+  const rendered = suites.map(renderSuite);
+  const sum = (k: 'tests' | 'failures' | 'skipped') => rendered.reduce((n, r) => n + r[k], 0);
+  const time = suites.reduce((t, x) => Math.max(t, x.summary.durationMs), 0) / 1000;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="mlpipe" tests="${sum('tests')}" failures="${sum('failures')}" skipped="${sum('skipped')}" time="${time.toFixed(3)}">`,
+    ...rendered.flatMap((r) => r.lines),
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+function casesOf(spec: PipelineSpec, summary: RunSummary): Case[] {
   const cases: Case[] = [];
   for (const s of summary.stages) {
     const time = s.durationMs / 1000;
@@ -39,10 +64,16 @@ export function renderJunit(spec: PipelineSpec, summary: RunSummary): string {
       else cases.push({ name: `${s.name} gate: ${gate}`, time: 0, skipped: `stage ${s.status}` });
     }
   }
+  return cases;
+}
+
+function renderSuite({ spec, summary, label }: JunitSuite): { lines: string[]; tests: number; failures: number; skipped: number } {
+  const cases = casesOf(spec, summary);
   const failures = cases.filter((c) => c.failure).length;
   const skipped = cases.filter((c) => c.skipped).length;
+  const classname = `mlpipe.${spec.name}${label ? `[${label}]` : ''}`;
   const body = cases.map((c) => {
-    const open = `    <testcase classname="${esc(`mlpipe.${spec.name}`)}" name="${esc(c.name)}" time="${c.time.toFixed(3)}"`;
+    const open = `    <testcase classname="${esc(classname)}" name="${esc(c.name)}" time="${c.time.toFixed(3)}"`;
     const inner: string[] = [];
     if (c.properties) inner.push('      <properties>', ...c.properties.map(([k, v]) => `        <property name="${esc(k)}" value="${esc(v)}"/>`), '      </properties>');
     if (c.failure) inner.push(`      <failure message="${esc(c.failure.message)}">${esc(c.failure.body)}</failure>`);
@@ -50,13 +81,11 @@ export function renderJunit(spec: PipelineSpec, summary: RunSummary): string {
     if (c.systemOut) inner.push(`      <system-out>${esc(c.systemOut)}</system-out>`);
     return inner.length === 0 ? `${open}/>` : `${open}>\n${inner.join('\n')}\n    </testcase>`;
   });
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="mlpipe" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${(summary.durationMs / 1000).toFixed(3)}">`,
-    `  <testsuite name="${esc(`${spec.name} ${summary.runId}`)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${(summary.durationMs / 1000).toFixed(3)}">`,
+  const name = `${spec.name}${label ? ` [${label}]` : ''} ${summary.runId}`;
+  const lines = [
+    `  <testsuite name="${esc(name)}" tests="${cases.length}" failures="${failures}" skipped="${skipped}" time="${(summary.durationMs / 1000).toFixed(3)}">`,
     ...body,
     '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+  ];
+  return { lines, tests: cases.length, failures, skipped };
 }

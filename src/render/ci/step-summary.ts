@@ -3,11 +3,11 @@ import { formatDuration } from '../numbers.js';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** A markdown summary of a run for `$GITHUB_STEP_SUMMARY` (or any markdown sink). */
-export function renderStepSummary(s: RunSummary): string {
+/** A markdown summary of a run (a sweep point: `label`, its `--set` items) for `$GITHUB_STEP_SUMMARY` (or any markdown sink). */
+export function renderStepSummary(s: RunSummary, label?: string): string {
   const icon = s.status === 'completed' ? '✅' : s.exitCode === 3 ? '⛔' : '❌';
   const lines = [
-    `### ${icon} mlpipe run \`${s.runId}\` of \`${s.pipeline}\`: ${s.status} in ${formatDuration(s.durationMs)}`,
+    `### ${icon} mlpipe run \`${s.runId}\` of \`${s.pipeline}\`${label ? ` (${cell(label)})` : ''}: ${s.status} in ${formatDuration(s.durationMs)}`,
     '',
     '| stage | status | cache | duration | reason |',
     '|---|---|---|---|---|',
