@@ -91,7 +91,7 @@ function measure(cmd, args, cwd) {
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr.slice(-3000)}`);
   const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return { ms, mib: kb / 1024, out: r.stdout };
+  return { ms, mib: kb / 1024, out: r.stdout + r.stderr };
 }
 
 const stats = (xs) => {

@@ -84,7 +84,7 @@ interface Column {
 }
 
 type Encoder =
-  | { kind: 'numeric'; stats: ColumnStats; encoding: FeatureMeta['encoding'] }
+  | { kind: 'numeric'; stats: ColumnStats; encoding: FeatureMeta['encoding']; fill?: number }
   | { kind: 'categorical'; width: number; onehot: boolean };
 
 /**
@@ -121,35 +121,51 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
   const kept = srcRows.length;
   const parts = splitRows(kept, { ...o.split, shuffle: o.shuffle, strata: o.split.stratify ? strata : undefined });
   if (parts.train.length === 0) fallback('no training rows');
-  await engine.run('CREATE OR REPLACE TABLE assign (src INTEGER, part INTEGER, pos INTEGER)');
+  const partOf = new Int32Array(total).fill(-1);
+  const posOf = new Int32Array(total);
   for (const [p, name] of SPLIT_NAMES.entries()) {
-    const part = parts[name];
-    await engine.appendInt32('assign', [Int32Array.from(part, (k) => srcRows[k]!), new Int32Array(part.length).fill(p), Int32Array.from(part, (_, r) => r)]);
+    parts[name].forEach((k, r) => {
+      partOf[srcRows[k]!] = p;
+      posOf[srcRows[k]!] = r;
+    });
   }
-  await engine.run('CREATE OR REPLACE VIEW j AS SELECT t.*, t.rowid AS "__mlpipe_row", a.part AS "__mlpipe_part", a.pos AS "__mlpipe_pos" FROM t JOIN assign a ON t.rowid = a.src');
+  await engine.run('CREATE OR REPLACE TABLE assign (part INTEGER, pos INTEGER)');
+  await engine.appendInt32('assign', [partOf, posOf]);
+  await engine.run('CREATE OR REPLACE VIEW j AS SELECT t.*, t.rowid AS "__mlpipe_row", a.part AS "__mlpipe_part", a.pos AS "__mlpipe_pos" FROM t POSITIONAL JOIN assign a');
   const train = '"__mlpipe_part" = 0';
 
-  const fills = new Map<Column, number>();
-  if (o.missing.kind === 'fill') for (const f of features) if (f.type === 'numeric') fills.set(f.column, await numericFill(engine, f.column, o.missing, train, fmt));
-  const numeric = features.filter((f) => f.type === 'numeric');
-  const stats = await orderedStats(engine, numeric.map((f) => ({ e: f.column.e, fill: fills.get(f.column) })), train);
+  const categorical = new Map<Column, Awaited<ReturnType<typeof categoricalFeature>>>();
+  for (const f of features) {
+    if (f.type === 'categorical') categorical.set(f.column, await categoricalFeature(engine, f.column, o.columns[f.column.name]?.encoding ?? o.encoding, o.missing, train, fmt));
+  }
+  const id = o.id === undefined ? undefined : need(o.id);
+  const selectList = [
+    '"__mlpipe_row"::INTEGER AS r',
+    `${label.yCode ?? `CAST(${target.e} AS FLOAT)`} AS y`,
+    ...features.map((f, i) => `${f.type === 'numeric' ? `coalesce(${f.column.e}, 'NaN'::DOUBLE)` : categorical.get(f.column)!.select} AS f${i}`),
+    ...(id ? [`${id.kind === 'string' ? `CAST(${sqlIdentifier(id.name)} AS VARCHAR)` : `CAST(${sqlIdentifier(id.name)} AS DOUBLE)`} AS id`] : []),
+  ].join(', ');
+  await engine.run(`CREATE OR REPLACE TABLE tr AS SELECT ${selectList} FROM j WHERE ${train} ORDER BY "__mlpipe_pos"`);
+
+  const numeric = features.flatMap((f, i) => (f.type === 'numeric' ? [{ f, column: `f${i}` }] : []));
+  const regression = !label.labels;
+  const sums = await trainSums(engine, [...numeric.map((n) => n.column), ...(regression ? ['y'] : [])]);
+  const fills = numeric.map((n, i) => (o.missing.kind !== 'fill' ? undefined : o.missing.fill === 'mean' ? (sums[i]!.k ? sums[i]!.sum / sums[i]!.k : 0) : undefined));
+  if (o.missing.kind === 'fill' && o.missing.fill !== 'mean') for (const [i, n] of numeric.entries()) fills[i] = await numericFill(engine, n.f.column, o.missing, train, fmt);
+  const stats = await statsOf(engine, [...numeric.map((n) => n.column), ...(regression ? ['y'] : [])], sums, [...fills, ...(regression ? [undefined] : [])], parts.train.length);
   const metas: FeatureMeta[] = [];
   const encoders: Encoder[] = [];
-  const selects: string[] = [];
   for (const f of features) {
     const normalize = o.columns[f.column.name]?.normalize ?? o.normalize;
-    if (f.type === 'numeric') {
-      const fill = fills.get(f.column);
-      const st = stats[numeric.indexOf(f)]!;
-      metas.push({ name: f.column.name, type: 'numeric', encoding: normalize, stats: st, ...(fill === undefined ? {} : { fill }) });
-      encoders.push({ kind: 'numeric', stats: st, encoding: normalize });
-      selects.push(fill === undefined ? `coalesce(${f.column.e}, 'NaN'::DOUBLE)` : `coalesce(${f.column.e}, ${doubleLiteral(fill)})`);
+    const k = numeric.findIndex((n) => n.f === f);
+    if (k >= 0) {
+      const fill = fills[k];
+      metas.push({ name: f.column.name, type: 'numeric', encoding: normalize, stats: stats[k]!, ...(fill === undefined ? {} : { fill }) });
+      encoders.push({ kind: 'numeric', stats: stats[k]!, encoding: normalize, fill });
     } else {
-      const encoding = o.columns[f.column.name]?.encoding ?? o.encoding;
-      const { meta, select } = await categoricalFeature(engine, f.column, encoding, o.missing, train, fmt);
-      metas.push(meta);
-      encoders.push({ kind: 'categorical', width: encoding === 'onehot' ? meta.categories!.length : 1, onehot: encoding === 'onehot' });
-      selects.push(select);
+      const { meta: fm } = categorical.get(f.column)!;
+      metas.push(fm);
+      encoders.push({ kind: 'categorical', width: fm.encoding === 'onehot' ? fm.categories!.length : 1, onehot: fm.encoding === 'onehot' });
     }
   }
   const featureNames = metas.flatMap(featureColumnNames);
@@ -167,9 +183,8 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
     ...(o.id === undefined ? {} : { id: o.id }),
   };
   if (label.labels) Object.assign(meta, { labels: label.labels, classCounts: label.classCounts });
-  else meta.targetScaling = { normalize: o.columns[targetName]?.normalize ?? o.normalize, stats: (await orderedStats(engine, [{ e: `CAST(CAST(${target.e} AS FLOAT) AS DOUBLE)` }], train))[0]! };
+  else meta.targetScaling = { normalize: o.columns[targetName]?.normalize ?? o.normalize, stats: stats[numeric.length]! };
 
-  const id = o.id === undefined ? undefined : need(o.id);
   const splits: Record<string, SplitMeta> = {};
   for (const [p, name] of SPLIT_NAMES.entries()) {
     const n = parts[name].length;
@@ -182,7 +197,7 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
     let batch = new Float32Array(rowsPerBatch * width);
     let inBatch = 0;
     let row = 0;
-    const sql = `SELECT "__mlpipe_row"::INTEGER, ${label.yCode ?? `CAST(${target.e} AS FLOAT)`}${selects.map((s) => `, ${s}`).join('')}${id ? `, ${id.kind === 'string' ? `CAST(${sqlIdentifier(id.name)} AS VARCHAR)` : `CAST(${sqlIdentifier(id.name)} AS DOUBLE)`}` : ''} FROM j WHERE "__mlpipe_part" = ${p} ORDER BY "__mlpipe_pos"`;
+    const sql = p === 0 ? 'SELECT * FROM tr' : `SELECT ${selectList} FROM j WHERE "__mlpipe_part" = ${p} ORDER BY "__mlpipe_pos"`;
     await engine.stream(sql, async (cols, rows) => {
       const rowIds = cols[0] as Int32Array;
       const ys = cols[1] as Int32Array | Float32Array;
@@ -221,8 +236,8 @@ function idText(v: unknown): string {
 /** Writes one cell's model inputs at `offset` and returns the offset after them. */
 function encodeCell(enc: Encoder, col: ChunkColumn, r: number, out: Float32Array, offset: number): number {
   if (enc.kind === 'numeric') {
-    const x = (col as Float64Array)[r]!;
-    if (Number.isNaN(x)) fallback('a missing value without a fill');
+    let x = (col as Float64Array)[r]!;
+    if (Number.isNaN(x)) x = enc.fill ?? fallback('a missing value without a fill');
     const v = scaleValue(x, enc.stats, enc.encoding);
     out[offset] = v;
     if (!Number.isFinite(out[offset])) fallback('a value out of the float32 range');
@@ -392,44 +407,82 @@ function doubleLiteral(x: number): string {
   return `CAST('${String(x)}' AS DOUBLE)`;
 }
 
+interface TrainSums {
+  /** Values present (not NaN). */
+  k: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
 /**
- * computeStats of the train values of each expression in train order, then its `fill` once per
- * missing value (as fitFeature appends them): the sums run in the same order as the builder's
- * loops, so the results are the same doubles. Two queries for all the columns.
+ * One pass over the train rows of `tr` in train order: per column, the count, sum, min and max of
+ * the present values, added in the order computeStats and numericFill add them (the same doubles).
  */
-async function orderedStats(engine: SqlEngine, items: ReadonlyArray<{ e: string; fill?: number }>, train: string): Promise<ColumnStats[]> {
-  if (items.length === 0) return [];
-  const pos = 'ORDER BY "__mlpipe_pos"';
-  const a = (await engine.first(
-    `SELECT count(*)::INTEGER AS n, ${items.map(({ e }, i) => `count(${e})::INTEGER AS k${i}, sum(${e} ${pos}) AS s${i}, min(${e}) AS lo${i}, max(${e}) AS hi${i}`).join(', ')} FROM j WHERE ${train}`,
-  ))!;
-  const firsts = items.map(({ fill }, i) => {
-    const k = Number(a[`k${i}`]);
-    const missing = fill === undefined ? 0 : Number(a.n) - k;
-    let sum = k ? Number(a[`s${i}`]) : 0;
-    for (let m = 0; m < missing; m++) sum += fill!;
-    return { k, missing, n: k + missing, mean: (k + missing) === 0 ? 0 : sum / (k + missing) };
+async function trainSums(engine: SqlEngine, columns: readonly string[]): Promise<TrainSums[]> {
+  const out = columns.map(() => ({ k: 0, sum: 0, min: Infinity, max: -Infinity }));
+  if (columns.length === 0) return out;
+  await engine.stream(`SELECT ${columns.join(', ')} FROM tr`, (cols, rows) => {
+    cols.forEach((col, c) => {
+      const v = col as Float64Array | Float32Array;
+      const acc = out[c]!;
+      for (let r = 0; r < rows; r++) {
+        const x = v[r]!;
+        if (Number.isNaN(x)) continue;
+        acc.k++;
+        acc.sum += x;
+        if (x < acc.min) acc.min = x;
+        if (x > acc.max) acc.max = x;
+      }
+    });
   });
-  const b = (await engine.first(`SELECT ${items.map(({ e }, i) => `sum((${e} - ${doubleLiteral(firsts[i]!.mean)}) * (${e} - ${doubleLiteral(firsts[i]!.mean)}) ${pos}) AS q${i}`).join(', ')} FROM j WHERE ${train}`))!;
-  return items.map(({ fill }, i) => {
-    const { k, missing, n, mean } = firsts[i]!;
-    if (n === 0) return computeStats([]);
-    let sq = k ? Number(b[`q${i}`]) : 0;
-    for (let m = 0; m < missing; m++) sq += (fill! - mean) * (fill! - mean);
-    let min = k ? Number(a[`lo${i}`]) : Infinity;
-    let max = k ? Number(a[`hi${i}`]) : -Infinity;
-    if (missing > 0) [min, max] = [Math.min(min, fill!), Math.max(max, fill!)];
-    return { mean, std: Math.sqrt(sq / n), min, max };
+  return out;
+}
+
+/** computeStats of each column's present train values then its fill once per missing one, as fitFeature appends them; a second pass in train order for the squares. */
+async function statsOf(engine: SqlEngine, columns: readonly string[], sums: readonly TrainSums[], fills: ReadonlyArray<number | undefined>, n: number): Promise<ColumnStats[]> {
+  const firsts = sums.map((s, c) => {
+    const fill = fills[c];
+    const missing = fill === undefined ? 0 : n - s.k;
+    let { sum, min, max } = s;
+    for (let m = 0; m < missing; m++) {
+      sum += fill!;
+      if (fill! < min) min = fill!;
+      if (fill! > max) max = fill!;
+    }
+    const count = s.k + missing;
+    return { count, missing, mean: count ? sum / count : 0, min, max };
+  });
+  const sq = columns.map(() => 0);
+  if (columns.length) {
+    await engine.stream(`SELECT ${columns.join(', ')} FROM tr`, (cols, rows) => {
+      cols.forEach((col, c) => {
+        const v = col as Float64Array | Float32Array;
+        const mean = firsts[c]!.mean;
+        let acc = sq[c]!;
+        for (let r = 0; r < rows; r++) {
+          const x = v[r]!;
+          if (!Number.isNaN(x)) acc += (x - mean) * (x - mean);
+        }
+        sq[c] = acc;
+      });
+    });
+  }
+  return firsts.map((f, c) => {
+    if (f.count === 0) return computeStats([]);
+    let q = sq[c]!;
+    const fill = fills[c];
+    for (let m = 0; m < f.missing; m++) q += (fill! - f.mean) * (fill! - f.mean);
+    return { mean: f.mean, std: Math.sqrt(q / f.count), min: f.min, max: f.max };
   });
 }
 
-/** The fill of a numeric column as fitFeature's numericFill finds it (mean in train order, median of the sorted values, the smallest most frequent value, or the constant). */
+/** The fill of a numeric column as fitFeature's numericFill finds it, but for the mean (see trainSums): the median of the sorted values, the smallest most frequent value, or the constant. */
 async function numericFill(engine: SqlEngine, c: Column, m: Extract<BuildOptions['missing'], { kind: 'fill' }>, train: string, fmt: CellFormat): Promise<number> {
   if (m.fill === 'constant') return parseNumber(m.value, fmt) ?? fallback('a constant fill that is not a number');
   const present = `${train} AND ${c.e} IS NOT NULL`;
   const k = Number((await engine.first(`SELECT count(*)::INTEGER AS k FROM j WHERE ${present}`))!.k);
   if (k === 0) return 0;
-  if (m.fill === 'mean') return Number((await engine.first(`SELECT sum(${c.e} ORDER BY "__mlpipe_pos") AS s FROM j WHERE ${present}`))!.s) / k;
   if (m.fill === 'median') {
     const { rows } = await engine.rows(`SELECT ${c.e} FROM j WHERE ${present} ORDER BY 1 LIMIT 2 OFFSET ${k % 2 ? k >> 1 : (k >> 1) - 1}`);
     return k % 2 ? Number(rows[0]![0]) : (Number(rows[0]![0]) + Number(rows[1]![0])) / 2;

@@ -54,9 +54,7 @@ export function splitRows(n: number, opts: SplitOptions): SplitIndices {
   groups.forEach((g, i) => {
     const t = g.length - nTest[i]!;
     const v = t - nVal[i]!;
-    out.train.push(...g.slice(0, v));
-    out.validation.push(...g.slice(v, t));
-    out.test.push(...g.slice(t));
+    for (let k = 0; k < g.length; k++) (k < v ? out.train : k < t ? out.validation : out.test).push(g[k]!);
   });
   for (const part of [out.train, out.validation, out.test]) {
     if (opts.shuffle) shuffleInPlace(part, random);

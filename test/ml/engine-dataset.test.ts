@@ -1,7 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../src/seeded-random.js';
+import { readDataset } from '../../src/ml/dataset.js';
+import { openSqlEngine, sqlString } from '../../src/ml/sql-engine.js';
 import { runStage } from './preprocess-helpers.js';
 import { withFiles } from './data-helpers.js';
 
@@ -66,5 +68,61 @@ describe('preprocess in the engine (DuckDB)', () => {
     expect(run.lines).toContain('warning: column "id" looks like an identifier (unique in every row (500 values)): left out of the features; list it in `features` or declare its type in `columns` to use it');
     const dates = await runStage(ws, { input: join(ws, 'dates.csv'), target: 'label', engine: 'always', split: { test: 0.2, validation: 0 } });
     expect(dates.lines.find((l) => l.startsWith('the engine stepped aside'))).toMatch(/^the engine stepped aside \(.+\): built row by row$/);
+  }, ENGINE_TIMEOUT);
+
+  it('reads a folder of CSVs named by a glob (`files`), in name order, as one table', async () => {
+    const ws = await withFiles({});
+    const [head, ...rows] = generated(900, 4).trim().split('\n');
+    await mkdir(join(ws, 'parts'));
+    await writeFile(join(ws, 'parts', 'part-2.csv'), `${head}\n${rows.slice(300).join('\n')}\n`);
+    await writeFile(join(ws, 'parts', 'part-1.csv'), `${head}\n${rows.slice(0, 300).join('\n')}\n`);
+    await writeFile(join(ws, 'parts', 'notes.csv'), 'not,part,of,it\n1,2,3,4\n');
+    await writeFile(join(ws, 'whole.csv'), `${head}\n${rows.join('\n')}\n`);
+    const run = await bothWays(ws, { input: join(ws, 'parts'), files: 'part-*.csv', target: 'label', exclude: ['id'] });
+    expect(run.result).toMatchObject({ metrics: { rows_read: 900 } });
+    const whole = await runStage(ws, { input: join(ws, 'whole.csv'), target: 'label', exclude: ['id'], engine: 'never' });
+    for (const name of ['train.bin', 'validation.bin', 'test.bin']) expect((await readFile(join(run.dir, name))).equals(await readFile(join(whole.dir, name)))).toBe(true);
+  }, ENGINE_TIMEOUT);
+
+  it('reads a semicolon file with decimal commas in the engine, and steps aside for thousands separators it leaves to the builder', async () => {
+    const random = seededRandom(5);
+    const lines = ['weight;height;kind'];
+    for (let i = 0; i < 200; i++) lines.push(`${(random() * 100).toFixed(2).replace('.', ',')};${Math.floor(random() * 200)};${random() < 0.5 ? 'a' : 'b'}`);
+    const ws = await withFiles({ 'semi.csv': `${lines.join('\n')}\n`, 'grouped.csv': `${lines[0]}\n${lines.slice(1).map((l, i) => (i === 3 ? l.replace(/^[^;]+/, '1.234,5') : l)).join('\n')}\n` });
+    const run = await bothWays(ws, { input: join(ws, 'semi.csv'), target: 'kind', decimal: ',' });
+    expect(run.lines).toContain('csv delimiter ";" (sniffed)');
+    const { meta } = await readDataset(run.dir);
+    const weights = lines.slice(1).map((l) => Number(l.split(';')[0]!.replace(',', '.')));
+    expect(meta.features[0]!.stats!.max).toBe(Math.max(...weights.filter((_, i) => i < 200)));
+    const grouped = await runStage(ws, { input: join(ws, 'grouped.csv'), target: 'kind', decimal: ',', engine: 'always' });
+    expect(grouped.lines.some((l) => l.startsWith('the engine stepped aside'))).toBe(true);
+    expect((await readDataset(grouped.dir)).meta.features[0]!.stats!.max).toBe(1234.5);
+  }, ENGINE_TIMEOUT);
+
+  it('reads Parquet and JSONL in the engine: the same tensors as the CSV they hold', async () => {
+    const ws = await withFiles({ 'data.csv': generated(1200, 6) });
+    const engine = await openSqlEngine();
+    try {
+      await engine.run(`COPY (SELECT * FROM read_csv(${sqlString(join(ws, 'data.csv'))}, header = true, nullstr = ['NA', ''])) TO ${sqlString(join(ws, 'data.parquet'))} (FORMAT parquet)`);
+      await engine.run(`COPY (SELECT * FROM read_csv(${sqlString(join(ws, 'data.csv'))}, header = true, nullstr = ['NA', ''])) TO ${sqlString(join(ws, 'data.jsonl'))} (FORMAT json)`);
+    } finally {
+      engine.close();
+    }
+    const config = { target: 'label', exclude: ['id'], missing: 'mean' };
+    const csv = await runStage(ws, { ...config, input: join(ws, 'data.csv'), engine: 'never' });
+    const parquet = await runStage(ws, { ...config, input: join(ws, 'data.parquet') });
+    expect(parquet.lines).toContain('built in the engine (DuckDB)');
+    const jsonl = await bothWays(ws, { ...config, input: join(ws, 'data.jsonl') });
+    for (const name of ['train.bin', 'validation.bin', 'test.bin']) {
+      expect((await readFile(join(parquet.dir, name))).equals(await readFile(join(csv.dir, name))), name).toBe(true);
+      expect((await readFile(join(jsonl.dir, name))).equals(await readFile(join(csv.dir, name))), name).toBe(true);
+    }
+  }, ENGINE_TIMEOUT);
+
+  it('reads a latin-1 file through the engine (file_encoding)', async () => {
+    const text = 'city,temp,label\n' + Array.from({ length: 40 }, (_, i) => `${['Köln', 'Málaga', 'Zürich'][i % 3]},${i},${i % 2 ? 'warm' : 'cold'}`).join('\n') + '\n';
+    const ws = await withFiles({ 'latin.csv': Buffer.from(text, 'latin1') });
+    const run = await bothWays(ws, { input: join(ws, 'latin.csv'), target: 'label', file_encoding: 'latin-1' });
+    expect((await readDataset(run.dir)).meta.features.find((f) => f.name === 'city')!.categories).toEqual(['Köln', 'Málaga', 'Zürich']);
   }, ENGINE_TIMEOUT);
 });
