@@ -227,7 +227,8 @@ function interpolateString(s: string, path: PathSegment[], params: Record<string
   });
 }
 
-function formatInto(value: unknown): string {
+/** How a value reads inside a longer string: text as it is, numbers and booleans as written, lists and mappings as JSON, null as nothing. */
+export function formatInto(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === null || value === undefined) return '';
   if (typeof value === 'object') return JSON.stringify(value);

@@ -1,6 +1,6 @@
 import { isPlainObject } from '../../schema/validate-fields.js';
 import type { PathSegment, Reporter } from '../../schema/yaml-source.js';
-import { mapCommands } from './interpolate.js';
+import { formatInto, mapCommands } from './interpolate.js';
 import { spliceIntoCommand } from './shell-quote.js';
 import { spliceIntoSql } from './sql-quote.js';
 import type { StageKinds } from '../stage-kind.js';
@@ -205,13 +205,13 @@ function substituteString(s: string, vars: { item: unknown; key: unknown }, path
   if (values.some((v) => !v.ok)) return s;
   if (matches.length === 1 && matches[0][0] === s) return structuredClone((values[0] as { value: unknown }).value);
   let i = 0;
-  return s.replace(ITEM_RE, () => format((values[i++] as { value: unknown }).value));
+  return s.replace(ITEM_RE, () => formatInto((values[i++] as { value: unknown }).value));
 }
 
 function substituteInCommand(command: string, vars: { item: unknown; key: unknown }, at: PathSegment[], report: Report): string {
   const spliced = spliceIntoCommand(command, ITEM_RE, ([placeholder, expr]) => {
     const found = spliceableItem(placeholder, expr, vars, at, report);
-    return found.ok ? { quote: format(found.value) } : undefined;
+    return found.ok ? { quote: formatInto(found.value) } : undefined;
   });
   for (const { match, problem } of spliced.problems) {
     report(at, match, `expected an item that can be quoted into the command, got ${match} whose value ${problem}`, 'pass it through env: (e.g. env: { VALUE: "${item}" }) and write "$VALUE" in the command');
@@ -237,8 +237,8 @@ function substituteInSql(query: string, vars: Vars, at: PathSegment[], report: R
  */
 function spliceableItem(placeholder: string, expr: string, vars: Vars, at: PathSegment[], report: Report): { ok: boolean; value?: unknown } {
   const found = itemValue(placeholder, expr, vars, at, report);
-  if (found.ok && format(found.value).includes('${')) {
-    report(at, placeholder, `expected an item without \${…} where it is spliced into a command or a query, got ${placeholder} = ${JSON.stringify(format(found.value))}`, 'placeholders inside item values are not substituted again; pass the value through env: (env: { VALUE: "${item}" }, then "$VALUE")');
+  if (found.ok && formatInto(found.value).includes('${')) {
+    report(at, placeholder, `expected an item without \${…} where it is spliced into a command or a query, got ${placeholder} = ${JSON.stringify(formatInto(found.value))}`, 'placeholders inside item values are not substituted again; pass the value through env: (env: { VALUE: "${item}" }, then "$VALUE")');
     return { ok: false };
   }
   return found;
@@ -253,12 +253,6 @@ function itemValue(placeholder: string, expr: string, vars: { item: unknown; key
     report(path, placeholder, `expected ${keys.length ? `a key of the item (${keys.join(', ')})` : 'a key of a mapping item'}, got ${placeholder}`, keys.length ? undefined : 'the items are plain values here: write ${item}');
   }
   return found;
-}
-
-function format(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || value === undefined) return '';
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 function lookup(root: unknown, parts: string[]): { ok: true; value: unknown } | { ok: false; container: unknown } {
