@@ -33,7 +33,7 @@ EXIT CODES
     this.out(
       [
         ...(remote ? [`remote ${remote.location}`] : []),
-        `runs kept: ${result.runs.kept} of ${result.runs.total} (${result.runs.running} running, ${result.runs.withFolder} with a folder, ${result.runs.withModel} with a registered model)`,
+        `runs kept: ${result.runs.kept} of ${result.runs.total} (${result.runs.running} running, ${result.runs.withFolder} with a folder, ${result.runs.withModel} with a registered model${result.runs.deleted ? `; ${result.runs.deleted} deleted, kept by nothing` : ''})`,
         `manifests: ${verb} ${result.manifests.removed}, kept ${result.manifests.kept}${result.manifests.unknownRun ? ` (${result.manifests.unknownRun} made by runs this tracker does not know)` : ''}, too recent to touch ${result.manifests.young}`,
         `objects: ${verb} ${result.objects.removed} (${formatBytes(result.objects.bytesRemoved)}), kept ${result.objects.kept}, too recent to touch ${result.objects.young}`,
         ...(result.pinnedBy ? [pinLine(result.pinnedBy)] : []),

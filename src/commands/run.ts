@@ -20,6 +20,7 @@ import { connectRemote } from '../cli/remote-flags.js';
 import { pushEntries, type TransferResult } from '../app/remote/transfer.js';
 import { renderTransfer } from '../render/transfer.js';
 import type { ObjectStore } from '../core/store/types.js';
+import { checkRunName, parseTags } from '../app/runs/run-meta.js';
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
 const QUEUE_JOBS = 64;
@@ -31,6 +32,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run pipeline.yaml --set params.lr=0.01 --set train.epochs=3',
     '<%= config.bin %> run pipeline.yaml --stage train --force',
     '<%= config.bin %> run pipeline.yaml --dry',
+    '<%= config.bin %> run pipeline.yaml --name baseline --tag owner=ana --tag data=march',
     '<%= config.bin %> run pipeline.yaml --pull --push   # a teammate\'s entries are restored, not re-run; the new ones are shared',
     '<%= config.bin %> run pipeline.yaml --sweep params.lr=0.001,0.01,0.1 --sweep train.batch_size=32,64 --jobs 2',
     "<%= config.bin %> run pipeline.yaml --sweep 'params.lr=loguniform(1e-4,1e-1)' --sweep train.batch_size=16,32,64 --trials 20 --seed 1",
@@ -56,6 +58,8 @@ export default class Run extends BaseCommand {
     ...queueFlags,
     pull: Flags.boolean({ description: 'Look for cache entries on the remote too: a stage whose entry is there is restored from it (fetched, verified), not run.', default: false, helpGroup: 'REMOTE' }),
     push: Flags.boolean({ description: 'Push the run\'s entries to the remote when it ends (else MLPIPE_AUTOPUSH, else autopush: in mlpipe.yaml).', allowNo: true, helpGroup: 'REMOTE' }),
+    name: Flags.string({ description: 'Name the run (shown by runs list, runs show, compare and report; filter with name = \'…\').' }),
+    tag: Flags.string({ description: 'Tag the run: KEY=VALUE (repeatable; filter with tags.KEY; change later with mlpipe runs tag).', multiple: true }),
     isolated: Flags.boolean({ description: 'Run every stage in a temporary copy of the workspace and leave the workspace untouched (sweep points always are); mlpipe checkout RUN brings the outputs back.', default: false }),
   };
 
@@ -90,7 +94,8 @@ export default class Run extends BaseCommand {
   private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
-    const common = { runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
+    const common = { ...labels, runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
       const json = this.jsonEnabled();

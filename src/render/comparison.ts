@@ -15,9 +15,12 @@ export function comparisonTable(c: Comparison): Table {
   const rows: Row[] = [];
   const line = (name: string, cells: (Cell | string)[]) => rows.push({ cells: [`  ${name}`, ...cells] });
   const runs = c.runs;
+  if (runs.some((r) => r.name)) line('name', runs.map((r) => r.name ?? ''));
   if (new Set(runs.map((r) => r.pipeline)).size > 1) line('pipeline', runs.map((r) => r.pipeline));
   if (runs.some((r) => r.status !== 'completed')) line('status', runs.map((r) => ({ text: r.status, styles: r.status === 'failed' ? ['red'] : [] })));
+  if (runs.some((r) => r.deletedAt !== null)) line('deleted', runs.map((r) => (r.deletedAt === null ? '' : formatTime(r.deletedAt))));
   line('started', runs.map((r) => formatTime(r.startedAt)));
+  for (const key of tagKeys(c)) line(`tags.${key}`, runs.map((r) => r.tags[key] ?? ''));
   if (c.params.length) rows.push({ section: 'params' });
   for (const p of c.params) line(p.name, p.values.map((v) => ({ text: formatCell(v), styles: p.changed ? ['cyan'] : [] })));
   if (c.metrics.length) rows.push({ section: 'metrics' });
@@ -52,6 +55,11 @@ export function comparisonTable(c: Comparison): Table {
   };
 }
 
+/** Every tag key of the compared runs, sorted. */
+function tagKeys(c: Comparison): string[] {
+  return [...new Set(c.runs.flatMap((r) => Object.keys(r.tags)))].sort();
+}
+
 /** Explains the marks under a table. */
 export function comparisonLegend(c: Comparison): string {
   const base = c.runs.find((r) => r.isBaseline);
@@ -61,15 +69,19 @@ export function comparisonLegend(c: Comparison): string {
 
 /** One row per run: id, pipeline, status, started, baseline, then each param and final metric (raw values). */
 export function comparisonCsv(c: Comparison): string {
-  const header = ['run', 'pipeline', 'status', 'started', 'baseline', ...c.params.map((p) => `params.${p.name}`), ...c.metrics.map((m) => m.name)];
+  const named = c.runs.some((r) => r.name);
+  const tags = tagKeys(c);
+  const header = ['run', ...(named ? ['name'] : []), 'pipeline', 'status', 'started', 'baseline', ...c.params.map((p) => `params.${p.name}`), ...c.metrics.map((m) => m.name), ...tags.map((k) => `tags.${k}`)];
   const rows = c.runs.map((r, i) => [
     r.id,
+    ...(named ? [r.name ?? ''] : []),
     r.pipeline,
     r.status,
     new Date(r.startedAt).toISOString(),
     r.isBaseline ? 'true' : 'false',
     ...c.params.map((p) => (typeof p.values[i] === 'object' && p.values[i] !== null ? JSON.stringify(p.values[i]) : (p.values[i] as string | number | null))),
     ...c.metrics.map((m) => m.values[i]),
+    ...tags.map((k) => r.tags[k] ?? ''),
   ]);
   return renderCsv([header, ...rows]);
 }

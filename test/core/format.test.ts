@@ -13,9 +13,9 @@ const comparison: Comparison = {
   schemaVersion: 1,
   baseline: 'r-aaa111000001',
   runs: [
-    { id: 'r-aaa111000001', shortId: 'r-aaa111', pipeline: 'iris', status: 'completed', startedAt: T0, durationMs: 1500, isBaseline: true },
-    { id: 'r-aaa222000002', shortId: 'r-aaa222', pipeline: 'iris', status: 'completed', startedAt: T0 + 60_000, durationMs: 1500, isBaseline: false },
-    { id: 'r-bbb333000003', shortId: 'r-bbb333', pipeline: 'iris', status: 'failed', startedAt: T0 + 120_000, durationMs: null, isBaseline: false },
+    { id: 'r-aaa111000001', shortId: 'r-aaa111', pipeline: 'iris', status: 'completed', startedAt: T0, durationMs: 1500, isBaseline: true, name: null, tags: {}, note: null, deletedAt: null },
+    { id: 'r-aaa222000002', shortId: 'r-aaa222', pipeline: 'iris', status: 'completed', startedAt: T0 + 60_000, durationMs: 1500, isBaseline: false, name: null, tags: {}, note: null, deletedAt: null },
+    { id: 'r-bbb333000003', shortId: 'r-bbb333', pipeline: 'iris', status: 'failed', startedAt: T0 + 120_000, durationMs: null, isBaseline: false, name: null, tags: {}, note: null, deletedAt: null },
   ],
   params: [
     { name: 'epochs', values: [10, 10, 10], changed: false },
@@ -160,11 +160,13 @@ describe('comparison renderers', () => {
   });
 });
 
+const UNLABELLED = { name: null, tags: {}, note: null, deletedAt: null, params: {}, sweepId: null, gitCommit: null };
+
 describe('run renderers', () => {
   it('lists runs with stage counts and headline metrics', () => {
     const text = renderRunList([
-      { id: 'r-aaa111000001', shortId: 'r-aaa111', pipeline: 'iris', status: 'completed', startedAt: T0, endedAt: T0 + 8100, durationMs: 8100, ran: 2, cached: 3, failed: 0, metrics: {}, headline: { accuracy: 0.93333, f1: 0.92 } },
-      { id: 'r-bbb333000003', shortId: 'r-bbb333', pipeline: 'iris', status: 'failed', startedAt: T0, endedAt: null, durationMs: null, ran: 1, cached: 0, failed: 1, metrics: {}, headline: {} },
+      { id: 'r-aaa111000001', shortId: 'r-aaa111', pipeline: 'iris', status: 'completed', startedAt: T0, endedAt: T0 + 8100, durationMs: 8100, ran: 2, cached: 3, failed: 0, metrics: {}, headline: { accuracy: 0.93333, f1: 0.92 }, ...UNLABELLED },
+      { id: 'r-bbb333000003', shortId: 'r-bbb333', pipeline: 'iris', status: 'failed', startedAt: T0, endedAt: null, durationMs: null, ran: 1, cached: 0, failed: 1, metrics: {}, headline: {}, ...UNLABELLED },
     ]);
     expect(text).toMatchInlineSnapshot(`
       "ID        PIPELINE  STATUS     STARTED           DURATION  STAGES                     METRICS
@@ -173,6 +175,21 @@ describe('run renderers', () => {
       "
     `);
     expect(renderRunList([])).toBe('no runs recorded yet; run a pipeline with: mlpipe run pipeline.yaml\n');
+    expect(renderRunList([], { hiddenDeleted: 2 })).toBe('no runs but 2 deleted runs: mlpipe runs list --deleted lists them\n');
+  });
+
+  it('adds the name and tags columns when a listed run has them, and marks deleted runs', () => {
+    const base = { pipeline: 'iris', status: 'completed' as const, startedAt: T0, endedAt: T0 + 1000, durationMs: 1000, ran: 1, cached: 0, failed: 0, metrics: {}, headline: {}, params: {}, sweepId: null, gitCommit: null, note: null };
+    const text = renderRunList([
+      { ...base, id: 'r-aaa111000001', shortId: 'r-aaa111', name: 'baseline', tags: { owner: 'ana', 'mlpipe.user': 'x' }, deletedAt: null },
+      { ...base, id: 'r-bbb333000003', shortId: 'r-bbb333', name: null, tags: {}, deletedAt: T0 + 5000 },
+    ]);
+    expect(text).toMatchInlineSnapshot(`
+      "ID        NAME      PIPELINE  STATUS               STARTED           DURATION  STAGES           METRICS  TAGS
+      r-aaa111  baseline  iris      completed            2024-05-01 12:00      1.0s  1 ran, 0 cached           owner=ana
+      r-bbb333            iris      completed (deleted)  2024-05-01 12:00      1.0s  1 ran, 0 cached
+      "
+    `);
   });
 
   it('shows a run with its failed stage error', () => {

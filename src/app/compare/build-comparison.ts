@@ -19,6 +19,14 @@ export interface ComparedRun {
   startedAt: number;
   durationMs: number | null;
   isBaseline: boolean;
+  /** `run --name`; null when unnamed. */
+  name: string | null;
+  /** The run's tags (mlpipe's own `mlpipe.*` ones left out). */
+  tags: Record<string, string>;
+  /** `runs note`; null when none. */
+  note: string | null;
+  /** Set when the run is deleted (it was named explicitly). */
+  deletedAt: number | null;
 }
 
 /** A param across the runs; `values[i]` belongs to `runs[i]` (null: the run has no such param). */
@@ -142,6 +150,10 @@ export function buildComparison(data: readonly RunData[], opts: ComparisonOption
       startedAt: r.startedAt,
       durationMs: r.endedAt ? r.endedAt - r.startedAt : null,
       isBaseline: r.id === baselineId,
+      name: r.name ?? null,
+      tags: Object.fromEntries(Object.entries(r.tags ?? {}).filter(([k]) => !k.startsWith('mlpipe.'))),
+      note: r.note ?? null,
+      deletedAt: r.deletedAt ?? null,
     };
   });
   let selectedFinal = finalNames;

@@ -9,6 +9,10 @@ export interface RunListItem {
   /** `run --name`, when given. */
   name: string | null;
   tags: Record<string, string>;
+  /** `runs note`. */
+  note: string | null;
+  /** When `runs delete` deleted it (listed with `--deleted`); null when it is not deleted. */
+  deletedAt: number | null;
   pipeline: string;
   status: RunStatus;
   startedAt: number;
@@ -62,6 +66,8 @@ export async function listRunSummaries(tracker: Tracker, filter: RunFilter = {})
       shortId: short.get(run.id)!,
       name: run.name ?? null,
       tags: run.tags ?? {},
+      note: run.note ?? null,
+      deletedAt: run.deletedAt ?? null,
       pipeline: run.pipeline,
       status: run.status,
       startedAt: run.startedAt,

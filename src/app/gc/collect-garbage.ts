@@ -40,7 +40,8 @@ export interface GcResult {
   dry: boolean;
   /** Nothing stored or used at or after this moment (ISO time) is removed. */
   cutoff: string;
-  runs: { total: number; kept: number; running: number; withFolder: number; withModel: number };
+  /** `deleted`: runs deleted with `runs delete`, which keep nothing. */
+  runs: { total: number; kept: number; running: number; withFolder: number; withModel: number; deleted: number };
   /** `unknownRun`: kept because the run that made them is not in this tracker (gc --remote only). */
   manifests: { kept: number; removed: number; young: number; unknownRun?: number };
   objects: { kept: number; removed: number; young: number; bytesRemoved: number };
@@ -65,8 +66,8 @@ export interface GcPin {
  * Removes the cache entries that no kept run needs:
  *
  * - a run is **kept** while it is running, while its folder `runs/<id>/` exists, or when a
- *   registered model version came from it (deleting a run folder is how a run is let go; its
- *   tracker records stay);
+ *   registered model version came from it, unless it was deleted (`runs delete`); deleting its
+ *   folder also lets a run go (its tracker records stay);
  * - a manifest is kept when a kept run executed or restored that cache key; an object is kept when
  *   a manifest that stays names it;
  * - nothing whose mtime is at or after the **cutoff** is removed: the start of the oldest running
@@ -136,15 +137,19 @@ export async function collectGarbageIn(runsDir: string, opts: GcOptions = {}): P
 }
 
 async function keptRuns({ tracker, hasRunFolder }: GcTarget, now: number) {
-  const runs = await tracker.listRuns();
-  const running = runs.filter((r) => r.status === 'running');
+  const all = await tracker.listRuns({ deleted: 'include' });
+  const running = all.filter((r) => r.status === 'running');
+  // A deleted run (`runs delete`) is let go like one whose folder is gone: its folder and model do not keep it.
+  const runs = all.filter((r) => r.deletedAt == null);
+  const live = new Set(runs.map((r) => r.id));
   const withFolder = runs.filter((r) => hasRunFolder(r.id));
-  const withModel = new Set((await tracker.listModels()).map((m) => m.runId));
+  const withModel = new Set((await tracker.listModels()).map((m) => m.runId).filter((id) => live.has(id)));
   const kept = new Set([...running, ...withFolder].map((r) => r.id).concat([...withModel]));
   const cutoff = Math.min(now, ...running.map((r) => r.startedAt)) - GC_SLACK_MS;
   const oldest = running.reduce<RunRecord | undefined>((a, r) => (a && a.startedAt <= r.startedAt ? a : r), undefined);
   const pinnedBy = oldest && oldest.startedAt < now ? pinOf(oldest) : undefined;
-  return { kept, cutoff, pinnedBy, ids: new Set(runs.map((r) => r.id)), counts: { total: runs.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size } };
+  const counts = { total: all.length, running: running.length, withFolder: withFolder.length, withModel: withModel.size, deleted: all.length - runs.length };
+  return { kept, cutoff, pinnedBy, ids: new Set(all.map((r) => r.id)), counts };
 }
 
 function pinOf(r: RunRecord): GcPin {
@@ -193,7 +198,7 @@ function emptyResult(dry: boolean, cutoff: number): GcResult {
     schemaVersion: 1,
     dry,
     cutoff: new Date(cutoff).toISOString(),
-    runs: { total: 0, kept: 0, running: 0, withFolder: 0, withModel: 0 },
+    runs: { total: 0, kept: 0, running: 0, withFolder: 0, withModel: 0, deleted: 0 },
     manifests: { kept: 0, removed: 0, young: 0 },
     objects: { kept: 0, removed: 0, young: 0, bytesRemoved: 0 },
     staleTemps: 0,

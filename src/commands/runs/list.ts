@@ -10,12 +10,13 @@ import { UserError } from '../../errors.js';
 export default class RunsList extends BaseCommand {
   static override summary = 'List recorded runs, newest first, with stage counts and headline metrics; search them with --filter.';
   static override description =
-    "--filter takes the run-search language, run as SQL by the tracker: params.NAME, metrics.STAGE.KEY (final values), tags.KEY and id, name, pipeline, status, sweep, commit, backend, host, note, error, started_at, ended_at, duration_ms; numbers, quoted strings, + - * /, < <= > >= = != (== <>), in (…), not in (…), like '%…' (case-insensitive), is [not] null, and/or/not. A run lacking a field a comparison reads is not matched.";
+    "--filter takes the run-search language, run as SQL by the tracker: params.NAME, metrics.STAGE.KEY (final values), tags.KEY and id, name, pipeline, status, sweep, commit, backend, host, note, error, started_at, ended_at, duration_ms, deleted_at; numbers, quoted strings, + - * /, < <= > >= = != (== <>), in (…), not in (…), like '%…' (case-insensitive), is [not] null, and/or/not. A run lacking a field a comparison reads is not matched.";
   static override examples = [
     '<%= config.bin %> runs list',
     '<%= config.bin %> runs list --pipeline iris --status failed --limit 5',
     `<%= config.bin %> runs list --filter "params.lr < 0.01 and (metrics.evaluate.accuracy >= 0.9 or tags.owner = 'ana')"`,
     '<%= config.bin %> runs list --order-by "metrics.evaluate.accuracy desc" --columns id,params.lr,metrics.evaluate.accuracy',
+    '<%= config.bin %> runs list --deleted --filter "deleted_at is not null"',
     '<%= config.bin %> runs list --json',
   ];
   static override flags = {
@@ -27,6 +28,7 @@ export default class RunsList extends BaseCommand {
     columns: Flags.string({ description: `Columns of the table, comma-separated: ${LIST_COLUMN_NAMES.join(', ')}, params.NAME, metrics.STAGE.KEY, tags.KEY.` }),
     limit: Flags.integer({ description: 'At most this many runs.', default: 20, min: 1 }),
     offset: Flags.integer({ description: 'Skip this many runs first (pages with --limit).', default: 0, min: 0 }),
+    deleted: Flags.boolean({ description: 'List deleted runs too (runs delete), marked as such; --filter "deleted_at is not null" lists only them.', default: false }),
   };
 
   async run(): Promise<{ schemaVersion: 1; runs: RunListItem[]; total: number }> {
@@ -36,10 +38,11 @@ export default class RunsList extends BaseCommand {
     if (bad !== undefined) throw new UserError(`--columns: unknown column "${bad}"`, { hint: `columns: ${LIST_COLUMN_NAMES.join(', ')}, params.NAME, metrics.STAGE.KEY, tags.KEY` });
     const tracker = await openExistingTracker(this.runsDir(flags['runs-dir']));
     try {
-      const filter = { pipeline: flags.pipeline, status: flags.status as RunStatus | undefined, where: flags.filter, search: flags.search, orderBy: flags['order-by'] };
+      const filter = { pipeline: flags.pipeline, status: flags.status as RunStatus | undefined, where: flags.filter, search: flags.search, orderBy: flags['order-by'], deleted: flags.deleted ? ('include' as const) : ('exclude' as const) };
       const runs = await listRunSummaries(tracker, { ...filter, limit: flags.limit, offset: flags.offset });
       const total = await tracker.countRuns(filter);
-      this.out(renderRunList(runs, { color: shouldColor(process.stdout), columns, filtered: Boolean(flags.filter || flags.search || flags.pipeline || flags.status) }));
+      const hiddenDeleted = runs.length === 0 && !flags.deleted ? await tracker.countRuns({ ...filter, deleted: 'only' }) : 0;
+      this.out(renderRunList(runs, { color: shouldColor(process.stdout), columns, filtered: Boolean(flags.filter || flags.search || flags.pipeline || flags.status), hiddenDeleted }));
       if (total > flags.offset + runs.length) this.out(`${runs.length} of ${total} runs shown; --offset ${flags.offset + runs.length} for more`);
       return { schemaVersion: 1, runs, total };
     } finally {

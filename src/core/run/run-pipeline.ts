@@ -39,6 +39,10 @@ export interface RunPipelineOptions {
   observers: RunObserver[];
   signal: AbortSignal;
   sweepId?: string;
+  /** `run --name`: the run's name (sweep points share it). */
+  name?: string;
+  /** `run --tag k=v`: tags recorded with the run. */
+  tags?: Record<string, string>;
   onWarning?: (message: string) => void;
   /** Where stages run (DESIGN.md section 9); the local process by default. */
   executor?: StageExecutor;
@@ -137,6 +141,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       host: hostname(),
       pid: process.pid,
       sweepId: opts.sweepId ?? null,
+      name: opts.name ?? null,
+      tags: opts.tags ?? {},
     }, opts.runsDir);
     const observers = [recorder, new StageLogWriter(opts.runsDir, runId), ...opts.observers];
     const emit = (event: RunEvent) => observers.forEach((o) => o.onEvent(event));

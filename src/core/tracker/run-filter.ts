@@ -56,6 +56,7 @@ export const ATTRIBUTES = {
   started_at: { column: 'started_at', type: 'number' },
   ended_at: { column: 'ended_at', type: 'number' },
   duration_ms: { column: null, type: 'number' },
+  deleted_at: { column: 'deleted_at', type: 'number' },
 } as const;
 
 export type AttributeName = keyof typeof ATTRIBUTES;

@@ -64,7 +64,7 @@ function reportHtml(c: Comparison, charts: Chart[], failures: ReadonlyMap<string
       : `<p class="note">${empty}</p>`;
     return `<h2>${heading}</h2>\n${body}`;
   };
-  const runs = c.runs.map((r) => `<li><code>${escapeHtml(r.id)}</code>${r.isBaseline ? ' (baseline)' : ''} — ${escapeHtml(r.pipeline)}, <span class="${r.status === 'failed' ? 'failed' : ''}">${escapeHtml(r.status)}</span>, started ${new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC${failureHtml(failures.get(r.id))}</li>`);
+  const runs = c.runs.map((r) => `<li>${r.name ? `<strong class="run-name">${escapeHtml(r.name)}</strong> ` : ''}<code>${escapeHtml(r.id)}</code>${r.isBaseline ? ' (baseline)' : ''} — ${escapeHtml(r.pipeline)}, <span class="${r.status === 'failed' ? 'failed' : ''}">${escapeHtml(r.status)}</span>, started ${new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 19)} UTC${r.deletedAt !== null ? ' (deleted)' : ''}${tagsHtml(r.tags)}${r.note ? `<div class="note run-note">${escapeHtml(r.note)}</div>` : ''}${failureHtml(failures.get(r.id))}</li>`);
   const params = c.params.length
     ? tableHtml(
         {
@@ -94,6 +94,11 @@ ${params}
 </body>
 </html>
 `;
+}
+
+function tagsHtml(tags: Record<string, string>): string {
+  const entries = Object.entries(tags);
+  return entries.length ? ` <span class="tags">${entries.map(([k, v]) => `<code class="tag">${escapeHtml(k)}=${escapeHtml(v)}</code>`).join(' ')}</span>` : '';
 }
 
 function failureHtml(f: RunFailure | undefined): string {
