@@ -3,12 +3,13 @@
 // set-up leaves them (`npm run link-cli`: a `mlpipe` link to bin/run.js, executed through its
 // `#!/usr/bin/env node` line), alternating with `node -e 0` measured in the same run.
 // BENCH_NPX=1 also times `npx mlpipe run` (the README's fallback). Run `npm run build` first.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomFillSync } from 'node:crypto';
+import { alternate, fmt, stats, timeProcess } from './lib/paired.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gib = Number(process.env.BENCH_GIB ?? 1);
@@ -40,27 +41,16 @@ mkdirSync(join(dir, 'out'));
 
 // The user's PATH with the link's folder first, as after `npm run link-cli`.
 const env = { ...process.env, CI: 'true', PATH: `${binDir}:${process.env.PATH}` };
-const time = (cmd, args) => {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
-const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
-};
-const fmt = ({ median, min, max }) => `${median.toFixed(0).padStart(5)} ms  (${min.toFixed(0)}–${max.toFixed(0)})`;
+const time = (cmd, args) => timeProcess(cmd, args, { cwd: dir, env });
 
 const first = time(mlpipe, ['run', 'pipeline.yaml']);
 const cat = time('sh', ['-c', 'cat in*.bin > /dev/null']);
 time(mlpipe, ['run', 'pipeline.yaml']); // warm: the file system cache, and the CLI's compile cache
-const samples = { bare: [], run: [], status: [] };
-for (let i = 0; i < reps; i++) {
-  samples.bare.push(time(process.execPath, ['-e', '0']));
-  samples.run.push(time(mlpipe, ['run', 'pipeline.yaml']));
-  samples.status.push(time(mlpipe, ['status', 'pipeline.yaml']));
-}
+const samples = alternate(reps, {
+  bare: () => time(process.execPath, ['-e', '0']),
+  run: () => time(mlpipe, ['run', 'pipeline.yaml']),
+  status: () => time(mlpipe, ['status', 'pipeline.yaml']),
+});
 const bare = stats(samples.bare);
 const run = stats(samples.run);
 const status = stats(samples.status);

@@ -16,6 +16,8 @@ export interface StageCacheOptions {
   onWarning?: (message: string) => void;
   /** Written into every manifest {@link StageCache.save} stores. */
   provenance?: ManifestProvenance;
+  /** The stat cache: restores leave outputs that already match alone and verify unchanged objects from it. */
+  hasher?: FileHasher;
 }
 
 /** What a stage execution leaves for {@link StageCache.save}. */
@@ -73,7 +75,7 @@ export class StageCache implements CacheIndex {
    */
   async restore(manifest: StageManifest, targets: Record<string, OutputTarget>, label = manifest.stage): Promise<boolean> {
     try {
-      await restoreOutputs(this.store, manifest.outputs, targets, { verify: true });
+      await restoreOutputs(this.store, manifest.outputs, targets, { verify: true, hasher: this.options.hasher });
       await this.store.adopt?.(manifest.key, digestsOf(manifest));
       return true;
     } catch (err) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { hashPath } from '../hash/hash-path.js';
 import { uncachedHasher, type FileHasher } from '../hash/stat-cache.js';
@@ -21,6 +21,18 @@ export interface OutputTarget {
 }
 
 const PARALLEL_FILES = 16;
+
+/** How {@link restoreOutputs} checks what it uses. */
+export interface RestoreOptions {
+  /** Check every object's bytes against its digest before it is used. */
+  verify?: boolean;
+  /**
+   * Hashes through the stat cache: a target whose files already match the manifest is not
+   * rewritten (a no-op run does no work: same inode, same mtime), and objects unchanged since
+   * they were last hashed are verified without being read again.
+   */
+  hasher?: FileHasher;
+}
 
 /**
  * Hashes each output (file or folder) and puts every file into the store. Copied outputs are
@@ -50,18 +62,19 @@ export async function commitOutputs(
  * exactly the manifest's files. Each output is built in a temp sibling and renamed into place, so
  * a half-restored output never appears; on failure every output has settled before it throws.
  * `verify` hashes each object first: a corrupt one is quarantined and a CacheCorruptError thrown. Copies get mode 0755 when the manifest marks the file
- * executable, 0644 otherwise; executable files are always copied, never linked.
+ * executable, 0644 otherwise; executable files are always copied, never linked. With a `hasher`,
+ * an output already at its target with the manifest's files is left alone (DVC's checkout does the same).
  */
 export async function restoreOutputs(
   store: ObjectStore,
   manifests: Record<string, OutputManifest>,
   dests: Record<string, OutputTarget>,
-  opts: { verify?: boolean } = {},
+  opts: RestoreOptions = {},
 ): Promise<void> {
   const missing = Object.keys(manifests).filter((name) => !dests[name]);
   if (missing.length > 0) throw new TypeError(`restoreOutputs: no destination given for output ${missing.join(', ')}`);
   const settled = await Promise.allSettled(
-    Object.entries(manifests).map(([name, manifest]) => restoreOne(store, manifest, dests[name]!, opts.verify === true)),
+    Object.entries(manifests).map(([name, manifest]) => restoreOne(store, manifest, dests[name]!, opts)),
   );
   const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
@@ -74,8 +87,10 @@ export async function outputsAvailable(store: ObjectStore, outputs: Record<strin
   return digests.every((digest) => present.has(digest));
 }
 
-async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: OutputTarget, verify: boolean): Promise<void> {
+async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: OutputTarget, opts: RestoreOptions): Promise<void> {
   const target = resolve(dest.path);
+  if (opts.hasher && (await holdsManifest(target, manifest, opts.hasher))) return;
+  const verify = opts.verify === true;
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   const temp = join(parent, `.${basename(target)}.restore-${randomBytes(6).toString('hex')}`);
@@ -85,6 +100,7 @@ async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: Ou
       mode: file.mode & 0o111 ? 0o755 : 0o644,
       size: file.size,
       verify,
+      hasher: opts.hasher,
     });
   try {
     if (manifest.type === 'file') {
@@ -127,4 +143,20 @@ async function replace(temp: string, target: string): Promise<void> {
 
 function fileIn(root: string, manifest: OutputManifest, file: ManifestFile): string {
   return manifest.type === 'file' ? root : join(root, file.path);
+}
+
+/**
+ * Whether `target` already is the manifest's output: a regular file or a real folder (not a
+ * symlink, which a restore replaces) whose files have the manifest's paths, hashes and executable
+ * bits, hashed through the stat cache (an unchanged file is only stat'ed).
+ */
+async function holdsManifest(target: string, manifest: OutputManifest, hasher: FileHasher): Promise<boolean> {
+  const stats = await lstat(target).catch(() => undefined);
+  if (!stats || (manifest.type === 'file' ? !stats.isFile() : !stats.isDirectory())) return false;
+  const here = await hashPath(target, hasher).catch(() => undefined);
+  if (!here || here.type !== manifest.type || here.digest !== manifest.digest || here.files.length !== manifest.files.length) return false;
+  return here.files.every((file, i) => {
+    const want = manifest.files[i]!;
+    return file.path === want.path && file.hash === want.hash && (file.mode & 0o111 ? 1 : 0) === (want.mode & 0o111 ? 1 : 0);
+  });
 }

@@ -7,48 +7,10 @@ import { isPlainObject, validateField, type FieldIssue } from '../../schema/vali
 import { formatPath } from '../../schema/yaml-source.js';
 import { cacheKey, type KeyMaterial } from '../cache/key.js';
 import { LOCK_SCHEMA_VERSION, lockFileField } from './lock-schema.js';
+import { LockMemo } from './lock-memo.js';
 
-/** A file or folder a stage read. */
-export interface LockedDep {
-  digest: string;
-  size?: number;
-  /** Files in a folder; absent for a file. */
-  files?: number;
-}
-
-/** An output a stage wrote. */
-export interface LockedOut {
-  location: 'workspace' | 'stage';
-  path: string;
-  digest: string;
-  size: number;
-  /** Files in a folder; absent for a file. */
-  files?: number;
-}
-
-/** One stage's last completed execution: its key material in full, and what it produced. */
-export interface LockedStage {
-  kind: string;
-  version: number;
-  key: string;
-  params: Record<string, unknown>;
-  deps: Record<string, LockedDep>;
-  upstream: Record<string, string>;
-  outs: Record<string, LockedOut>;
-  metrics: Record<string, number>;
-  config: Record<string, unknown>;
-}
-
-/**
- * The lock file beside a spec (DVC's `dvc.lock`), committed to git: per stage its cache key and
- * everything the key was computed from, and the digests of what it produced. No times, run ids,
- * hosts or absolute paths, so two machines that produce the same results write the same bytes.
- */
-export interface LockFile {
-  schemaVersion: typeof LOCK_SCHEMA_VERSION;
-  pipeline: string;
-  stages: Record<string, LockedStage>;
-}
+export type { LockedDep, LockedOut, LockedStage, LockFile } from './lock-types.js';
+import type { LockedStage, LockFile } from './lock-types.js';
 
 /** `pipelines/iris/pipeline.yaml` → `pipelines/iris/pipeline.lock` (the spec's name with `.lock` for `.yaml`/`.yml`). */
 export function lockPathOf(specFile: string): string {
@@ -163,8 +125,14 @@ export function decodeLock(text: string, shown: string): DecodedLock {
   return { lock: { schemaVersion: LOCK_SCHEMA_VERSION, pipeline: raw.pipeline, stages }, problems };
 }
 
-/** The lock file at `path` with its text, or undefined when there is none. */
-export async function readLockFile(path: string, shown = basename(path)): Promise<(DecodedLock & { text: string }) | undefined> {
+/** A lock file as read: decoded, its text, and the spec name that text is {@link encodeLock}'s output for (known only from a memo). */
+export type ReadLock = DecodedLock & { text: string; encodedFor?: string };
+
+/**
+ * The lock file at `path` with its text, or undefined when there is none. With a `memo`, a text
+ * decoded before is not parsed again, and one decoded now without problems is remembered.
+ */
+export async function readLockFile(path: string, shown = basename(path), memo?: LockMemo): Promise<ReadLock | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -172,7 +140,11 @@ export async function readLockFile(path: string, shown = basename(path)): Promis
     if ((err as { code?: string }).code === 'ENOENT') return undefined;
     return { text: '', problems: [`${shown} cannot be read (${(err as Error).message}); it is ignored`] };
   }
-  return { ...decodeLock(text, shown), text };
+  const known = await memo?.get(text);
+  if (known) return { lock: known.lock, problems: [], text, encodedFor: known.encodedFor };
+  const decoded = decodeLock(text, shown);
+  if (memo && decoded.lock && decoded.problems.length === 0) await memo.put(text, decoded.lock);
+  return { ...decoded, text };
 }
 
 /** A spec's lock file as the planner reads it. */
@@ -186,11 +158,11 @@ export interface LockIndex {
 /**
  * The lock file beside `specFile`, or undefined when there is none. Problems (unreadable YAML, a
  * stage whose key does not match its contents) are warned about; what cannot be used is left out,
- * so those stages count as not locked.
+ * so those stages count as not locked. With `runsDir`, the decoded file is remembered there ({@link LockMemo}).
  */
-export async function openLockIndex(specFile: string, onWarning?: (message: string) => void): Promise<LockIndex | undefined> {
+export async function openLockIndex(specFile: string, onWarning?: (message: string) => void, runsDir?: string): Promise<LockIndex | undefined> {
   const path = lockPathOf(specFile);
-  const read = await readLockFile(path);
+  const read = await readLockFile(path, basename(path), runsDir === undefined ? undefined : LockMemo.of(runsDir, path));
   if (!read) return undefined;
   for (const problem of read.problems) onWarning?.(problem);
   const stages = read.lock?.stages ?? {};

@@ -5,7 +5,9 @@ import type { PipelineSpec } from '../spec/types.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { acquireLock } from '../workspace-lock.js';
 import { LOCK_SCHEMA_VERSION } from './lock-schema.js';
-import { encodeLock, lockPathOf, readLockFile, type LockedStage } from './lock-file.js';
+import { encodeLock, lockPathOf, readLockFile, type LockedStage, type LockFile } from './lock-file.js';
+import { LockMemo } from './lock-memo.js';
+import { canonicalJson } from '../hash/canonical-json.js';
 
 /** What {@link updateLockFile} did. */
 export interface LockWrite {
@@ -29,14 +31,18 @@ export async function updateLockFile(
   const path = lockPathOf(spec.file);
   const unlock = await acquireLock(await writerLockPath(opts.runsDir, path), `writing ${basename(path)}`);
   try {
-    const current = await readLockFile(path);
+    const memo = LockMemo.of(opts.runsDir, path);
+    const current = await readLockFile(path, basename(path), memo);
     for (const problem of current?.problems ?? []) opts.onWarning?.(problem);
     const kept = Object.entries(current?.lock?.stages ?? {}).filter(([name]) => Object.hasOwn(spec.stages, name));
-    const stages = { ...Object.fromEntries(kept), ...entries };
-    const text = encodeLock({ schemaVersion: LOCK_SCHEMA_VERSION, pipeline: spec.name, stages }, basename(spec.file));
-    if (current?.text === text) return { path, changed: false };
-    await writeAtomic(path, text);
-    return { path, changed: true };
+    const lock: LockFile = { schemaVersion: LOCK_SCHEMA_VERSION, pipeline: spec.name, stages: { ...Object.fromEntries(kept), ...entries } };
+    // The text on disk is this lock's encoding already: nothing to encode, compare or write.
+    if (current?.encodedFor === basename(spec.file) && current.lock && canonicalJson(current.lock) === canonicalJson(lock)) return { path, changed: false };
+    const text = encodeLock(lock, basename(spec.file));
+    const changed = current?.text !== text;
+    if (changed) await writeAtomic(path, text);
+    await memo.put(text, lock, basename(spec.file));
+    return { path, changed };
   } finally {
     await unlock();
   }

@@ -26,6 +26,7 @@ export interface StageCacheSources {
 export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (message: string) => void, store: ObjectStore = ws.store, sources: StageCacheSources = {}): StageCache {
   return new StageCache(store, {
     onWarning,
+    hasher: ws.statCache,
     provenance: sources.provenance,
     history: async (stage) => {
       const last = await ws.tracker.lastStageRun(spec.name, stage);

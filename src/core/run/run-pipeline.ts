@@ -100,7 +100,7 @@ export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { 
   checkSelectedStages(spec, opts.only);
   const ws = await openWorkspace(runsDir);
   try {
-    const lock = await openLockIndex(spec.file, opts.onWarning);
+    const lock = await openLockIndex(spec.file, opts.onWarning, runsDir);
     const store = opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store;
     const plan = await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store, { lock }), lock), opts);
     return await withForeignOrigins(plan, ws.tracker);
@@ -123,7 +123,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     if (!opts.isolated && writesWorkspace(spec, opts.only)) unlock = await lockWorkspace(opts, ws, runId);
     await ws.tracker.markDeadRunsInterrupted();
     await recoverFromKilledRuns(ws, spec.kinds, opts.onWarning);
-    const lock = await openLockIndex(spec.file, opts.onWarning);
+    const lock = await openLockIndex(spec.file, opts.onWarning, opts.runsDir);
     const commit = gitCommit(spec.dir);
     const cache = stageCacheFor(ws, spec, opts.onWarning, opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store, { lock, provenance: provenanceHere(spec.name, commit, started) });
     const plan = await planRun(spec, planDepsFor(ws, spec, cache, lock), { force: opts.force, only: opts.only });

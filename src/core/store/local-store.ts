@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, statSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { hashFile } from '../hash/hash-file.js';
@@ -8,6 +9,14 @@ import { injectFaultForTest, pauseForTest } from './test-hooks.js';
 import type { GetOptions, MaintainableStore } from './types.js';
 
 const HEX = /^[0-9a-f]{3,}$/;
+
+function isFileSync(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  } catch {
+    return false;
+  }
+}
 const LINK_FALLBACK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EACCES']);
 
 /** The cache store of a runs folder: `<runsDir>/cache`. */
@@ -55,9 +64,13 @@ export class LocalObjectStore implements MaintainableStore {
     return (await statOrUndefined(this.objectPath(digest)))?.isFile() ?? false;
   }
 
+  /** One synchronous stat per object (a 5,000-file output's check took 0.3 s as promises), yielding to the event loop every 256. */
   async hasMany(digests: readonly string[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (const digest of digests) if (await this.has(digest)) found.add(digest);
+    for (let i = 0; i < digests.length; i++) {
+      if (i > 0 && i % 256 === 0) await yieldToLoop();
+      if (isFileSync(this.objectPath(digests[i]!))) found.add(digests[i]!);
+    }
     return found;
   }
 
@@ -99,7 +112,7 @@ export class LocalObjectStore implements MaintainableStore {
       throw await this.corrupt(digest, `${opts.size} bytes`, `${stats.size} bytes`);
     }
     if (opts.verify) {
-      const actual = await hashFile(object);
+      const actual = opts.hasher ? (await opts.hasher.hashAll([object]))[0]!.hash : await hashFile(object);
       if (actual !== digest) throw await this.corrupt(digest, 'bytes with that hash', `bytes hashing to ${actual}`);
       await touch(object);
     }

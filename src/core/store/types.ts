@@ -1,3 +1,4 @@
+import type { FileHasher } from '../hash/stat-cache.js';
 import type { CacheCorruptError } from './errors.js';
 
 /** How {@link ObjectStore.get} writes an object. */
@@ -10,6 +11,8 @@ export interface GetOptions {
   verify?: boolean;
   /** The size the caller expects; a different size is a {@link CacheCorruptError}. */
   size?: number;
+  /** With `verify`, hashes a local object through this (the stat cache): one unchanged since it was last hashed is not read again. */
+  hasher?: FileHasher;
 }
 
 /**
