@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withoutConfusionCells } from '../tracker/confusion-cells.js';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { ModelLookup } from '../tracker/types.js';
+import type { ModelSource } from '../models/model-input.js';
 import type { RegisterModel } from './model-registration.js';
 import type { OutputSpec } from '../stage-kind.js';
 import type { FileHasher } from '../hash/stat-cache.js';
@@ -29,7 +29,7 @@ export interface ExecuteOptions {
   /** Hashes workspace outputs as they are saved (the stat cache). */
   hasher: FileHasher;
   /** Registered versions, read-only, for the stages (a deploy gate reads `production.*`). */
-  models: ModelLookup;
+  models: ModelSource;
   /** Registers what a stage's result asks for (the run recorder: the one writer of tracker rows). */
   registerModel: RegisterModel;
   /** The `--backend` choice, handed to the stages. */

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { ModelLookup, NondeterministicOutputs } from '../tracker/types.js';
+import type { NondeterministicOutputs } from '../tracker/types.js';
+import { resolveModelInput, type ModelSource } from '../models/model-input.js';
 import { withRegistration, type RegisterModel } from './model-registration.js';
 import type { OutputSpec, StageContext } from '../stage-kind.js';
 import type { FileHasher } from '../hash/stat-cache.js';
@@ -26,8 +27,8 @@ export interface StageRunContext {
   runDir: string;
   cache: StageCache;
   hasher: FileHasher;
-  /** Registered versions, read-only, for the stages (a deploy gate reads `production.*`). */
-  models: ModelLookup;
+  /** Registered versions and recorded run outputs, read-only, for the stages (a deploy gate reads `production.*`, `init_from` a model). */
+  models: ModelSource;
   /** Registers what a stage's result asks for (the run recorder: the one writer of tracker rows). */
   registerModel: RegisterModel;
   backend: string;
@@ -109,6 +110,7 @@ export async function runStage(
       logMetric: (key, value, step) => ctx0.emit({ type: 'stage-metric', stage: stage.name, key, value, step: step ?? null }),
       upstreamMetrics,
       models: ctx0.models,
+      resolveModelInput: (ref) => resolveModelInput(ctx0.models, ctx0.runsDir, ref),
       backend: ctx0.backend,
       ...(stage.anchors ? { source: { file: spec.file, anchors: stage.anchors } } : {}),
     };
