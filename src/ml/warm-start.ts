@@ -50,17 +50,19 @@ export function copyWeights(target: LayersModel, source: LayersModel, from: stri
   const here = trainableLayers(target).filter((l) => l.weights.length > 0);
   const there = trainableLayers(source).filter((l) => l.weights.length > 0);
   const position = (l: Layer) => trainableLayers(target).indexOf(l);
+  const depth = here.length === there.length ? '' : ` (this model has ${here.length} layers with weights, it has ${there.length})`;
+  const mismatch = (reason: string) => new ArchitectureMismatchError(from, reason + depth);
   for (let i = 0; i < Math.max(here.length, there.length); i++) {
     const a = here[i];
     const b = there[i];
-    if (!a) throw new ArchitectureMismatchError(from, `it has ${there.length} layers with weights, this model ${here.length}: its layer ${b!.name} (${b!.getClassName()}) has no counterpart here`);
-    if (!b) throw new ArchitectureMismatchError(from, `this model has ${here.length} layers with weights, it has ${there.length}: layer ${position(a)} ${a.name} (${a.getClassName()}) has no counterpart there`);
+    if (!a) throw mismatch(`its layer ${b!.name} (${b!.getClassName()}) has no counterpart here`);
+    if (!b) throw mismatch(`layer ${position(a)} ${a.name} (${a.getClassName()}) has no counterpart there`);
     const layer = `layer ${position(a)} ${a.name}`;
-    if (a.getClassName() !== b.getClassName()) throw new ArchitectureMismatchError(from, `${layer} is a ${a.getClassName()} here, its layer ${b.name} a ${b.getClassName()}`);
-    if (a.weights.length !== b.weights.length) throw new ArchitectureMismatchError(from, `${layer} has ${a.weights.length} weights here, ${b.weights.length} in its layer ${b.name} (use_bias differs?)`);
+    if (a.getClassName() !== b.getClassName()) throw mismatch(`${layer} is a ${a.getClassName()} here, its layer ${b.name} a ${b.getClassName()}`);
+    if (a.weights.length !== b.weights.length) throw mismatch(`${layer} has ${a.weights.length} weights here, ${b.weights.length} in its layer ${b.name} (use_bias differs?)`);
     a.weights.forEach((w, j) => {
       const v = b.weights[j]!;
-      if (shape(w.shape) !== shape(v.shape)) throw new ArchitectureMismatchError(from, `${layer}: ${weightName(w)} expected ${shape(v.shape)} (the shape in ${from}), got ${shape(w.shape)}`);
+      if (shape(w.shape) !== shape(v.shape)) throw mismatch(`${layer}: ${weightName(w)} expected ${shape(v.shape)} (the shape in ${from}), got ${shape(w.shape)}`);
     });
   }
   let weights = 0;
