@@ -39,6 +39,8 @@ export interface ModelMeta {
   seed: number;
   /** Where training started from (`train.init_from`), absent for a cold start. */
   initFrom?: InitFrom;
+  /** Set when a deploy quantized the weights (`deploy.quantize`); they are dequantized on load. */
+  quantization?: 'float16' | 'uint8';
 }
 
 /** The model a warm-started training began from: the reference as written, what it resolved to, and the digest of its files. */
