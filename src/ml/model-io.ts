@@ -46,10 +46,10 @@ export interface ModelMeta {
 /** The model a warm-started training began from: the reference as written, what it resolved to, and the digest of its files. */
 export interface InitFrom {
   ref: string;
-  name?: string;
-  version?: number;
-  runId: string;
-  stage: string;
+  /** The registered version, for a registry reference. */
+  registered?: { name: string; version: number };
+  /** The run and stage that made the files. */
+  producedBy: { run: string; stage: string };
   digest: string;
   /** Layers kept fixed (`train.freeze`), by name. */
   frozen: string[];

@@ -278,7 +278,7 @@ export const train: StageKind<TrainConfig> = {
         seed: c.seed,
         ...(initFrom ? { initFrom } : {}),
       });
-      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.version !== undefined ? { init_from_version: initFrom.version } : {}) }, backend: loaded.backend };
+      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}) }, backend: loaded.backend };
     } finally {
       model.dispose();
       optimizer.optimizer.dispose();

@@ -46,5 +46,6 @@ export async function warmStart(ctx: StageContext<WarmStartConfig>, tf: Tf, mode
   }
   const frozen = ctx.config.freeze ? freezeLayers(model, ctx.config.freeze) : [];
   ctx.log(`layers: ${trainableLayers(model).map((l, i) => `${i} ${l.name}${l.trainable ? '' : ' (frozen)'}`).join(', ')}`);
-  return { ref, ...(input.name !== undefined ? { name: input.name, version: input.version } : {}), runId: input.runId, stage: input.stage, digest: input.digest, frozen };
+  const registered = input.name !== undefined && input.version !== undefined ? { registered: { name: input.name, version: input.version } } : {};
+  return { ref, ...registered, producedBy: { run: input.runId, stage: input.stage }, digest: input.digest, frozen };
 }

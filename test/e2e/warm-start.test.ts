@@ -58,7 +58,7 @@ describe('train.init_from (warm start) on the iris example', () => {
 
     const meta = JSON.parse(await readFile(join(modelDir(warm.json), 'mlpipe.json'), 'utf8'));
     const v1 = (await json('models', 'show', 'iris@1')).json;
-    expect(meta.initFrom).toEqual({ ref: 'iris@production', name: 'iris', version: 1, runId: reg.runIds[0], stage: 'deploy', digest: v1.artifactHash, frozen: ['dense_1'] });
+    expect(meta.initFrom).toEqual({ ref: 'iris@production', registered: { name: 'iris', version: 1 }, producedBy: { run: reg.runIds[0], stage: 'deploy' }, digest: v1.artifactHash, frozen: ['dense_1'] });
 
     // Frozen, dense_1 keeps v1's weights bit for bit; dense_2 trained on.
     const v1Weights = await weightsByName(join(reg.runsDir, 'models', 'iris', '1'));
@@ -91,8 +91,8 @@ describe('train.init_from (warm start) on the iris example', () => {
     const r = await json('run', spec, '--stage', 'train', '--set', 'params.epochs=1');
     expect(r.code, r.stderr).toBe(0);
     const meta = JSON.parse(await readFile(join(modelDir(r.json), 'mlpipe.json'), 'utf8'));
-    expect(meta.initFrom).toMatchObject({ ref: `${reg.runIds[1]}/train`, runId: reg.runIds[1], stage: 'train' });
-    expect(meta.initFrom.version).toBeUndefined();
+    expect(meta.initFrom).toMatchObject({ ref: `${reg.runIds[1]}/train`, producedBy: { run: reg.runIds[1], stage: 'train' }, frozen: [] });
+    expect(meta.initFrom.registered).toBeUndefined();
   });
 
   it('another architecture fails the stage naming the first mismatching layer; an unknown alias exits 2 before anything runs', async () => {
