@@ -104,7 +104,7 @@ describe('train.init_from (warm start) on the iris example', () => {
     const missing = await warmSpec('missing.yaml', 'iris@staging');
     const s = await cli('status', missing);
     expect(s.code).toBe(2);
-    expect(s.stderr).toContain('stage train: model iris@staging: no registered version matches iris@staging; iris has v2, v1 (production)');
+    expect(s.stderr).toContain('iris/missing.yaml:25:18 stage train init_from: model iris@staging: no registered version matches iris@staging; iris has v2, v1 (production)');
     const bad = await warmSpec('bad.yaml', 'iris@');
     const v = await cli('validate', bad);
     expect(v.code).toBe(2);

@@ -10,6 +10,7 @@ import type { PlanDeps } from './plan-run.js';
 import { lockedMaterial, type LockIndex } from '../lock/lock-file.js';
 import type { ManifestProvenance } from '../cache/manifest.js';
 import { resolveModelInput } from '../models/model-input.js';
+import { specNodePosition } from '../spec/node-position.js';
 import { UserError } from '../../errors.js';
 
 /** What {@link stageCacheFor} builds on besides the workspace, its store and warnings. */
@@ -51,7 +52,9 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
         return (await resolveModelInput(ws.tracker, ws.runsDir, ref)).digest;
       } catch (err) {
         if (!(err instanceof UserError)) throw err;
-        throw new UserError(`${spec.file}:${stage.pos.line}:${stage.pos.col} stage ${stage.name}: ${err.message}`, { hint: err.hint, cause: err });
+        const key = Object.keys(stage.config).find((k) => stage.config[k] === ref);
+        const where = specNodePosition(spec, stage, key ? [key] : []) ?? `${spec.file}:${stage.pos.line}:${stage.pos.col}`;
+        throw new UserError(`${where} stage ${stage.name}${key ? ` ${key}` : ''}: ${err.message}`, { hint: err.hint, cause: err });
       }
     },
     cache,
