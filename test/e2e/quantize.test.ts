@@ -48,6 +48,8 @@ describe('deploy.quantize on the iris example', () => {
     expect(manifest.every((w: any) => w.quantization.dtype === 'uint8' && typeof w.quantization.scale === 'number')).toBe(true);
     const shown = (await json('models', 'show', 'iris-uint8@1')).json;
     expect(shown.metrics).toMatchObject({ accuracy_after: 1, weights_after_bytes: 131 });
+    expect(shown.signature.weights).toBe('uint8');
+    expect((await cli('models', 'show', 'iris-uint8@1')).stdout).toContain('  weights    uint8 (quantized on deploy; dequantized when loaded)');
 
     expect((await cli('predict', 'iris', '--input', 'iris/data/iris.csv', '--output', 'float.csv')).code).toBe(0);
     const p = await cli('predict', 'iris-uint8', '--input', 'iris/data/iris.csv', '--output', 'uint8.csv');
