@@ -6,6 +6,9 @@ import { resolveModelInput, type ModelSource } from '../../src/core/models/model
 import { planRun, type PlanDeps } from '../../src/core/run/plan-run.js';
 import type { ArtifactRecord, ModelVersion } from '../../src/core/tracker/types.js';
 import { QueueDispatcher } from '../../src/core/queue/queue-dispatcher.js';
+import { runStage, type StageRunContext } from '../../src/core/run/run-stage.js';
+import { localExecutor } from '../../src/core/run/executor.js';
+import type { StageKind } from '../../src/core/stage-kind.js';
 import { reasonText } from '../../src/render/reasons.js';
 import { train } from '../../src/stages/train.js';
 import { pipelineOf, stage } from './plan-fixtures.js';
@@ -64,5 +67,22 @@ describe('planning a stage that reads a model', () => {
 
   it('keeps it off queue workers, which have no registry', () => {
     expect(QueueDispatcher.prototype.runsLocally.call(undefined, warm)).toBe('stage train runs on the coordinator: it starts from the model iris@production, which the registry here resolves');
+  });
+});
+
+describe('running a stage that reads a model', () => {
+  it('refuses a model that moved to another digest since the stage was keyed, and hands over the one it was keyed on', async () => {
+    const seen: string[] = [];
+    const reader: StageKind = { ...train, run: async (ctx) => {
+      seen.push((await ctx.resolveModelInput!('iris@production')).digest);
+      throw new Error('stop here');
+    } };
+    const s = stage('train', [], { kind: 'train', impl: reader, config: { init_from: 'iris@production' } });
+    const ctx0 = { spec: pipelineOf(s), runId: 'r-1', runsDir, runDir: join(runsDir, 'r-1'), models: source, backend: 'cpu', signal: new AbortController().signal, emit: () => {}, executor: localExecutor } as unknown as StageRunContext;
+    await expect(runStage(ctx0, s, {}, 'k', {}, { 'model:iris@production': 'hash-v0' })).rejects.toThrow(
+      'model iris@production changed while this run was under way (planned with hash-v0…, now hash-v1…): the stage is not run on other weights than its cache key says',
+    );
+    await expect(runStage(ctx0, s, {}, 'k', {}, { 'model:iris@production': 'hash-v1' })).rejects.toThrow('stop here');
+    expect(seen).toEqual(['hash-v1']);
   });
 });

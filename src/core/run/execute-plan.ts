@@ -152,7 +152,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
           ? await dispatchStage(opts.dispatcher, stage, decision.key, upstreamMetrics)
           : await withRetries(stage, opts, (emit) => {
               const isolated = opts.isolated ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store } : undefined;
-              return runStage({ ...opts, emit, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics);
+              return runStage({ ...opts, emit, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics, decision.material?.inputs);
             });
       produced.set(p.name, manifest.outputs);
       finish(
