@@ -3,6 +3,7 @@ import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { buildModel, resolveModel } from '../../src/ml/build-model.js';
 import type { ModelMeta } from '../../src/ml/model-io.js';
 import { checkSameData, copyWeights, freezeLayers, trainableLayers } from '../../src/ml/warm-start.js';
+import { checkWarmStart } from '../../src/stages/warm-start.js';
 import { makeMeta } from './fixtures.js';
 
 let tf: Tf;
@@ -78,5 +79,16 @@ describe('checkSameData', () => {
     expect(() => checkSameData('iris@1', source, renamed)).toThrow('init_from iris@1: it was trained on other input columns: column 2 is "f1" there, "g1" here (4 columns there, 4 here)');
     const relabelled = { ...meta, labels: ['c1', 'c0', 'c2'] };
     expect(() => checkSameData('iris@1', source, relabelled)).toThrow('init_from iris@1: it predicts the labels [c0, c1, c2], this dataset has [c1, c0, c2]');
+  });
+});
+
+describe('checkWarmStart (spec-time)', () => {
+  it('accepts registry and run references, refuses a malformed one and freeze without init_from', () => {
+    expect(checkWarmStart({ init_from: 'iris@production', freeze: [0] })).toEqual([]);
+    expect(checkWarmStart({ init_from: 'r-7f3a/train' })).toEqual([]);
+    expect(checkWarmStart({ init_from: 'iris@v0' }).map((i) => i.message)).toEqual(['invalid model reference "iris@v0": version v0 is not a positive integer']);
+    expect(checkWarmStart({ freeze: ['dense_1'] })).toEqual([
+      { path: ['freeze'], message: 'freeze keeps layers of the model init_from starts from; without init_from they would stay at their random initial weights', hint: 'add init_from: NAME@ALIAS, or remove freeze' },
+    ]);
   });
 });
