@@ -1,5 +1,6 @@
 import type { ObjectField } from '../schema/fields.js';
 import type { ModelLookup } from './tracker/types.js';
+import type { ModelInput } from './models/model-input.js';
 
 /** Where a declared output lives: inside the stage's run folder, or at a path in the workspace (shell `outs`). */
 export interface OutputSpec {
@@ -44,6 +45,8 @@ export interface StageContext<C = Record<string, unknown>> {
   source?: { file: string; anchors: Record<string, TextAnchor> };
   /** The `--backend` choice (`auto`, `wasm`, …), passed through to the ML layer, which checks it. */
   backend: string;
+  /** Resolves one of the kind's {@link StageKind.modelRefs} to its folder and digest; absent where no registry is at hand (a queue worker). */
+  resolveModelInput?(ref: string): Promise<ModelInput>;
 }
 
 export interface StageResult {
@@ -115,6 +118,12 @@ export interface StageKind<C = any> {
    * it (deploy waits for every evaluate stage: its gate reads their metrics). Returns [] to opt out.
    */
   waitsFor?(config: C): string[];
+  /**
+   * Models the stage reads by reference (`NAME@ALIAS`, `NAME@VERSION`, a run id: a train stage's
+   * `init_from`): each is resolved when the stage is planned and its digest keys the stage, so
+   * moving the alias re-runs it. Such a stage runs on the coordinator (it reads the registry).
+   */
+  modelRefs?(config: C): string[];
   /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
   check?(config: C): ConfigIssue[];
   run(ctx: StageContext<C>): Promise<StageResult | void>;

@@ -37,6 +37,22 @@ export interface ModelMeta {
   /** The backend the model was trained on. */
   backend: string;
   seed: number;
+  /** Where training started from (`train.init_from`), absent for a cold start. */
+  initFrom?: InitFrom;
+  /** Set when a deploy quantized the weights (`deploy.quantize`); they are dequantized on load. */
+  quantization?: 'float16' | 'uint8';
+}
+
+/** The model a warm-started training began from: the reference as written, what it resolved to, and the digest of its files. */
+export interface InitFrom {
+  ref: string;
+  /** The registered version, for a registry reference. */
+  registered?: { name: string; version: number };
+  /** The run and stage that made the files. */
+  producedBy: { run: string; stage: string };
+  digest: string;
+  /** Layers kept fixed (`train.freeze`), by name. */
+  frozen: string[];
 }
 
 /** One output of a multi-target model: what `task`, `output`, `loss`, `labels` and `targetScale` say for a single one. */

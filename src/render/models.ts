@@ -58,6 +58,8 @@ export function renderModelDetails(d: ModelDetails): string {
     out.push(
       `  task       ${s.task}${s.labels ? ` (labels: ${s.labels.join(', ')})` : ''}`,
       `  trained on ${s.trainedOn}`,
+      ...(s.weights !== 'float32' ? [`  weights    ${s.weights} (quantized on deploy; dequantized when loaded)`] : []),
+      ...(s.initFrom ? [`  started    from ${s.initFrom.ref} (${s.initFrom.registered ? `${s.initFrom.registered.name} v${s.initFrom.registered.version}` : `run ${s.initFrom.producedBy.run}`}, sha256 ${s.initFrom.digest.slice(0, 16)})${s.initFrom.frozen.length ? `, frozen: ${s.initFrom.frozen.join(', ')}` : ''}`] : []),
       'input',
       ...(s.inputKind === 'text'
         ? [`  text in "${s.textColumn}" (or send bare strings)`]

@@ -6,6 +6,7 @@ import { evaluate, ExprSyntaxError, formatUsed, parseCondition } from '../core/e
 import { GateFailedError, StageFailedError } from '../errors.js';
 import type { ModelVersion } from '../core/tracker/types.js';
 import type { StageContext, StageKind, StageResult } from '../core/stage-kind.js';
+import { checkQuantize, quantizeFields, quantizeForDeploy, type QuantizeConfig } from './deploy-quantize.js';
 
 /** The resolved `with` block of a deploy stage. */
 export interface DeployConfig {
@@ -14,6 +15,10 @@ export interface DeployConfig {
   gate?: string;
   alias?: string;
   description?: string;
+  quantize?: QuantizeConfig['quantize'];
+  data?: string;
+  quantize_metric?: string;
+  max_metric_drop?: number;
 }
 
 /** What a passed gate records in `registration.json` beside the registration (core/run/model-registration.ts). */
@@ -32,6 +37,7 @@ const config = f.object(
     ),
     alias: f.string('An alias (e.g. production) moved to the registered version.', { pattern: NAME }),
     description: f.string('What this model version is, shown by models list/show (mlpipe models describe changes it later).'),
+    ...quantizeFields,
   },
   { required: ['model', 'name'] },
 );
@@ -74,8 +80,11 @@ async function deployRun(ctx: StageContext<DeployConfig>): Promise<StageResult> 
   const metrics = resolveUpstreamMetrics(ctx.upstreamMetrics);
   const gate = checkGate(ctx, metrics, await ctx.models.getModel(name, PRODUCTION));
   if (!existsSync(model)) throw new StageFailedError(ctx.stage, `model ${model} does not exist; point "model" at the train stage's output`);
-  const artifactHash = (await hashPath(model, uncachedHasher)).digest;
-  return { register: { name, source: model, artifactHash, metrics, alias, description, record: { path: ctx.outputs.registration, extra: { gate } } } };
+  const quantized = ctx.config.quantize ? await quantizeForDeploy(ctx, ctx.outputs.quantized!) : undefined;
+  const source = quantized ? ctx.outputs.quantized! : model;
+  const artifactHash = (await hashPath(source, uncachedHasher)).digest;
+  const extra = { gate, ...(quantized ? { quantize: quantized.record } : {}) };
+  return { metrics: quantized?.metrics, register: { name, source, artifactHash, metrics: { ...metrics, ...quantized?.metrics }, alias, description, record: { path: ctx.outputs.registration, extra } } };
 }
 
 /**
@@ -89,16 +98,17 @@ export const deploy: StageKind<DeployConfig> = {
   config,
   cache: false,
   coordinatorOnly: true,
-  outputs: () => ({ registration: { path: 'registration.json', location: 'stage' } }),
+  outputs: (c) => ({ registration: { path: 'registration.json', location: 'stage' }, ...(c.quantize ? { quantized: { path: 'model', location: 'stage' as const } } : {}) }),
   waitsFor: (c) => (c.gate ? ['evaluate'] : []),
   check: (c) => {
-    if (!c.gate) return [];
+    const quantizeIssues = checkQuantize(c);
+    if (!c.gate) return quantizeIssues;
     try {
       parseCondition(c.gate);
-      return [];
+      return quantizeIssues;
     } catch (err) {
       if (!(err instanceof ExprSyntaxError)) throw err;
-      return [{ path: ['gate'], message: `expected a comparison over metrics, got "${c.gate}" (${err.reason} at column ${err.column})`, hint: 'e.g. gate: "accuracy >= 0.9" or "f1 >= production.f1 - 0.005"' }];
+      return [...quantizeIssues, { path: ['gate'], message: `expected a comparison over metrics, got "${c.gate}" (${err.reason} at column ${err.column})`, hint: 'e.g. gate: "accuracy >= 0.9" or "f1 >= production.f1 - 0.005"' }];
     }
   },
   run: deployRun,

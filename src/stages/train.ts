@@ -6,7 +6,8 @@ import { DataError } from '../ml/errors.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { lossField, modelField, optimizerField, type LossConfig, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
 import { metricApplies, trainMetricNames, type TrainMetricName } from '../ml/epoch-metrics.js';
-import { saveModel } from '../ml/model-io.js';
+import { saveModel, type InitFrom } from '../ml/model-io.js';
+import { checkWarmStart, warmStart } from './warm-start.js';
 import { scaleTarget, targetScaleOf } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
 import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
@@ -26,6 +27,8 @@ export interface TrainConfig {
   early_stopping?: EarlyStopping;
   class_weight?: 'balanced' | Record<string, number>;
   seed: number;
+  init_from?: string;
+  freeze?: (string | number)[];
 }
 
 /** The share of the train split held out for validation when neither the dataset nor the spec says otherwise. */
@@ -59,6 +62,8 @@ const config = f.object(
     seed: f.int('Seed of weight initialization, dropout, shuffling and the validation hold-out; the same seed on the same backend gives identical weights.', {
       default: 42,
     }),
+    init_from: f.string('Warm start: begin from the weights of a registered model (NAME@ALIAS such as iris@production, NAME@VERSION, NAME for the newest) or of a run\'s model (a run id, RUN/STAGE when it has several) of the same architecture; its digest keys the stage, so promoting another version re-runs it.'),
+    freeze: f.array('With init_from: layers kept fixed while training (trainable false), by name (dense_1, as the train log lists them) or 0-based position.', f.oneOf('A layer name or position.', [f.string('A layer name.'), f.int('A 0-based layer position.', { minimum: 0 })]), { minItems: 1 }),
   },
   { required: ['data', 'model'] },
 );
@@ -168,6 +173,8 @@ export const train: StageKind<TrainConfig> = {
   description: 'Trains a TensorFlow.js model (a preset or a list of layers) on a preprocessed dataset.',
   config,
   outputs: () => ({ model: { path: 'model', location: 'stage' } }),
+  modelRefs: (c) => (c.init_from ? [c.init_from] : []),
+  check: checkWarmStart,
   async run(ctx) {
     const c = ctx.config;
     const meta = await readMeta(c.data);
@@ -214,6 +221,13 @@ export const train: StageKind<TrainConfig> = {
     const { tf } = loaded;
     ctx.log(describeBackend(loaded));
     const model = buildModel(tf, resolved, c.seed);
+    let initFrom: InitFrom | undefined;
+    try {
+      initFrom = c.init_from ? await warmStart(ctx, tf, model, ds.meta) : undefined;
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
     const optimizer = createOptimizer(tf, c.optimizer);
     try {
       ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${describeLoss(resolved)}`);
@@ -262,8 +276,9 @@ export const train: StageKind<TrainConfig> = {
         dataset: ds.meta,
         backend: loaded.backend,
         seed: c.seed,
+        ...(initFrom ? { initFrom } : {}),
       });
-      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch }, backend: loaded.backend };
+      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}) }, backend: loaded.backend };
     } finally {
       model.dispose();
       optimizer.optimizer.dispose();

@@ -35,6 +35,10 @@ export interface ModelSignature {
   /** Several targets: each with its task and labels; a prediction has one entry per target under `outputs`. */
   targets?: { name: string; task: ModelMeta['task']; labels?: string[] }[];
   trainedOn: string;
+  /** How the weights are stored: float32, or the quantization a deploy applied (`deploy.quantize`). */
+  weights: 'float32' | 'float16' | 'uint8';
+  /** Where training started (`train.init_from`): the reference, what it resolved to, the digest; absent for a cold start. */
+  initFrom?: ModelMeta['initFrom'];
   /** A request body that the model accepts, built from the training statistics. */
   exampleRequest: { instances: Record<string, unknown>[] };
 }
@@ -95,6 +99,8 @@ export function signatureOf(meta: ModelMeta): ModelSignature {
     ...(meta.labels ? { labels: meta.labels } : {}),
     ...(ds.targets ? { targets: ds.targets.map((t) => ({ name: t.name, task: t.task, ...(t.labels ? { labels: t.labels } : {}) })) } : {}),
     trainedOn: meta.backend,
+    weights: meta.quantization ?? 'float32',
+    ...(meta.initFrom ? { initFrom: meta.initFrom } : {}),
     exampleRequest: { instances: [exampleRow(meta)] },
   };
 }

@@ -58,6 +58,8 @@ export class QueueDispatcher implements StageDispatcher {
 
   runsLocally(stage: DispatchRequest['stage']): string | undefined {
     if (stage.impl.coordinatorOnly) return `stage ${stage.name} (${stage.kind}) runs on the coordinator: it reads or registers models`;
+    const refs = stage.impl.modelRefs?.(stage.config) ?? [];
+    if (refs.length > 0) return `stage ${stage.name} runs on the coordinator: it starts from the model ${refs.join(', ')}, which the registry here resolves`;
     const outside = stage.inputs.find((p) => p.startsWith('/'));
     if (outside) return `stage ${stage.name} runs on the coordinator: it reads ${outside}, outside the workspace, which workers cannot see`;
     return undefined;

@@ -77,7 +77,7 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
         runDir,
         cache: new StageCache(firstManifestWins(opts.remote), { provenance: provenanceHere(job.pipeline, null, startedAt) }),
         hasher: uncachedHasher,
-        models: { getModel: async () => undefined, listModels: async () => [] },
+        models: { getModel: async () => undefined, listModels: async () => [], findRunIds: async () => [], getArtifacts: async () => [] },
         registerModel: () => Promise.reject(new Error(`stage ${stage.name} asked a worker to register a model; stages of kind ${stage.kind} run on the coordinator`)),
         backend: job.backend,
         signal: opts.signal,

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withoutConfusionCells } from '../tracker/confusion-cells.js';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { ModelLookup } from '../tracker/types.js';
+import type { ModelSource } from '../models/model-input.js';
 import type { RegisterModel } from './model-registration.js';
 import type { OutputSpec } from '../stage-kind.js';
 import type { FileHasher } from '../hash/stat-cache.js';
@@ -29,7 +29,7 @@ export interface ExecuteOptions {
   /** Hashes workspace outputs as they are saved (the stat cache). */
   hasher: FileHasher;
   /** Registered versions, read-only, for the stages (a deploy gate reads `production.*`). */
-  models: ModelLookup;
+  models: ModelSource;
   /** Registers what a stage's result asks for (the run recorder: the one writer of tracker rows). */
   registerModel: RegisterModel;
   /** The `--backend` choice, handed to the stages. */
@@ -152,7 +152,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
           ? await dispatchStage(opts.dispatcher, stage, decision.key, upstreamMetrics)
           : await withRetries(stage, opts, (emit) => {
               const isolated = opts.isolated ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store } : undefined;
-              return runStage({ ...opts, emit, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics);
+              return runStage({ ...opts, emit, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics, decision.material?.inputs);
             });
       produced.set(p.name, manifest.outputs);
       finish(

@@ -9,6 +9,9 @@ import type { ObjectStore } from '../store/types.js';
 import type { PlanDeps } from './plan-run.js';
 import { lockedMaterial, type LockIndex } from '../lock/lock-file.js';
 import type { ManifestProvenance } from '../cache/manifest.js';
+import { resolveModelInput } from '../models/model-input.js';
+import { specNodePosition } from '../spec/node-position.js';
+import { UserError } from '../../errors.js';
 
 /** What {@link stageCacheFor} builds on besides the workspace, its store and warnings. */
 export interface StageCacheSources {
@@ -44,6 +47,16 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
       const abs = resolve(spec.dir, path);
       await refuseExternalInput(spec.root ?? spec.dir, abs, path);
       return (await hashPath(abs, ws.statCache)).digest;
+    },
+    modelDigest: async (ref, stage) => {
+      try {
+        return (await resolveModelInput(ws.tracker, ws.runsDir, ref)).digest;
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        const key = Object.keys(stage.config).find((k) => stage.config[k] === ref);
+        const where = specNodePosition(spec, stage, key ? [key] : []) ?? `${spec.file}:${stage.pos.line}:${stage.pos.col}`;
+        throw new UserError(`${where} stage ${stage.name}${key ? ` ${key}` : ''}: ${err.message}`, { hint: err.hint, cause: err });
+      }
     },
     cache,
     ...(lock ? { lock } : {}),

@@ -5,6 +5,7 @@ import { isCacheable, lookupStage, type CacheIndex } from '../cache/lookup.js';
 import type { StageManifest } from '../cache/manifest.js';
 import type { CacheReason } from '../cache/reasons.js';
 import { UserError } from '../../errors.js';
+import { MODEL_INPUT_PREFIX } from '../models/model-input.js';
 import type { LockedStage, LockIndex } from '../lock/lock-file.js';
 
 /**
@@ -63,6 +64,8 @@ export interface Plan {
 export interface PlanDeps {
   /** Content digest of a workspace-relative input path. */
   inputDigest(path: string): Promise<string>;
+  /** Digest of a model a stage reads by reference ({@link StageKind.modelRefs}); absent: such a stage cannot be planned. */
+  modelDigest?(ref: string, stage: StageSpec): Promise<string>;
   cache: CacheIndex;
   /** The spec's lock file, when there is one: stages whose key matches it are up to date, and their locked outputs key the stages below. */
   lock?: LockIndex;
@@ -84,8 +87,13 @@ export function selectedStages(spec: PipelineSpec, only?: string[]): string[] {
   return only && only.length > 0 ? subgraphFor(spec, expandSelection(spec, only)) : spec.order;
 }
 
-export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, 'inputDigest'>): Promise<Record<string, string>> {
+/** The digests a stage is keyed on besides its upstream outputs: its input files, and the models it reads by reference (as `model:REF`). */
+export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, 'inputDigest' | 'modelDigest'>): Promise<Record<string, string>> {
   const entries = await Promise.all(stage.inputs.map(async (p) => [p, await deps.inputDigest(p)] as const));
+  for (const ref of stage.impl.modelRefs?.(stage.config) ?? []) {
+    if (!deps.modelDigest) throw new UserError(`stage ${stage.name} reads the model ${ref}, and no model registry is at hand to resolve it`);
+    entries.push([`${MODEL_INPUT_PREFIX}${ref}`, await deps.modelDigest(ref, stage)]);
+  }
   return Object.fromEntries(entries);
 }
 

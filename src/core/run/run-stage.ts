@@ -1,11 +1,12 @@
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import type { PipelineSpec, StageSpec } from '../spec/types.js';
-import type { ModelLookup, NondeterministicOutputs } from '../tracker/types.js';
+import type { NondeterministicOutputs } from '../tracker/types.js';
+import { MODEL_INPUT_PREFIX, resolveModelInput, type ModelSource } from '../models/model-input.js';
 import { withRegistration, type RegisterModel } from './model-registration.js';
 import type { OutputSpec, StageContext } from '../stage-kind.js';
 import type { FileHasher } from '../hash/stat-cache.js';
-import { StageFailedError, GateFailedError, messageOf } from '../../errors.js';
+import { StageFailedError, GateFailedError, UserError, messageOf } from '../../errors.js';
 import { substituteOutputRefs } from '../spec/interpolate.js';
 import { resolveConfigPaths } from '../spec/resolve-paths.js';
 import { specNodePosition } from '../spec/node-position.js';
@@ -26,8 +27,8 @@ export interface StageRunContext {
   runDir: string;
   cache: StageCache;
   hasher: FileHasher;
-  /** Registered versions, read-only, for the stages (a deploy gate reads `production.*`). */
-  models: ModelLookup;
+  /** Registered versions and recorded run outputs, read-only, for the stages (a deploy gate reads `production.*`, `init_from` a model). */
+  models: ModelSource;
   /** Registers what a stage's result asks for (the run recorder: the one writer of tracker rows). */
   registerModel: RegisterModel;
   backend: string;
@@ -60,6 +61,8 @@ export async function runStage(
   outputs: Record<string, OutputSpec>,
   key: string,
   upstreamMetrics: Record<string, Record<string, number>>,
+  /** The input digests `key` was computed over: a model read by reference must still resolve to the digest it was keyed on. */
+  keyedInputs: Record<string, string> = {},
 ): Promise<{ manifest: StageManifest; backend?: string; nondeterministic?: NondeterministicOutputs }> {
   const { spec, runDir } = ctx0;
   const kind = stage.impl;
@@ -109,6 +112,14 @@ export async function runStage(
       logMetric: (key, value, step) => ctx0.emit({ type: 'stage-metric', stage: stage.name, key, value, step: step ?? null }),
       upstreamMetrics,
       models: ctx0.models,
+      resolveModelInput: async (ref) => {
+        const input = await resolveModelInput(ctx0.models, ctx0.runsDir, ref);
+        const keyed = keyedInputs[`${MODEL_INPUT_PREFIX}${ref}`];
+        if (keyed !== undefined && keyed !== input.digest) {
+          throw new UserError(`model ${ref} changed while this run was under way (planned with ${keyed.slice(0, 12)}…, now ${input.digest.slice(0, 12)}…): the stage is not run on other weights than its cache key says`, { hint: 'run again: the new plan keys the stage on the model as it is now' });
+        }
+        return input;
+      },
       backend: ctx0.backend,
       ...(stage.anchors ? { source: { file: spec.file, anchors: stage.anchors } } : {}),
     };
