@@ -2,7 +2,9 @@
 // wall time of `mlpipe run` and `mlpipe status` as whole processes, started the way the README's
 // set-up leaves them (`npm run link-cli`: a `mlpipe` link to bin/run.js, executed through its
 // `#!/usr/bin/env node` line), alternating with `node -e 0` measured in the same run.
-// BENCH_NPX=1 also times `npx mlpipe run` (the README's fallback). Run `npm run build` first.
+// BENCH_NPX=1 also times `npx mlpipe run` (the README's fallback). BENCH_BASELINE=DIR also times the
+// no-op run of another built checkout (e.g. a worktree of an older commit) over a copy of the same
+// project, alternating with this one (issue 14: hardening must stay within 10 %). Run `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,10 +48,20 @@ const time = (cmd, args) => timeProcess(cmd, args, { cwd: dir, env });
 const first = time(mlpipe, ['run', 'pipeline.yaml']);
 const cat = time('sh', ['-c', 'cat in*.bin > /dev/null']);
 time(mlpipe, ['run', 'pipeline.yaml']); // warm: the file system cache, and the CLI's compile cache
+// The other checkout gets its own copy of the project (its runs folder may have another layout), inputs hard-linked.
+const baseline = process.env.BENCH_BASELINE;
+const baseDir = join(dir, 'baseline');
+const timeBaseline = () => timeProcess(process.execPath, [join(baseline, 'bin', 'run.js'), 'run', 'pipeline.yaml'], { cwd: baseDir, env });
+if (baseline) {
+  execFileSync('sh', ['-c', `mkdir -p baseline/out && ln in*.bin pipeline.yaml baseline/`], { cwd: dir });
+  timeBaseline();
+  timeBaseline();
+}
 const samples = alternate(reps, {
   bare: () => time(process.execPath, ['-e', '0']),
   run: () => time(mlpipe, ['run', 'pipeline.yaml']),
   status: () => time(mlpipe, ['status', 'pipeline.yaml']),
+  ...(baseline ? { baseline: timeBaseline } : {}),
 });
 const bare = stats(samples.bare);
 const run = stats(samples.run);
@@ -61,6 +73,10 @@ console.log(`  first run (hash + execute)  ${first.toFixed(0)} ms   (cat of the 
 console.log(`  node -e 0                   ${fmt(bare)}`);
 console.log(`  mlpipe run   (all cached)   ${fmt(run)}   ${ratio(run)}`);
 console.log(`  mlpipe status               ${fmt(status)}   ${ratio(status)}`);
+if (baseline) {
+  const base = stats(samples.baseline);
+  console.log(`  baseline run (${baseline})  ${fmt(base)}   this checkout ${((run.median / base.median - 1) * 100).toFixed(1)} % ${run.median <= base.median ? 'faster' : 'slower'}`);
+}
 if (process.env.BENCH_NPX === '1') {
   const npx = stats(Array.from({ length: 3 }, () => time('npx', ['--prefix', root, 'mlpipe', 'run', 'pipeline.yaml'])));
   console.log(`  npx mlpipe run (fallback)   ${fmt(npx)}   ${(npx.median / bare.median).toFixed(1)}× node -e 0`);
