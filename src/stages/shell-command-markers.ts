@@ -42,12 +42,7 @@ export async function stopOrphanedCommands(
   opts: { graceMs?: number; isAlive: (pid: number) => boolean; deadRuns?: ReadonlySet<string> },
 ): Promise<StoppedCommand[]> {
   const folder = join(runsDir, 'tmp');
-  let names: string[];
-  try {
-    names = (await readdir(folder)).filter((n) => /^shell-\d+\.json$/.test(n));
-  } catch {
-    return [];
-  }
+  const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => /^shell-\d+\.json$/.test(n));
   const stopped: StoppedCommand[] = [];
   for (const name of names) {
     const path = join(folder, name);
@@ -60,7 +55,52 @@ export async function stopOrphanedCommands(
     }
     await rm(path, { force: true });
   }
+  // A run killed between starting a command and writing its marker leaves no marker: on Linux, its
+  // commands are found by the MLPIPE_RUN_ID every one of them (and what they start) carries.
+  for (const found of unmarkedGroupsOf(opts.deadRuns ?? new Set(), new Set(stopped.map((c) => c.pgid)))) {
+    await stopGroup(found.pgid, opts.graceMs ?? 2_000);
+    stopped.push(found);
+  }
   return stopped;
+}
+
+/**
+ * Process groups (on Linux, through /proc) with a live member whose environment names one of
+ * `runIds` as MLPIPE_RUN_ID, other than `known` and this process's own group.
+ */
+function unmarkedGroupsOf(runIds: ReadonlySet<string>, known: ReadonlySet<number>): StoppedCommand[] {
+  if (runIds.size === 0 || !existsSync('/proc/self/environ')) return [];
+  const own = ownGroup();
+  const found = new Map<number, StoppedCommand>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
+      const runId = [...runIds].find((id) => environ.includes(`MLPIPE_RUN_ID=${id}`));
+      if (!runId) continue;
+      const { state, pgrp } = procStat(entry);
+      if (state === 'Z' || pgrp === own || known.has(pgrp) || found.has(pgrp)) continue;
+      const stage = environ.find((v) => v.startsWith('MLPIPE_STAGE='))?.slice('MLPIPE_STAGE='.length) ?? '?';
+      found.set(pgrp, { runId, stage, pgid: pgrp });
+    } catch {
+      // gone meanwhile, or another user's
+    }
+  }
+  return [...found.values()];
+}
+
+function procStat(pid: string): { state: string; pgrp: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { state: state!, pgrp: Number(pgrp) };
+}
+
+function ownGroup(): number {
+  try {
+    return procStat('self').pgrp;
+  } catch {
+    return -1;
+  }
 }
 
 /** Records a running command in `<runsDir>/tmp/shell-PGID.json` (written whole); returns the path, or undefined when it could not be written. */
@@ -110,9 +150,8 @@ function groupExists(pgid: number): boolean {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(pgrp) === pgid && state !== 'Z') return true;
+      const { state, pgrp } = procStat(entry);
+      if (pgrp === pgid && state !== 'Z') return true;
     } catch {
       // the process has gone meanwhile
     }
