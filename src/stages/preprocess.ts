@@ -8,6 +8,9 @@ import type { ColumnOverride, TextOptions } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
 import { DATE_PARTS, DEFAULT_DATE_PARTS } from '../ml/dates.js';
 import { describeFolds } from '../ml/kfold.js';
+import type { AugmentConfig } from '../ml/augment/augment-split.js';
+import { augmentField } from './augment-config.js';
+import { augmentMetrics, augmentTrainSplit } from './preprocess-augment.js';
 import type { Encoding, TableFormat, TableSource } from '../ml/read-table.js';
 import type { BuildOptions, BuildReport } from '../ml/build-dataset.js';
 import type { TokenizerName } from '../ml/tokenize.js';
@@ -142,6 +145,7 @@ const config = f.object(
     ),
     shuffle: f.bool('Shuffle rows (with split.seed) before splitting; false keeps file order: train first, test last.', { default: true }),
     dedupe: f.bool('Drop rows whose input and target values repeat an earlier row.', { default: false }),
+    augment: augmentField,
   },
   { required: ['input', 'target'] },
 );
@@ -171,6 +175,7 @@ export interface PreprocessConfig {
   split: { test: number; validation: number; seed: number; stratify: boolean; kfold?: number; group?: string; column?: string };
   shuffle: boolean;
   dedupe: boolean;
+  augment?: AugmentConfig;
 }
 
 /** One text column's settings in a preprocess stage. */
@@ -238,6 +243,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
     ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);
     if (meta.cv) ctx.log(describeFolds(meta.cv));
+    const augmented = c.augment && (await augmentTrainSplit(ctx, c.augment));
 
     const metrics: Record<string, number> = {
       rows_read: report.rowsRead,
@@ -250,6 +256,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
     };
     if (c.dedupe) metrics.duplicates = report.duplicates;
     if (meta.cv) metrics.folds = meta.cv.k;
+    if (augmented) Object.assign(metrics, augmentMetrics(augmented), { train_rows: augmented.rowsAfter });
     if (meta.labels) metrics.classes = meta.labels.length;
     if (meta.targets) metrics.targets = meta.targets.length;
     if (meta.text) metrics.vocab_size = meta.text.vocab.length;
