@@ -4,48 +4,33 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 
-const irisCv = `name: iris-cv
-stages:
-  prepare:
-    uses: preprocess
-    with:
-      input: data/iris.csv
-      target: species
-      split: { test: 0.2, seed: 42, kfold: 5 }
-  train:
-    uses: train
-    with:
-      data: \${stages.prepare.outputs.dataset}
-      model: { preset: mlp, hidden_units: [16] }
-      optimizer: { name: adam, learning_rate: 0.01 }
-      epochs: 60
-      batch_size: 16
-      early_stopping: { monitor: val_loss, patience: 10 }
-  evaluate:
-    uses: evaluate
-    with:
-      model: \${stages.train.outputs.model}
-      data: \${stages.prepare.outputs.dataset}
-`;
+/** A preprocess → train (→ evaluate) pipeline: `prepare` and `train` are the lines of each stage's `with`, indented by the caller's 6 spaces. */
+function pipeline(name: string, prepare: string[], train: string[], evaluate: boolean): string {
+  const lines = [`name: ${name}`, 'stages:', '  prepare:', '    uses: preprocess', '    with:', ...prepare, '  train:', '    uses: train', '    with:', '      data: ${stages.prepare.outputs.dataset}', ...train];
+  if (evaluate) lines.push('  evaluate:', '    uses: evaluate', '    with:', '      model: ${stages.train.outputs.model}', '      data: ${stages.prepare.outputs.dataset}');
+  return `${lines.join('\n')}\n`;
+}
 
-const carsOrigin = `name: cars-origin
-stages:
-  prepare:
-    uses: preprocess
-    with:
-      input: data/cars.json
-      target: Origin
-      features: [Miles_per_Gallon, Cylinders, Displacement, Horsepower, Weight_in_lbs, Acceleration]
-      missing: median
-      split: { test: 0.25, validation: 0.15, seed: 42 }
-      augment: { resample: { method: smote } }
-  train:
-    uses: train
-    with:
-      data: \${stages.prepare.outputs.dataset}
-      model: { preset: mlp, hidden_units: [16] }
-      epochs: 5
-`;
+const irisCv = pipeline(
+  'iris-cv',
+  ['      input: data/iris.csv', '      target: species', '      split: { test: 0.2, seed: 42, kfold: 5 }'],
+  ['      model: { preset: mlp, hidden_units: [16] }', '      optimizer: { name: adam, learning_rate: 0.01 }', '      epochs: 60', '      batch_size: 16', '      early_stopping: { monitor: val_loss, patience: 10 }'],
+  true,
+);
+
+const carsOrigin = pipeline(
+  'cars-origin',
+  [
+    '      input: data/cars.json',
+    '      target: Origin',
+    '      features: [Miles_per_Gallon, Cylinders, Displacement, Horsepower, Weight_in_lbs, Acceleration]',
+    '      missing: median',
+    '      split: { test: 0.25, validation: 0.15, seed: 42 }',
+    '      augment: { resample: { method: smote } }',
+  ],
+  ['      model: { preset: mlp, hidden_units: [16] }', '      epochs: 5'],
+  false,
+);
 
 describe('improving a model from the CLI: k-fold cross-validation and resampling', () => {
   let ws: Workspace;
