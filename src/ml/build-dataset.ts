@@ -1,4 +1,4 @@
-import type { CellFormatMeta, Dataset, DatasetMeta, FeatureMeta, SplitData, SplitName, Task, TextMeta } from './dataset.js';
+import type { CellFormatMeta, CvMeta, Dataset, DatasetMeta, FeatureMeta, SplitData, SplitName, Task, TextMeta } from './dataset.js';
 import {
   categoryOf,
   cellFormatOf,
@@ -20,6 +20,7 @@ import type { ImageOptions } from './images.js';
 import { DataError, type DataLocation } from './errors.js';
 import { combinedStrata, encodeTargetColumn, pickTargets, targetMetaOf } from './targets.js';
 import { dedupeRows, splitRows } from './split.js';
+import { foldSizes, splitFolds, type CvSplit } from './kfold.js';
 import type { Table } from './read-table.js';
 import { buildVocab, encodeTokens, tokenize, vocabIndex, type TokenizerName } from './tokenize.js';
 
@@ -63,7 +64,7 @@ export interface BuildOptions {
   text?: TextOptions | TextOptions[];
   /** When set, the model input is this one image column, its cells already decoded to [height · width · channels] pixels in [0, 1]. */
   image?: ImageOptions;
-  split: { test: number; validation: number; seed: number; stratify: boolean };
+  split: { test: number; validation: number; seed: number; stratify: boolean; kfold?: number; group?: string; column?: string };
   shuffle: boolean;
   dedupe: boolean;
   /** Missing-value markers and number format of the cells. */
@@ -144,7 +145,8 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
 
   const targets = targetNames.map((t, k) => encodeTargetColumn(table, t, targetIndexes[k]!, o.task, keep, loc, fmt, warnings));
   const strata = o.split.stratify ? combinedStrata(targets, keep.length) : undefined;
-  const parts = splitRows(keep.length, { ...o.split, shuffle: o.shuffle, strata });
+  const cv = cvSplitOf(table, col, o, keep, strata, fmt);
+  const parts = cv?.parts ?? splitRows(keep.length, { ...o.split, shuffle: o.shuffle, strata });
   if (parts.train.length === 0) {
     throw new DataError(`leaves no training rows: ${keep.length} rows, test ${o.split.test}, validation ${o.split.validation}`, {
       file: table.file,
@@ -165,6 +167,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     source: { file: sourceName, rows: table.rows.length, dropped: table.rows.length - keep.length },
     format: o.format,
     ...(o.id === undefined ? {} : { id: o.id }),
+    ...(cv ? { cv: cvMetaOf(cv, o.split) } : {}),
   };
   const targetMetas = targets.map((t) => targetMetaOf(t, parts.train, o.columns[t.name]?.normalize ?? o.normalize));
   if (targets.length > 1) meta.targets = targetMetas;
@@ -247,7 +250,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
       }
     });
     const xShape = o.image ? [part.length, o.image.height, o.image.width, o.image.channels] : [part.length, width];
-    splits[name] = { n: part.length, x, xShape, y: pickTargets(targets, part), ...provenance(part) };
+    splits[name] = { n: part.length, x, xShape, y: pickTargets(targets, part), ...provenance(part), ...(cv && name === 'train' ? { folds: cv.folds } : {}) };
   }
   return {
     dataset: { meta, splits },
@@ -309,7 +312,7 @@ function textColumn(table: Table, col: Map<string, number>, targets: readonly st
 function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions, targets: readonly string[], texts: ReadonlySet<string>, fmt: CellFormat, warnings: string[]): InputColumn[] {
   for (const name of o.exclude ?? []) requireColumn(table, col, name, 'exclude');
   if (o.features && o.exclude) throw new DataError('`features` and `exclude` were both set', { hint: 'list the inputs in `features`, or leave it out and name the columns to drop in `exclude`' });
-  const excluded = new Set([...(o.exclude ?? []), ...(o.id === undefined ? [] : [o.id]), ...texts]);
+  const excluded = new Set([...(o.exclude ?? []), ...(o.id === undefined ? [] : [o.id]), ...texts, ...[o.split.group, o.split.column].filter((c) => c !== undefined)]);
   const names = o.features ?? table.columns.filter((c) => !targets.includes(c) && !excluded.has(c));
   const out: InputColumn[] = [];
   for (const name of names) {
@@ -348,6 +351,36 @@ function featureColumns(table: Table, col: Map<string, number>, o: BuildOptions,
     throw new DataError('leaves no input columns', { file: table.file, hint: `list them in \`features\`, or set \`text\` for a text column${warnings.length ? ` (${warnings.join('; ')})` : ''}` });
   }
   return out;
+}
+
+/** The test split and folds of a cross-validated build (`split.kfold`, `group` or `column`); undefined for a plain split. */
+function cvSplitOf(table: Table, col: Map<string, number>, o: BuildOptions, keep: number[], strata: ArrayLike<number> | undefined, fmt: CellFormat): CvSplit | undefined {
+  const { kfold, group, column } = o.split;
+  if (kfold === undefined && column === undefined) {
+    if (group !== undefined) throw new DataError('split.group was set without split.kfold', { file: table.file, hint: 'add split.kfold: 5 (groups then never share a fold)' });
+    return undefined;
+  }
+  if (group !== undefined && column !== undefined) throw new DataError('split.group and split.column were both set', { file: table.file, hint: 'the column names each row\'s fold; keep one of them' });
+  const valuesOf = (name: string, option: string) => {
+    const index = requireColumn(table, col, name, option);
+    return keep.map((i) => {
+      const v = table.rows[i]![index];
+      return isMissing(v, fmt) ? '' : categoryOf(v, fmt);
+    });
+  };
+  return splitFolds(keep.length, {
+    ...(kfold === undefined ? {} : { k: kfold }),
+    test: o.split.test,
+    seed: o.split.seed,
+    shuffle: o.shuffle,
+    ...(group === undefined ? (strata ? { strata } : {}) : { groups: valuesOf(group, 'split.group') }),
+    ...(column === undefined ? {} : { predefined: valuesOf(column, 'split.column') }),
+  });
+}
+
+function cvMetaOf(cv: CvSplit, split: BuildOptions['split']): CvMeta {
+  const column = cv.strategy === 'group' ? split.group : cv.strategy === 'column' ? split.column : undefined;
+  return { k: cv.k, strategy: cv.strategy, sizes: foldSizes(cv.folds, cv.k), ...(column === undefined ? {} : { column }), ...(cv.names ? { names: cv.names } : {}) };
 }
 
 function isMissingInput(v: unknown, type: InputColumn['type'], fmt: CellFormat): boolean {

@@ -32,6 +32,8 @@ export interface SplitData {
   sourceRows?: Int32Array;
   /** The value of the dataset's id column for each sample, when preprocess named one. */
   ids?: string[];
+  /** Cross-validated datasets, train split: the 0-based fold of each sample (see `DatasetMeta.cv`). */
+  folds?: Int32Array;
 }
 
 /** Statistics of a numeric column, computed on the train split only (after filling). */
@@ -93,6 +95,8 @@ export interface SplitMeta {
   sourceRows?: boolean;
   /** A JSON file with the id of each sample. */
   idsFile?: string;
+  /** A JSON file with the fold of each sample (cross-validated train split). */
+  foldsFile?: string;
 }
 
 /**
@@ -154,6 +158,20 @@ export interface DatasetMeta {
   id?: string;
   /** How raw cells are read (missing markers, number format); absent in datasets written before it was recorded (the default then). */
   format?: CellFormatMeta;
+  /** Cross-validation (preprocess `split.kfold`, `group` or `column`): the train split's rows are cut into `k` folds; there is no validation split. */
+  cv?: CvMeta;
+}
+
+/** How a dataset's train split is cut into folds; train fits one model per fold and reports the mean and spread of each metric. */
+export interface CvMeta {
+  k: number;
+  strategy: 'kfold' | 'stratified' | 'group' | 'column';
+  /** Rows per fold. */
+  sizes: number[];
+  /** `group`: the column whose values never share a fold (nor the test split). `column`: the column naming each row's fold. */
+  column?: string;
+  /** `column`: the fold values, in fold order. */
+  names?: string[];
 }
 
 /** A dataset in memory: its meta and the splits that were read. */
@@ -175,7 +193,7 @@ export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
     checkSplit(name, split);
     const writer = await openSplitWriter(dir, name, split.xShape, split.x instanceof Int32Array ? 'int32' : 'float32');
     await writer.append(split.x);
-    splits[name] = await writer.finish(split.y, split.sourceRows, split.ids);
+    splits[name] = await writer.finish(split.y, split.sourceRows, split.ids, split.folds);
   }
   await writeDatasetMeta(dir, ds.meta, splits);
 }
@@ -188,7 +206,7 @@ export async function writeDatasetMeta(dir: string, meta: DatasetMeta, splits: R
 /** Writes one split file in pieces: `x` rows appended batch by batch, then `y`, the source rows and the ids with `finish`. */
 export interface SplitWriter {
   append(x: Float32Array | Int32Array): Promise<void>;
-  finish(y: Float32Array, sourceRows?: Int32Array, ids?: string[]): Promise<SplitMeta>;
+  finish(y: Float32Array, sourceRows?: Int32Array, ids?: string[], folds?: Int32Array): Promise<SplitMeta>;
 }
 
 /** A SplitWriter for split `name` of shape `xShape` (rows first) in `dir`; the bytes equal writeDataset's for the same split. */
@@ -203,7 +221,7 @@ export async function openSplitWriter(dir: string, name: SplitName, xShape: read
       written += x.length;
       await handle.write(toBytes(x));
     },
-    finish: async (y, sourceRows, ids) => {
+    finish: async (y, sourceRows, ids, folds) => {
       try {
         if (written !== expected) throw new RangeError(`split ${name}: ${written} x values written, expected ${expected} for shape [${xShape.join(', ')}]`);
         const meta: SplitMeta = { n, xShape: [...xShape], xDtype, file };
@@ -216,6 +234,10 @@ export async function openSplitWriter(dir: string, name: SplitName, xShape: read
         if (ids) {
           meta.idsFile = `${name}.ids.json`;
           await writeFile(join(dir, meta.idsFile), `${JSON.stringify(ids)}\n`);
+        }
+        if (folds) {
+          meta.foldsFile = `${name}.folds.json`;
+          await writeFile(join(dir, meta.foldsFile), `${JSON.stringify([...folds])}\n`);
         }
         return meta;
       } finally {
@@ -282,7 +304,19 @@ async function readSplit(dir: string, name: string, sm: SplitMeta): Promise<Spli
       throw new DatasetCorruptError(dir, `cannot read the ${name} ids file ${sm.idsFile}`, { cause });
     }
   }
+  if (sm.foldsFile) out.folds = await readFolds(dir, sm.foldsFile, sm.n);
   return out;
+}
+
+async function readFolds(dir: string, file: string, n: number): Promise<Int32Array> {
+  let folds: unknown;
+  try {
+    folds = JSON.parse(await readFile(join(dir, file), 'utf8'));
+  } catch (cause) {
+    throw new DatasetCorruptError(dir, `cannot read the folds file ${file}`, { cause });
+  }
+  if (!Array.isArray(folds) || folds.length !== n || !folds.every((v) => Number.isInteger(v) && v >= 0)) throw new DatasetCorruptError(dir, `${file} does not hold one fold number per row (${n})`);
+  return Int32Array.from(folds as number[]);
 }
 
 function checkSplit(name: string, s: SplitData): void {

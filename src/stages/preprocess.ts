@@ -7,6 +7,10 @@ import type { DatasetMeta, Task, TextMeta } from '../ml/dataset.js';
 import type { ColumnOverride, TextOptions } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
 import { DATE_PARTS, DEFAULT_DATE_PARTS } from '../ml/dates.js';
+import { describeFolds } from '../ml/kfold.js';
+import type { AugmentConfig } from '../ml/augment/augment-split.js';
+import { augmentField } from './augment-config.js';
+import { augmentMetrics, augmentTrainSplit } from './preprocess-augment.js';
 import type { Encoding, TableFormat, TableSource } from '../ml/read-table.js';
 import type { BuildOptions, BuildReport } from '../ml/build-dataset.js';
 import type { TokenizerName } from '../ml/tokenize.js';
@@ -133,11 +137,15 @@ const config = f.object(
         validation: fraction('The fraction of rows held out for validation during training.', 0.1),
         seed: f.int('The seed of the shuffle; the same seed gives the same split.', { default: 42 }),
         stratify: f.bool('Keep the class proportions in every split (classification only).', { default: true }),
+        kfold: f.int('Cross-validation: cut the rows not held out for testing into this many folds (seeded; stratified for classification unless stratify: false); train then fits one model per fold and reports each metric\'s mean and std, and the model it outputs is refit on every fold. `validation` is not used.', { minimum: 2 }),
+        group: f.string('With kfold: a column whose values never share a fold, nor a fold and the test split (e.g. patient_id; scikit-learn GroupKFold). Not a feature.'),
+        column: f.string('Predefined folds: the column naming each row\'s fold (e.g. 0..4; scikit-learn PredefinedSplit); rows whose value is `test` are the test split (`test` and `validation` are not used). Not a feature.'),
       },
       { default: {} },
     ),
     shuffle: f.bool('Shuffle rows (with split.seed) before splitting; false keeps file order: train first, test last.', { default: true }),
     dedupe: f.bool('Drop rows whose input and target values repeat an earlier row.', { default: false }),
+    augment: augmentField,
   },
   { required: ['input', 'target'] },
 );
@@ -164,9 +172,10 @@ export interface PreprocessConfig {
   normalize: 'zscore' | 'minmax' | 'none';
   text?: TextConfig | TextConfig[];
   image?: { column: string; width: number; height: number; channels: number; fit: 'fill' | 'contain' | 'cover' };
-  split: { test: number; validation: number; seed: number; stratify: boolean };
+  split: { test: number; validation: number; seed: number; stratify: boolean; kfold?: number; group?: string; column?: string };
   shuffle: boolean;
   dedupe: boolean;
+  augment?: AugmentConfig;
 }
 
 /** One text column's settings in a preprocess stage. */
@@ -233,6 +242,8 @@ export const preprocess: StageKind<PreprocessConfig> = {
     ctx.log(`${meta.targets ? '' : `task ${meta.task}${classesOf(meta.labels, meta.classCounts)}; `}${inputs}`);
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
     ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);
+    if (meta.cv) ctx.log(describeFolds(meta.cv));
+    const augmented = c.augment && (await augmentTrainSplit(ctx, c.augment));
 
     const metrics: Record<string, number> = {
       rows_read: report.rowsRead,
@@ -244,6 +255,8 @@ export const preprocess: StageKind<PreprocessConfig> = {
       inputs: trainShape.slice(1).reduce((a, b) => a * b, 1),
     };
     if (c.dedupe) metrics.duplicates = report.duplicates;
+    if (meta.cv) metrics.folds = meta.cv.k;
+    if (augmented) Object.assign(metrics, augmentMetrics(augmented), { train_rows: augmented.rowsAfter });
     if (meta.labels) metrics.classes = meta.labels.length;
     if (meta.targets) metrics.targets = meta.targets.length;
     if (meta.text) metrics.vocab_size = meta.text.vocab.length;
@@ -256,7 +269,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
 const ENGINE_MIN_BYTES = 2 * 1024 * 1024;
 
 async function useEngine(c: PreprocessConfig, source: TableSource, o: BuildOptions): Promise<boolean> {
-  if (c.engine === 'never') return false;
+  if (c.engine === 'never' || c.split.kfold !== undefined || c.split.column !== undefined) return false;
   const { engineCanBuild } = await import('../ml/engine-dataset.js');
   if (!engineCanBuild(o)) return false;
   if (c.engine === 'always') return true;

@@ -8,10 +8,12 @@ import { lossField, modelField, optimizerField, type LossConfig, type ModelConfi
 import { metricApplies, trainMetricNames, type TrainMetricName } from '../ml/epoch-metrics.js';
 import { saveModel, type InitFrom } from '../ml/model-io.js';
 import { checkWarmStart, warmStart } from './warm-start.js';
-import { scaleTarget, targetScaleOf } from '../ml/target-scaling.js';
+import { scaleTarget, targetScaleOf, type TargetScale } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
 import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
 import type { StageKind } from '../core/stage-kind.js';
+import { cvMetrics, refitEpochs, type PredictionMeta } from '../ml/cross-validate.js';
+import { runCrossValidation } from './train-cv.js';
 
 /** The resolved `with` block of a train stage. */
 export interface TrainConfig {
@@ -167,6 +169,28 @@ function holdOut(train: SplitData, fraction: number, seed: number): { train: Fit
   return { validation: takeRows(train, order.subarray(0, nVal).sort()), train: takeRows(train, order.subarray(nVal).sort()) };
 }
 
+/** How the model reads its outputs (what saveModel records and predictTensor uses): output kinds, target scales, input slices, heads. */
+function predictionMetaOf(resolved: ResolvedModel, targetScales: (TargetScale | undefined)[], targetMetas: { labels?: string[] }[]): PredictionMeta {
+  return {
+    output: resolved.output,
+    inputDtype: resolved.inputDtype,
+    ...(targetScales[0] ? { targetScale: targetScales[0] } : {}),
+    ...(resolved.inputs ? { inputs: resolved.inputs.map((b) => ({ name: b.name, offset: b.offset, width: b.width, dtype: b.dtype })) } : {}),
+    ...(resolved.heads
+      ? {
+          outputs: resolved.heads.map((h, j) => ({
+            name: h.name,
+            task: h.task,
+            output: h.output,
+            loss: h.loss,
+            ...(targetMetas[j]!.labels ? { labels: targetMetas[j]!.labels } : {}),
+            ...(targetScales[j] ? { targetScale: targetScales[j] } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
 export const train: StageKind<TrainConfig> = {
   kind: 'train',
   version: 2,
@@ -190,7 +214,10 @@ export const train: StageKind<TrainConfig> = {
       });
     }
     const rowsOf = (d: FitData) => d.xShape[0]!;
+    const cv = ds.meta.cv;
+    if (cv && c.validation_split !== undefined) throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset is cut into ${cv.k} folds, each validated on its held-out fold`, { file: c.data, hint: 'remove validation_split' });
     if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${rowsOf(validation)} validation rows (the dataset's validation split)`);
+    else if (cv) ctx.log(`data: ${trainSplit.n} train rows in ${cv.k} folds (${cv.strategy}); each fold is held out once, then the model is refit on all of them`);
     else if (validationSplit > 0 && trainSplit.n >= 2) {
       ({ train: trainData, validation } = holdOut(trainSplit, validationSplit, c.seed));
       ctx.log(`data: ${rowsOf(trainData)} train rows, ${rowsOf(validation)} validation rows (validation_split ${validationSplit} of the train split)`);
@@ -206,7 +233,6 @@ export const train: StageKind<TrainConfig> = {
       if (validation) validation = { ...validation, y: scaleTarget(validation.y, scale, j, targetMetas.length) };
       ctx.log(`target: ${targetMetas[j]!.name} scaled to (y - ${fmt(scale.shift)}) / ${fmt(scale.scale)} for training (${targetMetas[j]!.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
     });
-    const targetScale = targetScales[0];
     for (const note of resolved.notes) ctx.log(`model: ${note}`);
     const kinds = heads.map((h) => h.output.kind);
     const inapplicable = (c.metrics ?? []).filter((m) => !kinds.some((k) => metricApplies(m, k)));
@@ -220,6 +246,11 @@ export const train: StageKind<TrainConfig> = {
     const loaded = await loadTf(ctx.backend);
     const { tf } = loaded;
     ctx.log(describeBackend(loaded));
+    const fitOptions = { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics, lossWeights };
+    const predictionMeta = predictionMetaOf(resolved, targetScales, targetMetas);
+    const cvResult = cv && (await runCrossValidation(ctx, c.data, { tf, resolved, data: trainData, truth: trainSplit.y, folds: trainSplit.folds!, k: cv.k, predictionMeta, labels: targetMetas.map((t) => t.labels ?? []), seed: c.seed, fit: fitOptions, newOptimizer: () => createOptimizer(tf, c.optimizer) }));
+    const epochs = cvResult && c.early_stopping ? refitEpochs(cvResult) : c.epochs;
+    if (cvResult && c.early_stopping) ctx.log(`refit: ${epochs} epochs on all ${trainSplit.n} rows (the folds' mean best epoch; no early stopping without held-out rows)`);
     const model = buildModel(tf, resolved, c.seed);
     let initFrom: InitFrom | undefined;
     try {
@@ -231,7 +262,7 @@ export const train: StageKind<TrainConfig> = {
     const optimizer = createOptimizer(tf, c.optimizer);
     try {
       ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${describeLoss(resolved)}`);
-      ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}${optimizer.extras.map((e) => `, ${e}`).join('')}; ${c.epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
+      ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}${optimizer.extras.map((e) => `, ${e}`).join('')}; ${epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
       if (lossWeights) ctx.log(`loss weights: ${ds.meta.targets!.map((t, j) => `${t.name} ${fmt(lossWeights[j]!)}`).join(', ')}`);
       if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
       const result = await fitModel(
@@ -240,11 +271,11 @@ export const train: StageKind<TrainConfig> = {
         resolved,
         trainData,
         validation,
-        { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, optimizer, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics, lossWeights },
+        { ...fitOptions, epochs, optimizer, earlyStopping: cvResult ? undefined : c.early_stopping },
         (log) => {
           for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
           ctx.logMetric('lr', log.learningRate, log.epoch);
-          const line = epochLine(log, c.epochs);
+          const line = epochLine(log, epochs);
           ctx.progress(line);
           ctx.log(`${line} (${Math.round(log.samplesPerSecond)} samples/s)`);
         },
@@ -254,31 +285,16 @@ export const train: StageKind<TrainConfig> = {
       await saveModel(tf, model, ctx.outputs.model!, {
         schemaVersion: 1,
         task: resolved.task,
-        output: resolved.output,
         loss: resolved.loss,
         inputShape: resolved.inputShape,
-        inputDtype: resolved.inputDtype,
-        ...(targetScale ? { targetScale } : {}),
+        ...predictionMeta,
         ...(ds.meta.labels ? { labels: ds.meta.labels } : {}),
-        ...(resolved.inputs ? { inputs: resolved.inputs.map((b) => ({ name: b.name, offset: b.offset, width: b.width, dtype: b.dtype })) } : {}),
-        ...(resolved.heads
-          ? {
-              outputs: resolved.heads.map((h, j) => ({
-                name: h.name,
-                task: h.task,
-                output: h.output,
-                loss: h.loss,
-                ...(targetMetas[j]!.labels ? { labels: targetMetas[j]!.labels } : {}),
-                ...(targetScales[j] ? { targetScale: targetScales[j] } : {}),
-              })),
-            }
-          : {}),
         dataset: ds.meta,
         backend: loaded.backend,
         seed: c.seed,
         ...(initFrom ? { initFrom } : {}),
       });
-      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}) }, backend: loaded.backend };
+      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}), ...(cvResult ? cvMetrics(cvResult) : {}) }, backend: loaded.backend };
     } finally {
       model.dispose();
       optimizer.optimizer.dispose();
