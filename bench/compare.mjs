@@ -4,41 +4,23 @@
 // Goal: query + render under 300 ms (wall time: run it on an otherwise idle machine). Needs `npm run build` (or `npx tsc -p tsconfig.build.json`) first.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { compareRuns } from '../dist/app/compare/compare-runs.js';
 import { renderComparison } from '../dist/render/comparison.js';
 import { openTracker } from '../dist/core/tracker/open-tracker.js';
+import { EPOCHS, METRICS, seedRuns } from './seed-runs.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
-const METRICS = 20;
-const EPOCHS = 20;
 const REPS = Number(process.env.BENCH_REPS ?? 7);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'mlpipe-bench-compare-'));
 
 const seedStart = performance.now();
 const tracker = await openTracker(dir);
-const t0 = Date.now() - RUNS * 60_000;
-for (let r = 0; r < RUNS; r++) {
-  const id = `r-${r.toString(16).padStart(12, '0')}`;
-  const startedAt = t0 + r * 60_000;
-  await tracker.createRun({
-    id, pipeline: 'bench', specPath: join(dir, 'pipeline.yaml'), specHash: 'h', status: 'completed', startedAt,
-    endedAt: startedAt + 5000, params: { lr: 0.001 * (1 + (r % 10)), epochs: EPOCHS, model: { units: 8 << (r % 3) } }, host: hostname(), pid: process.pid,
-  });
-  const points = [];
-  for (let m = 0; m < METRICS; m++) {
-    const key = m % 4 === 0 ? `loss_${m}` : `metric_${m}`;
-    points.push({ runId: id, stage: m < 10 ? 'evaluate' : 'train', key, step: null, value: Math.sin(r * 7 + m) * 0.5 + 0.5, time: startedAt });
-  }
-  for (const key of ['loss', 'val_accuracy']) {
-    for (let e = 0; e < EPOCHS; e++) points.push({ runId: id, stage: 'train', key, step: e, value: 1 / (e + 1 + (r % 5)), time: startedAt });
-  }
-  await tracker.logMetrics(points);
-}
+await seedRuns(tracker, RUNS, dir);
 const seedMs = performance.now() - seedStart;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -1,7 +1,8 @@
 // `mlpipe push` / `pull` throughput against a local S3-protocol server (s3rver in a child process,
 // on a loopback port and a temp folder) and a folder remote, next to `cp -r` of the same files in the
-// same run: BENCH_MB of data as 1 file and as BENCH_FILES files (default 64 MB; 1 and 1,000 files),
-// each measured BENCH_REPS times (default 5), the transfers and `cp -r` alternating; medians with
+// same run: BENCH_GIB GiB of data (default 1; BENCH_MB=N for N MB instead) as 1 file and as
+// BENCH_FILES files (default 1 and 1,000 files), each measured BENCH_REPS times (default 5), the
+// order of `cp -r`, the S3 round and the folder round rotating from rep to rep; medians with
 // min–max and the ratio to `cp -r`. Also a second push of the same entry (nothing to send).
 // Needs `npm run build` first. The copy core is copyEntries (dist/core/cache/copy-entries.js),
 // what `mlpipe push` and `mlpipe pull` run after choosing the entries.
@@ -10,14 +11,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { copyEntries } from '../dist/core/cache/copy-entries.js';
 import { encodeManifest } from '../dist/core/cache/manifest.js';
 import { hashFiles } from '../dist/core/hash/hash-file.js';
 import { LocalObjectStore } from '../dist/core/store/local-store.js';
 import { S3ObjectStore } from '../dist/core/store/s3-store.js';
+import { median, ratio, spread as fmt, time } from './paired.mjs';
 
-const MB = Number(process.env.BENCH_MB ?? 64);
+const BYTES = process.env.BENCH_MB ? Number(process.env.BENCH_MB) * 1e6 : Number(process.env.BENCH_GIB ?? 1) * 2 ** 30;
+const MB = BYTES / 1e6;
+const SIZE = process.env.BENCH_MB ? `${process.env.BENCH_MB} MB` : `${Number(process.env.BENCH_GIB ?? 1)} GiB`;
 const FILE_COUNTS = (process.env.BENCH_FILES ?? '1,1000').split(',').map(Number);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'mlpipe-bench-remote-'));
@@ -35,14 +38,7 @@ const port = await new Promise((resolve, reject) => {
 });
 const endpoint = `http://127.0.0.1:${port}`;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (ms) => `${median(ms).toFixed(0)} ms (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})`;
 const rate = (ms) => `${(MB / (median(ms) / 1000)).toFixed(0)} MB/s`;
-const time = async (fn) => {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-};
 const cpR = (src, dest) =>
   new Promise((resolve, reject) => spawn('cp', ['-r', src, dest], { stdio: 'inherit' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cp exited ${code}`)))));
 
@@ -52,7 +48,7 @@ try {
     // The entry: `files` files of MB/files each, in a local cache, named by one manifest.
     const src = join(dir, `src-${files}`);
     mkdirSync(src, { recursive: true });
-    const size = Math.floor((MB * 1e6) / files);
+    const size = Math.floor(BYTES / files);
     const paths = [];
     for (let i = 0; i < files; i++) {
       const path = join(src, `f${String(i).padStart(5, '0')}.bin`);
@@ -69,22 +65,28 @@ try {
     const t = { s3Push: [], s3Pull: [], s3Again: [], folderPush: [], folderPull: [], cp: [] };
     for (let rep = 0; rep < REPS; rep++) {
       const n = ++unique;
-      const s3 = new S3ObjectStore({ url: `s3://bench/r${n}`, endpoint });
-      t.cp.push(await time(() => cpR(src, join(dir, `cp-${n}`))));
-      t.s3Push.push(await time(() => copyEntries(local, s3, [key])));
-      t.s3Again.push(await time(() => copyEntries(local, s3, [key])));
-      t.s3Pull.push(await time(() => copyEntries(s3, new LocalObjectStore(join(dir, `pulled-s3-${n}`)), [key])));
-      const folder = new LocalObjectStore(join(dir, `nfs-${n}`));
-      t.folderPush.push(await time(() => copyEntries(local, folder, [key])));
-      t.folderPull.push(await time(() => copyEntries(folder, new LocalObjectStore(join(dir, `pulled-nfs-${n}`)), [key])));
+      const rounds = [
+        async () => t.cp.push(await time(() => cpR(src, join(dir, `cp-${n}`)))),
+        async () => {
+          const s3 = new S3ObjectStore({ url: `s3://bench/r${n}`, endpoint });
+          t.s3Push.push(await time(() => copyEntries(local, s3, [key])));
+          t.s3Again.push(await time(() => copyEntries(local, s3, [key])));
+          t.s3Pull.push(await time(() => copyEntries(s3, new LocalObjectStore(join(dir, `pulled-s3-${n}`)), [key])));
+        },
+        async () => {
+          const folder = new LocalObjectStore(join(dir, `nfs-${n}`));
+          t.folderPush.push(await time(() => copyEntries(local, folder, [key])));
+          t.folderPull.push(await time(() => copyEntries(folder, new LocalObjectStore(join(dir, `pulled-nfs-${n}`)), [key])));
+        },
+      ];
+      for (let i = 0; i < rounds.length; i++) await rounds[(i + rep) % rounds.length]();
       for (const name of [`cp-${n}`, `pulled-s3-${n}`, `nfs-${n}`, `pulled-nfs-${n}`]) rmSync(join(dir, name), { recursive: true, force: true });
       rmSync(join(dir, 's3', 'bench', `r${n}`), { recursive: true, force: true });
     }
-    const ratio = (ms) => `${(median(ms) / median(t.cp)).toFixed(1)}× cp -r`;
-    console.log(`\n${MB} MB as ${files} file${files === 1 ? '' : 's'}, ${REPS} reps (median, min–max):`);
+    console.log(`\n${SIZE} as ${files} file${files === 1 ? '' : 's'}, ${REPS} reps, rounds rotating (median, min–max):`);
     console.log(`  cp -r (reference)        ${fmt(t.cp)}  ${rate(t.cp)}`);
     for (const [label, ms] of [['push to S3 (s3rver)', t.s3Push], ['pull from S3 (s3rver)', t.s3Pull], ['push to a folder', t.folderPush], ['pull from a folder', t.folderPull]]) {
-      console.log(`  ${label.padEnd(24)} ${fmt(ms)}  ${rate(ms)}  ${ratio(ms)}`);
+      console.log(`  ${label.padEnd(24)} ${fmt(ms)}  ${rate(ms)}  ${ratio(ms, t.cp, 'cp -r')}`);
     }
     console.log(`  second push to S3 (nothing to send)  ${fmt(t.s3Again)}`);
   }

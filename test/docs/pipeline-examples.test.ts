@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from '../helpers/paths.js';
+import { yamlBlocks as yamlBlocksOf } from '../helpers/markdown.js';
 
 // What a user copies (the example pipelines, the YAML in README.md and docs/) must be valid against
 // the JSON Schema editors use (schema/pipeline.schema.json; pipeline-json-schema.test.ts keeps that
@@ -18,10 +19,7 @@ interface Example {
 }
 
 /** The ```yaml blocks of a markdown file, with the line each starts on. */
-function yamlBlocks(file: string): { line: number; text: string }[] {
-  const markdown = readFileSync(join(repoRoot, file), 'utf8');
-  return [...markdown.matchAll(/^```ya?ml[^\n]*\n([\s\S]*?)^```/gm)].map((m) => ({ line: markdown.slice(0, m.index).split('\n').length + 1, text: m[1]! }));
-}
+const yamlBlocks = (file: string) => yamlBlocksOf(readFileSync(join(repoRoot, file), 'utf8'));
 
 const isStage = (v: unknown) => typeof v === 'object' && v !== null && ('run' in v || 'uses' in v);
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { parseCondition } from '../../src/core/expr.js';
 import { repoRoot } from '../helpers/cli.js';
+import { yamlBlocks } from '../helpers/markdown.js';
 
 /**
  * docs/ci.md promises copy-pasteable CI jobs: every yaml block must parse, and every `mlpipe …`
@@ -148,10 +149,6 @@ function checkInvocation(inv: Invocation, commands: Record<string, ManifestComma
   return problems;
 }
 
-function yamlBlocks(markdown: string): string[] {
-  return [...markdown.matchAll(/^```ya?ml[^\n]*\n([\s\S]*?)^```/gm)].map((m) => m[1]);
-}
-
 const SCRIPT_KEYS = new Set(['run', 'script', 'before_script', 'after_script']);
 
 /** The shell scripts of a workflow or job: the strings under `run:` (GitHub) and `script:`-like keys (GitLab). */
@@ -170,7 +167,7 @@ function loadManifest(): Record<string, ManifestCommand> {
 
 const commands = loadManifest();
 const markdown = readFileSync(join(repoRoot, 'docs', 'ci.md'), 'utf8');
-const blocks = yamlBlocks(markdown);
+const blocks = yamlBlocks(markdown).map((b) => b.text);
 const docs = blocks.map((text) => parseDocument(text, { prettyErrors: true }));
 const values = docs.map((d) => d.toJS() as Record<string, any>);
 const invocations = values.flatMap((v, block) => scripts(v).flatMap((s) => findInvocations(s, commands, block)));
@@ -207,14 +204,17 @@ describe('docs/ci.md', () => {
     expect(valueOf(inBlock(v, 'report')[0], 'out')).toBe('mlpipe-report.html');
   });
 
-  it('GitHub Actions: keeps the state between jobs, uploads the report, promotes only on main', () => {
+  it('GitHub Actions: shares the tracker and the remote (MLPIPE_TRACKER, MLPIPE_REMOTE), pulls before the run and pushes after it, caches nothing of runs/, uploads the report, promotes only on main', () => {
     const steps = stepsOf(github);
-    const restore = steps.find((s) => String(s.uses).startsWith('actions/cache/restore@'));
-    const save = steps.find((s) => String(s.uses).startsWith('actions/cache/save@'));
-    for (const s of [restore, save]) expect(String(s?.with?.path).split('\n').filter(Boolean)).toEqual(['runs/cache', 'runs/models', 'runs/tracker.db']);
-    expect(save.with.key).toBe(restore.with.key);
-    expect(steps.findIndex((s) => s === save)).toBe(steps.length - 1);
-    expect(steps.some((s) => s.run === 'npm ci')).toBe(true);
+    expect(github.env.MLPIPE_TRACKER).toBe('${{ secrets.MLPIPE_TRACKER }}');
+    expect(github.env.MLPIPE_REMOTE).toMatch(/^s3:\/\//);
+    expect(steps.some((s) => String(s.uses).startsWith('actions/cache'))).toBe(false);
+    const at = (command: string) => steps.findIndex((s) => findInvocations(String(s.run ?? ''), commands, 0).some((i) => i.command === command));
+    expect(at('pull')).toBeGreaterThan(steps.findIndex((s) => s.run === 'npm ci'));
+    expect(at('run')).toBeGreaterThan(at('pull'));
+    expect(at('push')).toBeGreaterThan(at('run'));
+    expect(steps[at('push')].if).toBe('${{ !cancelled() }}');
+    expect(inBlock(github, 'run')[0]?.flags).toContainEqual({ name: 'pull' });
     const upload = steps.find((s) => String(s.uses).startsWith('actions/upload-artifact@'));
     const report = valueOf(inBlock(github, 'report')[0], 'out')!;
     const junit = valueOf(inBlock(github, 'run')[0], 'junit')!;
@@ -224,14 +224,27 @@ describe('docs/ci.md', () => {
     expect(steps.indexOf(promote)).toBeGreaterThan(steps.findIndex((s) => String(s.run).includes('compare runs')));
   });
 
-  it('GitLab CI: keeps the state between jobs, keeps the report and the JUnit file, promotes only on the default branch', () => {
-    const state = gitlab.retrain.cache.find((c: any) => String(c.key).startsWith('mlpipe-'));
-    expect(state.paths).toEqual(['runs/cache/', 'runs/models/', 'runs/tracker.db']);
-    expect(gitlab.retrain.script[0]).toMatch(/^npm ci\b/);
+  it('GitLab CI: the remote in its variables, pull before the run, report and push in after_script, the report and the JUnit file kept, promotes only on the default branch', () => {
+    expect(gitlab.retrain.variables.MLPIPE_REMOTE).toMatch(/^s3:\/\//);
+    expect(gitlab.retrain.cache.flatMap((c: any) => c.paths)).toEqual(['.npm/']);
+    const script: string[] = gitlab.retrain.script;
+    expect(script[0]).toMatch(/^npm ci\b/);
+    expect(script[1]).toBe('npx mlpipe pull pipelines/iris/pipeline.yaml');
+    expect(script[2]).toContain('npx mlpipe run pipelines/iris/pipeline.yaml --pull');
+    expect(gitlab.retrain.after_script).toContain('npx mlpipe push pipelines/iris/pipeline.yaml');
     expect(gitlab.retrain.artifacts.when).toBe('always');
     expect(gitlab.retrain.artifacts.paths).toContain(valueOf(inBlock(gitlab, 'report')[0], 'out'));
     expect(gitlab.retrain.artifacts.reports.junit).toBe(valueOf(inBlock(gitlab, 'run')[0], 'junit'));
-    expect(gitlab.retrain.script.find((s: string) => s.includes('models promote'))).toContain('"$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH"');
+    expect(script.find((s: string) => s.includes('models promote'))).toContain('"$CI_COMMIT_BRANCH" = "$CI_DEFAULT_BRANCH"');
+  });
+
+  it('without a tracker server: restores and saves the same runs/ paths under the same key, saving last', () => {
+    const steps = values.find((v) => Array.isArray(v?.steps) && v.steps.some((s: any) => String(s?.uses).startsWith('actions/cache/restore@')))?.steps as any[];
+    const restore = steps.find((s) => String(s.uses).startsWith('actions/cache/restore@'));
+    const save = steps.find((s) => String(s.uses).startsWith('actions/cache/save@'));
+    for (const step of [restore, save]) expect(String(step?.with?.path).split('\n').filter(Boolean)).toEqual(['runs/cache', 'runs/models', 'runs/tracker.db']);
+    expect(save.with.key).toBe(restore.with.key);
+    expect(steps.indexOf(save)).toBe(steps.length - 1);
   });
 
   it('shows a deploy gate against production that parses', () => {

@@ -105,9 +105,20 @@ describe.skipIf(!available)('PostgreSQL tracker shared by processes (MLPIPE_TEST
       [b, 'deploy.yaml', 2],
       [b, 'deploy.yaml', 4],
     ];
-    const results = await Promise.all(plan.map(([ws, spec, seed]) => runJson(['run', spec, '--set', `params.seed=${seed}`], { cwd: ws.dir, env })));
-    for (const r of results) expect({ code: r.code, error: r.code === 0 ? undefined : [r.json, r.stderr] }).toEqual({ code: 0, error: undefined });
+    // The four deploys wait at the registry's door until all four are there, then go in at once: a
+    // version numbered without the per-name lock would be taken twice (the test fails on that race).
+    const go = a.path('go');
+    const started = plan.map(([ws, spec, seed]) =>
+      startCli(['run', spec, '--set', `params.seed=${seed}`, '--json'], ws.dir, spec === 'deploy.yaml' ? { ...env, MLPIPE_TEST_PAUSE_BEFORE: 'register-model', MLPIPE_TEST_RESUME_WHEN: go } : env),
+    );
+    const deploys = started.filter((_, i) => plan[i]![1] === 'deploy.yaml');
+    for (const d of deploys) await waitFor('each deploy to reach the registry', () => d.stderr().includes('MLPIPE_TEST_PAUSED register-model'), d);
+    writeFileSync(go, '');
+    const codes = await Promise.all(started.map((s) => s.exited));
+    for (const [i, code] of codes.entries()) expect({ code, error: code === 0 ? undefined : `${started[i]!.stdout()}\n${started[i]!.stderr()}` }).toEqual({ code: 0, error: undefined });
+    const results = started.map((s) => ({ json: JSON.parse(s.stdout()) }));
     const ids = results.map((r) => r.json.runId as string);
+    expect(new Set(results.filter((_, i) => plan[i]![1] === 'deploy.yaml').map((r) => r.json.metrics['ship.version']))).toEqual(new Set([1, 2, 3, 4]));
 
     const runs = await query(db.url, 'select id, pipeline, status from runs order by id');
     expect(runs).toHaveLength(8);
@@ -133,7 +144,7 @@ describe.skipIf(!available)('PostgreSQL tracker shared by processes (MLPIPE_TEST
       if (spec !== 'deploy.yaml') continue;
       const registration = JSON.parse(readFileSync(join(ws.dir, 'runs', ids[i]!, 'ship', 'registration.json'), 'utf8'));
       const row = models.find((m) => m.run_id === ids[i])!;
-      expect(registration).toMatchObject({ name: 'shared', version: row.version, created: true });
+      expect(registration).toMatchObject({ name: 'shared', version: row.version });
       expect(existsSync(join(ws.dir, 'runs', 'models', 'shared', String(row.version), 'weights.bin'))).toBe(true);
     }
     const alias = await query(db.url, "select version from model_aliases where name = 'shared' and alias = 'production'");

@@ -77,7 +77,6 @@ describe('deploy stage', () => {
       schemaVersion: 1,
       name: 'iris',
       version: 1,
-      created: true,
       path: 'models/iris/1',
       alias: 'production',
       gate: { expression: 'accuracy >= 0.9', passed: true, values: { accuracy: 0.9333 }, assumed: [] },
@@ -104,7 +103,8 @@ describe('deploy stage', () => {
     await runDeploy({}, upstream(0.9));
     const again = await runDeploy({}, upstream(0.9));
     expect(again.result?.metrics).toEqual({ version: 1 });
-    expect(again.registration).toMatchObject({ version: 1, created: false, gate: null });
+    expect(again.registration).toMatchObject({ version: 1, gate: null });
+    expect(again.registration).not.toHaveProperty('created');
     expect(await tracker.listModels('iris')).toHaveLength(1);
     expect(logs).toContain('already registered iris v1');
     writeModel('v2');

@@ -6,10 +6,11 @@ import { canonicalJson } from '../hash/canonical-json.js';
 import { hashPath } from '../hash/hash-path.js';
 import { uncachedHasher } from '../hash/stat-cache.js';
 import { writeAtomic } from '../fs/write-atomic.js';
+import { pauseForTest } from '../store/test-hooks.js';
 import type { ModelRegistrationRequest, StageResult } from '../stage-kind.js';
 import type { ModelRegistry } from '../tracker/types.js';
 
-/** What a registration did; written as the stage's record file (e.g. deploy's `registration.json`, schemaVersion 1). */
+/** What a registration did; written, less `created`, as the stage's record file (e.g. deploy's `registration.json`, schemaVersion 1). */
 export interface Registration {
   schemaVersion: 1;
   name: string;
@@ -46,6 +47,7 @@ export async function registerModelVersion(
   const tmp = join(modelsDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   try {
     if (!known) await cp(request.source, tmp, { recursive: true, dereference: true });
+    await pauseForTest('register-model');
     const registered = await registry.registerModel(
       { name, runId: from.runId, stage: from.stage, artifactHash, path: versionPath(name, 'unclaimed'), metrics: request.metrics, ...(request.description === undefined ? {} : { description: request.description }) },
       { alias: request.alias, claim: known ? undefined : async (version) => ((await claimFolder(tmp, join(modelsDir, String(version)), artifactHash)) ? versionPath(name, version) : undefined) },
@@ -60,7 +62,12 @@ export async function registerModelVersion(
       path: registered.path,
       alias: request.alias ?? null,
     };
-    if (request.record) await writeAtomic(request.record.path, `${JSON.stringify(JSON.parse(canonicalJson(registration)), null, 2)}\n`);
+    if (request.record) {
+      // `created` says what this process did, not what is registered: the record (an output the lock
+      // file digests) is the same on every machine that registers the artifact.
+      const { created: _created, ...record } = registration;
+      await writeAtomic(request.record.path, `${JSON.stringify(JSON.parse(canonicalJson(record)), null, 2)}\n`);
+    }
     return registration;
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -25,6 +25,7 @@ import { StageLogWriter } from './stage-logs.js';
 import { openLockIndex } from '../lock/lock-file.js';
 import { provenanceHere } from '../cache/provenance.js';
 import { writeRunLock } from './write-run-lock.js';
+import { writeRunGitignore } from './write-run-gitignore.js';
 import { withForeignOrigins } from './plan-origins.js';
 
 export interface RunPipelineOptions {
@@ -77,6 +78,8 @@ export interface RunSummary {
   error?: string;
   /** The lock file the run updated (absolute path), and whether its bytes changed; absent for isolated runs and sweep points, which write none. */
   lock?: { path: string; changed: boolean };
+  /** The `.gitignore` whose mlpipe block the run wrote (absolute path), and whether its bytes changed; absent outside git or for isolated runs. */
+  gitignore?: { path: string; changed: boolean };
 }
 
 export function newRunId(): string {
@@ -182,6 +185,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     const failures = result.stages.filter((s) => s.status === 'failed').length;
     const exitCode = exitCodeOf({ interrupted: result.interrupted, stagesFailed: failures - result.gatesFailed, gatesFailed: result.gatesFailed });
     const lockWrite = opts.isolated || opts.sweepId ? undefined : await writeRunLock(spec, result, { runsDir: opts.runsDir, hasher: ws.statCache, onWarning: opts.onWarning });
+    const gitignore = opts.isolated ? undefined : await writeRunGitignore(spec, { runsDir: opts.runsDir, tracker: ws.tracker.location, onWarning: opts.onWarning });
     return {
       schemaVersion: 1,
       runId,
@@ -203,6 +207,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       exitCode,
       error: firstError ? `stage ${firstError.name} failed: ${firstError.error}` : undefined,
       ...(lockWrite ? { lock: lockWrite } : {}),
+      ...(gitignore ? { gitignore } : {}),
     };
   } finally {
     await unlock?.();

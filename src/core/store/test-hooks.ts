@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
  * unless one of these variables is set; they are not a user feature.
  *
  * - `MLPIPE_TEST_PAUSE_BEFORE=POINT` stops the process at that step of committing a stage's
- *   outputs, after printing `MLPIPE_TEST_PAUSED POINT` on stderr, so a test can SIGKILL it there
+ *   outputs (or of registering a model), after printing `MLPIPE_TEST_PAUSED POINT` on stderr, so a test can SIGKILL it there
  *   or do something meanwhile; with `MLPIPE_TEST_RESUME_WHEN=FILE` it goes on once FILE exists.
  * - `MLPIPE_TEST_FAULT=POINT:CODE` makes that step fail as the system would with that error code
  *   (`store-object:ENOSPC` behaves like a full disk while an object is written).
@@ -18,7 +18,9 @@ export type TestPoint =
   /** Every object is stored; the manifest is written and synced to cache/tmp, not yet renamed into place. */
   | 'store-manifest'
   /** `mlpipe push` / `pull`: every object has been copied to the other store, no manifest yet. */
-  | 'copy-manifests';
+  | 'copy-manifests'
+  /** A deploy has exported its model; the registry transaction that numbers its version has not begun. */
+  | 'register-model';
 
 const FOREVER_MS = 2 ** 31 - 1;
 const POLL_MS = 20;
