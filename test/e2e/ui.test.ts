@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -10,7 +10,13 @@ import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import { cliPath, repoRoot, runCli, runJson } from '../helpers/cli.js';
 import { makeUiFixture, type UiFixture } from '../helpers/ui-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH || (() => {
+  try {
+    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || '/usr/bin/chromium';
+  } catch {
+    return '/usr/bin/chromium';
+  }
+})();
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const OUT = join(repoRoot, 'test-output');
 const hasPlaywright = (() => {
@@ -221,6 +227,64 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     await shot('failed-run');
   });
 
+  it("shows runs' names, tags and notes and a template stage's dotted metric; deletes and restores a run after a confirmation, as the CLI sees it", async () => {
+    const cli = (...args: string[]) => runJson(args, { cwd: fx.dir, env: fx.env });
+    // A template stage whose item has a dot (train@lr0.1): its metrics are train@lr0.1.KEY.
+    const t = await openTracker(fx.runsDir);
+    await t.logMetrics([
+      { runId: fx.weatherRun, stage: 'train@lr0.1', key: 'accuracy', step: null, value: 0.9, time: Date.now() },
+      { runId: fx.irisRun, stage: 'train@lr0.1', key: 'accuracy', step: null, value: 0.7, time: Date.now() },
+    ]);
+    await t.close();
+    expect((await cli('runs', 'rename', fx.weatherRun, 'weather-base')).code).toBe(0);
+    expect((await cli('runs', 'tag', fx.weatherRun, 'owner=ben', 'data=2024')).code).toBe(0);
+    expect((await cli('runs', 'note', fx.weatherRun, 'rain_mm is empty in this export')).code).toBe(0);
+    expect((await cli('runs', 'tag', fx.irisRun, 'owner=ana')).code).toBe(0);
+
+    await page.goto(ui.url);
+    await page.waitForFunction((id) => document.querySelector(`[data-run-id="${id}"] [data-col=run]`)?.textContent === 'weather-base', fx.weatherRun);
+    await page.click('[data-testid=columns-button]');
+    await page.check('[data-column="tags"]');
+    await page.check('[data-column="name"]');
+    await page.check('[data-column="metrics.train@lr0.1.accuracy"]');
+    await page.click('[data-testid=columns-button]');
+    expect(await page.textContent(`[data-run-id="${fx.weatherRun}"] [data-col=tags]`)).toBe('data=2024 owner=ben');
+    expect(await page.textContent(`[data-run-id="${fx.weatherRun}"] [data-col=name]`)).toBe('weather-base');
+    expect(await page.textContent(`[data-run-id="${fx.weatherRun}"] [data-col="metrics.train@lr0.1.accuracy"]`)).toBe('0.9');
+    await page.click('[role=columnheader][data-col="metrics.train@lr0.1.accuracy"]');
+    await expect.poll(async () => (await rowIds()).slice(0, 2), { timeout: 30_000 }).toEqual([fx.weatherRun, fx.irisRun]);
+    expect((await columnValues('metrics.train@lr0.1.accuracy')).slice(0, 3)).toEqual(['0.9', '0.7', '']);
+    expect(await page.$('[data-testid=filter-error]')).toBeNull();
+    await shot('names-tags');
+
+    await page.goto(`${ui.url}#/runs/${fx.weatherRun}`);
+    await page.waitForSelector('[data-testid=run-note]');
+    expect(await page.textContent('[data-testid=run-name]')).toBe('weather-base');
+    expect(await page.textContent('[data-testid=run-note]')).toBe('rain_mm is empty in this export');
+    expect(await page.$$eval('[data-testid=run-tags] [data-tag]', (ts) => ts.map((x) => x.textContent))).toEqual(['data=2024', 'owner=ben']);
+    expect(await page.getAttribute('[data-testid=run-metrics] [data-metric="train@lr0.1.accuracy"] td', 'data-value')).toBe('0.9');
+
+    await page.click('[data-testid=delete-run]');
+    expect(await page.textContent('[data-testid=confirm-question]')).toContain('Delete run weather-base');
+    await page.click('[data-testid=confirm]');
+    await page.waitForSelector('[data-testid=run-deleted]');
+    const listed = async (...flags: string[]) => (await cli('runs', 'list', ...flags)).json.runs.map((r: { id: string }) => r.id);
+    expect(await listed()).not.toContain(fx.weatherRun);
+    expect(await listed('--deleted')).toContain(fx.weatherRun);
+    await page.goto(ui.url);
+    await waitRows(6);
+    expect(await rowIds()).not.toContain(fx.weatherRun);
+    await page.check('[data-testid=show-deleted]');
+    await waitRows(7);
+    expect(await page.textContent(`[data-run-id="${fx.weatherRun}"] [data-col=run] .badge.deleted`)).toBe('deleted');
+    await page.goto(`${ui.url}#/runs/${fx.weatherRun}`);
+    await page.click('[data-testid=restore-run]');
+    await page.click('[data-testid=confirm]');
+    await page.waitForSelector('[data-testid=delete-run]');
+    expect(await page.$('[data-testid=run-deleted]')).toBeNull();
+    expect(await listed()).toContain(fx.weatherRun);
+  });
+
   it('promotes a model after a confirmation; the alias moves and the CLI agrees', async () => {
     await page.goto(`${ui.url}#/models`);
     await page.waitForSelector('[data-model=iris] [data-version]');
@@ -241,13 +305,16 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     expect((await runJson(['models', 'show', 'iris@production'], { cwd: fx.dir, env: fx.env })).json.version).toBe(versions[1]);
   });
 
-  it('turns promote and rollback off with --read-only', async () => {
+  it('turns promote, rollback and delete off with --read-only', async () => {
     const ro = await startUi(fx, '--read-only');
     try {
       await page.goto(`${ro.url}#/models`);
       await page.waitForSelector('[data-model=iris] [data-testid=promote]');
       expect(await page.$$eval('[data-testid=promote]', (b) => b.every((x) => (x as HTMLButtonElement).disabled))).toBe(true);
       expect(await page.$eval('[data-testid="rollback-production"]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
+      await page.goto(`${ro.url}#/runs/${fx.weatherRun}`);
+      await page.waitForSelector('[data-testid=delete-run]');
+      expect(await page.$eval('[data-testid=delete-run]', (b) => (b as HTMLButtonElement).disabled)).toBe(true);
     } finally {
       await ro.stop();
     }

@@ -19,6 +19,7 @@ const fixed = (key: string, label: string, width: number, value: Column['value']
 /** The columns every tracker has, in their default order. */
 export const FIXED_COLUMNS: Column[] = [
   fixed('run', 'run', 130, (r) => r.name ?? r.shortId),
+  fixed('name', 'name', 130, (r) => r.name),
   fixed('status', 'status', 100, (r) => r.status),
   fixed('pipeline', 'pipeline', 130, (r) => r.pipeline),
   fixed('started', 'started', 150, (r) => r.startedAt, (r) => formatTime(r.startedAt), true),
@@ -27,6 +28,7 @@ export const FIXED_COLUMNS: Column[] = [
   fixed('sweep', 'sweep', 110, (r) => r.sweepId),
   fixed('commit', 'git commit', 95, (r) => r.gitCommit, (r) => r.gitCommit?.slice(0, 10) ?? ''),
   { ...fixed('tags', 'tags', 160, (r) => Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(' ') || null), sortable: false },
+  fixed('note', 'note', 220, (r) => r.note),
 ];
 
 const DEFAULT_FIXED = ['run', 'status', 'pipeline', 'started', 'duration', 'reason'];
@@ -59,10 +61,11 @@ export function allColumns(names: { params: string[]; metrics: string[]; tags?: 
   return [...FIXED_COLUMNS, ...names.params.map(paramColumn), ...names.metrics.map(metricColumn), ...(names.tags ?? []).map(tagColumn)];
 }
 
-/** The columns shown before the user chooses: the basics, a few params, a few evaluation metrics. */
-export function defaultColumns(names: { params: string[]; metrics: string[] }): string[] {
+/** The columns shown before the user chooses: the basics (tags when runs have some), a few params, a few evaluation metrics. */
+export function defaultColumns(names: { params: string[]; metrics: string[]; tags?: string[] }): string[] {
   const evals = names.metrics.filter((m) => /^eval/i.test(m));
   const metrics = (evals.length ? evals : names.metrics).slice(0, DEFAULT_EACH);
-  return [...DEFAULT_FIXED, ...names.params.slice(0, DEFAULT_EACH).map((p) => `params.${p}`), ...metrics.map((m) => `metrics.${m}`)];
+  const tags = names.tags?.length ? ['tags'] : [];
+  return [...DEFAULT_FIXED, ...tags, ...names.params.slice(0, DEFAULT_EACH).map((p) => `params.${p}`), ...metrics.map((m) => `metrics.${m}`)];
 }
 

@@ -1,16 +1,18 @@
+import { useState } from 'preact/hooks';
 import { confusionSpec, curveSpec } from '../../src/render/chart-specs.js';
-import { artifactUrl, getJson, type RunPageResponse } from './api.js';
+import { artifactUrl, getJson, postJson, type RunPageResponse } from './api.js';
 import { Chart } from './chart.js';
 import { formatBytes, formatCell, formatDuration, formatTime } from './format.js';
 import { useLiveVersion } from './live.js';
 import { runHref } from './router.js';
 import { useFetch } from './use-fetch.js';
-import { ErrorBox } from './widgets.js';
+import { ConfirmButton, ErrorBox } from './widgets.js';
 
 /** One run: why it failed, its stages (cache status and reason, log tail), metrics, artifacts, spec and params. */
 export function RunPage({ id }: { id: string }) {
   const live = useLiveVersion();
-  const res = useFetch(() => getJson<RunPageResponse>(`/api/runs/${encodeURIComponent(id)}`), [id, live]);
+  const [bump, setBump] = useState(0);
+  const res = useFetch(() => getJson<RunPageResponse>(`/api/runs/${encodeURIComponent(id)}`), [id, live, bump]);
   if (res.error) return <ErrorBox error={res.error} />;
   const d = res.data;
   if (!d) return <p class="note">Loading…</p>;
@@ -19,8 +21,20 @@ export function RunPage({ id }: { id: string }) {
   return (
     <section class="run-page" data-run-id={r.id}>
       <h1>
-        {r.name ?? r.id} <span class={`badge ${r.status}`} data-testid="run-status">{r.status}</span>
+        <span data-testid="run-name">{r.name ?? r.id}</span> <span class={`badge ${r.status}`} data-testid="run-status">{r.status}</span>
+        {r.deletedAt !== null && <span class="badge deleted" data-testid="run-deleted">deleted</span>}{' '}
+        <DeleteButton run={r} readOnly={d.readOnly} onDone={() => setBump((n) => n + 1)} />
       </h1>
+      {r.deletedAt !== null && (
+        <p class="note" data-testid="deleted-note">
+          Deleted {formatTime(r.deletedAt)}: left out of lists, comparisons and reports, and mlpipe gc frees what only it used. Restore brings it back.
+        </p>
+      )}
+      {r.note && (
+        <p class="run-note" data-testid="run-note">
+          {r.note}
+        </p>
+      )}
       <dl class="facts">
         <dt>run</dt>
         <dd>
@@ -55,7 +69,13 @@ export function RunPage({ id }: { id: string }) {
         {Object.keys(r.tags).length > 0 && (
           <>
             <dt>tags</dt>
-            <dd>{Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(', ')}</dd>
+            <dd data-testid="run-tags">
+              {Object.entries(r.tags).map(([k, v]) => (
+                <span key={k} class="badge tag" data-tag={k}>
+                  {k}={v}
+                </span>
+              ))}
+            </dd>
           </>
         )}
       </dl>
@@ -196,5 +216,29 @@ export function RunPage({ id }: { id: string }) {
       </p>
       {d.spec.text !== null && <pre class="code" data-testid="spec">{d.spec.text}</pre>}
     </section>
+  );
+}
+
+/** Delete or restore (soft, as `mlpipe runs delete|restore`): asks first; off with --read-only and while the run runs. */
+function DeleteButton({ run, readOnly, onDone }: { run: RunPageResponse['run']; readOnly: boolean; onDone: () => void }) {
+  const deleted = run.deletedAt !== null;
+  const action = deleted ? 'restore' : 'delete';
+  const label = run.name ? `${run.name} (${run.shortId})` : run.shortId;
+  return (
+    <ConfirmButton
+      label={deleted ? 'Restore' : 'Delete'}
+      testId={`${action}-run`}
+      disabled={readOnly || run.status === 'running'}
+      title={readOnly ? 'the dashboard runs with --read-only' : run.status === 'running' ? 'a running run can be deleted once it ends' : undefined}
+      question={
+        deleted
+          ? `Restore run ${label}? It comes back into lists, comparisons and reports.`
+          : `Delete run ${label}? It leaves lists, comparisons and reports, and mlpipe gc may free what only it used; Restore (or mlpipe runs restore) brings it back.`
+      }
+      onConfirm={async () => {
+        await postJson(`/api/runs/${encodeURIComponent(run.id)}/${action}`, {});
+        onDone();
+      }}
+    />
   );
 }

@@ -10,6 +10,8 @@ export interface RunsQuery {
   search: string;
   sort: string;
   dir: 'asc' | 'desc';
+  /** List deleted runs too. */
+  deleted: boolean;
 }
 
 /** The runs table's data: rows by index (fetched page by page as they come into view). */
@@ -21,6 +23,8 @@ export interface RunPages {
   /** Rows to lay out: the latest known number of matching runs. */
   count: number;
   total: number | undefined;
+  /** Deleted runs the tracker holds besides `total`. */
+  deleted: number;
   columns: RunsResponse['columns'];
   error: ApiFailure | undefined;
 }
@@ -39,7 +43,7 @@ export function useRunPages(query: RunsQuery, live: number, start: number, end: 
   const shown = useRef(new Map<number, RunRow[]>());
   const pending = useRef(new Set<number>());
   const current = useRef(generation);
-  const [state, setState] = useState<{ matching?: number; total?: number; columns: RunsResponse['columns']; error?: ApiFailure; key?: string }>({ columns: NO_COLUMNS });
+  const [state, setState] = useState<{ matching?: number; total?: number; deleted?: number; columns: RunsResponse['columns']; error?: ApiFailure; key?: string }>({ columns: NO_COLUMNS });
   const [, redraw] = useState(0);
 
   if (current.current !== generation) {
@@ -59,14 +63,14 @@ export function useRunPages(query: RunsQuery, live: number, start: number, end: 
       if (state.matching !== undefined && state.key === key && p * PAGE >= state.matching && p > 0) continue;
       pending.current.add(p);
       const gen = generation;
-      getJson<RunsResponse>('/api/runs', { filter: query.filter, search: query.search, sort: query.sort, dir: query.dir, offset: String(p * PAGE), limit: String(PAGE) }).then(
+      getJson<RunsResponse>('/api/runs', { filter: query.filter, search: query.search, sort: query.sort, dir: query.dir, offset: String(p * PAGE), limit: String(PAGE), deleted: query.deleted ? 'include' : undefined }).then(
         (res) => {
           if (current.current !== gen) return;
           pending.current.delete(p);
           pages.current.set(p, res.runs);
           shown.current.delete(p);
           if (p === 0 || state.key !== key) shown.current = new Map([...shown.current].filter(([i]) => i * PAGE < res.matching));
-          setState({ matching: res.matching, total: res.total, columns: res.columns, key });
+          setState({ matching: res.matching, total: res.total, deleted: res.deleted, columns: res.columns, key });
           redraw((n) => n + 1);
         },
         (err: unknown) => {
@@ -84,6 +88,7 @@ export function useRunPages(query: RunsQuery, live: number, start: number, end: 
     matching: stale ? undefined : state.matching,
     count: state.matching ?? 0,
     total: state.total,
+    deleted: state.deleted ?? 0,
     columns: state.columns,
     error: state.key === key || state.error ? state.error : undefined,
   };

@@ -31,6 +31,7 @@ export function RunsPage() {
   const [sort, setSort] = useState<{ key: string; dir: 'asc' | 'desc' }>({ key: 'started', dir: 'desc' });
   const [chosen, setChosen] = useState<string[] | undefined>(storedColumns);
   const [selected, setSelected] = useState<string[]>([]);
+  const [showDeleted, setShowDeleted] = useState(false);
   useEffect(() => {
     const t = setTimeout(() => setSearch(searchDraft.trim()), 200);
     return () => clearTimeout(t);
@@ -39,7 +40,7 @@ export function RunsPage() {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [count, setCount] = useState(0);
   const visibleRows = useVisibleRows(count, ROW_HEIGHT, scrollRef);
-  const query = useMemo(() => ({ filter, search, sort: sort.key, dir: sort.dir }), [filter, search, sort]);
+  const query = useMemo(() => ({ filter, search, sort: sort.key, dir: sort.dir, deleted: showDeleted }), [filter, search, sort, showDeleted]);
   const data = useRunPages(query, live, visibleRows.start, Math.max(visibleRows.end, visibleRows.start + 1));
   useEffect(() => setCount(data.count), [data.count]);
   useEffect(() => {
@@ -94,7 +95,7 @@ export function RunsPage() {
             </button>
           )}
         </form>
-        <input data-testid="search" class="search" type="search" value={searchDraft} onInput={(e) => setSearchDraft(e.currentTarget.value)} placeholder="search id, name, pipeline, tags, error…" />
+        <input data-testid="search" class="search" type="search" value={searchDraft} onInput={(e) => setSearchDraft(e.currentTarget.value)} placeholder="search id, name, pipeline, tags, note, error…" />
         <details class="column-chooser">
           <summary data-testid="columns-button">Columns</summary>
           <div class="menu">
@@ -112,8 +113,13 @@ export function RunsPage() {
             ))}
           </div>
         </details>
+        {(data.deleted > 0 || showDeleted) && (
+          <label class="inline" title="deleted runs (mlpipe runs delete) are left out unless shown">
+            <input type="checkbox" data-testid="show-deleted" checked={showDeleted} onChange={(e) => setShowDeleted(e.currentTarget.checked)} /> show {data.deleted} deleted
+          </label>
+        )}
         <span class="count" data-testid="run-count">
-          {data.matching !== undefined ? `${data.matching} of ${data.total} runs` : ''}
+          {data.matching !== undefined ? `${data.matching} of ${showDeleted ? (data.total ?? 0) + data.deleted : data.total} runs` : ''}
         </span>
         <a
           class={`button primary${selected.length < 2 ? ' disabled' : ''}`}
@@ -170,7 +176,7 @@ function RunRowView(p: { row: RunRow; columns: Column[]; grid: string; width: nu
   const { row } = p;
   return (
     <div
-      class={`row${p.selected ? ' selected' : ''} status-${row.status}`}
+      class={`row${p.selected ? ' selected' : ''} status-${row.status}${row.deletedAt !== null ? ' deleted' : ''}`}
       role="row"
       data-run-id={row.id}
       style={{ gridTemplateColumns: p.grid, width: `${p.width}px`, transform: `translateY(${p.top}px)` }}
@@ -184,9 +190,10 @@ function RunRowView(p: { row: RunRow; columns: Column[]; grid: string; width: nu
         if (c.key === 'run') {
           return (
             <span role="cell" key={c.key} data-col={c.key} data-value={row.id}>
-              <a href={runHref(row.id)} title={row.id}>
+              <a href={runHref(row.id)} title={row.name ? `${row.name} (${row.id})` : row.id}>
                 {text}
               </a>
+              {row.deletedAt !== null && <span class="badge deleted">deleted</span>}
             </span>
           );
         }

@@ -2,6 +2,7 @@ import { UserError } from '../../errors.js';
 import { evaluate, ExprNameError, ExprSyntaxError, formatUsed, namesIn, parseCondition, type Expr } from '../../core/expr.js';
 import type { Comparison } from './build-comparison.js';
 import { findMetricName } from './metric-names.js';
+import { metricKeyOf } from '../../core/tracker/metric-name.js';
 
 /** One `--fail-if` condition checked against one run. */
 export interface ConditionCheck {
@@ -37,7 +38,7 @@ export function checkConditions(comparison: Comparison, conditions: readonly str
     }
   });
   const names = comparison.metrics.map((m) => m.name);
-  const bare = names.map((n) => n.slice(n.indexOf('.') + 1));
+  const bare = names.map(metricKeyOf);
   const known = [...new Set(bare.filter((b, i) => bare.indexOf(b) === i && bare.lastIndexOf(b) === i)), ...names];
   const baseIndex = comparison.runs.findIndex((r) => r.isBaseline);
   const targets = comparison.runs.map((_, i) => i).filter((i) => i !== baseIndex || comparison.runs.length === 1);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { UserError } from '../../errors.js';
+import { metricKeyOf, splitMetricName } from '../../core/tracker/metric-name.js';
 
 /** Whether a bigger value of a metric is an improvement. */
 export type Direction = 'higher' | 'lower';
@@ -14,7 +15,7 @@ const LOWER_WORDS = new Set(['loss', 'error', 'mse', 'mae', 'rmse', 'log_loss', 
  */
 export function directionOf(name: string, overrides: Readonly<Record<string, Direction>> = {}): Direction {
   const key = name.slice(name.lastIndexOf('.') + 1);
-  const bare = name.includes('.') ? name.slice(name.indexOf('.') + 1) : name;
+  const bare = metricKeyOf(name);
   const set = overrides[name] ?? overrides[bare] ?? overrides[key];
   if (set) return set;
   const lower = key.toLowerCase();
@@ -30,7 +31,7 @@ const INFORMATIONAL = /^(version|epochs|best_epoch|rows|rows_read|dropped|classe
  */
 export function isRanked(name: string, overrides: Readonly<Record<string, Direction>> = {}): boolean {
   const key = name.slice(name.lastIndexOf('.') + 1);
-  const bare = name.includes('.') ? name.slice(name.indexOf('.') + 1) : name;
+  const bare = metricKeyOf(name);
   if (overrides[name] ?? overrides[bare] ?? overrides[key]) return true;
   return !INFORMATIONAL.test(key);
 }
@@ -59,12 +60,12 @@ export function specDirections(specPath: string): Record<string, Direction> {
 
 /**
  * The full `stage.key` name a user means by `name` among `names`: itself when present, else the one
- * `stage.name` (stage names have no dots); when several stages have it, the evaluation stage's
+ * `stage.name` (split by splitMetricName); when several stages have it, the evaluation stage's
  * (`evaluate`, `eval…`) if there is exactly one. `ambiguous` lists the candidates otherwise.
  */
 export function findMetricName(name: string, names: readonly string[]): { name: string } | { ambiguous: string[] } | undefined {
   if (names.includes(name)) return { name };
-  const matches = names.filter((n) => n.includes('.') && n.slice(n.indexOf('.') + 1) === name);
+  const matches = names.filter((n) => splitMetricName(n)?.key === name);
   if (matches.length === 1) return { name: matches[0] };
   if (matches.length === 0) return undefined;
   const evals = matches.filter((n) => /^eval/i.test(n));

@@ -1,6 +1,7 @@
 import type { ArtifactRecord, MetricPoint, RunFilter, RunRecord, RunStatus, StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import { resolveRunRef, shortIds } from './resolve-run.js';
 import { CONFUSION } from './build-comparison.js';
+import { metricKeyOf, metricStageOf } from '../../core/tracker/metric-name.js';
 
 /** One line of `mlpipe runs list --json`. */
 export interface RunListItem {
@@ -60,7 +61,7 @@ export async function listRunSummaries(tracker: Tracker, filter: RunFilter = {})
   const finals = await tracker.getFinalMetrics(runs.map((r) => r.id));
   return Promise.all(runs.map(async (run) => {
     const stages = await tracker.getStageRuns(run.id);
-    const metrics = Object.fromEntries(Object.entries(finals.get(run.id) ?? {}).filter(([k]) => !CONFUSION.test(k.slice(k.indexOf('.') + 1))));
+    const metrics = Object.fromEntries(Object.entries(finals.get(run.id) ?? {}).filter(([k]) => !CONFUSION.test(metricKeyOf(k))));
     return {
       id: run.id,
       shortId: short.get(run.id)!,
@@ -114,7 +115,7 @@ function finalMetrics(points: readonly MetricPoint[]): Record<string, number> {
 }
 
 function headlineMetrics(metrics: Record<string, number>, stageOrder: string[]): Record<string, number> {
-  const stages = [...new Set(Object.keys(metrics).map((n) => n.slice(0, n.indexOf('.'))))];
+  const stages = [...new Set(Object.keys(metrics).map(metricStageOf))];
   const evals = stages.filter((s) => /^eval/i.test(s));
   const ordered = stageOrder.filter((s) => stages.includes(s));
   const pick = evals[evals.length - 1] ?? ordered[ordered.length - 1] ?? stages[stages.length - 1];

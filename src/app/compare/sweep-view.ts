@@ -2,6 +2,7 @@ import { canonicalJson } from '../../core/hash/canonical-json.js';
 import type { RunRecord, RunStatus, StageRunRecord } from '../../core/tracker/types.js';
 import { flattenParams, type Comparison, type MetricRow } from './build-comparison.js';
 import { resolveMetricName, type Direction } from './metric-names.js';
+import { metricKeyOf, metricStageOf } from '../../core/tracker/metric-name.js';
 
 /** One swept setting: `params.lr` or a stage key such as `train.batch_size`, with its values in grid order. */
 export interface GridAxis {
@@ -170,21 +171,20 @@ function compareSettings(a: Record<string, unknown>, b: Record<string, unknown>,
 
 /** Whether a metric comes from an evaluate stage (by its recorded kind, else a stage named eval…): test-split data by default. */
 function isEvaluateMetric(name: string, stageRuns: ReadonlyMap<string, readonly StageRunRecord[]>): boolean {
-  const stage = name.slice(0, name.indexOf('.'));
+  const stage = metricStageOf(name);
   for (const records of stageRuns.values()) for (const r of records) if (r.stage === stage) return r.kind === 'evaluate';
   return /^eval/i.test(stage);
 }
 
 /** `train.val_accuracy`: a metric computed on validation data during training. */
 function isValidationMetric(name: string): boolean {
-  return name.slice(name.indexOf('.') + 1).startsWith('val_');
+  return metricKeyOf(name).startsWith('val_');
 }
 
 /** The validation form of the first PREFERRED metric a stage logged (`train.val_accuracy`, `train.val_auc`, … `train.val_loss`), or undefined. */
 function validationHeadline(names: readonly string[]): string | undefined {
-  const keyOf = (n: string) => n.slice(n.indexOf('.') + 1);
   for (const key of PREFERRED) {
-    const hit = names.find((n) => keyOf(n) === `val_${key}`);
+    const hit = names.find((n) => metricKeyOf(n) === `val_${key}`);
     if (hit) return hit;
   }
   return names.find(isValidationMetric);
@@ -193,9 +193,8 @@ function validationHeadline(names: readonly string[]): string | undefined {
 /** An evaluation stage's accuracy, f1, … (the first of PREFERRED it has), else any stage's, else an evaluation metric, else the first. */
 function headline(names: readonly string[]): string | undefined {
   const evals = names.filter((n) => /^eval/i.test(n));
-  const keyOf = (n: string) => n.slice(n.indexOf('.') + 1);
   for (const pool of [evals, names]) for (const key of PREFERRED) {
-    const hit = pool.find((n) => keyOf(n) === key);
+    const hit = pool.find((n) => metricKeyOf(n) === key);
     if (hit) return hit;
   }
   return evals[0] ?? names[0];
@@ -206,14 +205,14 @@ function pickColumns(metrics: readonly MetricRow[], objective: MetricRow | undef
   if (chosen) return [...(objective ? [objective.name] : []), ...metrics.filter((m) => m !== objective).map((m) => m.name)];
   if (!objective) return [];
   if (test) return [objective.name, test];
-  const stage = objective.name.slice(0, objective.name.indexOf('.') + 1);
+  const stage = metricStageOf(objective.name);
   const rank = (n: string) => {
-    const i = PREFERRED.indexOf(n.slice(stage.length));
+    const i = PREFERRED.indexOf(metricKeyOf(n));
     return i < 0 ? PREFERRED.length : i;
   };
   const others = metrics
     .map((m) => m.name)
-    .filter((n) => n !== objective.name && n.startsWith(stage))
+    .filter((n) => n !== objective.name && metricStageOf(n) === stage)
     .sort((a, b) => rank(a) - rank(b));
   return [objective.name, ...others].slice(0, MAX_COLUMNS);
 }

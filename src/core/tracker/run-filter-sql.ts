@@ -147,7 +147,7 @@ export function searchSql(text: string, ctx: FilterSqlContext): Sql | undefined 
   const like = (col: Sql, w: string) => sql`lower(coalesce(${col}, '')) like ${likeWord(w)} escape '\\'`;
   return sql.join(
     words.map((w) => {
-      const cols = ['id', 'name', 'pipeline', 'status', 'sweep_id', 'git_commit', 'error'].map((c) => like(sql.ref(`runs.${c}`), w));
+      const cols = ['id', 'name', 'note', 'pipeline', 'status', 'sweep_id', 'git_commit', 'error'].map((c) => like(sql.ref(`runs.${c}`), w));
       return sql`(${sql.join([...cols, like(sql`runs.params`, w)], sql` or `)}
         or exists (select 1 from run_tags t where t.run_id = runs.id and (${like(sql`t.key`, w)} or ${like(sql`t.value`, w)}))
         or exists (select 1 from stage_runs s where s.run_id = runs.id and s.status = 'failed' and (${like(sql`s.stage`, w)} or ${like(sql`s.error`, w)})))`;

@@ -5,6 +5,7 @@ import { fieldsIn, parseRunFilter, parseRunOrder, RunFilterError, type Field } f
 import { filterSql, orderSql, searchSql, type FilterSqlContext } from './run-filter-sql.js';
 import type { TrackerDb } from './schema.js';
 import type { RunFields, RunFilter } from './types.js';
+import { metricKeyOf } from './metric-name.js';
 
 /** A {@link RunFilter}'s search parts, parsed and compiled to SQL (before any query runs). */
 export interface CompiledRunQuery {
@@ -64,7 +65,7 @@ export async function checkFilterFields(db: Kysely<TrackerDb>, query: CompiledRu
     const known = await readRunFields(db);
     const names = field.kind === 'param' ? known.params.map((p) => `params.${p}`) : field.kind === 'metric' ? known.metrics.map((m) => `metrics.${m}`) : known.tags.map((t) => `tags.${t}`);
     const what = field.kind === 'param' ? 'param' : field.kind === 'metric' ? 'final metric' : 'tag';
-    const hint = didYouMean(field.name, names) ?? (field.kind === 'metric' ? didYouMean(field.key, known.metrics.map((m) => m.slice(m.indexOf('.') + 1))) : undefined);
+    const hint = didYouMean(field.name, names) ?? (field.kind === 'metric' ? didYouMean(field.key, known.metrics.map(metricKeyOf)) : undefined);
     const listed = names.length ? ` (known: ${names.slice(0, 20).join(', ')}${names.length > 20 ? `, and ${names.length - 20} more` : ''})` : ` (no run has any ${what})`;
     const at = query.source.indexOf(field.name);
     throw new RunFilterError(query.source, at >= 0 ? at + 1 : 0, `no run has the ${what} "${field.name}"${hint ? `; ${hint}` : ''}${listed}`);

@@ -13,9 +13,12 @@ export type { CompareResult, ConfusionMatrix, RunFailure, RunStatus, StageStatus
 export interface RunRow {
   id: string;
   shortId: string;
-  /** The run's name and tags, when the tracker records them. */
+  /** The run's name, tags and note, when the tracker records them. */
   name: string | null;
   tags: Record<string, string>;
+  note: string | null;
+  /** When the run was deleted (soft: `runs restore` or the run page's Restore brings it back). */
+  deletedAt: number | null;
   pipeline: string;
   status: RunStatus;
   startedAt: number;
@@ -32,8 +35,9 @@ export interface RunRow {
 }
 
 /**
- * `GET /api/runs?filter=&search=&sort=&dir=&offset=&limit=`: one page of the runs matching the
- * filter (the run-search language, run as SQL by the tracker), in the order asked for.
+ * `GET /api/runs?filter=&search=&sort=&dir=&offset=&limit=&deleted=`: one page of the runs matching
+ * the filter (the run-search language, run as SQL by the tracker), in the order asked for; deleted
+ * runs only with `deleted=include` (or alone with `deleted=only`).
  */
 export interface RunsResponse {
   schemaVersion: 1;
@@ -44,8 +48,10 @@ export interface RunsResponse {
   matching: number;
   /** Every param, final metric and tag name, sorted, for the column chooser. */
   columns: { params: string[]; metrics: string[]; tags: string[] };
-  /** How many runs the tracker holds (before the filter). */
+  /** How many runs the tracker holds (before the filter, deleted ones left out). */
   total: number;
+  /** How many deleted runs it holds besides. */
+  deleted: number;
   filter: string | null;
 }
 
@@ -89,6 +95,8 @@ export interface RunPageResponse {
   spec: { path: string; text: string | null; unchanged: boolean };
   /** The params exactly as recorded (nested). */
   params: Record<string, unknown>;
+  /** The dashboard runs with --read-only: Delete and Restore are off. */
+  readOnly: boolean;
 }
 
 /** `GET /api/compare`: what `mlpipe compare runs --json` prints, plus each run's confusion matrix and record. */
@@ -98,6 +106,9 @@ export interface CompareResponse {
   matrices: { runId: string; shortId: string; stage: string; matrix: ConfusionMatrix }[];
   rows: RunRow[];
 }
+
+/** `POST /api/runs/:id/delete` and `/restore`: what `mlpipe runs delete|restore --json` prints. */
+export type { RunDeletion } from '../../app/runs/run-meta.js';
 
 /** A registered model version on the models page. */
 export interface ModelVersionView {

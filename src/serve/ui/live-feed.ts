@@ -5,15 +5,21 @@ const RECENT = 25;
 const KEEPALIVE_MS = 15_000;
 
 /**
- * What changes when a run starts, logs a metric, finishes, is renamed, tagged or deleted, or a model
- * alias moves: the number of runs, the newest runs (id, status, end, name, tags), every running run
+ * What changes when a run starts, logs a metric, finishes, is renamed, tagged, noted, deleted or restored, or a model
+ * alias moves: the number of runs and of deleted runs, the newest runs (id, status, end, name, tags, note), every running run
  * (point count, stage statuses), and the registry's versions and aliases.
  * Read through the Tracker interface only, so it works on any tracker.
  */
 export async function trackerFingerprint(tracker: Tracker): Promise<string> {
-  const [recent, running, models, count] = await Promise.all([tracker.listRuns({ limit: RECENT }), tracker.listRuns({ status: 'running' }), tracker.listModels(), tracker.countRuns({})]);
-  const parts: string[] = [String(count)];
-  for (const r of recent) parts.push(`${r.id}:${r.status}:${r.endedAt ?? ''}:${r.name ?? ''}:${JSON.stringify(r.tags ?? {})}`);
+  const [recent, running, models, count, deleted] = await Promise.all([
+    tracker.listRuns({ limit: RECENT }),
+    tracker.listRuns({ status: 'running' }),
+    tracker.listModels(),
+    tracker.countRuns({}),
+    tracker.countRuns({ deleted: 'only' }),
+  ]);
+  const parts: string[] = [`${count}:${deleted}`];
+  for (const r of recent) parts.push(JSON.stringify([r.id, r.status, r.endedAt, r.name, r.tags, r.note]));
   for (const r of running) parts.push(`${r.id}:${(await tracker.getMetrics(r.id)).length}:${(await tracker.getStageRuns(r.id)).map((s) => s.status).join(',')}`);
   for (const m of models) parts.push(`${m.name}@${m.version}:${m.aliases.join(',')}`);
   return parts.join('|');

@@ -15,7 +15,7 @@ import { shortIds } from '../../app/compare/resolve-run.js';
 const LOG_LINES = 200;
 
 /** Everything the run page shows about one run (id, unique prefix or MODEL@ALIAS). */
-export async function runPage(tracker: Tracker, store: ObjectStore, runsDir: string, ref: string, readArtifact: ArtifactJsonReader): Promise<RunPageResponse> {
+export async function runPage(tracker: Tracker, store: ObjectStore, runsDir: string, ref: string, readArtifact: ArtifactJsonReader): Promise<Omit<RunPageResponse, 'readOnly'>> {
   const id = await resolveRunRef(tracker, ref);
   const run = (await tracker.getRun(id))!;
   const [stageRuns, points, artifacts, allIds] = await Promise.all([tracker.getStageRuns(id), tracker.getMetrics(id), tracker.getArtifacts(id), tracker.findRunIds('')]);

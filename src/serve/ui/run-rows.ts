@@ -2,6 +2,7 @@ import { flattenParams } from '../../app/compare/build-comparison.js';
 import { shortIds } from '../../app/compare/resolve-run.js';
 import { runFailure } from '../../app/compare/run-failure.js';
 import { isConfusionKey } from '../../core/tracker/confusion-cells.js';
+import { metricKeyOf } from '../../core/tracker/metric-name.js';
 import type { MetricPoint, RunFields, RunFilter, RunRecord, StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { RunRow } from './api-types.js';
 
@@ -62,6 +63,11 @@ export class RunRowSource {
     return this.tracker.countRuns({});
   }
 
+  /** How many deleted runs the tracker holds. */
+  deletedCount(): Promise<number> {
+    return this.tracker.countRuns({ deleted: 'only' });
+  }
+
   /**
    * Param, metric and tag names for the column chooser. Reading them scans every metric row, so
    * they are kept until the runs change: a run added or removed, one ending, the tags of the newest
@@ -78,7 +84,7 @@ export class RunRowSource {
     const age = this.fields ? Date.now() - this.fields.at : Infinity;
     if (this.fields?.key !== key || (running > 0 && age > FIELDS_TTL_MS) || age > FIELDS_MAX_AGE_MS) {
       const fields = await this.tracker.runFields();
-      this.fields = { key, at: Date.now(), value: { ...fields, metrics: fields.metrics.filter((m) => !isConfusionKey(m.slice(m.indexOf('.') + 1))) } };
+      this.fields = { key, at: Date.now(), value: { ...fields, metrics: fields.metrics.filter((m) => !isConfusionKey(metricKeyOf(m))) } };
     }
     return this.fields.value;
   }
@@ -90,7 +96,7 @@ export class RunRowSource {
   }
 }
 
-const rowKey = (run: RunRecord): string => `${run.status}:${run.endedAt ?? ''}:${run.name ?? ''}:${JSON.stringify(run.tags ?? {})}`;
+const rowKey = (run: RunRecord): string => JSON.stringify([run.status, run.endedAt, run.name, run.tags, run.note, run.deletedAt]);
 
 /** Final values (`stage.key` → value, the last one logged) among metric points. */
 export function finalValues(points: readonly MetricPoint[]): Record<string, number> {
@@ -102,11 +108,13 @@ export function finalValues(points: readonly MetricPoint[]): Record<string, numb
 /** One run's row from its records and final metrics (`stage.key` → value). */
 export function buildRow(run: RunRecord, stages: readonly StageRunRecord[], finals: Record<string, number>): CachedRow {
   const metrics: Record<string, number> = {};
-  for (const [name, value] of Object.entries(finals)) if (!isConfusionKey(name.slice(name.indexOf('.') + 1))) metrics[name] = value;
+  for (const [name, value] of Object.entries(finals)) if (!isConfusionKey(metricKeyOf(name))) metrics[name] = value;
   return {
     id: run.id,
     name: run.name ?? null,
     tags: run.tags ?? {},
+    note: run.note ?? null,
+    deletedAt: run.deletedAt ?? null,
     pipeline: run.pipeline,
     status: run.status,
     startedAt: run.startedAt,

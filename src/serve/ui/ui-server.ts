@@ -7,7 +7,8 @@ import { cacheArtifactReader } from '../../app/report/confusion-matrix.js';
 import type { ObjectStore } from '../../core/store/types.js';
 import type { Tracker } from '../../core/tracker/types.js';
 import { UserError } from '../../errors.js';
-import type { ApiError, InfoResponse, RunsResponse } from './api-types.js';
+import { setRunsDeleted } from '../../app/runs/run-meta.js';
+import type { ApiError, InfoResponse, RunPageResponse, RunsResponse } from './api-types.js';
 import { ArtifactNotFoundError, fetchArtifact } from './artifact-download.js';
 import { compareView } from './compare-view.js';
 import { LiveFeed } from './live-feed.js';
@@ -25,7 +26,7 @@ export interface UiServerOptions {
   runsDir: string;
   /** The built dashboard files by URL path (see `loadAssets`). */
   assets: Map<string, Asset>;
-  /** Promote and rollback answer 403. */
+  /** Promote, rollback, delete and restore answer 403. */
   readOnly: boolean;
   /** Milliseconds between checks of the tracker for live updates. */
   pollMs: number;
@@ -38,8 +39,8 @@ export interface UiServerOptions {
 /** The route does not allow this in read-only mode. */
 class ReadOnlyError extends Error {
   readonly statusCode = 403;
-  constructor() {
-    super('the dashboard was started with --read-only: models cannot be promoted or rolled back here');
+  constructor(what: string) {
+    super(`the dashboard was started with --read-only: ${what} here`);
   }
 }
 
@@ -101,20 +102,22 @@ export function buildUiServer(o: UiServerOptions): FastifyInstance {
             dir: { type: 'string', enum: ['asc', 'desc'] },
             offset: { type: 'integer', minimum: 0, maximum: 100_000_000 },
             limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+            deleted: { type: 'string', enum: ['exclude', 'include', 'only'] },
           },
         },
       },
     },
     async (req): Promise<RunsResponse> => {
       const query = runsQuery(req.query);
-      const [page, all] = await Promise.all([source.page(query), source.count()]);
-      return { schemaVersion: 1, runs: page.rows, offset: query.offset ?? 0, matching: page.total, columns: await source.columns(all), total: all, filter: query.where ?? null };
+      const [page, all, deleted] = await Promise.all([source.page(query), source.count(), source.deletedCount()]);
+      return { schemaVersion: 1, runs: page.rows, offset: query.offset ?? 0, matching: page.total, columns: await source.columns(all), total: all, deleted, filter: query.where ?? null };
     },
   );
 
-  app.get<{ Params: { id: string } }>('/api/runs/:id', { schema: { params: { type: 'object', properties: { id: REF } } } }, async (req) =>
-    runPage(o.tracker, o.store, o.runsDir, req.params.id, readArtifact),
-  );
+  app.get<{ Params: { id: string } }>('/api/runs/:id', { schema: { params: { type: 'object', properties: { id: REF } } } }, async (req): Promise<RunPageResponse> => ({
+    ...(await runPage(o.tracker, o.store, o.runsDir, req.params.id, readArtifact)),
+    readOnly: o.readOnly,
+  }));
 
   app.get<{ Params: { id: string; stage: string; name: string }; Querystring: { file?: string } }>(
     '/api/runs/:id/artifacts/:stage/:name',
@@ -136,6 +139,13 @@ export function buildUiServer(o: UiServerOptions): FastifyInstance {
         .send(stream);
     },
   );
+
+  for (const action of ['delete', 'restore'] as const) {
+    app.post<{ Params: { id: string } }>(`/api/runs/:id/${action}`, { schema: { params: { type: 'object', properties: { id: REF } } } }, async (req) => {
+      if (o.readOnly) throw new ReadOnlyError('runs cannot be deleted or restored');
+      return setRunsDeleted(o.tracker, [req.params.id], action === 'delete');
+    });
+  }
 
   app.get<{ Querystring: { runs?: string; sweep?: string; baseline?: string } }>(
     '/api/compare',
@@ -167,7 +177,7 @@ export function buildUiServer(o: UiServerOptions): FastifyInstance {
       },
     },
     async (req) => {
-      if (o.readOnly) throw new ReadOnlyError();
+      if (o.readOnly) throw new ReadOnlyError('models cannot be promoted or rolled back');
       return promoteFromUi(o.tracker, req.params.name, req.body.version, req.body.alias);
     },
   );
@@ -181,7 +191,7 @@ export function buildUiServer(o: UiServerOptions): FastifyInstance {
       },
     },
     async (req) => {
-      if (o.readOnly) throw new ReadOnlyError();
+      if (o.readOnly) throw new ReadOnlyError('models cannot be promoted or rolled back');
       return rollbackFromUi(o.tracker, req.params.name, req.body.alias);
     },
   );
