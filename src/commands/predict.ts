@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { thresholdFlag } from '../cli/threshold-flag.js';
+import { writeStdout } from '../cli/stdout.js';
 import { parseModelRef } from '../app/models/model-ref.js';
 import { locateModel } from '../app/models/resolve-model.js';
 import type { SkippedRow } from '../app/models/batch-predict.js';
@@ -16,7 +17,7 @@ export interface PredictResult {
   rows: number;
   format: 'csv' | 'jsonl';
   output: string | null;
-  /** Present when no --output file was given. */
+  /** Present when no --output file was given (--json: every row's prediction is held for this answer). */
   predictions?: Prediction[];
   /** Rows left out with --on-error skip: 1-based data row, line, column and why. */
   skipped: SkippedRow[];
@@ -52,13 +53,14 @@ export default class Predict extends BaseCommand {
       backend: flags.backend as BackendChoice,
       onError: flags['on-error'] as 'fail' | 'skip',
       threshold: flags.threshold,
+      ...(flags.output || this.jsonEnabled() ? {} : { write: writeStdout }),
     });
     if (result.skipped.length > 0) {
       const first = result.skipped.slice(0, 5).map((r) => `  row ${r.row}${r.line ? ` (line ${r.line})` : ''}${r.column ? `, column "${r.column}"` : ''}: ${r.reason}`);
       this.note([`skipped ${result.skipped.length} row(s) that could not be scored:`, ...first, ...(result.skipped.length > 5 ? [`  … and ${result.skipped.length - 5} more (--json lists all)`] : [])].join('\n'));
     }
     if (result.text !== null) this.out(result.text);
-    else this.note(`wrote ${result.rows} predictions of ${model.name} v${model.version} to ${result.output}`);
+    else if (result.output !== null) this.note(`wrote ${result.rows} predictions of ${model.name} v${model.version} to ${result.output}`);
     return {
       schemaVersion: 1,
       model: { name: model.name, version: model.version },

@@ -110,12 +110,29 @@ async function firstLine(path: string): Promise<string> {
 }
 
 async function readDelimited(path: string, file: string, delimiter: string): Promise<Table> {
+  let columns: string[] | undefined;
+  const rows: unknown[][] = [];
+  const lines: number[] = [];
+  for await (const { fields, line } of delimitedRecords(path, file, delimiter)) {
+    if (!columns) columns = fields;
+    else {
+      rows.push(fields);
+      lines.push(line);
+    }
+  }
+  return { file, columns: columns ?? [], rows, lines, delimiter };
+}
+
+/**
+ * The records of a csv/tsv file, streamed: first the header (its column names, line 1), then each
+ * data row with the 1-based line it starts on. A ragged row or bad quoting is a DataError naming the line.
+ */
+export async function* delimitedRecords(path: string, file: string, delimiter: string): AsyncGenerator<{ fields: string[]; line: number }> {
   const source = createReadStream(path);
   const parser = source.pipe(parse({ bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false }));
   source.on('error', (err) => parser.destroy(err));
   let columns: string[] | undefined;
-  const rows: unknown[][] = [];
-  const lines: number[] = [];
+  let row = 0;
   let crlfInFields = 0;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -123,18 +140,19 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
       const line = info.lines - crlfInFields - record.reduce((k, v) => k + count(v, '\n'), 0);
       if (!columns) {
         columns = headerNames(record, file);
+        yield { fields: columns, line };
         continue;
       }
+      row++;
       if (record.length !== columns.length) {
         throw new DataError(`has ${record.length} fields, expected ${columns.length} like the header (${columns.join(', ')})`, {
           file,
           line,
-          row: rows.length + 1,
+          row,
           hint: `quote fields that contain the delimiter (${JSON.stringify(delimiter)}), set \`delimiter\` if the file uses another one, or fix the row`,
         });
       }
-      rows.push(record);
-      lines.push(line);
+      yield { fields: record, line };
     }
   } catch (err) {
     if (err instanceof DataError) throw err;
@@ -143,37 +161,49 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
       throw new DataError(`is not valid ${delimiter === '\t' ? 'TSV' : 'CSV'}: ${err.message}`, { file, line, cause: err });
     }
     throw new DataError(`cannot be read: ${(err as Error).message}`, { file, cause: err });
+  } finally {
+    source.destroy();
   }
-  return { file, columns: columns ?? [], rows, lines, delimiter };
 }
 
 async function readJsonLines(path: string, file: string): Promise<Table> {
   const objects: Record<string, unknown>[] = [];
   const lines: number[] = [];
+  for await (const { object, line } of jsonLineObjects(path, file)) {
+    objects.push(object);
+    lines.push(line);
+  }
+  return fromObjects(file, objects, lines);
+}
+
+/** The objects of a jsonl file, streamed, each with its 1-based line (blank lines skipped); malformed JSON or a non-object is a DataError naming the line. */
+export async function* jsonLineObjects(path: string, file: string): AsyncGenerator<{ object: Record<string, unknown>; line: number }> {
   const input = createReadStream(path, { encoding: 'utf8' });
   let lineNo = 0;
+  let row = 0;
   try {
     for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
       lineNo++;
       const text = (lineNo === 1 ? stripBom(raw) : raw).trim();
       if (!text) continue;
+      row++;
       let value: unknown;
       try {
         value = JSON.parse(text);
       } catch (cause) {
-        throw new DataError(`is not valid JSON: ${(cause as Error).message}`, { file, line: lineNo, row: objects.length + 1, cause });
+        throw new DataError(`is not valid JSON: ${(cause as Error).message}`, { file, line: lineNo, row, cause });
       }
-      objects.push(asRowObject(value, { file, line: lineNo, row: objects.length + 1 }));
-      lines.push(lineNo);
+      yield { object: asRowObject(value, { file, line: lineNo, row }), line: lineNo };
     }
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`cannot be read: ${(err as Error).message}`, { file, cause: err });
+  } finally {
+    input.destroy();
   }
-  return fromObjects(file, objects, lines);
 }
 
-async function readJsonArray(path: string, file: string): Promise<Table> {
+export async function readJsonArray(path: string, file: string): Promise<Table> {
   let value: unknown;
   try {
     const text = stripBom(await readFile(path, 'utf8'));
@@ -216,7 +246,7 @@ function asRowObject(value: unknown, loc: { file: string; line?: number; row: nu
  */
 export const MAX_COLUMNS = 10_000;
 
-function checkWidth(count: number, file: string, line?: number): void {
+export function checkWidth(count: number, file: string, line?: number): void {
   if (count <= MAX_COLUMNS) return;
   throw new DataError(`has ${count.toLocaleString('en-US')} columns, more than the ${MAX_COLUMNS.toLocaleString('en-US')} mlpipe reads (every row is held in memory with all of them)`, {
     file,
@@ -252,16 +282,19 @@ function stripBom(s: string): string {
 /** Integer and decimal types that DuckDB hands back as strings: read as doubles, as a csv number would be. */
 const WIDE_NUMBERS = /^(BIGINT|UBIGINT|HUGEINT|UHUGEINT|DECIMAL.*)$/;
 
+/** The select list over DESCRIBE's rows that reads a table as readTable does (wide integers and decimals as doubles). */
+export function selectAsRead(described: unknown[][]): string {
+  const select = described.map(([name, type]) => (WIDE_NUMBERS.test(String(type)) ? `CAST(${sqlIdentifier(String(name))} AS DOUBLE) AS ${sqlIdentifier(String(name))}` : sqlIdentifier(String(name)))).join(', ');
+  return select || '*';
+}
+
 /** A Parquet file's rows as JSON values (dates and timestamps as ISO text); line numbers are row numbers. */
 async function readParquet(path: string, file: string): Promise<Table> {
   const engine = await openSqlEngine();
   try {
     const from = `read_parquet(${sqlString(path)})`;
     const described = await engine.rows(`DESCRIBE SELECT * FROM ${from}`);
-    const select = described.rows
-      .map(([name, type]) => (WIDE_NUMBERS.test(String(type)) ? `CAST(${sqlIdentifier(String(name))} AS DOUBLE) AS ${sqlIdentifier(String(name))}` : sqlIdentifier(String(name))))
-      .join(', ');
-    const { columns, rows } = await engine.rows(`SELECT ${select || '*'} FROM ${from}`);
+    const { columns, rows } = await engine.rows(`SELECT ${selectAsRead(described.rows)} FROM ${from}`);
     return { file, columns, rows, lines: rows.map((_, i) => i + 1) };
   } catch (err) {
     throw new DataError(`is not a Parquet file this engine can read: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'check the file, or give a csv, tsv, jsonl or json file', cause: err });
@@ -382,10 +415,7 @@ export async function engineTable(engine: SqlEngine, readerSql: string, file: st
     await engine.run(`CREATE TABLE t AS SELECT * FROM ${readerSql}`);
     const described = await engine.rows('DESCRIBE t');
     checkWidth(described.rows.length, file);
-    const select = described.rows
-      .map(([name, type]) => (WIDE_NUMBERS.test(String(type)) ? `CAST(${sqlIdentifier(String(name))} AS DOUBLE) AS ${sqlIdentifier(String(name))}` : sqlIdentifier(String(name))))
-      .join(', ');
-    return { select: select || '*' };
+    return { select: selectAsRead(described.rows) };
   } catch (err) {
     if (err instanceof DataError) throw err;
     throw new DataError(`cannot be read: ${(err as Error).message.split('\n')[0]}`, { file, hint: 'check the files and the format settings (delimiter, encoding, decimal)', cause: err });

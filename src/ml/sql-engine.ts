@@ -79,6 +79,8 @@ export interface SqlEngine {
   first(sql: string): Promise<Record<string, unknown> | undefined>;
   /** Every row of a query, as JSON values (BIGINT, DECIMAL and dates come back as strings). */
   rows(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
+  /** Streams a query's rows as `rows` gives them (JSON values), a chunk of about 2,048 rows at a time. */
+  streamRows(sql: string): Promise<{ columns: string[]; chunks: AsyncIterable<unknown[][]> }>;
   /** Streams a query chunk by chunk (about 2,048 rows each); `onChunk` gets each column's values and the row count. */
   stream(sql: string, onChunk: (columns: ChunkColumn[], rows: number) => void | Promise<void>): Promise<void>;
   /** Appends rows to an existing table whose columns are all INTEGER, one Int32Array per column (all the same length). */
@@ -104,6 +106,10 @@ export async function openSqlEngine(options: SqlEngineOptions = {}): Promise<Sql
     rows: async (sql) => {
       const reader = await connection.runAndReadAll(sql);
       return { columns: reader.columnNames(), rows: reader.getRowsJson() as unknown[][] };
+    },
+    streamRows: async (sql) => {
+      const result = await connection.stream(sql);
+      return { columns: result.columnNames(), chunks: result.yieldRowsJson() as AsyncIterable<unknown[][]> };
     },
     stream: async (sql, onChunk) => {
       const result = await connection.stream(sql);

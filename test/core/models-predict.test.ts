@@ -45,7 +45,7 @@ describe('predictFile', () => {
 
   it('reads jsonl and writes the output file in the format its extension names', async () => {
     const out = ws.path('out.jsonl');
-    const result = await predictFile({ modelDir: tabular, input: ws.path('rows.jsonl'), output: out, backend: 'cpu' });
+    const result = await predictFile({ modelDir: tabular, input: ws.path('rows.jsonl'), output: out, backend: 'cpu', keepPredictions: true });
     expect(result).toMatchObject({ rows: 2, format: 'jsonl', output: out, text: null });
     const lines = (await readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[1]).toEqual({ row: 2, f0: -0.9, f1: 0.8, f2: 0.3, f3: null, predicted: result.predictions[1]!.label, probabilities: result.predictions[1]!.probabilities });

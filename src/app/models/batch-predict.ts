@@ -1,14 +1,14 @@
-import { writeAtomic } from '../../core/fs/write-atomic.js';
+import { openAtomicWriter } from '../../core/fs/write-atomic.js';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { DataError } from '../../ml/errors.js';
-import { loadPredictor, type Prediction } from '../../ml/predict.js';
-import { readTable, type Table } from '../../ml/read-table.js';
+import { loadPredictor, type Prediction, type Predictor } from '../../ml/predict.js';
+import { readTableBatches, type TableBatch } from '../../ml/table-batches.js';
 import { transformRows } from '../../ml/transform.js';
 import type { CellFormatMeta } from '../../ml/dataset.js';
 import type { ImageOptions } from '../../ml/images.js';
 import type { BackendChoice } from '../../ml/backend.js';
-import { renderPredictions, type PredictionFormat } from './prediction-output.js';
+import { predictionRenderer, type PredictionFormat } from './prediction-output.js';
 
 /** Options of {@link predictFile}. */
 export interface PredictFileOptions {
@@ -16,12 +16,16 @@ export interface PredictFileOptions {
   modelDir: string;
   /** A csv, tsv, jsonl or json file of raw rows. */
   input: string;
-  /** Where to write the predictions; omitted: they are returned as `text`. */
+  /** Where to write the predictions (atomically: the file appears complete or not at all); omitted: they go to `write`, else are returned as `text`. */
   output?: string;
+  /** Receives the rendered predictions piece by piece when there is no `output` (e.g. stdout, awaiting its drain). */
+  write?: (text: string) => void | Promise<void>;
+  /** Return every prediction in `predictions` (memory grows with the file); default: only when neither `output` nor `write` is given. */
+  keepPredictions?: boolean;
   /** Output format; default: from the output's extension, else csv for csv/tsv input and jsonl for json/jsonl input. */
   format?: PredictionFormat;
   backend?: BackendChoice;
-  /** Rows per model call. Default 4096. */
+  /** Rows read, scored and written at a time. Default 4096. */
   chunkSize?: number;
   /** A row that cannot be scored: `fail` (default) stops with an error naming it; `skip` leaves it out and reports it. */
   onError?: 'fail' | 'skip';
@@ -44,8 +48,9 @@ export interface PredictFileResult {
   format: PredictionFormat;
   /** The file written, or null when the output is `text`. */
   output: string | null;
-  /** The rendered predictions when no output file was given. */
+  /** The rendered predictions when neither `output` nor `write` was given. */
   text: string | null;
+  /** Every prediction, in row order, when `keepPredictions` (else empty). */
   predictions: Prediction[];
   backend: string;
   /** Rows left out (onError skip), in file order. */
@@ -76,7 +81,7 @@ function outputFormat(options: PredictFileOptions, inputPath: string): Predictio
  * preprocess did. An unreadable image stays a path (so the row is reported) when skipping, else it
  * is a PredictInputError.
  */
-async function decodeImageColumn(table: Table, image: ImageOptions, baseDir: string, skip: boolean, format: CellFormatMeta | undefined): Promise<void> {
+async function decodeImageColumn(table: TableBatch, image: ImageOptions, baseDir: string, skip: boolean, format: CellFormatMeta | undefined): Promise<void> {
   const index = table.columns.indexOf(image.column);
   if (index < 0) return;
   const [{ decodeImage }, { cellFormatOf, isMissing }] = await Promise.all([import('../../ml/images.js'), import('../../ml/columns.js')]);
@@ -85,7 +90,7 @@ async function decodeImageColumn(table: Table, image: ImageOptions, baseDir: str
     const v = row[index];
     if (typeof v !== 'string' || isMissing(v, fmt) || v.trimStart().startsWith('[')) continue;
     try {
-      row[index] = await decodeImage(isAbsolute(v) ? v : resolve(baseDir, v), image, { file: table.file, line: table.lines[i], row: i + 1 });
+      row[index] = await decodeImage(isAbsolute(v) ? v : resolve(baseDir, v), image, { file: table.file, line: table.lines[i], row: table.offset + i + 1 });
     } catch (err) {
       if (!(err instanceof DataError)) throw err;
       if (!skip) throw new PredictInputError(err.message, { hint: `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`, cause: err });
@@ -93,66 +98,102 @@ async function decodeImageColumn(table: Table, image: ImageOptions, baseDir: str
   }
 }
 
+/** Where the rendered predictions go: a file written atomically, a writer (stdout), or a string kept in memory. */
+interface Sink {
+  write(text: string): Promise<void>;
+  done(): Promise<string | null>;
+  abort(): Promise<void>;
+}
+
+async function openSink(options: PredictFileOptions): Promise<Sink> {
+  if (options.output) {
+    const file = await openAtomicWriter(options.output);
+    return { write: (t) => file.write(t), done: async () => (await file.commit(), null), abort: () => file.abort() };
+  }
+  if (options.write) {
+    const write = options.write;
+    return { write: async (t) => void (t && (await write(t))), done: async () => null, abort: async () => undefined };
+  }
+  const parts: string[] = [];
+  return { write: async (t) => void parts.push(t), done: async () => parts.join(''), abort: async () => undefined };
+}
+
 /**
  * Scores every row of a data file with a registered model's own preprocessing and writes (or
- * returns) the input rows with their predictions. A bad row is a {@link PredictInputError} naming
- * the file, line and column.
+ * returns) the input rows with their predictions. The file is read, scored and written a batch of
+ * `chunkSize` rows at a time, so memory does not grow with the file (unless the predictions or
+ * the text are asked to be returned). A bad row is a {@link PredictInputError} naming the file,
+ * line and column; nothing is written then.
  */
 export async function predictFile(options: PredictFileOptions): Promise<PredictFileResult> {
   const format = outputFormat(options, options.input);
-  let table;
+  const chunk = options.chunkSize ?? DEFAULT_CHUNK;
+  const batches = readTableBatches(options.input, { batchSize: chunk });
+  const first = await nextBatch(batches);
+  const predictor = await loadPredictor(options.modelDir, { backend: options.backend, threshold: options.threshold });
+  const keep = options.keepPredictions ?? (!options.output && !options.write);
+  const predictions: Prediction[] = [];
+  const skipped: SkippedRow[] = [];
+  let rows = 0;
+  const sink = await openSink(options);
   try {
-    table = await readTable(options.input);
+    const renderer = predictionRenderer(format, first.value.columns, predictor.meta.labels);
+    for (let batch: IteratorResult<TableBatch> = first; !batch.done; batch = await nextBatch(batches)) {
+      const scored = await scoreBatch(predictor, batch.value, dirname(options.input), options.onError === 'skip', skipped);
+      rows += scored.rows.length;
+      if (keep) for (const p of scored.predictions) predictions.push(p);
+      await sink.write(renderer.render(scored.rows, scored.predictions, scored.sourceRows));
+    }
+    await sink.write(renderer.end());
+  } catch (err) {
+    await sink.abort();
+    throw err;
+  } finally {
+    predictor.dispose();
+  }
+  const text = await sink.done();
+  return { rows, format, output: options.output ?? null, text, predictions, backend: predictor.backend, skipped };
+}
+
+/** The next batch of the input; a DataError of the reader becomes a PredictInputError. */
+async function nextBatch(batches: AsyncGenerator<TableBatch>): Promise<IteratorResult<TableBatch>> {
+  try {
+    return await batches.next();
   } catch (err) {
     if (err instanceof DataError) throw new PredictInputError(err.message, { cause: err });
     throw err;
   }
-  const predictor = await loadPredictor(options.modelDir, { backend: options.backend, threshold: options.threshold });
+}
+
+const skipHint = (err: DataError) => `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`;
+
+/** Scores one batch: its rows that could be scored, their predictions and 1-based data rows; bad rows go to `skipped` (or throw unless `skip`). */
+async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[]): Promise<{ rows: unknown[][]; predictions: Prediction[]; sourceRows: number[] }> {
   const image = predictor.meta.dataset.image;
+  if (image) await decodeImageColumn(batch, image, baseDir, skip, predictor.meta.dataset.format);
+  const asObject = (r: unknown[]) => Object.fromEntries(batch.columns.map((c, j) => [c, r[j]]));
+  const all = batch.rows.map((_, i) => i);
   try {
-    if (image) await decodeImageColumn(table, image, dirname(options.input), options.onError === 'skip', predictor.meta.dataset.format);
+    return { rows: batch.rows, predictions: predictor.predict(batch.rows.map(asObject)), sourceRows: all.map((i) => batch.offset + i + 1) };
   } catch (err) {
-    predictor.dispose();
-    throw err;
-  }
-  const predictions: Prediction[] = [];
-  const scored: number[] = [];
-  const skipped: SkippedRow[] = [];
-  const asObject = (r: unknown[]) => Object.fromEntries(table.columns.map((c, j) => [c, r[j]]));
-  try {
-    const chunk = options.chunkSize ?? DEFAULT_CHUNK;
-    for (let start = 0; start < table.rows.length; start += chunk) {
-      const indexes = Array.from({ length: Math.min(chunk, table.rows.length - start) }, (_, k) => start + k);
-      try {
-        predictions.push(...predictor.predict(indexes.map((i) => asObject(table.rows[i]!))));
-        scored.push(...indexes);
-      } catch (err) {
-        if (!(err instanceof DataError)) throw err;
-        if (options.onError !== 'skip') {
-          const index = start + (err.row ?? 1) - 1;
-          const located = new DataError(err.reason, { file: table.file, line: table.lines[index], row: index + 1, column: err.column });
-          throw new PredictInputError(located.message, { hint: `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`, cause: err });
-        }
-        // Find the bad rows one by one (encoding is cheap), then score the rest in one call.
-        const good = indexes.filter((i) => {
-          try {
-            transformRows(predictor.meta.dataset, [asObject(table.rows[i]!)]);
-            return true;
-          } catch (rowError) {
-            if (!(rowError instanceof DataError)) throw rowError;
-            skipped.push({ row: i + 1, line: table.lines[i], ...(rowError.column ? { column: rowError.column } : {}), reason: rowError.reason });
-            return false;
-          }
-        });
-        if (good.length > 0) predictions.push(...predictor.predict(good.map((i) => asObject(table.rows[i]!))));
-        scored.push(...good);
-      }
+    if (!(err instanceof DataError)) throw err;
+    if (!skip) {
+      const i = (err.row ?? 1) - 1;
+      const located = new DataError(err.reason, { file: batch.file, line: batch.lines[i], row: batch.offset + i + 1, column: err.column });
+      throw new PredictInputError(located.message, { hint: skipHint(err), cause: err });
     }
-  } finally {
-    predictor.dispose();
   }
-  const rows = scored.map((i) => table.rows[i]!);
-  const text = renderPredictions(format, table.columns, rows, predictions, predictor.meta.labels, scored.map((i) => i + 1));
-  if (options.output) await writeAtomic(options.output, text);
-  return { rows: rows.length, format, output: options.output ?? null, text: options.output ? null : text, predictions, backend: predictor.backend, skipped };
+  // Find the bad rows one by one (encoding is cheap), then score the rest in one call.
+  const good = all.filter((i) => {
+    try {
+      transformRows(predictor.meta.dataset, [asObject(batch.rows[i]!)]);
+      return true;
+    } catch (rowError) {
+      if (!(rowError instanceof DataError)) throw rowError;
+      skipped.push({ row: batch.offset + i + 1, line: batch.lines[i], ...(rowError.column ? { column: rowError.column } : {}), reason: rowError.reason });
+      return false;
+    }
+  });
+  const rows = good.map((i) => batch.rows[i]!);
+  return { rows, predictions: rows.length > 0 ? predictor.predict(rows.map(asObject)) : [], sourceRows: good.map((i) => batch.offset + i + 1) };
 }

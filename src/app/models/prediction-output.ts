@@ -13,6 +13,54 @@ function unique(name: string, taken: ReadonlySet<string>): string {
 }
 
 /**
+ * Renders predictions a batch at a time (see {@link renderPredictions} for the format): `render`
+ * gives the text of a batch (the CSV header before the first row, its columns told by the first
+ * prediction), `end` whatever must still be written (the header of a CSV that got no rows). The
+ * concatenated pieces equal renderPredictions over all the rows at once.
+ */
+export interface PredictionRenderer {
+  render(rows: unknown[][], predictions: Prediction[], sourceRows: number[]): string;
+  end(): string;
+}
+
+export function predictionRenderer(format: PredictionFormat, columns: string[], labels: string[] | undefined): PredictionRenderer {
+  const taken = new Set(columns);
+  const rowColumn = unique('row', taken);
+  const predicted = unique('predicted', taken);
+  if (format === 'jsonl') {
+    const probabilities = unique('probabilities', taken);
+    return {
+      render: (rows, predictions, sourceRows) => rows.map((row, i) => `${jsonLine(columns, row, predictions[i]!, sourceRows[i]!, rowColumn, predicted, probabilities)}\n`).join(''),
+      end: () => '',
+    };
+  }
+  let csv: ((row: unknown[], p: Prediction, sourceRow: number) => string) | undefined;
+  let header = '';
+  const start = (first: Prediction | undefined) => {
+    const layout = first?.outputs ? multiTargetCsv(columns, first, rowColumn, taken) : singleTargetCsv(columns, first, labels, rowColumn, predicted, taken);
+    header = `${layout.header.map(csvField).join(',')}\n`;
+    csv = layout.row;
+  };
+  return {
+    render: (rows, predictions, sourceRows) => {
+      if (rows.length === 0) return '';
+      let text = '';
+      if (!csv) {
+        start(predictions[0]);
+        text = header;
+      }
+      for (let i = 0; i < rows.length; i++) text += `${csv!(rows[i]!, predictions[i]!, sourceRows[i]!)}\n`;
+      return text;
+    },
+    end: () => {
+      if (csv) return '';
+      start(undefined);
+      return header;
+    },
+  };
+}
+
+/**
  * The input table with the predictions appended, each row led by `row`, its 1-based data row in the
  * input file (so skipped rows and errors can be joined back). CSV: `predicted` and one `p_<label>` column per
  * class (as in the evaluate stage's predictions.csv), numbers to 7 significant digits. JSONL: each
@@ -27,53 +75,55 @@ export function renderPredictions(
   labels: string[] | undefined,
   sourceRows: number[] = rows.map((_, i) => i + 1),
 ): string {
-  const taken = new Set(columns);
-  const rowColumn = unique('row', taken);
-  const predicted = unique('predicted', taken);
-  if (format === 'jsonl') {
-    const probabilities = unique('probabilities', taken);
-    const lines = rows.map((row, i) => {
-      const p = predictions[i]!;
-      const out: Record<string, unknown> = { [rowColumn]: sourceRows[i], ...Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])) };
-      if (p.outputs) {
-        const each = Object.entries(p.outputs);
-        out[predicted] = Object.fromEntries(each.map(([t, o]) => [t, o.value ?? o.label]));
-        out[probabilities] = Object.fromEntries(each.filter(([, o]) => o.probabilities).map(([t, o]) => [t, o.probabilities]));
-      } else if (p.value !== undefined) out[predicted] = p.value;
-      else {
-        out[predicted] = p.label;
-        out[probabilities] = p.probabilities;
-      }
-      return JSON.stringify(out);
-    });
-    return lines.length ? `${lines.join('\n')}\n` : '';
-  }
-  if (predictions[0]?.outputs) return multiTargetCsv(columns, rows, predictions, sourceRows, rowColumn, taken);
-  const probColumns = predictions[0]?.probabilities ? (labels ?? Object.keys(predictions[0].probabilities)) : [];
-  const header = [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))];
-  const lines = [header.map(csvField).join(',')];
-  rows.forEach((row, i) => {
-    const p = predictions[i]!;
-    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
-    for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
-    lines.push(cells.join(','));
-  });
-  return `${lines.join('\n')}\n`;
+  const renderer = predictionRenderer(format, columns, labels);
+  return renderer.render(rows, predictions, sourceRows) + renderer.end();
 }
 
-/** CSV of a multi-target model's predictions: per target `<t>_predicted` and, for a classifier, `<t>_p_<label>…`. */
-function multiTargetCsv(columns: string[], rows: unknown[][], predictions: Prediction[], sourceRows: number[], rowColumn: string, taken: ReadonlySet<string>): string {
-  const targets = Object.entries(predictions[0]!.outputs!).map(([t, o]) => ({ t, labels: o.probabilities ? Object.keys(o.probabilities) : [] }));
-  const header = [rowColumn, ...columns, ...targets.flatMap(({ t, labels }) => [unique(`${t}_predicted`, taken), ...labels.map((l) => unique(`${t}_p_${l}`, taken))])];
-  const lines = [header.map(csvField).join(',')];
-  rows.forEach((row, i) => {
-    const outputs = predictions[i]!.outputs!;
-    const cells = [String(sourceRows[i]), ...columns.map((_, j) => csvField(row[j]))];
-    for (const { t, labels } of targets) {
-      const o = outputs[t]!;
-      cells.push(o.value !== undefined ? String(num(o.value)) : csvField(o.label), ...labels.map((l) => String(num(o.probabilities![l]!))));
-    }
-    lines.push(cells.join(','));
-  });
-  return `${lines.join('\n')}\n`;
+function jsonLine(columns: string[], row: unknown[], p: Prediction, sourceRow: number, rowColumn: string, predicted: string, probabilities: string): string {
+  const out: Record<string, unknown> = { [rowColumn]: sourceRow, ...Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])) };
+  if (p.outputs) {
+    const each = Object.entries(p.outputs);
+    out[predicted] = Object.fromEntries(each.map(([t, o]) => [t, o.value ?? o.label]));
+    out[probabilities] = Object.fromEntries(each.filter(([, o]) => o.probabilities).map(([t, o]) => [t, o.probabilities]));
+  } else if (p.value !== undefined) out[predicted] = p.value;
+  else {
+    out[predicted] = p.label;
+    out[probabilities] = p.probabilities;
+  }
+  return JSON.stringify(out);
+}
+
+interface CsvLayout {
+  header: string[];
+  row(row: unknown[], p: Prediction, sourceRow: number): string;
+}
+
+/** CSV of a one-target model: `predicted` and, for a classifier, one `p_<label>` per class (as the first prediction has them). */
+function singleTargetCsv(columns: string[], first: Prediction | undefined, labels: string[] | undefined, rowColumn: string, predicted: string, taken: ReadonlySet<string>): CsvLayout {
+  const probColumns = first?.probabilities ? (labels ?? Object.keys(first.probabilities)) : [];
+  return {
+    header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))],
+    row: (row, p, sourceRow) => {
+      const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
+      for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
+      return cells.join(',');
+    },
+  };
+}
+
+/** CSV of a multi-target model: per target `<t>_predicted` and, for a classifier, `<t>_p_<label>…`. */
+function multiTargetCsv(columns: string[], first: Prediction, rowColumn: string, taken: ReadonlySet<string>): CsvLayout {
+  const targets = Object.entries(first.outputs!).map(([t, o]) => ({ t, labels: o.probabilities ? Object.keys(o.probabilities) : [] }));
+  return {
+    header: [rowColumn, ...columns, ...targets.flatMap(({ t, labels }) => [unique(`${t}_predicted`, taken), ...labels.map((l) => unique(`${t}_p_${l}`, taken))])],
+    row: (row, p, sourceRow) => {
+      const outputs = p.outputs!;
+      const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j]))];
+      for (const { t, labels } of targets) {
+        const o = outputs[t]!;
+        cells.push(o.value !== undefined ? String(num(o.value)) : csvField(o.label), ...labels.map((l) => String(num(o.probabilities![l]!))));
+      }
+      return cells.join(',');
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile } from 'node:fs/promises';
 
 /** Writes `text` to a temp sibling, then renames it over `path`: readers never see half a file. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
@@ -10,4 +10,43 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/** A file written in pieces to a temp sibling: `commit` syncs it and renames it over the path, `abort` removes it. */
+export interface AtomicWriter {
+  write(text: string): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** Opens an {@link AtomicWriter} for `path`: readers see the old file (or none) until `commit`. */
+export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  const handle = await open(tmp, 'w');
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    write: async (text) => {
+      if (text) await handle.write(text);
+    },
+    commit: async () => {
+      try {
+        await handle.sync();
+        await close();
+        await rename(tmp, path);
+      } catch (err) {
+        await close().catch(() => undefined);
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    },
+    abort: async () => {
+      await close().catch(() => undefined);
+      await rm(tmp, { force: true });
+    },
+  };
 }
