@@ -1,4 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runJson } from '../helpers/cli.js';
@@ -27,13 +30,13 @@ afterEach(async () => {
   await Promise.all(made.splice(0).map((w) => w.cleanup()));
 });
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } });
+const git = async (cwd: string, ...args: string[]): Promise<string> => (await execFileAsync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd } })).stdout;
 
 describe('the managed .gitignore block', () => {
   it('ignores runs/ and the shell outs, keeps the lock and the config committable, and is rewritten only when it changes', async () => {
     const ws = await makeWorkspace({ 'pipeline.yaml': PIPELINE, 'data.csv': 'x\n1\n2\n', '.gitignore': USER_LINES, 'mlpipe.yaml': 'tracker: state/team.db\n' });
     made.push(ws);
-    git(ws.dir, 'init', '-q');
+    await git(ws.dir, 'init', '-q');
 
     const first = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir });
     expect(first.code, first.stderr).toBe(0);
@@ -44,10 +47,10 @@ describe('the managed .gitignore block', () => {
         '/out\n/prepared.csv\n/report.txt\n/runs/\n/state/team.db\n/state/team.db-shm\n/state/team.db-wal\n!/mlpipe.yaml\n!/pipeline.lock\n# <<< mlpipe: pipeline.yaml\n',
     );
 
-    git(ws.dir, 'add', '-A');
-    const staged = git(ws.dir, 'diff', '--cached', '--name-only').trim().split('\n').sort();
+    await git(ws.dir, 'add', '-A');
+    const staged = (await git(ws.dir, 'diff', '--cached', '--name-only')).trim().split('\n').sort();
     expect(staged).toEqual(['.gitignore', 'data.csv', 'mlpipe.yaml', 'pipeline.lock', 'pipeline.yaml']);
-    const ignored = git(ws.dir, 'check-ignore', 'runs/cache/stat-cache.json', 'state/team.db', 'out/n.txt', 'prepared.csv').trim().split('\n');
+    const ignored = (await git(ws.dir, 'check-ignore', 'runs/cache/stat-cache.json', 'state/team.db', 'out/n.txt', 'prepared.csv')).trim().split('\n');
     expect(ignored).toEqual(['runs/cache/stat-cache.json', 'state/team.db', 'out/n.txt', 'prepared.csv']);
 
     const again = await runJson(['run', 'pipeline.yaml'], { cwd: ws.dir });

@@ -1,4 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -58,8 +61,8 @@ mkdirSync('data', { recursive: true });
 writeFileSync('data/iris.csv', readFileSync('raw/iris.csv'));
 `;
 
-const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } });
+const git = async (cwd: string, ...args: string[]): Promise<string> =>
+  (await execFileAsync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } })).stdout;
 
 let db: TestDatabase;
 let shared: Workspace;
@@ -95,7 +98,7 @@ describe.skipIf(!available)('two machines sharing a PostgreSQL tracker and a fol
       ['raw/iris.csv', await readFile(join(repoRoot, 'pipelines', 'iris', 'data', 'iris.csv'), 'utf8')],
       ['mlpipe.yaml', `remotes:\n  team:\n    url: ${remote}\ndefault_remote: team\n`],
     ]) await writeFile(join(a, file!), text!);
-    git(a, 'init', '-q');
+    await git(a, 'init', '-q');
     const envA = envOf(machineA);
 
     const ran = await runJson(['run', 'pipeline.yaml', '--push'], { cwd: a, env: envA });
@@ -111,12 +114,12 @@ describe.skipIf(!available)('two machines sharing a PostgreSQL tracker and a fol
     expect(ran.json.metrics['deploy.version']).toBe(1);
     expect(ran.json.push[0]).toMatchObject({ direction: 'push', runId: runA, entries: { unavailable: 0 } });
     expect(await counted()).toEqual(['gen']);
-    git(a, 'add', '-A');
-    git(a, 'commit', '-qm', 'pipeline and its lock');
-    expect(git(a, 'ls-files').trim().split('\n').sort()).toEqual(['.gitignore', 'gen.mjs', 'mlpipe.yaml', 'pipeline.lock', 'pipeline.yaml', 'raw/iris.csv']);
+    await git(a, 'add', '-A');
+    await git(a, 'commit', '-qm', 'pipeline and its lock');
+    expect((await git(a, 'ls-files')).trim().split('\n').sort()).toEqual(['.gitignore', 'gen.mjs', 'mlpipe.yaml', 'pipeline.lock', 'pipeline.yaml', 'raw/iris.csv']);
 
     const b = join(machineB.dir, 'clone');
-    git(machineB.dir, 'clone', '-q', a, b);
+    await git(machineB.dir, 'clone', '-q', a, b);
     const envB = envOf(machineB);
     const status = await runJson(['status', 'pipeline.yaml', '--exit-code'], { cwd: b, env: envB });
     expect(status.code, status.stderr).toBe(0);
@@ -144,7 +147,7 @@ describe.skipIf(!available)('two machines sharing a PostgreSQL tracker and a fol
     expect(runB.json.metrics).toEqual(ran.json.metrics);
     expect(await counted()).toEqual(['gen']);
     expect(await readFile(join(b, 'pipeline.lock'), 'utf8')).toBe(await readFile(join(a, 'pipeline.lock'), 'utf8'));
-    expect(git(b, 'status', '--porcelain')).toBe('');
+    expect(await git(b, 'status', '--porcelain')).toBe('');
 
     const listed = await runJson(['runs', 'list'], { cwd: b, env: envB });
     expect(listed.code, listed.stderr).toBe(0);

@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -10,13 +10,10 @@ import { openTracker } from '../../src/core/tracker/open-tracker.js';
 import { cliPath, repoRoot, runCli, runJson } from '../helpers/cli.js';
 import { makeUiFixture, type UiFixture } from '../helpers/ui-fixture.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || (() => {
-  try {
-    return execFileSync('which', ['chromium'], { encoding: 'utf8' }).trim() || '/usr/bin/chromium';
-  } catch {
-    return '/usr/bin/chromium';
-  }
-})();
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ||
+  (process.env.PATH ?? '').split(':').map((dir) => `${dir}/chromium`).find((path) => existsSync(path)) ||
+  '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
 const OUT = join(repoRoot, 'test-output');
 const hasPlaywright = (() => {
