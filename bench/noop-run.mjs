@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomFillSync } from 'node:crypto';
-import { alternate, fmt, stats, timeProcess } from './lib/paired.mjs';
+import { alternate, fmt, stats, timeProcess } from './paired.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const gib = Number(process.env.BENCH_GIB ?? 1);

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 // Paired measurements for the benchmarks: each rep times every variant once, the order rotating
 // from rep to rep (A B, B A, …), so a machine's load drifts over all of them alike; reported as the
 // median with min–max, and the ratio of medians to the reference measured in the same run.
@@ -37,3 +38,28 @@ export const spread = (ms) => `${median(ms).toFixed(0)} ms (${Math.min(...ms).to
 
 /** `1.8× REF` of two series' medians. */
 export const ratio = (ms, ref, name) => `${(median(ms) / median(ref)).toFixed(2)}× ${name}`;
+
+// Synchronous helpers for benchmarks that time whole processes (one at a time, nothing else in flight).
+/** Wall time in ms of one process; throws with its stderr when it fails. */
+export function timeProcess(cmd, args, opts) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { ...opts, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+/** Median, min and max of samples. */
+export function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+}
+
+/** `  327 ms  (272–386)` */
+export const fmt = ({ median, min, max }) => `${median.toFixed(0).padStart(5)} ms  (${min.toFixed(0)}–${max.toFixed(0)})`;
+
+/** Runs each named measurement once per round, in turn, `reps` times; returns samples by name. */
+export function alternate(reps, measurements) {
+  const samples = Object.fromEntries(Object.keys(measurements).map((k) => [k, []]));
+  for (let i = 0; i < reps; i++) for (const [name, measure] of Object.entries(measurements)) samples[name].push(measure());
+  return samples;
+}
