@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { thresholdFlag } from '../cli/threshold-flag.js';
+import { remoteNameFlag, remoteOpener } from '../cli/remote-flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatModelRef, parseModelRef } from '../app/models/model-ref.js';
 import type { ServeSummary } from '../serve/serve-model.js';
@@ -32,6 +33,7 @@ export default class Serve extends BaseCommand {
     'max-instances': Flags.integer({ description: 'Most rows in one request (more: 413).', default: 10_000, min: 1 }),
     token: Flags.string({ description: 'Require Authorization: Bearer TOKEN on /predict and /metrics (set it when binding beyond localhost).', env: 'MLPIPE_SERVE_TOKEN' }),
     'max-connections': Flags.integer({ description: 'Most connections open at once (more are refused).', default: 1000, min: 1 }),
+    remote: remoteNameFlag,
     'drain-timeout': Flags.integer({ description: 'Milliseconds in-flight requests get to finish on shutdown.', default: 10_000, min: 0 }),
   };
 
@@ -51,6 +53,7 @@ export default class Serve extends BaseCommand {
         port: flags.port,
         backend: flags.backend as BackendChoice,
         threshold: flags.threshold,
+        remote: remoteOpener(() => this.projectConfig({ remote: flags.remote })),
         watchIntervalMs: flags['watch-interval'],
         bodyLimit: flags['body-limit'],
         maxInstances: flags['max-instances'],
