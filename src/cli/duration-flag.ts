@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { UserError } from '../errors.js';
 import ms from 'ms';
 
 /** Milliseconds in a duration like `90s`, `15m`, `1.5h`, `7d`, `2w` (the `ms` package's syntax, a unit required); undefined when it is not one, or not positive. */
@@ -15,7 +16,7 @@ export function durationFlag(description: string, defaultText: string) {
     defaultHelp: async () => defaultText,
     async parse(input, _ctx, opts) {
       const value = parseDuration(input);
-      if (value === undefined) throw new Error(`--${opts.name} expects a duration like 30m, 1h, 7d or 2w, got "${input}"`);
+      if (value === undefined) throw new UserError(`--${opts.name} expects a duration like 30m, 1h, 7d or 2w, got "${input}"`);
       return value;
     },
   })();

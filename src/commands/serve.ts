@@ -71,8 +71,8 @@ export default class Serve extends BaseCommand {
       });
       const m = server.current();
       const follows = ref.selector.kind === 'version' ? '' : `, following ${formatModelRef(ref)}`;
-      this.note(`serving ${m.name} v${m.version} (backend ${m.predictor.backend}${follows}) at ${server.url}`);
       if (server.predictionLogPath) this.note(`logging predictions to ${server.predictionLogPath}`);
+      this.note(`serving ${m.name} v${m.version} (backend ${m.predictor.backend}${follows}) at ${server.url}`);
       const sig = await signals.received;
       this.note(`${sig}: draining in-flight requests`);
       const summary = await server.close(flags['drain-timeout']);
