@@ -45,8 +45,8 @@ export interface ServeOptions {
   token?: string;
   /** Most connections open at once. */
   maxConnections?: number;
-  /** Log every prediction to `RUNS_DIR/monitor/NAME.sqlite`, keeping rows this many milliseconds; false: no log (and no /feedback). */
-  predictionLog: { retentionMs: number } | false;
+  /** Log every prediction to `RUNS_DIR/monitor/NAME.sqlite`, keeping rows this many milliseconds; false or absent: no log (and no /feedback). */
+  predictionLog?: { retentionMs: number } | false;
   /** Lifecycle messages: listening, swaps, reload failures, internal errors. */
   log: (line: string) => void;
   /** One line per request, when wanted. */
