@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
-import type { PipelineSpec } from '../spec/types.js';
+import { relative, resolve, sep } from 'node:path';
+import type { PipelineSpec, StageSpec } from '../spec/types.js';
 import { hashPath } from '../hash/hash-path.js';
 import { refuseExternalInput } from '../fs/external-links.js';
 import type { KeyMaterial } from '../cache/key.js';
@@ -12,6 +12,8 @@ import type { ManifestProvenance } from '../cache/manifest.js';
 import { resolveModelInput } from '../models/model-input.js';
 import { specNodePosition } from '../spec/node-position.js';
 import { UserError } from '../../errors.js';
+import { discoverCodeFiles } from '../code-deps/discover-code.js';
+import { ImportCache } from '../code-deps/import-cache.js';
 
 /** What {@link stageCacheFor} builds on besides the workspace, its store and warnings. */
 export interface StageCacheSources {
@@ -40,9 +42,28 @@ export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (me
   });
 }
 
-/** The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink takes them outside the workspace), lookups in `cache`, the lock file when there is one. */
-export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache, lock?: LockIndex): PlanDeps {
+/**
+ * The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink
+ * takes them outside the workspace), the code each stage's command runs (its imports remembered in
+ * `runs/cache/code-imports.json`), lookups in `cache`, the lock file when there is one.
+ */
+export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache, lock?: LockIndex, onWarning?: (message: string) => void): PlanDeps {
+  let imports: Promise<ImportCache> | undefined;
   return {
+    codeDigests: async (stage) => {
+      const entries = stage.impl.codeEntries?.(stage.config) ?? [];
+      if (entries.length === 0) return {};
+      imports ??= ImportCache.open(ws.runsDir);
+      const found = await discoverCodeFiles(entries, {
+        cwd: resolve(spec.dir, stage.impl.workdir?.(stage.config) ?? '.'),
+        root: spec.root ?? spec.dir,
+        hasher: ws.statCache,
+        cache: await imports,
+        covered: coveredBy(spec, stage),
+        onWarning,
+      });
+      return Object.fromEntries(Object.entries(found).map(([abs, digest]) => [relative(spec.dir, abs).split(sep).join('/'), digest]));
+    },
     inputDigest: async (path) => {
       const abs = resolve(spec.dir, path);
       await refuseExternalInput(spec.root ?? spec.dir, abs, path);
@@ -61,4 +82,21 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
     cache,
     ...(lock ? { lock } : {}),
   };
+}
+
+/** Whether a code file is a declared input of the stage (keyed already) or what some stage writes (keyed as its output). */
+function coveredBy(spec: PipelineSpec, stage: StageSpec): (abs: string) => 'input' | 'output' | undefined {
+  const under = (paths: string[]) => {
+    const roots = paths.map((p) => resolve(spec.dir, p));
+    return (abs: string) => roots.some((r) => abs === r || abs.startsWith(r + sep));
+  };
+  const isInput = under(stage.inputs);
+  const isOutput = under(
+    Object.values(spec.stages).flatMap((s) =>
+      Object.values(s.impl.outputs(s.config))
+        .filter((o) => o.location === 'workspace')
+        .map((o) => o.path),
+    ),
+  );
+  return (abs) => (isOutput(abs) ? 'output' : isInput(abs) ? 'input' : undefined);
 }
