@@ -168,6 +168,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       isolated: opts.isolated,
       inFlight: opts.inFlight,
       dispatcher: opts.dispatcher,
+      force: opts.force,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
