@@ -1,5 +1,5 @@
 import { relative, resolve, sep } from 'node:path';
-import type { PipelineSpec, StageSpec } from '../spec/types.js';
+import type { PipelineSpec } from '../spec/types.js';
 import { hashPath } from '../hash/hash-path.js';
 import { refuseExternalInput } from '../fs/external-links.js';
 import type { KeyMaterial } from '../cache/key.js';
@@ -49,20 +49,29 @@ export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (me
  */
 export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache, lock?: LockIndex, onWarning?: (message: string) => void): PlanDeps {
   let imports: Promise<ImportCache> | undefined;
+  /** Stages that run the same scripts from the same folder (templates, sweeps) share one discovery. */
+  const discovered = new Map<string, Promise<Record<string, string>>>();
+  const isOutput = under(spec, workspaceOutputs(spec));
   return {
     codeDigests: async (stage) => {
       const entries = stage.impl.codeEntries?.(stage.config) ?? [];
       if (entries.length === 0) return {};
-      imports ??= ImportCache.open(ws.runsDir);
-      const found = await discoverCodeFiles(entries, {
-        cwd: resolve(spec.dir, stage.impl.workdir?.(stage.config) ?? '.'),
-        root: spec.root ?? spec.dir,
-        hasher: ws.statCache,
-        cache: await imports,
-        covered: coveredBy(spec, stage),
-        onWarning,
-      });
-      return Object.fromEntries(Object.entries(found).map(([abs, digest]) => [relative(spec.dir, abs).split(sep).join('/'), digest]));
+      const cwd = resolve(spec.dir, stage.impl.workdir?.(stage.config) ?? '.');
+      const memo = `${cwd}\0${JSON.stringify(entries)}`;
+      let found = discovered.get(memo);
+      if (!found) {
+        imports ??= ImportCache.open(ws.runsDir);
+        const cache = await imports;
+        // a stage's own deps are followed like any code file, and left out below (they are keyed already)
+        found = discoverCodeFiles(entries, { cwd, root: spec.root ?? spec.dir, hasher: ws.statCache, cache, covered: (abs) => (isOutput(abs) ? 'output' : undefined), onWarning });
+        discovered.set(memo, found);
+      }
+      const isInput = under(spec, stage.inputs);
+      return Object.fromEntries(
+        Object.entries(await found)
+          .filter(([abs]) => !isInput(abs))
+          .map(([abs, digest]) => [relative(spec.dir, abs).split(sep).join('/'), digest]),
+      );
     },
     inputDigest: async (path) => {
       const abs = resolve(spec.dir, path);
@@ -84,19 +93,17 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
   };
 }
 
-/** Whether a code file is a declared input of the stage (keyed already) or what some stage writes (keyed as its output). */
-function coveredBy(spec: PipelineSpec, stage: StageSpec): (abs: string) => 'input' | 'output' | undefined {
-  const under = (paths: string[]) => {
-    const roots = paths.map((p) => resolve(spec.dir, p));
-    return (abs: string) => roots.some((r) => abs === r || abs.startsWith(r + sep));
-  };
-  const isInput = under(stage.inputs);
-  const isOutput = under(
-    Object.values(spec.stages).flatMap((s) =>
-      Object.values(s.impl.outputs(s.config))
-        .filter((o) => o.location === 'workspace')
-        .map((o) => o.path),
-    ),
+/** Whether an absolute path is one of `paths` (spec-relative) or inside one of them. */
+function under(spec: PipelineSpec, paths: readonly string[]): (abs: string) => boolean {
+  const roots = paths.map((p) => resolve(spec.dir, p));
+  return (abs) => roots.some((r) => abs === r || abs.startsWith(r + sep));
+}
+
+/** Every stage's workspace outputs (shell outs): code a stage writes is keyed as that stage's output, never followed. */
+function workspaceOutputs(spec: PipelineSpec): string[] {
+  return Object.values(spec.stages).flatMap((s) =>
+    Object.values(s.impl.outputs(s.config))
+      .filter((o) => o.location === 'workspace')
+      .map((o) => o.path),
   );
-  return (abs) => (isOutput(abs) ? 'output' : isInput(abs) ? 'input' : undefined);
 }
