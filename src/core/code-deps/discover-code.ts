@@ -34,7 +34,8 @@ interface Pending {
   searchRoot: string;
 }
 
-let warnedNoPython = false;
+/** Python problems already warned about in this process (a sweep plans many points). */
+const warnedPython = new Set<string>();
 
 /**
  * The project's code files the entries run, transitively through their local imports, with their
@@ -105,10 +106,11 @@ async function parseMissing(files: (Pending & { digest: string })[], opts: Disco
     const parsed = await parsePyImports(py.map((f) => f.abs));
     for (const f of py) opts.cache.set('py', f.digest, { py: parsed[f.abs] ?? [] });
   } catch (err) {
-    if (!(err instanceof NoPythonError)) throw err;
-    if (!warnedNoPython) {
-      warnedNoPython = true;
-      opts.onWarning?.(`${err.message}: the modules that ${py.map((f) => relative(opts.root, f.abs)).join(', ')} import${py.length === 1 ? 's' : ''} are not part of the cache key (only the script itself); install python3 (or set MLPIPE_PYTHON) so that changing them re-runs the stage`);
+    // a fingerprint that cannot be taken never stops the run: the scripts themselves are still keyed
+    const problem = err instanceof NoPythonError ? err.message : (err as Error).message.split('\n')[0]!;
+    if (!warnedPython.has(problem)) {
+      warnedPython.add(problem);
+      opts.onWarning?.(`${problem}: the modules that ${py.map((f) => relative(opts.root, f.abs)).join(', ')} import${py.length === 1 ? 's' : ''} are not part of the cache key (only the script itself); install python3 (or set MLPIPE_PYTHON) so that changing them re-runs the stage`);
     }
   }
 }

@@ -50,7 +50,10 @@ export async function parsePyImports(files: string[], python = process.env.MLPIP
     ({ stdout } = await run(python, ['-c', HELPER, ...files], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NoPythonError(python);
-    throw new Error(`${python} could not list the imports of ${files.join(', ')}: ${(err as Error).message}`, { cause: err });
+    const failed = err as { code?: number | string; signal?: string; stderr?: string };
+    const how = failed.signal ? `was killed by ${failed.signal}` : `exited with code ${failed.code}`;
+    const said = failed.stderr?.trim().split('\n').at(-1);
+    throw new Error(`${python} failed to list the imports (${how}${said ? `: ${said}` : ''})`, { cause: err });
   }
   const parsed = JSON.parse(stdout) as Record<string, { imports?: PythonImport[] }>;
   return Object.fromEntries(files.map((f) => [f, parsed[f]?.imports ?? []]));

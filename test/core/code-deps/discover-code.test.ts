@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 import { discoverCodeFiles } from '../../../src/core/code-deps/discover-code.js';
 import { ImportCache } from '../../../src/core/code-deps/import-cache.js';
@@ -123,11 +122,12 @@ describe('code discovery: Python (ast through python3)', () => {
     expect(await discover([{ lang: 'py', path: 'tools/run.py' }])).toEqual(['tools/local_mod.py', 'tools/run.py']);
   });
 
-  it('without python3 the script is keyed alone, with one warning naming the variable', async () => {
+  /** Discovers a.py (which imports b) with MLPIPE_PYTHON set to `python`: the files found and the warnings. */
+  async function withPython(python: string) {
     ws = await makeWorkspace({ 'proj/a.py': 'import b\n', 'proj/b.py': '' });
     const warnings: string[] = [];
     const saved = process.env.MLPIPE_PYTHON;
-    process.env.MLPIPE_PYTHON = join(ws.dir, 'no-such-python3');
+    process.env.MLPIPE_PYTHON = python;
     try {
       const found = await discoverCodeFiles([{ lang: 'py', path: 'a.py' }], {
         cwd: ws.path('proj'),
@@ -137,13 +137,24 @@ describe('code discovery: Python (ast through python3)', () => {
         covered: () => undefined,
         onWarning: (m) => warnings.push(m),
       });
-      expect(Object.keys(found)).toEqual([ws.path('proj/a.py')]);
+      return { files: Object.keys(found).map((abs) => abs.slice(ws!.path('proj').length + 1)), warnings };
     } finally {
       if (saved === undefined) delete process.env.MLPIPE_PYTHON;
       else process.env.MLPIPE_PYTHON = saved;
     }
+  }
+
+  it('without python3 the script is keyed alone, with one warning naming the variable', async () => {
+    const { files, warnings } = await withPython('/nonexistent/no-such-python3');
+    expect(files).toEqual(['a.py']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('no-such-python3 was not found on PATH: the modules that a.py imports are not part of the cache key');
     expect(warnings[0]).toContain('MLPIPE_PYTHON');
+  });
+
+  it('a python that fails does not stop the plan: the script is keyed alone, with a warning', async () => {
+    const { files, warnings } = await withPython('false');
+    expect(files).toEqual(['a.py']);
+    expect(warnings).toEqual([expect.stringMatching(/^false failed to list the imports \(exited with code 1\): the modules that a\.py imports are not part of the cache key/)]);
   });
 });
