@@ -21,6 +21,7 @@ import { pushEntries, type TransferResult } from '../app/remote/transfer.js';
 import { renderTransfer } from '../render/transfer.js';
 import type { ObjectStore } from '../core/store/types.js';
 import { checkRunName, parseTags } from '../app/runs/run-meta.js';
+import { searchFlags, searchOf } from '../cli/search-flags.js';
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
 const QUEUE_JOBS = 64;
@@ -36,6 +37,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run pipeline.yaml --pull --push   # a teammate\'s entries are restored, not re-run; the new ones are shared',
     '<%= config.bin %> run pipeline.yaml --sweep params.lr=0.001,0.01,0.1 --sweep train.batch_size=32,64 --jobs 2',
     "<%= config.bin %> run pipeline.yaml --sweep 'params.lr=loguniform(1e-4,1e-1)' --sweep train.batch_size=16,32,64 --trials 20 --seed 1",
+    "<%= config.bin %> run pipeline.yaml --sweep 'params.lr=loguniform(1e-4,1e-1)' --trials 16 --seed 1 --search asha --objective val_accuracy --min-epochs 2 --reduction 3",
   ];
   static override args = specArg;
   static override flags = {
@@ -50,6 +52,7 @@ export default class Run extends BaseCommand {
     }),
     trials: Flags.integer({ description: 'Random search: draw this many points of the --sweep axes instead of running the whole grid.', min: 1, max: 10000, dependsOn: ['sweep'] }),
     seed: Flags.integer({ description: 'Seed of the random search (--trials): the same seed draws the same trials (default 0).', dependsOn: ['trials'] }),
+    ...searchFlags,
     'lock-timeout': Flags.integer({ description: 'Seconds to wait for another run that holds the workspace lock before giving up (default: as long as it takes).', env: 'MLPIPE_LOCK_TIMEOUT', min: 0 }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: backendFlag('Compute backend for ML stages.'),
@@ -97,6 +100,7 @@ export default class Run extends BaseCommand {
     const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
     const common = { ...labels, runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
+      const search = searchOf(flags, queued ? 'queue' : 'local');
       const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
       const json = this.jsonEnabled();
       const points: JunitSuite[] = [];
@@ -106,6 +110,7 @@ export default class Run extends BaseCommand {
           file: args.spec,
           load: loadOptionsOf(flags),
           grid,
+          search,
           signal,
           observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]),
           onPoint: (p) => (points[p.index] = { spec: p.spec, summary: p.summary, label: p.set.join(' ') }),

@@ -59,6 +59,8 @@ export interface RunPipelineOptions {
   dispatcher?: StageDispatcher;
   /** A remote cache behind the local one: entries found there are restored (fetched into the local cache). */
   remote?: ObjectStore;
+  /** Tags the run gets when it ends, from how its stages ended (a search trial: `pruned=EPOCH`). */
+  tagsAtEnd?: (stages: readonly StageSummary[]) => Record<string, string>;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -180,6 +182,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       backend,
       error: firstError ? `${firstError.name}: ${firstError.error}` : null,
     });
+    const late = opts.tagsAtEnd?.(result.stages) ?? {};
+    if (Object.keys(late).length > 0) await ws.tracker.setRunTags(runId, late);
     emit({ type: 'run-finished', runId, status, durationMs });
     await pointLatest(opts.runsDir, runId);
     const failures = result.stages.filter((s) => s.status === 'failed').length;
