@@ -61,6 +61,8 @@ export interface RunPipelineOptions {
   remote?: ObjectStore;
   /** Tags the run gets when it ends, from how its stages ended (a search trial: `pruned=EPOCH`). */
   tagsAtEnd?: (stages: readonly StageSummary[]) => Record<string, string>;
+  /** The epoch at which a search pruned a completed stage: the stages below it do not run. */
+  prunedAt?: (stage: StageSummary) => number | undefined;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -170,6 +172,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       isolated: opts.isolated,
       inFlight: opts.inFlight,
       dispatcher: opts.dispatcher,
+      prunedAt: opts.prunedAt,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';

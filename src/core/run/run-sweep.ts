@@ -81,7 +81,7 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
     const label = points[i].set.join(' ');
     try {
       const trial = search?.trial(i);
-      const s = await runPipeline({ ...opts, spec: specs[i], sweepId, isolated: true, inFlight, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: [...(trial ? [trial.observer] : []), ...opts.observersFor(label)], tagsAtEnd: trial?.tagsAtEnd });
+      const s = await runPipeline({ ...opts, spec: specs[i], sweepId, isolated: true, inFlight, jobs: Math.max(1, Math.floor(opts.jobs / parallel)), observers: [...(trial ? [trial.observer] : []), ...opts.observersFor(label)], tagsAtEnd: trial?.tagsAtEnd, prunedAt: trial?.prunedAt });
       const pruned = search && s.metrics[`${search.stage}.${PRUNED_EPOCH}`];
       Object.assign(points[i], { runId: s.runId, status: s.status, exitCode: s.exitCode, metrics: s.metrics, error: s.error, ...(pruned !== undefined ? { pruned } : {}) });
       opts.onPoint?.({ index: i, set: points[i].set, spec: specs[i], summary: s });
@@ -103,8 +103,9 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
 
 /**
  * Makes the points trials of an ASHA search: each point's train stage gets the search's hook and
- * its identity (into the cache key); each run tells the search when that stage finished and is
- * tagged `pruned=EPOCH` when it was pruned.
+ * its identity (into the cache key); each run tells the search when that stage finished, skips the
+ * stages below it when it was pruned (a pruned model is neither evaluated nor deployed) and is
+ * tagged `pruned=EPOCH`.
  */
 function attachSearch(specs: PipelineSpec[], grid: readonly string[][], search: NonNullable<SweepOptions['search']>, signal: AbortSignal) {
   const stage = searchedStage(specs[0]!, search.settings.objective);
@@ -119,6 +120,7 @@ function attachSearch(specs: PipelineSpec[], grid: readonly string[][], search: 
         const epoch = stages.find((s) => s.name === stage)?.metrics[PRUNED_EPOCH];
         return epoch === undefined ? {} : { pruned: String(epoch) };
       },
+      prunedAt: (s: StageSummary) => (s.name === stage && s.status === 'completed' ? s.metrics[PRUNED_EPOCH] : undefined),
     }),
     summary: (points: readonly SweepPoint[]): SearchSummary => {
       const resolved = board.resolved;
