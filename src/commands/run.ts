@@ -70,11 +70,12 @@ export default class Run extends BaseCommand {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
     const config = this.projectConfig({ ...queueConfigFlags(flags), autopush: flags.push });
+    const search = flags.sweep ? searchOf(flags, config.executor.value) : undefined;
     const queued = config.executor.value === 'queue' && !flags.dry ? await openExecution(config, runsDir) : undefined;
     try {
       const push = config.autopush.value && !flags.dry ? (queued?.remote ?? (await connectRemote(config, 'write'))) : undefined;
       const pull = flags.pull ? (queued?.remote ?? (await connectRemote(config, 'read'))) : undefined;
-      const result = await this.execute(args.spec, flags, runsDir, queued, pull);
+      const result = await this.execute(args.spec, flags, runsDir, queued, pull, search);
       if (!push || !('exitCode' in result)) return result;
       const runIds = 'points' in result ? result.points.flatMap((p) => (p.runId ? [p.runId] : [])) : [result.runId];
       return { ...result, push: await this.pushRun(runsDir, push, runIds) };
@@ -94,13 +95,12 @@ export default class Run extends BaseCommand {
     return results;
   }
 
-  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
     const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
     const common = { ...labels, runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
-      const search = searchOf(flags, queued ? 'queue' : 'local');
       const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
       const json = this.jsonEnabled();
       const points: JunitSuite[] = [];

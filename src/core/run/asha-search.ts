@@ -37,7 +37,7 @@ export function searchedStage(spec: PipelineSpec, objective?: string): string {
   if (objective && dot > 0) {
     const stage = objective.slice(0, dot);
     if (spec.stages[stage]?.kind === 'train') return stage;
-    throw new UserError(`--objective ${objective}: ${spec.stages[stage] ? `stage ${stage} is a ${spec.stages[stage]!.kind} stage` : `${spec.name} has no stage ${stage}`}; --search prunes the epochs of a train stage`, { hint: trains.length ? `e.g. --objective ${trains[0]}.val_accuracy` : 'add a train stage, or sweep without --search' });
+    throw new UserError(`--objective ${objective}: ${spec.stages[stage] ? `stage ${stage} is of kind ${spec.stages[stage]!.kind}` : `${spec.name} has no stage ${stage}`}; --search prunes the epochs of a train stage`, { hint: trains.length ? `e.g. --objective ${trains[0]}.val_accuracy` : 'add a train stage, or sweep without --search' });
   }
   if (trains.length === 1) return trains[0]!;
   if (trains.length === 0) throw new UserError(`--search asha prunes the epochs of a train stage, and ${spec.name} has none`, { hint: 'run a random search without --search (--trials N), or a grid' });
