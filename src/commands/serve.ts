@@ -3,6 +3,7 @@ import { backendFlag } from '../cli/backend-flag.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { durationFlag } from '../cli/duration-flag.js';
 import { thresholdFlag } from '../cli/threshold-flag.js';
+import { remoteNameFlag, remoteOpener } from '../cli/remote-flags.js';
 import { ExitCode } from '../exit-codes.js';
 import { formatModelRef, parseModelRef } from '../app/models/model-ref.js';
 import type { ServeSummary } from '../serve/serve-model.js';
@@ -39,6 +40,7 @@ export default class Serve extends BaseCommand {
     'max-instances': Flags.integer({ description: 'Most rows in one request (more: 413).', default: 10_000, min: 1 }),
     token: Flags.string({ description: 'Require Authorization: Bearer TOKEN on /predict and /metrics (set it when binding beyond localhost).', env: 'MLPIPE_SERVE_TOKEN' }),
     'max-connections': Flags.integer({ description: 'Most connections open at once (more are refused).', default: 1000, min: 1 }),
+    remote: remoteNameFlag,
     'drain-timeout': Flags.integer({ description: 'Milliseconds in-flight requests get to finish on shutdown.', default: 10_000, min: 0 }),
     log: Flags.boolean({ description: 'Log every prediction to RUNS_DIR/monitor/NAME.sqlite for `mlpipe monitor` and POST /feedback (--no-log: neither).', default: true, allowNo: true }),
     'log-retention': durationFlag('How long logged predictions are kept (30m, 12h, 7d, 4w).', '7d'),
@@ -60,6 +62,7 @@ export default class Serve extends BaseCommand {
         port: flags.port,
         backend: flags.backend as BackendChoice,
         threshold: flags.threshold,
+        remote: remoteOpener(() => this.projectConfig({ remote: flags.remote })),
         watchIntervalMs: flags['watch-interval'],
         bodyLimit: flags['body-limit'],
         maxInstances: flags['max-instances'],

@@ -3,6 +3,7 @@ import { UserError } from '../errors.js';
 import { exampleRow } from '../app/models/model-views.js';
 import { formatModelRef, isMovingRef, type ModelRef } from '../app/models/model-ref.js';
 import { locateVerifiedModel, resolveModel } from '../app/models/resolve-model.js';
+import type { ModelFetchSource, RemoteOpener } from '../app/models/fetch-model-files.js';
 import { predictionLogPath } from '../core/monitor/prediction-log.js';
 import { openExistingTracker } from '../core/tracker/open-tracker.js';
 import type { ModelVersion, Tracker } from '../core/tracker/types.js';
@@ -41,6 +42,8 @@ export interface ServeOptions {
   watchIntervalMs: number;
   bodyLimit: number;
   maxInstances: number;
+  /** The remote cache a version registered on another machine is fetched from (its files are not here). */
+  remote?: RemoteOpener;
   /** Bearer token `POST /predict` and `GET /metrics` require, when set. */
   token?: string;
   /** Most connections open at once. */
@@ -78,8 +81,8 @@ export interface RunningServer {
   close(drainTimeoutMs?: number): Promise<ServeSummary>;
 }
 
-async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice, threshold?: number): Promise<ServedModel> {
-  const dir = await locateVerifiedModel(runsDir, version);
+async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice, threshold: number | undefined, fetch: ModelFetchSource): Promise<ServedModel> {
+  const dir = await locateVerifiedModel(runsDir, version, fetch);
   const predictor = await loadPredictor(dir, { backend, threshold });
   try {
     predictor.predict([exampleRow(predictor.meta)]);
@@ -109,7 +112,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
   const tracker = await openExistingTracker(o.runsDir);
   let slot: ModelSlot;
   try {
-    slot = new ModelSlot(await loadServed(o.runsDir, await resolveModel(tracker, o.ref), o.backend, o.threshold));
+    slot = new ModelSlot(await loadServed(o.runsDir, await resolveModel(tracker, o.ref), o.backend, o.threshold, { tracker, remote: o.remote }));
   } catch (err) {
     await tracker.close();
     throw err;
@@ -157,7 +160,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
       lookup: () => lookupVersion(tracker, o.ref),
       current: () => slot.current.version,
       load: async (version) => {
-        const next = await loadServed(o.runsDir, await resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold);
+        const next = await loadServed(o.runsDir, await resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold, { tracker, remote: o.remote });
         const previous = slot.swap(next);
         versions.push(version);
         metrics.modelSwapped();
