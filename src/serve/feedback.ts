@@ -59,10 +59,13 @@ export function readFeedback(body: unknown, meta: Pick<ModelMeta, 'task' | 'labe
 }
 
 /** The rows the items name, or the error to answer: a 404 for unknown ids, a 400 for a bare request id of a batch. */
-export function matchFeedback(items: readonly FeedbackItem[], resolved: readonly ResolvedId[]): { row: string; label: TrueLabel }[] {
+export function matchFeedback(items: readonly FeedbackItem[], resolved: readonly ResolvedId[]): { request: string; row: number; label: TrueLabel }[] {
   const unknown = resolved.filter((r) => 'unknown' in r).map((r) => r.id);
   if (unknown.length > 0) throw new UnknownIdError(unknown);
   const batch = resolved.find((r): r is { id: string; rows: number } => 'rows' in r);
   if (batch) throw new BadRequestError(`request ${batch.id} scored ${batch.rows} rows: send one label per row, with the ids ${batch.id}/0 … ${batch.id}/${batch.rows - 1}`);
-  return resolved.map((r, i) => ({ row: (r as { row: string }).row, label: items[i]!.label }));
+  return resolved.map((r, i) => {
+    const { request, row } = r as { request: string; row: number };
+    return { request, row, label: items[i]!.label };
+  });
 }

@@ -22,7 +22,7 @@ export interface ServerMetrics {
  * histogram, rows per request, predictions by class, the model being served, swaps, and input-drift
  * gauges read from the served model's drift monitor at scrape time (plus the default process metrics).
  */
-export function createServerMetrics(current: () => ServedModel): ServerMetrics {
+export function createServerMetrics(current: () => ServedModel, predictionLog?: () => { written: number; dropped: number }): ServerMetrics {
   const drift = (): DriftMonitor => current().drift;
   const registry = new Registry();
   const registers = [registry];
@@ -78,6 +78,21 @@ export function createServerMetrics(current: () => ServedModel): ServerMetrics {
         if (v !== undefined && Number.isFinite(v)) this.set(v);
       },
     });
+  if (predictionLog) {
+    for (const [name, help, pick] of [
+      ['mlpipe_prediction_log_rows_written', 'Rows written to the prediction log since the start.', (c: { written: number }) => c.written],
+      ['mlpipe_prediction_log_rows_dropped', 'Rows left out of the prediction log since the start because too many waited to be written.', (c: { dropped: number }) => c.dropped],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(pick(predictionLog()));
+        },
+      });
+    }
+  }
   textGauge('mlpipe_input_text_tokens_mean', 'Mean tokens per recent text input.', (t) => t.tokensMean);
   textGauge('mlpipe_input_text_oov_ratio', 'Share of recent text tokens outside the training vocabulary.', (t) => t.oovRatio);
 

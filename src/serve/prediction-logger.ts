@@ -1,4 +1,4 @@
-import { PredictionLog, type PredictionEntry, type ResolvedId, type TrueLabel } from '../core/monitor/prediction-log.js';
+import { PredictionLog, type RequestEntry, type ResolvedId, type TrueLabel } from '../core/monitor/prediction-log.js';
 import type { Prediction } from '../ml/predict.js';
 
 /** Options of {@link PredictionLogger}. */
@@ -7,7 +7,7 @@ export interface PredictionLoggerOptions {
   retentionMs: number;
   /** How long a logged row may wait in memory before it is written. Default 200. */
   flushMs?: number;
-  /** Most rows waiting in memory; past that new rows are dropped (and counted) until the next write. Default 100000. */
+  /** Most rows waiting in memory; past that new requests are dropped (their rows counted) until the next write. Default 100000. */
   maxQueued?: number;
   /** Called when a write fails (the rows of that batch are lost; serving goes on). */
   onError?: (err: Error) => void;
@@ -24,7 +24,8 @@ const PRUNE_EVERY_MS = 60_000;
 export class PredictionLogger {
   readonly #log: PredictionLog;
   readonly #o: Required<Omit<PredictionLoggerOptions, 'onError'>> & Pick<PredictionLoggerOptions, 'onError'>;
-  #queue: PredictionEntry[] = [];
+  #queue: RequestEntry[] = [];
+  #queuedRows = 0;
   #timer: NodeJS.Timeout | undefined;
   #lastPrune: number;
   #dropped = 0;
@@ -50,14 +51,12 @@ export class PredictionLogger {
   /** Queues the rows of one answered request. */
   record(requestId: string, model: { name: string; version: number }, rows: readonly Record<string, unknown>[], predictions: readonly Prediction[]): void {
     if (this.#closed) return;
-    const time = this.#o.now();
-    for (let i = 0; i < rows.length; i++) {
-      if (this.#queue.length >= this.#o.maxQueued) {
-        this.#dropped += rows.length - i;
-        break;
-      }
-      this.#queue.push({ id: `${requestId}/${i}`, requestId, row: i, time, model: model.name, version: model.version, input: rows[i]!, prediction: predictions[i]! });
+    if (this.#queuedRows + rows.length > this.#o.maxQueued) {
+      this.#dropped += rows.length;
+      return;
     }
+    this.#queue.push({ id: requestId, time: this.#o.now(), model: model.name, version: model.version, inputs: rows, predictions });
+    this.#queuedRows += rows.length;
     this.#timer ??= setTimeout(() => this.flush(), this.#o.flushMs).unref();
   }
 
@@ -66,10 +65,12 @@ export class PredictionLogger {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const batch = this.#queue;
+    const rows = this.#queuedRows;
     this.#queue = [];
+    this.#queuedRows = 0;
     try {
       this.#log.append(batch);
-      this.#written += batch.length;
+      this.#written += rows;
       const now = this.#o.now();
       if (now - this.#lastPrune >= PRUNE_EVERY_MS) {
         this.#lastPrune = now;
@@ -86,7 +87,7 @@ export class PredictionLogger {
     return this.#log.resolve(ids);
   }
 
-  setLabels(labels: readonly { row: string; label: TrueLabel }[]): void {
+  setLabels(labels: readonly { request: string; row: number; label: TrueLabel }[]): void {
     this.#log.setLabels(labels, this.#o.now());
   }
 

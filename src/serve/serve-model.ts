@@ -118,7 +118,6 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
     throw err;
   }
   const versions = [slot.current.version];
-  const metrics = createServerMetrics(() => slot.current);
   let predictionLog: PredictionLogger | undefined;
   try {
     if (o.predictionLog) predictionLog = new PredictionLogger(predictionLogPath(o.runsDir, o.ref.name), { retentionMs: o.predictionLog.retentionMs, onError: (err) => o.log(`prediction log: a batch could not be written: ${err.message}`) });
@@ -127,6 +126,8 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
     await tracker.close();
     throw err;
   }
+  const logger = predictionLog;
+  const metrics = createServerMetrics(() => slot.current, logger && (() => logger.counts));
   const follows = followed(o.ref);
   const app = buildServer({
     slot,

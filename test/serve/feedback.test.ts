@@ -32,7 +32,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mlpipe-feedback-'));
   slot = new ModelSlot(await servedModel(await trainFixtureModel(tabularMeta())));
   logger = new PredictionLogger(logPath(), { retentionMs: 86_400_000, flushMs: 10 });
-  app = buildServer({ slot, metrics: createServerMetrics(() => slot.current), bodyLimit: 1 << 20, maxInstances: 50, follows: null, predictionLog: logger });
+  app = buildServer({ slot, metrics: createServerMetrics(() => slot.current, () => logger.counts), bodyLimit: 1 << 20, maxInstances: 50, follows: null, predictionLog: logger });
 });
 afterAll(async () => {
   await app?.close();
@@ -101,6 +101,13 @@ describe('the prediction log and POST /feedback', () => {
       const r = await feedback(payload);
       expect({ status: r.statusCode, message: r.json().message }).toEqual({ status: 400, message });
     }
+  });
+
+  it('counts the rows written to the log in GET /metrics', async () => {
+    logger.flush();
+    const metrics = await (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(new RegExp(`^mlpipe_prediction_log_rows_written ${logged().length}$`, 'm'));
+    expect(metrics).toMatch(/^mlpipe_prediction_log_rows_dropped 0$/m);
   });
 
   it('lists POST /feedback among the routes of a server that logs', async () => {

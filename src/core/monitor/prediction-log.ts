@@ -6,30 +6,43 @@ import { dirname, join } from 'node:path';
 /** A true label sent back for a prediction: a class label, or the value of a regression target. */
 export type TrueLabel = string | number;
 
-/** What the prediction log stores of one scored row (the prediction as `POST /predict` answered it). */
-export interface PredictionEntry {
-  /** `REQUEST/ROW`: the request id the client got back and the row's 0-based index in that request. */
+/** A prediction as `POST /predict` answered it: `{ label, probabilities }`, `{ value }` or `{ outputs }`. */
+export interface LoggedOutput {
+  label?: string;
+  probabilities?: Record<string, number>;
+  value?: number;
+  outputs?: unknown;
+}
+
+/** What the prediction log stores of one answered request (one database row, however many rows it scored). */
+export interface RequestEntry {
+  /** The request id the client got back. */
   id: string;
-  requestId: string;
-  row: number;
   /** Epoch milliseconds. */
   time: number;
   model: string;
   version: number;
-  /** The raw row as the client sent it. */
+  /** The raw rows as the client sent them. */
+  inputs: readonly Record<string, unknown>[];
+  predictions: readonly LoggedOutput[];
+}
+
+/** One scored row of a logged request, with the label attached through feedback, if any. */
+export interface LoggedPrediction {
+  /** `REQUEST/ROW`: the request id and the row's 0-based index in that request. */
+  id: string;
+  requestId: string;
+  row: number;
+  time: number;
+  model: string;
+  version: number;
   input: Record<string, unknown>;
-  /** `{ label, probabilities }`, `{ value }` or `{ outputs }`. */
-  prediction: { label?: string; probabilities?: Record<string, number>; value?: number; outputs?: unknown };
-}
-
-/** A logged row with the label attached through feedback, if any. */
-export interface LoggedPrediction extends PredictionEntry {
+  prediction: LoggedOutput;
   label?: TrueLabel;
-  labelTime?: number;
 }
 
-/** How an id given as feedback resolves: to a logged row, to nothing, or to a request of several rows. */
-export type ResolvedId = { id: string; row: string } | { id: string; unknown: true } | { id: string; rows: number };
+/** How an id given as feedback resolves: to a row of a logged request, to nothing, or to a request of several rows (ambiguous). */
+export type ResolvedId = { id: string; request: string; row: number } | { id: string; unknown: true } | { id: string; rows: number };
 
 const SCHEMA_VERSION = 1;
 
@@ -40,28 +53,33 @@ export function predictionLogPath(runsDir: string, model: string): string {
 
 interface Row {
   id: string;
-  request_id: string;
-  row: number;
   time: number;
   model: string;
   version: number;
-  input: string;
-  prediction: string;
-  label: string | null;
-  label_time: number | null;
+  inputs: string;
+  predictions: string;
+  labels: string | null;
 }
 
-const fromRow = (r: Row): LoggedPrediction => ({
-  id: r.id,
-  requestId: r.request_id,
-  row: r.row,
-  time: r.time,
-  model: r.model,
-  version: r.version,
-  input: JSON.parse(r.input) as Record<string, unknown>,
-  prediction: JSON.parse(r.prediction) as PredictionEntry['prediction'],
-  ...(r.label === null ? {} : { label: JSON.parse(r.label) as TrueLabel, labelTime: r.label_time ?? undefined }),
-});
+function* rowsOf(r: Row): Generator<LoggedPrediction> {
+  const inputs = JSON.parse(r.inputs) as Record<string, unknown>[];
+  const predictions = JSON.parse(r.predictions) as LoggedOutput[];
+  const labels = r.labels === null ? {} : (JSON.parse(r.labels) as Record<string, string>);
+  for (let i = 0; i < inputs.length; i++) {
+    const label = labels[i];
+    yield {
+      id: `${r.id}/${i}`,
+      requestId: r.id,
+      row: i,
+      time: r.time,
+      model: r.model,
+      version: r.version,
+      input: inputs[i]!,
+      prediction: predictions[i]!,
+      ...(label === undefined ? {} : { label: JSON.parse(label) as TrueLabel }),
+    };
+  }
+}
 
 /**
  * The SQLite file (WAL, so a reader never blocks the server writing) where `mlpipe serve` logs every
@@ -72,18 +90,16 @@ export class PredictionLog {
   readonly #db: Database;
   readonly #insert: Statement;
   readonly #setLabel: Statement;
-  readonly #byId: Statement;
-  readonly #byRequest: Statement;
+  readonly #rowsOf: Statement;
 
   private constructor(
     db: Database,
     readonly path: string,
   ) {
     this.#db = db;
-    this.#insert = db.prepare('insert or replace into predictions (id, request_id, row, time, model, version, input, prediction) values (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.#setLabel = db.prepare('update predictions set label = ?, label_time = ? where id = ?');
-    this.#byId = db.prepare('select id from predictions where id = ?');
-    this.#byRequest = db.prepare('select id from predictions where request_id = ? order by row limit 2');
+    this.#insert = db.prepare('insert or replace into requests (id, time, model, version, rows, inputs, predictions) values (?, ?, ?, ?, ?, ?, ?)');
+    this.#setLabel = db.prepare('insert or replace into labels (request_id, row, label, time) values (?, ?, ?, ?)');
+    this.#rowsOf = db.prepare('select rows from requests where id = ?');
   }
 
   /** Opens (creating it and its folder) the log at `path`, for the server. */
@@ -107,20 +123,23 @@ export class PredictionLog {
       if (version > SCHEMA_VERSION) throw new Error(`${path} is a prediction log of a newer mlpipe (schema ${version}; this one reads ${SCHEMA_VERSION})`);
       if (version < SCHEMA_VERSION) {
         db.exec(`
-          create table if not exists predictions (
+          create table if not exists requests (
             id text primary key,
-            request_id text not null,
-            row integer not null,
             time integer not null,
             model text not null,
             version integer not null,
-            input text not null,
-            prediction text not null,
-            label text,
-            label_time integer
+            rows integer not null,
+            inputs text not null,
+            predictions text not null
           );
-          create index if not exists predictions_time on predictions (model, time);
-          create index if not exists predictions_request on predictions (request_id);
+          create index if not exists requests_time on requests (model, time);
+          create table if not exists labels (
+            request_id text not null,
+            row integer not null,
+            label text not null,
+            time integer not null,
+            primary key (request_id, row)
+          ) without rowid;
           pragma user_version = ${SCHEMA_VERSION};
         `);
       }
@@ -131,45 +150,54 @@ export class PredictionLog {
     }
   }
 
-  /** Writes the entries in one transaction. */
-  append(entries: readonly PredictionEntry[]): void {
+  /** Writes the requests in one transaction (one database row each: inputs and predictions as JSON arrays). */
+  append(entries: readonly RequestEntry[]): void {
     if (entries.length === 0) return;
     this.#db.transaction(() => {
-      for (const e of entries) this.#insert.run(e.id, e.requestId, e.row, e.time, e.model, e.version, JSON.stringify(e.input), JSON.stringify(e.prediction));
+      for (const e of entries) this.#insert.run(e.id, e.time, e.model, e.version, e.inputs.length, JSON.stringify(e.inputs), JSON.stringify(e.predictions));
     })();
   }
 
-  /** Deletes the rows logged before `time` (epoch ms); returns how many. */
+  /** Deletes the requests logged before `time` (epoch ms) and their labels; returns how many requests. */
   prune(time: number): number {
-    return this.#db.prepare('delete from predictions where time < ?').run(time).changes;
+    return this.#db.transaction(() => {
+      this.#db.prepare('delete from labels where request_id in (select id from requests where time < ?)').run(time);
+      return this.#db.prepare('delete from requests where time < ?').run(time).changes;
+    })();
   }
 
   /**
-   * What each feedback id names: `REQUEST/ROW` a logged row, a bare `REQUEST` the row of a one-row
-   * request (a request of several rows is ambiguous: `rows` says how many it had).
+   * What each feedback id names: `REQUEST/ROW` row ROW of a logged request, a bare `REQUEST` the
+   * row of a one-row request (a request of several rows is ambiguous: `rows` says how many it had).
    */
   resolve(ids: readonly string[]): ResolvedId[] {
     return ids.map((id) => {
-      if (this.#byId.get(id)) return { id, row: id };
-      const rows = this.#byRequest.all(id) as { id: string }[];
-      if (rows.length === 0) return { id, unknown: true as const };
-      if (rows.length === 1) return { id, row: rows[0]!.id };
-      const n = (this.#db.prepare('select count(*) as n from predictions where request_id = ?').get(id) as { n: number }).n;
-      return { id, rows: n };
+      const slash = id.lastIndexOf('/');
+      const exact = this.#rowsOf.get(id) as { rows: number } | undefined;
+      if (exact) return exact.rows === 1 ? { id, request: id, row: 0 } : { id, rows: exact.rows };
+      if (slash > 0 && /^\d+$/.test(id.slice(slash + 1))) {
+        const request = id.slice(0, slash);
+        const row = Number(id.slice(slash + 1));
+        const found = this.#rowsOf.get(request) as { rows: number } | undefined;
+        if (found && row < found.rows) return { id, request, row };
+      }
+      return { id, unknown: true as const };
     });
   }
 
-  /** Sets the true label of logged rows (by row id, as {@link resolve} gives them), in one transaction; a later label replaces an earlier one. */
-  setLabels(labels: readonly { row: string; label: TrueLabel }[], time: number): void {
+  /** Sets the true label of logged rows, in one transaction; a later label replaces an earlier one. */
+  setLabels(labels: readonly { request: string; row: number; label: TrueLabel }[], time: number): void {
     this.#db.transaction(() => {
-      for (const l of labels) this.#setLabel.run(JSON.stringify(l.label), time, l.row);
+      for (const l of labels) this.#setLabel.run(l.request, l.row, JSON.stringify(l.label), time);
     })();
   }
 
-  /** The rows of `model` logged at or after `since` (epoch ms), oldest first. */
+  /** The rows of `model`'s requests logged at or after `since` (epoch ms), oldest first, with their labels. */
   *read(model: string, since: number): Generator<LoggedPrediction> {
-    const rows = this.#db.prepare('select * from predictions where model = ? and time >= ? order by time, request_id, row').iterate(model, since) as IterableIterator<Row>;
-    for (const r of rows) yield fromRow(r);
+    const rows = this.#db
+      .prepare('select r.id, r.time, r.model, r.version, r.inputs, r.predictions, (select json_group_object(l.row, l.label) from labels l where l.request_id = r.id) as labels from requests r where r.model = ? and r.time >= ? order by r.time, r.id')
+      .iterate(model, since) as IterableIterator<Row>;
+    for (const r of rows) yield* rowsOf(r);
   }
 
   close(): void {
