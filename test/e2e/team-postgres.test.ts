@@ -1,14 +1,16 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, repoRoot, runCli, runJson } from '../helpers/cli.js';
-import { createTestDatabase, postgresAvailable, skippedReason, type TestDatabase } from '../helpers/postgres.js';
-import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot, runCli, runJson } from '../helpers/cli.js';
+import { serveAndPredictOnce } from '../helpers/serve-process.js';
+import { postgresAvailable, skippedReason } from '../helpers/postgres.js';
+import { useTwoMachines } from '../helpers/two-machines.js';
+import type { Workspace } from '../helpers/workspace.js';
 
 // Two machines, as a team works: A is a git repository, B a `git clone` of it in another folder with
 // another HOME. They share only a PostgreSQL tracker (MLPIPE_TRACKER, a database of this test's own)
@@ -64,31 +66,16 @@ writeFileSync('data/iris.csv', readFileSync('raw/iris.csv'));
 const git = async (cwd: string, ...args: string[]): Promise<string> =>
   (await execFileAsync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: cwd, GIT_AUTHOR_NAME: 'a', GIT_AUTHOR_EMAIL: 'a@x', GIT_COMMITTER_NAME: 'a', GIT_COMMITTER_EMAIL: 'a@x' } })).stdout;
 
-let db: TestDatabase;
-let shared: Workspace;
-let machineA: Workspace;
-let machineB: Workspace;
-
-beforeAll(async () => {
-  if (!available) return;
-  db = await createTestDatabase();
-  shared = await makeWorkspace();
-  machineA = await makeWorkspace();
-  machineB = await makeWorkspace();
-});
-afterAll(async () => {
-  if (!available) return;
-  await db.drop();
-  await Promise.all([shared, machineA, machineB].map((w) => w.cleanup()));
-});
+const machines = useTwoMachines(available);
 
 /** A machine's environment: its own HOME, the shared tracker (as CI sets it), the counter outside both. */
-const envOf = (ws: Workspace) => ({ HOME: ws.path('home'), MLPIPE_TRACKER: db.url, MLPIPE_BACKEND: 'cpu', COUNTER: shared.path('counter.log') });
+const envOf = (ws: Workspace) => machines.envOf(ws, { COUNTER: machines.shared.path('counter.log') });
 
-const counted = async () => (existsSync(shared.path('counter.log')) ? (await readFile(shared.path('counter.log'), 'utf8')).trim().split('\n') : []);
+const counted = async () => (existsSync(machines.shared.path('counter.log')) ? (await readFile(machines.shared.path('counter.log'), 'utf8')).trim().split('\n') : []);
 
 describe.skipIf(!available)('two machines sharing a PostgreSQL tracker and a folder remote (MLPIPE_TEST_POSTGRES_URL)', { timeout: 300_000 }, () => {
   it('A runs and pushes; B, a clone, is up to date, pulls, restores every stage without running one, and sees, compares and serves what A made', async () => {
+    const { shared, machineA, machineB } = machines;
     const remote = shared.path('nfs/mlpipe-cache');
     const a = join(machineA.dir, 'project');
     await mkdir(join(a, 'raw'), { recursive: true });
@@ -164,30 +151,10 @@ describe.skipIf(!available)('two machines sharing a PostgreSQL tracker and a fol
     expect(models.code, models.stderr).toBe(0);
     expect(models.json.models.map((m: any) => [m.name, m.version, m.runId])).toEqual([['iris', 1, runA]]);
 
-    const child = spawn(process.execPath, [cliPath, 'serve', 'iris@1', '--port', '0'], { cwd: b, env: { ...process.env, ...envB, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    let err = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr.on('data', (d) => {
-        err += d;
-        const m = /serving .* at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-        if (m) resolve(m[1]!);
-      });
-      void exited.then((code) => reject(new Error(`serve exited ${code} before listening:\n${err}`)));
-    });
-    try {
-      const res = await fetch(`${url}/predict`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ instances: [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }] }),
-      });
-      const body = await res.json();
-      expect(res.status, JSON.stringify(body)).toBe(200);
-      expect(body.model).toEqual({ name: 'iris', version: 1 });
-      expect(body.predictions[0].label).toBe('setosa');
-    } finally {
-      child.kill('SIGTERM');
-    }
-    expect(await exited).toBe(0);
+    const served = await serveAndPredictOnce(b, envB, 'iris@1', [{ sepal_length: 5.1, sepal_width: 3.5, petal_length: 1.4, petal_width: 0.2 }]);
+    expect(served.status, JSON.stringify(served.body)).toBe(200);
+    expect(served.body.model).toEqual({ name: 'iris', version: 1 });
+    expect(served.body.predictions[0].label).toBe('setosa');
+    expect(served.exitCode).toBe(0);
   });
 });

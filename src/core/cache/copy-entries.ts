@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { forEachLimit } from '../async/for-each-limit.js';
 import { pauseForTest } from '../store/test-hooks.js';
 import type { ObjectStore } from '../store/types.js';
-import { CacheCorruptError, MissingObjectError } from '../store/errors.js';
+import { CacheCorruptError, MissingObjectError, SourceChangedError } from '../store/errors.js';
 import { decodeManifest, digestsOf, type StageManifest } from './manifest.js';
 
 /** What {@link copyEntries} did, by entry and by object. */
@@ -100,7 +100,13 @@ export async function copyEntries(from: ObjectStore, to: ObjectStore, keys: read
 async function copyObject(from: ObjectStore, to: ObjectStore, digest: string, size: number): Promise<void> {
   if (isFileBacked(from)) {
     if (!(await from.has(digest))) throw new MissingObjectError(digest, from.objectPath(digest));
-    await to.put(digest, from.objectPath(digest), { size });
+    try {
+      await to.put(digest, from.objectPath(digest), { size });
+    } catch (error) {
+      // the target hashes what it stores: a source object whose bytes do not match its digest is corrupt there (left in place: it is not this copy's to quarantine)
+      if (error instanceof SourceChangedError) throw new CacheCorruptError(digest, error.expected, error.got, undefined, { cause: error });
+      throw error;
+    }
     return;
   }
   const folder = join(tmpdir(), 'mlpipe-transfer');
