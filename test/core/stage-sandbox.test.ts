@@ -17,6 +17,23 @@ async function filesIn(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
 }
 
+/** Runs the spec at `file` with every stage isolated, through `executor`, into `runs/` of the test's workspace. */
+async function runIsolated(file: string, executor: StageExecutor, opts: { jobs: number; root?: string }) {
+  const loaded = await loadSpec(file, { kinds: stageKinds, ...(opts.root ? { root: opts.root } : {}) });
+  if (!loaded.ok) throw new Error('spec did not load');
+  return runPipeline({
+    spec: loaded.spec,
+    runsDir: join(ws!.dir, 'runs'),
+    jobs: opts.jobs,
+    backend: 'cpu',
+    observers: [],
+    signal: new AbortController().signal,
+    executor,
+    explain: reasonLine,
+    isolated: true,
+  });
+}
+
 describe('isolated runs', () => {
   it('give each stage a temporary workspace with only its declared deps and upstream outs, and write nothing in the workspace', async () => {
     ws = await makeWorkspace({
@@ -42,19 +59,7 @@ stages:
         return localExecutor.execute(kind, ctx);
       },
     };
-    const loaded = await loadSpec(ws.path('pipeline.yaml'), { kinds: stageKinds });
-    if (!loaded.ok) throw new Error('spec did not load');
-    const summary = await runPipeline({
-      spec: loaded.spec,
-      runsDir: join(ws.dir, 'runs'),
-      jobs: 2,
-      backend: 'cpu',
-      observers: [],
-      signal: new AbortController().signal,
-      executor: looking,
-      explain: reasonLine,
-      isolated: true,
-    });
+    const summary = await runIsolated(ws.path('pipeline.yaml'), looking, { jobs: 2 });
     expect(summary.status).toBe('completed');
     expect(seen).toEqual({ a: [], b: ['data/in.txt', 'out/a.txt'] });
     await expect(stat(ws.path('out'))).rejects.toThrow();
@@ -89,19 +94,7 @@ stages:
         return localExecutor.execute(kind, ctx);
       },
     };
-    const loaded = await loadSpec(ws.path('pipelines/x/pipeline.yaml'), { kinds: stageKinds, root: ws.dir });
-    if (!loaded.ok) throw new Error('spec did not load');
-    const summary = await runPipeline({
-      spec: loaded.spec,
-      runsDir: join(ws.dir, 'runs'),
-      jobs: 1,
-      backend: 'cpu',
-      observers: [],
-      signal: new AbortController().signal,
-      executor: looking,
-      explain: reasonLine,
-      isolated: true,
-    });
+    const summary = await runIsolated(ws.path('pipelines/x/pipeline.yaml'), looking, { jobs: 1, root: ws.dir });
     expect(summary.status, summary.stages[0]?.error).toBe('completed');
     expect(seen).toEqual(['tools/gen.mjs', 'tools/lib/word.mjs']);
     expect(summary.stages[0]?.cached).toBe(false);

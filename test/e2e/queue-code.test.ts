@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFile, writeFile } from 'node:fs/promises';
 import { runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
@@ -7,13 +7,6 @@ import { counterLines, makeQueueSetup, redisAvailable, redisSkipReason, type Que
 const available = await redisAvailable();
 if (!available) console.warn(`skipping the queue code-fingerprint tests that need Redis: ${redisSkipReason()}`);
 
-let setup: QueueSetup | undefined;
-let ws: Workspace | undefined;
-afterEach(async () => {
-  await setup?.cleanup();
-  await ws?.cleanup();
-  setup = ws = undefined;
-});
 
 // No deps list a.mjs or lib/b.mjs: a worker (an empty folder of its own) has them only because the
 // job carries the code files the command runs. Each execution appends "worker b=N" to the counter.
@@ -35,34 +28,43 @@ writeFileSync('out/a.txt', \`b=\${b}\\n\`);
 
 describe.skipIf(!available)('queue workers and code fingerprints (real Redis, real processes)', () => {
   it('a worker runs the code files the job carries; an edited import re-runs there; --force reaches the worker and its result replaces the entry', async () => {
-    setup = await makeQueueSetup();
-    ws = await makeWorkspace(files);
-    const s = setup;
-    await s.startWorker('w1');
-    const run = (extra: string[] = []) => runJson(['run', 'pipeline.yaml', '--executor', 'queue', ...s.queueFlags, ...extra], { cwd: ws!.dir, env: s.env });
-
-    const first = await run();
-    expect(first.code, first.stderr).toBe(0);
-    expect(first.json.stages[0]).toMatchObject({ name: 'a', status: 'completed', cached: false });
-    expect(await readFile(ws.path('out/a.txt'), 'utf8')).toBe('b=1\n');
-    expect(await counterLines(s.counter)).toEqual(['w1 b=1']);
-
-    await writeFile(ws.path('lib/b.mjs'), 'export const b = 2;\n');
-    const edited = await run();
-    expect(edited.code, edited.stderr).toBe(0);
-    expect(edited.json.stages[0]).toMatchObject({ cached: false, reason: expect.stringMatching(/^code lib\/b\.mjs changed/) });
-    expect(await readFile(ws.path('out/a.txt'), 'utf8')).toBe('b=2\n');
-    expect(await counterLines(s.counter)).toEqual(['w1 b=1', 'w1 b=2']);
-
-    // Same key, an entry on the remote: without --force carried to the worker it would hand that entry back unrun.
-    const forced = await run(['--force']);
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.json.stages[0]).toMatchObject({ cached: false, reasons: [{ kind: 'forced' }] });
-    expect(await counterLines(s.counter)).toEqual(['w1 b=1', 'w1 b=2', 'w1 b=2']);
-
-    const again = await run();
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.json.stages[0]).toMatchObject({ cached: true, cachedFrom: forced.json.runId });
-    expect(await counterLines(s.counter)).toHaveLength(3);
+    const s = await makeQueueSetup();
+    const ws = await makeWorkspace(files);
+    try {
+      await s.startWorker('w1');
+      await editRunAndForce(s, ws);
+    } finally {
+      await s.cleanup();
+      await ws.cleanup();
+    }
   });
 });
+
+/** The queue runs of the test: first run, an edited import, --force, a plain run that restores the forced result. */
+async function editRunAndForce(s: QueueSetup, ws: Workspace): Promise<void> {
+  const run = (extra: string[] = []) => runJson(['run', 'pipeline.yaml', '--executor', 'queue', ...s.queueFlags, ...extra], { cwd: ws.dir, env: s.env });
+
+  const first = await run();
+  expect(first.code, first.stderr).toBe(0);
+  expect(first.json.stages[0]).toMatchObject({ name: 'a', status: 'completed', cached: false });
+  expect(await readFile(ws.path('out/a.txt'), 'utf8')).toBe('b=1\n');
+  expect(await counterLines(s.counter)).toEqual(['w1 b=1']);
+
+  await writeFile(ws.path('lib/b.mjs'), 'export const b = 2;\n');
+  const edited = await run();
+  expect(edited.code, edited.stderr).toBe(0);
+  expect(edited.json.stages[0]).toMatchObject({ cached: false, reason: expect.stringMatching(/^code lib\/b\.mjs changed/) });
+  expect(await readFile(ws.path('out/a.txt'), 'utf8')).toBe('b=2\n');
+  expect(await counterLines(s.counter)).toEqual(['w1 b=1', 'w1 b=2']);
+
+  // Same key, an entry on the remote: without --force carried to the worker it would hand that entry back unrun.
+  const forced = await run(['--force']);
+  expect(forced.code, forced.stderr).toBe(0);
+  expect(forced.json.stages[0]).toMatchObject({ cached: false, reasons: [{ kind: 'forced' }] });
+  expect(await counterLines(s.counter)).toEqual(['w1 b=1', 'w1 b=2', 'w1 b=2']);
+
+  const again = await run();
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.json.stages[0]).toMatchObject({ cached: true, cachedFrom: forced.json.runId });
+  expect(await counterLines(s.counter)).toHaveLength(3);
+}

@@ -50,7 +50,8 @@ export async function discoverCodeFiles(entries: readonly CodeEntry[], opts: Dis
   const seen = new Set<string>();
   let level: Pending[] = [];
   for (const e of entries) {
-    if ('module' in e) level.push(...(await resolvePythonImport(opts.cwd, { module: e.module, level: 0, names: [] }, opts.cwd)).map((abs) => ({ abs, lang: 'py' as const, searchRoot: opts.cwd })));
+    // `python -m pkg` runs pkg/__main__.py
+    if ('module' in e) level.push(...(await resolvePythonImport(opts.cwd, { module: e.module, level: 0, names: ['__main__'] }, opts.cwd)).map((abs) => ({ abs, lang: 'py' as const, searchRoot: opts.cwd })));
     else {
       const abs = resolve(opts.cwd, e.path);
       level.push({ abs, lang: e.lang, searchRoot: dirname(abs) });

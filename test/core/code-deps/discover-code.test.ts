@@ -109,7 +109,7 @@ describe('code discovery: Python (ast through python3)', () => {
     ]);
   });
 
-  it('python -m pkg.mod resolves the module against the folder the command runs in; absolute imports of a script against its own folder', async () => {
+  it('python -m pkg.mod resolves the module (a package: its __main__.py) against the folder the command runs in; absolute imports of a script against its own folder', async () => {
     ws = await makeWorkspace({
       'proj/pkg/__init__.py': '',
       'proj/pkg/cli.py': 'from pkg.core import run\n',
@@ -117,7 +117,11 @@ describe('code discovery: Python (ast through python3)', () => {
       'proj/tools/run.py': 'import local_mod\n',
       'proj/tools/local_mod.py': '',
       'proj/local_mod.py': 'not this one: sys.path[0] is the script folder\n',
+      'proj/tool/__init__.py': '',
+      'proj/tool/__main__.py': 'from tool import x\n',
+      'proj/tool/x.py': '',
     });
+    expect(await discover([{ lang: 'py', module: 'tool' }])).toEqual(['tool/__init__.py', 'tool/__main__.py', 'tool/x.py']);
     expect(await discover([{ lang: 'py', module: 'pkg.cli' }])).toEqual(['pkg/__init__.py', 'pkg/cli.py', 'pkg/core.py']);
     expect(await discover([{ lang: 'py', path: 'tools/run.py' }])).toEqual(['tools/local_mod.py', 'tools/run.py']);
   });
