@@ -48,6 +48,20 @@ export interface StageContext<C = Record<string, unknown>> {
   backend: string;
   /** Resolves one of the kind's {@link StageKind.modelRefs} to its folder and digest; absent where no registry is at hand (a queue worker). */
   resolveModelInput?(ref: string): Promise<ModelInput>;
+  /** Set when the stage is a trial of a model-based search (`run --search asha`): told each epoch's metrics, it may stop training early. */
+  trial?: TrialControl;
+}
+
+/**
+ * What a search (core/run/asha-search.ts) gives the train stage of one trial: each finished epoch's
+ * metrics go to it, and it answers whether training goes on ('stop': the trial is pruned). It may
+ * wait for other trials before answering.
+ */
+export interface TrialControl {
+  /** `final`: the last epoch (its value is recorded, no decision is taken). */
+  epochEnded(epoch: number, metrics: Readonly<Record<string, number>>, final: boolean): Promise<'continue' | 'stop'>;
+  /** The metrics the stage adds to its result: what the search needs to judge the other trials again when this one is restored from the cache. */
+  resultMetrics(): Record<string, number>;
 }
 
 export interface StageResult {

@@ -57,6 +57,8 @@ export function reasonText(r: StageReason): string {
       return 'cache key changed';
     case 'upstream-not-completed':
       return `upstream ${r.stage} ${r.status === 'not run' ? 'did not run' : r.status}`;
+    case 'upstream-pruned':
+      return `upstream ${r.stage} was pruned by the search after epoch ${r.epoch}`;
     case 'interrupted-before-start':
       return 'interrupted before it started';
     case 'lookup-failed':

@@ -53,6 +53,8 @@ export interface ExecuteOptions {
   force?: boolean;
   /** Executions under way in other runs of a sweep: a stage with the key of one waits for it and is restored. */
   inFlight?: InFlightStages;
+  /** The epoch at which a search pruned a completed stage (`run --search asha`): the stages below it do not run. */
+  prunedAt?: (stage: StageSummary) => number | undefined;
 }
 
 export interface ExecutionResult {
@@ -91,6 +93,11 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     const blocked = stage.needs.find((n) => results.get(n)?.status !== 'completed');
     if (blocked) {
       finish({ ...base, status: 'skipped', reasons: [{ kind: 'upstream-not-completed', stage: blocked, status: results.get(blocked)?.status ?? 'not run' }] });
+      return;
+    }
+    const pruned = stage.needs.map((n) => ({ stage: n, epoch: opts.prunedAt?.(results.get(n)!) })).find((u) => u.epoch !== undefined);
+    if (pruned) {
+      finish({ ...base, status: 'skipped', reasons: [{ kind: 'upstream-pruned', stage: pruned.stage, epoch: pruned.epoch! }] });
       return;
     }
     if (opts.signal.aborted) {

@@ -59,6 +59,10 @@ export interface RunPipelineOptions {
   dispatcher?: StageDispatcher;
   /** A remote cache behind the local one: entries found there are restored (fetched into the local cache). */
   remote?: ObjectStore;
+  /** Tags the run gets when it ends, from how its stages ended (a search trial: `pruned=EPOCH`). */
+  tagsAtEnd?: (stages: readonly StageSummary[]) => Record<string, string>;
+  /** The epoch at which a search pruned a completed stage: the stages below it do not run. */
+  prunedAt?: (stage: StageSummary) => number | undefined;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -169,6 +173,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       inFlight: opts.inFlight,
       dispatcher: opts.dispatcher,
       force: opts.force,
+      prunedAt: opts.prunedAt,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
@@ -181,6 +186,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       backend,
       error: firstError ? `${firstError.name}: ${firstError.error}` : null,
     });
+    const late = opts.tagsAtEnd?.(result.stages) ?? {};
+    if (Object.keys(late).length > 0) await ws.tracker.setRunTags(runId, late);
     emit({ type: 'run-finished', runId, status, durationMs });
     await pointLatest(opts.runsDir, runId);
     const failures = result.stages.filter((s) => s.status === 'failed').length;
