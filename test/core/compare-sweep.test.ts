@@ -215,3 +215,37 @@ describe('the best point is selected on validation data (issue 13 item 8)', () =
     expect(sweepHeadline(sweep)).toMatch(/\(no validation metric was logged: this ranks on test data; log val_\* metrics in train to select on validation\)$/);
   });
 });
+
+describe('a sweep of an ASHA search (runs tagged pruned=EPOCH)', () => {
+  it('shows the pruned trials with their epoch, and ranks only the trials that were not pruned', async () => {
+    // the pruned trial has the highest accuracy (measured early, on fewer epochs): it is shown, never the best
+    await seedSweep('s-3333aaaa', [
+      { id: 'r-0000000000d1', lr: 0.1, batch: 32, accuracy: 0.9 },
+      { id: 'r-0000000000d2', lr: 0.01, batch: 32, accuracy: 0.95 },
+      { id: 'r-0000000000d3', lr: 0.001, batch: 32, accuracy: 0.99 },
+    ]);
+    await tracker.setRunTags('r-0000000000d3', { pruned: '3' });
+    const result = await compareRuns(tracker, { sweep: 's-3333aaaa' });
+    const sweep = result.sweep;
+    expect(sweep!.points.map((p) => [p.run, p.pruned, p.best])).toEqual([
+      ['r-0000000000d3', 3, false],
+      ['r-0000000000d2', null, true],
+      ['r-0000000000d1', null, false],
+    ]);
+    expect(sweepHeadline(sweep!)).toMatch(/^sweep s-3333aaaa of iris: 3 points, 1 pruned; best by evaluate\.accuracy \(higher is better\): r-0000000000d2 \(params\.lr=0\.01\) = 0\.95 /);
+    const lines = renderSweep(sweep!, result, 'table').split('\n');
+    expect(lines.find((l) => l.includes('0.001'))).toMatch(/0\.001\s+r-0000000000d3\s+pruned @ epoch 3\s+0\.99\s*$/);
+    expect(lines.find((l) => l.includes('0.01 '))).toMatch(/completed\s+0\.95 ★/);
+  });
+
+  it('a tie among the unpruned trials is a tie, not "every point has the same"', async () => {
+    await seedSweep('s-3333bbbb', [
+      { id: 'r-0000000000e1', lr: 0.1, batch: 32, accuracy: 1 },
+      { id: 'r-0000000000e2', lr: 0.01, batch: 32, accuracy: 1 },
+      { id: 'r-0000000000e3', lr: 0.001, batch: 32, accuracy: 0.6 },
+    ]);
+    await tracker.setRunTags('r-0000000000e3', { pruned: '1' });
+    const { sweep } = await compareRuns(tracker, { sweep: 's-3333bbbb' });
+    expect(sweep!.best.sort()).toEqual(['r-0000000000e1', 'r-0000000000e2']);
+  });
+});
