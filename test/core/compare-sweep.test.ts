@@ -217,14 +217,15 @@ describe('the best point is selected on validation data (issue 13 item 8)', () =
 });
 
 describe('a sweep of an ASHA search (runs tagged pruned=EPOCH)', () => {
+  /** Three trials (lr 0.1, 0.01, 0.001) with these accuracies; the last was pruned at `epoch`. */
+  async function seedSearch(sweepId: string, prefix: string, accuracies: number[], epoch: number): Promise<void> {
+    await seedSweep(sweepId, accuracies.map((accuracy, i) => ({ id: `r-0000000000${prefix}${i + 1}`, lr: [0.1, 0.01, 0.001][i]!, batch: 32, accuracy })));
+    await tracker.setRunTags(`r-0000000000${prefix}3`, { pruned: String(epoch) });
+  }
+
   it('shows the pruned trials with their epoch, and ranks only the trials that were not pruned', async () => {
     // the pruned trial has the highest accuracy (measured early, on fewer epochs): it is shown, never the best
-    await seedSweep('s-3333aaaa', [
-      { id: 'r-0000000000d1', lr: 0.1, batch: 32, accuracy: 0.9 },
-      { id: 'r-0000000000d2', lr: 0.01, batch: 32, accuracy: 0.95 },
-      { id: 'r-0000000000d3', lr: 0.001, batch: 32, accuracy: 0.99 },
-    ]);
-    await tracker.setRunTags('r-0000000000d3', { pruned: '3' });
+    await seedSearch('s-3333aaaa', 'd', [0.9, 0.95, 0.99], 3);
     const result = await compareRuns(tracker, { sweep: 's-3333aaaa' });
     const sweep = result.sweep;
     expect(sweep!.points.map((p) => [p.run, p.pruned, p.best])).toEqual([
@@ -239,12 +240,7 @@ describe('a sweep of an ASHA search (runs tagged pruned=EPOCH)', () => {
   });
 
   it('a tie among the unpruned trials is a tie, not "every point has the same"', async () => {
-    await seedSweep('s-3333bbbb', [
-      { id: 'r-0000000000e1', lr: 0.1, batch: 32, accuracy: 1 },
-      { id: 'r-0000000000e2', lr: 0.01, batch: 32, accuracy: 1 },
-      { id: 'r-0000000000e3', lr: 0.001, batch: 32, accuracy: 0.6 },
-    ]);
-    await tracker.setRunTags('r-0000000000e3', { pruned: '1' });
+    await seedSearch('s-3333bbbb', 'e', [1, 1, 0.6], 1);
     const { sweep } = await compareRuns(tracker, { sweep: 's-3333bbbb' });
     expect(sweep!.best.sort()).toEqual(['r-0000000000e1', 'r-0000000000e2']);
   });
