@@ -1,6 +1,7 @@
 import type { ObjectField } from '../schema/fields.js';
 import type { ModelLookup } from './tracker/types.js';
 import type { ModelInput } from './models/model-input.js';
+import type { CodeEntry } from './code-deps/entries.js';
 
 /** Where a declared output lives: inside the stage's run folder, or at a path in the workspace (shell `outs`). */
 export interface OutputSpec {
@@ -138,6 +139,13 @@ export interface StageKind<C = any> {
    * moving the alias re-runs it. Such a stage runs on the coordinator (it reads the registry).
    */
   modelRefs?(config: C): string[];
+  /**
+   * The programs a stage of this kind runs from the project's files (a shell command's `node a.mjs`,
+   * `python -m pkg.mod`): each, with the local modules it imports transitively, keys the stage (as
+   * `code:PATH` inputs), and an isolated stage or a queue worker gets those files too. Relative to
+   * the kind's {@link workdir}.
+   */
+  codeEntries?(config: C): CodeEntry[];
   /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
   check?(config: C): ConfigIssue[];
   run(ctx: StageContext<C>): Promise<StageResult | void>;

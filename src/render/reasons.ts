@@ -39,6 +39,10 @@ export function reasonText(r: StageReason): string {
       return `param ${r.name} ${show(r.from)} → ${show(r.to)}`;
     case 'input-changed':
       return digestChange('input', r.path, r.from, r.to);
+    case 'code-changed':
+      if (r.from === null) return `code ${r.path} added (the command now runs or imports it)`;
+      if (r.to === null) return `code ${r.path} removed (the command no longer imports it)`;
+      return digestChange('code', r.path, r.from, r.to);
     case 'upstream-output-changed':
       return digestChange('upstream output', r.output, r.from, r.to);
     case 'command-changed':

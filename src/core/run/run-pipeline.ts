@@ -109,7 +109,7 @@ export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { 
   try {
     const lock = await openLockIndex(spec.file, opts.onWarning, runsDir);
     const store = opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store;
-    const plan = await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store, { lock }), lock), opts);
+    const plan = await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store, { lock }), lock, opts.onWarning), opts);
     return await withForeignOrigins(plan, ws.tracker);
   } finally {
     // A read-only runs folder can be planned against; only the stat cache (a speed-up) is not saved.
@@ -133,7 +133,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     const lock = await openLockIndex(spec.file, opts.onWarning, opts.runsDir);
     const commit = gitCommit(spec.dir);
     const cache = stageCacheFor(ws, spec, opts.onWarning, opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store, { lock, provenance: provenanceHere(spec.name, commit, started) });
-    const plan = await planRun(spec, planDepsFor(ws, spec, cache, lock), { force: opts.force, only: opts.only });
+    const plan = await planRun(spec, planDepsFor(ws, spec, cache, lock, opts.onWarning), { force: opts.force, only: opts.only });
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
     const recorder = await TrackerRecorder.start(ws.tracker, {
@@ -172,6 +172,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       isolated: opts.isolated,
       inFlight: opts.inFlight,
       dispatcher: opts.dispatcher,
+      force: opts.force,
       prunedAt: opts.prunedAt,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
