@@ -215,3 +215,33 @@ describe('the best point is selected on validation data (issue 13 item 8)', () =
     expect(sweepHeadline(sweep)).toMatch(/\(no validation metric was logged: this ranks on test data; log val_\* metrics in train to select on validation\)$/);
   });
 });
+
+describe('a sweep of an ASHA search (runs tagged pruned=EPOCH)', () => {
+  /** Three trials (lr 0.1, 0.01, 0.001) with these accuracies; the last was pruned at `epoch`. */
+  async function seedSearch(sweepId: string, prefix: string, accuracies: number[], epoch: number): Promise<void> {
+    await seedSweep(sweepId, accuracies.map((accuracy, i) => ({ id: `r-0000000000${prefix}${i + 1}`, lr: [0.1, 0.01, 0.001][i]!, batch: 32, accuracy })));
+    await tracker.setRunTags(`r-0000000000${prefix}3`, { pruned: String(epoch) });
+  }
+
+  it('shows the pruned trials with their epoch, and ranks only the trials that were not pruned', async () => {
+    // the pruned trial has the highest accuracy (measured early, on fewer epochs): it is shown, never the best
+    await seedSearch('s-3333aaaa', 'd', [0.9, 0.95, 0.99], 3);
+    const result = await compareRuns(tracker, { sweep: 's-3333aaaa' });
+    const sweep = result.sweep;
+    expect(sweep!.points.map((p) => [p.run, p.pruned, p.best])).toEqual([
+      ['r-0000000000d3', 3, false],
+      ['r-0000000000d2', null, true],
+      ['r-0000000000d1', null, false],
+    ]);
+    expect(sweepHeadline(sweep!)).toMatch(/^sweep s-3333aaaa of iris: 3 points, 1 pruned; best by evaluate\.accuracy \(higher is better\): r-0000000000d2 \(params\.lr=0\.01\) = 0\.95 /);
+    const lines = renderSweep(sweep!, result, 'table').split('\n');
+    expect(lines.find((l) => l.includes('0.001'))).toMatch(/0\.001\s+r-0000000000d3\s+pruned @ epoch 3\s+0\.99\s*$/);
+    expect(lines.find((l) => l.includes('0.01 '))).toMatch(/completed\s+0\.95 ★/);
+  });
+
+  it('a tie among the unpruned trials is a tie, not "every point has the same"', async () => {
+    await seedSearch('s-3333bbbb', 'e', [1, 1, 0.6], 1);
+    const { sweep } = await compareRuns(tracker, { sweep: 's-3333bbbb' });
+    expect(sweep!.best.sort()).toEqual(['r-0000000000e1', 'r-0000000000e2']);
+  });
+});

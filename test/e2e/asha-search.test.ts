@@ -91,6 +91,14 @@ describe('mlpipe run --sweep … --search asha (successive halving on iris)', ()
     }
   });
 
+  it('takes the same decisions with one trial at a time, in a fresh runs folder (nothing restored)', async () => {
+    const alone = await runJson([...search.filter((a) => a !== '--jobs' && a !== '2'), '--jobs', '1', '--runs-dir', join(ws.dir, 'runs-alone')], { cwd: ws.dir });
+    expect(alone.code, alone.stderr).toBe(0);
+    expect(alone.json.points.map((p: any) => p.set)).toEqual(first.json.points.map((p: any) => p.set));
+    expect(pruned(alone.json)).toEqual(pruned(first.json));
+    expect(alone.json.points.map((p: any) => p.metrics['train.val_accuracy'])).toEqual(first.json.points.map((p: any) => p.metrics['train.val_accuracy']));
+  });
+
   it('refuses a test metric as the objective, and the queue executor, with a hint', async () => {
     const test = await runCli(['run', 'pipeline.yaml', '--sweep', 'params.lr=0.1,0.01', '--search', 'asha', '--objective', 'accuracy'], { cwd: ws.dir });
     expect(test.code).toBe(2);
