@@ -148,6 +148,12 @@ export interface StageKind<C = any> {
   codeEntries?(config: C): CodeEntry[];
   /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
   check?(config: C): ConfigIssue[];
+  /**
+   * Checks against the stages whose outputs this one reads (evaluate `slices` against the preprocess
+   * stage's `keep`); run when the spec loads. `upstreamOf(key)` is the stage whose output the
+   * top-level config key `key` names (`data: ${stages.prepare.outputs.dataset}`), when it validated.
+   */
+  checkUpstream?(config: C, upstreamOf: (key: string) => UpstreamStage | undefined): ConfigIssue[];
   run(ctx: StageContext<C>): Promise<StageResult | void>;
   /**
    * Clears up what a killed run left behind for this kind (e.g. shell commands still running);
@@ -160,6 +166,16 @@ export interface StageKind<C = any> {
 export interface RecoverOptions {
   /** Runs known to be dead (their mlpipe released its kernel lock) even where their pid still answers (a zombie). */
   deadRuns?: ReadonlySet<string>;
+}
+
+/** A stage whose output another one's config names, as {@link StageKind.checkUpstream} sees it. */
+export interface UpstreamStage {
+  name: string;
+  kind: string;
+  /** Its validated config, defaults applied. */
+  config: Record<string, unknown>;
+  /** The output named. */
+  output: string;
 }
 
 /** A problem with a stage's config found by its kind's `check`, at a path inside `with`. */

@@ -8,6 +8,7 @@ import {
   fitFeature,
   inferColumnType,
   isMissing,
+  keptValue,
   numberOrThrow,
   parseNumber,
   type CellFormat,
@@ -56,6 +57,8 @@ export interface BuildOptions {
   exclude?: string[];
   /** A column identifying rows: never a feature, kept per split beside the source row numbers. */
   id?: string;
+  /** Columns whose raw values are carried into every split (`DatasetMeta.kept`), whether or not they are features. */
+  keep?: string[];
   columns: Record<string, ColumnOverride>;
   missing: MissingStrategy;
   encoding: 'onehot' | 'ordinal';
@@ -99,6 +102,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
   const repeated = targetNames.find((t, i) => targetNames.indexOf(t) !== i);
   if (repeated !== undefined) throw new DataError(`target lists "${repeated}" twice`, { file: table.file, hint: 'name each target column once' });
   for (const name of Object.keys(o.columns)) requireColumn(table, col, name, `columns.${name}`);
+  const keptIndexes = (o.keep ?? []).map((name, k) => [name, requireColumn(table, col, name, `keep[${k}]`, ['keep', k])] as const);
   for (const t of targetNames) checkTargetOverride(table, o, t);
   const texts = o.text === undefined ? [] : Array.isArray(o.text) ? o.text : [o.text];
   const warnings: string[] = [];
@@ -168,6 +172,7 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
     format: o.format,
     ...(o.id === undefined ? {} : { id: o.id }),
     ...(cv ? { cv: cvMetaOf(cv, o.split) } : {}),
+    ...(o.keep?.length ? { kept: o.keep } : {}),
   };
   const targetMetas = targets.map((t) => targetMetaOf(t, parts.train, o.columns[t.name]?.normalize ?? o.normalize));
   if (targets.length > 1) meta.targets = targetMetas;
@@ -179,11 +184,12 @@ export function buildDataset(table: Table, o: BuildOptions, sourceName: string):
 
   const rowsOf = (part: number[]) => part.map((k) => keep[k]!);
   const idIndex = o.id === undefined ? undefined : requireColumn(table, col, o.id, 'id');
-  const provenance = (part: number[]): Pick<SplitData, 'sourceRows' | 'ids'> => {
+  const provenance = (part: number[]): Pick<SplitData, 'sourceRows' | 'ids' | 'kept'> => {
     const rows = rowsOf(part);
     return {
       sourceRows: Int32Array.from(rows, (i) => i + 1),
       ...(idIndex === undefined ? {} : { ids: rows.map((i) => String(table.rows[i]![idIndex] ?? '')) }),
+      ...(keptIndexes.length === 0 ? {} : { kept: Object.fromEntries(keptIndexes.map(([name, index]) => [name, rows.map((i) => keptValue(table.rows[i]![index], fmt))])) }),
     };
   };
 
@@ -278,10 +284,11 @@ function columnIndex(table: Table): Map<string, number> {
   return new Map(table.columns.map((c, i) => [c, i]));
 }
 
-function requireColumn(table: Table, col: Map<string, number>, name: string, option: string): number {
+function requireColumn(table: Table, col: Map<string, number>, name: string, option: string, configPath?: (string | number)[]): number {
   const i = col.get(name);
   if (i === undefined) {
     throw new DataError(`has no column "${name}" (named by ${option})`, {
+      ...(configPath ? { configPath } : {}),
       file: table.file,
       hint: `the columns are: ${table.columns.join(', ')}`,
     });

@@ -104,6 +104,11 @@ export function categoryOf(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): s
   return String(v);
 }
 
+/** A kept cell (preprocess `keep`) as stored beside the split: `''` when missing, else its category ({@link categoryOf}). */
+export function keptValue(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): string {
+  return isMissing(v, fmt) ? '' : categoryOf(v, fmt);
+}
+
 /** What type inference concluded for a column, and where it found a value that contradicts a numeric column. */
 export interface Inference {
   type: Exclude<ColumnType, 'ignore'>;

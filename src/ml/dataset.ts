@@ -34,6 +34,8 @@ export interface SplitData {
   ids?: string[];
   /** Cross-validated datasets, train split: the 0-based fold of each sample (see `DatasetMeta.cv`). */
   folds?: Int32Array;
+  /** The raw values of the columns preprocess `keep` names (`DatasetMeta.kept`), by column: one per sample, `''` where missing. */
+  kept?: Record<string, string[]>;
 }
 
 /** Statistics of a numeric column, computed on the train split only (after filling). */
@@ -97,6 +99,8 @@ export interface SplitMeta {
   idsFile?: string;
   /** A JSON file with the fold of each sample (cross-validated train split). */
   foldsFile?: string;
+  /** A JSON file with the kept raw values of each sample, by column (`DatasetMeta.kept`). */
+  keptFile?: string;
 }
 
 /**
@@ -160,6 +164,8 @@ export interface DatasetMeta {
   format?: CellFormatMeta;
   /** Cross-validation (preprocess `split.kfold`, `group` or `column`): the train split's rows are cut into `k` folds; there is no validation split. */
   cv?: CvMeta;
+  /** The columns named by preprocess `keep`: their raw values ride along per split (`<split>.kept.json`), e.g. for evaluate `slices`; not features unless also listed as such. */
+  kept?: string[];
 }
 
 /** How a dataset's train split is cut into folds; train fits one model per fold and reports the mean and spread of each metric. */
@@ -193,7 +199,7 @@ export async function writeDataset(dir: string, ds: Dataset): Promise<void> {
     checkSplit(name, split);
     const writer = await openSplitWriter(dir, name, split.xShape, split.x instanceof Int32Array ? 'int32' : 'float32');
     await writer.append(split.x);
-    splits[name] = await writer.finish(split.y, split.sourceRows, split.ids, split.folds);
+    splits[name] = await writer.finish(split.y, { sourceRows: split.sourceRows, ids: split.ids, folds: split.folds, kept: split.kept });
   }
   await writeDatasetMeta(dir, ds.meta, splits);
 }
@@ -203,10 +209,13 @@ export async function writeDatasetMeta(dir: string, meta: DatasetMeta, splits: R
   await writeFile(join(dir, META_FILE), `${stableStringify({ ...meta, schemaVersion: 1, splits })}\n`);
 }
 
-/** Writes one split file in pieces: `x` rows appended batch by batch, then `y`, the source rows and the ids with `finish`. */
+/** What a split holds beside `x` and `y`, each optional: see {@link SplitData}. */
+export type SplitExtras = Pick<SplitData, 'sourceRows' | 'ids' | 'folds' | 'kept'>;
+
+/** Writes one split file in pieces: `x` rows appended batch by batch, then `y` and the extras (source rows, ids, folds, kept values) with `finish`. */
 export interface SplitWriter {
   append(x: Float32Array | Int32Array): Promise<void>;
-  finish(y: Float32Array, sourceRows?: Int32Array, ids?: string[], folds?: Int32Array): Promise<SplitMeta>;
+  finish(y: Float32Array, extras?: SplitExtras): Promise<SplitMeta>;
 }
 
 /** A SplitWriter for split `name` of shape `xShape` (rows first) in `dir`; the bytes equal writeDataset's for the same split. */
@@ -221,7 +230,7 @@ export async function openSplitWriter(dir: string, name: SplitName, xShape: read
       written += x.length;
       await handle.write(toBytes(x));
     },
-    finish: async (y, sourceRows, ids, folds) => {
+    finish: async (y, { sourceRows, ids, folds, kept } = {}) => {
       try {
         if (written !== expected) throw new RangeError(`split ${name}: ${written} x values written, expected ${expected} for shape [${xShape.join(', ')}]`);
         const meta: SplitMeta = { n, xShape: [...xShape], xDtype, file };
@@ -238,6 +247,12 @@ export async function openSplitWriter(dir: string, name: SplitName, xShape: read
         if (folds) {
           meta.foldsFile = `${name}.folds.json`;
           await writeFile(join(dir, meta.foldsFile), `${JSON.stringify([...folds])}\n`);
+        }
+        if (kept) {
+          const wrong = Object.entries(kept).find(([, values]) => values.length !== n);
+          if (wrong) throw new RangeError(`split ${name}: kept column "${wrong[0]}" has ${wrong[1].length} values for ${n} rows`);
+          meta.keptFile = `${name}.kept.json`;
+          await writeFile(join(dir, meta.keptFile), `${JSON.stringify(Object.fromEntries(Object.keys(kept).sort().map((k) => [k, kept[k]])))}\n`);
         }
         return meta;
       } finally {
@@ -305,7 +320,20 @@ async function readSplit(dir: string, name: string, sm: SplitMeta): Promise<Spli
     }
   }
   if (sm.foldsFile) out.folds = await readFolds(dir, sm.foldsFile, sm.n);
+  if (sm.keptFile) out.kept = await readKept(dir, sm.keptFile, sm.n);
   return out;
+}
+
+async function readKept(dir: string, file: string, n: number): Promise<Record<string, string[]>> {
+  let kept: unknown;
+  try {
+    kept = JSON.parse(await readFile(join(dir, file), 'utf8'));
+  } catch (cause) {
+    throw new DatasetCorruptError(dir, `cannot read the kept values file ${file}`, { cause });
+  }
+  const ok = typeof kept === 'object' && kept !== null && !Array.isArray(kept) && Object.values(kept).every((v) => Array.isArray(v) && v.length === n && v.every((s) => typeof s === 'string'));
+  if (!ok) throw new DatasetCorruptError(dir, `${file} does not hold one string per row (${n}) for each kept column`);
+  return kept as Record<string, string[]>;
 }
 
 async function readFolds(dir: string, file: string, n: number): Promise<Int32Array> {

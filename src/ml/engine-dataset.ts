@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildOptions, BuildReport } from './build-dataset.js';
-import { categoryOf, cellFormatOf, computeStats, featureColumnNames, inferColumnTypeOfCounts, inferTask, parseNumber, scaleValue, sortCategories, type CellFormat } from './columns.js';
+import { categoryOf, cellFormatOf, keptValue, computeStats, featureColumnNames, inferColumnTypeOfCounts, inferTask, parseNumber, scaleValue, sortCategories, type CellFormat } from './columns.js';
 import { idLikeReasonOf } from './column-checks.js';
 import { openSplitWriter, SPLIT_NAMES, writeDatasetMeta, type ColumnStats, type DatasetMeta, type FeatureMeta, type SplitMeta, type Task } from './dataset.js';
 import { splitRows } from './split.js';
@@ -104,7 +104,7 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
   const columns = await describeColumns(engine);
   const byName = new Map(columns.map((c) => [c.name, c]));
   const need = (name: string) => byName.get(name) ?? fallback(`no column "${name}"`);
-  for (const name of [...Object.keys(o.columns), ...(o.exclude ?? []), ...(o.features ?? []), ...(o.id === undefined ? [] : [o.id])]) need(name);
+  for (const name of [...Object.keys(o.columns), ...(o.exclude ?? []), ...(o.features ?? []), ...(o.id === undefined ? [] : [o.id]), ...(o.keep ?? [])]) need(name);
   if (o.features && o.exclude) fallback('features and exclude');
   const target = need(targetName);
   if (target.kind === 'other') fallback(`target type`);
@@ -139,11 +139,13 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
     if (f.type === 'categorical') categorical.set(f.column, await categoricalFeature(engine, f.column, o.columns[f.column.name]?.encoding ?? o.encoding, o.missing, train, fmt));
   }
   const id = o.id === undefined ? undefined : need(o.id);
+  const keptColumns = (o.keep ?? []).map(need);
   const selectList = [
     '"__mlpipe_row"::INTEGER AS r',
     `${label.yCode ?? `CAST(${target.e} AS FLOAT)`} AS y`,
     ...features.map((f, i) => `${f.type === 'numeric' ? `coalesce(${f.column.e}, 'NaN'::DOUBLE)` : categorical.get(f.column)!.select} AS f${i}`),
     ...(id ? [`${id.kind === 'string' ? `CAST(${sqlIdentifier(id.name)} AS VARCHAR)` : `CAST(${sqlIdentifier(id.name)} AS DOUBLE)`} AS id`] : []),
+    ...keptColumns.map((c, k) => `${keptSelect(c)} AS k${k}`),
   ].join(', ');
   await engine.run(`CREATE OR REPLACE TABLE tr AS SELECT ${selectList} FROM j WHERE ${train} ORDER BY "__mlpipe_pos"`);
 
@@ -181,6 +183,7 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
     source: { file: sourceName, rows: total, dropped: total - kept },
     format: o.format,
     ...(o.id === undefined ? {} : { id: o.id }),
+    ...(keptColumns.length ? { kept: keptColumns.map((c) => c.name) } : {}),
   };
   if (label.labels) Object.assign(meta, { labels: label.labels, classCounts: label.classCounts });
   else meta.targetScaling = { normalize: o.columns[targetName]?.normalize ?? o.normalize, stats: stats[numeric.length]! };
@@ -193,6 +196,8 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
     const y = new Float32Array(n);
     const sourceRows = new Int32Array(n);
     const ids: string[] | undefined = id ? [] : undefined;
+    const keptValues = keptColumns.map((): string[] => []);
+    const keptAt = encoders.length + 2 + (id ? 1 : 0);
     const rowsPerBatch = Math.max(1, Math.floor(BATCH_VALUES / Math.max(1, width)));
     let batch = new Float32Array(rowsPerBatch * width);
     let inBatch = 0;
@@ -207,6 +212,7 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
         let offset = inBatch * width;
         for (let f = 0; f < encoders.length; f++) offset = encodeCell(encoders[f]!, cols[f + 2]!, r, batch, offset);
         if (ids) ids.push(idText(cols[encoders.length + 2]![r]));
+        keptValues.forEach((values, k) => values.push(keptValue(cols[keptAt + k]![r], fmt)));
         row++;
         if (++inBatch === rowsPerBatch) {
           await writer.append(batch);
@@ -216,7 +222,7 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
       }
     });
     if (inBatch > 0) await writer.append(batch.subarray(0, inBatch * width));
-    splits[name] = await writer.finish(y, sourceRows, ids);
+    splits[name] = await writer.finish(y, { sourceRows, ids, ...(keptColumns.length ? { kept: Object.fromEntries(keptColumns.map((c, k) => [c.name, keptValues[k]!])) } : {}) });
   }
   await writeDatasetMeta(outDir, meta, splits);
   return {
@@ -227,6 +233,13 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
 
 function fallback(reason: string): never {
   throw new EngineFallback(reason);
+}
+
+/** A kept column in SQL: numbers as DOUBLE (NaN where missing: a NULL has no value in a numeric vector), text as read. */
+function keptSelect(c: Column): string {
+  if (c.kind === 'number') return `coalesce(CAST(${c.e} AS DOUBLE), 'NaN'::DOUBLE)`;
+  if (c.kind === 'string') return `CAST(${c.e} AS VARCHAR)`;
+  return fallback(`kept column "${c.name}" of a type the builder reads itself`);
 }
 
 function idText(v: unknown): string {

@@ -12,6 +12,8 @@ export interface DataErrorOptions extends DataLocation {
   /** How to fix it, one sentence. */
   hint?: string;
   cause?: unknown;
+  /** The node of the stage's config that named what is wrong (`['keep', 1]`), for the stage to point at its spec line. */
+  configPath?: (string | number)[];
 }
 
 /**
@@ -25,13 +27,18 @@ export class DataError extends UserError {
   readonly line?: number;
   readonly column?: string;
   readonly reason: string;
+  /** The hint, kept apart from the message (where it is already written). */
+  readonly hintText?: string;
+  readonly configPath?: (string | number)[];
 
   constructor(reason: string, options: DataErrorOptions = {}) {
-    const { hint, cause, ...loc } = options;
+    const { hint, cause, configPath, ...loc } = options;
     const where = formatLocation(loc);
     super(`${where ? `${where}: ` : ''}${reason}${hint ? `\n  hint: ${hint}` : ''}`, { cause });
     this.name = 'DataError';
     this.reason = reason;
+    this.hintText = hint;
+    this.configPath = configPath;
     this.file = loc.file;
     this.row = loc.row;
     this.line = loc.line;

@@ -3,13 +3,16 @@ import { f } from '../schema/fields.js';
 import { loadTf } from '../ml/backend.js';
 import { readDataset, readMeta, stableStringify, type SplitData, type SplitName } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
-import { classificationMetrics, confusionMatrix, regressionMetrics } from '../ml/metrics.js';
+import { confusionMatrix } from '../ml/metrics.js';
+import { predictionMetrics } from '../ml/score-split.js';
 import { loadModel, readModelMeta, type ModelMeta } from '../ml/model-io.js';
 import { column, multiTargetMetrics } from '../ml/target-metrics.js';
 import { predictTensor, type TensorPredictions } from '../ml/predict.js';
 import type { StageKind } from '../core/stage-kind.js';
 import { confusionCells } from '../core/tracker/confusion-cells.js';
 import { csvField } from '../core/csv-field.js';
+import { checkSlices, evaluateSlices, slicesField } from './evaluate-slices.js';
+import { evaluateImportance, importanceField, type ImportanceConfig } from './evaluate-importance.js';
 
 /** Metric families a spec may list; each selects its flattened forms (`f1` → f1, f1_macro, f1_weighted). */
 export const classificationMetricNames = ['accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss', 'mcc', 'top_k_accuracy'] as const;
@@ -24,6 +27,9 @@ export interface EvaluateConfig {
   /** Binary: the probability of class 1 at or above which class 1 is predicted. */
   threshold: number;
   top_k: number;
+  /** Kept columns (preprocess `keep`) to score per value. */
+  slices?: string[];
+  importance?: ImportanceConfig;
 }
 
 const config = f.object(
@@ -39,6 +45,8 @@ const config = f.object(
     ),
     threshold: f.number('Binary tasks: predict class 1 when its probability is at least this (accuracy, precision, recall, f1, mcc and predictions.csv follow it; auc and log_loss do not depend on it).', { exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.5 }),
     top_k: f.int('top_k_accuracy: a hit when the true class is among this many most probable ones.', { minimum: 1, default: 2 }),
+    slices: slicesField,
+    importance: importanceField,
   },
   { required: ['model', 'data'] },
 );
@@ -149,11 +157,13 @@ export const evaluate: StageKind<EvaluateConfig> = {
   version: 3,
   description: 'Scores a trained model on a dataset split: classification or regression metrics, predictions and a confusion matrix.',
   config,
-  outputs: () => ({
+  outputs: (c) => ({
     metrics: { path: 'metrics.json', location: 'stage' },
     predictions: { path: 'predictions.csv', location: 'stage' },
     confusion_matrix: { path: 'confusion_matrix.json', location: 'stage' },
+    ...(c.importance ? { importance: { path: 'importance.json', location: 'stage' as const } } : {}),
   }),
+  checkUpstream: (c, upstreamOf) => checkSlices(c.slices, upstreamOf),
   async run(ctx) {
     const c = ctx.config;
     const dsMeta = await readMeta(c.data);
@@ -189,18 +199,25 @@ export const evaluate: StageKind<EvaluateConfig> = {
     try {
       ctx.log(`evaluating on ${split} (${data.n} rows), backend ${loaded.backend}`);
       const p = predictTensor(loaded.tf, model, meta, data.x, data.xShape, { threshold: c.threshold });
-      if (meta.outputs) return { ...(await writeMultiTarget(ctx, c, meta.outputs, p, data, split, ds.meta.id)), backend: loaded.backend };
+      if (meta.outputs) {
+        if (c.slices || c.importance) throw new DataError(`${c.slices ? 'slices' : 'importance'} needs a single-target model; the model in ${c.model} predicts ${meta.outputs.length} targets`, { hint: 'remove it, or train one model per target' });
+        return { ...(await writeMultiTarget(ctx, c, meta.outputs, p, data, split, ds.meta.id)), backend: loaded.backend };
+      }
       if (c.threshold !== 0.5 && meta.output.kind === 'sigmoid') ctx.log(`threshold: class ${meta.labels?.[1] ?? 1} when its probability is at least ${c.threshold}`);
       const labels = meta.labels ?? [];
-      const all = p.values ? { ...regressionMetrics(data.y, p.values) } : classificationMetrics(data.y, p.classes!, p.probabilities!, labels.length, { topK: c.top_k });
-      const metrics = pickMetrics(all, c.metrics, meta.task);
+      const scoring = { classes: labels.length, topK: c.top_k };
+      const metrics = pickMetrics(predictionMetrics(p, data.y, scoring), c.metrics, meta.task);
       const sorted = Object.fromEntries(Object.keys(metrics).sort().map((k) => [k, metrics[k]!]));
       for (const [key, value] of Object.entries(sorted)) ctx.log(`${key} ${num(value)}`);
       const matrix = p.classes ? confusionMatrix(data.y, p.classes, labels.length) : [];
-      await writeFile(ctx.outputs.metrics!, `${stableStringify({ schemaVersion: 1, task: meta.task, split, n: data.n, metrics: sorted })}\n`);
+      const sliced = c.slices ? evaluateSlices(ctx, c.slices, data, p, scoring, (all) => pickMetrics(all, c.metrics, meta.task)) : {};
+      await writeFile(ctx.outputs.metrics!, `${stableStringify({ schemaVersion: 1, task: meta.task, split, n: data.n, metrics: sorted, ...(c.slices ? { slices: sliced } : {}) })}\n`);
       await writeFile(ctx.outputs.predictions!, predictionsCsv(p, data.y, meta.labels, { sourceRows: data.sourceRows, ids: data.ids, idColumn: ds.meta.id }));
       await writeFile(ctx.outputs.confusion_matrix!, `${stableStringify({ schemaVersion: 1, labels: p.classes ? labels : [], matrix })}\n`);
-      return { metrics: { ...sorted, ...confusionCells(matrix) }, backend: loaded.backend };
+      const importance = c.importance
+        ? await evaluateImportance(ctx, c.importance, ds.meta, data, split, (x) => predictionMetrics(predictTensor(loaded.tf, model, meta, x, data.xShape, { threshold: c.threshold }), data.y, scoring), ctx.outputs.importance!)
+        : {};
+      return { metrics: { ...sorted, ...confusionCells(matrix), ...sliced, ...importance }, backend: loaded.backend };
     } finally {
       model.dispose();
     }

@@ -79,6 +79,11 @@ const config = f.object(
       minItems: 1,
     }),
     id: f.string('A column that identifies rows (e.g. customer_id): never a feature; evaluate writes it beside each prediction in predictions.csv.'),
+    keep: f.array(
+      'Columns whose raw values are carried into every split beside the model inputs (e.g. sex, island), whether or not they are features: evaluate `slices` scores the model per value of a kept column.',
+      f.string('A column name.'),
+      { minItems: 1 },
+    ),
     exclude: f.array('Columns left out of the default features (e.g. ids, dates you do not want, leaky columns).', f.string('A column name.'), { minItems: 1 }),
     columns: f.map(
       'Per-column overrides of the inferred type and of the global encoding and normalization.',
@@ -166,6 +171,7 @@ export interface PreprocessConfig {
   features?: string[];
   exclude?: string[];
   id?: string;
+  keep?: string[];
   columns: Record<string, ColumnOverride>;
   missing: 'drop' | 'mean' | 'median' | 'mode' | { fill: 'mean' | 'median' | 'mode' | 'constant'; value?: unknown };
   encoding: 'onehot' | 'ordinal';
@@ -197,6 +203,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
   description: 'Reads csv/tsv/jsonl/json data, encodes, normalizes or tokenizes it, and writes seeded train/validation/test splits.',
   config,
   outputs: () => ({ dataset: { path: 'dataset', location: 'stage' } }),
+  check: (c) => (c.keep ?? []).flatMap((name, i) => (c.keep!.indexOf(name) === i ? [] : [{ path: ['keep', i], message: `expected each kept column once, got "${name}" again`, hint: `remove keep[${i}]` }])),
   async run(ctx) {
     const c = ctx.config;
     const sourceName = displayPath(ctx.workspace, c.input);
@@ -210,6 +217,7 @@ export const preprocess: StageKind<PreprocessConfig> = {
       features: c.features,
       exclude: c.exclude,
       id: c.id,
+      ...(c.keep ? { keep: c.keep } : {}),
       columns: c.columns,
       missing: missingStrategy(c.missing),
       encoding: c.encoding,
@@ -221,8 +229,10 @@ export const preprocess: StageKind<PreprocessConfig> = {
       format,
       ...(image ? { image } : {}),
     };
-    const built = (await useEngine(c, source, options)) ? await buildInEngine(ctx, source, options, sourceName) : undefined;
-    const { meta, report, trainShape } = built ?? (await buildRowByRow(ctx, source, options, sourceName, image));
+    const { meta, report, trainShape } = await atSpecNode(ctx, async () => {
+      const built = (await useEngine(c, source, options)) ? await buildInEngine(ctx, source, options, sourceName) : undefined;
+      return built ?? (await buildRowByRow(ctx, source, options, sourceName, image));
+    });
     const s = report.splits;
     ctx.log(
       `read ${report.rowsRead} rows from ${sourceName}: kept ${report.rows}, dropped ${report.droppedMissing} with missing values` +
@@ -321,6 +331,18 @@ async function buildRowByRow(ctx: StageContext<PreprocessConfig>, source: TableS
   ctx.signal.throwIfAborted();
   await writeDataset(ctx.outputs.dataset!, dataset);
   return { meta: dataset.meta, report, trainShape: dataset.splits.train!.xShape };
+}
+
+/** Runs `build`; a DataError about a config node (a `keep` column the data lacks) is rethrown naming that node's spec line and column. */
+async function atSpecNode<T>(ctx: StageContext<PreprocessConfig>, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (err) {
+    if (!(err instanceof DataError) || !err.configPath) throw err;
+    const where = ctx.specNode?.(err.configPath);
+    if (!where) throw err;
+    throw new DataError(`${err.reason}, at ${where}`, { file: err.file, ...(err.hintText ? { hint: err.hintText } : {}), cause: err });
+  }
 }
 
 function logDelimiter(ctx: StageContext<PreprocessConfig>, delimiter: string | undefined): void {

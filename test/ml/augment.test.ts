@@ -31,6 +31,20 @@ async function origin(augment?: Record<string, unknown>, extra: Record<string, u
 const bytes = async (dir: string, file: string) => readFile(join(dir, file));
 
 describe('augment: resampling on the cars (Origin)', () => {
+  it('keep: every synthetic train row keeps the kept values of the row it came from (SMOTE and noise copies); test keeps its own', async () => {
+    const plain = await origin(undefined, { keep: ['Name', 'Origin'] });
+    const augmented = await origin({ resample: { method: 'smote' }, noise: { std: 0.1, copies: 1 } }, { keep: ['Name', 'Origin'] });
+    const before = (await readDataset(plain.dir)).splits;
+    const { meta, splits: after } = await readDataset(augmented.dir);
+    const train = after.train!;
+    expect(train.n).toBe(912);
+    expect(train.kept!.Name).toHaveLength(912);
+    const nameOfRow = new Map(Array.from(before.train!.sourceRows!, (r, i) => [r, before.train!.kept!.Name[i]!]));
+    train.sourceRows!.forEach((r, i) => expect(train.kept!.Name[i]).toBe(nameOfRow.get(r)));
+    expect(train.kept!.Origin.every((v, i) => v === meta.labels![train.y[i]!])).toBe(true);
+    expect(after.test!.kept).toEqual(before.test!.kept);
+  });
+
   it('oversample: every class grows to the majority (152); the stage metrics give rows per class before and after; validation and test are byte-identical', async () => {
     const plain = await origin();
     const over = await origin({ resample: { method: 'oversample' } });

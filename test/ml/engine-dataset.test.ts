@@ -54,6 +54,24 @@ describe('preprocess in the engine (DuckDB)', () => {
     expect(run.result).toMatchObject({ metrics: { classes: 3, rows_read: 3000 } });
   }, ENGINE_TIMEOUT);
 
+  it('keep: the same kept values both ways (a feature, a non-feature, the id; numbers canonical, missing as empty), one per row of each split', async () => {
+    const ws = await withFiles({ 'data.csv': generated(3000, 3) });
+    const run = await bothWays(ws, { input: join(ws, 'data.csv'), target: 'label', id: 'id', exclude: ['x3', 'x2'], keep: ['color', 'x3', 'x1', 'id', 'x2'], split: { test: 0.2, validation: 0.1, seed: 7 } });
+    const ds = await readDataset(run.dir);
+    expect(ds.meta.kept).toEqual(['color', 'x3', 'x1', 'id', 'x2']);
+    expect(ds.meta.featureNames.some((n) => n.startsWith('x3'))).toBe(false);
+    for (const split of Object.values(ds.splits)) {
+      expect(Object.keys(split!.kept!).sort()).toEqual(['color', 'id', 'x1', 'x2', 'x3']);
+      for (const values of Object.values(split!.kept!)) expect(values).toHaveLength(split!.n);
+      expect(split!.kept!.id).toEqual(split!.ids);
+    }
+    const test = ds.splits.test!;
+    expect(new Set(test.kept!.x3)).toEqual(new Set(['0', '1', '2', '3', '4', '5', '6']));
+    expect(test.kept!.x2).toContain('');
+    expect(test.kept!.color).not.toContain('');
+    expect(test.kept!.x1.every((v) => String(Number(v)) === v)).toBe(true);
+  }, ENGINE_TIMEOUT);
+
   it('the same bytes with fills (mean, median, mode, constant), ordinal and min-max settings, and a regression target', async () => {
     const ws = await withFiles({ 'data.csv': generated(2500, 2, 'value') });
     await bothWays(ws, { input: join(ws, 'data.csv'), target: 'label', exclude: ['id'], missing: 'mean', normalize: 'minmax', columns: { size: { encoding: 'ordinal' } } });

@@ -218,6 +218,19 @@ export const waitForKinds: Rule = (ctx) => {
   }
 };
 
+/** Each kind's {@link StageKind.checkUpstream}, given the stages whose outputs its config keys name. */
+export const upstreamChecks: Rule = (ctx) => {
+  for (const stage of ctx.stages.values()) {
+    if (!stage.config || !stage.kind.checkUpstream) continue;
+    const upstreamOf = (key: string) => {
+      const found = stage.refs.find((r) => r.path[0] === key);
+      const target = found ? ctx.stages.get(found.ref.stage) : undefined;
+      return found && target?.config ? { name: target.name, kind: target.kind.kind, config: target.config, output: found.ref.output } : undefined;
+    };
+    for (const issue of stage.kind.checkUpstream(stage.config, upstreamOf)) ctx.reporter.error([...stage.base, ...issue.path], issue.message, issue.hint ? { hint: issue.hint } : {});
+  }
+};
+
 /** The stages and their edges form no cycle. */
 export const noCycles: Rule = (ctx) => {
   const edges = new Map([...ctx.stages.values()].map((s) => [s.name, [...s.upstream.keys()]]));
@@ -233,7 +246,7 @@ export const noCycles: Rule = (ctx) => {
 };
 
 /** Every rule, in the order they run. */
-export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, outputsInsideWorkspace, inputsExistOrAreProduced, noDuplicateOutputs, waitForKinds, noCycles];
+export const rules: Rule[] = [knownNeeds, knownOutputs, noEscapingPaths, outputsInsideWorkspace, inputsExistOrAreProduced, noDuplicateOutputs, waitForKinds, upstreamChecks, noCycles];
 
 interface WorkspaceOutput extends WorkspacePath {
   stage: string;

@@ -9,7 +9,7 @@ export async function augmentDataset(dir: string, config: AugmentConfig, splitSe
   const { split, report } = augmentSplit(ds.splits.train!, ds.meta, config, splitSeed);
   const writer = await openSplitWriter(dir, 'train', split.xShape, split.x instanceof Int32Array ? 'int32' : 'float32');
   await writer.append(split.x);
-  const train = await writer.finish(split.y, split.sourceRows, split.ids);
+  const train = await writer.finish(split.y, { sourceRows: split.sourceRows, ids: split.ids, kept: split.kept });
   await writeDatasetMeta(dir, ds.meta, { ...ds.meta.splits, train });
   return report;
 }

@@ -76,7 +76,7 @@ export function augmentSplit(train: SplitData, meta: DatasetMeta, config: Augmen
     steps.push(`image (flip ${im.flip}, shift ${im.shift}, rotate ${im.rotate}°): +${extras.at(-1)!.n} rows`);
   }
   const out = concatRows([base, ...extras]);
-  const split: SplitData = { n: out.n, x: out.x, xShape: [out.n, ...train.xShape.slice(1)], y: out.y, ...(out.sourceRows ? { sourceRows: out.sourceRows } : {}), ...(out.ids ? { ids: out.ids } : {}) };
+  const split: SplitData = { n: out.n, x: out.x, xShape: [out.n, ...train.xShape.slice(1)], y: out.y, ...(out.sourceRows ? { sourceRows: out.sourceRows } : {}), ...(out.ids ? { ids: out.ids } : {}), ...(out.kept ? { kept: out.kept } : {}) };
   const report: AugmentReport = { rowsBefore: train.n, rowsAfter: out.n, steps, ...(labels ? { labels, before: classCounts(train.y, k), after: classCounts(out.y, k) } : {}) };
   return { split, report };
 }

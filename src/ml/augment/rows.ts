@@ -10,11 +10,17 @@ export interface AugmentRows {
   n: number;
   sourceRows?: Int32Array;
   ids?: string[];
+  /** The kept raw values (preprocess `keep`), by column. */
+  kept?: Record<string, string[]>;
 }
 
 /** The rows of a split. */
 export function rowsOf(split: SplitData): AugmentRows {
-  return { x: split.x, width: split.xShape.slice(1).reduce((a, b) => a * b, 1), y: split.y, n: split.n, ...(split.sourceRows ? { sourceRows: split.sourceRows } : {}), ...(split.ids ? { ids: split.ids } : {}) };
+  return { x: split.x, width: split.xShape.slice(1).reduce((a, b) => a * b, 1), y: split.y, n: split.n, ...(split.sourceRows ? { sourceRows: split.sourceRows } : {}), ...(split.ids ? { ids: split.ids } : {}), ...(split.kept ? { kept: split.kept } : {}) };
+}
+
+function mapKept(kept: Record<string, string[]>, pick: (values: string[]) => string[]): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(kept).map(([column, values]) => [column, pick(values)]));
 }
 
 /** Rows `index` of `rows` (repeats allowed), then the extra rows of `added` (inputs and the origin row of each), in that order. */
@@ -35,6 +41,7 @@ export function takeAndAdd(rows: AugmentRows, index: ArrayLike<number>, added: {
     n,
     ...(rows.sourceRows ? { sourceRows: Int32Array.from(origin, (r) => rows.sourceRows![r]!) } : {}),
     ...(rows.ids ? { ids: Array.from(origin, (r) => rows.ids![r]!) } : {}),
+    ...(rows.kept ? { kept: mapKept(rows.kept, (values) => Array.from(origin, (r) => values[r]!)) } : {}),
   };
 }
 
@@ -75,6 +82,7 @@ export function concatRows(parts: AugmentRows[]): AugmentRows {
     n,
     ...(first.sourceRows ? { sourceRows: Int32Array.from(parts.flatMap((p) => [...p.sourceRows!])) } : {}),
     ...(first.ids ? { ids: parts.flatMap((p) => p.ids!) } : {}),
+    ...(first.kept ? { kept: Object.fromEntries(Object.keys(first.kept).map((column) => [column, parts.flatMap((p) => p.kept![column]!)])) } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { formatCell } from '../numbers.js';
 import { renderCharts, type Chart } from './charts.js';
 import { findConfusionMatrix, readArtifactFile, type ArtifactJsonReader, type ConfusionMatrix } from '../../app/report/confusion-matrix.js';
 import { runFailure, type RunFailure } from '../../app/compare/run-failure.js';
+import { findImportance, type ImportanceRow } from '../../app/report/importance.js';
 import { escapeHtml, REPORT_CSS, tableHtml } from './html.js';
 import type { Style } from '../ansi.js';
 
@@ -37,6 +38,11 @@ export async function buildReport(tracker: Tracker, opts: ReportOptions, readArt
   const comparison = buildComparison(data, { baseline, metrics: opts.metrics, allIds: await tracker.findRunIds('') });
   const matrices: { title: string; matrix: ConfusionMatrix }[] = [];
   const failures = new Map<string, RunFailure>();
+  const importance: { title: string; rows: ImportanceRow[] }[] = [];
+  for (const r of comparison.runs) {
+    const found = findImportance(pointsOf.get(r.id) ?? []);
+    if (found) importance.push({ title: `${r.shortId} · ${found.stage}`, rows: found.rows });
+  }
   for (const r of comparison.runs) {
     const found = await findConfusionMatrix(pointsOf.get(r.id) ?? [], await tracker.getArtifacts(r.id), readArtifact);
     if (found) matrices.push({ title: `${r.shortId} · ${found.stage}`, matrix: found.matrix });
@@ -49,11 +55,21 @@ export async function buildReport(tracker: Tracker, opts: ReportOptions, readArt
     baseline,
     runs: comparison.runs.map((r) => r.id),
     charts: charts.map((c) => ({ title: c.title, kind: c.kind })),
-    html: reportHtml(comparison, charts, failures),
+    html: reportHtml(comparison, charts, failures, importance),
   };
 }
 
-function reportHtml(c: Comparison, charts: Chart[], failures: ReadonlyMap<string, RunFailure>): string {
+/** A table per run that recorded permutation importance (evaluate `importance`): features by mean metric drop, largest first. */
+function importanceHtml(list: readonly { title: string; rows: ImportanceRow[] }[]): string {
+  if (list.length === 0) return '<p class="note">No run recorded permutation importance (evaluate <code>importance:</code>).</p>';
+  const tables = list.map(
+    (t) =>
+      `<h3>${escapeHtml(t.title)}</h3>\n${tableHtml({ columns: [{ header: 'feature' }, { header: 'mean drop' }, { header: 'std' }], rows: t.rows.map((r) => ({ cells: [r.feature, formatCell(r.mean), formatCell(r.std)] })) }, 'importance')}`,
+  );
+  return `${tables.join('\n')}\n<p class="note">The drop of the evaluation metric on the evaluated split when the feature's values are shuffled between rows (mean and std over the repeats); near zero: the model does not use it.</p>`;
+}
+
+function reportHtml(c: Comparison, charts: Chart[], failures: ReadonlyMap<string, RunFailure>, importance: readonly { title: string; rows: ImportanceRow[] }[]): string {
   const pipelines = [...new Set(c.runs.map((r) => r.pipeline))].join(', ');
   const title = `mlpipe report: ${c.runs.length} run${c.runs.length === 1 ? '' : 's'} of ${pipelines}`;
   const metricsOnly = comparisonTable({ ...c, params: [], curves: [] });
@@ -89,6 +105,8 @@ function reportHtml(c: Comparison, charts: Chart[], failures: ReadonlyMap<string
 ${c.metrics.length ? `${tableHtml(metricsOnly, 'compare')}\n<p class="legend">${escapeHtml(comparisonLegend(c))}</p>` : '<p class="note">The runs logged no final metrics.</p>'}
 ${section('Learning curves', 'curve', 'The runs logged no per-step metrics.')}
 ${section('Confusion matrices', 'confusion', 'No run has a confusion matrix (classification runs record one in their evaluation metrics).')}
+<h2>Feature importance</h2>
+${importanceHtml(importance)}
 <h2>Params</h2>
 ${params}
 </body>
