@@ -246,7 +246,7 @@ describe('loadSpec reports', () => {
           |       ^
         hint: did you mean "target"?
 
-      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, wdir, env, metrics, plots, description, needs, cache, frozen, retries, resources, matrix, foreach, do), got "need"
+      pipeline.yaml:10:5 stages.prepare.need: expected a known key (uses, with, run, deps, outs, wdir, env, metrics, plots, code_deps, description, needs, cache, frozen, retries, resources, matrix, foreach, do), got "need"
         10 |     need: []
            |     ^
         hint: did you mean "needs"?

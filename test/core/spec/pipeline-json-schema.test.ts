@@ -37,7 +37,7 @@ describe('pipelineJsonSchema', () => {
 
   it('describes run stages from the shell config, and refuses unknown top-level keys', () => {
     expect(schema.definitions.runStage.required).toEqual(['run']);
-    expect(Object.keys(schema.definitions.runStage.properties)).toEqual(['run', 'deps', 'outs', 'wdir', 'env', 'metrics', 'plots', 'description', 'needs', 'cache', 'frozen', 'retries', 'resources', 'matrix']);
+    expect(Object.keys(schema.definitions.runStage.properties)).toEqual(['run', 'deps', 'outs', 'wdir', 'env', 'metrics', 'plots', 'code_deps', 'description', 'needs', 'cache', 'frozen', 'retries', 'resources', 'matrix']);
     expect(schema.definitions.runStage.properties.resources.properties.labels.items.pattern).toBe('^[A-Za-z0-9_.-]+$');
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['stages']);

@@ -150,7 +150,7 @@ stages:
           |                 ^
         hint: the items are plain values here: write \${item}
 
-      pipeline.yaml:7:7 stages.a@*.outz: expected a known key (uses, with, run, deps, outs, wdir, env, metrics, plots, description, needs, cache, frozen, retries, resources, matrix), got "outz"
+      pipeline.yaml:7:7 stages.a@*.outz: expected a known key (uses, with, run, deps, outs, wdir, env, metrics, plots, code_deps, description, needs, cache, frozen, retries, resources, matrix), got "outz"
         7 |       outz: []
           |       ^
         hint: did you mean "outs"?
