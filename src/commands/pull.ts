@@ -23,10 +23,11 @@ EXIT CODES
 
   async run(): Promise<TransferResult> {
     const { args, flags } = await this.parse(Pull);
-    const remote = await connectRemote(this.projectConfig({ remote: flags.remote }), 'read');
+    const config = this.projectConfig({ remote: flags.remote });
+    const remote = await connectRemote(config, 'read');
     const selection = await transferSelection(args.spec, flags);
     const progress = progressLine('pull', this.jsonEnabled());
-    const result = await pullEntries({ runsDir: this.runsDir(flags['runs-dir']), remote, selection, jobs: flags.jobs, onProgress: progress.onProgress, onWarning: (m) => this.note(`warning: ${m}`) }).finally(() => progress.done());
+    const result = await pullEntries({ runsDir: this.runsDir(flags['runs-dir']), remote, selection, cacheTypes: config.cacheTypes, jobs: flags.jobs, onProgress: progress.onProgress, onWarning: (m) => this.note(`warning: ${m}`) }).finally(() => progress.done());
     this.out(renderTransfer(result));
     return result;
   }

@@ -19,7 +19,7 @@ import type { BaseFlags } from '../cli/base-command.js';
 import { connectRemote } from '../cli/remote-flags.js';
 import { pushEntries, type TransferResult } from '../app/remote/transfer.js';
 import { renderTransfer } from '../render/transfer.js';
-import type { ObjectStore } from '../core/store/types.js';
+import type { CacheLinkType, ObjectStore } from '../core/store/types.js';
 import { checkRunName, parseTags } from '../app/runs/run-meta.js';
 import { searchFlags, searchOf } from '../cli/search-flags.js';
 
@@ -75,7 +75,7 @@ export default class Run extends BaseCommand {
     try {
       const push = config.autopush.value && !flags.dry ? (queued?.remote ?? (await connectRemote(config, 'write'))) : undefined;
       const pull = flags.pull ? (queued?.remote ?? (await connectRemote(config, 'read'))) : undefined;
-      const result = await this.execute(args.spec, flags, runsDir, queued, pull, search);
+      const result = await this.execute(args.spec, flags, runsDir, queued, pull, search, config.cacheTypes);
       if (!push || !('exitCode' in result)) return result;
       const runIds = 'points' in result ? result.points.flatMap((p) => (p.runId ? [p.runId] : [])) : [result.runId];
       return { ...result, push: await this.pushRun(runsDir, push, runIds) };
@@ -95,11 +95,11 @@ export default class Run extends BaseCommand {
     return results;
   }
 
-  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>, cacheTypes: readonly CacheLinkType[]): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
     const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
-    const common = { ...labels, runsDir, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
+    const common = { ...labels, runsDir, cacheTypes, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
       const json = this.jsonEnabled();

@@ -6,7 +6,7 @@ import { restoreOutputs } from '../../core/cache/stage-outputs.js';
 import { planPipeline, workspaceLockPath } from '../../core/run/run-pipeline.js';
 import type { PipelineSpec } from '../../core/spec/types.js';
 import { openLocalStore } from '../../core/store/local-store.js';
-import type { ObjectStore } from '../../core/store/types.js';
+import type { CacheLinkType, ObjectStore } from '../../core/store/types.js';
 import { openLockIndex } from '../../core/lock/lock-file.js';
 import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import { lockForCheckout } from '../checkout/checkout-run.js';
@@ -48,6 +48,8 @@ export interface TransferOptions extends CopyOptions {
   remote: ObjectStore;
   selection: TransferSelection;
   onWarning?: (message: string) => void;
+  /** `pull PIPELINE`: how its workspace outs are placed (mlpipe.yaml `cache.type`); default reflink, else copy. */
+  cacheTypes?: readonly CacheLinkType[];
 }
 
 /** `mlpipe push`: copies the selected entries from the local cache to the remote (objects first, manifests last). */
@@ -67,7 +69,7 @@ export async function pullEntries(opts: TransferOptions): Promise<TransferResult
   const local = openLocalStore(opts.runsDir);
   const chosen = await selectEntries(opts, 'pull');
   const copied = await copyEntries(opts.remote, local, chosen.keys, opts);
-  const checkedOut = 'spec' in opts.selection ? await checkOutWorkspaceOuts(opts.runsDir, opts.selection.spec, chosen, copied) : [];
+  const checkedOut = 'spec' in opts.selection ? await checkOutWorkspaceOuts(opts.runsDir, opts.selection.spec, chosen, copied, opts.cacheTypes) : [];
   return summarize('pull', opts.remote, chosen, copied, checkedOut);
 }
 
@@ -125,7 +127,7 @@ async function withLockedKeys(spec: PipelineSpec, stages: Chosen['stages'], onWa
 }
 
 /** Writes the workspace outs (shell stages) of the pulled pipeline's cached stages, verified, under the workspace lock. */
-async function checkOutWorkspaceOuts(runsDir: string, spec: PipelineSpec, chosen: Chosen, copied: CopyResult) {
+async function checkOutWorkspaceOuts(runsDir: string, spec: PipelineSpec, chosen: Chosen, copied: CopyResult, cacheTypes?: readonly CacheLinkType[]) {
   const local = openLocalStore(runsDir);
   const usable = new Set([...copied.copied, ...copied.present]);
   const written: TransferResult['checkedOut'] = [];
@@ -136,7 +138,7 @@ async function checkOutWorkspaceOuts(runsDir: string, spec: PipelineSpec, chosen
       const manifest = await readManifest(local, key);
       const declared = Object.entries(spec.stages[stage]!.impl.outputs(spec.stages[stage]!.config)).filter(([name, o]) => o.location === 'workspace' && manifest?.outputs[name]);
       if (!manifest || declared.length === 0) continue;
-      const targets = Object.fromEntries(declared.map(([name, o]) => [name, { path: join(spec.dir, o.path), link: false }]));
+      const targets = Object.fromEntries(declared.map(([name, o]) => [name, { path: join(spec.dir, o.path), link: false, ...(cacheTypes && !o.persist ? { types: cacheTypes } : {}) }]));
       await restoreOutputs(local, Object.fromEntries(declared.map(([name]) => [name, manifest.outputs[name]!])), targets, { verify: true });
       for (const [name, o] of declared) written.push({ stage, output: name, path: o.path });
     }

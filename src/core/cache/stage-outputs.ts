@@ -4,7 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { hashPath } from '../hash/hash-path.js';
 import { uncachedHasher, type FileHasher } from '../hash/stat-cache.js';
 import type { ManifestFile, OutputManifest } from '../hash/path-manifest.js';
-import type { ObjectStore } from '../store/types.js';
+import type { CacheLinkType, ObjectStore } from '../store/types.js';
 import { forEachLimit } from '../async/for-each-limit.js';
 import { digestsOf, isSafeOutputPath } from './manifest.js';
 
@@ -18,6 +18,8 @@ export interface OutputSource {
 export interface OutputTarget {
   path: string;
   link: boolean;
+  /** How each file is placed, in order of preference (overrides `link`; see GetOptions.types). */
+  types?: readonly CacheLinkType[];
 }
 
 const PARALLEL_FILES = 16;
@@ -97,6 +99,7 @@ async function restoreOne(store: ObjectStore, manifest: OutputManifest, dest: Ou
   const put = (file: ManifestFile, path: string) =>
     store.get(file.hash, path, {
       link: dest.link,
+      ...(dest.types ? { types: dest.types } : {}),
       mode: file.mode & 0o111 ? 0o755 : 0o644,
       size: file.size,
       verify,

@@ -1,4 +1,5 @@
 import { f, type ObjectField } from '../../schema/fields.js';
+import type { CacheLinkType } from '../store/types.js';
 
 /** The project configuration file's name, found by walking up from the current folder. */
 export const CONFIG_FILE = 'mlpipe.yaml';
@@ -33,6 +34,13 @@ export const configField: ObjectField = f.object('mlpipe project configuration (
   executor: f.enum('Where stages run: here, or on `mlpipe worker`s through the queue (needs a remote).', ['local', 'queue'], { default: 'local' }),
   queue: f.string('The Redis of the job queue (redis://HOST:6379); a password comes from the environment, as ${env.NAME}.', { default: 'redis://127.0.0.1:6379' }),
   queue_prefix: f.string('Key prefix of the queue in Redis: coordinators and workers that work together use the same one.', { default: 'mlpipe' }),
+  cache: f.object('The local cache (runs/cache).', {
+    type: f.array(
+      'How outputs restored from the cache are placed in the workspace, in order of preference (DVC\'s cache.type): reflink (a copy-on-write clone, where the file system has it: btrfs, XFS, APFS), hardlink (a read-only hard link to the cache object: no copy, no extra disk; a stage removes its outs before it runs, so the object is never written through it; persist outs and executable files are always copied), copy. The first that works is used, a copy last.',
+      f.enum('A way to place a file.', ['reflink', 'hardlink', 'copy']),
+      { default: ['reflink', 'copy'], minItems: 1 },
+    ),
+  }),
 });
 
 /** Keys of mlpipe.yaml, as written. */
@@ -56,4 +64,5 @@ export interface ConfigFileValues {
   executor?: 'local' | 'queue';
   queue?: string;
   queue_prefix?: string;
+  cache?: { type?: CacheLinkType[] };
 }

@@ -1,3 +1,4 @@
+import type { CacheLinkType } from '../store/types.js';
 import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { didYouMean } from '../../schema/did-you-mean.js';
@@ -109,6 +110,11 @@ export class ProjectConfig {
   /** The remote cache: --remote / MLPIPE_REMOTE (a configured name, or a URL / folder), else default_remote; undefined when none is set. */
   get remote(): Setting<RemoteTarget | undefined> {
     return this.setting<RemoteTarget | undefined, string>('remote', (s, origin) => this.remoteNamed(s, origin), (name) => this.remotes[name], undefined);
+  }
+
+  /** How restored workspace outs are placed (`cache.type` in mlpipe.yaml), in order of preference; default reflink, copy. */
+  get cacheTypes(): readonly CacheLinkType[] {
+    return this.file?.values.cache?.type ?? ['reflink', 'copy'];
   }
 
   /** The remotes of mlpipe.yaml by name, URLs resolved. */

@@ -1,3 +1,4 @@
+import type { CacheLinkType } from '../store/types.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { withoutConfusionCells } from '../tracker/confusion-cells.js';
@@ -53,6 +54,8 @@ export interface ExecuteOptions {
   force?: boolean;
   /** Executions under way in other runs of a sweep: a stage with the key of one waits for it and is restored. */
   inFlight?: InFlightStages;
+  /** How restored workspace outs are placed (mlpipe.yaml `cache.type`); `persist` outs are always copied (a stage writes them in place). */
+  cacheTypes?: readonly CacheLinkType[];
   /** The epoch at which a search pruned a completed stage (`run --search asha`): the stages below it do not run. */
   prunedAt?: (stage: StageSummary) => number | undefined;
 }
@@ -139,7 +142,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     try {
       if (decision.action === 'restore' && decision.manifest) {
         await mkdir(join(runDir, stage.name), { recursive: true });
-        const targets = restoreTargets(spec, runDir, stage.name, outputs, opts.isolated === true);
+        const targets = restoreTargets(spec, runDir, stage.name, outputs, opts);
         const restoring = { ...decision.manifest, outputs: Object.fromEntries(Object.entries(decision.manifest.outputs).filter(([name]) => targets[name])) };
         if (await opts.cache.restore(restoring, targets, stage.name)) {
           const { metrics } = decision.manifest;
@@ -210,7 +213,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     });
     const outputs = stage.impl.outputs(stage.config);
     await mkdir(join(runDir, stage.name), { recursive: true });
-    const targets = restoreTargets(spec, runDir, stage.name, outputs, opts.isolated === true);
+    const targets = restoreTargets(spec, runDir, stage.name, outputs, opts);
     const restoring = { ...done.manifest, outputs: Object.fromEntries(Object.entries(done.manifest.outputs).filter(([name]) => targets[name])) };
     if (!(await opts.cache.restore(restoring, targets, stage.name))) {
       throw new StageFailedError(stage.name, `stage ${stage.name} completed on a worker, but its outputs could not be restored from ${opts.cache.store.location}`);
@@ -270,11 +273,12 @@ function displayOutputs(spec: PipelineSpec, outputs: Record<string, OutputSpec>,
 }
 
 /** Where a restore writes each output; an isolated run leaves workspace outs in the cache. */
-function restoreTargets(spec: PipelineSpec, runDir: string, stage: string, outputs: Record<string, OutputSpec>, isolated: boolean) {
+function restoreTargets(spec: PipelineSpec, runDir: string, stage: string, outputs: Record<string, OutputSpec>, opts: Pick<ExecuteOptions, 'isolated' | 'cacheTypes'>) {
+  const types = (o: OutputSpec) => (o.location === 'workspace' && !o.persist && opts.cacheTypes ? { types: opts.cacheTypes } : {});
   return Object.fromEntries(
     Object.entries(outputs)
-      .filter(([, o]) => !isolated || o.location === 'stage')
-      .map(([name, o]) => [name, { path: destinationOf(spec, runDir, stage, o), link: o.location === 'stage' }]),
+      .filter(([, o]) => !opts.isolated || o.location === 'stage')
+      .map(([name, o]) => [name, { path: destinationOf(spec, runDir, stage, o), link: o.location === 'stage', ...types(o) }]),
   );
 }
 

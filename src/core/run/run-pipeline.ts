@@ -16,7 +16,7 @@ import { hasKernelLocks } from '../flock.js';
 import type { Workspace } from '../workspace/workspace.js';
 import { executePlan } from './execute-plan.js';
 import type { StageDispatcher, StageExecutor } from './executor.js';
-import type { ObjectStore } from '../store/types.js';
+import type { CacheLinkType, ObjectStore } from '../store/types.js';
 import { ReadThroughStore } from '../store/read-through-store.js';
 import type { ExplainReasons, RunEvent, RunObserver, StageSummary } from './events.js';
 import { TrackerRecorder } from './tracker-recorder.js';
@@ -59,6 +59,8 @@ export interface RunPipelineOptions {
   dispatcher?: StageDispatcher;
   /** A remote cache behind the local one: entries found there are restored (fetched into the local cache). */
   remote?: ObjectStore;
+  /** How restored workspace outs are placed (mlpipe.yaml `cache.type`): default reflink, else copy. */
+  cacheTypes?: readonly CacheLinkType[];
   /** Tags the run gets when it ends, from how its stages ended (a search trial: `pruned=EPOCH`). */
   tagsAtEnd?: (stages: readonly StageSummary[]) => Record<string, string>;
   /** The epoch at which a search pruned a completed stage: the stages below it do not run. */
@@ -172,6 +174,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       isolated: opts.isolated,
       inFlight: opts.inFlight,
       dispatcher: opts.dispatcher,
+      cacheTypes: opts.cacheTypes,
       force: opts.force,
       prunedAt: opts.prunedAt,
     });

@@ -118,13 +118,24 @@ export class LocalObjectStore implements MaintainableStore {
     }
     await rm(dest, { force: true });
     const executable = opts.mode !== undefined && (opts.mode & 0o111) !== 0;
-    if (opts.link && !executable) {
+    const types = opts.types ?? (opts.link ? (['hardlink', 'reflink', 'copy'] as const) : (['reflink', 'copy'] as const));
+    for (const [i, type] of types.entries()) {
+      if (type === 'copy') break;
+      if (type === 'hardlink' && executable) continue;
+      // reflink then copy is one call (the kernel clones where it can, else copies): the fallback below
+      if (type === 'reflink' && !types.slice(i + 1).includes('hardlink')) break;
       try {
-        await link(object, dest);
+        // a hard link is the object itself (read-only, 0444); a reflink a file of its own
+        if (type === 'hardlink') await link(object, dest);
+        else {
+          await copyFile(object, dest, constants.COPYFILE_FICLONE_FORCE);
+          await chmod(dest, opts.mode ?? 0o644);
+        }
         return;
       } catch (error) {
-        if (codeOf(error) === 'ENOENT') throw new MissingObjectError(digest, object, { cause: error });
-        if (!LINK_FALLBACK.has(codeOf(error))) throw error;
+        if (codeOf(error) === 'ENOENT' && !(await statOrUndefined(object))) throw new MissingObjectError(digest, object, { cause: error });
+        if (!LINK_FALLBACK.has(codeOf(error)) && codeOf(error) !== 'EINVAL' && codeOf(error) !== 'ENOENT') throw error;
+        await rm(dest, { force: true });
       }
     }
     try {

@@ -1,10 +1,20 @@
 import type { FileHasher } from '../hash/stat-cache.js';
 import type { CacheCorruptError } from './errors.js';
 
+/**
+ * How a restore places a cache object at its destination (mlpipe.yaml `cache.type`, DVC's): a
+ * reflink (copy-on-write clone: a file of its own, sharing blocks until written), a read-only hard
+ * link (the cache's own inode: nothing copied), or a copy.
+ */
+export type CacheLinkType = 'reflink' | 'hardlink' | 'copy';
+export const CACHE_LINK_TYPES: readonly CacheLinkType[] = ['reflink', 'hardlink', 'copy'];
+
 /** How {@link ObjectStore.get} writes an object. */
 export interface GetOptions {
-  /** Hard-link the object where the store and the file system allow (it is then read-only); copy otherwise. */
+  /** Hard-link the object where the store and the file system allow (it is then read-only); copy otherwise. Same as `types: ['hardlink', 'reflink', 'copy']`. */
   link?: boolean;
+  /** The ways to place the object, tried in order until one works (a copy is the last resort); overrides `link`. Default: reflink, copy. Executable files are never hard-linked. */
+  types?: readonly CacheLinkType[];
   /** File mode of a copy (default 0644). */
   mode?: number;
   /** Hash the bytes before they are used: a mismatch is a {@link CacheCorruptError}, never a written file. */

@@ -28,7 +28,10 @@ describe('schema/config.schema.json', () => {
 
   it('describes every key', () => {
     const schema = configJsonSchema() as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(['tracker', 'remotes', 'default_remote', 'autopush', 'executor', 'queue', 'queue_prefix']);
+    expect(Object.keys(schema.properties)).toEqual(['tracker', 'remotes', 'default_remote', 'autopush', 'executor', 'queue', 'queue_prefix', 'cache']);
     for (const [key, p] of Object.entries(schema.properties)) expect(p.description, key).toBeTruthy();
+    const cacheType = (schema.properties.cache as unknown as { properties: Record<string, { default: unknown; items: { enum: string[] } }> }).properties.type!;
+    expect(cacheType.default).toEqual(['reflink', 'copy']);
+    expect(cacheType.items.enum).toEqual(['reflink', 'hardlink', 'copy']);
   });
 });
