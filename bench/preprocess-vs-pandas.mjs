@@ -3,7 +3,7 @@
 // pandas + scikit-learn script doing the same work (read, stratified train/validation/test split,
 // z-score fitted on train, one-hot, float32 files), alternated BENCH_REPS times (default 3) in one
 // run; medians with min–max of wall time and of peak RSS (GNU time's "Maximum resident set size").
-// BENCH_ROWS: the sizes (default 200000,2000000). BENCH_PYTHON: a Python with pandas, scikit-learn
+// BENCH_ROWS: the sizes (default 200000,2000000; 0 skips them). BENCH_PYTHON: a Python with pandas, scikit-learn
 // and numpy (default python3). BENCH_ENGINE=never times the row-by-row builder instead.
 // BENCH_PARQUET_GB (default 0.1; 0 skips it) preprocesses a generated Parquet file of about that
 // size (1 for the 1 GB case; peak RSS reported). BENCH_PREDICT_ROWS (default 1000000; 0
@@ -21,7 +21,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'run.js');
 const python = process.env.BENCH_PYTHON ?? 'python3';
 const reps = Number(process.env.BENCH_REPS ?? 3);
-const sizes = (process.env.BENCH_ROWS ?? '200000,2000000').split(',').map(Number);
+const sizes = (process.env.BENCH_ROWS ?? '200000,2000000').split(',').map(Number).filter((n) => n > 0);
 const engine = process.env.BENCH_ENGINE ?? 'always';
 const parquetGb = Number(process.env.BENCH_PARQUET_GB ?? 0.1);
 const predictRows = Number(process.env.BENCH_PREDICT_ROWS ?? 1_000_000);
