@@ -21,7 +21,8 @@ export class EngineFallback extends Error {
 /**
  * The engine's memory ceiling unless MLPIPE_ENGINE_MEMORY says otherwise: past it, its tables
  * (held compressed in a database file in a temporary folder) are paged out and its sorts spill
- * there (bench/preprocess-vs-pandas.mjs reports the peak memory against the CSV's size).
+ * there. Measured by bench/preprocess-vs-pandas.mjs on a 2,000,000 × 20 CSV (282 MiB): in memory
+ * at 512MB the process peaked at 794 MiB (2.8× the file); with the file at 192MB, at 537 MiB (1.9×).
  */
 const DEFAULT_MEMORY = '192MB';
 
