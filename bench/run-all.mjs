@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = ['noop-run.mjs', 'noop-restore.mjs', 'hash.mjs', 'tracker-metrics.mjs', 'compare.mjs', 'compare-trackers.mjs', 'train-throughput.mjs', 'serve-load.mjs', 'ui-load.mjs', 'remote-push.mjs'];
+const benches = ['noop-run.mjs', 'startup-floor.mjs', 'noop-restore.mjs', 'hash.mjs', 'tracker-metrics.mjs', 'compare.mjs', 'compare-trackers.mjs', 'train-throughput.mjs', 'serve-load.mjs', 'ui-load.mjs', 'remote-push.mjs'];
 let failed = 0;
 for (const bench of benches) {
   console.log(`\n== ${bench}`);

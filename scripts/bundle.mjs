@@ -1,8 +1,8 @@
-// Bundles the compiled CLI (dist/) into what bin/run.js loads, because loading code, not running it,
+// Bundles the compiled CLI (dist/) into what bin/mlpipe.cjs loads, because loading code, not running it,
 // was most of a no-op `mlpipe run`:
 // - dist/bundle/cli/mlpipe.cjs: oclif, every command and the help class in one CommonJS file. One file
 //   instead of ~60 chunks (or ~300 modules) saves the module loader's resolving and linking, and
-//   CommonJS lets bin/run.js compile it with a V8 code cache (bin/code-cache.js), which Node 20 has
+//   CommonJS lets bin/mlpipe.cjs compile it with a V8 code cache (bin/code-cache.cjs), which Node 20 has
 //   no way to do for ES modules. Each command sits behind a lazy initialiser, so a command's code
 //   runs only when oclif asks for that command.
 // - dist/bundle/cli/stage-child.js: the stage process `mlpipe worker` forks for each job
@@ -88,7 +88,7 @@ const entry = [
 /**
  * `import(x)` of a package (vega, TensorFlow.js, pg, …) becomes `__mlpipeImport(x)`: node 20 runs no
  * dynamic import from a script compiled from a code cache ("A dynamic import callback was not
- * specified"), so bin/code-cache.js supplies one; loaded by plain `require`, the bundle uses its own.
+ * specified"), so bin/code-cache.cjs supplies one; loaded by plain `require`, the bundle uses its own.
  * Relative imports are left to esbuild, which bundles them.
  */
 const isExternal = (specifier) => external.some((e) => (e.endsWith('/*') ? specifier.startsWith(e.slice(0, -1)) : specifier === e || specifier.startsWith(`${e}/`)));

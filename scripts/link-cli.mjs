@@ -1,12 +1,12 @@
 // `npm run link-cli`: puts `mlpipe` on the PATH without root, as a symbolic link to this checkout's
-// bin/run.js in ~/.local/bin (or MLPIPE_BIN_DIR). Typing `mlpipe` then starts node on bin/run.js
-// directly; `npx mlpipe` first has npm resolve the dependency tree, seconds on every call.
+// bin/mlpipe.cjs (package.json `bin`) in ~/.local/bin (or MLPIPE_BIN_DIR). Typing `mlpipe` then starts
+// node on it directly; `npx mlpipe` first has npm resolve the dependency tree, seconds on every call.
 import { lstatSync, mkdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const target = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const target = fileURLToPath(new URL('../bin/mlpipe.cjs', import.meta.url));
 const dir = resolve(process.env.MLPIPE_BIN_DIR ?? join(homedir(), '.local', 'bin'));
 const link = join(dir, 'mlpipe');
 

@@ -7,6 +7,8 @@ import type { Tracker } from '../../src/core/tracker/types.js';
 import type { StageManifest } from '../../src/core/cache/manifest.js';
 import { decodeManifest, encodeManifest } from '../../src/core/cache/manifest.js';
 import { IMPORTED_TAG, importRunOf } from '../../src/core/run/imported-runs.js';
+import { TrackerRecorder } from '../../src/core/run/tracker-recorder.js';
+import type { StageSummary } from '../../src/core/run/events.js';
 import { runDetails } from '../../src/app/compare/run-summaries.js';
 import { renderRunDetails } from '../../src/render/runs.js';
 
@@ -59,7 +61,7 @@ describe('importRunOf', () => {
 
   it('leaves a run the tracker recorded itself alone (a shared tracker already knows it)', async () => {
     await tracker.createRun({ id: 'r-a1a1a1a1a1a1', pipeline: 'iris', specPath: '/w/pipeline.yaml', specHash: 'ab', status: 'completed', startedAt: 1, endedAt: 2, params: {}, host: 'host-a', pid: 42 });
-    await importRunOf(tracker, manifest('train'), { name: 'train', kind: 'train' }, 'iris');
+    expect(await importRunOf(tracker, manifest('train'), { name: 'train', kind: 'train' }, 'iris')).toBe(true);
     expect(await tracker.getStageRuns('r-a1a1a1a1a1a1')).toEqual([]);
     expect((await tracker.getRun('r-a1a1a1a1a1a1'))?.tags).toEqual({});
   });
@@ -72,5 +74,38 @@ describe('importRunOf', () => {
     const decoded = decodeManifest(text, 't'.repeat(64));
     expect(decoded.ok && decoded.manifest.provenance).toBeUndefined();
     expect(decoded.ok && decoded.manifest.runId).toBe('r-a1a1a1a1a1a1');
+  });
+});
+
+describe('TrackerRecorder, stages restored from other runs', () => {
+  const restored = (stage: string, runId: string): StageSummary => ({ name: stage, kind: 'shell', status: 'completed', cached: true, cachedFrom: runId, reason: 'restored', reasons: [], durationMs: 1, metrics: {} });
+  const lookups = (t: Tracker): string[] => {
+    const asked: string[] = [];
+    const getRun = t.getRun.bind(t);
+    t.getRun = (id) => (asked.push(id), getRun(id));
+    return asked;
+  };
+
+  it('looks a run this tracker recorded up once for all the stages restored from it; an imported run gets each stage', async () => {
+    await tracker.createRun({ id: 'r-0000000000aa', pipeline: 'iris', specPath: '/w/pipeline.yaml', specHash: 'ab', status: 'completed', startedAt: 1, endedAt: 2, params: {}, host: 'host-a', pid: 42 });
+    const asked = lookups(tracker);
+    const recorder = await TrackerRecorder.start(tracker, { id: 'r-0000000000bb', pipeline: 'iris', specPath: '/w/pipeline.yaml', specHash: 'ab', status: 'running', startedAt: 3, params: {}, host: 'host-a', pid: 43 }, dir);
+    for (const stage of ['prep', 'train', 'evaluate']) {
+      recorder.onEvent({ type: 'stage-finished', stage, summary: restored(stage, 'r-0000000000aa'), record: { manifest: manifest(stage, { runId: 'r-0000000000aa' }) } });
+    }
+    for (const stage of ['prep', 'train']) {
+      recorder.onEvent({ type: 'stage-finished', stage: `${stage}2`, summary: restored(`${stage}2`, 'r-a1a1a1a1a1a1'), record: { manifest: manifest(`${stage}2`) } });
+    }
+    await recorder.finish({ status: 'completed', endedAt: 4 });
+    expect(asked.filter((id) => id === 'r-0000000000aa')).toEqual(['r-0000000000aa']);
+    expect(await tracker.getStageRuns('r-0000000000aa')).toEqual([]);
+    expect((await tracker.getStageRuns('r-a1a1a1a1a1a1')).map((s) => s.stage).sort()).toEqual(['prep2', 'train2']);
+    expect((await tracker.getStageRuns('r-0000000000bb')).map((s) => [s.stage, s.cachedFrom]).sort()).toEqual([
+      ['evaluate', 'r-0000000000aa'],
+      ['prep', 'r-0000000000aa'],
+      ['prep2', 'r-a1a1a1a1a1a1'],
+      ['train', 'r-0000000000aa'],
+      ['train2', 'r-a1a1a1a1a1a1'],
+    ]);
   });
 });

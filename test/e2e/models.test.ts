@@ -132,7 +132,7 @@ describe('lazy loading', () => {
     const hooks = join(reg.dir, 'hooks.mjs');
     await writeFile(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(process.env.LOAD_LOG, r.url + '\\n'); return r; }\n`);
     await writeFile(join(reg.dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hooks}`)});\n`);
-    // The bundled CLI is CommonJS (bin/code-cache.js): what it require()s is logged too.
+    // The bundled CLI is CommonJS (bin/code-cache.cjs): what it require()s is logged too.
     await writeFile(
       join(reg.dir, 'require-log.cjs'),
       `const Module = require('node:module');\nconst { appendFileSync } = require('node:fs');\nconst resolve = Module._resolveFilename;\nModule._resolveFilename = function (...args) { const r = resolve.apply(this, args); appendFileSync(process.env.LOAD_LOG, r + '\\n'); return r; };\n`,

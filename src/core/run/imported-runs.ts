@@ -15,12 +15,13 @@ export function isImportedRun(run: Pick<RunRecord, 'tags'>): boolean {
  * Makes a run this tracker never saw known from the cache entry a stage was restored from (a
  * teammate's, through a remote): the run with the entry's provenance (pipeline, host, user, commit,
  * start), and the restored stage as completed there with its final metrics. A run the tracker
- * recorded itself is left alone; stages already imported are not imported twice.
+ * recorded itself is left alone (resolves true: nothing is imported from it, for any stage);
+ * stages already imported are not imported twice.
  */
-export async function importRunOf(tracker: Tracker, manifest: StageManifest, stage: { name: string; kind: string; material?: KeyMaterial }, fallbackPipeline: string): Promise<void> {
+export async function importRunOf(tracker: Tracker, manifest: StageManifest, stage: { name: string; kind: string; material?: KeyMaterial }, fallbackPipeline: string): Promise<boolean> {
   const p = manifest.provenance;
   let run = await tracker.getRun(manifest.runId);
-  if (run && !isImportedRun(run)) return;
+  if (run && !isImportedRun(run)) return true;
   if (!run) {
     const record: RunRecord = {
       id: manifest.runId,
@@ -48,7 +49,7 @@ export async function importRunOf(tracker: Tracker, manifest: StageManifest, sta
       endedAt: Math.max(run.endedAt ?? 0, manifest.createdAt),
     });
   }
-  if ((await tracker.getStageRuns(run.id)).some((s) => s.stage === stage.name)) return;
+  if ((await tracker.getStageRuns(run.id)).some((s) => s.stage === stage.name)) return false;
   await tracker.recordStageRun({
     runId: run.id,
     stage: stage.name,
@@ -60,4 +61,5 @@ export async function importRunOf(tracker: Tracker, manifest: StageManifest, sta
   });
   const points = Object.entries(manifest.metrics).map(([key, value]) => ({ runId: run.id, stage: stage.name, key, step: null, value, time: manifest.createdAt }));
   if (points.length > 0) await tracker.logMetrics(points);
+  return false;
 }

@@ -4,6 +4,7 @@ import { MetricBuffer } from '../tracker/metric-buffer.js';
 import { registerModelVersion, type Registration } from './model-registration.js';
 import type { RunEvent, RunObserver } from './events.js';
 import { importRunOf } from './imported-runs.js';
+import type { StageManifest } from '../cache/manifest.js';
 
 /** How a run ends, as {@link TrackerRecorder.finish} records it. */
 export type RunEnding = Pick<RunRecord, 'status' | 'endedAt' | 'backend' | 'error'>;
@@ -22,6 +23,8 @@ export class TrackerRecorder implements RunObserver {
   private chain: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Runs this tracker recorded itself that stages were restored from: looked up once, not per stage. */
+  private readonly ownRuns = new Set<string>();
 
   constructor(
     private readonly tracker: Tracker,
@@ -96,7 +99,7 @@ export class TrackerRecorder implements RunObserver {
           void this.enqueue(() => this.tracker.recordArtifacts(artifacts));
         }
         const from = s.cached ? extra.manifest : undefined;
-        if (from && from.runId !== runId) void this.enqueue(() => importRunOf(this.tracker, from, { name: s.name, kind: s.kind, material: extra.material }, this.run.pipeline));
+        if (from && from.runId !== runId) void this.enqueue(() => this.importRun(from, { name: s.name, kind: s.kind, material: extra.material }));
         break;
       }
       default:
@@ -122,6 +125,11 @@ export class TrackerRecorder implements RunObserver {
   stop(): void {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
+  }
+
+  private async importRun(from: StageManifest, stage: Parameters<typeof importRunOf>[2]): Promise<void> {
+    if (this.ownRuns.has(from.runId)) return;
+    if (await importRunOf(this.tracker, from, stage, this.run.pipeline)) this.ownRuns.add(from.runId);
   }
 
   private enqueue(write: () => Promise<void>): Promise<void> {

@@ -1,18 +1,21 @@
 // Loads the bundled CLI (dist/bundle/cli/mlpipe.cjs, ~2 MB of JavaScript) with a V8 code cache, so a
 // start does not parse and compile it again: node 22 has module.enableCompileCache() for that; node 20
 // has it only for scripts compiled through node:vm, which is what this does there, the way
-// `v8-compile-cache` does for CommonJS.
-import Module, { createRequire } from 'node:module';
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import vm from 'node:vm';
+// `v8-compile-cache` does for CommonJS. CommonJS itself, so that bin/mlpipe.cjs starts without node's
+// ES module loader.
+'use strict';
+const Module = require('node:module');
+const { createRequire } = Module;
+const { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { basename, dirname, join } = require('node:path');
+const vm = require('node:vm');
 
 /**
  * `require(file)` for a CommonJS file, its compiled code cached beside it (when that folder is
  * writable). A cache holds the functions compiled by the run that wrote it, so each `variant` (the
  * command) has its own: `mlpipe --version` writing first must not leave `run` compiling everything.
  */
-export function requireCached(file, variant = 'main') {
+function requireCached(file, variant = 'main') {
   if (typeof Module.enableCompileCache === 'function') {
     Module.enableCompileCache();
     return createRequire(file)(file);
@@ -35,7 +38,8 @@ export function requireCached(file, variant = 'main') {
     cachedData,
   });
   // The bundle's `import()` of packages (scripts/bundle.mjs): node 20 has no dynamic import in a
-  // script compiled from a code cache. Packages resolve from here as from the bundle (one node_modules).
+  // script compiled from a code cache, but this file (loaded by `require`) has one. Packages resolve
+  // from here as from the bundle (one node_modules).
   globalThis.__mlpipeImport ??= (specifier) => import(specifier);
   const mod = new Module(file, undefined);
   mod.filename = file;
@@ -75,3 +79,4 @@ function fnv1a(text) {
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return (h >>> 0).toString(16);
 }
+module.exports = { requireCached };
