@@ -7,6 +7,7 @@ import { parseModelRef } from '../app/models/model-ref.js';
 import { locateModel } from '../app/models/resolve-model.js';
 import { remoteNameFlag, remoteOpener } from '../cli/remote-flags.js';
 import type { SkippedRow } from '../app/models/batch-predict.js';
+import type { PredictionFormat } from '../app/models/prediction-output.js';
 import type { Prediction } from '../ml/predict.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
 
@@ -16,7 +17,7 @@ export interface PredictResult {
   model: { name: string; version: number };
   backend: string;
   rows: number;
-  format: 'csv' | 'jsonl';
+  format: PredictionFormat;
   output: string | null;
   /** Present when no --output file was given (--json: every row's prediction is held for this answer). */
   predictions?: Prediction[];
@@ -25,7 +26,7 @@ export interface PredictResult {
 }
 
 export default class Predict extends BaseCommand {
-  static override summary = 'Score a csv/jsonl file of raw rows with a registered model, using the preprocessing it was trained with.';
+  static override summary = 'Score a csv/jsonl/parquet file of raw rows with a registered model, using the preprocessing it was trained with.';
   static override examples = [
     '<%= config.bin %> predict iris@production --input new.csv --output predictions.csv',
     '<%= config.bin %> predict iris@3 --input rows.jsonl --json',
@@ -34,9 +35,9 @@ export default class Predict extends BaseCommand {
     model: Args.string({ description: 'NAME@VERSION, NAME@ALIAS, or NAME for the newest version.', required: true }),
   };
   static override flags = {
-    input: Flags.string({ char: 'i', description: 'Raw rows: .csv, .tsv, .jsonl or .json.', required: true }),
-    output: Flags.string({ char: 'o', description: 'Where to write the rows with their predictions (.csv or .jsonl); default: stdout.' }),
-    format: Flags.string({ description: 'Output format (default: from --output, else like the input).', options: ['csv', 'jsonl'] }),
+    input: Flags.string({ char: 'i', description: 'Raw rows: .csv, .tsv, .jsonl, .json or .parquet.', required: true }),
+    output: Flags.string({ char: 'o', description: 'Where to write the rows with their predictions (.csv, .jsonl or .parquet); default: stdout.' }),
+    format: Flags.string({ description: 'Output format (default: from --output, else like the input); parquet needs --output.', options: ['csv', 'jsonl', 'parquet'] }),
     threshold: thresholdFlag(),
     'on-error': Flags.string({ description: 'A row that cannot be scored (missing or invalid value): fail stops with an error naming it; skip leaves it out, reports it, and scores the rest.', options: ['fail', 'skip'], default: 'fail' }),
     backend: backendFlag('Compute backend.'),
@@ -51,7 +52,7 @@ export default class Predict extends BaseCommand {
       modelDir: dir,
       input: flags.input,
       output: flags.output,
-      format: flags.format as 'csv' | 'jsonl' | undefined,
+      format: flags.format as PredictionFormat | undefined,
       backend: flags.backend as BackendChoice,
       onError: flags['on-error'] as 'fail' | 'skip',
       threshold: flags.threshold,

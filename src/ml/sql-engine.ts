@@ -63,6 +63,8 @@ export function copyOptions(format: TableFormat): string {
 
 /** Settings of the engine: a memory ceiling (beyond it, sorts and tables spill to `tempDirectory`) and the thread count. */
 export interface SqlEngineOptions {
+  /** A database file to hold the tables (stored compressed, paged out past the memory ceiling); default: in memory. */
+  database?: string;
   /** e.g. `512MB`; default: DuckDB's (80 % of RAM). */
   memoryLimit?: string;
   tempDirectory?: string;
@@ -96,7 +98,7 @@ export async function openSqlEngine(options: SqlEngineOptions = {}): Promise<Sql
   if (options.memoryLimit) config.memory_limit = options.memoryLimit;
   if (options.tempDirectory) config.temp_directory = options.tempDirectory;
   if (options.threads) config.threads = String(options.threads);
-  const instance = await duckdb.DuckDBInstance.create(':memory:', config);
+  const instance = await duckdb.DuckDBInstance.create(options.database ?? ':memory:', config);
   const connection = await instance.connect();
   return {
     run: async (sql) => {

@@ -10,6 +10,7 @@ import { inputTensors, joinOutputs } from './model-inputs.js';
 import type { LossSpec } from './model-config.js';
 import type { OutputKind } from './build-model.js';
 import { didYouMean } from '../schema/did-you-mean.js';
+import type { SplitRowReader } from './split-reader.js';
 
 /** Inputs and labels of one split, as stored in a dataset (`y`: one value per sample and target, row-major). */
 export interface FitData {
@@ -17,6 +18,16 @@ export interface FitData {
   xShape: number[];
   y: Float32Array;
 }
+
+/** A split whose `x` rows stay in its file and are read a batch at a time (see SplitRowReader); `y` is in memory. */
+export interface StreamedFitData {
+  rows: SplitRowReader;
+  xShape: number[];
+  y: Float32Array;
+}
+
+/** What training reads: a split in memory, or streamed from its file. Both give the same batches, so the same weights. */
+export type TrainData = FitData | StreamedFitData;
 
 export interface EarlyStopping {
   monitor: string;
@@ -99,19 +110,40 @@ export function permutation(n: number, rand: () => number): Int32Array {
   return shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), rand);
 }
 
-/** Rows `idx` of `data`, in that order. */
-export function takeRows(data: FitData, idx: ArrayLike<number>): FitData {
+/** Rows `idx` of `data`, in that order (a streamed split: a view of those rows of its file, `y` copied). */
+export function takeRows<T extends TrainData>(data: T, idx: ArrayLike<number>): T {
+  const y = rowsOfY(data, idx);
+  const xShape = [idx.length, ...data.xShape.slice(1)];
+  if ('rows' in data) return { rows: data.rows.subset(idx), xShape, y } as T;
+  return { x: rowsAt(data, idx), xShape, y } as T;
+}
+
+/** The `y` values of rows `idx` (one per target). */
+function rowsOfY(data: TrainData, idx: ArrayLike<number>): Float32Array {
   const n = data.xShape[0]!;
-  const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   const k = n === 0 ? 1 : data.y.length / n;
-  const x = data.x instanceof Int32Array ? new Int32Array(idx.length * row) : new Float32Array(idx.length * row);
   const y = new Float32Array(idx.length * k);
   for (let i = 0; i < idx.length; i++) {
-    x.set(data.x.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
     if (k === 1) y[i] = data.y[idx[i]!]!;
     else y.set(data.y.subarray(idx[i]! * k, (idx[i]! + 1) * k), i * k);
   }
-  return { x, xShape: [idx.length, ...data.xShape.slice(1)], y };
+  return y;
+}
+
+/** The `x` of rows `idx` of `data`, in that order, row-major: copied from memory or read from the split file. */
+export function rowsAt(data: TrainData, idx: ArrayLike<number>): Float32Array | Int32Array {
+  if ('rows' in data) return data.rows.read(idx);
+  const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  const x = data.x instanceof Int32Array ? new Int32Array(idx.length * row) : new Float32Array(idx.length * row);
+  for (let i = 0; i < idx.length; i++) x.set(data.x.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
+  return x;
+}
+
+/** The `x` of rows `start … start + size` (a view of memory, or read from the file). */
+function rowRange(data: TrainData, start: number, size: number): Float32Array | Int32Array {
+  if ('rows' in data) return data.rows.range(start, size);
+  const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
+  return data.x.subarray(start * row, (start + size) * row);
 }
 
 /** One output of the model as the loop sees it: its columns in the (joined) output, its column of `y`, and the prefix of its metric names (`toxic_` with several targets, none with one). */
@@ -239,16 +271,12 @@ function classWeightsOf(y: Float32Array, classWeights?: number[]): Float32Array 
   return classWeights ? Float32Array.from(y, (c) => classWeights[c] ?? 1) : null;
 }
 
-function batchOf(tf: Tf, resolved: ResolvedModel, data: FitData, w: Float32Array | null, start: number, size: number, k: number): Batch {
-  const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
-  return {
-    x: inputTensors(tf, resolved, data.x, row, start, size),
-    y: data.y.subarray(start * k, (start + size) * k),
-    w: w ? w.subarray(start, start + size) : null,
-  };
+/** A batch of `size` rows: their `x` (row-major), `y` and weights `w`, in batch order. */
+function batchOf(tf: Tf, resolved: ResolvedModel, x: Float32Array | Int32Array, size: number, y: Float32Array, w: Float32Array | null): Batch {
+  return { x: inputTensors(tf, resolved, x, x.length / Math.max(1, size), 0, size), y, w };
 }
 
-function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, heads: readonly Head[], data: FitData, batchSize: number): { loss: number; scores: number[]; pred: Float32Array } {
+function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, heads: readonly Head[], data: TrainData, batchSize: number): { loss: number; scores: number[]; pred: Float32Array } {
   const n = data.xShape[0]!;
   const units = heads.reduce((u, h) => u + h.output.units, 0);
   let loss = 0;
@@ -256,7 +284,7 @@ function evaluateSplit(tf: Tf, model: LayersModel, resolved: ResolvedModel, head
   const all = new Float32Array(n * units);
   for (let start = 0; start < n; start += batchSize) {
     const size = Math.min(batchSize, n - start);
-    const batch = batchOf(tf, resolved, data, null, start, size, heads.length);
+    const batch = batchOf(tf, resolved, rowRange(data, start, size), size, data.y.subarray(start * heads.length, (start + size) * heads.length), null);
     const pred = tf.tidy(() => joinOutputs(tf, model.apply(batch.x, { training: false }) as Tensor | Tensor[]));
     const values = pred.dataSync();
     all.set(values as Float32Array, start * units);
@@ -279,8 +307,8 @@ export async function fitModel(
   tf: Tf,
   model: LayersModel,
   resolved: ResolvedModel,
-  train: FitData,
-  validation: FitData | undefined,
+  train: TrainData,
+  validation: TrainData | undefined,
   options: FitOptions,
   onEpoch: (log: EpochLog) => void,
 ): Promise<FitResult> {
@@ -307,14 +335,15 @@ export async function fitModel(
       const learningRate = options.optimizer.setEpoch(epoch - 1, options.epochs, history.map((h) => h.metrics));
       const started = performance.now();
       const order = permutation(n, rand);
-      const shuffled = takeRows(train, order);
+      const shuffledY = rowsOfY(train, order);
       const shuffledWeights = weights ? Float32Array.from(order, (i) => weights[i]!) : null;
       const totals: Totals = { loss: 0, scores: heads.map(() => 0) };
       const epochPred = extra.length > 0 ? new Float32Array(n * units) : undefined;
       for (let start = 0; start < n; start += options.batchSize) {
         if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
         const size = Math.min(options.batchSize, n - start);
-        const batch = batchOf(tf, resolved, shuffled, shuffledWeights, start, size, k);
+        const rows = order.subarray(start, start + size);
+        const batch = batchOf(tf, resolved, rowsAt(train, rows), size, shuffledY.subarray(start * k, (start + size) * k), shuffledWeights ? shuffledWeights.subarray(start, start + size) : null);
         const loss = lossOp(tf, heads, batch, totals, epochPred && ((values) => epochPred.set(values as Float32Array, start * units)));
         try {
           options.optimizer.optimizer.minimize(
@@ -336,7 +365,7 @@ export async function fitModel(
       const metrics: Record<string, number> = { loss: totals.loss / n };
       heads.forEach((h, j) => (metrics[h.prefix + baseMetric(h)] = (totals.scores[j]! / n) * scales[j]!));
       if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
-      if (epochPred) Object.assign(metrics, headsMetrics(heads, extra, epochPred, shuffled.y, scales));
+      if (epochPred) Object.assign(metrics, headsMetrics(heads, extra, epochPred, shuffledY, scales));
       if (validation) {
         const v = evaluateSplit(tf, model, resolved, heads, validation, Math.max(options.batchSize, 256));
         metrics.val_loss = v.loss;

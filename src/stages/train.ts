@@ -1,7 +1,7 @@
 import { f } from '../schema/fields.js';
 import { describeBackend, loadTf } from '../ml/backend.js';
 import { buildModel, createOptimizer, resolveModel, type ResolvedModel } from '../ml/build-model.js';
-import { readDataset, readMeta, type DatasetMeta, type SplitData } from '../ml/dataset.js';
+import { readMeta, type DatasetMeta } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import { lossField, modelField, optimizerField, type LossConfig, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
@@ -10,8 +10,9 @@ import { saveModel, type InitFrom } from '../ml/model-io.js';
 import { checkWarmStart, warmStart } from './warm-start.js';
 import { scaleTarget, targetScaleOf, type TargetScale } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
-import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData, type FitOptions } from '../ml/train-loop.js';
-import type { StageKind, TrialControl } from '../core/stage-kind.js';
+import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData, type FitOptions, type TrainData } from '../ml/train-loop.js';
+import { openTrainSplits, streamThreshold, type TrainSplits } from './train-data.js';
+import type { StageContext, StageKind, StageResult, TrialControl } from '../core/stage-kind.js';
 import { cvMetrics, refitEpochs, type PredictionMeta } from '../ml/cross-validate.js';
 import { runCrossValidation } from './train-cv.js';
 
@@ -166,9 +167,10 @@ export function epochLine(log: EpochLog, epochs: number): string {
   return [`epoch ${log.epoch}/${epochs}`, ...Object.entries(log.metrics).map(([k, v]) => `${short(k)} ${fmt(v)}`)].join(' ');
 }
 
-function holdOut(train: SplitData, fraction: number, seed: number): { train: FitData; validation: FitData } {
-  const order = permutation(train.n, seededRandom(seed ^ 0x5bd1e995));
-  const nVal = Math.max(1, Math.round(train.n * fraction));
+function holdOut(train: TrainData, fraction: number, seed: number): { train: TrainData; validation: TrainData } {
+  const n = train.xShape[0]!;
+  const order = permutation(n, seededRandom(seed ^ 0x5bd1e995));
+  const nVal = Math.max(1, Math.round(n * fraction));
   return { validation: takeRows(train, order.subarray(0, nVal).sort()), train: takeRows(train, order.subarray(nVal).sort()) };
 }
 
@@ -203,105 +205,115 @@ export const train: StageKind<TrainConfig> = {
   modelRefs: (c) => (c.init_from ? [c.init_from] : []),
   check: checkWarmStart,
   async run(ctx) {
-    const c = ctx.config;
-    const meta = await readMeta(c.data);
-    const ds = await readDataset(c.data, ['train', ...('validation' in meta.splits ? ['validation'] : [])]);
-    const trainSplit = ds.splits.train!;
-    let trainData: FitData = trainSplit;
-    let validation: FitData | undefined = ds.splits.validation;
-    const validationSplit = c.validation_split ?? DEFAULT_VALIDATION_SPLIT;
-    if (validation && c.validation_split !== undefined) {
-      throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset already has a validation split (${validation.xShape[0]} rows), which training uses`, {
-        file: c.data,
-        hint: 'remove validation_split, or set split.validation: 0 in the preprocess stage to hold out from the train split here instead',
-      });
-    }
-    const rowsOf = (d: FitData) => d.xShape[0]!;
-    const cv = ds.meta.cv;
-    if (cv && c.validation_split !== undefined) throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset is cut into ${cv.k} folds, each validated on its held-out fold`, { file: c.data, hint: 'remove validation_split' });
-    if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${rowsOf(validation)} validation rows (the dataset's validation split)`);
-    else if (cv) ctx.log(`data: ${trainSplit.n} train rows in ${cv.k} folds (${cv.strategy}); each fold is held out once, then the model is refit on all of them`);
-    else if (validationSplit > 0 && trainSplit.n >= 2) {
-      ({ train: trainData, validation } = holdOut(trainSplit, validationSplit, c.seed));
-      ctx.log(`data: ${rowsOf(trainData)} train rows, ${rowsOf(validation)} validation rows (validation_split ${validationSplit} of the train split)`);
-    } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
-
-    const resolved = resolveModel(c.model, ds.meta, c.loss);
-    const targetMetas = ds.meta.targets ?? [{ name: ds.meta.target, task: ds.meta.task, targetScaling: ds.meta.targetScaling }];
-    const heads = resolved.heads ?? [resolved];
-    const targetScales = targetMetas.map((t, j) => targetScaleOf(t, { centre: heads[j]!.loss !== 'mean_absolute_percentage_error' }));
-    targetScales.forEach((scale, j) => {
-      if (!scale) return;
-      trainData = { ...trainData, y: scaleTarget(trainData.y, scale, j, targetMetas.length) };
-      if (validation) validation = { ...validation, y: scaleTarget(validation.y, scale, j, targetMetas.length) };
-      ctx.log(`target: ${targetMetas[j]!.name} scaled to (y - ${fmt(scale.shift)}) / ${fmt(scale.scale)} for training (${targetMetas[j]!.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
-    });
-    for (const note of resolved.notes) ctx.log(`model: ${note}`);
-    const kinds = heads.map((h) => h.output.kind);
-    const inapplicable = (c.metrics ?? []).filter((m) => !kinds.some((k) => metricApplies(m, k)));
-    if (inapplicable.length > 0) {
-      throw new DataError(`metrics ${inapplicable.join(', ')} do not apply to a ${resolved.heads ? 'model of these targets' : `${resolved.task} model`}`, { hint: `choose from ${trainMetricNames.filter((m) => kinds.some((k) => metricApplies(m, k))).join(', ')}` });
-    }
-    if (c.class_weight !== undefined && ds.meta.targets) throw new DataError('class_weight applies to a dataset with one target; this one has several', { hint: 'remove class_weight' });
-    const weights = classWeights(c.class_weight, trainData.y, ds.meta);
-    const lossWeights = lossWeightsOf(c.loss_weights, ds.meta);
-    // TensorFlow.js loads only once the data and the config have passed every check.
-    const loaded = await loadTf(ctx.backend);
-    const { tf } = loaded;
-    ctx.log(describeBackend(loaded));
-    const fitOptions = { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics, lossWeights };
-    const predictionMeta = predictionMetaOf(resolved, targetScales, targetMetas);
-    const cvResult = cv && (await runCrossValidation(ctx, c.data, { tf, resolved, data: trainData, truth: trainSplit.y, folds: trainSplit.folds!, k: cv.k, predictionMeta, labels: targetMetas.map((t) => t.labels ?? []), seed: c.seed, fit: fitOptions, newOptimizer: () => createOptimizer(tf, c.optimizer) }));
-    const epochs = cvResult && c.early_stopping ? refitEpochs(cvResult) : c.epochs;
-    if (cvResult && c.early_stopping) ctx.log(`refit: ${epochs} epochs on all ${trainSplit.n} rows (the folds' mean best epoch; no early stopping without held-out rows)`);
-    const model = buildModel(tf, resolved, c.seed);
-    let initFrom: InitFrom | undefined;
+    const splits = await openTrainSplits(ctx.config.data, await readMeta(ctx.config.data));
     try {
-      initFrom = c.init_from ? await warmStart(ctx, tf, model, ds.meta) : undefined;
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-    const optimizer = createOptimizer(tf, c.optimizer);
-    try {
-      ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${describeLoss(resolved)}`);
-      ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}${optimizer.extras.map((e) => `, ${e}`).join('')}; ${epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
-      if (lossWeights) ctx.log(`loss weights: ${ds.meta.targets!.map((t, j) => `${t.name} ${fmt(lossWeights[j]!)}`).join(', ')}`);
-      if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
-      const result = await fitModel(
-        tf,
-        model,
-        resolved,
-        trainData,
-        validation,
-        { ...fitOptions, epochs, optimizer, earlyStopping: cvResult ? undefined : c.early_stopping, ...(ctx.trial ? { afterEpoch: afterEpochOf(ctx.trial) } : {}) },
-        (log) => {
-          for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
-          ctx.logMetric('lr', log.learningRate, log.epoch);
-          const line = epochLine(log, epochs);
-          ctx.progress(line);
-          ctx.log(`${line} (${Math.round(log.samplesPerSecond)} samples/s)`);
-        },
-      );
-      if (result.stoppedEarly) ctx.log(`early stopping: ${c.early_stopping!.monitor} did not improve for ${c.early_stopping!.patience} epoch(s), stopped after epoch ${result.epochsRun}`);
-      if (result.pruned) ctx.log(`pruned by the search after epoch ${result.epochsRun} of ${epochs}: its validation metric ranks below the trials kept at this rung`);
-      if (result.bestEpoch !== result.epochsRun) ctx.log(`restored the weights of epoch ${result.bestEpoch} (best ${c.early_stopping!.monitor})`);
-      await saveModel(tf, model, ctx.outputs.model!, {
-        schemaVersion: 1,
-        task: resolved.task,
-        loss: resolved.loss,
-        inputShape: resolved.inputShape,
-        ...predictionMeta,
-        ...(ds.meta.labels ? { labels: ds.meta.labels } : {}),
-        dataset: ds.meta,
-        backend: loaded.backend,
-        seed: c.seed,
-        ...(initFrom ? { initFrom } : {}),
-      });
-      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}), ...(cvResult ? cvMetrics(cvResult) : {}), ...ctx.trial?.resultMetrics() }, backend: loaded.backend };
+      return await trainOn(ctx, splits);
     } finally {
-      model.dispose();
-      optimizer.optimizer.dispose();
+      splits.close();
     }
   },
 };
+
+async function trainOn(ctx: StageContext<TrainConfig>, splits: TrainSplits): Promise<StageResult> {
+  const c = ctx.config;
+  const ds = splits;
+  const trainSplit = splits.train;
+  let trainData: TrainData = trainSplit;
+  let validation: TrainData | undefined = splits.validation;
+  if (splits.streamed) ctx.log(`data: the train split is read from its file a batch at a time (its x is over MLPIPE_TRAIN_STREAM_MB, ${streamThreshold() / 1048576} MB)`);
+  const validationSplit = c.validation_split ?? DEFAULT_VALIDATION_SPLIT;
+  if (validation && c.validation_split !== undefined) {
+    throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset already has a validation split (${validation.xShape[0]} rows), which training uses`, {
+      file: c.data,
+      hint: 'remove validation_split, or set split.validation: 0 in the preprocess stage to hold out from the train split here instead',
+    });
+  }
+  const rowsOf = (d: TrainData) => d.xShape[0]!;
+  const cv = ds.meta.cv;
+  if (cv && c.validation_split !== undefined) throw new DataError(`validation_split ${c.validation_split} cannot apply: the dataset is cut into ${cv.k} folds, each validated on its held-out fold`, { file: c.data, hint: 'remove validation_split' });
+  if (validation) ctx.log(`data: ${trainSplit.n} train rows, ${rowsOf(validation)} validation rows (the dataset's validation split)`);
+  else if (cv) ctx.log(`data: ${trainSplit.n} train rows in ${cv.k} folds (${cv.strategy}); each fold is held out once, then the model is refit on all of them`);
+  else if (validationSplit > 0 && trainSplit.n >= 2) {
+    ({ train: trainData, validation } = holdOut(trainSplit, validationSplit, c.seed));
+    ctx.log(`data: ${rowsOf(trainData)} train rows, ${rowsOf(validation)} validation rows (validation_split ${validationSplit} of the train split)`);
+  } else ctx.log(`data: ${trainSplit.n} train rows, no validation`);
+
+  const resolved = resolveModel(c.model, ds.meta, c.loss);
+  const targetMetas = ds.meta.targets ?? [{ name: ds.meta.target, task: ds.meta.task, targetScaling: ds.meta.targetScaling }];
+  const heads = resolved.heads ?? [resolved];
+  const targetScales = targetMetas.map((t, j) => targetScaleOf(t, { centre: heads[j]!.loss !== 'mean_absolute_percentage_error' }));
+  targetScales.forEach((scale, j) => {
+    if (!scale) return;
+    trainData = { ...trainData, y: scaleTarget(trainData.y, scale, j, targetMetas.length) };
+    if (validation) validation = { ...validation, y: scaleTarget(validation.y, scale, j, targetMetas.length) };
+    ctx.log(`target: ${targetMetas[j]!.name} scaled to (y - ${fmt(scale.shift)}) / ${fmt(scale.scale)} for training (${targetMetas[j]!.targetScaling!.normalize}); loss in scaled units, mae and predictions in the target's units`);
+  });
+  for (const note of resolved.notes) ctx.log(`model: ${note}`);
+  const kinds = heads.map((h) => h.output.kind);
+  const inapplicable = (c.metrics ?? []).filter((m) => !kinds.some((k) => metricApplies(m, k)));
+  if (inapplicable.length > 0) {
+    throw new DataError(`metrics ${inapplicable.join(', ')} do not apply to a ${resolved.heads ? 'model of these targets' : `${resolved.task} model`}`, { hint: `choose from ${trainMetricNames.filter((m) => kinds.some((k) => metricApplies(m, k))).join(', ')}` });
+  }
+  if (c.class_weight !== undefined && ds.meta.targets) throw new DataError('class_weight applies to a dataset with one target; this one has several', { hint: 'remove class_weight' });
+  const weights = classWeights(c.class_weight, trainData.y, ds.meta);
+  const lossWeights = lossWeightsOf(c.loss_weights, ds.meta);
+  // TensorFlow.js loads only once the data and the config have passed every check.
+  const loaded = await loadTf(ctx.backend);
+  const { tf } = loaded;
+  ctx.log(describeBackend(loaded));
+  const fitOptions = { epochs: c.epochs, batchSize: c.batch_size, seed: c.seed, classWeights: weights, earlyStopping: c.early_stopping, signal: ctx.signal, scoreScales: targetScales.map((t) => t?.scale ?? 1), metrics: c.metrics, lossWeights };
+  const predictionMeta = predictionMetaOf(resolved, targetScales, targetMetas);
+  const cvResult = cv && (await runCrossValidation(ctx, c.data, { tf, resolved, data: trainData as FitData, truth: trainSplit.y, folds: trainSplit.folds!, k: cv.k, predictionMeta, labels: targetMetas.map((t) => t.labels ?? []), seed: c.seed, fit: fitOptions, newOptimizer: () => createOptimizer(tf, c.optimizer) }));
+  const epochs = cvResult && c.early_stopping ? refitEpochs(cvResult) : c.epochs;
+  if (cvResult && c.early_stopping) ctx.log(`refit: ${epochs} epochs on all ${trainSplit.n} rows (the folds' mean best epoch; no early stopping without held-out rows)`);
+  const model = buildModel(tf, resolved, c.seed);
+  let initFrom: InitFrom | undefined;
+  try {
+    initFrom = c.init_from ? await warmStart(ctx, tf, model, ds.meta) : undefined;
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  const optimizer = createOptimizer(tf, c.optimizer);
+  try {
+    ctx.log(`model: ${describeLayers(resolved)}; ${model.countParams()} parameters; loss ${describeLoss(resolved)}`);
+    ctx.log(`optimizer: ${optimizer.name}, learning rate ${optimizer.learningRate}${optimizer.decay ? `, decay ${optimizer.decay}` : ''}${optimizer.extras.map((e) => `, ${e}`).join('')}; ${epochs} epochs of batch ${c.batch_size}; seed ${c.seed}`);
+    if (lossWeights) ctx.log(`loss weights: ${ds.meta.targets!.map((t, j) => `${t.name} ${fmt(lossWeights[j]!)}`).join(', ')}`);
+    if (weights) ctx.log(`class weights: ${ds.meta.labels!.map((l, i) => `${l} ${fmt(weights[i]!)}`).join(', ')}`);
+    const result = await fitModel(
+      tf,
+      model,
+      resolved,
+      trainData,
+      validation,
+      { ...fitOptions, epochs, optimizer, earlyStopping: cvResult ? undefined : c.early_stopping, ...(ctx.trial ? { afterEpoch: afterEpochOf(ctx.trial) } : {}) },
+      (log) => {
+        for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
+        ctx.logMetric('lr', log.learningRate, log.epoch);
+        const line = epochLine(log, epochs);
+        ctx.progress(line);
+        ctx.log(`${line} (${Math.round(log.samplesPerSecond)} samples/s)`);
+      },
+    );
+    if (result.stoppedEarly) ctx.log(`early stopping: ${c.early_stopping!.monitor} did not improve for ${c.early_stopping!.patience} epoch(s), stopped after epoch ${result.epochsRun}`);
+    if (result.pruned) ctx.log(`pruned by the search after epoch ${result.epochsRun} of ${epochs}: its validation metric ranks below the trials kept at this rung`);
+    if (result.bestEpoch !== result.epochsRun) ctx.log(`restored the weights of epoch ${result.bestEpoch} (best ${c.early_stopping!.monitor})`);
+    await saveModel(tf, model, ctx.outputs.model!, {
+      schemaVersion: 1,
+      task: resolved.task,
+      loss: resolved.loss,
+      inputShape: resolved.inputShape,
+      ...predictionMeta,
+      ...(ds.meta.labels ? { labels: ds.meta.labels } : {}),
+      dataset: ds.meta,
+      backend: loaded.backend,
+      seed: c.seed,
+      ...(initFrom ? { initFrom } : {}),
+    });
+    return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}), ...(cvResult ? cvMetrics(cvResult) : {}), ...ctx.trial?.resultMetrics() }, backend: loaded.backend };
+  } finally {
+    model.dispose();
+    optimizer.optimizer.dispose();
+  }
+}
+

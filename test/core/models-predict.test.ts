@@ -71,7 +71,7 @@ describe('predictFile', () => {
     );
     expect(existsSync(ws.path('never.csv'))).toBe(false);
     await expect(predictFile({ modelDir: tabular, input: ws.path('rows.txt'), backend: 'cpu' })).rejects.toThrow('cannot tell the format from the extension ".txt"');
-    await expect(predictFile({ modelDir: tabular, input: ws.path('rows.csv'), output: ws.path('out.parquet'), backend: 'cpu' })).rejects.toThrow(
+    await expect(predictFile({ modelDir: tabular, input: ws.path('rows.csv'), output: ws.path('out.xlsx'), backend: 'cpu' })).rejects.toThrow(
       'cannot tell the output format from',
     );
     await writeFile(ws.path('empty.csv'), 'f0,f1\n');

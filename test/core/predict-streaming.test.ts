@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictFile } from '../../src/app/models/batch-predict.js';
 import { renderPredictions } from '../../src/app/models/prediction-output.js';
@@ -120,5 +121,29 @@ describe('streaming predict', () => {
       `${ws.path('big.csv')}:251 (row 250), column "f1": expected a number, got "oops"`,
     );
     await expect(readFile(ws.path('never.csv'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('--output x.parquet streams into a Parquet file the engine reads back as the CSV output: same rows and cells, typed (row BIGINT, numbers DOUBLE, labels VARCHAR)', async () => {
+    const csvOut = ws.path('p.csv');
+    const parquetOut = ws.path('p.parquet');
+    await predictFile({ modelDir: model, input: ws.path('good.csv'), backend: 'cpu', chunkSize: 100, output: csvOut });
+    const result = await predictFile({ modelDir: model, input: ws.path('good.csv'), backend: 'cpu', chunkSize: 100, output: parquetOut });
+    expect(result).toMatchObject({ rows: ROWS, format: 'parquet', output: parquetOut, text: null });
+    expect((await readdir(dirname(parquetOut))).filter((f) => f.includes('tmp'))).toEqual([]);
+    const csv = await readTable(csvOut);
+    const engine = await openSqlEngine();
+    try {
+      const types = (await engine.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(parquetOut)})`)).rows.map(([name, type]) => `${String(name)} ${String(type)}`);
+      expect(types).toEqual(['row BIGINT', 'f0 DOUBLE', 'f1 DOUBLE', 'f2 DOUBLE', 'f3 DOUBLE', 'predicted VARCHAR', 'p_c0 DOUBLE', 'p_c1 DOUBLE', 'p_c2 DOUBLE']);
+      const parquet = await engine.rows(`SELECT * FROM read_parquet(${sqlString(parquetOut)})`);
+      expect(parquet.columns).toEqual(csv.columns);
+      expect(parquet.rows).toHaveLength(ROWS);
+      const asCsvCell = (v: unknown, column: string) => (v === null ? '' : column === 'predicted' ? String(v) : Number(v));
+      const csvCell = (v: unknown, column: string) => (v === '' ? '' : column === 'predicted' ? v : Number(v));
+      expect(parquet.rows.map((r) => r.map((v, j) => asCsvCell(v, csv.columns[j]!)))).toEqual(csv.rows.map((r) => r.map((v, j) => csvCell(v, csv.columns[j]!))));
+    } finally {
+      engine.close();
+    }
+    await expect(predictFile({ modelDir: model, input: ws.path('good.csv'), backend: 'cpu', format: 'parquet' })).rejects.toThrow('Parquet predictions need a file');
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runJson } from '../helpers/cli.js';
 import { splitRows } from '../../src/ml/split.js';
+import { openSqlEngine, sqlString } from '../../src/ml/sql-engine.js';
 import { irisRegistry, type IrisRegistry } from './iris-models.js';
 
 let reg: IrisRegistry;
@@ -103,6 +104,26 @@ describe('mlpipe predict', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Error: bad.csv:3 (row 2), column "sepal_width": expected a number, got "three"');
     expect(bad.stdout).toBe('');
+  });
+
+  it('--output x.parquet writes the rows the CSV output holds (read back with DuckDB); parquet to stdout is exit 2 with a hint', async () => {
+    const csv = await cli('predict', 'iris@1', '--input', join('iris', 'data', 'iris.csv'), '--output', 'all.csv');
+    const parquet = await cli('predict', 'iris@1', '--input', join('iris', 'data', 'iris.csv'), '--output', 'all.parquet');
+    expect([csv.code, parquet.code]).toEqual([0, 0]);
+    expect(parquet.stderr).toContain('wrote 150 predictions of iris v1 to all.parquet');
+    const engine = await openSqlEngine();
+    try {
+      const { columns, rows } = await engine.rows(`SELECT * FROM read_parquet(${sqlString(join(reg.dir, 'all.parquet'))})`);
+      const lines = (await readFile(join(reg.dir, 'all.csv'), 'utf8')).trim().split('\n');
+      expect(columns.join(',')).toBe(lines[0]);
+      expect(rows.map((r) => r.map((v, j) => (j === 0 || typeof v === 'number' ? Number(v) : String(v))))).toEqual(lines.slice(1).map((l) => l.split(',').map((v) => (/^[\d.e-]+$/.test(v) ? Number(v) : v))));
+    } finally {
+      engine.close();
+    }
+    const stdout = await cli('predict', 'iris@1', '--input', join('iris', 'data', 'iris.csv'), '--format', 'parquet');
+    expect(stdout.code).toBe(2);
+    expect(stdout.stderr).toContain('Parquet predictions need a file');
+    expect(stdout.stderr).toContain('Hint: pass --output predictions.parquet');
   });
 });
 

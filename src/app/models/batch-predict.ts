@@ -8,7 +8,8 @@ import { transformRows } from '../../ml/transform.js';
 import type { CellFormatMeta } from '../../ml/dataset.js';
 import type { ImageOptions } from '../../ml/images.js';
 import type { BackendChoice } from '../../ml/backend.js';
-import { predictionRenderer, type PredictionFormat } from './prediction-output.js';
+import { predictionRenderer, type PredictionFormat, type PredictionRenderer } from './prediction-output.js';
+import type { PredictionSink } from './parquet-sink.js';
 
 /** Options of {@link predictFile}. */
 export interface PredictFileOptions {
@@ -68,11 +69,13 @@ export class PredictInputError extends UserError {
 const DEFAULT_CHUNK = 4096;
 
 function outputFormat(options: PredictFileOptions, inputPath: string): PredictionFormat {
+  if (options.format === 'parquet' && !options.output) throw new PredictInputError('Parquet predictions need a file', { hint: 'pass --output predictions.parquet, or --format csv|jsonl to write them to stdout' });
   if (options.format) return options.format;
   const ext = extname(options.output ?? inputPath).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
+  if (options.output && (ext === '.parquet' || ext === '.pq')) return 'parquet';
   if (ext === '.csv' || ext === '.tsv' || ext === '.tab' || !options.output) return 'csv';
-  throw new PredictInputError(`cannot tell the output format from "${options.output}"`, { hint: 'name the output .csv or .jsonl, or pass --format csv|jsonl' });
+  throw new PredictInputError(`cannot tell the output format from "${options.output}"`, { hint: 'name the output .csv, .jsonl or .parquet, or pass --format csv|jsonl|parquet' });
 }
 
 
@@ -98,14 +101,12 @@ async function decodeImageColumn(table: TableBatch, image: ImageOptions, baseDir
   }
 }
 
-/** Where the rendered predictions go: a file written atomically, a writer (stdout), or a string kept in memory. */
-interface Sink {
-  write(text: string): Promise<void>;
-  done(): Promise<string | null>;
-  abort(): Promise<void>;
-}
-
-async function openSink(options: PredictFileOptions): Promise<Sink> {
+/** Where the rendered predictions go: a Parquet file, a file written atomically, a writer (stdout), or a string kept in memory. */
+async function openSink(options: PredictFileOptions, format: PredictionFormat, renderer: PredictionRenderer): Promise<PredictionSink> {
+  if (format === 'parquet') {
+    const { openParquetSink } = await import('./parquet-sink.js');
+    return openParquetSink(options.output!, () => renderer.header());
+  }
   if (options.output) {
     const file = await openAtomicWriter(options.output);
     return { write: (t) => file.write(t), done: async () => (await file.commit(), null), abort: () => file.abort() };
@@ -135,9 +136,15 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
   const predictions: Prediction[] = [];
   const skipped: SkippedRow[] = [];
   let rows = 0;
-  const sink = await openSink(options);
+  const renderer = predictionRenderer(format, first.value.columns, predictor.meta.labels);
+  let sink: PredictionSink;
   try {
-    const renderer = predictionRenderer(format, first.value.columns, predictor.meta.labels);
+    sink = await openSink(options, format, renderer);
+  } catch (err) {
+    predictor.dispose();
+    throw err;
+  }
+  try {
     for (let batch: IteratorResult<TableBatch> = first; !batch.done; batch = await nextBatch(batches)) {
       const scored = await scoreBatch(predictor, batch.value, dirname(options.input), options.onError === 'skip', skipped);
       rows += scored.rows.length;

@@ -2,7 +2,10 @@ import type { Prediction } from '../../ml/predict.js';
 import { csvField } from '../../core/csv-field.js';
 
 /** The formats `mlpipe predict` writes. */
-export type PredictionFormat = 'csv' | 'jsonl';
+export type PredictionFormat = 'csv' | 'jsonl' | 'parquet';
+
+/** What a CSV column of the predictions holds: the row number, an input column (as read), a number or a label. */
+export type OutputColumnKind = 'row' | 'input' | 'number' | 'label';
 
 const num = (v: number): number => Number(v.toPrecision(7));
 
@@ -21,8 +24,11 @@ function unique(name: string, taken: ReadonlySet<string>): string {
 export interface PredictionRenderer {
   render(rows: unknown[][], predictions: Prediction[], sourceRows: number[]): string;
   end(): string;
+  /** CSV: the header's columns and what each holds, once the first batch (or `end`) was rendered. */
+  header(): Array<{ name: string; kind: OutputColumnKind }>;
 }
 
+/** The renderer of `format`: Parquet is rendered as CSV, which the engine then converts (see parquet-sink.ts). */
 export function predictionRenderer(format: PredictionFormat, columns: string[], labels: string[] | undefined): PredictionRenderer {
   const taken = new Set(columns);
   const rowColumn = unique('row', taken);
@@ -32,16 +38,20 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
     return {
       render: (rows, predictions, sourceRows) => rows.map((row, i) => `${jsonLine(columns, row, predictions[i]!, sourceRows[i]!, rowColumn, predicted, probabilities)}\n`).join(''),
       end: () => '',
+      header: () => [],
     };
   }
   let csv: ((row: unknown[], p: Prediction, sourceRow: number) => string) | undefined;
   let header = '';
+  let kinds: Array<{ name: string; kind: OutputColumnKind }> = [];
   const start = (first: Prediction | undefined) => {
     const layout = first?.outputs ? multiTargetCsv(columns, first, rowColumn, taken) : singleTargetCsv(columns, first, labels, rowColumn, predicted, taken);
     header = `${layout.header.map(csvField).join(',')}\n`;
+    kinds = layout.header.map((name, i) => ({ name, kind: i === 0 ? 'row' : i <= columns.length ? 'input' : layout.kinds[i - 1 - columns.length]! }));
     csv = layout.row;
   };
   return {
+    header: () => kinds,
     render: (rows, predictions, sourceRows) => {
       if (rows.length === 0) return '';
       let text = '';
@@ -95,6 +105,8 @@ function jsonLine(columns: string[], row: unknown[], p: Prediction, sourceRow: n
 
 interface CsvLayout {
   header: string[];
+  /** What each prediction column (after the row number and the inputs) holds. */
+  kinds: OutputColumnKind[];
   row(row: unknown[], p: Prediction, sourceRow: number): string;
 }
 
@@ -103,6 +115,7 @@ function singleTargetCsv(columns: string[], first: Prediction | undefined, label
   const probColumns = first?.probabilities ? (labels ?? Object.keys(first.probabilities)) : [];
   return {
     header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))],
+    kinds: [first?.value !== undefined || (first === undefined && !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const)],
     row: (row, p, sourceRow) => {
       const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
       for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
@@ -116,6 +129,7 @@ function multiTargetCsv(columns: string[], first: Prediction, rowColumn: string,
   const targets = Object.entries(first.outputs!).map(([t, o]) => ({ t, labels: o.probabilities ? Object.keys(o.probabilities) : [] }));
   return {
     header: [rowColumn, ...columns, ...targets.flatMap(({ t, labels }) => [unique(`${t}_predicted`, taken), ...labels.map((l) => unique(`${t}_p_${l}`, taken))])],
+    kinds: targets.flatMap(({ t, labels }) => [first.outputs![t]!.value !== undefined ? ('number' as const) : ('label' as const), ...labels.map(() => 'number' as const)]),
     row: (row, p, sourceRow) => {
       const outputs = p.outputs!;
       const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j]))];
