@@ -3,6 +3,7 @@ import type { Tf } from './tf.js';
 import { broadcastBinaryKernels } from './broadcast-binary.js';
 import { convBackpropFilterKernels } from './conv-backprop-filter.js';
 import { convBackpropInputKernels } from './conv-backprop-input.js';
+import { fusedDenseKernels } from './fused-dense.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
 import { identityKernels } from './identity.js';
@@ -20,6 +21,7 @@ const sources: KernelSource[] = [
   identityKernels,
   matMulKernels,
   fusedLstmKernels,
+  fusedDenseKernels,
   convBackpropFilterKernels,
   convBackpropInputKernels,
   broadcastBinaryKernels,
