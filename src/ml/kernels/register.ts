@@ -9,6 +9,7 @@ import { gatherKernels } from './gather.js';
 import { identityKernels } from './identity.js';
 import { matMulKernels } from './matmul.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
+import { maxReduceGradKernels, registerMaxReduceGradient } from './max-reduce-grad.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
 
@@ -26,6 +27,7 @@ const sources: KernelSource[] = [
   convBackpropInputKernels,
   broadcastBinaryKernels,
   maxPoolGradKernels,
+  maxReduceGradKernels,
 ];
 
 const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();
@@ -47,6 +49,7 @@ function kernelsOf(tf: Tf, backend: string): KernelConfig[] {
  * Idempotent; returns the names of the kernels now provided by mlpipe on that backend.
  */
 export function registerMlpipeKernels(tf: Tf, backend: string): string[] {
+  registerMaxReduceGradient(tf);
   const configs = kernelsOf(tf, backend);
   for (const config of configs) {
     const current = tf.getKernel(config.kernelName, backend);
