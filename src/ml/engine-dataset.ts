@@ -6,7 +6,7 @@ import { categoryOf, cellFormatOf, computeStats, featureColumnNames, inferColumn
 import { idLikeReasonOf } from './column-checks.js';
 import { openSplitWriter, SPLIT_NAMES, writeDatasetMeta, type ColumnStats, type DatasetMeta, type FeatureMeta, type SplitMeta, type Task } from './dataset.js';
 import { splitRows } from './split.js';
-import { csvHeader, engineReader, type TableSource } from './read-table.js';
+import { csvHeader, engineReader, runInReadOrder, type TableSource } from './read-table.js';
 import { type ChunkColumn, openSqlEngine, type SqlEngine, sqlIdentifier, sqlString } from './sql-engine.js';
 
 /**
@@ -42,7 +42,7 @@ export async function preprocessInEngine(source: TableSource, o: BuildOptions, s
       described = (await engine.rows(`DESCRIBE SELECT * FROM ${read.sql}`)).rows;
       const keep = new Set(o.id === undefined ? [] : [o.id]);
       const select = described.map(([name, type]) => `${keep.has(String(name)) ? sqlIdentifier(String(name)) : cellExpression(String(name), String(type), cellFormatOf(o.format))} AS ${sqlIdentifier(String(name))}`);
-      await engine.run(`CREATE TABLE t AS SELECT ${select.join(', ')} FROM ${read.sql}`);
+      await runInReadOrder(engine, read, `CREATE TABLE t AS SELECT ${select.join(', ')} FROM ${read.sql}`);
     } catch (err) {
       fallback(`the engine did not read it: ${(err as Error).message.split('\n')[0]}`);
     }

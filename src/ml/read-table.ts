@@ -325,6 +325,8 @@ export interface EngineRead {
   format: TableFormat;
   firstFile: string;
   delimiter?: string;
+  /** How many files it reads: with more than one, the engine must read on one thread to keep the rows in file-name order. */
+  files: number;
 }
 
 const FOLDER_FORMATS: Array<[string, TableFormat]> = [['.parquet', 'parquet'], ['.csv', 'csv'], ['.tsv', 'tsv'], ['.jsonl', 'jsonl'], ['.ndjson', 'jsonl'], ['.json', 'json']];
@@ -359,13 +361,27 @@ export async function engineReader(source: TableSource, cells: { mode: 'typed'; 
     const files = matching.filter((n) => source.files || ext.some((e) => n.toLowerCase().endsWith(e))).sort();
     if (files.length === 0) throw new DataError(`has no file matching ${JSON.stringify(source.files ?? `*${ext[0]}`)}`, { file, hint: 'check `files` and the folder' });
     pattern = files.length === 1 ? files[0]! : `[${files.map(sqlString).join(', ')}]`;
-    return readerSql(files.length === 1 ? sqlString(files[0]!) : pattern, format, files[0]!, source, cells);
+    return { ...(await readerSql(files.length === 1 ? sqlString(files[0]!) : pattern, format, files[0]!, source, cells)), files: files.length };
   }
   format ??= formatFromExtension(source.path, file);
-  return readerSql(sqlString(pattern), format, source.path, source, cells);
+  return { ...(await readerSql(sqlString(pattern), format, source.path, source, cells)), files: 1 };
 }
 
-async function readerSql(paths: string, format: TableFormat, firstFile: string, source: TableSource, cells: Parameters<typeof engineReader>[1]): Promise<EngineRead> {
+/**
+ * Runs `statement` (which reads `read`) so that the rows keep their order: DuckDB's parallel reader
+ * may interleave the rows of several files under load, so several files are read on one thread.
+ */
+export async function runInReadOrder(engine: SqlEngine, read: EngineRead, statement: string): Promise<void> {
+  if (read.files <= 1) return engine.run(statement);
+  await engine.run('SET threads = 1');
+  try {
+    await engine.run(statement);
+  } finally {
+    await engine.run('RESET threads');
+  }
+}
+
+async function readerSql(paths: string, format: TableFormat, firstFile: string, source: TableSource, cells: Parameters<typeof engineReader>[1]): Promise<Omit<EngineRead, 'files'>> {
   if (format === 'parquet') return { sql: `read_parquet(${paths}, union_by_name = true)`, format, firstFile };
   if (format === 'json' || format === 'jsonl') return { sql: `read_json(${paths}, format = '${format === 'json' ? 'array' : 'newline_delimited'}')`, format, firstFile };
   const delimiter = format === 'tsv' ? '\t' : await csvDelimiter(firstFile, source.delimiter);
@@ -397,7 +413,7 @@ async function readWithEngine(source: TableSource): Promise<Table> {
   const read = await engineReader(source, { mode: 'text' });
   const engine = await openSqlEngine();
   try {
-    const table = await engineTable(engine, read.sql, source.displayName);
+    const table = await engineTable(engine, read, source.displayName);
     const { columns, rows } = await engine.rows(`SELECT ${table.select} FROM t`);
     return { file: source.displayName, columns, rows, lines: rows.map((_, i) => i + 1), ...(read.delimiter ? { delimiter: read.delimiter } : {}) };
   } finally {
@@ -410,9 +426,9 @@ async function readWithEngine(source: TableSource): Promise<Table> {
  * readTable would (wide integers and decimals as doubles). A file the engine cannot read is a DataError
  * with the engine's first line.
  */
-export async function engineTable(engine: SqlEngine, readerSql: string, file: string): Promise<{ select: string }> {
+export async function engineTable(engine: SqlEngine, read: EngineRead, file: string): Promise<{ select: string }> {
   try {
-    await engine.run(`CREATE TABLE t AS SELECT * FROM ${readerSql}`);
+    await runInReadOrder(engine, read, `CREATE TABLE t AS SELECT * FROM ${read.sql}`);
     const described = await engine.rows('DESCRIBE t');
     checkWidth(described.rows.length, file);
     return { select: selectAsRead(described.rows) };

@@ -119,7 +119,8 @@ async function* arrayBatches(path: string, file: string, size: number): AsyncGen
 async function* engineBatches(source: TableSource, parquet: boolean, size: number): AsyncGenerator<TableBatch> {
   const file = source.displayName;
   const read = await engineReader(source, { mode: 'text' });
-  const engine = await openSqlEngine();
+  // Several files are streamed on one thread so that their rows come in file-name order (see runInReadOrder).
+  const engine = await openSqlEngine(read.files > 1 ? { threads: 1 } : {});
   try {
     let stream;
     try {

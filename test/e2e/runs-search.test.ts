@@ -30,7 +30,7 @@ describe('runs list --filter / --order-by / --columns, compare and report --filt
   beforeAll(async () => {
     ws = await makeWorkspace({ 'pipeline.yaml': SPEC, 'score.mjs': SCRIPT });
     env = { MLPIPE_RUNS_DIR: ws.path('runs') };
-    const sweep = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.x=1,2,3,4', '--set', 'params.opt=sgd'], { cwd: ws.dir, env });
+    const sweep = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.x=1,2,3,4', '--set', 'params.opt=sgd', '--jobs', '1'], { cwd: ws.dir, env });
     expect(sweep.code, sweep.stderr).toBe(0);
     const single = await runJson(['run', 'pipeline.yaml', '--set', 'params.x=5'], { cwd: ws.dir, env });
     expect(single.code, single.stderr).toBe(0);
