@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from './backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
+import { fusedConvLayerClasses, type FusedConvClasses } from './kernels/fused-conv-layer.js';
 import { fusedDenseLayerClass } from './kernels/fused-dense-layer.js';
 import { fusedLstmLayerClass } from './kernels/fused-lstm-layer.js';
 import { createInPlaceOptimizer, supportsInPlaceUpdates } from './kernels/in-place-optimizers.js';
@@ -383,13 +384,13 @@ export function seededDropout(tf: Tf, seed: number): (x: import('@tensorflow/tfj
 
 /**
  * Builds the TensorFlow.js model of `resolved`; every random initializer is seeded from `seed`.
- * LSTM layers run as one fused op per sequence and dense layers as one fused op with its own
+ * LSTM layers run as one fused op per sequence, and dense and conv layers as one fused op with its own
  * gradient where the backend has mlpipe's kernels (`fused: false` builds TensorFlow.js's own layers). One input and one output give a sequential model;
  * several inputs or targets a functional one (`tf.model`): an encoder per input, concatenated,
  * `layers`, then one output layer per target (named `output_<i>`, in target order).
  */
 export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, options: { fused?: boolean } = {}): LayersModel {
-  const fused: FusedClasses | null = options.fused === false ? null : { Lstm: fusedLstmLayerClass(tf), Dense: fusedDenseLayerClass(tf) };
+  const fused: FusedClasses | null = options.fused === false ? null : { Lstm: fusedLstmLayerClass(tf), Dense: fusedDenseLayerClass(tf), ...fusedConvLayerClasses(tf) };
   if (!resolved.inputs && !resolved.heads) {
     const model = tf.sequential({ name: 'mlpipe_model' });
     model.add(tf.layers.inputLayer({ name: 'input', inputShape: resolved.inputShape, dtype: resolved.inputDtype }));
@@ -423,7 +424,7 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
 type TfLayer = import('@tensorflow/tfjs-layers').layers.Layer;
 
 /** mlpipe's fused layer classes (same class names and configs as TensorFlow.js's own). */
-interface FusedClasses {
+interface FusedClasses extends FusedConvClasses {
   Lstm: ReturnType<typeof fusedLstmLayerClass>;
   Dense: ReturnType<typeof fusedDenseLayerClass>;
 }
@@ -484,7 +485,10 @@ function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: n
       add(tf.layers.bidirectional({ name, layer: recurrent(layer.layer, { base: 0 }) as never, mergeMode: layer.merge_mode }));
       break;
     case 'conv1d':
-      add(tf.layers.conv1d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) }));
+      {
+        const args = { name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) };
+        add(fused ? new fused.Conv1D(args) : tf.layers.conv1d(args));
+      }
       leaky(layer.activation);
       break;
     case 'max_pooling1d':
@@ -509,7 +513,10 @@ function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: n
       add(tf.layers.reshape({ name, targetShape: layer.target_shape }));
       break;
     case 'conv2d':
-      add(tf.layers.conv2d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) }));
+      {
+        const args = { name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) };
+        add(fused ? new fused.Conv2D(args) : tf.layers.conv2d(args));
+      }
       leaky(layer.activation);
       break;
     case 'max_pooling2d':

@@ -10,6 +10,7 @@ import type { Tf } from './tf.js';
  * with the formulas of TensorFlow.js's own gradients (relu: dy·step(y), sigmoid: dy·y·(1 − y)).
  */
 export const DENSE_FORWARD = 'MlpipeDense';
+/** Also the activation gradient of mlpipe's fused convolution: ∂loss/∂y of any rank, channels last. */
 export const DENSE_GRAD = 'MlpipeDenseGrad';
 
 export const denseActivations = ['linear', 'relu', 'sigmoid'] as const;
@@ -26,7 +27,7 @@ export function denseActivationGrad(dy: Float32Array, y: Float32Array, units: nu
   for (let r = 0; r < n; r += units) for (let c = 0; c < units; c++) db[c]! += dz[r + c]!;
 }
 
-interface DenseAttrs {
+export interface DenseAttrs {
   activation: DenseActivation;
   hasBias: boolean;
 }
@@ -71,7 +72,7 @@ export function fusedDenseKernels(tf: Tf): Record<string, KernelConfig[]> {
   if (wasmForward) {
     const grad = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo[] => {
       const { dy, y } = inputs;
-      const units = y!.shape[1]!;
+      const units = y!.shape[y!.shape.length - 1]!;
       const dz = backend.makeOutput([...y!.shape], 'float32');
       const db = attrs.hasBias ? backend.makeOutput([units], 'float32') : undefined;
       denseActivationGrad(backend.typedArrayFromHeap(dy!), backend.typedArrayFromHeap(y!), units, attrs.activation, backend.typedArrayFromHeap(dz), db && backend.typedArrayFromHeap(db));
@@ -86,8 +87,8 @@ export function fusedDenseKernels(tf: Tf): Record<string, KernelConfig[]> {
   if (cpuForward) {
     const grad = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
       const { dy, y } = inputs;
-      const units = y!.shape[1]!;
-      const dz = new Float32Array(y!.shape[0]! * units);
+      const units = y!.shape[y!.shape.length - 1]!;
+      const dz = new Float32Array(y!.shape.reduce((a, b) => a * b, 1));
       const db = attrs.hasBias ? new Float32Array(units) : undefined;
       denseActivationGrad(backend.data.get(dy!.dataId).values, backend.data.get(y!.dataId).values, units, attrs.activation, dz, db);
       const dzInfo = backend.makeTensorInfo([...y!.shape], 'float32', dz);

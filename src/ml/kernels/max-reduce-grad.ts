@@ -84,8 +84,8 @@ export function registerMaxReduceGradient(tf: Tf): void {
       return {
         x: () => {
           if (fast) return tf.engine().runKernel(MAX_REDUCE_GRAD, { dy: g, x, y }, { axes } as unknown as NamedAttrMap) as Tensor;
-          const keep = tf.backend_util.expandShapeToKeepDim(y.shape, axes);
-          return tf.mul(tf.reshape(g, keep), tf.cast(tf.equal(x, tf.reshape(y, keep)), g.dtype));
+          const keep = (t: Tensor) => (t.rank < x.rank ? tf.reshape(t, tf.backend_util.expandShapeToKeepDim(t.shape, axes)) : t);
+          return tf.mul(keep(g), tf.cast(tf.equal(x, keep(y)), g.dtype));
         },
       };
     },

@@ -3,6 +3,7 @@ import type { Tf } from './tf.js';
 import { broadcastBinaryKernels } from './broadcast-binary.js';
 import { convBackpropFilterKernels } from './conv-backprop-filter.js';
 import { convBackpropInputKernels } from './conv-backprop-input.js';
+import { fusedConvKernels } from './fused-conv.js';
 import { fusedDenseKernels } from './fused-dense.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
@@ -23,6 +24,7 @@ const sources: KernelSource[] = [
   matMulKernels,
   fusedLstmKernels,
   fusedDenseKernels,
+  fusedConvKernels,
   convBackpropFilterKernels,
   convBackpropInputKernels,
   broadcastBinaryKernels,
