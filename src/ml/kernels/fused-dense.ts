@@ -23,8 +23,13 @@ export function denseActivationGrad(dy: Float32Array, y: Float32Array, units: nu
   else if (activation === 'sigmoid') for (let i = 0; i < n; i++) dz[i] = dy[i]! * (y[i]! * (1 - y[i]!));
   else dz.set(dy);
   if (!db) return;
-  db.fill(0);
-  for (let r = 0; r < n; r += units) for (let c = 0; c < units; c++) db[c]! += dz[r + c]!;
+  // One pass with a running column (a conv layer has few channels: a loop per row would be mostly overhead), summed in float64.
+  const acc = new Float64Array(units);
+  for (let i = 0, c = 0; i < n; i++) {
+    acc[c]! += dz[i]!;
+    if (++c === units) c = 0;
+  }
+  db.set(acc);
 }
 
 export interface DenseAttrs {
