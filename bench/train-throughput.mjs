@@ -8,7 +8,9 @@
 // `--baseline DIR` adds the engine `wasm-baseline`: the wasm backend of another build's dist/ folder
 // (e.g. a worktree of origin/main), alternated with this build's, to pair before/after in one run.
 //
-//   node bench/train-throughput.mjs [--rounds 3] [--backends wasm,cpu,tensorflow,wasm-stock] [--models logreg,mlp,text,textcnn,cnn2d] [--clock wall|cpu]
+//   node bench/train-throughput.mjs [--rounds 3] [--backends wasm,cpu,tensorflow,wasm-stock] [--models logreg,mlp,text,textcnn,cnn2d] [--clock wall|cpu] [--warmup 10]
+//
+// `--warmup N`: batches each engine trains, untimed, before the measured epoch (default 10).
 //
 // `--clock cpu` times each epoch by the CPU time of its process (Node: process.cpuUsage, all its
 // threads; Python: time.process_time) instead of the wall clock: on a shared machine whose load
@@ -35,6 +37,9 @@ if (arg('baseline', []).length > 0) backends.push('wasm-baseline');
 const child = arg('child', [])[0];
 const modelNames = arg('models', ['logreg', 'mlp', 'text', 'textcnn', 'cnn2d']);
 const rounds = Number(arg('rounds', ['3'])[0]);
+// Batches trained (untimed) before the measured epoch, in both engines: JIT compilation happens in the
+// first steps of a Node process (PyTorch has none), so a short warm-up weighs it into the figure.
+const warmup = Number(arg('warmup', ['10'])[0]);
 const baseline = arg('baseline', [])[0];
 const dist = arg('dist', [new URL('../dist/', import.meta.url).pathname])[0];
 const { loadTf } = await import(pathToFileURL(`${dist}/ml/backend.js`).href);
@@ -119,7 +124,7 @@ async function measure(tf, spec, data, stock) {
     return n / (now() - started);
   };
   try {
-    await fit(10 * BATCH);
+    for (let done = 0; done < warmup; done += data.y.length / BATCH) await fit(Math.min(warmup - done, data.y.length / BATCH) * BATCH);
     return await fit(data.y.length);
   } finally {
     model.dispose();
@@ -159,7 +164,10 @@ def run(model, x, y):
             loss.backward()
             opt.step()
         return n / (now() - t)
-    epoch(10 * B)
+    warmup = int(sys.argv[3])
+    while warmup > 0:
+        epoch(min(warmup, len(y) // B) * B)
+        warmup -= len(y) // B
     return epoch(len(y))
 class Text(torch.nn.Module):
     def __init__(self):
@@ -207,7 +215,7 @@ function pytorch() {
     return { error: 'PyTorch not installed (apt-get install python3-torch)' };
   }
   try {
-    return { results: JSON.parse(execFileSync(python, ['-c', pytorchScript, modelNames.join(','), clock], { encoding: 'utf8' })) };
+    return { results: JSON.parse(execFileSync(python, ['-c', pytorchScript, modelNames.join(','), clock, String(warmup)], { encoding: 'utf8' })) };
   } catch (err) {
     return { error: `PyTorch run failed: ${err.message.split('\n')[0]}` };
   }
@@ -220,7 +228,7 @@ const add = (engine, name, value) => ((samples[engine] ??= {})[name] ??= []).pus
 for (let round = 1; round <= rounds; round++) {
   for (const backend of backends) {
     const from = backend === 'wasm-baseline' ? ['--dist', baseline] : [];
-    const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(','), '--clock', clock, ...from], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+    const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(','), '--clock', clock, '--warmup', String(warmup), ...from], { encoding: 'utf8', maxBuffer: 1 << 20 }));
     if (out.error) notes.add(`${backend}: ${out.error}`);
     else for (const [name, v] of Object.entries(out.results)) add(backend, name, v);
   }
@@ -246,7 +254,7 @@ const rows = modelNames.map((name) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; ${rounds} rounds, engines alternated each round; ${clock} clock; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; ${rounds} rounds, engines alternated each round; ${clock} clock; ${warmup} warm-up batches; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 for (const n of notes) console.log(`note: ${n}`);
