@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
+import type { CpuDataBackend, KernelArgs, WasmHeapBackend } from './backend-types.js';
 
 /**
  * A dense layer `y = act(x·W + b)` as one kernel forward (the backend's fused matmul) and, for the
@@ -37,21 +38,7 @@ export interface DenseAttrs {
   hasBias: boolean;
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
-}
-
-interface Args<B> {
-  inputs: Record<string, TensorInfo>;
-  attrs: DenseAttrs;
-  backend: B;
-}
+type Args<B> = KernelArgs<Record<string, TensorInfo>, DenseAttrs, B>;
 
 /** The forward and gradient kernels for wasm and cpu (whatever of them is registered). */
 export function fusedDenseKernels(tf: Tf): Record<string, KernelConfig[]> {
@@ -75,7 +62,7 @@ export function fusedDenseKernels(tf: Tf): Record<string, KernelConfig[]> {
   };
   const wasmForward = forwardOn('wasm');
   if (wasmForward) {
-    const grad = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo[] => {
+    const grad = ({ inputs, attrs, backend }: Args<WasmHeapBackend>): TensorInfo[] => {
       const { dy, y } = inputs;
       const units = y!.shape[y!.shape.length - 1]!;
       const dz = backend.makeOutput([...y!.shape], 'float32');
@@ -90,7 +77,7 @@ export function fusedDenseKernels(tf: Tf): Record<string, KernelConfig[]> {
   }
   const cpuForward = forwardOn('cpu');
   if (cpuForward) {
-    const grad = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
+    const grad = ({ inputs, attrs, backend }: Args<CpuDataBackend>): TensorInfo[] => {
       const { dy, y } = inputs;
       const units = y!.shape[y!.shape.length - 1]!;
       const dz = new Float32Array(y!.shape.reduce((a, b) => a * b, 1));

@@ -1,5 +1,6 @@
 import type { KernelConfig, KernelFunc, NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
+import type { CpuDataBackend, KernelArgs, WasmHeapBackend } from './backend-types.js';
 
 /**
  * The gradient of a max reduction (global_max_pooling1d/2d, `tf.max`) as one kernel: tfjs-core's
@@ -28,31 +29,17 @@ export function maxReduceBackprop(x: Float32Array, y: Float32Array, dy: Float32A
   }
 }
 
-interface Args<B> {
-  inputs: { dy: TensorInfo; x: TensorInfo; y: TensorInfo };
-  attrs: { axes: number[] };
-  backend: B;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
-}
+type Args<B> = KernelArgs<{ dy: TensorInfo; x: TensorInfo; y: TensorInfo }, { axes: number[] }, B>;
 
 export function maxReduceGradKernels(tf: Tf): Record<string, KernelConfig[]> {
   const out: Record<string, KernelConfig[]> = {};
-  const wasm = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo => {
+  const wasm = ({ inputs, attrs, backend }: Args<WasmHeapBackend>): TensorInfo => {
     const dx = backend.makeOutput([...inputs.x.shape], 'float32');
     const v = (t: TensorInfo) => backend.typedArrayFromHeap(t);
     maxReduceBackprop(v(inputs.x), v(inputs.y), v(inputs.dy), reductionBlocks(inputs.x.shape, attrs.axes)!, v(dx));
     return dx;
   };
-  const cpu = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo => {
+  const cpu = ({ inputs, attrs, backend }: Args<CpuDataBackend>): TensorInfo => {
     const v = (t: TensorInfo) => backend.data.get(t.dataId).values;
     const dx = new Float32Array(v(inputs.x).length);
     maxReduceBackprop(v(inputs.x), v(inputs.y), v(inputs.dy), reductionBlocks(inputs.x.shape, attrs.axes)!, dx);
