@@ -4,7 +4,9 @@
 // `#!/usr/bin/env node` line), alternating with `node -e 0` measured in the same run.
 // BENCH_NPX=1 also times `npx mlpipe run` (the README's fallback). BENCH_BASELINE=DIR also times the
 // no-op run of another built checkout (e.g. a worktree of an older commit) over a copy of the same
-// project, alternating with this one (issue 14: hardening must stay within 10 %). Run `npm run build` first.
+// project, alternating with this one (issue 14: hardening must stay within 10 %). BENCH_CODE=1: each stage
+// runs `node stage.mjs …`, a script importing 20 local modules, so the no-op run also fingerprints that
+// code (issue 15 item 13; their imports come from runs/cache/code-imports.json). Run `npm run build` first.
 import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +38,14 @@ for (let i = 0; i < stages; i++) {
   }
   closeSync(fd);
   const prev = i > 0 ? ` \${stages.s${i - 1}.outputs.out/s${i - 1}.txt}` : '';
-  spec += `  s${i}:\n    run: wc -c in${i}.bin${prev} > out/s${i}.txt\n    deps: [in${i}.bin]\n    outs: [out/s${i}.txt]\n`;
+  const command = process.env.BENCH_CODE === '1' ? `node stage.mjs in${i}.bin${prev}` : `wc -c in${i}.bin${prev}`;
+  spec += `  s${i}:\n    run: ${command} > out/s${i}.txt\n    deps: [in${i}.bin]\n    outs: [out/s${i}.txt]\n`;
+}
+if (process.env.BENCH_CODE === '1') {
+  mkdirSync(join(dir, 'lib'));
+  const mods = Array.from({ length: 20 }, (_, i) => `m${i}`);
+  mods.forEach((m, i) => writeFileSync(join(dir, 'lib', `${m}.mjs`), `${i > 0 ? `import './m${i - 1}.mjs';\n` : ''}export const ${m} = ${i};\n`));
+  writeFileSync(join(dir, 'stage.mjs'), `import { statSync } from 'node:fs';\n${mods.map((m) => `import { ${m} } from './lib/${m}.mjs';`).join('\n')}\nfor (const f of process.argv.slice(2)) console.log(statSync(f).size, f);\n`);
 }
 writeFileSync(join(dir, 'pipeline.yaml'), spec);
 mkdirSync(join(dir, 'out'));
@@ -53,7 +62,7 @@ const baseline = process.env.BENCH_BASELINE;
 const baseDir = join(dir, 'baseline');
 const timeBaseline = () => timeProcess(process.execPath, [join(baseline, 'bin', 'run.js'), 'run', 'pipeline.yaml'], { cwd: baseDir, env });
 if (baseline) {
-  execFileSync('sh', ['-c', `mkdir -p baseline/out && ln in*.bin pipeline.yaml baseline/`], { cwd: dir });
+  execFileSync('sh', ['-c', `mkdir -p baseline/out && ln in*.bin pipeline.yaml baseline/ && if [ -d lib ]; then cp -r lib stage.mjs baseline/; fi`], { cwd: dir });
   timeBaseline();
   timeBaseline();
 }
@@ -68,7 +77,7 @@ const run = stats(samples.run);
 const status = stats(samples.status);
 const ratio = (s) => `${(s.median / bare.median).toFixed(2)}× node -e 0   target ≤ ${target}×${s.median / bare.median <= target ? '' : '  MISSED'}`;
 
-console.log(`no-op pipeline: ${stages} stages reading ${gib} GiB; \`mlpipe\` = ${mlpipe} -> bin/run.js; median (min–max) of ${reps}, alternating`);
+console.log(`no-op pipeline: ${stages} stages reading ${gib} GiB${process.env.BENCH_CODE === '1' ? ', each running a script that imports 20 local modules' : ''}; \`mlpipe\` = ${mlpipe} -> bin/run.js; median (min–max) of ${reps}, alternating`);
 console.log(`  first run (hash + execute)  ${first.toFixed(0)} ms   (cat of the inputs: ${cat.toFixed(0)} ms)`);
 console.log(`  node -e 0                   ${fmt(bare)}`);
 console.log(`  mlpipe run   (all cached)   ${fmt(run)}   ${ratio(run)}`);

@@ -10,6 +10,7 @@ export const EXIT_CODES = {
     meaning: 'bad usage, an invalid spec or config, or a tracker, remote or queue that cannot be used (nothing run or written; a hint says what to do)',
   },
   GateFailed: { code: 3, meaning: 'a gate failed (deploy gate or compare --fail-if)' },
+  Retrain: { code: 4, meaning: 'monitor: input drift or live accuracy crossed a threshold (a "retrain: …" line names the reason)' },
   Internal: { code: 70, meaning: 'a bug in mlpipe ("this is a bug" is printed; --verbose shows the stack)' },
   Interrupted: { code: 130, meaning: 'interrupted (SIGINT/SIGTERM)' },
 } as const;

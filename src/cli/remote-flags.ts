@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import type { ProjectConfig } from '../core/config/resolve-config.js';
 import { LocalObjectStore } from '../core/store/local-store.js';
 import type { MaintainableStore } from '../core/store/types.js';
+import type { RemoteOpener } from '../app/models/fetch-model-files.js';
 import type { TransferSelection } from '../app/remote/transfer.js';
 import { transferProgress } from '../render/transfer.js';
 import { openRemote } from './queue-flags.js';
@@ -45,6 +46,21 @@ export async function connectRemote(config: ProjectConfig, purpose: 'read' | 'wr
   const connect = (store as { connect?: () => Promise<void> }).connect;
   if (connect) await connect.call(store);
   return store;
+}
+
+/**
+ * The remote in force, its config read and the remote opened the first time it is needed (serve and
+ * predict fetch a version's files only when they are not here); undefined when none is configured.
+ */
+export function remoteOpener(configOf: () => ProjectConfig): RemoteOpener {
+  let opened: Promise<MaintainableStore | undefined> | undefined;
+  return async () => {
+    opened ??= (async () => {
+      const config = configOf();
+      return config.remote.value ? connectRemote(config, 'read') : undefined;
+    })();
+    return opened;
+  };
 }
 
 /** What `push` / `pull` copy: `--run`, `--all`, else the pipeline (default pipeline.yaml). */

@@ -28,12 +28,26 @@ export function isInteractive(): boolean {
 export function sweepTable(s: SweepSummary): string {
   const all = [...new Set(s.points.flatMap((p) => Object.keys(p.metrics)))];
   const evaluated = all.filter((k) => /^evaluate\./.test(k));
-  const keys = (evaluated.length > 0 ? evaluated : all.filter((k) => !/^(prepare|deploy)\./.test(k))).slice(0, 4);
+  const objective = s.search?.objective ?? undefined;
+  const shown = (evaluated.length > 0 ? evaluated : all.filter((k) => !/^(prepare|deploy)\./.test(k) && !/\.(rung\d+_|pruned_epoch$)/.test(k))).filter((k) => k !== objective);
+  const keys = [...(objective ? [objective] : []), ...shown].slice(0, 4);
+  const best = s.search?.best ?? undefined;
   const table = renderTable({
     columns: ['point', 'run', 'status', ...keys].map((header) => ({ header })),
-    rows: s.points.map((p) => ({ cells: [p.set.join(' '), p.runId ?? '-', p.status, ...keys.map((k) => formatCell(p.metrics[k]))] })),
+    rows: s.points.map((p, i) => ({
+      cells: [p.set.join(' '), p.runId ?? '-', p.pruned !== undefined ? `pruned @ epoch ${p.pruned}` : p.status, ...keys.map((k) => `${formatCell(p.metrics[k])}${i === best && k === objective ? ' ★' : ''}`)],
+    })),
   });
-  return `sweep ${s.sweepId} of ${s.pipeline}: ${s.points.length} points, ${s.failed} failed\n${table}`;
+  return `sweep ${s.sweepId} of ${s.pipeline}: ${s.points.length} points, ${s.failed} failed${s.search ? `\n${searchLine(s)}` : ''}\n${table}`;
+}
+
+/** `search asha on train.val_accuracy (max), rungs every 3× from epoch 1: 7 of 9 trials pruned; best: params.lr=0.01 (r-…) = 0.967`. */
+function searchLine(s: SweepSummary): string {
+  const search = s.search!;
+  const head = `search ${search.method} on ${search.objective ?? 'the validation metric'}${search.direction ? ` (${search.direction})` : ''}, rungs from epoch ${search.minEpochs} every ${search.reduction}×: ${search.pruned} of ${s.points.length} trials pruned`;
+  const best = search.best === null ? undefined : s.points[search.best];
+  if (!best || !search.objective) return `${head}; no trial completed unpruned`;
+  return `${head}; best: ${best.set.join(' ')} (${best.runId}) = ${formatCell(best.metrics[search.objective])}`;
 }
 
 export function summaryLine(s: RunSummary): string {

@@ -5,6 +5,7 @@ import { thresholdFlag } from '../cli/threshold-flag.js';
 import { writeStdout } from '../cli/stdout.js';
 import { parseModelRef } from '../app/models/model-ref.js';
 import { locateModel } from '../app/models/resolve-model.js';
+import { remoteNameFlag, remoteOpener } from '../cli/remote-flags.js';
 import type { SkippedRow } from '../app/models/batch-predict.js';
 import type { Prediction } from '../ml/predict.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
@@ -39,11 +40,12 @@ export default class Predict extends BaseCommand {
     threshold: thresholdFlag(),
     'on-error': Flags.string({ description: 'A row that cannot be scored (missing or invalid value): fail stops with an error naming it; skip leaves it out, reports it, and scores the rest.', options: ['fail', 'skip'], default: 'fail' }),
     backend: backendFlag('Compute backend.'),
+    remote: remoteNameFlag,
   };
 
   async run(): Promise<PredictResult> {
     const { args, flags } = await this.parse(Predict);
-    const { model, dir } = await locateModel(this.runsDir(flags['runs-dir']), parseModelRef(args.model));
+    const { model, dir } = await locateModel(this.runsDir(flags['runs-dir']), parseModelRef(args.model), remoteOpener(() => this.projectConfig({ remote: flags.remote })));
     const { predictFile } = await import('../app/models/batch-predict.js');
     const result = await predictFile({
       modelDir: dir,

@@ -21,6 +21,7 @@ import { pushEntries, type TransferResult } from '../app/remote/transfer.js';
 import { renderTransfer } from '../render/transfer.js';
 import type { ObjectStore } from '../core/store/types.js';
 import { checkRunName, parseTags } from '../app/runs/run-meta.js';
+import { searchFlags, searchOf } from '../cli/search-flags.js';
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
 const QUEUE_JOBS = 64;
@@ -36,6 +37,7 @@ export default class Run extends BaseCommand {
     '<%= config.bin %> run pipeline.yaml --pull --push   # a teammate\'s entries are restored, not re-run; the new ones are shared',
     '<%= config.bin %> run pipeline.yaml --sweep params.lr=0.001,0.01,0.1 --sweep train.batch_size=32,64 --jobs 2',
     "<%= config.bin %> run pipeline.yaml --sweep 'params.lr=loguniform(1e-4,1e-1)' --sweep train.batch_size=16,32,64 --trials 20 --seed 1",
+    "<%= config.bin %> run pipeline.yaml --sweep 'params.lr=loguniform(1e-4,1e-1)' --trials 16 --seed 1 --search asha --objective val_accuracy --min-epochs 2 --reduction 3",
   ];
   static override args = specArg;
   static override flags = {
@@ -50,6 +52,7 @@ export default class Run extends BaseCommand {
     }),
     trials: Flags.integer({ description: 'Random search: draw this many points of the --sweep axes instead of running the whole grid.', min: 1, max: 10000, dependsOn: ['sweep'] }),
     seed: Flags.integer({ description: 'Seed of the random search (--trials): the same seed draws the same trials (default 0).', dependsOn: ['trials'] }),
+    ...searchFlags,
     'lock-timeout': Flags.integer({ description: 'Seconds to wait for another run that holds the workspace lock before giving up (default: as long as it takes).', env: 'MLPIPE_LOCK_TIMEOUT', min: 0 }),
     jobs: Flags.integer({ description: 'Stages run at once (default: number of cores).', env: 'MLPIPE_JOBS', min: 1 }),
     backend: backendFlag('Compute backend for ML stages.'),
@@ -67,11 +70,12 @@ export default class Run extends BaseCommand {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
     const config = this.projectConfig({ ...queueConfigFlags(flags), autopush: flags.push });
+    const search = flags.sweep ? searchOf(flags, config.executor.value) : undefined;
     const queued = config.executor.value === 'queue' && !flags.dry ? await openExecution(config, runsDir) : undefined;
     try {
       const push = config.autopush.value && !flags.dry ? (queued?.remote ?? (await connectRemote(config, 'write'))) : undefined;
       const pull = flags.pull ? (queued?.remote ?? (await connectRemote(config, 'read'))) : undefined;
-      const result = await this.execute(args.spec, flags, runsDir, queued, pull);
+      const result = await this.execute(args.spec, flags, runsDir, queued, pull, search);
       if (!push || !('exitCode' in result)) return result;
       const runIds = 'points' in result ? result.points.flatMap((p) => (p.runId ? [p.runId] : [])) : [result.runId];
       return { ...result, push: await this.pushRun(runsDir, push, runIds) };
@@ -91,7 +95,7 @@ export default class Run extends BaseCommand {
     return results;
   }
 
-  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
     const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
@@ -106,6 +110,7 @@ export default class Run extends BaseCommand {
           file: args.spec,
           load: loadOptionsOf(flags),
           grid,
+          search,
           signal,
           observersFor: (label) => (json ? [] : [new PlainReporter(undefined, undefined, label)]),
           onPoint: (p) => (points[p.index] = { spec: p.spec, summary: p.summary, label: p.set.join(' ') }),

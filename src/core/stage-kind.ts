@@ -1,6 +1,7 @@
 import type { ObjectField } from '../schema/fields.js';
 import type { ModelLookup } from './tracker/types.js';
 import type { ModelInput } from './models/model-input.js';
+import type { CodeEntry } from './code-deps/entries.js';
 
 /** Where a declared output lives: inside the stage's run folder, or at a path in the workspace (shell `outs`). */
 export interface OutputSpec {
@@ -47,6 +48,20 @@ export interface StageContext<C = Record<string, unknown>> {
   backend: string;
   /** Resolves one of the kind's {@link StageKind.modelRefs} to its folder and digest; absent where no registry is at hand (a queue worker). */
   resolveModelInput?(ref: string): Promise<ModelInput>;
+  /** Set when the stage is a trial of a model-based search (`run --search asha`): told each epoch's metrics, it may stop training early. */
+  trial?: TrialControl;
+}
+
+/**
+ * What a search (core/run/asha-search.ts) gives the train stage of one trial: each finished epoch's
+ * metrics go to it, and it answers whether training goes on ('stop': the trial is pruned). It may
+ * wait for other trials before answering.
+ */
+export interface TrialControl {
+  /** `final`: the last epoch (its value is recorded, no decision is taken). */
+  epochEnded(epoch: number, metrics: Readonly<Record<string, number>>, final: boolean): Promise<'continue' | 'stop'>;
+  /** The metrics the stage adds to its result: what the search needs to judge the other trials again when this one is restored from the cache. */
+  resultMetrics(): Record<string, number>;
 }
 
 export interface StageResult {
@@ -124,6 +139,13 @@ export interface StageKind<C = any> {
    * moving the alias re-runs it. Such a stage runs on the coordinator (it reads the registry).
    */
   modelRefs?(config: C): string[];
+  /**
+   * The programs a stage of this kind runs from the project's files (a shell command's `node a.mjs`,
+   * `python -m pkg.mod`): each, with the local modules it imports transitively, keys the stage (as
+   * `code:PATH` inputs), and an isolated stage or a queue worker gets those files too. Relative to
+   * the kind's {@link workdir}.
+   */
+  codeEntries?(config: C): CodeEntry[];
   /** Checks that need more than the schema (e.g. a gate expression parses); run when the spec loads. */
   check?(config: C): ConfigIssue[];
   run(ctx: StageContext<C>): Promise<StageResult | void>;

@@ -210,10 +210,15 @@ function resolveChain(written: readonly LayerConfig[], start: ChainStart, where:
   return { layers, rank };
 }
 
-/** Appends the output layer (dense with the task's units and activation) unless the last layer already is a dense layer of that size. */
-function addOutputLayer(layers: ResolvedLayer[], rank: number, output: { kind: OutputKind; units: number }, notes: string[]): void {
+/**
+ * Appends the output layer (dense with the task's units and activation) unless `written` (the
+ * layers came from `model.layers`, not a preset) and the last one already is a dense layer of that
+ * size. A preset's hidden layers are always hidden: `hidden_units: [3]` on 3 classes keeps its
+ * hidden layer and still gets an output layer.
+ */
+function addOutputLayer(layers: ResolvedLayer[], rank: number, output: { kind: OutputKind; units: number }, notes: string[], written: boolean): void {
   const last = layers[layers.length - 1];
-  if (last?.type === 'dense' && last.units === output.units) {
+  if (written && last?.type === 'dense' && last.units === output.units) {
     if (rank !== 2) throw new ModelConfigError(`the output dense layer receives ${rank === 4 ? 'an image' : 'a sequence'}; add flatten or ${rank === 4 ? 'global_avg_pooling2d' : 'global_max_pooling1d'} before it`);
     last.activation ??= output.kind;
     return;
@@ -276,7 +281,7 @@ export function resolveModel(config: ModelConfig, meta: DatasetMeta, loss?: Loss
       layers.push({ type: 'flatten' });
       notes.push('added flatten before the output layers');
     }
-  } else addOutputLayer(layers, chain.rank, single!.output, notes);
+  } else addOutputLayer(layers, chain.rank, single!.output, notes, spec.layers !== undefined);
   return {
     task: first.task,
     inputShape,

@@ -42,6 +42,11 @@ export interface FitOptions {
   metrics?: readonly TrainMetricName[];
   /** Several targets: the weight of each target's loss in the summed loss (Keras `loss_weights`); absent: 1 each. */
   lossWeights?: readonly number[];
+  /**
+   * Told each finished epoch (after `onEpoch`; `final` on the last one, early stopping's included) by
+   * a search over trials (`run --search asha`); 'stop' ends training there: the trial is pruned.
+   */
+  afterEpoch?: (log: EpochLog, final: boolean) => Promise<'continue' | 'stop'>;
 }
 
 /** One finished epoch: `loss`, `accuracy` or `mae`, and their `val_` forms when there is validation data. */
@@ -58,6 +63,8 @@ export interface FitResult {
   /** 1-based epoch whose weights the model holds at the end. */
   bestEpoch: number;
   stoppedEarly: boolean;
+  /** A search (`afterEpoch`) stopped training after the last epoch of `history`. */
+  pruned: boolean;
   history: EpochLog[];
   /** The metrics of `bestEpoch`. */
   final: Record<string, number>;
@@ -294,6 +301,7 @@ export async function fitModel(
   let best: { value: number; epoch: number; weights: Tensor[] | null; metrics: Record<string, number> } | undefined;
   let wait = 0;
   let stoppedEarly = false;
+  let pruned = false;
   try {
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
       const learningRate = options.optimizer.setEpoch(epoch - 1, options.epochs, history.map((h) => h.metrics));
@@ -348,14 +356,16 @@ export async function fitModel(
         stoppedEarly = true;
       }
       await new Promise((resolve) => setImmediate(resolve));
-      if (stoppedEarly) break;
+      const final = stoppedEarly || epoch === options.epochs;
+      if (options.afterEpoch && (await options.afterEpoch(log, final)) === 'stop' && !final) pruned = true;
+      if (stoppedEarly || pruned) break;
     }
     const last = history[history.length - 1]!;
     if (best?.weights && best.epoch !== last.epoch) {
       model.setWeights(best.weights);
-      return { epochsRun: history.length, bestEpoch: best.epoch, stoppedEarly, history, final: best.metrics };
+      return { epochsRun: history.length, bestEpoch: best.epoch, stoppedEarly, pruned, history, final: best.metrics };
     }
-    return { epochsRun: history.length, bestEpoch: last.epoch, stoppedEarly, history, final: last.metrics };
+    return { epochsRun: history.length, bestEpoch: last.epoch, stoppedEarly, pruned, history, final: last.metrics };
   } finally {
     if (best?.weights) tf.dispose(best.weights);
   }

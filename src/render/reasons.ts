@@ -39,6 +39,10 @@ export function reasonText(r: StageReason): string {
       return `param ${r.name} ${show(r.from)} → ${show(r.to)}`;
     case 'input-changed':
       return digestChange('input', r.path, r.from, r.to);
+    case 'code-changed':
+      if (r.from === null) return `code ${r.path} added (the command now runs or imports it)`;
+      if (r.to === null) return `code ${r.path} removed (the command no longer imports it)`;
+      return digestChange('code', r.path, r.from, r.to);
     case 'upstream-output-changed':
       return digestChange('upstream output', r.output, r.from, r.to);
     case 'command-changed':
@@ -53,6 +57,8 @@ export function reasonText(r: StageReason): string {
       return 'cache key changed';
     case 'upstream-not-completed':
       return `upstream ${r.stage} ${r.status === 'not run' ? 'did not run' : r.status}`;
+    case 'upstream-pruned':
+      return `upstream ${r.stage} was pruned by the search after epoch ${r.epoch}`;
     case 'interrupted-before-start':
       return 'interrupted before it started';
     case 'lookup-failed':

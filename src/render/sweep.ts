@@ -9,12 +9,12 @@ const BEST = '★';
 
 /** One row per point: the axis values, the run, its status when any point did not complete, the metrics; best points marked. */
 export function sweepTable(v: SweepView): Table {
-  const withStatus = v.failed > 0;
+  const withStatus = v.failed > 0 || v.points.some((p) => p.pruned !== null);
   const rows: Row[] = v.points.map((p) => ({
     cells: [
       ...v.axes.map((a) => formatCell(p.settings[a.name])),
       p.shortId,
-      ...(withStatus ? [{ text: p.status, styles: p.status === 'completed' ? [] : ['red'] } as Cell] : []),
+      ...(withStatus ? [statusCell(p)] : []),
       ...v.columns.map((name, i) => metricCell(p, name, i === 0 && v.objective?.name === name)),
     ],
   }));
@@ -39,6 +39,12 @@ export function sweepMatrix(v: SweepView): Table | undefined {
   };
 }
 
+/** `completed`, `pruned @ epoch 3` (dim) or a failure (red). */
+function statusCell(p: GridPoint): Cell {
+  if (p.pruned !== null) return { text: `pruned @ epoch ${p.pruned}`, styles: ['dim'] };
+  return { text: p.status, styles: p.status === 'completed' ? [] : ['red'] };
+}
+
 function metricCell(p: GridPoint, name: string, isObjective: boolean): Cell {
   const value = p.metrics[name] ?? (isObjective ? p.value : null);
   if (value === null || value === undefined) return { text: '' };
@@ -48,7 +54,8 @@ function metricCell(p: GridPoint, name: string, isObjective: boolean): Cell {
 
 /** `sweep s-1a2b3c4d of iris: 6 points, 1 failed; best by evaluate.accuracy (higher is better): r-0a1b2c3d (params.lr=0.01) = 0.9667`; ties add `(and N more tied)`. */
 export function sweepHeadline(v: SweepView): string {
-  const count = `${v.points.length} point${v.points.length === 1 ? '' : 's'}${v.failed ? `, ${v.failed} failed` : ''}`;
+  const pruned = v.points.filter((p) => p.pruned !== null).length;
+  const count = `${v.points.length} point${v.points.length === 1 ? '' : 's'}${v.failed ? `, ${v.failed} failed` : ''}${pruned ? `, ${pruned} pruned` : ''}`;
   const head = `sweep ${v.sweepId} of ${v.pipeline}: ${count}`;
   if (!v.objective) return `${head}; no final metrics to rank the points by`;
   const by = `${v.objective.name} (${v.objective.direction} is better${v.selectedOn === 'validation' ? ', validation data' : ''})`;

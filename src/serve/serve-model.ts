@@ -3,6 +3,8 @@ import { UserError } from '../errors.js';
 import { exampleRow } from '../app/models/model-views.js';
 import { formatModelRef, isMovingRef, type ModelRef } from '../app/models/model-ref.js';
 import { locateVerifiedModel, resolveModel } from '../app/models/resolve-model.js';
+import type { ModelFetchSource, RemoteOpener } from '../app/models/fetch-model-files.js';
+import { predictionLogPath } from '../core/monitor/prediction-log.js';
 import { openExistingTracker } from '../core/tracker/open-tracker.js';
 import type { ModelVersion, Tracker } from '../core/tracker/types.js';
 import { loadPredictor } from '../ml/predict.js';
@@ -11,6 +13,7 @@ import { watchAlias, type AliasWatcher } from './alias-watcher.js';
 import { DriftMonitor } from './drift.js';
 import { createServerMetrics } from './metrics.js';
 import { ModelSlot, type ServedModel } from './model-slot.js';
+import { PredictionLogger } from './prediction-logger.js';
 import { buildServer } from './server.js';
 
 /** The server could not bind its address: the port is taken or not allowed, or the host is not local. */
@@ -39,10 +42,14 @@ export interface ServeOptions {
   watchIntervalMs: number;
   bodyLimit: number;
   maxInstances: number;
+  /** The remote cache a version registered on another machine is fetched from (its files are not here). */
+  remote?: RemoteOpener;
   /** Bearer token `POST /predict` and `GET /metrics` require, when set. */
   token?: string;
   /** Most connections open at once. */
   maxConnections?: number;
+  /** Log every prediction to `RUNS_DIR/monitor/NAME.sqlite`, keeping rows this many milliseconds; false or absent: no log (and no /feedback). */
+  predictionLog?: { retentionMs: number } | false;
   /** Lifecycle messages: listening, swaps, reload failures, internal errors. */
   log: (line: string) => void;
   /** One line per request, when wanted. */
@@ -57,11 +64,15 @@ export interface ServeSummary {
   url: string;
   /** Every version served, in order. */
   versions: number[];
+  /** The prediction log, or null with `--no-log`. */
+  predictionLog: { path: string; rows: number; dropped: number } | null;
 }
 
 /** A listening server. */
 export interface RunningServer {
   url: string;
+  /** The prediction log's file, when predictions are logged. */
+  predictionLogPath?: string;
   app: FastifyInstance;
   current(): ServedModel;
   /** Re-reads the followed alias now (the watcher also does it every interval). */
@@ -70,8 +81,8 @@ export interface RunningServer {
   close(drainTimeoutMs?: number): Promise<ServeSummary>;
 }
 
-async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice, threshold?: number): Promise<ServedModel> {
-  const dir = await locateVerifiedModel(runsDir, version);
+async function loadServed(runsDir: string, version: ModelVersion, backend: BackendChoice, threshold: number | undefined, fetch: ModelFetchSource): Promise<ServedModel> {
+  const dir = await locateVerifiedModel(runsDir, version, fetch);
   const predictor = await loadPredictor(dir, { backend, threshold });
   try {
     predictor.predict([exampleRow(predictor.meta)]);
@@ -101,13 +112,21 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
   const tracker = await openExistingTracker(o.runsDir);
   let slot: ModelSlot;
   try {
-    slot = new ModelSlot(await loadServed(o.runsDir, await resolveModel(tracker, o.ref), o.backend, o.threshold));
+    slot = new ModelSlot(await loadServed(o.runsDir, await resolveModel(tracker, o.ref), o.backend, o.threshold, { tracker, remote: o.remote }));
   } catch (err) {
     await tracker.close();
     throw err;
   }
   const versions = [slot.current.version];
   const metrics = createServerMetrics(() => slot.current);
+  let predictionLog: PredictionLogger | undefined;
+  try {
+    if (o.predictionLog) predictionLog = new PredictionLogger(predictionLogPath(o.runsDir, o.ref.name), { retentionMs: o.predictionLog.retentionMs, onError: (err) => o.log(`prediction log: a batch could not be written: ${err.message}`) });
+  } catch (err) {
+    slot.close();
+    await tracker.close();
+    throw err;
+  }
   const follows = followed(o.ref);
   const app = buildServer({
     slot,
@@ -118,12 +137,14 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
     maxConnections: o.maxConnections,
     follows,
     log: o.requestLog,
+    predictionLog,
     onInternalError: (err) => o.log(`internal error: ${err.stack ?? err.message}`),
   });
   let url: string;
   try {
     url = await app.listen({ host: o.host, port: o.port });
   } catch (err) {
+    predictionLog?.close();
     slot.close();
     await tracker.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -138,7 +159,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
       lookup: () => lookupVersion(tracker, o.ref),
       current: () => slot.current.version,
       load: async (version) => {
-        const next = await loadServed(o.runsDir, await resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold);
+        const next = await loadServed(o.runsDir, await resolveModel(tracker, { ...o.ref, selector: { kind: 'version', version } }), o.backend, o.threshold, { tracker, remote: o.remote });
         const previous = slot.swap(next);
         versions.push(version);
         metrics.modelSwapped();
@@ -153,6 +174,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
   let closing: Promise<ServeSummary> | undefined;
   return {
     url,
+    predictionLogPath: predictionLog?.path,
     app,
     current: () => slot.current,
     checkAlias: () => watcher?.check() ?? Promise.resolve(),
@@ -164,10 +186,12 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
           await app.close();
         } finally {
           clearTimeout(force);
+          predictionLog?.close();
           slot.close();
           await tracker.close();
         }
-        return { schemaVersion: 1 as const, model: o.ref.name, follows, url, versions };
+        const logged = predictionLog && { path: predictionLog.path, rows: predictionLog.counts.written, dropped: predictionLog.counts.dropped };
+        return { schemaVersion: 1 as const, model: o.ref.name, follows, url, versions, predictionLog: logged ?? null };
       })();
       return closing;
     },

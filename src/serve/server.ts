@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { DataError } from '../ml/errors.js';
@@ -6,8 +6,10 @@ import type { Prediction } from '../ml/predict.js';
 import { badInstance, readInstances } from './instances.js';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.js';
 import { PredictBatcher, type BatchResult } from './batcher.js';
+import { matchFeedback, readFeedback } from './feedback.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelSlot } from './model-slot.js';
+import type { PredictionLogger } from './prediction-logger.js';
 
 /** Options of {@link buildServer}. */
 export interface ServerOptions {
@@ -27,12 +29,16 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Called when a request arrives and when it is answered, one line each (for --verbose). */
   log?: (line: string) => void;
+  /** Where every answered prediction is logged and `POST /feedback` attaches true labels; without it there is no /feedback route. */
+  predictionLog?: PredictionLogger;
   /** Called with errors that became a 500 answer. */
   onInternalError?: (err: Error) => void;
 }
 
 /** `POST /predict` answer. */
 export interface PredictResponse {
+  /** The request id (also the `x-request-id` header): `POST /feedback` takes it (`ID/ROW` for row ROW of a batch). */
+  id: string;
   model: { name: string; version: number };
   predictions: Prediction[];
 }
@@ -49,10 +55,19 @@ export interface HealthResponse {
   loadedAt: string;
 }
 
-const ROUTES = ['POST /predict', 'GET /health', 'GET /metrics'];
+/** `POST /feedback` answer. */
+export interface FeedbackResponse {
+  updated: number;
+}
+
+/** The routes a server has, as its 404 message lists them. */
+export function serverRoutes(logging: boolean): string[] {
+  return ['POST /predict', ...(logging ? ['POST /feedback'] : []), 'GET /health', 'GET /metrics'];
+}
 
 /**
- * The prediction server: `POST /predict`, `GET /health`, `GET /metrics`. Every answer is JSON (or
+ * The prediction server: `POST /predict`, `POST /feedback` (with a prediction log), `GET /health`,
+ * `GET /metrics`. Every answer is JSON (or
  * Prometheus text); a bad request is a 400 or 413 with a message, an unexpected failure a 500 —
  * never a crash. Not listening yet: call `listen`.
  */
@@ -111,12 +126,13 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     void reply.code(status).send({ statusCode: status, error: STATUS_CODES[status], message });
   });
 
+  const routes = serverRoutes(o.predictionLog !== undefined);
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ statusCode: 404, error: STATUS_CODES[404], message: `no route ${req.method} ${req.url}; routes: ${ROUTES.join(', ')}` });
+    void reply.code(404).send({ statusCode: 404, error: STATUS_CODES[404], message: `no route ${req.method} ${req.url}; routes: ${routes.join(', ')}` });
   });
 
   const batcher = new PredictBatcher(o.slot, { onCall: (rows) => o.metrics.observeModelCall(rows) });
-  app.post('/predict', async (req): Promise<PredictResponse> => {
+  app.post('/predict', async (req, reply): Promise<PredictResponse> => {
     const rows = readInstances(req.body, o.slot.current.predictor.meta.dataset, o.maxInstances);
     let result: BatchResult;
     try {
@@ -128,8 +144,21 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     const { model, predictions } = result;
     o.metrics.observePredictions(model, predictions);
     model.drift.observe(rows);
-    return { model: { name: model.name, version: model.version }, predictions };
+    const id = randomUUID();
+    o.predictionLog?.record(id, model, rows, predictions);
+    void reply.header('x-request-id', id);
+    return { id, model: { name: model.name, version: model.version }, predictions };
   });
+
+  const predictionLog = o.predictionLog;
+  if (predictionLog) {
+    app.post('/feedback', async (req): Promise<FeedbackResponse> => {
+      const items = readFeedback(req.body, o.slot.current.predictor.meta, o.maxInstances);
+      const labels = matchFeedback(items, predictionLog.resolve(items.map((i) => i.id)));
+      predictionLog.setLabels(labels);
+      return { updated: labels.length };
+    });
+  }
 
   app.get('/health', async (): Promise<HealthResponse> => {
     const m = o.slot.current;

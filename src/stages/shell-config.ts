@@ -46,6 +46,9 @@ export const shellConfig = f.object(
       { path: 'output' },
     ),
     plots: plotsField,
+    code_deps: f.bool(
+      'Key the stage on the local code its command runs: for `node a.mjs`, `tsx a.ts`, `python a.py` or `python -m pkg.mod` the script and every project module it imports, transitively, so editing one re-runs the stage (node_modules, site-packages and files outside the project root are left out). On unless set to false.',
+    ),
   },
   { required: ['run'] },
 );
@@ -64,6 +67,8 @@ export interface ShellConfig {
   metrics?: string;
   plots?: PlotEntry[];
   wdir?: string;
+  /** false: the code the command runs is not part of the key (absent means on; no default, so that keys of stages without it stay as they were). */
+  code_deps?: boolean;
 }
 
 /** A shell stage's output as declared: its workspace-relative path and whether it is kept while the command runs. */

@@ -12,6 +12,7 @@ import { LineTail } from '../core/run/line-tail.js';
 import { StageFailedError } from '../errors.js';
 import { formatPath } from '../schema/yaml-source.js';
 import { checkPlots, parsePlots, PlotFileError, plotSpecOf } from './shell-plots.js';
+import { scriptsRunBy } from './shell-scripts.js';
 
 /** Numbers anywhere in a metrics JSON, nested keys joined with '.'. */
 export function flattenMetrics(value: unknown, prefix = ''): Record<string, number> {
@@ -133,6 +134,7 @@ export const shell: StageKind<ShellConfig> = {
   commands: ['run'],
   check: (config) => [...checkSizes(config), ...checkWorkdir(config), ...checkPlots(config.plots ?? [])],
   workdir: (config) => config.wdir,
+  codeEntries: (config) => (config.code_deps === false ? [] : commandsOf(config.run).flatMap(scriptsRunBy)),
   outputs: (config) =>
     Object.fromEntries(
       Object.entries(shellOutputs(config)).map(([name, o]) => [name, { path: o.path, location: 'workspace' as const, ...(o.persist ? { persist: true } : {}) }]),

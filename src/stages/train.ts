@@ -10,8 +10,8 @@ import { saveModel, type InitFrom } from '../ml/model-io.js';
 import { checkWarmStart, warmStart } from './warm-start.js';
 import { scaleTarget, targetScaleOf, type TargetScale } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
-import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData } from '../ml/train-loop.js';
-import type { StageKind } from '../core/stage-kind.js';
+import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData, type FitOptions } from '../ml/train-loop.js';
+import type { StageKind, TrialControl } from '../core/stage-kind.js';
 import { cvMetrics, refitEpochs, type PredictionMeta } from '../ml/cross-validate.js';
 import { runCrossValidation } from './train-cv.js';
 
@@ -32,6 +32,9 @@ export interface TrainConfig {
   init_from?: string;
   freeze?: (string | number)[];
 }
+
+/** A search trial's hook into the train loop: each epoch's metrics go to the search, which may stop training (`run --search asha`). */
+const afterEpochOf = (trial: TrialControl): NonNullable<FitOptions['afterEpoch']> => (log, final) => trial.epochEnded(log.epoch, log.metrics, final);
 
 /** The share of the train split held out for validation when neither the dataset nor the spec says otherwise. */
 export const DEFAULT_VALIDATION_SPLIT = 0.1;
@@ -271,7 +274,7 @@ export const train: StageKind<TrainConfig> = {
         resolved,
         trainData,
         validation,
-        { ...fitOptions, epochs, optimizer, earlyStopping: cvResult ? undefined : c.early_stopping },
+        { ...fitOptions, epochs, optimizer, earlyStopping: cvResult ? undefined : c.early_stopping, ...(ctx.trial ? { afterEpoch: afterEpochOf(ctx.trial) } : {}) },
         (log) => {
           for (const [key, value] of Object.entries(log.metrics)) ctx.logMetric(key, value, log.epoch);
           ctx.logMetric('lr', log.learningRate, log.epoch);
@@ -281,6 +284,7 @@ export const train: StageKind<TrainConfig> = {
         },
       );
       if (result.stoppedEarly) ctx.log(`early stopping: ${c.early_stopping!.monitor} did not improve for ${c.early_stopping!.patience} epoch(s), stopped after epoch ${result.epochsRun}`);
+      if (result.pruned) ctx.log(`pruned by the search after epoch ${result.epochsRun} of ${epochs}: its validation metric ranks below the trials kept at this rung`);
       if (result.bestEpoch !== result.epochsRun) ctx.log(`restored the weights of epoch ${result.bestEpoch} (best ${c.early_stopping!.monitor})`);
       await saveModel(tf, model, ctx.outputs.model!, {
         schemaVersion: 1,
@@ -294,7 +298,7 @@ export const train: StageKind<TrainConfig> = {
         seed: c.seed,
         ...(initFrom ? { initFrom } : {}),
       });
-      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}), ...(cvResult ? cvMetrics(cvResult) : {}) }, backend: loaded.backend };
+      return { metrics: { ...result.final, epochs: result.epochsRun, best_epoch: result.bestEpoch, ...(initFrom?.registered ? { init_from_version: initFrom.registered.version } : {}), ...(cvResult ? cvMetrics(cvResult) : {}), ...ctx.trial?.resultMetrics() }, backend: loaded.backend };
     } finally {
       model.dispose();
       optimizer.optimizer.dispose();

@@ -156,6 +156,22 @@ describe('explainKeyChange', () => {
     ]);
     expect(texts(explainKeyChange(base, cur))).toEqual(['input a.csv changed (aaaa… → bbbb…)', 'input new.csv added', 'env X changed', 'command changed']);
   });
+
+  it('names the code file that changed, was newly imported or is no longer imported (code:PATH inputs), after the declared inputs', () => {
+    const prev = { ...base, inputs: { ...base.inputs, 'code:lib/b.mjs': 'bbbb0000', 'code:lib/old.mjs': 'dddd0000' } };
+    const cur = { ...base, inputs: { 'a.csv': 'aaaa2222', 'code:lib/b.mjs': 'bbbb1111', 'code:lib/new.mjs': 'eeee0000' } };
+    expect(explainKeyChange(prev, cur)).toEqual([
+      { kind: 'input-changed', path: 'a.csv', from: 'aaaa1111', to: 'aaaa2222' },
+      { kind: 'code-changed', path: 'lib/b.mjs', from: 'bbbb0000', to: 'bbbb1111' },
+      { kind: 'code-changed', path: 'lib/new.mjs', from: null, to: 'eeee0000' },
+      { kind: 'code-changed', path: 'lib/old.mjs', from: 'dddd0000', to: null },
+    ]);
+    expect(texts(explainKeyChange(prev, cur)).slice(1)).toEqual([
+      'code lib/b.mjs changed (bbbb… → bbbb…)',
+      'code lib/new.mjs added (the command now runs or imports it)',
+      'code lib/old.mjs removed (the command no longer imports it)',
+    ]);
+  });
 });
 
 describe('runWithConcurrency', () => {

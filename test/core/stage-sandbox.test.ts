@@ -66,3 +66,44 @@ stages:
     expect(await readFile(object, 'utf8')).toBe('a\nin\n');
   });
 });
+
+describe('isolated runs and code fingerprints', () => {
+  it('materialize the code files the command runs, also above the spec folder (inside the project root), though no deps list them', async () => {
+    ws = await makeWorkspace({
+      'mlpipe.yaml': '',
+      'pipelines/x/pipeline.yaml': `name: isocode
+stages:
+  gen:
+    run: node ../../tools/gen.mjs > out.txt
+    outs: [out.txt]
+`,
+      'tools/gen.mjs': "import { word } from './lib/word.mjs';\nconsole.log(word);\n",
+      'tools/lib/word.mjs': "export const word = 'from-an-import';\n",
+      'tools/lib/unused.mjs': 'export {};\n',
+    });
+    const seen: string[] = [];
+    const looking: StageExecutor = {
+      name: 'looking',
+      execute: async (kind, ctx) => {
+        seen.push(...(await filesIn(join(ctx.workspace, '..', '..'))));
+        return localExecutor.execute(kind, ctx);
+      },
+    };
+    const loaded = await loadSpec(ws.path('pipelines/x/pipeline.yaml'), { kinds: stageKinds, root: ws.dir });
+    if (!loaded.ok) throw new Error('spec did not load');
+    const summary = await runPipeline({
+      spec: loaded.spec,
+      runsDir: join(ws.dir, 'runs'),
+      jobs: 1,
+      backend: 'cpu',
+      observers: [],
+      signal: new AbortController().signal,
+      executor: looking,
+      explain: reasonLine,
+      isolated: true,
+    });
+    expect(summary.status, summary.stages[0]?.error).toBe('completed');
+    expect(seen).toEqual(['tools/gen.mjs', 'tools/lib/word.mjs']);
+    expect(summary.stages[0]?.cached).toBe(false);
+  });
+});

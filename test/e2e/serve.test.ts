@@ -1,34 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliPath, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { irisRegistry, type IrisRegistry } from './iris-models.js';
+import { startServe, type ServeProcess } from './serve-process.js';
 
 let reg: IrisRegistry;
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `mlpipe serve` on a free port and waits (bounded by the line count) for its "serving … at URL" line. */
-function serve(...args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, [cliPath, 'serve', ...args, '--port', '0'], { cwd: reg.dir, env: { ...process.env, ...reg.env, CI: 'true', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      err += d;
-      const m = /serving .* at (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
-      if (m) resolve({ child, url: m[1]!, stderr: () => err, exited });
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code} before listening:\n${err}`)));
-  });
-}
-
+/** Starts `mlpipe serve` in the registry's folder on a free port. */
+const serve = (...args: string[]): Promise<ServeProcess> => startServe(reg.dir, reg.env, ...args);
 
 const iris = { sepal_length: 6.1, sepal_width: 2.8, petal_length: 4.7, petal_width: 1.2 };
 async function predict(url: string, instances: unknown[] = [iris]): Promise<{ status: number; body: any }> {

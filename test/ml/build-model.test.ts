@@ -133,6 +133,21 @@ describe('buildModel', () => {
     f2.dispose();
   });
 
+  it('mlp hidden_units [3] on a 3-class task keeps its hidden layer and adds the softmax output (no merge)', () => {
+    const r = resolveModel({ preset: 'mlp', hidden_units: [3] }, tabular('multiclass'));
+    expect(r.layers.map((l) => [l.type, 'units' in l ? l.units : null, 'activation' in l ? l.activation : null])).toEqual([
+      ['dense', 3, 'relu'],
+      ['dense', 3, 'softmax'],
+    ]);
+    const m = buildModel(tf, r, 1);
+    expect(m.layers.map((l) => l.getClassName())).toEqual(['InputLayer', 'Dense', 'Dense']);
+    expect(m.layers.slice(1).map((l) => (l.getWeights()[0]!.shape))).toEqual([[4, 3], [3, 3]]);
+    expect(m.outputs[0]!.shape).toEqual([null, 3]);
+    m.dispose();
+    const bin = resolveModel({ preset: 'mlp', hidden_units: [1] }, tabular('binary'));
+    expect(bin.layers.map((l) => 'activation' in l && l.activation)).toEqual(['relu', 'sigmoid']);
+  });
+
   it('initial weights depend only on the seed', () => {
     const r = resolveModel('text_classifier', text);
     const a = weightsOf(r, 7);

@@ -154,4 +154,26 @@ describe('mlpipe gc', () => {
     }
     expect(inspectStore(ws.path('runs')).temps).toEqual([]);
   });
+
+  it('drops the lock-file memo of a lock file that is gone (cache/lock-memo/), keeps the one of a lock file still there', async () => {
+    await twoRuns();
+    const memoDir = ws.path('runs/cache/lock-memo');
+    const { readdirSync, renameSync } = await import('node:fs');
+    expect(readdirSync(memoDir)).toHaveLength(1);
+    // the pipeline moves to another folder: its old memo can never be served again
+    renameSync(ws.path('pipeline.yaml'), ws.path('moved.yaml'));
+    rmSync(ws.path('pipeline.lock'));
+    expect((await runCli(['run', 'moved.yaml'], { cwd: ws.dir })).code).toBe(0);
+    expect(readdirSync(memoDir)).toHaveLength(2);
+    const old = new Date(Date.now() - HOUR);
+    for (const f of readdirSync(memoDir)) utimesSync(ws.path(`runs/cache/lock-memo/${f}`), old, old);
+    const dry = await runJson(['gc', '--dry'], { cwd: ws.dir });
+    expect(dry.json.lockMemos).toEqual({ kept: 1, removed: 1 });
+    expect(readdirSync(memoDir)).toHaveLength(2);
+    const r = await runCli(['gc'], { cwd: ws.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('lock-file memos of moved, deleted or changed lock files: removed 1, kept 1');
+    expect(readdirSync(memoDir)).toHaveLength(1);
+    expect((await runJson(['gc', '--dry'], { cwd: ws.dir })).json.lockMemos).toEqual({ kept: 1, removed: 0 });
+  });
 });

@@ -186,6 +186,7 @@ describe('startServing', () => {
       watchIntervalMs: 0,
       bodyLimit: 1 << 20,
       maxInstances: 100,
+      predictionLog: { retentionMs: 3_600_000 },
       log: (l: string) => log.push(l),
     };
     const server = await startServing(options);
@@ -212,7 +213,7 @@ describe('startServing', () => {
     expect(metrics).toMatch(/^mlpipe_model_swaps_total 1$/m);
     expect(metrics).toMatch(/^mlpipe_model_reload_failures_total 1$/m);
     const summary = await server.close();
-    expect(summary).toEqual({ schemaVersion: 1, model: 'fx', follows: 'production', url: server.url, versions: [1, 2] });
+    expect(summary).toEqual({ schemaVersion: 1, model: 'fx', follows: 'production', url: server.url, versions: [1, 2], predictionLog: { path: join(runsDir, 'monitor', 'fx.sqlite'), rows: 3, dropped: 0 } });
     expect(log[0]).toBe('fx@production moved: now serving v2 (was v1)');
     expect(log[1]).toMatch(/^fx@production → v3: keeping v2: fx v3 is registered, but its files in .*broken are not a model mlpipe can load/);
   });

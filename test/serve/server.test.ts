@@ -44,6 +44,8 @@ describe('POST /predict (tabular)', () => {
     expect(one.statusCode).toBe(200);
     const body = one.json();
     expect(body.model).toEqual({ name: 'fixture', version: 1 });
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(one.headers['x-request-id']).toBe(body.id);
     expect(body.predictions).toHaveLength(1);
     const p = body.predictions[0];
     expect(Object.keys(p.probabilities)).toEqual(['c0', 'c1', 'c2']);
@@ -102,7 +104,7 @@ describe('POST /predict (tabular)', () => {
     expect(r.json().message).toBe('"instances" has 51 rows, more than the limit of 50 per request; split the batch');
   });
 
-  it('GET /health names the model, version, backend and uptime; unknown routes are 404 with the route list', async () => {
+  it('GET /health names the model, version, backend and uptime; unknown routes are 404 with the route list (no POST /feedback without a prediction log)', async () => {
     const h = await app.inject({ method: 'GET', url: '/health' });
     expect(h.statusCode).toBe(200);
     expect(h.json()).toMatchObject({ status: 'ok', model: 'fixture', version: 1, follows: 'production', backend: 'cpu', task: 'multiclass' });

@@ -22,6 +22,8 @@ export interface GridPoint {
   /** The objective's value. */
   value: number | null;
   best: boolean;
+  /** The epoch at which a model-based search (`run --search asha`) stopped this trial (its run's `pruned` tag); null when it was not pruned. */
+  pruned: number | null;
 }
 
 /** `compare runs --sweep`: the sweep's points as a grid, the objective and the best point(s). */
@@ -90,6 +92,7 @@ export function buildSweepView(c: Comparison, input: SweepViewInput): SweepView 
     metrics: Object.fromEntries(columns.map((name) => [name, valueOf(c.metrics.find((m) => m.name === name), r.id)])),
     value: valueOf(objective, r.id),
     best: false,
+    pruned: prunedEpoch(record.get(r.id)!),
   }));
   if (!input.sort) points = [...points].sort((a, b) => compareSettings(a.settings, b.settings, axes));
   const best = objective ? bestPoints(points, objective.direction) : [];
@@ -217,10 +220,18 @@ function pickColumns(metrics: readonly MetricRow[], objective: MetricRow | undef
   return [objective.name, ...others].slice(0, MAX_COLUMNS);
 }
 
+/** The `pruned=EPOCH` tag a search trial's run got, as a number. */
+function prunedEpoch(run: RunRecord): number | null {
+  const tag = run.tags?.pruned;
+  return tag !== undefined && /^\d+$/.test(tag) ? Number(tag) : null;
+}
+
+/** The points with the best objective value; trials a search pruned compete only when no trial ran to the end. */
 function bestPoints(points: readonly GridPoint[], direction: Direction): string[] {
-  const present = points.filter((p): p is GridPoint & { value: number } => p.value !== null);
-  if (present.length < 2) return [];
+  const valued = points.filter((p): p is GridPoint & { value: number } => p.value !== null);
+  const present = valued.some((p) => p.pruned === null) ? valued.filter((p) => p.pruned === null) : valued;
+  if (valued.length < 2) return [];
   const best = direction === 'higher' ? Math.max(...present.map((p) => p.value)) : Math.min(...present.map((p) => p.value));
-  if (present.every((p) => p.value === best)) return [];
+  if (present.length === valued.length && present.every((p) => p.value === best)) return [];
   return present.filter((p) => p.value === best).map((p) => p.run);
 }

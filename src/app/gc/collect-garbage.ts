@@ -6,6 +6,7 @@ import type { MaintainableStore } from '../../core/store/types.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import { openTracker } from '../../core/tracker/open-tracker.js';
 import { isProcessAlive } from '../../core/os/process-alive.js';
+import { pruneLockMemos, type LockMemoPrune } from '../../core/lock/lock-memo.js';
 import type { RunRecord, Tracker } from '../../core/tracker/types.js';
 
 /** What gc works on: the tracker (which runs are kept) and the store; `hasRunFolder` tells whether `runs/<id>/` exists. */
@@ -47,6 +48,8 @@ export interface GcResult {
   objects: { kept: number; removed: number; young: number; bytesRemoved: number };
   /** Temp files left by killed processes, removed (0 with --dry). */
   staleTemps: number;
+  /** Decoded lock files remembered in cache/lock-memo/: removed when their lock file is gone or holds another text now (local cache only). */
+  lockMemos?: LockMemoPrune;
   /** The running run whose start set the cutoff (the oldest one), when one did: nothing used since it started is removed. */
   pinnedBy?: GcPin;
 }
@@ -130,7 +133,8 @@ export async function collectGarbageIn(runsDir: string, opts: GcOptions = {}): P
   if (!existsSync(runsDir)) return emptyResult(opts.dry === true, (opts.now ?? Date.now()) - GC_SLACK_MS);
   const tracker = await openTracker(runsDir);
   try {
-    return await collectGarbage({ tracker, store: openLocalStore(runsDir), hasRunFolder: (id) => existsSync(join(runsDir, id)) }, opts);
+    const result = await collectGarbage({ tracker, store: openLocalStore(runsDir), hasRunFolder: (id) => existsSync(join(runsDir, id)) }, opts);
+    return { ...result, lockMemos: await pruneLockMemos(runsDir, { cutoff: Date.parse(result.cutoff), dry: result.dry }) };
   } finally {
     await tracker.close();
   }

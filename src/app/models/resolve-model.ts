@@ -6,6 +6,7 @@ import { openExistingTracker } from '../../core/tracker/open-tracker.js';
 import type { ModelLookup, ModelVersion } from '../../core/tracker/types.js';
 import { formatModelRef, type ModelRef } from './model-ref.js';
 import { verifyModelFiles } from './verify-model.js';
+import { fetchModelFiles, type ModelFetchSource, type RemoteOpener } from './fetch-model-files.js';
 
 const MAX_LISTED = 12;
 
@@ -89,20 +90,35 @@ export function modelDir(runsDir: string, model: ModelVersion): string {
   return found;
 }
 
-/** Resolves a reference in a runs folder's registry and finds the version's files, verified against its digest (the tracker is closed again). */
-export async function locateModel(runsDir: string, ref: ModelRef): Promise<{ model: ModelVersion; dir: string }> {
+/**
+ * Resolves a reference in a runs folder's registry and finds the version's files, verified against
+ * its digest (the tracker is closed again); files registered on another machine are fetched from
+ * the run's cache entry, locally or through `remote` ({@link fetchModelFiles}).
+ */
+export async function locateModel(runsDir: string, ref: ModelRef, remote?: RemoteOpener): Promise<{ model: ModelVersion; dir: string }> {
   const tracker = await openExistingTracker(runsDir);
   try {
     const model = await resolveModel(tracker, ref);
-    return { model, dir: await locateVerifiedModel(runsDir, model) };
+    return { model, dir: await locateVerifiedModel(runsDir, model, { tracker, remote }) };
   } finally {
     await tracker.close();
   }
 }
 
-/** {@link modelDir} of a model serve and predict can load, with its files checked against the registered digest ({@link verifyModelFiles}). */
-export async function locateVerifiedModel(runsDir: string, model: ModelVersion): Promise<string> {
-  const dir = modelDir(runsDir, model);
+/**
+ * {@link modelDir} of a model serve and predict can load, with its files checked against the
+ * registered digest ({@link verifyModelFiles}). With `fetch`, a version whose files are not on
+ * this machine gets them from its run's cache entry first ({@link fetchModelFiles}).
+ */
+export async function locateVerifiedModel(runsDir: string, model: ModelVersion, fetch?: ModelFetchSource): Promise<string> {
+  let dir: string;
+  try {
+    dir = modelDir(runsDir, model);
+  } catch (err) {
+    if (!(err instanceof ModelFilesMissingError) || !fetch) throw err;
+    await fetchModelFiles(runsDir, model, fetch);
+    dir = modelDir(runsDir, model);
+  }
   await verifyModelFiles(runsDir, model, dir);
   if (!isMlpipeModel(dir)) throw new NotAnMlpipeModelError(model, dir);
   return dir;

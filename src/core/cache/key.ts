@@ -18,6 +18,8 @@ export interface KeyMaterial {
   upstream: Record<string, string>;
   /** Declared outputs: name → location:path. */
   outputs: Record<string, string>;
+  /** A trial of a model-based search: the search's settings and the trials judged before it (absent otherwise, so other keys are unchanged). */
+  search?: Record<string, unknown>;
 }
 
 /** The key material of `stage` over these input and upstream-output digests. */
@@ -26,7 +28,7 @@ export function keyMaterialOf(stage: StageSpec, inputs: Record<string, string>, 
   const outputs = Object.fromEntries(
     Object.entries(kind.outputs(stage.config)).map(([name, o]) => [name, `${o.location}:${o.path}`]),
   );
-  return { kind: kind.kind, version: kind.version, config: stage.config, params: stage.params, inputs, upstream, outputs };
+  return { kind: kind.kind, version: kind.version, config: stage.config, params: stage.params, inputs, upstream, outputs, ...(stage.search ? { search: stage.search.identity } : {}) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { canonicalJson } from '../hash/canonical-json.js';
 import type { KeyMaterial } from './key.js';
+import { CODE_INPUT_PREFIX } from '../code-deps/entries.js';
 
 /**
  * Why a stage is restored or run, as data. `src/render/reasons.ts` turns them into the words
@@ -21,6 +22,8 @@ export type CacheReason =
   | { kind: 'stage-version'; from: { kind: string; version: number }; to: { kind: string; version: number } }
   | { kind: 'param'; name: string; from?: unknown; to?: unknown }
   | { kind: 'input-changed'; path: string; from: string | null; to: string | null }
+  /** A code file the command runs (a script, or a local module it imports): `from` null when newly imported, `to` null when no longer. */
+  | { kind: 'code-changed'; path: string; from: string | null; to: string | null }
   | { kind: 'upstream-output-changed'; output: string; from: string | null; to: string | null }
   | { kind: 'command-changed' }
   | { kind: 'env-changed'; name: string }
@@ -48,7 +51,7 @@ function digestDiffs(prev: Record<string, string>, cur: Record<string, string>):
 
 /**
  * Why a stage's key differs from the one it had when it last ran, most telling first: a param,
- * an input, an upstream output, the command, env, another config value, the declared outputs.
+ * an input, the code the command runs, an upstream output, the command, env, another config value, the declared outputs.
  * Config changes that only carry a changed param's new value are left out (the param says it).
  */
 export function explainKeyChange(prev: KeyMaterial, cur: KeyMaterial): CacheReason[] {
@@ -59,7 +62,9 @@ export function explainKeyChange(prev: KeyMaterial, cur: KeyMaterial): CacheReas
   const paramKeys = [...new Set([...Object.keys(prev.params ?? {}), ...Object.keys(cur.params ?? {})])].sort();
   const changedParams = paramKeys.filter((k) => !same(prev.params?.[k], cur.params?.[k]));
   for (const name of changedParams) reasons.push({ kind: 'param', name, from: prev.params?.[name], to: cur.params?.[name] });
-  for (const d of digestDiffs(prev.inputs ?? {}, cur.inputs ?? {})) reasons.push({ kind: 'input-changed', path: d.name, from: d.from, to: d.to });
+  const inputDiffs = digestDiffs(prev.inputs ?? {}, cur.inputs ?? {});
+  for (const d of inputDiffs) if (!d.name.startsWith(CODE_INPUT_PREFIX)) reasons.push({ kind: 'input-changed', path: d.name, from: d.from, to: d.to });
+  for (const d of inputDiffs) if (d.name.startsWith(CODE_INPUT_PREFIX)) reasons.push({ kind: 'code-changed', path: d.name.slice(CODE_INPUT_PREFIX.length), from: d.from, to: d.to });
   for (const d of digestDiffs(prev.upstream ?? {}, cur.upstream ?? {})) reasons.push({ kind: 'upstream-output-changed', output: d.name, from: d.from, to: d.to });
   const changedParamValues = changedParams.map((k) => show(cur.params?.[k]));
   const explainedByParam = (to: unknown) => changedParamValues.some((v) => show(to).includes(v));

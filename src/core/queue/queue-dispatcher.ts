@@ -70,7 +70,8 @@ export class QueueDispatcher implements StageDispatcher {
     const data = await this.prepare(req);
     const { queue, events } = await this.queueFor(queueNameFor(stage.labels));
     const publish = isCacheable(stage);
-    const jobId = publish ? req.key : `${req.key}-${req.runId}`;
+    // a forced run is a job of its own: never merged into another coordinator's job for the key (which may restore)
+    const jobId = publish && !req.force ? req.key : `${req.key}-${req.runId}`;
     const stale = await queue.getJob(jobId);
     if (stale && ['completed', 'failed'].includes(await stale.getState())) await stale.remove().catch(() => {});
     req.emit({ type: 'stage-progress', stage: stage.name, message: `queued on ${queue.name}` });
@@ -132,13 +133,18 @@ export class QueueDispatcher implements StageDispatcher {
   private async prepare(req: DispatchRequest): Promise<StageJobData> {
     const { spec, stage } = req;
     const files: FileToPush[] = [];
-    const inputs: Record<string, OutputManifest> = {};
-    for (const rel of stage.inputs) {
-      const abs = resolve(spec.dir, rel);
-      const manifest = await hashPath(abs, req.hasher);
-      inputs[rel] = manifest;
-      for (const f of manifest.files) files.push({ hash: f.hash, size: f.size, path: manifest.type === 'file' ? abs : join(abs, f.path) });
-    }
+    const hashed = async (rels: readonly string[]) => {
+      const manifests: Record<string, OutputManifest> = {};
+      for (const rel of rels) {
+        const abs = resolve(spec.dir, rel);
+        const manifest = await hashPath(abs, req.hasher);
+        manifests[rel] = manifest;
+        for (const f of manifest.files) files.push({ hash: f.hash, size: f.size, path: manifest.type === 'file' ? abs : join(abs, f.path) });
+      }
+      return manifests;
+    };
+    const inputs = await hashed(stage.inputs);
+    const code = await hashed(req.code);
     const upstream: StageJobData['upstream'] = {};
     for (const need of stage.needs) {
       upstream[need] = req.produced(need) ?? {};
@@ -156,6 +162,8 @@ export class QueueDispatcher implements StageDispatcher {
       stage: shipStage(stage),
       upstreamStages: Object.fromEntries(stage.needs.map((n) => [n, { name: n, kind: spec.stages[n]!.kind, version: spec.stages[n]!.impl.version, config: spec.stages[n]!.config }])),
       inputs,
+      ...(req.code.length > 0 ? { code } : {}),
+      ...(req.force ? { force: true } : {}),
       upstream,
       upstreamMetrics: req.upstreamMetrics,
       backend: req.backend,

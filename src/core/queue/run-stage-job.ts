@@ -33,12 +33,14 @@ export interface StageJobOptions {
  * attempt, finished it); otherwise the stage runs in a temporary workspace restored from the remote
  * (its declared inputs and upstream outputs, each object verified), its outputs go to the remote
  * (objects first, the manifest last, only when no complete manifest is there yet), and the
- * manifest that is under the key afterwards is the result. Nothing of a stage that fails or is
- * stopped reaches the remote's manifests.
+ * manifest that is under the key afterwards is the result. A forced job (`run --force`) skips the
+ * first check and replaces the entry, as a local `--force` does. The temporary workspace also holds
+ * the code files the job carries (what the command runs and imports). Nothing of a stage that fails
+ * or is stopped reaches the remote's manifests.
  */
 export async function runStageJob(job: StageJobData, opts: StageJobOptions): Promise<StageJobResult> {
   const startedAt = Date.now();
-  const existing = job.publish ? await completeEntry(opts.remote, job.key) : undefined;
+  const existing = job.publish && !job.force ? await completeEntry(opts.remote, job.key) : undefined;
   if (existing) {
     const metrics = Object.entries(existing.metrics).map(([key, value]) => ({ key, value, step: null }));
     return { manifest: existing, metrics, worker: opts.worker, duplicate: true, startedAt, finishedAt: Date.now() };
@@ -59,12 +61,13 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
   };
   const sources: SandboxSources = {
     input: (rel, dest) => {
-      const manifest = job.inputs[rel];
+      const manifest = job.inputs[rel] ?? job.code?.[rel];
       if (!manifest) throw new Error(`the job carries no files for input ${rel}`);
       return restoreOutputs(opts.remote, { input: manifest }, { input: { path: dest, link: false } }, { verify: true });
     },
     upstream: (name) => job.upstream[name],
     store: opts.remote,
+    code: Object.keys(job.code ?? {}),
   };
   const metrics: LoggedMetric[] = [];
   try {
@@ -75,7 +78,8 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
         runId: job.runId,
         runsDir: opts.runsDir,
         runDir,
-        cache: new StageCache(firstManifestWins(opts.remote), { provenance: provenanceHere(job.pipeline, null, startedAt) }),
+        // forced: this execution replaces the entry (as a local --force does); else the first complete result of the key stays
+        cache: new StageCache(job.force ? opts.remote : firstManifestWins(opts.remote), { provenance: provenanceHere(job.pipeline, null, startedAt) }),
         hasher: uncachedHasher,
         models: { getModel: async () => undefined, listModels: async () => [], findRunIds: async () => [], getArtifacts: async () => [] },
         registerModel: () => Promise.reject(new Error(`stage ${stage.name} asked a worker to register a model; stages of kind ${stage.kind} run on the coordinator`)),
@@ -94,7 +98,7 @@ export async function runStageJob(job: StageJobData, opts: StageJobOptions): Pro
       job.key,
       job.upstreamMetrics,
     );
-    const winner = job.publish ? await completeEntry(opts.remote, job.key) : undefined;
+    const winner = job.publish && !job.force ? await completeEntry(opts.remote, job.key) : undefined;
     if (winner && winner.runId !== manifest.runId) {
       const replayed = Object.entries(winner.metrics).map(([key, value]) => ({ key, value, step: null }));
       // Another execution stored the key first and stays the entry: this one's files differing from it is nondeterminism.

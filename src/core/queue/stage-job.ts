@@ -39,6 +39,10 @@ export interface StageJobData {
   upstreamStages: Record<string, Pick<ShippedStage, 'name' | 'kind' | 'version' | 'config'>>;
   /** Workspace-relative input path → its files by hash. */
   inputs: Record<string, OutputManifest>;
+  /** The code files the stage's command runs (spec-relative path → its files by hash), restored beside the inputs. */
+  code?: Record<string, OutputManifest>;
+  /** `--force`: run even when a complete entry is under `key`, and replace it with this result. */
+  force?: boolean;
   /** Upstream stage → output name → manifest. */
   upstream: Record<string, Record<string, OutputManifest>>;
   upstreamMetrics: Record<string, Record<string, number>>;

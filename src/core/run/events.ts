@@ -9,6 +9,7 @@ export type StageOutcome = 'completed' | 'failed' | 'skipped' | 'interrupted';
 /** Why a stage did not get to run or be restored. */
 export type OutcomeReason =
   | { kind: 'upstream-not-completed'; stage: string; status: StageOutcome | 'not run' }
+  | { kind: 'upstream-pruned'; stage: string; epoch: number }
   | { kind: 'interrupted-before-start' }
   | { kind: 'lookup-failed'; error: string };
 

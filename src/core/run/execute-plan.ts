@@ -19,6 +19,7 @@ import { runWithConcurrency } from './concurrency.js';
 import { destinationOf, runStage } from './run-stage.js';
 import { copyFromWorkspace } from './stage-sandbox.js';
 import type { InFlightStages } from './in-flight.js';
+import { codeFilesOf } from '../code-deps/entries.js';
 
 export interface ExecuteOptions {
   spec: PipelineSpec;
@@ -48,8 +49,12 @@ export interface ExecuteOptions {
   isolated?: boolean;
   /** Runs stages elsewhere (`--executor queue`); stages it declines, and every stage without it, run here. */
   dispatcher?: StageDispatcher;
+  /** `--force`: carried to queue workers, which then run a stage whose key has an entry too. */
+  force?: boolean;
   /** Executions under way in other runs of a sweep: a stage with the key of one waits for it and is restored. */
   inFlight?: InFlightStages;
+  /** The epoch at which a search pruned a completed stage (`run --search asha`): the stages below it do not run. */
+  prunedAt?: (stage: StageSummary) => number | undefined;
 }
 
 export interface ExecutionResult {
@@ -88,6 +93,11 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
     const blocked = stage.needs.find((n) => results.get(n)?.status !== 'completed');
     if (blocked) {
       finish({ ...base, status: 'skipped', reasons: [{ kind: 'upstream-not-completed', stage: blocked, status: results.get(blocked)?.status ?? 'not run' }] });
+      return;
+    }
+    const pruned = stage.needs.map((n) => ({ stage: n, epoch: opts.prunedAt?.(results.get(n)!) })).find((u) => u.epoch !== undefined);
+    if (pruned) {
+      finish({ ...base, status: 'skipped', reasons: [{ kind: 'upstream-pruned', stage: pruned.stage, epoch: pruned.epoch! }] });
       return;
     }
     if (opts.signal.aborted) {
@@ -149,9 +159,11 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
       if (local) opts.emit({ type: 'stage-progress', stage: p.name, message: local });
       const { manifest, backend, nondeterministic } =
         opts.dispatcher && !local
-          ? await dispatchStage(opts.dispatcher, stage, decision.key, upstreamMetrics)
+          ? await dispatchStage(opts.dispatcher, stage, decision, upstreamMetrics)
           : await withRetries(stage, opts, (emit) => {
-              const isolated = opts.isolated ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store } : undefined;
+              const isolated = opts.isolated
+                ? { input: copyFromWorkspace(spec.dir, opts.runsDir), upstream: (n: string) => produced.get(n), store: opts.cache.store, code: codeFilesOf(decision.material?.inputs) }
+                : undefined;
               return runStage({ ...opts, emit, runDir, executor: opts.executor ?? localExecutor, isolated }, stage, outputs, decision.key, upstreamMetrics, decision.material?.inputs);
             });
       produced.set(p.name, manifest.outputs);
@@ -181,12 +193,14 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecutionResult
   };
 
   /** Runs a stage on a worker, then restores its outputs into this run from the cache (the remote behind it). */
-  const dispatchStage = async (dispatcher: StageDispatcher, stage: StageSpec, key: string, upstreamMetrics: Record<string, Record<string, number>>) => {
+  const dispatchStage = async (dispatcher: StageDispatcher, stage: StageSpec, decision: CacheDecision, upstreamMetrics: Record<string, Record<string, number>>) => {
     const done = await dispatcher.dispatch({
       spec,
       stage,
       runId: opts.runId,
-      key,
+      key: decision.key,
+      force: opts.force === true,
+      code: codeFilesOf(decision.material?.inputs),
       produced: (n) => produced.get(n),
       upstreamMetrics,
       backend: opts.backend,

@@ -32,6 +32,10 @@ export interface DispatchRequest {
   produced: (stage: string) => Record<string, OutputManifest> | undefined;
   upstreamMetrics: Record<string, Record<string, number>>;
   backend: string;
+  /** `--force`: the worker runs the stage even when an entry is under its key, and its result replaces that entry. */
+  force?: boolean;
+  /** The code files the stage's command runs (spec-relative, from the `code:PATH` inputs it was keyed on): the job carries them like inputs. */
+  code: string[];
   /** Hashes the workspace inputs the stage reads (the stat cache). */
   hasher: FileHasher;
   signal: AbortSignal;

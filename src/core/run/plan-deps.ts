@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
 import { hashPath } from '../hash/hash-path.js';
 import { refuseExternalInput } from '../fs/external-links.js';
@@ -12,6 +12,8 @@ import type { ManifestProvenance } from '../cache/manifest.js';
 import { resolveModelInput } from '../models/model-input.js';
 import { specNodePosition } from '../spec/node-position.js';
 import { UserError } from '../../errors.js';
+import { discoverCodeFiles } from '../code-deps/discover-code.js';
+import { ImportCache } from '../code-deps/import-cache.js';
 
 /** What {@link stageCacheFor} builds on besides the workspace, its store and warnings. */
 export interface StageCacheSources {
@@ -40,9 +42,37 @@ export function stageCacheFor(ws: Workspace, spec: PipelineSpec, onWarning?: (me
   });
 }
 
-/** The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink takes them outside the workspace), lookups in `cache`, the lock file when there is one. */
-export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache, lock?: LockIndex): PlanDeps {
+/**
+ * The planner's I/O over a workspace: inputs hashed through the stat cache (refused when a symlink
+ * takes them outside the workspace), the code each stage's command runs (its imports remembered in
+ * `runs/cache/code-imports.json`), lookups in `cache`, the lock file when there is one.
+ */
+export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache, lock?: LockIndex, onWarning?: (message: string) => void): PlanDeps {
+  let imports: Promise<ImportCache> | undefined;
+  /** Stages that run the same scripts from the same folder (templates, sweeps) share one discovery. */
+  const discovered = new Map<string, Promise<Record<string, string>>>();
+  const isOutput = under(spec, workspaceOutputs(spec));
   return {
+    codeDigests: async (stage) => {
+      const entries = stage.impl.codeEntries?.(stage.config) ?? [];
+      if (entries.length === 0) return {};
+      const cwd = resolve(spec.dir, stage.impl.workdir?.(stage.config) ?? '.');
+      const memo = `${cwd}\0${JSON.stringify(entries)}`;
+      let found = discovered.get(memo);
+      if (!found) {
+        imports ??= ImportCache.open(ws.runsDir);
+        const cache = await imports;
+        // a stage's own deps are followed like any code file, and left out below (they are keyed already)
+        found = discoverCodeFiles(entries, { cwd, root: spec.root ?? spec.dir, hasher: ws.statCache, cache, covered: (abs) => (isOutput(abs) ? 'output' : undefined), onWarning });
+        discovered.set(memo, found);
+      }
+      const isInput = under(spec, stage.inputs);
+      return Object.fromEntries(
+        Object.entries(await found)
+          .filter(([abs]) => !isInput(abs))
+          .map(([abs, digest]) => [relative(spec.dir, abs).split(sep).join('/'), digest]),
+      );
+    },
     inputDigest: async (path) => {
       const abs = resolve(spec.dir, path);
       await refuseExternalInput(spec.root ?? spec.dir, abs, path);
@@ -61,4 +91,19 @@ export function planDepsFor(ws: Workspace, spec: PipelineSpec, cache: StageCache
     cache,
     ...(lock ? { lock } : {}),
   };
+}
+
+/** Whether an absolute path is one of `paths` (spec-relative) or inside one of them. */
+function under(spec: PipelineSpec, paths: readonly string[]): (abs: string) => boolean {
+  const roots = paths.map((p) => resolve(spec.dir, p));
+  return (abs) => roots.some((r) => abs === r || abs.startsWith(r + sep));
+}
+
+/** Every stage's workspace outputs (shell outs): code a stage writes is keyed as that stage's output, never followed. */
+function workspaceOutputs(spec: PipelineSpec): string[] {
+  return Object.values(spec.stages).flatMap((s) =>
+    Object.values(s.impl.outputs(s.config))
+      .filter((o) => o.location === 'workspace')
+      .map((o) => o.path),
+  );
 }

@@ -6,6 +6,7 @@ import type { StageManifest } from '../cache/manifest.js';
 import type { CacheReason } from '../cache/reasons.js';
 import { UserError } from '../../errors.js';
 import { MODEL_INPUT_PREFIX } from '../models/model-input.js';
+import { CODE_INPUT_PREFIX } from '../code-deps/entries.js';
 import type { LockedStage, LockIndex } from '../lock/lock-file.js';
 
 /**
@@ -66,6 +67,8 @@ export interface PlanDeps {
   inputDigest(path: string): Promise<string>;
   /** Digest of a model a stage reads by reference ({@link StageKind.modelRefs}); absent: such a stage cannot be planned. */
   modelDigest?(ref: string, stage: StageSpec): Promise<string>;
+  /** The code files the stage's command runs ({@link StageKind.codeEntries}) and their digests, by spec-relative path; absent: code is not keyed. */
+  codeDigests?(stage: StageSpec): Promise<Record<string, string>>;
   cache: CacheIndex;
   /** The spec's lock file, when there is one: stages whose key matches it are up to date, and their locked outputs key the stages below. */
   lock?: LockIndex;
@@ -87,12 +90,15 @@ export function selectedStages(spec: PipelineSpec, only?: string[]): string[] {
   return only && only.length > 0 ? subgraphFor(spec, expandSelection(spec, only)) : spec.order;
 }
 
-/** The digests a stage is keyed on besides its upstream outputs: its input files, and the models it reads by reference (as `model:REF`). */
-export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, 'inputDigest' | 'modelDigest'>): Promise<Record<string, string>> {
+/** The digests a stage is keyed on besides its upstream outputs: its input files, the models it reads by reference (as `model:REF`) and the code its command runs (as `code:PATH`). */
+export async function stageInputDigests(stage: StageSpec, deps: Pick<PlanDeps, 'inputDigest' | 'modelDigest' | 'codeDigests'>): Promise<Record<string, string>> {
   const entries = await Promise.all(stage.inputs.map(async (p) => [p, await deps.inputDigest(p)] as const));
   for (const ref of stage.impl.modelRefs?.(stage.config) ?? []) {
     if (!deps.modelDigest) throw new UserError(`stage ${stage.name} reads the model ${ref}, and no model registry is at hand to resolve it`);
     entries.push([`${MODEL_INPUT_PREFIX}${ref}`, await deps.modelDigest(ref, stage)]);
+  }
+  if (deps.codeDigests && stage.impl.codeEntries) {
+    for (const [path, digest] of Object.entries(await deps.codeDigests(stage))) entries.push([`${CODE_INPUT_PREFIX}${path}`, digest]);
   }
   return Object.fromEntries(entries);
 }

@@ -59,6 +59,10 @@ export interface RunPipelineOptions {
   dispatcher?: StageDispatcher;
   /** A remote cache behind the local one: entries found there are restored (fetched into the local cache). */
   remote?: ObjectStore;
+  /** Tags the run gets when it ends, from how its stages ended (a search trial: `pruned=EPOCH`). */
+  tagsAtEnd?: (stages: readonly StageSummary[]) => Record<string, string>;
+  /** The epoch at which a search pruned a completed stage: the stages below it do not run. */
+  prunedAt?: (stage: StageSummary) => number | undefined;
 }
 
 /** The `--json` summary of `mlpipe run`: a public, versioned contract that CI scripts parse. */
@@ -105,7 +109,7 @@ export async function planPipeline(spec: PipelineSpec, runsDir: string, opts: { 
   try {
     const lock = await openLockIndex(spec.file, opts.onWarning, runsDir);
     const store = opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store;
-    const plan = await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store, { lock }), lock), opts);
+    const plan = await planRun(spec, planDepsFor(ws, spec, stageCacheFor(ws, spec, opts.onWarning, store, { lock }), lock, opts.onWarning), opts);
     return await withForeignOrigins(plan, ws.tracker);
   } finally {
     // A read-only runs folder can be planned against; only the stat cache (a speed-up) is not saved.
@@ -129,7 +133,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     const lock = await openLockIndex(spec.file, opts.onWarning, opts.runsDir);
     const commit = gitCommit(spec.dir);
     const cache = stageCacheFor(ws, spec, opts.onWarning, opts.remote ? new ReadThroughStore(ws.store, opts.remote) : ws.store, { lock, provenance: provenanceHere(spec.name, commit, started) });
-    const plan = await planRun(spec, planDepsFor(ws, spec, cache, lock), { force: opts.force, only: opts.only });
+    const plan = await planRun(spec, planDepsFor(ws, spec, cache, lock, opts.onWarning), { force: opts.force, only: opts.only });
     const runDir = join(opts.runsDir, runId);
     await mkdir(runDir, { recursive: true });
     const recorder = await TrackerRecorder.start(ws.tracker, {
@@ -168,6 +172,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       isolated: opts.isolated,
       inFlight: opts.inFlight,
       dispatcher: opts.dispatcher,
+      force: opts.force,
+      prunedAt: opts.prunedAt,
     });
     const failed = result.stages.some((s) => s.status === 'failed');
     const status = result.interrupted ? 'interrupted' : failed ? 'failed' : 'completed';
@@ -180,6 +186,8 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
       backend,
       error: firstError ? `${firstError.name}: ${firstError.error}` : null,
     });
+    const late = opts.tagsAtEnd?.(result.stages) ?? {};
+    if (Object.keys(late).length > 0) await ws.tracker.setRunTags(runId, late);
     emit({ type: 'run-finished', runId, status, durationMs });
     await pointLatest(opts.runsDir, runId);
     const failures = result.stages.filter((s) => s.status === 'failed').length;

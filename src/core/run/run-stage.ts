@@ -121,6 +121,7 @@ export async function runStage(
         return input;
       },
       backend: ctx0.backend,
+      ...(stage.search ? { trial: stage.search.control } : {}),
       ...(stage.anchors ? { source: { file: spec.file, anchors: stage.anchors } } : {}),
     };
     let result;

@@ -17,6 +17,8 @@ export interface SandboxSources {
   /** The outputs of a finished upstream stage in this run, by output name. */
   upstream(stage: string): Record<string, OutputManifest> | undefined;
   store: ObjectStore;
+  /** The code files the stage's command runs, found when it was planned (`code:PATH` inputs), spec-relative: written like inputs, so the sandbox runs the code its key was computed over. */
+  code?: readonly string[];
 }
 
 /**
@@ -37,10 +39,10 @@ export async function makeStageSandbox(
 ): Promise<{ root: string; site: string }> {
   await mkdir(tmpRoot, { recursive: true });
   const root = await mkdtemp(join(tmpRoot, `${prefix}-ws-`));
-  const site = join(root, ...parentNames(specDir, levelsUp(stage, upstreamStages)));
+  const site = join(root, ...parentNames(specDir, levelsUp(stage, upstreamStages, sources.code ?? [])));
   await mkdir(site, { recursive: true });
   const at = (rel: string) => inside(root, join(site, rel));
-  for (const rel of stage.inputs) {
+  for (const rel of [...stage.inputs, ...(sources.code ?? [])]) {
     if (isAbsolute(rel)) continue;
     await sources.input(rel, at(rel));
   }
@@ -66,7 +68,7 @@ export async function makeStageSandbox(
 }
 
 /** How many folders above the spec folder the stage's relative paths reach (`../../data` → 2). */
-function levelsUp(stage: StageSpec, upstreamStages: Record<string, StageSpec>): number {
+function levelsUp(stage: StageSpec, upstreamStages: Record<string, StageSpec>, code: readonly string[]): number {
   const up = (p: string) => {
     const parts = posix.normalize(p).split('/');
     const n = parts.findIndex((s) => s !== '..');
@@ -78,7 +80,7 @@ function levelsUp(stage: StageSpec, upstreamStages: Record<string, StageSpec>): 
       .map((o) => o.path),
   );
   const workdir = stage.impl.workdir?.(stage.config);
-  const paths = [...stage.inputs, ...outs, ...(workdir ? [workdir] : [])].filter((p) => !isAbsolute(p));
+  const paths = [...stage.inputs, ...code, ...outs, ...(workdir ? [workdir] : [])].filter((p) => !isAbsolute(p));
   return Math.max(0, ...paths.map(up));
 }
 

@@ -1,5 +1,5 @@
 import type { Diagnostic, SourcePos } from '../../schema/diagnostic.js';
-import type { StageKind, StageKinds } from '../stage-kind.js';
+import type { StageKind, StageKinds, TrialControl } from '../stage-kind.js';
 import type { TextAnchor } from './text-anchor.js';
 
 /** A reference `${stages.X.outputs.Y}` found in a stage's config. */
@@ -38,6 +38,12 @@ export interface StageSpec {
   pos: SourcePos;
   /** Where each of the kind's `sql` keys' text starts in the spec (see {@link TextAnchor}). */
   anchors?: Record<string, TextAnchor>;
+  /**
+   * Set on the train stage of a trial of a model-based search (`run --search asha`, never by the
+   * loader): `identity` (the search's settings and the trials before this one) joins the stage's
+   * cache key, since where the trial stops depends on it; `control` is handed to the stage.
+   */
+  search?: { identity: Record<string, unknown>; control: TrialControl };
 }
 
 export interface PipelineSpec {

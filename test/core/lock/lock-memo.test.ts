@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheKey } from '../../../src/core/cache/key.js';
 import { lockedMaterial, openLockIndex, readLockFile, type LockedStage } from '../../../src/core/lock/lock-file.js';
-import { LockMemo } from '../../../src/core/lock/lock-memo.js';
+import { LockMemo, pruneLockMemos } from '../../../src/core/lock/lock-memo.js';
 import { updateLockFile } from '../../../src/core/lock/update-lock.js';
 import { makeWorkspace, type Workspace } from '../../helpers/workspace.js';
 
@@ -77,5 +77,37 @@ describe('lock memo', () => {
     expect(await memo.get('text')).toBeUndefined();
     const read = await readLockFile(ws.path('pipeline.lock'), 'pipeline.lock', memo);
     expect(read?.lock?.stages.s?.params).toEqual({ lr: 1 });
+  });
+
+  it('gc prunes the memos of lock files that are gone or changed (and unreadable or legacy ones), never a young one; dry only counts', async () => {
+    ws = await makeWorkspace();
+    const runsDir = ws.path('runs');
+    const dir = join(runsDir, 'cache', 'lock-memo');
+    const memoFileOf: Record<string, string> = {};
+    for (const name of ['kept', 'edited', 'deleted', 'young']) {
+      const before = new Set(await readdir(dir).catch(() => []));
+      await mkdir(ws.path(name));
+      await updateLockFile(specAt(ws.path(name)), { s: locked({ lr: 1 }) }, { runsDir });
+      memoFileOf[name] = (await readdir(dir)).find((f) => !before.has(f))!;
+    }
+    await writeFile(join(dir, 'legacy.json'), JSON.stringify({ sha256: 'c'.repeat(64), lock: { schemaVersion: 1, pipeline: 'p', stages: {} } }));
+    await writeFile(join(dir, 'garbage.json'), '{not json');
+    const edited = ws.path('edited/pipeline.lock');
+    await writeFile(edited, (await readFile(edited, 'utf8')).replace('lr: 1', 'lr: 2'));
+    await rm(ws.path('deleted/pipeline.lock'));
+    await rm(ws.path('young/pipeline.lock'));
+    const now = Date.now();
+    const old = new Date(now - 3_600_000);
+    for (const f of await readdir(dir)) if (f !== memoFileOf.young) await utimes(join(dir, f), old, old);
+    const cutoff = now - 60_000;
+
+    expect(await pruneLockMemos(runsDir, { cutoff, dry: true })).toEqual({ kept: 2, removed: 4 });
+    expect(await readdir(dir)).toHaveLength(6);
+    expect(await pruneLockMemos(runsDir, { cutoff })).toEqual({ kept: 2, removed: 4 });
+    expect((await readdir(dir)).sort()).toEqual([memoFileOf.kept, memoFileOf.young].sort());
+    // the kept memo still serves its unchanged lock file
+    const read = await readLockFile(ws.path('kept/pipeline.lock'), 'pipeline.lock', LockMemo.of(runsDir, ws.path('kept/pipeline.lock')));
+    expect(read?.encodedFor).toBe('pipeline.yaml');
+    expect(await pruneLockMemos(ws.path('no-runs'), { cutoff })).toEqual({ kept: 0, removed: 0 });
   });
 });

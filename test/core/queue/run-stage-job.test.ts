@@ -58,3 +58,16 @@ describe('runStageJob when another execution stored the key first', () => {
     expect(result).not.toHaveProperty('nondeterministic');
   });
 });
+
+describe('runStageJob of a forced job (run --force --executor queue)', () => {
+  it('runs although a complete entry is under the key, replaces it, and reports the files that differ from it', async () => {
+    const { job, opts } = setup('forced', 'earlier');
+    // the "other" execution stores its entry first; an unforced job would hand it back unrun
+    const first = await runStageJob(job, opts);
+    expect(first).toMatchObject({ duplicate: true, manifest: { runId: 'r-other' } });
+    const forced = await runStageJob({ ...job, runId: 'r-forced', force: true }, opts);
+    expect(forced).toMatchObject({ duplicate: false, manifest: { runId: 'r-forced' }, nondeterministic: { previousRunId: 'r-other', files: ['out'] } });
+    const again = await runStageJob({ ...job, runId: 'r-later' }, opts);
+    expect(again).toMatchObject({ duplicate: true, manifest: { runId: 'r-forced' } });
+  });
+});
