@@ -5,17 +5,24 @@
 // fresh process, then PyTorch, so a busy moment hits both; the table shows medians over the rounds
 // with min–max. Run `npm run build` first.
 //
-//   node bench/train-throughput.mjs [--rounds 3] [--backends wasm,cpu,tensorflow,wasm-stock] [--models logreg,mlp,text,textcnn,cnn2d]
+// `--baseline DIR` adds the engine `wasm-baseline`: the wasm backend of another build's dist/ folder
+// (e.g. a worktree of origin/main), alternated with this build's, to pair before/after in one run.
+//
+//   node bench/train-throughput.mjs [--rounds 3] [--backends wasm,cpu,tensorflow,wasm-stock] [--models logreg,mlp,text,textcnn,cnn2d] [--clock wall|cpu] [--warmup 10]
+//
+// `--warmup N`: batches each engine trains, untimed, before the measured epoch (default 10).
+//
+// `--clock cpu` times each epoch by the CPU time of its process (Node: process.cpuUsage, all its
+// threads; Python: time.process_time) instead of the wall clock: on a shared machine whose load
+// average is above its core count, the wall clock mostly measures how often each process was scheduled.
 //
 // A `-stock` backend trains with TensorFlow.js's own LSTM layer and optimizers (mlpipe's kernels
 // that a backend lacks stay registered), to measure what the fused LSTM and in-place updates bring.
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
-import { loadTf } from '../dist/ml/backend.js';
-import { buildModel, createOptimizer, resolveModel } from '../dist/ml/build-model.js';
-import { fitModel } from '../dist/ml/train-loop.js';
+import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 
 // Debian's python3-torch installs for /usr/bin/python3, which may not be the python3 on PATH.
 const python = process.env.BENCH_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
@@ -26,9 +33,22 @@ const arg = (name, fallback) => {
   return i > 0 ? process.argv[i + 1].split(',') : fallback;
 };
 const backends = arg('backends', ['wasm']);
+if (arg('baseline', []).length > 0) backends.push('wasm-baseline');
 const child = arg('child', [])[0];
 const modelNames = arg('models', ['logreg', 'mlp', 'text', 'textcnn', 'cnn2d']);
 const rounds = Number(arg('rounds', ['3'])[0]);
+// Batches trained (untimed) before the measured epoch, in both engines: JIT compilation happens in the
+// first steps of a Node process (PyTorch has none), so a short warm-up weighs it into the figure.
+const warmup = Number(arg('warmup', ['10'])[0]);
+const baseline = arg('baseline', [])[0];
+const dist = arg('dist', [new URL('../dist/', import.meta.url).pathname])[0];
+const { loadTf } = await import(pathToFileURL(`${dist}/ml/backend.js`).href);
+const { buildModel, createOptimizer, resolveModel } = await import(pathToFileURL(`${dist}/ml/build-model.js`).href);
+const { fitModel } = await import(pathToFileURL(`${dist}/ml/train-loop.js`).href);
+const clock = arg('clock', ['wall'])[0];
+if (clock !== 'wall' && clock !== 'cpu') throw new Error(`--clock ${clock}: expected wall or cpu`);
+/** Seconds on the chosen clock. */
+const now = clock === 'cpu' ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; } : () => performance.now() / 1000;
 
 function rng(seed) {
   let s = seed >>> 0;
@@ -99,12 +119,12 @@ async function measure(tf, spec, data, stock) {
   const model = buildModel(tf, resolved, 42, { fused: !stock });
   const optimizer = createOptimizer(tf, { name: 'adam', learning_rate: 0.001 }, { inPlace: !stock });
   const fit = async (n) => {
-    const started = performance.now();
+    const started = now();
     await fitModel(tf, model, resolved, head(data, n), undefined, { epochs: 1, batchSize: BATCH, seed: 1, optimizer }, () => {});
-    return n / ((performance.now() - started) / 1000);
+    return n / (now() - started);
   };
   try {
-    await fit(10 * BATCH);
+    for (let done = 0; done < warmup; done += data.y.length / BATCH) await fit(Math.min(warmup - done, data.y.length / BATCH) * BATCH);
     return await fit(data.y.length);
   } finally {
     model.dispose();
@@ -115,7 +135,7 @@ async function measure(tf, spec, data, stock) {
 if (child) {
   try {
     const stock = child.endsWith('-stock');
-    const loaded = await loadTf(child.replace(/-stock$/, ''));
+    const loaded = await loadTf(child.replace(/-(stock|baseline)$/, ''));
     const out = {};
     for (const name of modelNames) out[name] = await measure(loaded.tf, models[name], models[name].data(), stock);
     process.stdout.write(JSON.stringify({ results: out }));
@@ -130,20 +150,24 @@ import json, sys, time, torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
 B = 64
+now = time.process_time if sys.argv[2] == 'cpu' else time.perf_counter
 def run(model, x, y):
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     def epoch(n):
         perm = torch.randperm(n)
-        t = time.perf_counter()
+        t = now()
         for i in range(0, n, B):
             idx = perm[i:i + B]
             opt.zero_grad()
             loss = loss_fn(model(x[idx]).squeeze(1), y[idx])
             loss.backward()
             opt.step()
-        return n / (time.perf_counter() - t)
-    epoch(10 * B)
+        return n / (now() - t)
+    warmup = int(sys.argv[3])
+    while warmup > 0:
+        epoch(min(warmup, len(y) // B) * B)
+        warmup -= len(y) // B
     return epoch(len(y))
 class Text(torch.nn.Module):
     def __init__(self):
@@ -191,7 +215,7 @@ function pytorch() {
     return { error: 'PyTorch not installed (apt-get install python3-torch)' };
   }
   try {
-    return { results: JSON.parse(execFileSync(python, ['-c', pytorchScript, modelNames.join(',')], { encoding: 'utf8' })) };
+    return { results: JSON.parse(execFileSync(python, ['-c', pytorchScript, modelNames.join(','), clock, String(warmup)], { encoding: 'utf8' })) };
   } catch (err) {
     return { error: `PyTorch run failed: ${err.message.split('\n')[0]}` };
   }
@@ -203,7 +227,8 @@ const notes = new Set();
 const add = (engine, name, value) => ((samples[engine] ??= {})[name] ??= []).push(value);
 for (let round = 1; round <= rounds; round++) {
   for (const backend of backends) {
-    const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(',')], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+    const from = backend === 'wasm-baseline' ? ['--dist', baseline] : [];
+    const out = JSON.parse(execFileSync(process.execPath, [self, '--child', backend, '--models', modelNames.join(','), '--clock', clock, '--warmup', String(warmup), ...from], { encoding: 'utf8', maxBuffer: 1 << 20 }));
     if (out.error) notes.add(`${backend}: ${out.error}`);
     else for (const [name, v] of Object.entries(out.results)) add(backend, name, v);
   }
@@ -229,7 +254,7 @@ const rows = modelNames.map((name) => [
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; ${rounds} rounds, engines alternated each round`);
+console.log(`node ${process.version}, ${cpus().length} cores, ${cpus()[0]?.model ?? ''}; ${rounds} rounds, engines alternated each round; ${clock} clock; ${warmup} warm-up batches; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 console.log(line(header));
 for (const r of rows) console.log(line(r));
 for (const n of notes) console.log(`note: ${n}`);

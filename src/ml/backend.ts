@@ -2,6 +2,8 @@ import { UserError } from '../errors.js';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { registerChainedOps } from './kernels/chained-ops.js';
+import { fusedConvLayerClasses } from './kernels/fused-conv-layer.js';
+import { fusedDenseLayerClass } from './kernels/fused-dense-layer.js';
 import { fusedLstmLayerClass } from './kernels/fused-lstm-layer.js';
 import { registerMlpipeKernels } from './kernels/register.js';
 
@@ -137,6 +139,8 @@ async function startNative(choice: BackendChoice): Promise<{ tf: Tf; source: str
 async function load(choice: BackendChoice): Promise<LoadedTf> {
   const finish = (tf: Tf, backend: string, source: string, skipped: string[]): LoadedTf => {
     fusedLstmLayerClass(tf);
+    fusedDenseLayerClass(tf);
+    fusedConvLayerClasses(tf);
     return { tf, backend, source, skipped, kernels: registerMlpipeKernels(tf, backend) };
   };
   if (choice === 'tensorflow') {

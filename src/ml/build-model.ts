@@ -2,6 +2,8 @@ import { UserError } from '../errors.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from './backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
+import { fusedConvLayerClasses, type FusedConvClasses } from './kernels/fused-conv-layer.js';
+import { fusedDenseLayerClass } from './kernels/fused-dense-layer.js';
 import { fusedLstmLayerClass } from './kernels/fused-lstm-layer.js';
 import { createInPlaceOptimizer, supportsInPlaceUpdates } from './kernels/in-place-optimizers.js';
 import {
@@ -387,18 +389,18 @@ export function seededDropout(tf: Tf, seed: number): (x: import('@tensorflow/tfj
 
 /**
  * Builds the TensorFlow.js model of `resolved`; every random initializer is seeded from `seed`.
- * LSTM layers run as one fused op per sequence where the backend has mlpipe's kernel (`fused: false`
- * builds TensorFlow.js's own step-by-step LSTM). One input and one output give a sequential model;
+ * LSTM layers run as one fused op per sequence, and dense and conv layers as one fused op with its own
+ * gradient where the backend has mlpipe's kernels (`fused: false` builds TensorFlow.js's own layers). One input and one output give a sequential model;
  * several inputs or targets a functional one (`tf.model`): an encoder per input, concatenated,
  * `layers`, then one output layer per target (named `output_<i>`, in target order).
  */
 export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, options: { fused?: boolean } = {}): LayersModel {
-  const Lstm = options.fused === false ? null : fusedLstmLayerClass(tf);
+  const fused: FusedClasses | null = options.fused === false ? null : { Lstm: fusedLstmLayerClass(tf), Dense: fusedDenseLayerClass(tf), ...fusedConvLayerClasses(tf) };
   if (!resolved.inputs && !resolved.heads) {
     const model = tf.sequential({ name: 'mlpipe_model' });
     model.add(tf.layers.inputLayer({ name: 'input', inputShape: resolved.inputShape, dtype: resolved.inputDtype }));
     resolved.layers.forEach((layer, i) => {
-      for (const l of tfLayers(tf, layer, i, `${layer.type}_${i + 1}`, seed, Lstm)) model.add(l);
+      for (const l of tfLayers(tf, layer, i, `${layer.type}_${i + 1}`, seed, fused)) model.add(l);
     });
     return model;
   }
@@ -407,7 +409,7 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
   const chain = (x: Sym, layers: readonly ResolvedLayer[], prefix: string): Sym => {
     for (const layer of layers) {
       const i = index++;
-      for (const l of tfLayers(tf, layer, i, `${prefix}${layer.type}_${i + 1}`, seed, Lstm)) x = l.apply(x) as Sym;
+      for (const l of tfLayers(tf, layer, i, `${prefix}${layer.type}_${i + 1}`, seed, fused)) x = l.apply(x) as Sym;
     }
     return x;
   };
@@ -418,15 +420,22 @@ export function buildModel(tf: Tf, resolved: ResolvedModel, seed: number, option
   x = chain(x, resolved.layers, '');
   const outputs = (resolved.heads ?? []).map((h, k) => {
     const i = index++;
-    return tf.layers.dense({ name: `output_${k + 1}`, units: h.output.units, activation: h.output.kind, kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, i, 0) }) }).apply(x) as Sym;
+    const args = { name: `output_${k + 1}`, units: h.output.units, activation: h.output.kind, kernelInitializer: tf.initializers.glorotUniform({ seed: deriveSeed(seed, i, 0) }) };
+    return (fused ? new fused.Dense(args) : tf.layers.dense(args)).apply(x) as Sym;
   });
   return tf.model({ name: 'mlpipe_model', inputs, outputs: resolved.heads ? outputs : x });
 }
 
 type TfLayer = import('@tensorflow/tfjs-layers').layers.Layer;
 
+/** mlpipe's fused layer classes (same class names and configs as TensorFlow.js's own). */
+interface FusedClasses extends FusedConvClasses {
+  Lstm: ReturnType<typeof fusedLstmLayerClass>;
+  Dense: ReturnType<typeof fusedDenseLayerClass>;
+}
+
 /** The TensorFlow.js layers of one resolved layer (two for a leaky_relu activation), named `name`, seeded from (seed, i). */
-function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: number, Lstm: ReturnType<typeof fusedLstmLayerClass> | null): TfLayer[] {
+function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: number, fused: FusedClasses | null): TfLayer[] {
   const out: TfLayer[] = [];
   const add = (l: TfLayer) => out.push(l);
   const glorot = (use: number) => tf.initializers.glorotUniform({ seed: deriveSeed(seed, i, use) });
@@ -457,11 +466,14 @@ function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: n
       ...(args.name ? { name: args.name } : {}),
     } as Parameters<typeof tf.layers.lstm>[0];
     if (c.type === 'gru') return tf.layers.gru(common as Parameters<typeof tf.layers.gru>[0]);
-    return Lstm ? new Lstm(common) : tf.layers.lstm(common);
+    return fused ? new fused.Lstm(common) : tf.layers.lstm(common);
   };
   switch (layer.type) {
     case 'dense':
-      add(tf.layers.dense({ name, units: layer.units, activation: act(layer.activation), useBias: layer.use_bias, ...kernel(layer) }));
+      {
+        const args = { name, units: layer.units, activation: act(layer.activation), useBias: layer.use_bias, ...kernel(layer) };
+        add(fused ? new fused.Dense(args) : tf.layers.dense(args));
+      }
       leaky(layer.activation);
       break;
     case 'dropout':
@@ -478,7 +490,10 @@ function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: n
       add(tf.layers.bidirectional({ name, layer: recurrent(layer.layer, { base: 0 }) as never, mergeMode: layer.merge_mode }));
       break;
     case 'conv1d':
-      add(tf.layers.conv1d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) }));
+      {
+        const args = { name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) };
+        add(fused ? new fused.Conv1D(args) : tf.layers.conv1d(args));
+      }
       leaky(layer.activation);
       break;
     case 'max_pooling1d':
@@ -503,7 +518,10 @@ function tfLayers(tf: Tf, layer: ResolvedLayer, i: number, name: string, seed: n
       add(tf.layers.reshape({ name, targetShape: layer.target_shape }));
       break;
     case 'conv2d':
-      add(tf.layers.conv2d({ name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) }));
+      {
+        const args = { name, filters: layer.filters, kernelSize: layer.kernel_size, strides: layer.strides, padding: layer.padding, activation: act(layer.activation), ...kernel(layer) };
+        add(fused ? new fused.Conv2D(args) : tf.layers.conv2d(args));
+      }
       leaky(layer.activation);
       break;
     case 'max_pooling2d':

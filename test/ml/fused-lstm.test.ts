@@ -3,26 +3,9 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { loadTf, type Tf } from '../../src/ml/backend.js';
 import { fusedLstmLayerClass } from '../../src/ml/kernels/fused-lstm-layer.js';
 import { LSTM_FORWARD } from '../../src/ml/kernels/fused-lstm.js';
-import { lcg } from './fixtures.js';
+import { outputsAndGrads, random, worstDifference } from './layer-grads.js';
 
 type Layer = ReturnType<Tf['layers']['lstm']>;
-
-function random(n: number, seed: number): Float32Array {
-  const r = lcg(seed);
-  return Float32Array.from({ length: n }, () => r() * 2 - 1);
-}
-
-/** Output, d(loss)/d(input) and d(loss)/d(each weight) of `layer` on `x`, loss = sum(output · probe). */
-function outputsAndGrads(tf: Tf, layer: Layer, x: Tensor): number[][] {
-  return tf.tidy(() => {
-    const y = layer.apply(x) as Tensor;
-    const probe = tf.tensor(random(y.size, 99), y.shape);
-    const loss = (input: Tensor) => tf.sum(tf.mul(layer.apply(input) as Tensor, probe));
-    const dx = tf.grad(loss)(x);
-    const { grads } = tf.variableGrads(() => loss(x) as never, layer.trainableWeights.map((w) => w.read()) as never);
-    return [y, dx, ...Object.values(grads)].map((t) => Array.from(t.dataSync()));
-  });
-}
 
 function pair(tf: Tf, args: Parameters<Tf['layers']['lstm']>[0], inputShape: number[]): [Layer, Layer] {
   const Fused = fusedLstmLayerClass(tf);
@@ -38,10 +21,7 @@ function pair(tf: Tf, args: Parameters<Tf['layers']['lstm']>[0], inputShape: num
 }
 
 function expectAllClose(actual: number[][], expected: number[][]): void {
-  expect(actual.map((a) => a.length)).toEqual(expected.map((e) => e.length));
-  let worst = 0;
-  actual.forEach((a, i) => a.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - expected[i]![j]!)))));
-  expect(worst).toBeLessThan(2e-5);
+  expect(worstDifference(actual, expected)).toBeLessThan(2e-5);
 }
 
 describe('fused LSTM', () => {

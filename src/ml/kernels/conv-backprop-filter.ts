@@ -69,20 +69,27 @@ const IM2COL_MAX_FLOATS = 1 << 24;
 
 /** `colT` (`[fh·fw·inC, batch·outH·outW]`): the transpose of `im2col`'s matrix, written directly. */
 export function im2colTransposed(x: Float32Array, g: ConvGeometry, colT: Float32Array): void {
-  const { inHeight: H, inWidth: W, inChannels: C, filterHeight: fh, filterWidth: fw } = g;
-  const m = g.batch * g.outHeight * g.outWidth;
+  const { inHeight: H, inWidth: W, inChannels: C, filterHeight: fh, filterWidth: fw, outWidth: OW, strideWidth: sw } = g;
+  const m = g.batch * g.outHeight * OW;
   for (let r = 0; r < fh; r++) {
     for (let s = 0; s < fw; s++) {
+      // Output columns whose input column w = ow·sw + s − padLeft lies inside the image: [owStart, owEnd).
+      const owStart = Math.min(OW, Math.max(0, Math.ceil((g.padLeft - s) / sw)));
+      const owEnd = Math.max(owStart, Math.min(OW, Math.floor((W - 1 + g.padLeft - s) / sw) + 1));
       for (let c = 0; c < C; c++) {
         const row = ((r * fw + s) * C + c) * m;
-        let j = 0;
+        let j = row;
         for (let b = 0; b < g.batch; b++) {
-          for (let oh = 0; oh < g.outHeight; oh++) {
+          for (let oh = 0; oh < g.outHeight; oh++, j += OW) {
             const h = oh * g.strideHeight + r - g.padTop;
-            for (let ow = 0; ow < g.outWidth; ow++, j++) {
-              const w = ow * g.strideWidth + s - g.padLeft;
-              colT[row + j] = h < 0 || h >= H || w < 0 || w >= W ? 0 : x[((b * H + h) * W + w) * C + c]!;
+            if (h < 0 || h >= H) {
+              colT.fill(0, j, j + OW);
+              continue;
             }
+            for (let ow = 0; ow < owStart; ow++) colT[j + ow] = 0;
+            for (let ow = owEnd; ow < OW; ow++) colT[j + ow] = 0;
+            const step = sw * C;
+            for (let ow = owStart, p = ((b * H + h) * W + owStart * sw + s - g.padLeft) * C + c; ow < owEnd; ow++, p += step) colT[j + ow] = x[p]!;
           }
         }
       }

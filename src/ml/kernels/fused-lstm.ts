@@ -7,7 +7,7 @@ import { transposeLastTwo } from './matmul.js';
  * ~15 kernels per time step forward and ~30 backward. The gate math runs in JS over the batch; the
  * recurrent matrix product of each step uses the backend's matmul (wasm: XNNPACK) on wasm, plain JS
  * on cpu. Gates follow Keras/TensorFlow.js: z = x·W + h·U + b split into i, f, g, o; activations
- * sigmoid (gates) and tanh.
+ * sigmoid (gates) and tanh. The backward kernel also returns the bias gradient (Σ dz over batch and steps).
  */
 export const LSTM_FORWARD = 'MlpipeLstmForward';
 export const LSTM_BACKWARD = 'MlpipeLstmBackward';
@@ -90,6 +90,13 @@ export function lstmForward(xw: Float32Array, dims: Dims, recurrent: MatMul, mat
     }
   }
   return { hs, hLast, hPrevs, cs, tcs, gates };
+}
+
+/** out[c] = Σ over rows of m[·, c] (m: rows × width, row-major): the bias gradient from dz. */
+export function columnSums(m: Float32Array, width: number): Float32Array {
+  const out = new Float32Array(width);
+  for (let r = 0; r < m.length; r += width) for (let c = 0; c < width; c++) out[c]! += m[r + c]!;
+  return out;
 }
 
 /** dz = ∂loss/∂z for every step, given ∂loss/∂h of every step (`sequences`) or of the last one only. */
@@ -255,13 +262,13 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
         m.release();
       }
     };
-    const backward = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo => {
+    const backward = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo[] => {
       const dims = dimsOf(inputs.gates!);
       const r = recurrentOn(backend, inputs.u!, dims.batch);
       try {
         const read = (t: TensorInfo) => backend.typedArrayFromHeap(t).slice();
         const dz = lstmBackward(read(inputs.dh!), attrs.sequences === true, read(inputs.cs!), read(inputs.tcs!), read(inputs.gates!), dims, r.matmul);
-        return output(backend, inputs.gates!.shape, dz);
+        return [output(backend, inputs.gates!.shape, dz), output(backend, [4 * dims.units], columnSums(dz, 4 * dims.units))];
       } finally {
         r.release();
       }
@@ -277,12 +284,12 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
     const o = lstmForward(backend.data.get(inputs.xw!.dataId).values, dims, jsMatMul(backend.data.get(u.dataId).values, u.shape[0]!, u.shape[1]!), jsStepMath);
     return packForward(o, dims, (shape, values) => backend.makeTensorInfo(shape, 'float32', values));
   };
-  const cpuBackward = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo => {
+  const cpuBackward = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
     const dims = dimsOf(inputs.gates!);
     const u = inputs.u!;
     const v = (t: TensorInfo) => backend.data.get(t.dataId).values;
     const dz = lstmBackward(v(inputs.dh!), attrs.sequences === true, v(inputs.cs!), v(inputs.tcs!), v(inputs.gates!), dims, jsMatMul(v(u), u.shape[0]!, u.shape[1]!));
-    return backend.makeTensorInfo(inputs.gates!.shape, 'float32', dz);
+    return [backend.makeTensorInfo(inputs.gates!.shape, 'float32', dz), backend.makeTensorInfo([4 * dims.units], 'float32', columnSums(dz, 4 * dims.units))];
   };
   configs.cpu = [
     { kernelName: LSTM_FORWARD, backendName: 'cpu', kernelFunc: cpuForward as unknown as KernelFunc },
@@ -312,13 +319,13 @@ export function fusedLstm(tf: Tf, x: Tensor, kernel: Tensor, recurrentKernel: Te
       value: returnSequences ? hs! : hLast!,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw, su, sPrev, sc, stc, sg] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
-        const dz = tf.engine().runKernel(LSTM_BACKWARD, { dh: dy, u: su, cs: sc, tcs: stc, gates: sg }, { sequences: returnSequences }) as Tensor;
-        const dz2 = tf.reshape(dz, [B * T, 4 * H]);
+        const [dz, db] = tf.engine().runKernel(LSTM_BACKWARD, { dh: dy, u: su, cs: sc, tcs: stc, gates: sg }, { sequences: returnSequences }) as Tensor[];
+        const dz2 = tf.reshape(dz!, [B * T, 4 * H]);
         return [
           tf.reshape(tf.matMul(dz2, sw, false, true), [B, T, D]),
           tf.matMul(tf.reshape(sx, [B * T, D]), dz2, true, false),
           tf.matMul(tf.reshape(sPrev, [B * T, H]), dz2, true, false),
-          tf.sum(dz2, 0),
+          db!,
         ];
       },
     };

@@ -32,7 +32,9 @@ export function gatherKernels(tf: Tf): Record<string, KernelConfig[]> {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (!(id >= 0 && id < rows)) throw new RangeError(`GatherV2: the index value ${id} is not in [0, ${rows - 1}]`);
-      dst.set(src.subarray(id * row, (id + 1) * row), i * row);
+      // A plain loop for short rows (an embedding of 16): subarray + set allocates a view per index.
+      if (row <= 64) for (let j = 0, s = id * row, d = i * row; j < row; j++) dst[d + j] = src[s + j]!;
+      else dst.set(src.subarray(id * row, (id + 1) * row), i * row);
     }
     return out;
   };

@@ -46,8 +46,11 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, g: PoolGeomet
         const w0 = ow * g.strideWidth - g.padLeft;
         const wStart = Math.max(0, w0);
         const wEnd = Math.min(W, w0 + g.filterWidth);
-        max.fill(Number.NEGATIVE_INFINITY);
-        best.fill(-1);
+        // Reset per channel in a loop: two fill() calls per window cost more than the window for few channels.
+        for (let c = 0; c < C; c++) {
+          max[c] = Number.NEGATIVE_INFINITY;
+          best[c] = -1;
+        }
         for (let h = hStart; h < hEnd; h++) {
           for (let w = wStart; w < wEnd; w++) {
             const at = base + (h * W + w) * C;

@@ -3,11 +3,14 @@ import type { Tf } from './tf.js';
 import { broadcastBinaryKernels } from './broadcast-binary.js';
 import { convBackpropFilterKernels } from './conv-backprop-filter.js';
 import { convBackpropInputKernels } from './conv-backprop-input.js';
+import { fusedConvKernels } from './fused-conv.js';
+import { fusedDenseKernels } from './fused-dense.js';
 import { fusedLstmKernels } from './fused-lstm.js';
 import { gatherKernels } from './gather.js';
 import { identityKernels } from './identity.js';
 import { matMulKernels } from './matmul.js';
 import { maxPoolGradKernels } from './max-pool-grad.js';
+import { maxReduceGradKernels, registerMaxReduceGradient } from './max-reduce-grad.js';
 import { sliceKernels } from './slice.js';
 import { unsortedSegmentSumKernels } from './unsorted-segment-sum.js';
 
@@ -20,10 +23,13 @@ const sources: KernelSource[] = [
   identityKernels,
   matMulKernels,
   fusedLstmKernels,
+  fusedDenseKernels,
+  fusedConvKernels,
   convBackpropFilterKernels,
   convBackpropInputKernels,
   broadcastBinaryKernels,
   maxPoolGradKernels,
+  maxReduceGradKernels,
 ];
 
 const built = new WeakMap<Tf, Map<string, KernelConfig[]>>();
@@ -45,6 +51,7 @@ function kernelsOf(tf: Tf, backend: string): KernelConfig[] {
  * Idempotent; returns the names of the kernels now provided by mlpipe on that backend.
  */
 export function registerMlpipeKernels(tf: Tf, backend: string): string[] {
+  registerMaxReduceGradient(tf);
   const configs = kernelsOf(tf, backend);
   for (const config of configs) {
     const current = tf.getKernel(config.kernelName, backend);
