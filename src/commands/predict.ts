@@ -30,6 +30,7 @@ export default class Predict extends BaseCommand {
   static override examples = [
     '<%= config.bin %> predict iris@production --input new.csv --output predictions.csv',
     '<%= config.bin %> predict iris@3 --input rows.jsonl --json',
+    '<%= config.bin %> predict iris@production --input new.csv --explain',
   ];
   static override args = {
     model: Args.string({ description: 'NAME@VERSION, NAME@ALIAS, or NAME for the newest version.', required: true }),
@@ -40,6 +41,7 @@ export default class Predict extends BaseCommand {
     format: Flags.string({ description: 'Output format (default: from --output, else like the input); parquet needs --output.', options: ['csv', 'jsonl', 'parquet'] }),
     threshold: thresholdFlag(),
     'on-error': Flags.string({ description: 'A row that cannot be scored (missing or invalid value): fail stops with an error naming it; skip leaves it out, reports it, and scores the rest.', options: ['fail', 'skip'], default: 'fail' }),
+    explain: Flags.boolean({ description: 'Add per row each input feature\'s contribution to the predicted class\'s probability (or the value), by occlusion: the prediction minus the prediction with that feature at its training baseline. One more forward pass per feature.', default: false }),
     backend: backendFlag('Compute backend.'),
     remote: remoteNameFlag,
   };
@@ -56,6 +58,7 @@ export default class Predict extends BaseCommand {
       backend: flags.backend as BackendChoice,
       onError: flags['on-error'] as 'fail' | 'skip',
       threshold: flags.threshold,
+      explain: flags.explain,
       ...(flags.output || this.jsonEnabled() ? {} : { write: writeStdout }),
     });
     if (result.skipped.length > 0) {

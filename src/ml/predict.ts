@@ -6,6 +6,7 @@ import { loadModel, type ModelMeta } from './model-io.js';
 import { unscaleTarget } from './target-scaling.js';
 import { transformRows } from './transform.js';
 import { inputTensors, joinOutputs } from './model-inputs.js';
+import { explainEncoded } from './explain.js';
 
 /** Raw model outputs for n samples. */
 export interface TensorPredictions {
@@ -29,6 +30,8 @@ export interface Prediction {
   value?: number;
   /** Several targets: the prediction for each, by target name. */
   outputs?: Record<string, Prediction>;
+  /** `explain` only: each source feature's occlusion contribution to the predicted class's probability (or the value); see explain.ts. */
+  explain?: Record<string, number>;
 }
 
 type PredictMeta = Pick<ModelMeta, 'output' | 'inputDtype' | 'targetScale' | 'inputs' | 'outputs'>;
@@ -96,6 +99,8 @@ export interface Predictor {
   meta: ModelMeta;
   backend: string;
   predict(rows: Record<string, unknown>[]): Prediction[];
+  /** Like `predict`, each prediction with its per-feature `explain` (one more forward pass per feature); see explain.ts for the models it refuses. */
+  explain(rows: Record<string, unknown>[]): Prediction[];
   dispose(): void;
 }
 
@@ -111,6 +116,13 @@ export async function loadPredictor(modelDir: string, options: { backend?: Backe
       if (rows.length === 0) return [];
       const { x, xShape } = transformRows(meta.dataset, rows);
       return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape, { threshold }), meta);
+    },
+    explain(rows) {
+      if (rows.length === 0) return [];
+      const { x, xShape } = transformRows(meta.dataset, rows);
+      const r = explainEncoded(meta.dataset, x, xShape, (xs) => predictTensor(loaded.tf, model, meta, xs, xShape, { threshold }));
+      const k = r.features.length;
+      return toPredictions(r.predictions, meta).map((p, i) => ({ ...p, explain: Object.fromEntries(r.features.map((f, j) => [f, r.contributions[i * k + j]!])) }));
     },
     dispose() {
       model.dispose();

@@ -32,6 +32,8 @@ export interface PredictFileOptions {
   onError?: 'fail' | 'skip';
   /** Binary models: predict class 1 at or above this probability (default 0.5). */
   threshold?: number;
+  /** Add each row's per-feature occlusion contributions (see ml/explain.ts); refused for the models it does not support. */
+  explain?: boolean;
 }
 
 /** A row left out by `onError: 'skip'`. */
@@ -132,11 +134,21 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
   const batches = readTableBatches(options.input, { batchSize: chunk });
   const first = await nextBatch(batches);
   const predictor = await loadPredictor(options.modelDir, { backend: options.backend, threshold: options.threshold });
+  let explained: string[] = [];
+  if (options.explain) {
+    const { explainUnsupported, explainedFeatures } = await import('../../ml/explain.js');
+    const unsupported = explainUnsupported(predictor.meta);
+    if (unsupported) {
+      predictor.dispose();
+      throw new UserError(`--explain does not support ${unsupported}`, { hint: 'predict without --explain; permutation importance (evaluate) ranks the features of any model' });
+    }
+    explained = explainedFeatures(predictor.meta.dataset);
+  }
   const keep = options.keepPredictions ?? (!options.output && !options.write);
   const predictions: Prediction[] = [];
   const skipped: SkippedRow[] = [];
   let rows = 0;
-  const renderer = predictionRenderer(format, first.value.columns, predictor.meta.labels);
+  const renderer = predictionRenderer(format, first.value.columns, predictor.meta.labels, explained);
   let sink: PredictionSink;
   try {
     sink = await openSink(options, format, renderer);
@@ -146,7 +158,7 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
   }
   try {
     for (let batch: IteratorResult<TableBatch> = first; !batch.done; batch = await nextBatch(batches)) {
-      const scored = await scoreBatch(predictor, batch.value, dirname(options.input), options.onError === 'skip', skipped);
+      const scored = await scoreBatch(predictor, batch.value, dirname(options.input), options.onError === 'skip', skipped, options.explain === true);
       rows += scored.rows.length;
       if (keep) for (const p of scored.predictions) predictions.push(p);
       await sink.write(renderer.render(scored.rows, scored.predictions, scored.sourceRows));
@@ -175,13 +187,14 @@ async function nextBatch(batches: AsyncGenerator<TableBatch>): Promise<IteratorR
 const skipHint = (err: DataError) => `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`;
 
 /** Scores one batch: its rows that could be scored, their predictions and 1-based data rows; bad rows go to `skipped` (or throw unless `skip`). */
-async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[]): Promise<{ rows: unknown[][]; predictions: Prediction[]; sourceRows: number[] }> {
+async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[], explain: boolean): Promise<{ rows: unknown[][]; predictions: Prediction[]; sourceRows: number[] }> {
+  const score = (rows: Record<string, unknown>[]) => (explain ? predictor.explain(rows) : predictor.predict(rows));
   const image = predictor.meta.dataset.image;
   if (image) await decodeImageColumn(batch, image, baseDir, skip, predictor.meta.dataset.format);
   const asObject = (r: unknown[]) => Object.fromEntries(batch.columns.map((c, j) => [c, r[j]]));
   const all = batch.rows.map((_, i) => i);
   try {
-    return { rows: batch.rows, predictions: predictor.predict(batch.rows.map(asObject)), sourceRows: all.map((i) => batch.offset + i + 1) };
+    return { rows: batch.rows, predictions: score(batch.rows.map(asObject)), sourceRows: all.map((i) => batch.offset + i + 1) };
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
     if (!skip) {
@@ -202,5 +215,5 @@ async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: stri
     }
   });
   const rows = good.map((i) => batch.rows[i]!);
-  return { rows, predictions: rows.length > 0 ? predictor.predict(rows.map(asObject)) : [], sourceRows: good.map((i) => batch.offset + i + 1) };
+  return { rows, predictions: rows.length > 0 ? score(rows.map(asObject)) : [], sourceRows: good.map((i) => batch.offset + i + 1) };
 }

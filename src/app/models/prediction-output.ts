@@ -29,14 +29,15 @@ export interface PredictionRenderer {
 }
 
 /** The renderer of `format`: Parquet is rendered as CSV, which the engine then converts (see parquet-sink.ts). */
-export function predictionRenderer(format: PredictionFormat, columns: string[], labels: string[] | undefined): PredictionRenderer {
+export function predictionRenderer(format: PredictionFormat, columns: string[], labels: string[] | undefined, explained: string[] = []): PredictionRenderer {
   const taken = new Set(columns);
   const rowColumn = unique('row', taken);
   const predicted = unique('predicted', taken);
   if (format === 'jsonl') {
     const probabilities = unique('probabilities', taken);
+    const explain = unique('explain', taken);
     return {
-      render: (rows, predictions, sourceRows) => rows.map((row, i) => `${jsonLine(columns, row, predictions[i]!, sourceRows[i]!, rowColumn, predicted, probabilities)}\n`).join(''),
+      render: (rows, predictions, sourceRows) => rows.map((row, i) => `${jsonLine(columns, row, predictions[i]!, sourceRows[i]!, rowColumn, predicted, probabilities, explain)}\n`).join(''),
       end: () => '',
       header: () => [],
     };
@@ -45,7 +46,7 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
   let header = '';
   let kinds: Array<{ name: string; kind: OutputColumnKind }> = [];
   const start = (first: Prediction | undefined) => {
-    const layout = first?.outputs ? multiTargetCsv(columns, first, rowColumn, taken) : singleTargetCsv(columns, first, labels, rowColumn, predicted, taken);
+    const layout = first?.outputs ? multiTargetCsv(columns, first, rowColumn, taken) : singleTargetCsv(columns, first, labels, rowColumn, predicted, taken, explained);
     header = `${layout.header.map(csvField).join(',')}\n`;
     kinds = layout.header.map((name, i) => ({ name, kind: i === 0 ? 'row' : i <= columns.length ? 'input' : layout.kinds[i - 1 - columns.length]! }));
     csv = layout.row;
@@ -89,7 +90,7 @@ export function renderPredictions(
   return renderer.render(rows, predictions, sourceRows) + renderer.end();
 }
 
-function jsonLine(columns: string[], row: unknown[], p: Prediction, sourceRow: number, rowColumn: string, predicted: string, probabilities: string): string {
+function jsonLine(columns: string[], row: unknown[], p: Prediction, sourceRow: number, rowColumn: string, predicted: string, probabilities: string, explain: string): string {
   const out: Record<string, unknown> = { [rowColumn]: sourceRow, ...Object.fromEntries(columns.map((c, j) => [c, row[j] ?? null])) };
   if (p.outputs) {
     const each = Object.entries(p.outputs);
@@ -100,6 +101,7 @@ function jsonLine(columns: string[], row: unknown[], p: Prediction, sourceRow: n
     out[predicted] = p.label;
     out[probabilities] = p.probabilities;
   }
+  if (p.explain) out[explain] = Object.fromEntries(Object.entries(p.explain).map(([f, v]) => [f, num(v)]));
   return JSON.stringify(out);
 }
 
@@ -110,15 +112,16 @@ interface CsvLayout {
   row(row: unknown[], p: Prediction, sourceRow: number): string;
 }
 
-/** CSV of a one-target model: `predicted` and, for a classifier, one `p_<label>` per class (as the first prediction has them). */
-function singleTargetCsv(columns: string[], first: Prediction | undefined, labels: string[] | undefined, rowColumn: string, predicted: string, taken: ReadonlySet<string>): CsvLayout {
+/** CSV of a one-target model: `predicted`, for a classifier one `p_<label>` per class (as the first prediction has them), then one `explain.<feature>` per explained feature. */
+function singleTargetCsv(columns: string[], first: Prediction | undefined, labels: string[] | undefined, rowColumn: string, predicted: string, taken: ReadonlySet<string>, explained: string[]): CsvLayout {
   const probColumns = first?.probabilities ? (labels ?? Object.keys(first.probabilities)) : [];
   return {
-    header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken))],
-    kinds: [first?.value !== undefined || (first === undefined && !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const)],
+    header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken)), ...explained.map((f) => unique(`explain.${f}`, taken))],
+    kinds: [first?.value !== undefined || (first === undefined && !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const), ...explained.map(() => 'number' as const)],
     row: (row, p, sourceRow) => {
       const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
       for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
+      for (const f of explained) cells.push(String(num(p.explain![f]!)));
       return cells.join(',');
     },
   };
