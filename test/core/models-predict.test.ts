@@ -87,4 +87,24 @@ describe('predictFile', () => {
     const chunked = await predictFile({ modelDir: tabular, input: ws.path('missing.jsonl'), backend: 'cpu', chunkSize: 1, onError: 'skip' });
     expect(chunked.skipped.map((r) => [r.row, r.column, r.reason])).toEqual([[2, 'f1', 'is missing']]);
   });
+
+  it('--explain adds an explain.<feature> column per feature (csv) and an explain object (jsonl); a text model is refused', async () => {
+    const result = await predictFile({ modelDir: tabular, input: ws.path('rows.csv'), backend: 'cpu', explain: true, keepPredictions: true });
+    const lines = result.text!.trim().split('\n');
+    expect(lines[0]).toBe('row,f0,f1,f2,f3,predicted,p_c0,p_c1,p_c2,explain.f0,explain.f1,explain.f2,explain.f3');
+    expect(result.predictions).toHaveLength(3);
+    const plain = await predictFile({ modelDir: tabular, input: ws.path('rows.csv'), backend: 'cpu', keepPredictions: true });
+    result.predictions.forEach((p, i) => {
+      expect(Object.keys(p.explain!)).toEqual(['f0', 'f1', 'f2', 'f3']);
+      for (const v of Object.values(p.explain!)) expect(Number.isFinite(v)).toBe(true);
+      expect({ label: p.label, probabilities: p.probabilities }).toEqual(plain.predictions[i]);
+    });
+    const jsonl = await predictFile({ modelDir: tabular, input: ws.path('rows.jsonl'), backend: 'cpu', explain: true });
+    const first = JSON.parse(jsonl.text!.split('\n')[0]!);
+    expect(Object.keys(first.explain)).toEqual(['f0', 'f1', 'f2', 'f3']);
+    await expect(predictFile({ modelDir: text, input: ws.path('texts.csv'), backend: 'cpu', explain: true })).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('--explain does not support text-only models'),
+    });
+  });
 });
