@@ -125,6 +125,24 @@ describe('mlpipe predict', () => {
     expect(stdout.stderr).toContain('Parquet predictions need a file');
     expect(stdout.stderr).toContain('Hint: pass --output predictions.parquet');
   });
+
+  it('--explain adds finite explain.<feature> contributions per row, in which the petal features dominate', async () => {
+    const r = await cli('predict', 'iris@1', '--input', join('iris', 'data', 'iris.csv'), '--explain');
+    expect(r.code).toBe(0);
+    const [header, ...lines] = r.stdout.trim().split('\n');
+    const features = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
+    expect(header).toBe(`row,${features.join(',')},species,predicted,p_setosa,p_versicolor,p_virginica,${features.map((f) => `explain.${f}`).join(',')}`);
+    expect(lines).toHaveLength(150);
+    const meanAbs = features.map((_, f) => lines.reduce((sum, l) => {
+      const v = Number(l.split(',')[10 + f]);
+      expect(Number.isFinite(v)).toBe(true);
+      return sum + Math.abs(v);
+    }, 0) / lines.length);
+    expect(Math.min(meanAbs[2]!, meanAbs[3]!)).toBeGreaterThan(Math.max(meanAbs[0]!, meanAbs[1]!));
+    const j = await json('predict', 'iris@1', '--input', 'new.jsonl', '--explain');
+    expect(j.code).toBe(0);
+    expect(Object.keys(j.json.predictions[0].explain)).toEqual(features);
+  });
 });
 
 describe('lazy loading', () => {
