@@ -224,6 +224,47 @@ describe.skipIf(skip !== '')(`mlpipe ui in headless Chromium${skip ? ` (skipped:
     await shot('failed-run');
   });
 
+  it("shows a run's permutation importance sorted by mean drop and its slice tables, kept out of the metric list", async () => {
+    const run = fx.sweepRuns[0]!;
+    const t = await openTracker(fx.runsDir);
+    const now = Date.now();
+    const m = (key: string, value: number) => ({ runId: run, stage: 'evaluate', key, step: null, value, time: now });
+    await t.logMetrics([
+      m('importance.sepal_width.mean', 0.02),
+      m('importance.sepal_width.std', 0.01),
+      m('importance.petal_length.mean', 0.31),
+      m('importance.petal_length.std', 0.04),
+      m('importance.petal_width.mean', 0.12),
+      m('importance.petal_width.std', 0.03),
+      m('slices.size.big.n', 20),
+      m('slices.size.big.accuracy', 0.95),
+      m('slices.size.small.n', 10),
+      m('slices.size.small.accuracy', 0.8),
+      m('slices.size.accuracy_gap', 0.15),
+    ]);
+    await t.close();
+    await page.goto(`${ui.url}#/runs/${run}`);
+    await page.waitForSelector('[data-testid=importance]');
+    const rows = await page.$$eval('[data-testid=importance] tbody tr', (trs) =>
+      trs.map((tr) => [(tr as HTMLElement).dataset.feature, tr.querySelector('[data-col=mean]')!.getAttribute('data-value'), tr.querySelector('[data-col=std]')!.getAttribute('data-value')]),
+    );
+    expect(rows).toEqual([
+      ['petal_length', '0.31', '0.04'],
+      ['petal_width', '0.12', '0.03'],
+      ['sepal_width', '0.02', '0.01'],
+    ]);
+    const slice = await page.$$eval('[data-testid=slices][data-column=size] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    expect(slice).toEqual([
+      ['big', '20', '0.95'],
+      ['small', '10', '0.8'],
+      ['gap', '', '0.15'],
+    ]);
+    const listed = await page.$$eval('[data-testid=run-metrics] [data-metric]', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.metric!));
+    expect(listed).toContain('evaluate.accuracy');
+    expect(listed.filter((k) => /importance|slices/.test(k))).toEqual([]);
+    await shot('importance-slices');
+  });
+
   it("shows runs' names, tags and notes and a template stage's dotted metric; deletes and restores a run after a confirmation, as the CLI sees it", async () => {
     const cli = (...args: string[]) => runJson(args, { cwd: fx.dir, env: fx.env });
     // A template stage whose item has a dot (train@lr0.1): its metrics are train@lr0.1.KEY.

@@ -5,6 +5,7 @@ import { Chart } from './chart.js';
 import { formatBytes, formatCell, formatDuration, formatTime } from './format.js';
 import { useLiveVersion } from './live.js';
 import { runHref } from './router.js';
+import { ImportanceTable, SliceTables } from './run-insights.js';
 import { useFetch } from './use-fetch.js';
 import { ConfirmButton, ErrorBox } from './widgets.js';
 
@@ -159,6 +160,18 @@ export function RunPage({ id }: { id: string }) {
           ))}
           {d.confusion && <Chart testId="confusion" title="confusion" spec={confusionSpec(d.confusion.matrix, `confusion matrix · ${d.confusion.stage}`)} />}
         </div>
+      )}
+      {d.importance && (
+        <>
+          <h2>Feature importance</h2>
+          <ImportanceTable importance={d.importance} />
+        </>
+      )}
+      {d.slices && (
+        <>
+          <h2>Slices</h2>
+          <SliceTables slices={d.slices} />
+        </>
       )}
       <h2>Artifacts</h2>
       {d.artifacts.length ? (

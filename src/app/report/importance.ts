@@ -9,6 +9,16 @@ export interface ImportanceRow {
 
 const KEY = /^importance\.(.+)\.(mean|std)$/;
 
+/** Whether a metric key (no stage) is one of permutation importance's `importance.<feature>.mean|std`. */
+export function isImportanceKey(key: string): boolean {
+  return KEY.test(key);
+}
+
+/** The stage to show of those that recorded a group of metrics: an evaluation stage (`eval…`) first, then by name. */
+export function evaluationStageFirst(stages: Iterable<string>): string | undefined {
+  return [...stages].sort((a, b) => Number(/^eval/i.test(b)) - Number(/^eval/i.test(a)) || (a < b ? -1 : a > b ? 1 : 0))[0];
+}
+
 /**
  * The permutation importance a run recorded: final metrics `importance.<feature>.mean` and `.std`
  * of one stage (an evaluation stage, named `eval…`, before others), most important first (ties by
@@ -25,7 +35,7 @@ export function findImportance(points: readonly MetricPoint[]): { stage: string;
     row[m[2] as 'mean' | 'std'] = p.value;
     rows.set(m[1]!, row);
   }
-  const stage = [...byStage.keys()].sort((a, b) => Number(/^eval/i.test(b)) - Number(/^eval/i.test(a)) || (a < b ? -1 : a > b ? 1 : 0))[0];
+  const stage = evaluationStageFirst(byStage.keys());
   if (stage === undefined) return undefined;
   const rows = [...byStage.get(stage)!.values()]
     .filter((r): r is ImportanceRow => r.mean !== undefined)

@@ -5,6 +5,8 @@
 import type { CompareResult } from '../../app/compare/compare-runs.js';
 import type { RunFailure } from '../../app/compare/run-failure.js';
 import type { ConfusionMatrix } from '../../app/report/confusion-matrix.js';
+import type { ImportanceRow } from '../../app/report/importance.js';
+import type { SliceTable } from '../../app/report/slices.js';
 import type { RunStatus, StageStatus } from '../../core/tracker/types.js';
 
 export type { CompareResult, ConfusionMatrix, RunFailure, RunStatus, StageStatus };
@@ -90,6 +92,10 @@ export interface RunPageResponse {
   /** Per-step metrics as curves (one run). */
   curves: { name: string; direction: 'higher' | 'lower'; points: { step: number; value: number }[] }[];
   confusion: { stage: string; matrix: ConfusionMatrix } | null;
+  /** Permutation importance (evaluate `importance`), most important first; its metrics are left out of `run.metrics`. */
+  importance: { stage: string; rows: ImportanceRow[] } | null;
+  /** Slice metrics (evaluate `slices`) per column; left out of `run.metrics` too. */
+  slices: { stage: string; columns: SliceTable[] } | null;
   artifacts: ArtifactView[];
   /** The spec as the run read it: the file now, and whether it still has the bytes the run hashed. */
   spec: { path: string; text: string | null; unchanged: boolean };

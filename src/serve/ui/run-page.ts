@@ -9,6 +9,7 @@ import type { OutputManifest } from '../../core/hash/path-manifest.js';
 import { readManifest } from '../../core/cache/stage-cache.js';
 import type { StageRunRecord, Tracker } from '../../core/tracker/types.js';
 import type { ArtifactView, RunPageResponse, StageView } from './api-types.js';
+import { groupRunMetrics } from './metric-groups.js';
 import { buildRow, finalValues } from './run-rows.js';
 import { shortIds } from '../../app/compare/resolve-run.js';
 
@@ -19,7 +20,9 @@ export async function runPage(tracker: Tracker, store: ObjectStore, runsDir: str
   const id = await resolveRunRef(tracker, ref);
   const run = (await tracker.getRun(id))!;
   const [stageRuns, points, artifacts, allIds] = await Promise.all([tracker.getStageRuns(id), tracker.getMetrics(id), tracker.getArtifacts(id), tracker.findRunIds('')]);
-  const row = { ...buildRow(run, stageRuns, finalValues(points)), shortId: shortIds([id], allIds).get(id)! };
+  const built = buildRow(run, stageRuns, finalValues(points));
+  const { metrics, importance, slices } = groupRunMetrics(points, built.metrics, stageRuns.map((s) => s.stage));
+  const row = { ...built, metrics, shortId: shortIds([id], allIds).get(id)! };
   const stages = await Promise.all(stageRuns.map((s) => stageView(s, runsDir)));
   const curves = new Map<string, { step: number; value: number }[]>();
   for (const p of points) {
@@ -53,6 +56,8 @@ export async function runPage(tracker: Tracker, store: ObjectStore, runsDir: str
     stages,
     curves: [...curves].map(([name, pts]) => ({ name, direction: directionOf(name), points: pts.sort((a, b) => a.step - b.step) })),
     confusion: (await findConfusionMatrix(points, artifacts, readArtifact)) ?? null,
+    importance,
+    slices,
     artifacts: artifactViews,
     spec: await specOf(run.specPath, run.specHash),
     params: run.params,
