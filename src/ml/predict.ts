@@ -91,11 +91,16 @@ function readOutput(raw: Float32Array, n: number, output: ModelMeta['output'], t
   return { n, classes, probabilities: raw };
 }
 
+/** Rows per model call when scoring a table batch (the per-call overhead of the layers API dominates small calls). */
+const PREDICT_TABLE_BATCH = 8192;
+
 /** A loaded model that scores raw rows with the training-time preprocessing. */
 export interface Predictor {
   meta: ModelMeta;
   backend: string;
   predict(rows: Record<string, unknown>[]): Prediction[];
+  /** The same for rows of cells in the order of `columns` (as a table is read). */
+  predictTable(columns: readonly string[], rows: unknown[][]): Prediction[];
   dispose(): void;
 }
 
@@ -111,6 +116,11 @@ export async function loadPredictor(modelDir: string, options: { backend?: Backe
       if (rows.length === 0) return [];
       const { x, xShape } = transformRows(meta.dataset, rows);
       return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape, { threshold }), meta);
+    },
+    predictTable(columns, rows) {
+      if (rows.length === 0) return [];
+      const { x, xShape } = transformRows(meta.dataset, rows, columns);
+      return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape, { threshold, batchSize: PREDICT_TABLE_BATCH }), meta);
     },
     dispose() {
       model.dispose();
@@ -135,9 +145,15 @@ export function toPredictions(p: TensorPredictions, meta: Pick<ModelMeta, 'label
   }
   if (p.values) return Array.from(p.values, (value) => ({ value }));
   const labels = meta.labels ?? [];
-  const k = p.probabilities!.length / p.n;
-  return Array.from(p.classes!, (c, i) => ({
-    label: labels[c] ?? String(c),
-    probabilities: Object.fromEntries(Array.from({ length: k }, (_, j) => [labels[j] ?? String(j), p.probabilities![i * k + j]!])),
-  }));
+  const probs = p.probabilities!;
+  const k = probs.length / p.n;
+  const names = Array.from({ length: k }, (_, j) => labels[j] ?? String(j));
+  const out: Prediction[] = new Array(p.n);
+  for (let i = 0; i < p.n; i++) {
+    const c = p.classes![i]!;
+    const probabilities: Record<string, number> = {};
+    for (let j = 0; j < k; j++) probabilities[names[j]!] = probs[i * k + j]!;
+    out[i] = { label: labels[c] ?? String(c), probabilities };
+  }
+  return out;
 }
