@@ -4,12 +4,13 @@
 // Run `npm run build` first. BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 10),
 // BENCH_BACKEND (serving backend, default auto: tfjs-node when installed, else wasm), BENCH_RUNS_DIR (reuse a runs folder that
 // already holds iris and sms-spam versions).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { startServe } from './serve-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'run.js');
@@ -28,16 +29,7 @@ function register(pipeline) {
 }
 
 function startServer(model) {
-  const child = spawn(process.execPath, [cli, 'serve', `${model}@latest`, '--port', '0', '--backend', backend, '--max-instances', '1000'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /serving .* at (http:\/\/[\d.:]+)/.exec(err);
-      if (m) resolve({ url: m[1], stop: () => new Promise((r) => (child.on('close', r), child.kill('SIGTERM'))) });
-    });
-    child.on('close', (code) => reject(new Error(`serve ${model} exited ${code}: ${err}`)));
-  });
+  return startServe(cli, [`${model}@latest`, '--port', '0', '--backend', backend, '--max-instances', '1000'], { cwd: dir, env });
 }
 
 async function load(url, instances, seconds) {

@@ -4,13 +4,14 @@
 // p99 latency with min–max over the rounds, and the ratio to --no-log measured in the same run.
 // Run `npm run build` first. BENCH_REPS (default 5), BENCH_DURATION (s per round, default 3),
 // BENCH_CONNECTIONS (default 10).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { median } from './paired.mjs';
+import { startServe } from './serve-process.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'run.js');
@@ -26,16 +27,7 @@ const trained = spawnSync(process.execPath, [cli, 'run', 'iris/pipeline.yaml', '
 if (trained.status !== 0) throw new Error(`iris: exit ${trained.status}\n${trained.stderr}`);
 
 function startServer(...args) {
-  const child = spawn(process.execPath, [cli, 'serve', 'iris@latest', '--port', '0', '--max-instances', '1000', ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /serving .* at (http:\/\/[\d.:]+)/.exec(err);
-      if (m) resolve({ url: m[1], stop: () => new Promise((r) => (child.on('close', r), child.kill('SIGTERM'))) });
-    });
-    child.on('close', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-  });
+  return startServe(cli, ['iris@latest', '--port', '0', '--max-instances', '1000', ...args], { cwd: dir, env });
 }
 
 async function load(url, instances) {
