@@ -49,7 +49,7 @@ export function predictTensor(tf: Tf, model: LayersModel, meta: PredictMeta, x: 
   const raw = new Float32Array(n * units);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const out = tf.tidy(() => joinOutputs(tf, model.predict(inputTensors(tf, layout, x, rowSize, start, end - start)) as Tensor | Tensor[]));
+    const out = tf.tidy(() => joinOutputs(tf, model.predict(inputTensors(tf, layout, x, rowSize, start, end - start), { batchSize: end - start }) as Tensor | Tensor[]));
     raw.set(out.dataSync() as Float32Array, start * units);
     out.dispose();
   }
