@@ -302,7 +302,8 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
     v = fm.fill;
   }
   if (fm.type === 'numeric') {
-    const x = numberOrThrow(v, { ...loc, column: fm.name }, enc.format);
+    // parseNumber first: the located error (and its object) is only built for a bad cell.
+    const x = parseNumber(v, enc.format) ?? numberOrThrow(v, { ...loc, column: fm.name }, enc.format);
     out[offset] = scaleValue(x, fm.stats!, fm.encoding);
     if (!Number.isFinite(out[offset])) {
       throw new DataError(`expected a finite number, got ${describeValue(v)}, which is out of range for the model's 32-bit float input`, {

@@ -52,7 +52,7 @@ export function predictTensor(tf: Tf, model: LayersModel, meta: PredictMeta, x: 
   const raw = new Float32Array(n * units);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const out = tf.tidy(() => joinOutputs(tf, model.predict(inputTensors(tf, layout, x, rowSize, start, end - start)) as Tensor | Tensor[]));
+    const out = tf.tidy(() => joinOutputs(tf, model.predict(inputTensors(tf, layout, x, rowSize, start, end - start), { batchSize: end - start }) as Tensor | Tensor[]));
     raw.set(out.dataSync() as Float32Array, start * units);
     out.dispose();
   }
@@ -94,6 +94,9 @@ function readOutput(raw: Float32Array, n: number, output: ModelMeta['output'], t
   return { n, classes, probabilities: raw };
 }
 
+/** Rows per model call when scoring a table batch (the per-call overhead of the layers API dominates small calls). */
+const PREDICT_TABLE_BATCH = 8192;
+
 /** A loaded model that scores raw rows with the training-time preprocessing. */
 export interface Predictor {
   meta: ModelMeta;
@@ -101,6 +104,8 @@ export interface Predictor {
   predict(rows: Record<string, unknown>[]): Prediction[];
   /** Like `predict`, each prediction with its per-feature `explain` (one more forward pass per feature); see explain.ts for the models it refuses. */
   explain(rows: Record<string, unknown>[]): Prediction[];
+  /** The same for rows of cells in the order of `columns` (as a table is read). */
+  predictTable(columns: readonly string[], rows: unknown[][]): Prediction[];
   dispose(): void;
 }
 
@@ -120,9 +125,14 @@ export async function loadPredictor(modelDir: string, options: { backend?: Backe
     explain(rows) {
       if (rows.length === 0) return [];
       const { x, xShape } = transformRows(meta.dataset, rows);
-      const r = explainEncoded(meta.dataset, x, xShape, (xs) => predictTensor(loaded.tf, model, meta, xs, xShape, { threshold }));
+      const r = explainEncoded(meta.dataset, x, xShape, (xs) => predictTensor(loaded.tf, model, meta, xs, xShape, { threshold, batchSize: PREDICT_TABLE_BATCH }));
       const k = r.features.length;
       return toPredictions(r.predictions, meta).map((p, i) => ({ ...p, explain: Object.fromEntries(r.features.map((f, j) => [f, r.contributions[i * k + j]!])) }));
+    },
+    predictTable(columns, rows) {
+      if (rows.length === 0) return [];
+      const { x, xShape } = transformRows(meta.dataset, rows, columns);
+      return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape, { threshold, batchSize: PREDICT_TABLE_BATCH }), meta);
     },
     dispose() {
       model.dispose();
@@ -147,9 +157,15 @@ export function toPredictions(p: TensorPredictions, meta: Pick<ModelMeta, 'label
   }
   if (p.values) return Array.from(p.values, (value) => ({ value }));
   const labels = meta.labels ?? [];
-  const k = p.probabilities!.length / p.n;
-  return Array.from(p.classes!, (c, i) => ({
-    label: labels[c] ?? String(c),
-    probabilities: Object.fromEntries(Array.from({ length: k }, (_, j) => [labels[j] ?? String(j), p.probabilities![i * k + j]!])),
-  }));
+  const probs = p.probabilities!;
+  const k = probs.length / p.n;
+  const names = Array.from({ length: k }, (_, j) => labels[j] ?? String(j));
+  const out: Prediction[] = new Array(p.n);
+  for (let i = 0; i < p.n; i++) {
+    const c = p.classes![i]!;
+    const probabilities: Record<string, number> = {};
+    for (let j = 0; j < k; j++) probabilities[names[j]!] = probs[i * k + j]!;
+    out[i] = { label: labels[c] ?? String(c), probabilities };
+  }
+  return out;
 }

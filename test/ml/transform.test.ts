@@ -46,6 +46,17 @@ describe('transformRows', () => {
     expect(() => transformRows(meta, [{ size: -Infinity, color: 'red' }])).toThrow(DataError);
   });
 
+  it('rows of cells in the order of `columns` encode as the same rows as objects; errors name the same row and column', () => {
+    const { meta } = buildDataset(table(plain), OPTIONS, 'data.csv').dataset;
+    const objects = [{ size: '4', color: 'blue' }, { size: 7, color: 'red' }];
+    const cells = [['x', 'blue', '4'], ['y', 'red', 7]];
+    expect(transformRows(meta, cells, ['id', 'color', 'size'])).toEqual(transformRows(meta, objects));
+    expect(() => transformRows(meta, [['red', '4'], ['red', '1e999']], ['color', 'size'])).toThrow('row 2, column "size": expected a finite number, got "1e999"');
+    expect(() => transformRows(meta, [['4']], ['size'])).toThrow('column "color"');
+    const text = makeMeta({ task: 'binary', kind: 'text', vocab: 5, maxLength: 4 });
+    expect(Array.from(transformRows(text, [[1, 'w0 w2 zz']], ['id', 'text']).x)).toEqual([2, 4, 1, 0]);
+  });
+
   it('gives the same encoding on repeated calls with one meta, and follows a meta with new arrays', () => {
     const meta = makeMeta({ task: 'binary', kind: 'text', vocab: 5, maxLength: 4 });
     const row = [{ text: 'w0 w2 zz' }];

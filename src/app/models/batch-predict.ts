@@ -188,13 +188,13 @@ const skipHint = (err: DataError) => `${err.hint ? `${err.hint}; or ` : ''}pass 
 
 /** Scores one batch: its rows that could be scored, their predictions and 1-based data rows; bad rows go to `skipped` (or throw unless `skip`). */
 async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[], explain: boolean): Promise<{ rows: unknown[][]; predictions: Prediction[]; sourceRows: number[] }> {
-  const score = (rows: Record<string, unknown>[]) => (explain ? predictor.explain(rows) : predictor.predict(rows));
+  const asObject = (r: unknown[]) => Object.fromEntries(batch.columns.map((c, j) => [c, r[j]]));
+  const score = (rows: unknown[][]) => (explain ? predictor.explain(rows.map(asObject)) : predictor.predictTable(batch.columns, rows));
   const image = predictor.meta.dataset.image;
   if (image) await decodeImageColumn(batch, image, baseDir, skip, predictor.meta.dataset.format);
-  const asObject = (r: unknown[]) => Object.fromEntries(batch.columns.map((c, j) => [c, r[j]]));
   const all = batch.rows.map((_, i) => i);
   try {
-    return { rows: batch.rows, predictions: score(batch.rows.map(asObject)), sourceRows: all.map((i) => batch.offset + i + 1) };
+    return { rows: batch.rows, predictions: score(batch.rows), sourceRows: all.map((i) => batch.offset + i + 1) };
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
     if (!skip) {
@@ -206,7 +206,7 @@ async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: stri
   // Find the bad rows one by one (encoding is cheap), then score the rest in one call.
   const good = all.filter((i) => {
     try {
-      transformRows(predictor.meta.dataset, [asObject(batch.rows[i]!)]);
+      transformRows(predictor.meta.dataset, [batch.rows[i]!], batch.columns);
       return true;
     } catch (rowError) {
       if (!(rowError instanceof DataError)) throw rowError;
@@ -215,5 +215,5 @@ async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: stri
     }
   });
   const rows = good.map((i) => batch.rows[i]!);
-  return { rows, predictions: rows.length > 0 ? score(rows.map(asObject)) : [], sourceRows: good.map((i) => batch.offset + i + 1) };
+  return { rows, predictions: rows.length > 0 ? score(rows) : [], sourceRows: good.map((i) => batch.offset + i + 1) };
 }

@@ -60,8 +60,9 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
         start(predictions[0]);
         text = header;
       }
-      for (let i = 0; i < rows.length; i++) text += `${csv!(rows[i]!, predictions[i]!, sourceRows[i]!)}\n`;
-      return text;
+      const lines: string[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) lines[i] = csv!(rows[i]!, predictions[i]!, sourceRows[i]!);
+      return `${text}${lines.join('\n')}\n`;
     },
     end: () => {
       if (csv) return '';
@@ -119,10 +120,12 @@ function singleTargetCsv(columns: string[], first: Prediction | undefined, label
     header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken)), ...explained.map((f) => unique(`explain.${f}`, taken))],
     kinds: [first?.value !== undefined || (first === undefined && !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const), ...explained.map(() => 'number' as const)],
     row: (row, p, sourceRow) => {
-      const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j])), p.value !== undefined ? String(num(p.value)) : csvField(p.label)];
-      for (const l of probColumns) cells.push(String(num(p.probabilities![l]!)));
-      for (const f of explained) cells.push(String(num(p.explain![f]!)));
-      return cells.join(',');
+      let line = String(sourceRow);
+      for (let j = 0; j < columns.length; j++) line += `,${csvField(row[j])}`;
+      line += `,${p.value !== undefined ? String(num(p.value)) : csvField(p.label)}`;
+      for (const l of probColumns) line += `,${num(p.probabilities![l]!)}`;
+      for (const f of explained) line += `,${num(p.explain![f]!)}`;
+      return line;
     },
   };
 }
