@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import type { Tf } from './tf.js';
-import { transposeLastTwo } from './matmul.js';
+import { hasWasmLstmEntryPoints, wasmLstmKernelFuncs } from './fused-lstm-wasm.js';
 
 /**
  * A whole LSTM sequence (forward, and backward for the gradient) as one kernel each, instead of
@@ -163,12 +163,6 @@ function jsMatMul(u: Float32Array, k: number, n: number): MatMul {
   };
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: string): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-  disposeData(dataId: object): void;
-}
-
 interface CpuBackendLike {
   data: { get(dataId: object): { values: Float32Array } };
   makeTensorInfo(shape: number[], dtype: string, values: Float32Array): TensorInfo;
@@ -184,98 +178,14 @@ function dimsOf(xw: TensorInfo): Dims {
   return { batch: xw.shape[0]!, steps: xw.shape[1]!, units: xw.shape[2]! / 4 };
 }
 
-/** Kernel configs for wasm (recurrent matmul through the wasm BatchMatMul kernel) and cpu (JS matmul). */
+/** Kernel configs for wasm (fused-lstm-wasm.ts: in the wasm heap, XNNPACK matmuls) and cpu (JS matmul). */
 export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
   const configs: Record<string, KernelConfig[]> = {};
-  const wasmMatMul = tf.getKernel('BatchMatMul', 'wasm');
-  if (wasmMatMul) {
-    const sigmoidKernel = tf.getKernel('Sigmoid', 'wasm');
-    /**
-     * Activations through the wasm backend's vectorized Sigmoid kernel, tanh(x) as 2·sigmoid(2x) − 1
-     * (its Tanh kernel is scalar and several times slower).
-     */
-    const stepMathOn = (backend: WasmBackendLike, rows: number, units: number): { math: StepMath; release(): void } => {
-      if (!sigmoidKernel) return { math: jsStepMath, release() {} };
-      const G = 4 * units;
-      const z = backend.makeOutput([rows, G], 'float32');
-      const c = backend.makeOutput([rows, units], 'float32');
-      const sigmoidOf = (input: TensorInfo, out: Float32Array): void => {
-        const result = sigmoidKernel.kernelFunc({ inputs: { x: input }, backend: backend as never, attrs: {} }) as TensorInfo;
-        out.set(backend.typedArrayFromHeap(result));
-        backend.disposeData(result.dataId);
-      };
-      return {
-        math: {
-          gates(zs, act) {
-            for (let b = 0; b < rows; b++) for (let k = b * G + 2 * units, end = k + units; k < end; k++) zs[k]! *= 2;
-            backend.typedArrayFromHeap(z).set(zs);
-            sigmoidOf(z, act);
-            for (let b = 0; b < rows; b++) for (let k = b * G + 2 * units, end = k + units; k < end; k++) act[k] = 2 * act[k]! - 1;
-          },
-          tanh(x, out) {
-            const heap = backend.typedArrayFromHeap(c);
-            for (let k = 0; k < x.length; k++) heap[k] = 2 * x[k]!;
-            sigmoidOf(c, out);
-            for (let k = 0; k < out.length; k++) out[k] = 2 * out[k]! - 1;
-          },
-        },
-        release() {
-          backend.disposeData(z.dataId);
-          backend.disposeData(c.dataId);
-        },
-      };
-    };
-    const recurrentOn = (backend: WasmBackendLike, u: TensorInfo, rows: number): { matmul: MatMul; release(): void } => {
-      const k = u.shape[0]!;
-      const n = u.shape[1]!;
-      const uT = transposeLastTwo(backend, u);
-      const left = { forward: backend.makeOutput([rows, k], 'float32'), backward: backend.makeOutput([rows, n], 'float32') };
-      return {
-        matmul: (a, r, transposeB, out) => {
-          const input = transposeB ? left.backward : left.forward;
-          backend.typedArrayFromHeap(input).set(a.subarray(0, r * (transposeB ? n : k)));
-          const product = wasmMatMul.kernelFunc({ inputs: { a: input, b: transposeB ? uT : u }, backend: backend as never, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
-          out.set(backend.typedArrayFromHeap(product));
-          backend.disposeData(product.dataId);
-        },
-        release() {
-          backend.disposeData(left.forward.dataId);
-          backend.disposeData(left.backward.dataId);
-          backend.disposeData(uT.dataId);
-        },
-      };
-    };
-    const output = (backend: WasmBackendLike, shape: number[], values: Float32Array): TensorInfo => {
-      const out = backend.makeOutput(shape, 'float32');
-      backend.typedArrayFromHeap(out).set(values);
-      return out;
-    };
-    const forward = ({ inputs, backend }: Args<WasmBackendLike>): TensorInfo[] => {
-      const dims = dimsOf(inputs.xw!);
-      const r = recurrentOn(backend, inputs.u!, dims.batch);
-      const m = stepMathOn(backend, dims.batch, dims.units);
-      try {
-        const o = lstmForward(backend.typedArrayFromHeap(inputs.xw!).slice(), dims, r.matmul, m.math);
-        return packForward(o, dims, (shape, values) => output(backend, shape, values));
-      } finally {
-        r.release();
-        m.release();
-      }
-    };
-    const backward = ({ inputs, attrs, backend }: Args<WasmBackendLike>): TensorInfo[] => {
-      const dims = dimsOf(inputs.gates!);
-      const r = recurrentOn(backend, inputs.u!, dims.batch);
-      try {
-        const read = (t: TensorInfo) => backend.typedArrayFromHeap(t).slice();
-        const dz = lstmBackward(read(inputs.dh!), attrs.sequences === true, read(inputs.cs!), read(inputs.tcs!), read(inputs.gates!), dims, r.matmul);
-        return [output(backend, inputs.gates!.shape, dz), output(backend, [4 * dims.units], columnSums(dz, 4 * dims.units))];
-      } finally {
-        r.release();
-      }
-    };
+  const wasm = tf.findBackend('wasm');
+  if (wasm && hasWasmLstmEntryPoints(wasm)) {
     configs.wasm = [
-      { kernelName: LSTM_FORWARD, backendName: 'wasm', kernelFunc: forward as unknown as KernelFunc },
-      { kernelName: LSTM_BACKWARD, backendName: 'wasm', kernelFunc: backward as unknown as KernelFunc },
+      { kernelName: LSTM_FORWARD, backendName: 'wasm', kernelFunc: wasmLstmKernelFuncs.forward },
+      { kernelName: LSTM_BACKWARD, backendName: 'wasm', kernelFunc: wasmLstmKernelFuncs.backward },
     ];
   }
   const cpuForward = ({ inputs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
