@@ -85,38 +85,46 @@ function dimsOf(t: TensorInfo): { B: number; T: number; H: number; G: number } {
   return { B: t.shape[0]!, T: t.shape[1]!, H: G / 4, G };
 }
 
-/** hs, hLast, hPrevs, cs, tcs, gates — the layout of the cpu kernel's outputs. */
+/**
+ * hs, hLast, hPrevs, cs, tcs, gates — the layout of the cpu kernel's outputs. Each step multiplies
+ * [x_t | h_{t-1}] by the stacked [W; U] in one product: the input projection costs no matmul of its own.
+ */
 function forward({ inputs, backend }: Args): TensorInfo[] {
-  const { xw, u } = inputs as { xw: TensorInfo; u: TensorInfo };
-  const { B, T, H, G } = dimsOf(xw);
+  const { x: xT, w: wT, u: uT, b: bT } = inputs as Record<string, TensorInfo>;
+  const [B, T, D] = xT!.shape as [number, number, number];
+  const G = uT!.shape[1]!;
+  const H = G / 4;
+  const K = D + H;
   const wasm = backend.wasm;
-  const m = new Heap(backend, [1, B, H, 1, H, G]);
+  const m = new Heap(backend, [1, B, K, 1, K, G]);
   try {
     const seq = [B, T, H];
     const outs = [m.output(seq), m.output([B, H]), m.output(seq), m.output(seq), m.output(seq), m.output([B, T, G])];
     const [hs, hLast, hPrevs, cs, tcs, gates] = outs.map((t) => m.at(t)) as [number, number, number, number, number, number];
+    const wuT = m.temp([K, G]);
+    const xhT = m.temp([B, K]);
     const zT = m.temp([B, G]);
     const actT = m.temp([B, G]);
     const c2T = m.temp([B, H]);
     const tcT = m.temp([B, H]);
-    const [z, act, c2, tc, x] = [m.at(zT), m.at(actT), m.at(c2T), m.at(tcT), m.at(xw)];
-    const [hLastId, uId, zId, actId, c2Id, tcId] = [m.id(outs[1]!), m.id(u), m.id(zT), m.id(actT), m.id(c2T), m.id(tcT)];
-    const cell = new Float32Array(B * H);
+    const [wu, xh, z, act, c2, tc, x] = [m.at(wuT), m.at(xhT), m.at(zT), m.at(actT), m.at(c2T), m.at(tcT), m.at(xT!)];
+    const [xhId, wuId, zId, actId, c2Id, tcId] = [m.id(xhT), m.id(wuT), m.id(zT), m.id(actT), m.id(c2T), m.id(tcT)];
     let heap = wasm.HEAPF32;
-    heap.fill(0, hLast, hLast + B * H);
+    heap.copyWithin(wu, m.at(wT!), m.at(wT!) + D * G);
+    heap.copyWithin(wu + D * G, m.at(uT!), m.at(uT!) + H * G);
+    const bias = heap.slice(m.at(bT!), m.at(bT!) + G);
+    const cell = new Float32Array(B * H);
+    heap.fill(0, xh, xh + B * K);
     for (let t = 0; t < T; t++) {
-      if (t > 0) {
-        wasm._BatchMatMul(hLastId, m.shape(0), 3, uId, m.shape(3), 3, 0, 0, zId);
-        heap = wasm.HEAPF32;
-      }
-      const keep = t > 0 ? 1 : 0;
+      for (let b = 0; b < B; b++) heap.copyWithin(xh + b * K, x + (b * T + t) * D, x + (b * T + t + 1) * D);
+      wasm._BatchMatMul(xhId, m.shape(0), 3, wuId, m.shape(3), 3, 0, 0, zId);
+      heap = wasm.HEAPF32;
       for (let b = 0; b < B; b++) {
-        const src = x + (b * T + t) * G;
         const dst = z + b * G;
-        // z = x·W + b + h·U; the g quarter doubled for tanh(z) = 2·sigmoid(2z) − 1.
-        for (let k = 0; k < 2 * H; k++) heap[dst + k] = heap[src + k]! + keep * heap[dst + k]!;
-        for (let k = 2 * H; k < 3 * H; k++) heap[dst + k] = 2 * (heap[src + k]! + keep * heap[dst + k]!);
-        for (let k = 3 * H; k < G; k++) heap[dst + k] = heap[src + k]! + keep * heap[dst + k]!;
+        // z = [x | h]·[W; U] + b; the g quarter doubled for tanh(z) = 2·sigmoid(2z) − 1.
+        for (let k = 0; k < 2 * H; k++) heap[dst + k]! += bias[k]!;
+        for (let k = 2 * H; k < 3 * H; k++) heap[dst + k] = 2 * (heap[dst + k]! + bias[k]!);
+        for (let k = 3 * H; k < G; k++) heap[dst + k]! += bias[k]!;
       }
       wasm._Sigmoid(zId, actId);
       heap = wasm.HEAPF32;
@@ -124,6 +132,7 @@ function forward({ inputs, backend }: Args): TensorInfo[] {
         const a = act + b * G;
         const gBase = gates + (b * T + t) * G;
         const sBase = (b * T + t) * H;
+        const hPrev = xh + b * K + D;
         for (let j = 0; j < H; j++) {
           const s = b * H + j;
           const i = heap[a + j]!;
@@ -138,7 +147,7 @@ function forward({ inputs, backend }: Args): TensorInfo[] {
           heap[gBase + 3 * H + j] = o;
           heap[cs + sBase + j] = cell[s]!;
           heap[c2 + s] = 2 * cell[s]!;
-          heap[hPrevs + sBase + j] = heap[hLast + s]!;
+          heap[hPrevs + sBase + j] = heap[hPrev + j]!;
         }
       }
       wasm._Sigmoid(c2Id, tcId);
@@ -146,6 +155,7 @@ function forward({ inputs, backend }: Args): TensorInfo[] {
       for (let b = 0; b < B; b++) {
         const a = act + b * G;
         const sBase = (b * T + t) * H;
+        const hNext = xh + b * K + D;
         for (let j = 0; j < H; j++) {
           const s = b * H + j;
           heap[tc + s] = 2 * heap[tc + s]! - 1;
@@ -153,6 +163,7 @@ function forward({ inputs, backend }: Args): TensorInfo[] {
           heap[tcs + sBase + j] = heap[tc + s]!;
           heap[hs + sBase + j] = h;
           heap[hLast + s] = h;
+          heap[hNext + j] = h;
         }
       }
     }

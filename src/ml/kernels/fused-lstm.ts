@@ -189,9 +189,16 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
     ];
   }
   const cpuForward = ({ inputs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
-    const dims = dimsOf(inputs.xw!);
-    const u = inputs.u!;
-    const o = lstmForward(backend.data.get(inputs.xw!.dataId).values, dims, jsMatMul(backend.data.get(u.dataId).values, u.shape[0]!, u.shape[1]!), jsStepMath);
+    const { x, w, u, b } = inputs as Record<string, TensorInfo>;
+    const v = (t: TensorInfo) => backend.data.get(t.dataId).values;
+    const [B, T, D] = x!.shape as [number, number, number];
+    const G = u!.shape[1]!;
+    const dims = { batch: B, steps: T, units: G / 4 };
+    const xw = new Float32Array(B * T * G);
+    jsMatMul(v(w!), D, G)(v(x!), B * T, false, xw);
+    const bias = v(b!);
+    for (let r = 0; r < xw.length; r += G) for (let k = 0; k < G; k++) xw[r + k]! += bias[k]!;
+    const o = lstmForward(xw, dims, jsMatMul(v(u!), u!.shape[0]!, G), jsStepMath);
     return packForward(o, dims, (shape, values) => backend.makeTensorInfo(shape, 'float32', values));
   };
   const cpuBackward = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
@@ -222,8 +229,7 @@ export function fusedLstm(tf: Tf, x: Tensor, kernel: Tensor, recurrentKernel: Te
     const [xs, w, u, b, save] = args as [Tensor, Tensor, Tensor, Tensor, (t: Tensor[]) => void];
     const [B, T, D] = xs.shape as [number, number, number];
     const H = u.shape[0]!;
-    const xw = tf.reshape(tf.fused.matMul({ a: tf.reshape(xs, [B * T, D]), b: w, bias: b }), [B, T, 4 * H]);
-    const [hs, hLast, hPrevs, cs, tcs, gates] = tf.engine().runKernel(LSTM_FORWARD, { xw, u }, {}) as Tensor[];
+    const [hs, hLast, hPrevs, cs, tcs, gates] = tf.engine().runKernel(LSTM_FORWARD, { x: xs, w, u, b }, {}) as Tensor[];
     save([xs, w, u, hPrevs!, cs!, tcs!, gates!]);
     return {
       value: returnSequences ? hs! : hLast!,
