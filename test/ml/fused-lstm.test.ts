@@ -43,6 +43,16 @@ describe('fused LSTM', () => {
     }
   }
 
+  it('matches the stock LSTM on wasm at a training size (batch 64, 20 steps, 16 features, 32 units)', async () => {
+    const { tf } = await loadTf('wasm');
+    const [stock, fused] = pair(tf, { units: 32, recurrentActivation: 'sigmoid' }, [64, 20, 16]);
+    const x = tf.tensor3d(random(64 * 20 * 16, 4), [64, 20, 16]);
+    expect(worstDifference(outputsAndGrads(tf, fused, x), outputsAndGrads(tf, stock, x))).toBeLessThan(1e-4);
+    tf.dispose(x);
+    stock.dispose();
+    fused.dispose();
+  });
+
   it('runs as one forward kernel (no per-step ops) and saves as a plain LSTM', async () => {
     const { tf } = await loadTf('wasm');
     const [stock, fused] = pair(tf, { units: 4, recurrentActivation: 'sigmoid' }, [2, 6, 3]);
