@@ -3,9 +3,12 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import picomatch from 'picomatch';
 import { createInterface } from 'node:readline';
-import { CsvError, parse } from 'csv-parse';
+import { parse } from 'csv-parse';
+import { checkWidth, delimitedRecords, headerNames } from './csv-records.js';
 import { DataError } from './errors.js';
 import { openSqlEngine, sqlIdentifier, sqlString, type SqlEngine } from './sql-engine.js';
+
+export { checkWidth, delimitedRecords, MAX_COLUMNS } from './csv-records.js';
 
 /** The file formats `readTable` reads. */
 export type TableFormat = 'csv' | 'tsv' | 'jsonl' | 'json' | 'parquet';
@@ -123,49 +126,6 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
   return { file, columns: columns ?? [], rows, lines, delimiter };
 }
 
-/**
- * The records of a csv/tsv file, streamed: first the header (its column names, line 1), then each
- * data row with the 1-based line it starts on. A ragged row or bad quoting is a DataError naming the line.
- */
-export async function* delimitedRecords(path: string, file: string, delimiter: string): AsyncGenerator<{ fields: string[]; line: number }> {
-  const source = createReadStream(path);
-  const parser = source.pipe(parse({ bom: true, delimiter, info: true, relax_column_count: true, skip_empty_lines: true, relax_quotes: false }));
-  source.on('error', (err) => parser.destroy(err));
-  let columns: string[] | undefined;
-  let row = 0;
-  let crlfInFields = 0;
-  try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      crlfInFields += record.reduce((k, v) => k + count(v, '\r\n'), 0);
-      const line = info.lines - crlfInFields - record.reduce((k, v) => k + count(v, '\n'), 0);
-      if (!columns) {
-        columns = headerNames(record, file);
-        yield { fields: columns, line };
-        continue;
-      }
-      row++;
-      if (record.length !== columns.length) {
-        throw new DataError(`has ${record.length} fields, expected ${columns.length} like the header (${columns.join(', ')})`, {
-          file,
-          line,
-          row,
-          hint: `quote fields that contain the delimiter (${JSON.stringify(delimiter)}), set \`delimiter\` if the file uses another one, or fix the row`,
-        });
-      }
-      yield { fields: record, line };
-    }
-  } catch (err) {
-    if (err instanceof DataError) throw err;
-    if (err instanceof CsvError) {
-      const line = typeof err.lines === 'number' ? err.lines : undefined;
-      throw new DataError(`is not valid ${delimiter === '\t' ? 'TSV' : 'CSV'}: ${err.message}`, { file, line, cause: err });
-    }
-    throw new DataError(`cannot be read: ${(err as Error).message}`, { file, cause: err });
-  } finally {
-    source.destroy();
-  }
-}
-
 async function readJsonLines(path: string, file: string): Promise<Table> {
   const objects: Record<string, unknown>[] = [];
   const lines: number[] = [];
@@ -238,41 +198,6 @@ function asRowObject(value: unknown, loc: { file: string; line?: number; row: nu
     }
   }
   return value as Record<string, unknown>;
-}
-
-/**
- * Most columns a table may have. Every row is held in memory with every column (a 1,000,000-column
- * CSV took 2.7 GB before training began); wider data is selected down before mlpipe reads it.
- */
-export const MAX_COLUMNS = 10_000;
-
-export function checkWidth(count: number, file: string, line?: number): void {
-  if (count <= MAX_COLUMNS) return;
-  throw new DataError(`has ${count.toLocaleString('en-US')} columns, more than the ${MAX_COLUMNS.toLocaleString('en-US')} mlpipe reads (every row is held in memory with all of them)`, {
-    file,
-    line,
-    hint: 'keep the columns you mean to train on before this stage (a shell stage with cut, or a sql stage selecting them), or reduce them (feature hashing, PCA)',
-  });
-}
-
-function headerNames(record: string[], file: string): string[] {
-  checkWidth(record.length, file, 1);
-  const seen = new Set<string>();
-  return record.map((raw, i) => {
-    const name = raw.trim() || `column_${i + 1}`;
-    if (seen.has(name)) {
-      throw new DataError(`header names the column "${name}" twice`, { file, line: 1, hint: 'give every column a distinct name' });
-    }
-    seen.add(name);
-    return name;
-  });
-}
-
-/** Occurrences of `sub` in `s`. csv-parse counts a CRLF inside a quoted field as two lines, so both counts are needed to find a row's first line. */
-function count(s: string, sub: string): number {
-  let k = 0;
-  for (let i = s.indexOf(sub); i !== -1; i = s.indexOf(sub, i + sub.length)) k++;
-  return k;
 }
 
 function stripBom(s: string): string {

@@ -19,6 +19,8 @@ import { openSqlEngine } from './sql-engine.js';
 export interface TableBatch extends Table {
   /** Data rows before this batch: row `i` of the batch is data row `offset + i + 1` of the file. */
   offset: number;
+  /** csv/tsv: each row's text as in the file, where it holds no quote (its fields joined by the delimiter are exactly it). */
+  texts?: Array<string | undefined>;
 }
 
 export interface ReadBatchesOptions extends ReadTableOptions {
@@ -63,6 +65,7 @@ export async function* readTableBatches(path: string, options: ReadBatchesOption
 class Batcher {
   private rows: unknown[][] = [];
   private lines: number[] = [];
+  private texts: Array<string | undefined> = [];
   private offset = 0;
   constructor(
     private readonly file: string,
@@ -70,17 +73,20 @@ class Batcher {
     private readonly delimiter?: string,
   ) {}
 
-  add(row: unknown[], line: number): boolean {
+  add(row: unknown[], line: number, text?: string): boolean {
     this.rows.push(row);
     this.lines.push(line);
+    this.texts.push(text);
     return this.rows.length >= this.size;
   }
 
   take(columns: string[]): TableBatch {
     const batch: TableBatch = { file: this.file, columns, rows: this.rows, lines: this.lines, offset: this.offset, ...(this.delimiter ? { delimiter: this.delimiter } : {}) };
+    if (this.texts.some((t) => t !== undefined)) batch.texts = this.texts;
     this.offset += this.rows.length;
     this.rows = [];
     this.lines = [];
+    this.texts = [];
     return batch;
   }
 }
@@ -88,9 +94,9 @@ class Batcher {
 async function* delimitedBatches(path: string, file: string, delimiter: string, size: number): AsyncGenerator<TableBatch> {
   const batcher = new Batcher(file, size, delimiter);
   let columns: string[] | undefined;
-  for await (const { fields, line } of delimitedRecords(path, file, delimiter)) {
+  for await (const { fields, line, text } of delimitedRecords(path, file, delimiter)) {
     if (!columns) columns = fields;
-    else if (batcher.add(fields, line)) yield batcher.take(columns);
+    else if (batcher.add(fields, line, text)) yield batcher.take(columns);
   }
   yield batcher.take(columns ?? []);
 }

@@ -161,7 +161,7 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
       const scored = await scoreBatch(predictor, batch.value, dirname(options.input), options.onError === 'skip', skipped, options.explain === true);
       rows += scored.rows.length;
       if (keep) for (const p of scored.predictions) predictions.push(p);
-      await sink.write(renderer.render(scored.rows, scored.predictions, scored.sourceRows));
+      await sink.write(renderer.render(scored.rows, scored.predictions, scored.sourceRows, scored.inputTexts));
     }
     await sink.write(renderer.end());
   } catch (err) {
@@ -186,15 +186,25 @@ async function nextBatch(batches: AsyncGenerator<TableBatch>): Promise<IteratorR
 
 const skipHint = (err: DataError) => `${err.hint ? `${err.hint}; or ` : ''}pass --on-error skip to leave such rows out`;
 
+interface ScoredBatch {
+  rows: unknown[][];
+  predictions: Prediction[];
+  sourceRows: number[];
+  /** Each row's input cells as CSV, where the input's text is that (see TableBatch.texts). */
+  inputTexts?: Array<string | undefined>;
+}
+
 /** Scores one batch: its rows that could be scored, their predictions and 1-based data rows; bad rows go to `skipped` (or throw unless `skip`). */
-async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[], explain: boolean): Promise<{ rows: unknown[][]; predictions: Prediction[]; sourceRows: number[] }> {
+async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[], explain: boolean): Promise<ScoredBatch> {
   const asObject = (r: unknown[]) => Object.fromEntries(batch.columns.map((c, j) => [c, r[j]]));
   const score = (rows: unknown[][]) => (explain ? predictor.explain(rows.map(asObject)) : predictor.predictTable(batch.columns, rows));
   const image = predictor.meta.dataset.image;
   if (image) await decodeImageColumn(batch, image, baseDir, skip, predictor.meta.dataset.format);
   const all = batch.rows.map((_, i) => i);
+  // A comma-separated row's text is its cells as the CSV output writes them (an image column's cells were replaced, so not there).
+  const texts = batch.delimiter === ',' && !image ? batch.texts : undefined;
   try {
-    return { rows: batch.rows, predictions: score(batch.rows), sourceRows: all.map((i) => batch.offset + i + 1) };
+    return { rows: batch.rows, predictions: score(batch.rows), sourceRows: all.map((i) => batch.offset + i + 1), inputTexts: texts };
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
     if (!skip) {
@@ -215,5 +225,5 @@ async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: stri
     }
   });
   const rows = good.map((i) => batch.rows[i]!);
-  return { rows, predictions: rows.length > 0 ? score(rows) : [], sourceRows: good.map((i) => batch.offset + i + 1) };
+  return { rows, predictions: rows.length > 0 ? score(rows) : [], sourceRows: good.map((i) => batch.offset + i + 1), inputTexts: texts && good.map((i) => texts[i]) };
 }

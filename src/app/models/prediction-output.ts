@@ -1,5 +1,6 @@
 import type { Prediction } from '../../ml/predict.js';
 import { csvField } from '../../core/csv-field.js';
+import { sevenDigits } from '../../core/seven-digits.js';
 
 /** The formats `mlpipe predict` writes. */
 export type PredictionFormat = 'csv' | 'jsonl' | 'parquet';
@@ -22,7 +23,8 @@ function unique(name: string, taken: ReadonlySet<string>): string {
  * concatenated pieces equal renderPredictions over all the rows at once.
  */
 export interface PredictionRenderer {
-  render(rows: unknown[][], predictions: Prediction[], sourceRows: number[]): string;
+  /** `inputTexts[i]`, when given, is row `i`'s input cells already as CSV (its text in a comma-separated file without quotes), written as it is. */
+  render(rows: unknown[][], predictions: Prediction[], sourceRows: number[], inputTexts?: ReadonlyArray<string | undefined>): string;
   end(): string;
   /** CSV: the header's columns and what each holds, once the first batch (or `end`) was rendered. */
   header(): Array<{ name: string; kind: OutputColumnKind }>;
@@ -42,7 +44,7 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
       header: () => [],
     };
   }
-  let csv: ((row: unknown[], p: Prediction, sourceRow: number) => string) | undefined;
+  let csv: CsvLayout['row'] | undefined;
   let header = '';
   let kinds: Array<{ name: string; kind: OutputColumnKind }> = [];
   const start = (first: Prediction | undefined) => {
@@ -53,7 +55,7 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
   };
   return {
     header: () => kinds,
-    render: (rows, predictions, sourceRows) => {
+    render: (rows, predictions, sourceRows, inputTexts) => {
       if (rows.length === 0) return '';
       let text = '';
       if (!csv) {
@@ -61,7 +63,7 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
         text = header;
       }
       const lines: string[] = new Array(rows.length);
-      for (let i = 0; i < rows.length; i++) lines[i] = csv!(rows[i]!, predictions[i]!, sourceRows[i]!);
+      for (let i = 0; i < rows.length; i++) lines[i] = csv!(rows[i]!, predictions[i]!, sourceRows[i]!, inputTexts?.[i]);
       return `${text}${lines.join('\n')}\n`;
     },
     end: () => {
@@ -110,21 +112,39 @@ interface CsvLayout {
   header: string[];
   /** What each prediction column (after the row number and the inputs) holds. */
   kinds: OutputColumnKind[];
-  row(row: unknown[], p: Prediction, sourceRow: number): string;
+  row(row: unknown[], p: Prediction, sourceRow: number, inputText?: string): string;
+}
+
+/** `row`'s input cells as CSV fields after `sourceRow` (`inputText` when given: they are already). */
+function inputCells(columns: string[], row: unknown[], sourceRow: number, inputText: string | undefined): string {
+  if (inputText !== undefined) return columns.length > 0 ? `${sourceRow},${inputText}` : String(sourceRow);
+  let line = String(sourceRow);
+  for (let j = 0; j < columns.length; j++) line += `,${csvField(row[j])}`;
+  return line;
+}
+
+/** csvField of labels, each escaped once. */
+function labelFields(): (label: string | undefined) => string {
+  const known = new Map<string | undefined, string>();
+  return (label) => {
+    let field = known.get(label);
+    if (field === undefined) known.set(label, (field = csvField(label)));
+    return field;
+  };
 }
 
 /** CSV of a one-target model: `predicted`, for a classifier one `p_<label>` per class (as the first prediction has them), then one `explain.<feature>` per explained feature. */
 function singleTargetCsv(columns: string[], first: Prediction | undefined, labels: string[] | undefined, rowColumn: string, predicted: string, taken: ReadonlySet<string>, explained: string[]): CsvLayout {
   const probColumns = first?.probabilities ? (labels ?? Object.keys(first.probabilities)) : [];
+  const labelField = labelFields();
   return {
     header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken)), ...explained.map((f) => unique(`explain.${f}`, taken))],
     kinds: [first?.value !== undefined || (first === undefined && !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const), ...explained.map(() => 'number' as const)],
-    row: (row, p, sourceRow) => {
-      let line = String(sourceRow);
-      for (let j = 0; j < columns.length; j++) line += `,${csvField(row[j])}`;
-      line += `,${p.value !== undefined ? String(num(p.value)) : csvField(p.label)}`;
-      for (const l of probColumns) line += `,${num(p.probabilities![l]!)}`;
-      for (const f of explained) line += `,${num(p.explain![f]!)}`;
+    row: (row, p, sourceRow, inputText) => {
+      let line = inputCells(columns, row, sourceRow, inputText);
+      line += `,${p.value !== undefined ? sevenDigits(p.value) : labelField(p.label)}`;
+      for (const l of probColumns) line += `,${sevenDigits(p.probabilities![l]!)}`;
+      for (const f of explained) line += `,${sevenDigits(p.explain![f]!)}`;
       return line;
     },
   };
@@ -136,12 +156,12 @@ function multiTargetCsv(columns: string[], first: Prediction, rowColumn: string,
   return {
     header: [rowColumn, ...columns, ...targets.flatMap(({ t, labels }) => [unique(`${t}_predicted`, taken), ...labels.map((l) => unique(`${t}_p_${l}`, taken))])],
     kinds: targets.flatMap(({ t, labels }) => [first.outputs![t]!.value !== undefined ? ('number' as const) : ('label' as const), ...labels.map(() => 'number' as const)]),
-    row: (row, p, sourceRow) => {
+    row: (row, p, sourceRow, inputText) => {
       const outputs = p.outputs!;
-      const cells = [String(sourceRow), ...columns.map((_, j) => csvField(row[j]))];
+      const cells = [inputCells(columns, row, sourceRow, inputText)];
       for (const { t, labels } of targets) {
         const o = outputs[t]!;
-        cells.push(o.value !== undefined ? String(num(o.value)) : csvField(o.label), ...labels.map((l) => String(num(o.probabilities![l]!))));
+        cells.push(o.value !== undefined ? sevenDigits(o.value) : csvField(o.label), ...labels.map((l) => sevenDigits(o.probabilities![l]!)));
       }
       return cells.join(',');
     },

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { mkdtemp } from 'node:fs/promises';
+import { delimitedRecords } from '../../src/ml/csv-records.js';
+import { DataError } from '../../src/ml/errors.js';
+
+async function records(text: string | Buffer) {
+  const path = join(await mkdtemp(join(tmpdir(), 'csv-records-')), 'a.csv');
+  await writeFile(path, text);
+  const out = [];
+  for await (const r of delimitedRecords(path, 'a.csv', ',')) out.push(r);
+  return out;
+}
+
+describe('delimitedRecords', () => {
+  it('splits plain lines by hand: BOM, blank lines, no final line end, each with its line and text', async () => {
+    const out = await records('\ufeffa,b\n1,2\n\n3,4');
+    expect(out).toEqual([
+      { fields: ['a', 'b'], line: 1 },
+      { fields: ['1', '2'], line: 2, text: '1,2' },
+      { fields: ['3', '4'], line: 4, text: '3,4' },
+    ]);
+  });
+
+  it('hands a file with quotes past the first chunk to csv-parse without losing or repeating rows or lines', async () => {
+    const plain = Array.from({ length: 200_000 }, (_, i) => `${i},x`).join('\n');
+    const out = await records(`a,b\n${plain}\n\n"q,1","multi\nline"\n7,8\n`);
+    expect(out).toHaveLength(1 + 200_000 + 2);
+    expect(out.slice(1, 200_001).map((r) => Number(r.fields[0]))).toEqual(Array.from({ length: 200_000 }, (_, i) => i));
+    expect(out[200_001]).toEqual({ fields: ['q,1', 'multi\nline'], line: 200_003 });
+    expect(out[200_002]).toEqual({ fields: ['7', '8'], line: 200_005 });
+  });
+
+  it('reads CRLF files through csv-parse, lines as in the file', async () => {
+    expect(await records('a,b\r\n1,2\r\n3,4\r\n')).toEqual([
+      { fields: ['a', 'b'], line: 1 },
+      { fields: ['1', '2'], line: 2 },
+      { fields: ['3', '4'], line: 3 },
+    ]);
+  });
+
+  it('names the line and row of a ragged plain row', async () => {
+    const err = await records('a,b\n1,2\n\n3\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect(err).toMatchObject({ line: 4, row: 2 });
+    expect((err as DataError).message).toContain('has 1 fields, expected 2 like the header (a, b)');
+  });
+});
