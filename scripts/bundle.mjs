@@ -133,7 +133,11 @@ await build({
   entryPoints: [join(dist, 'cli', 'fast-run.js')],
   outfile: join(outdir, 'cli', 'fast-run.cjs'),
   format: 'cjs',
-  define: { __MLPIPE_BUILD__: buildStamp },
+  // better-sqlite3's JavaScript is bundled (compiled from the code cache with the rest); its addon is
+  // loaded by path (core/run/run-memo-tracker.ts), so `bindings`, which searches for it, is never loaded.
+  external: ['bindings'],
+  banner: { js: "const __mlpipeModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__mlpipeModuleUrl', __MLPIPE_BUILD__: buildStamp },
 });
 // oclif loads `helpClass` by path; this one shares the bundle's oclif.
 writeFileSync(join(outdir, 'cli', 'help.cjs'), "module.exports = require('./mlpipe.cjs').Help;\n");

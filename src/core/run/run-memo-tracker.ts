@@ -1,5 +1,7 @@
 import Sqlite from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { RunMemo } from './run-memo.js';
 
 /** The tables a no-op run writes rows to, in the order they are inserted (a stage row needs its run). */
@@ -55,7 +57,9 @@ export interface MemoRunTimes {
  */
 export function recordMemoRun(memo: RunMemo, runId: string, times: MemoRunTimes): boolean {
   if (!existsSync(memo.tracker) || (statSync(`${memo.tracker}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 0) return false;
-  const db = new Sqlite(memo.tracker, { fileMustExist: true, timeout: 10_000 });
+  const nativeBinding = nativeAddon();
+  if (!nativeBinding) return false;
+  const db = new Sqlite(memo.tracker, { fileMustExist: true, timeout: 10_000, nativeBinding });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -85,4 +89,18 @@ function replayRow(table: (typeof TABLES)[number], row: Record<string, unknown>,
   if (table === 'runs') return { ...row, id: runId, pid: process.pid, started_at: times.startedAt, ended_at: times.endedAt, heartbeat_at: times.startedAt };
   if (table === 'stage_runs') return { ...row, run_id: runId, started_at: times.endedAt, ended_at: times.endedAt, duration_ms: 0 };
   return { ...row, run_id: runId };
+}
+
+/**
+ * better-sqlite3's compiled addon, by path: given it, the package does not load `bindings` to look
+ * for it (most of what loading the package cost the fast path, whose bundle includes the package's
+ * JavaScript); undefined when it is not where a build puts it.
+ */
+function nativeAddon(): string | undefined {
+  try {
+    const path = join(dirname(createRequire(import.meta.url).resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+    return existsSync(path) ? path : undefined;
+  } catch {
+    return undefined;
+  }
 }
