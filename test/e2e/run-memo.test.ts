@@ -3,7 +3,7 @@ import { readdir, readFile, readlink, rm, utimes, writeFile } from 'node:fs/prom
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runJson } from '../helpers/cli.js';
 import { makeWorkspace, type Workspace } from '../helpers/workspace.js';
 
 // The fast path of a no-op `mlpipe run PIPELINE` (src/cli/fast-run.ts): after a full no-op run wrote
@@ -163,5 +163,21 @@ describe('mlpipe run PIPELINE from the no-op memo', () => {
     const fast = await run();
     expect(await served()).toEqual([runIdOf(fast.stderr)]);
     expect(await readFile(ws.path('out/b.txt'), 'utf8')).toBe('BYE\n2\n');
+  });
+
+  it('is kept by gc while it holds, and removed once what it describes changed', async () => {
+    await memoised();
+    const dir = ws.path('runs/cache/run-memo');
+    const [name] = await readdir(dir);
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(join(dir, name!), old, old);
+    expect((await runJson(['gc', '--dry'], { cwd: ws.dir })).json.runMemos).toEqual({ kept: 1, removed: 0 });
+    await writeFile(ws.path('in.txt'), 'bye\n');
+    expect((await runJson(['gc', '--dry'], { cwd: ws.dir })).json.runMemos).toEqual({ kept: 0, removed: 1 });
+    expect(await readdir(dir)).toEqual([name]);
+    const gc = await runCli(['gc'], { cwd: ws.dir });
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(gc.stdout).toContain('no-op run memos that no longer hold: removed 1, kept 0');
+    expect(await readdir(dir)).toEqual([]);
   });
 });

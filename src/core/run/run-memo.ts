@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
@@ -157,4 +157,47 @@ function sameEnv(a: Record<string, string>, b: Record<string, string>): boolean 
   const ka = Object.keys(a);
   const kb = Object.keys(b);
   return ka.length === kb.length && ka.every((k) => b[k] === a[k]);
+}
+
+/** What {@link pruneRunMemos} kept and removed (removed: would remove, with `dry`). */
+export interface RunMemoPrune {
+  kept: number;
+  removed: number;
+}
+
+/**
+ * Drops the no-op memos under `runsDir` that can never be served again: unreadable, of another
+ * memo version, or describing files, folders or locks that have changed since (an input edited, a
+ * cache entry collected, a pipeline moved). A memo whose mtime is at or after `cutoff` (epoch ms) is
+ * left alone: a run may have just written it. Removing one wrongly costs one full no-op run.
+ */
+export function pruneRunMemos(runsDir: string, opts: { cutoff: number; dry?: boolean }): RunMemoPrune {
+  const result: RunMemoPrune = { kept: 0, removed: 0 };
+  const dir = join(runsDir, 'cache', 'run-memo');
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  } catch {
+    return result;
+  }
+  for (const name of names) {
+    const file = join(dir, name);
+    const young = (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) >= opts.cutoff;
+    if (young || stillServes(file)) {
+      result.kept++;
+      continue;
+    }
+    if (!opts.dry) rmSync(file, { force: true });
+    result.removed++;
+  }
+  return result;
+}
+
+function stillServes(file: string): boolean {
+  try {
+    const memo = JSON.parse(readFileSync(file, 'utf8')) as RunMemo;
+    return memo.version === MEMO_VERSION && filesUnchanged(memo);
+  } catch {
+    return false;
+  }
 }
