@@ -9,7 +9,12 @@ process.env.OCLIF_DISABLE_ENGINE_WARNING ??= '1';
 const { join } = require('node:path');
 const { requireCached } = require('./code-cache.cjs');
 
-const command = /^[a-z][a-z-]*$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
-const { execute } = requireCached(join(__dirname, '..', 'dist', 'bundle', 'cli', 'mlpipe.cjs'), command);
-
-execute({ dir: __filename });
+const bundle = join(__dirname, '..', 'dist', 'bundle', 'cli');
+// `mlpipe run PIPELINE` and nothing else: a no-op of it is done from the memo its last full no-op run
+// wrote, without loading the CLI (src/cli/fast-run.ts); anything else, and any doubt, takes the full path.
+const fast = process.argv.length === 4 && process.argv[2] === 'run' && requireCached(join(bundle, 'fast-run.cjs'), 'fast').fastRun(process.argv.slice(3));
+if (!fast) {
+  const command = /^[a-z][a-z-]*$/.test(process.argv[2] ?? '') ? process.argv[2] : 'other';
+  const { execute } = requireCached(join(bundle, 'mlpipe.cjs'), command);
+  execute({ dir: __filename });
+}

@@ -75,6 +75,8 @@ const common = {
 };
 
 rmSync(outdir, { recursive: true, force: true });
+// Stamped into both CLI bundles: a no-op memo (core/run/run-memo.ts) is served only by the build that wrote it.
+const buildStamp = JSON.stringify(`${Date.now().toString(36)}-${process.pid.toString(36)}-${Math.random().toString(36).slice(2, 10)}`);
 
 // The CLI. `package.json` points oclif at COMMANDS (its `explicit` strategy) and at the help class;
 // oclif reads command metadata from oclif.manifest.json and takes only the command it runs from here.
@@ -121,7 +123,21 @@ await build({
       'const __mlpipeImport = globalThis.__mlpipeImport ?? ((specifier) => import(specifier));',
     ].join(' '),
   },
-  define: { 'import.meta.url': '__mlpipeModuleUrl', __dirname: '__mlpipeOclif.dir' },
+  define: { 'import.meta.url': '__mlpipeModuleUrl', __dirname: '__mlpipeOclif.dir', __MLPIPE_BUILD__: buildStamp },
+});
+
+// The fast path of a no-op `mlpipe run PIPELINE` (cli/fast-run.ts), loaded by bin/mlpipe.cjs before the CLI: small, so
+// that a run it serves does not pay for loading oclif and every command.
+await build({
+  ...common,
+  entryPoints: [join(dist, 'cli', 'fast-run.js')],
+  outfile: join(outdir, 'cli', 'fast-run.cjs'),
+  format: 'cjs',
+  // better-sqlite3's JavaScript is bundled (compiled from the code cache with the rest); its addon is
+  // loaded by path (core/run/run-memo-tracker.ts), so `bindings`, which searches for it, is never loaded.
+  external: ['bindings'],
+  banner: { js: "const __mlpipeModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__mlpipeModuleUrl', __MLPIPE_BUILD__: buildStamp },
 });
 // oclif loads `helpClass` by path; this one shares the bundle's oclif.
 writeFileSync(join(outdir, 'cli', 'help.cjs'), "module.exports = require('./mlpipe.cjs').Help;\n");

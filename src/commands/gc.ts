@@ -10,7 +10,7 @@ export default class Gc extends BaseCommand {
 
 Safe while other runs go on: nothing stored or used after the cutoff is removed. The cutoff is the start of the oldest running run or of gc itself, whichever is earlier, less ${GC_SLACK_MS / 1000} s; a run renews the mtime of every object it stores or restores, and gc checks it again after renaming a file aside. A concurrent run at worst finds an entry it meant to restore gone and runs that stage instead.
 
-Also removes temp files that killed runs left in the cache, and the remembered lock files (cache/lock-memo/) whose lock file is gone or changed. Quarantined objects (cache/quarantine/) are left for you to inspect and delete.
+Also removes temp files that killed runs left in the cache, the remembered lock files (cache/lock-memo/) whose lock file is gone or changed, and the no-op run memos (cache/run-memo/) whose inputs, outputs or cache entries changed. Quarantined objects (cache/quarantine/) are left for you to inspect and delete.
 
 With --remote NAME it cleans that remote instead (never without asking; the local cache is left alone): entries no kept run of this tracker references are removed, then objects no remaining entry names. Runs of other hosts are kept (their folders cannot be seen from here), and so is every entry made by a run this tracker does not know, so a local tracker never removes a teammate's entries; with a shared tracker (PostgreSQL) the whole team's runs count. Try it with --dry first.
 
@@ -39,6 +39,7 @@ EXIT CODES
         ...(result.pinnedBy ? [pinLine(result.pinnedBy)] : []),
         ...(result.staleTemps > 0 ? [`temp files of killed runs removed: ${result.staleTemps}`] : []),
         ...(result.lockMemos?.removed ? [`lock-file memos of moved, deleted or changed lock files: ${verb} ${result.lockMemos.removed}, kept ${result.lockMemos.kept}`] : []),
+        ...(result.runMemos?.removed ? [`no-op run memos that no longer hold: ${verb} ${result.runMemos.removed}, kept ${result.runMemos.kept}`] : []),
       ].join('\n'),
     );
     return result;

@@ -22,6 +22,9 @@ import { renderTransfer } from '../render/transfer.js';
 import type { CacheLinkType, ObjectStore } from '../core/store/types.js';
 import { checkRunName, parseTags } from '../app/runs/run-meta.js';
 import { searchFlags, searchOf } from '../cli/search-flags.js';
+import type { RunEvent } from '../core/run/events.js';
+import { writeRunMemo } from '../core/run/write-run-memo.js';
+import { StatCache } from '../core/hash/stat-cache.js';
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
 const QUEUE_JOBS = 64;
@@ -75,7 +78,9 @@ export default class Run extends BaseCommand {
     try {
       const push = config.autopush.value && !flags.dry ? (queued?.remote ?? (await connectRemote(config, 'write'))) : undefined;
       const pull = flags.pull ? (queued?.remote ?? (await connectRemote(config, 'read'))) : undefined;
-      const result = await this.execute(args.spec, flags, runsDir, queued, pull, search, config.cacheTypes);
+      // `run SPEC` alone, locally, with nothing to push: a no-op of it can be repeated from a memo (cli/fast-run.ts).
+      const memo = this.argv.length === 1 && this.argv[0] === args.spec && !queued && !push && !pull;
+      const result = await this.execute(args.spec, flags, runsDir, queued, pull, search, config.cacheTypes, memo);
       if (!push || !('exitCode' in result)) return result;
       const runIds = 'points' in result ? result.points.flatMap((p) => (p.runId ? [p.runId] : [])) : [result.runId];
       return { ...result, push: await this.pushRun(runsDir, push, runIds) };
@@ -95,7 +100,7 @@ export default class Run extends BaseCommand {
     return results;
   }
 
-  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>, cacheTypes: readonly CacheLinkType[]): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>, cacheTypes: readonly CacheLinkType[], memo = false): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
     const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
@@ -128,16 +133,25 @@ export default class Run extends BaseCommand {
       return planJson(plan);
     }
     const reporter = await chooseReporter(this.jsonEnabled());
+    const events: RunEvent[] = [];
+    let warned = false;
     const summary = await withInterrupts((signal) =>
       runPipeline({
         ...common,
+        onWarning: (m) => {
+          warned = true;
+          common.onWarning(m);
+        },
         spec,
         isolated: flags.isolated,
-        observers: reporter ? [reporter] : [],
+        observers: [...(reporter ? [reporter] : []), { onEvent: (e) => events.push(e) }],
         signal,
       }),
     );
     await reporter?.close();
+    if (memo && !warned && reporter instanceof PlainReporter && !flags.junit && !process.env.GITHUB_STEP_SUMMARY) {
+      await writeRunMemo({ spec, specArg: file, runsDir, summary, events, hashed: (await StatCache.open(runsDir)).asked });
+    }
     await writeCiReports(spec, summary, { junit: flags.junit });
     if (!this.jsonEnabled()) this.note(summaryLine(summary));
     this.setExitCode(summary.exitCode);

@@ -7,6 +7,7 @@ import { readManifest } from '../../core/cache/stage-cache.js';
 import { openTracker } from '../../core/tracker/open-tracker.js';
 import { isProcessAlive } from '../../core/os/process-alive.js';
 import { pruneLockMemos, type LockMemoPrune } from '../../core/lock/lock-memo.js';
+import { pruneRunMemos, type RunMemoPrune } from '../../core/run/run-memo.js';
 import type { RunRecord, Tracker } from '../../core/tracker/types.js';
 
 /** What gc works on: the tracker (which runs are kept) and the store; `hasRunFolder` tells whether `runs/<id>/` exists. */
@@ -50,6 +51,8 @@ export interface GcResult {
   staleTemps: number;
   /** Decoded lock files remembered in cache/lock-memo/: removed when their lock file is gone or holds another text now (local cache only). */
   lockMemos?: LockMemoPrune;
+  /** No-op memos of `mlpipe run PIPELINE` in cache/run-memo/: removed when what they describe has changed (local cache only). */
+  runMemos?: RunMemoPrune;
   /** The running run whose start set the cutoff (the oldest one), when one did: nothing used since it started is removed. */
   pinnedBy?: GcPin;
 }
@@ -134,7 +137,8 @@ export async function collectGarbageIn(runsDir: string, opts: GcOptions = {}): P
   const tracker = await openTracker(runsDir);
   try {
     const result = await collectGarbage({ tracker, store: openLocalStore(runsDir), hasRunFolder: (id) => existsSync(join(runsDir, id)) }, opts);
-    return { ...result, lockMemos: await pruneLockMemos(runsDir, { cutoff: Date.parse(result.cutoff), dry: result.dry }) };
+    const prune = { cutoff: Date.parse(result.cutoff), dry: result.dry };
+    return { ...result, lockMemos: await pruneLockMemos(runsDir, prune), runMemos: pruneRunMemos(runsDir, prune) };
   } finally {
     await tracker.close();
   }

@@ -67,6 +67,8 @@ export class StatCache implements FileHasher {
 
   /** Lookups answered from the cache and files actually read, since this instance was opened. */
   readonly stats = { hits: 0, misses: 0, bytesHashed: 0 };
+  /** Every absolute path asked for since this instance was opened (what a run's no-op memo depends on). */
+  readonly asked = new Set<string>();
   private readonly dirty = new Map<string, Entry>();
 
   private constructor(
@@ -107,6 +109,7 @@ export class StatCache implements FileHasher {
     let statted = 0;
     for (let i = 0; i < absolute.length; i++) {
       const path = absolute[i]!;
+      this.asked.add(path);
       const entry = this.entries.get(path);
       if (entry && ++statted % 256 === 0) await yieldToLoop();
       const stat = entry && statOrUndefined(path);

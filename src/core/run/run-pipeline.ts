@@ -1,5 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, realpath, rm, symlink, rename } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { newRunId } from './run-id.js';
+import { mkdir, realpath } from 'node:fs/promises';
+import { pointLatest } from './point-latest.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { PipelineSpec } from '../spec/types.js';
@@ -88,9 +90,7 @@ export interface RunSummary {
   gitignore?: { path: string; changed: boolean };
 }
 
-export function newRunId(): string {
-  return `r-${randomBytes(6).toString('hex')}`;
-}
+export { newRunId } from './run-id.js';
 
 /** Checks `--stage` names before anything is written. */
 export function checkSelectedStages(spec: PipelineSpec, only?: string[]): void {
@@ -192,7 +192,7 @@ export async function runPipeline(opts: RunPipelineOptions): Promise<RunSummary>
     const late = opts.tagsAtEnd?.(result.stages) ?? {};
     if (Object.keys(late).length > 0) await ws.tracker.setRunTags(runId, late);
     emit({ type: 'run-finished', runId, status, durationMs });
-    await pointLatest(opts.runsDir, runId);
+    pointLatest(opts.runsDir, runId);
     const failures = result.stages.filter((s) => s.status === 'failed').length;
     const exitCode = exitCodeOf({ interrupted: result.interrupted, stagesFailed: failures - result.gatesFailed, gatesFailed: result.gatesFailed });
     const lockWrite = opts.isolated || opts.sweepId ? undefined : await writeRunLock(spec, result, { runsDir: opts.runsDir, hasher: ws.statCache, onWarning: opts.onWarning });
@@ -273,14 +273,3 @@ function writesWorkspace(spec: PipelineSpec, only?: string[]): boolean {
   return selectedStages(spec, only).some((n) => Object.values(spec.stages[n].impl.outputs(spec.stages[n].config)).some((o) => o.location === 'workspace'));
 }
 
-/** `runs/latest` → the newest run folder (replaced atomically). */
-async function pointLatest(runsDir: string, runId: string): Promise<void> {
-  const tmp = join(runsDir, `.latest-${runId}`);
-  try {
-    await rm(tmp, { force: true });
-    await symlink(runId, tmp);
-    await rename(tmp, join(runsDir, 'latest'));
-  } catch {
-    await rm(tmp, { force: true });
-  }
-}
