@@ -145,14 +145,19 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
   }
   const id = o.id === undefined ? undefined : need(o.id);
   const keptColumns = (o.keep ?? []).map(need);
-  const selectList = [
-    '"__mlpipe_row"::INTEGER AS r',
-    `${label.yCode ?? `CAST(${target.e} AS FLOAT)`} AS y`,
-    ...features.map((f, i) => `${f.type === 'numeric' ? `coalesce(${f.column.e}, 'NaN'::DOUBLE)` : categorical.get(f.column)!.select} AS f${i}`),
-    ...(id ? [`${id.kind === 'string' ? `CAST(${sqlIdentifier(id.name)} AS VARCHAR)` : `CAST(${sqlIdentifier(id.name)} AS DOUBLE)`} AS id`] : []),
-    ...keptColumns.map((c, k) => `${keptSelect(c)} AS k${k}`),
-  ].join(', ');
-  await engine.run(`CREATE OR REPLACE TABLE tr AS SELECT ${selectList} FROM j WHERE ${train} ORDER BY "__mlpipe_pos"`);
+  /** Each split's columns, [SQL, name]: the source row, the label, the encoded features, the id and the kept columns. */
+  const splitSelect: Array<[string, string]> = [
+    ['"__mlpipe_row"::INTEGER', 'r'],
+    [label.yCode ?? `CAST(${target.e} AS FLOAT)`, 'y'],
+    ...features.map((f, i): [string, string] => [f.type === 'numeric' ? `coalesce(${f.column.e}, 'NaN'::DOUBLE)` : categorical.get(f.column)!.select, `f${i}`]),
+    ...(id ? [[id.kind === 'string' ? `CAST(${sqlIdentifier(id.name)} AS VARCHAR)` : `CAST(${sqlIdentifier(id.name)} AS DOUBLE)`, 'id'] as [string, string]] : []),
+    ...keptColumns.map((c, k): [string, string] => [keptSelect(c), `k${k}`]),
+  ];
+  // Every kept row, encoded as the splits need it, sorted once by split then position: the
+  // statistics passes read the train rows in train order, and each split streams its rows in
+  // order (one sort instead of one per split, each of them over a scan of the whole table).
+  await engine.run(`CREATE OR REPLACE TABLE tr AS SELECT "__mlpipe_part" AS p, ${splitSelect.map(([e, name]) => `${e} AS ${name}`).join(', ')} FROM j WHERE "__mlpipe_part" >= 0 ORDER BY "__mlpipe_part", "__mlpipe_pos"`);
+  const splitColumns = splitSelect.map(([, name]) => name).join(', ');
 
   const numeric = features.flatMap((f, i) => (f.type === 'numeric' ? [{ f, column: `f${i}` }] : []));
   const regression = !label.labels;
@@ -207,8 +212,7 @@ export async function buildDatasetInEngine(src: EngineTable, o: BuildOptions, so
     let batch = new Float32Array(rowsPerBatch * width);
     let inBatch = 0;
     let row = 0;
-    const sql = p === 0 ? 'SELECT * FROM tr' : `SELECT ${selectList} FROM j WHERE "__mlpipe_part" = ${p} ORDER BY "__mlpipe_pos"`;
-    await engine.stream(sql, async (cols, rows) => {
+    await engine.stream(`SELECT ${splitColumns} FROM tr WHERE p = ${p}`, async (cols, rows) => {
       const rowIds = cols[0] as Int32Array;
       const ys = cols[1] as Int32Array | Float32Array;
       for (let r = 0; r < rows; r++) {
@@ -278,7 +282,9 @@ function cellExpression(name: string, type: string, fmt: CellFormat): string {
   if (type !== 'VARCHAR') return q;
   const na = [...fmt.naValues].map(sqlString).join(', ');
   const trimmed = `trim(${q}, ${WHITESPACE})`;
-  return `(CASE WHEN ${trimmed} IN (${na || 'NULL'}) THEN NULL ELSE ${trimmed} END)`;
+  // list_contains, not IN: DuckDB plans a long IN list as a join, which loses the file's row order
+  // under a parallel read (rows then land in other splits from one run to the next).
+  return na ? `(CASE WHEN list_contains([${na}], ${trimmed}) THEN NULL ELSE ${trimmed} END)` : trimmed;
 }
 
 /** Column names and kinds of `t` (loaded through cellExpression). */
@@ -434,13 +440,13 @@ interface TrainSums {
 }
 
 /**
- * One pass over the train rows of `tr` in train order: per column, the count, sum, min and max of
+ * One pass over the train rows of `tr` (split 0) in train order: per column, the count, sum, min and max of
  * the present values, added in the order computeStats and numericFill add them (the same doubles).
  */
 async function trainSums(engine: SqlEngine, columns: readonly string[]): Promise<TrainSums[]> {
   const out = columns.map(() => ({ k: 0, sum: 0, min: Infinity, max: -Infinity }));
   if (columns.length === 0) return out;
-  await engine.stream(`SELECT ${columns.join(', ')} FROM tr`, (cols, rows) => {
+  await engine.stream(`SELECT ${columns.join(', ')} FROM tr WHERE p = 0`, (cols, rows) => {
     cols.forEach((col, c) => {
       const v = col as Float64Array | Float32Array;
       const acc = out[c]!;
@@ -473,7 +479,7 @@ async function statsOf(engine: SqlEngine, columns: readonly string[], sums: read
   });
   const sq = columns.map(() => 0);
   if (columns.length) {
-    await engine.stream(`SELECT ${columns.join(', ')} FROM tr`, (cols, rows) => {
+    await engine.stream(`SELECT ${columns.join(', ')} FROM tr WHERE p = 0`, (cols, rows) => {
       cols.forEach((col, c) => {
         const v = col as Float64Array | Float32Array;
         const mean = firsts[c]!.mean;

@@ -199,7 +199,7 @@ export interface TextConfig {
 /** The `preprocess` stage kind: one table in, one `dataset` folder out (see src/ml/dataset.ts for the format). */
 export const preprocess: StageKind<PreprocessConfig> = {
   kind: 'preprocess',
-  version: 3,
+  version: 4, // 4: the engine path reads rows in file order (a long IN list of missing markers had reordered them)
   description: 'Reads csv/tsv/jsonl/json data, encodes, normalizes or tokenizes it, and writes seeded train/validation/test splits.',
   config,
   outputs: () => ({ dataset: { path: 'dataset', location: 'stage' } }),

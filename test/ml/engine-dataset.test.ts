@@ -54,6 +54,11 @@ describe('preprocess in the engine (DuckDB)', () => {
     expect(run.result).toMatchObject({ metrics: { classes: 3, rows_read: 3000 } });
   }, ENGINE_TIMEOUT);
 
+  it('keeps the file order of a file big enough to be read on several threads (the missing markers are no join that reorders rows)', async () => {
+    const ws = await withFiles({ 'data.csv': generated(300_000, 5) });
+    await bothWays(ws, { input: join(ws, 'data.csv'), target: 'label', exclude: ['id'], split: { test: 0.2, validation: 0.1, seed: 3 } });
+  }, ENGINE_TIMEOUT);
+
   it('keep: the same kept values both ways (a feature, a non-feature, the id; numbers canonical, missing as empty), one per row of each split', async () => {
     const ws = await withFiles({ 'data.csv': generated(3000, 3) });
     const run = await bothWays(ws, { input: join(ws, 'data.csv'), target: 'label', id: 'id', exclude: ['x3', 'x2'], keep: ['color', 'x3', 'x1', 'id', 'x2'], split: { test: 0.2, validation: 0.1, seed: 7 } });
