@@ -1,4 +1,5 @@
 import { UserError } from '../errors.js';
+import type { ObjectField } from '../schema/fields.js';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Tf } from './backend.js';
 import type { DatasetMeta, Task } from './dataset.js';
@@ -97,7 +98,8 @@ export function defaultLoss(task: Task): LossName {
 }
 
 function withDefaults<T extends { type: string }>(layer: T): T {
-  const variant = layerField.variants[layer.type];
+  const variants: Readonly<Record<string, ObjectField | undefined>> = layerField.variants;
+  const variant = variants[layer.type];
   if (!variant) return layer;
   const out: Record<string, unknown> = { ...layer };
   for (const [key, field] of Object.entries(variant.properties)) {
@@ -566,13 +568,9 @@ export interface OptimizerHandle {
  * TensorFlow.js's own optimizers where it has the rule and no clipping is asked).
  */
 export function createOptimizer(tf: Tf, config: OptimizerConfig, options: { inPlace?: boolean } = {}): OptimizerHandle {
-  const variant = optimizerField.variants[1]!;
-  const defaults = variant.type === 'object' ? variant.properties : {};
-  const given = typeof config === 'string' ? { name: config } : config;
-  const pick = <T>(key: keyof typeof given): T => (given[key] ?? defaults[key]?.default) as T;
-  const name = pick<OptimizerName>('name');
-  const learningRate = pick<number>('learning_rate');
-  const decay = pick<number>('decay');
+  const settings = optimizerField.variants[1].properties;
+  const given: Exclude<OptimizerConfig, string> = typeof config === 'string' ? { name: config, learning_rate: settings.learning_rate.default, decay: settings.decay.default } : config;
+  const { name, learning_rate: learningRate, decay } = given;
   const momentum = (given.momentum ?? momentumDefaults[name] ?? 0);
   const weightDecay = name === 'adamw' ? (given.weight_decay ?? ADAMW_WEIGHT_DECAY) : 0;
   const { clipnorm, clipvalue, schedule } = given;

@@ -1,4 +1,4 @@
-import { f, type Field, type ObjectField } from '../schema/fields.js';
+import { f, type Field, type Infer, type InferInput } from '../schema/fields.js';
 
 /** Activation names as written in a spec (Keras spelling). */
 export const activations = [
@@ -40,7 +40,7 @@ export const initializerNames = [
 ] as const;
 export type InitializerName = (typeof initializerNames)[number];
 
-const activation = (description: string, o: { default?: Activation } = {}): Field => f.enum(description, activations, o);
+const activation = <O extends { default?: Activation } = {}>(description: string, o?: O) => f.enum(description, activations, o);
 const kernelInitializer = f.enum('How the kernel weights start (seeded); default glorot_uniform.', initializerNames, {
   default: 'glorot_uniform',
   aliases: { xavier_uniform: 'glorot_uniform', xavier_normal: 'glorot_normal', kaiming_uniform: 'he_uniform', kaiming_normal: 'he_normal' },
@@ -51,11 +51,11 @@ const kernelRegularizer = f.object('Weight penalties on the kernel, added to the
   l2: f.number('L2 factor.', { minimum: 0, default: 0 }),
 });
 const units = f.int('Number of output units.', { minimum: 1 });
-const rate = (what: string): Field => f.number(`Fraction of ${what} dropped during training.`, { minimum: 0, exclusiveMaximum: 1, default: 0 });
+const rate = (what: string) => f.number(`Fraction of ${what} dropped during training.`, { minimum: 0, exclusiveMaximum: 1, default: 0 });
 const l2 = f.number('L2 weight penalty on the kernel (0: none).', { minimum: 0, default: 0 });
 const padding = f.enum('`valid`: no padding; `same`: pad so the output keeps the input length (stride 1).', ['valid', 'same'], { default: 'valid' });
 
-const recurrent = (name: string): ObjectField =>
+const recurrent = <const N extends string>(name: N) =>
   f.object(
     `A ${name} recurrent layer.`,
     {
@@ -70,7 +70,7 @@ const recurrent = (name: string): ObjectField =>
     { required: ['type', 'units'] },
   );
 
-const pooling = (kind: string): ObjectField =>
+const pooling = (kind: string) =>
   f.object(
     `${kind} pooling over windows of the time axis.`,
     {
@@ -82,7 +82,7 @@ const pooling = (kind: string): ObjectField =>
     { required: ['type'] },
   );
 
-const pooling2d = (kind: string): ObjectField =>
+const pooling2d = (kind: string) =>
   f.object(
     `${kind} pooling over square windows of an image ([height, width, channels]).`,
     {
@@ -94,7 +94,7 @@ const pooling2d = (kind: string): ObjectField =>
     { required: ['type'] },
   );
 
-const bare = (type: string, description: string): ObjectField => f.object(description, { type: f.enum('Layer type.', [type]) }, { required: ['type'] });
+const bare = <const T extends string>(type: T, description: string) => f.object(description, { type: f.enum('Layer type.', [type]) }, { required: ['type'] });
 
 /** One declaration per layer type; the `type` key selects it. */
 export const layerField = f.tagged('A model layer, selected by `type`.', 'type', {
@@ -204,7 +204,7 @@ export const layerField = f.tagged('A model layer, selected by `type`.', 'type',
 });
 
 /** Preset knobs; each preset reads the ones that apply to it. */
-const presetOptions: Record<string, Field> = {
+const presetOptions = {
   hidden_units: f.array('mlp: units of each hidden dense layer.', f.int('Units.', { minimum: 1 }), { default: [64, 64] }),
   activation: activation('mlp: activation of the hidden layers.', { default: 'relu' }),
   dropout: f.number('mlp: dropout after each hidden layer; text_classifier: dropout before the output layer.', { minimum: 0, exclusiveMaximum: 1, default: 0 }),
@@ -238,8 +238,8 @@ export const modelField = f.oneOf(
 /** The momentum each optimizer uses when `momentum` is not given. */
 export const momentumDefaults: Partial<Record<OptimizerName, number>> = { momentum: 0.9, rmsprop: 0 };
 
-const optimizerName = (description: string, o: { default?: OptimizerName } = {}) =>
-  f.enum(description, optimizerNames, { ...o, aliases: { gradient_descent: 'sgd' }, ignoreCase: true });
+const optimizerName = <O extends { default?: OptimizerName } = {}>(description: string, o?: O) =>
+  f.enum(description, optimizerNames, { ...(o as O), aliases: { gradient_descent: 'sgd' }, ignoreCase: true });
 
 /** adamw's weight decay when none is given. */
 export const ADAMW_WEIGHT_DECAY = 0.004;
@@ -302,82 +302,50 @@ export const lossField = f.oneOf(
   ],
 );
 
-/** A loss with its settings, after validation (defaults applied). */
-export interface LossSpec {
-  name: LossName;
-  label_smoothing: number;
-  gamma: number;
-  alpha?: number;
-  delta: number;
-}
+const lossObject = lossField.variants[1];
+
+/** A loss with its settings, after validation (defaults applied): `{name, label_smoothing, gamma, delta, alpha?}`. */
+export type LossSpec = Infer<typeof lossObject>;
 
 /** The loss of a `loss:` value, with every default filled. */
-export function lossSpecOf(config: LossName | Partial<LossSpec> & { name: LossName }): LossSpec {
-  const variant = lossField.variants[1] as ObjectField;
+export function lossSpecOf(config: LossConfig): LossSpec {
   const given = typeof config === 'string' ? { name: config } : config;
-  const d = (key: keyof LossSpec) => variant.properties[key]!.default as number;
+  const d = (key: 'label_smoothing' | 'gamma' | 'delta'): number => lossObject.properties[key].default;
   return { name: given.name, label_smoothing: given.label_smoothing ?? d('label_smoothing'), gamma: given.gamma ?? d('gamma'), delta: given.delta ?? d('delta'), ...(given.alpha !== undefined ? { alpha: given.alpha } : {}) };
 }
 
-/** A layer as written in a spec (snake_case keys, `type` tag). */
-export type LayerConfig =
-  | ({ type: 'dense'; units: number; activation?: Activation; use_bias?: boolean } & KernelOptions)
-  | { type: 'dropout'; rate: number }
-  | { type: 'embedding'; output_dim: number; input_dim?: number; mask_zero?: boolean }
-  | RecurrentConfig
-  | { type: 'bidirectional'; layer: RecurrentConfig; merge_mode?: 'concat' | 'sum' | 'mul' | 'ave' }
-  | ({ type: 'conv1d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation } & KernelOptions)
-  | { type: 'max_pooling1d' | 'avg_pooling1d'; pool_size?: number; strides?: number; padding?: 'valid' | 'same' }
-  | { type: 'global_max_pooling1d' | 'global_avg_pooling1d' | 'flatten' }
-  | { type: 'batch_normalization'; momentum?: number; epsilon?: number }
-  | ({ type: 'conv2d'; filters: number; kernel_size: number; strides?: number; padding?: 'valid' | 'same'; activation?: Activation } & KernelOptions)
-  | { type: 'max_pooling2d' | 'avg_pooling2d'; pool_size?: number; strides?: number; padding?: 'valid' | 'same' }
-  | { type: 'global_max_pooling2d' | 'global_avg_pooling2d' }
-  | { type: 'reshape'; target_shape: number[] }
-  | { type: 'layer_normalization'; epsilon?: number };
+/*
+ * The types of these declarations, derived from them. The model, its layers, the optimizer and the
+ * loss are typed as written (`InferInput`: keys with a declared default may be missing), because
+ * build-model fills the declared defaults in itself: presets expand into layers built in code, and
+ * tests hand these functions literal configs. A stage's validated config (`Infer`) is assignable to
+ * each of them.
+ */
 
-export interface RecurrentConfig {
-  type: 'lstm' | 'gru';
-  units: number;
-  activation?: Activation;
-  recurrent_activation?: Activation;
-  return_sequences?: boolean;
-  dropout?: number;
-  recurrent_dropout?: number;
-}
+/** A layer as written in a spec (snake_case keys, `type` tag). */
+export type LayerConfig = InferInput<typeof layerField>;
+
+export type RecurrentConfig = Extract<LayerConfig, { type: 'lstm' | 'gru' }>;
 
 export type LayerType = LayerConfig['type'];
 
-export interface PresetOptions {
-  hidden_units?: number[];
-  activation?: Activation;
-  dropout?: number;
-  embedding_dim?: number;
-  units?: number;
-  cell?: 'lstm' | 'gru';
-  bidirectional?: boolean;
-  l2?: number;
-}
+/** The preset knobs (`presetOptions`) as written. */
+export type PresetOptions = InferInput<{ type: 'object'; properties: typeof presetOptions }>;
 
-export type ModelConfig = PresetName | ({ preset?: PresetName; layers?: LayerConfig[]; inputs?: Record<string, { layers: LayerConfig[] }> } & PresetOptions);
+/** `model:` as written: a preset name, or `{preset?, layers?, inputs?, ...PresetOptions}`. */
+export type ModelConfig = InferInput<typeof modelField>;
 
-export type ScheduleConfig =
-  | { type: 'exponential'; decay_rate: number; decay_epochs: number }
-  | { type: 'step'; step_size: number; gamma: number }
-  | { type: 'cosine'; min_lr: number }
-  | { type: 'reduce_on_plateau'; monitor: string; factor: number; patience: number; min_delta: number; min_lr: number };
+/** A learning-rate schedule after validation (every setting filled). */
+export type ScheduleConfig = Infer<typeof scheduleField>;
 
-export type OptimizerConfig =
-  | OptimizerName
-  | { name?: OptimizerName; learning_rate?: number; decay?: number; momentum?: number; weight_decay?: number; clipnorm?: number; clipvalue?: number; schedule?: ScheduleConfig };
+/** `optimizer:` after validation: a name, or `{name, learning_rate, decay, …, schedule?}` with the declared defaults filled. */
+export type OptimizerConfig = Infer<typeof optimizerField>;
 
-export type LossConfig = LossName | (Partial<LossSpec> & { name: LossName });
+/** `loss:` as written: a name, or `{name, …}`; {@link lossSpecOf} fills the defaults. */
+export type LossConfig = InferInput<typeof lossField>;
 
-export interface KernelOptions {
-  l2?: number;
-  kernel_initializer?: InitializerName;
-  kernel_regularizer?: { l1?: number; l2?: number };
-}
+/** The kernel settings dense and conv layers share, as written. */
+export type KernelOptions = Pick<Extract<LayerConfig, { type: 'dense' }>, 'l2' | 'kernel_initializer' | 'kernel_regularizer'>;
 
 /** The declared default of an object field's property, so code never restates one. */
 export function fieldDefault<T>(field: Field, key: string): T {

@@ -1,20 +1,14 @@
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import { GateFailedError } from '../errors.js';
 import type { ConfigIssue, StageContext } from '../core/stage-kind.js';
 import { loadTf } from '../ml/backend.js';
 import { readDataset, readMeta } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
-import { quantizations, quantizeModel, type Quantization } from '../ml/quantize.js';
+import { quantizations, quantizeModel } from '../ml/quantize.js';
 import { lowerIsBetter, scoreModel } from '../ml/score-split.js';
 
-/** The keys of a deploy stage's `with` block that quantize the model it registers. */
-export interface QuantizeConfig {
-  model: string;
-  quantize?: Quantization;
-  data?: string;
-  quantize_metric?: string;
-  max_metric_drop?: number;
-}
+/** The keys of a deploy stage's `with` block that quantize the model it registers (and `model`, the model quantized). */
+export type QuantizeConfig = { model: string } & Infer<{ type: 'object'; properties: typeof quantizeFields }>;
 
 /** The schema of those keys, spread into the deploy stage's config. */
 export const quantizeFields = {

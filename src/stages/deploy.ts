@@ -1,25 +1,15 @@
 import { existsSync } from 'node:fs';
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import { hashPath } from '../core/hash/hash-path.js';
 import { uncachedHasher } from '../core/hash/stat-cache.js';
 import { evaluate, ExprSyntaxError, formatUsed, parseCondition } from '../core/expr.js';
 import { GateFailedError, StageFailedError } from '../errors.js';
 import type { ModelVersion } from '../core/tracker/types.js';
 import type { StageContext, StageKind, StageResult } from '../core/stage-kind.js';
-import { checkQuantize, quantizeFields, quantizeForDeploy, type QuantizeConfig } from './deploy-quantize.js';
+import { checkQuantize, quantizeFields, quantizeForDeploy } from './deploy-quantize.js';
 
-/** The resolved `with` block of a deploy stage. */
-export interface DeployConfig {
-  model: string;
-  name: string;
-  gate?: string;
-  alias?: string;
-  description?: string;
-  quantize?: QuantizeConfig['quantize'];
-  data?: string;
-  quantize_metric?: string;
-  max_metric_drop?: number;
-}
+/** The resolved `with` block of a deploy stage, derived from its declaration below. */
+export type DeployConfig = Infer<typeof config>;
 
 /** What a passed gate records in `registration.json` beside the registration (core/run/model-registration.ts). */
 export type GateRecord = { expression: string; passed: true; values: Record<string, number>; assumed: string[] } | null;

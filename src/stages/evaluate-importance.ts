@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import type { DatasetMeta, SplitData, SplitName } from '../ml/dataset.js';
 import { stableStringify } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
@@ -31,12 +31,8 @@ export const importanceMetricNames = [
   'r2',
 ] as const;
 
-/** The resolved `importance` block of an evaluate stage. */
-export interface ImportanceConfig {
-  repeats: number;
-  metric?: (typeof importanceMetricNames)[number];
-  seed: number;
-}
+/** The resolved `importance` block of an evaluate stage, derived from its declaration below. */
+export type ImportanceConfig = Infer<typeof importanceField>;
 
 export const importanceField = f.object(
   'Permutation feature importance on the evaluated split: each input feature (a one-hot or date column as one, a text column as one) is shuffled between rows and the model scored again; its importance is the metric\'s drop, as importance.<feature>.mean and .std over the repeats, and importance.json. Seeded: the same model gives the same figures.',

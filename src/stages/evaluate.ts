@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import { loadTf } from '../ml/backend.js';
 import { readDataset, readMeta, stableStringify, type SplitData, type SplitName } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
@@ -18,19 +18,8 @@ import { evaluateImportance, importanceField, type ImportanceConfig } from './ev
 export const classificationMetricNames = ['accuracy', 'balanced_accuracy', 'precision', 'recall', 'f1', 'auc', 'log_loss', 'mcc', 'top_k_accuracy'] as const;
 export const regressionMetricNames = ['mse', 'rmse', 'mae', 'r2'] as const;
 
-/** The resolved `with` block of an evaluate stage. */
-export interface EvaluateConfig {
-  model: string;
-  data: string;
-  split: SplitName;
-  metrics?: string[];
-  /** Binary: the probability of class 1 at or above which class 1 is predicted. */
-  threshold: number;
-  top_k: number;
-  /** Kept columns (preprocess `keep`) to score per value. */
-  slices?: string[];
-  importance?: ImportanceConfig;
-}
+/** The resolved `with` block of an evaluate stage, derived from its declaration below. */
+export type EvaluateConfig = Infer<typeof config>;
 
 const config = f.object(
   'Scores a trained model on a dataset split and writes metrics.json, predictions.csv and confusion_matrix.json.',

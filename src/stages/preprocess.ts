@@ -1,22 +1,21 @@
 import { stat, rm } from 'node:fs/promises';
 import { basename, dirname, extname, isAbsolute, relative, sep } from 'node:path';
 import { DataError } from '../ml/errors.js';
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import type { StageContext, StageKind } from '../core/stage-kind.js';
 import type { DatasetMeta, Task, TextMeta } from '../ml/dataset.js';
 import type { ColumnOverride, TextOptions } from '../ml/build-dataset.js';
 import { cellFormatMeta, DEFAULT_NA_VALUES, type MissingStrategy } from '../ml/columns.js';
 import { DATE_PARTS, DEFAULT_DATE_PARTS } from '../ml/dates.js';
 import { describeFolds } from '../ml/kfold.js';
-import type { AugmentConfig } from '../ml/augment/augment-split.js';
-import { augmentField } from './augment-config.js';
+import { augmentField } from '../ml/augment/augment-field.js';
 import { augmentMetrics, augmentTrainSplit } from './preprocess-augment.js';
 import type { Encoding, TableFormat, TableSource } from '../ml/read-table.js';
 import type { BuildOptions, BuildReport } from '../ml/build-dataset.js';
 import type { TokenizerName } from '../ml/tokenize.js';
 
-const normalizeField = (d: string, o = {}) => f.enum(d, ['zscore', 'minmax', 'none'], o);
-const encodingField = (d: string, o = {}) => f.enum(d, ['onehot', 'ordinal'], o);
+const normalizeField = <O extends { default?: 'zscore' | 'minmax' | 'none' } = {}>(d: string, o?: O) => f.enum(d, ['zscore', 'minmax', 'none'], o);
+const encodingField = <O extends { default?: 'onehot' | 'ordinal' } = {}>(d: string, o?: O) => f.enum(d, ['onehot', 'ordinal'], o);
 const fraction = (d: string, dflt: number) => f.number(d, { minimum: 0, exclusiveMaximum: 1, default: dflt });
 
 const textField = f.object(
@@ -155,46 +154,11 @@ const config = f.object(
   { required: ['input', 'target'] },
 );
 
-/** The resolved `with` block of a preprocess stage. */
-export interface PreprocessConfig {
-  input: string;
-  files?: string;
-  file_encoding: Encoding;
-  engine: 'auto' | 'always' | 'never';
-  format: TableFormat | 'auto';
-  delimiter: string;
-  na_values: string[];
-  decimal: '.' | ',';
-  thousands: 'auto' | 'none' | ',' | '.' | 'space' | "'";
-  target: string | string[];
-  task: Task | 'auto';
-  features?: string[];
-  exclude?: string[];
-  id?: string;
-  keep?: string[];
-  columns: Record<string, ColumnOverride>;
-  missing: 'drop' | 'mean' | 'median' | 'mode' | { fill: 'mean' | 'median' | 'mode' | 'constant'; value?: unknown };
-  encoding: 'onehot' | 'ordinal';
-  normalize: 'zscore' | 'minmax' | 'none';
-  text?: TextConfig | TextConfig[];
-  image?: { column: string; width: number; height: number; channels: number; fit: 'fill' | 'contain' | 'cover' };
-  split: { test: number; validation: number; seed: number; stratify: boolean; kfold?: number; group?: string; column?: string };
-  shuffle: boolean;
-  dedupe: boolean;
-  augment?: AugmentConfig;
-}
+/** The resolved `with` block of a preprocess stage, derived from its declaration above. */
+export type PreprocessConfig = Infer<typeof config>;
 
-/** One text column's settings in a preprocess stage. */
-export interface TextConfig {
-    column: string;
-    tokenizer: TokenizerName;
-    lowercase: boolean;
-    vocab_size: number;
-    max_length: number;
-    oov_token: string;
-    padding: 'pre' | 'post';
-    truncating: 'pre' | 'post';
-}
+/** One text column's settings in a preprocess stage (defaults filled). */
+export type TextConfig = Infer<typeof textField>;
 
 /** The `preprocess` stage kind: one table in, one `dataset` folder out (see src/ml/dataset.ts for the format). */
 export const preprocess: StageKind<PreprocessConfig> = {

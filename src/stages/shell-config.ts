@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
-import { f, type Field } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import { plotsField, plotSpecOf, type PlotEntry } from './shell-plots.js';
 
-const outEntry = (what: string): Field =>
+const outEntry = (what: string) =>
   f.oneOf(what, [
     f.string('An output path.', { path: 'output' }),
     f.object(
@@ -53,23 +53,14 @@ export const shellConfig = f.object(
   { required: ['run'] },
 );
 
-/** An entry of `outs` with options. */
-export interface OutEntry {
-  path: string;
-  persist?: boolean;
-}
+/** An entry of `outs` with options (`persist` filled in: false). */
+export type OutEntry = Exclude<Infer<ReturnType<typeof outEntry>>, string>;
 
-export interface ShellConfig {
-  run: string | string[];
-  deps: string[];
-  outs: Array<string | OutEntry> | Record<string, string | OutEntry>;
-  env: Record<string, string>;
-  metrics?: string;
-  plots?: PlotEntry[];
-  wdir?: string;
-  /** false: the code the command runs is not part of the key (absent means on; no default, so that keys of stages without it stay as they were). */
-  code_deps?: boolean;
-}
+/**
+ * The resolved keys of a `run:` stage, derived from `shellConfig`. `code_deps` has no declared
+ * default (absent means on, so that keys of stages without it stay as they were).
+ */
+export type ShellConfig = Infer<typeof shellConfig>;
 
 /** A shell stage's output as declared: its workspace-relative path and whether it is kept while the command runs. */
 export interface ShellOutput {

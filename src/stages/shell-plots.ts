@@ -1,7 +1,7 @@
 import { extname, posix } from 'node:path';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { ConfigIssue } from '../core/stage-kind.js';
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 
 /**
  * `plots:` of a shell stage (DVC plots): files of per-step values the command writes, whose columns
@@ -28,16 +28,13 @@ export const plotsField = f.array(
 );
 
 /** One `plots:` entry as written. */
-export type PlotEntry = string | { file: string; x?: string; y?: string | string[]; path?: string };
+export type PlotEntry = Infer<typeof plotsField>[number];
 
-/** One `plots:` entry, normalized. */
-export interface PlotSpec {
-  file: string;
-  x?: string;
+/** One `plots:` entry, normalized ({@link plotSpecOf}): a bare file name becomes `{ file }`, a single `y` column a list of one. */
+export type PlotSpec = Omit<Exclude<PlotEntry, string>, 'y'> & {
   /** Undefined: every numeric column but x. */
   y?: string[];
-  path?: string;
-}
+};
 
 export const plotSpecOf = (e: PlotEntry): PlotSpec =>
   typeof e === 'string' ? { file: e } : { file: e.file, x: e.x, y: e.y === undefined ? undefined : typeof e.y === 'string' ? [e.y] : e.y, path: e.path };

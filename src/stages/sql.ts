@@ -1,16 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import { StageFailedError, messageOf } from '../errors.js';
 import type { ConfigIssue, StageContext, StageKind } from '../core/stage-kind.js';
 import { specPosition } from '../core/spec/text-anchor.js';
 import { TABLE_EXTENSIONS, copyOptions, formatOf, openSqlEngine, readerOf, sqlIdentifier, sqlString } from '../ml/sql-engine.js';
 
-export interface SqlConfig {
-  inputs: Record<string, string>;
-  query: string;
-  output: string;
-}
+/** The resolved `with` block of a sql stage, derived from its declaration below. */
+export type SqlConfig = Infer<typeof config>;
 
 const config = f.object(
   'Runs one SQL query (DuckDB) over files and writes its result: joins, filters and feature engineering between stages.',

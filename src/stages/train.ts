@@ -1,13 +1,13 @@
-import { f } from '../schema/fields.js';
+import { f, type Infer } from '../schema/fields.js';
 import { describeBackend, loadTf } from '../ml/backend.js';
 import { buildModel, createOptimizer, resolveModel, type ResolvedModel } from '../ml/build-model.js';
 import { readMeta, type DatasetMeta } from '../ml/dataset.js';
 import { DataError } from '../ml/errors.js';
 import { didYouMean } from '../schema/did-you-mean.js';
-import { lossField, modelField, optimizerField, type LossConfig, type ModelConfig, type OptimizerConfig } from '../ml/model-config.js';
-import { metricApplies, trainMetricNames, type TrainMetricName } from '../ml/epoch-metrics.js';
+import { lossField, modelField, optimizerField } from '../ml/model-config.js';
+import { metricApplies, trainMetricNames } from '../ml/epoch-metrics.js';
 import { saveModel, type InitFrom } from '../ml/model-io.js';
-import { checkWarmStart, warmStart } from './warm-start.js';
+import { checkWarmStart, warmStart, warmStartFields } from './warm-start.js';
 import { scaleTarget, targetScaleOf, type TargetScale } from '../ml/target-scaling.js';
 import { seededRandom } from '../ml/split.js';
 import { fitModel, permutation, takeRows, type EarlyStopping, type EpochLog, type FitData, type FitOptions, type TrainData } from '../ml/train-loop.js';
@@ -16,23 +16,8 @@ import type { StageContext, StageKind, StageResult, TrialControl } from '../core
 import { cvMetrics, refitEpochs, type PredictionMeta } from '../ml/cross-validate.js';
 import { runCrossValidation } from './train-cv.js';
 
-/** The resolved `with` block of a train stage. */
-export interface TrainConfig {
-  data: string;
-  model: ModelConfig;
-  optimizer: OptimizerConfig;
-  loss?: LossConfig;
-  loss_weights?: Record<string, number>;
-  metrics?: TrainMetricName[];
-  epochs: number;
-  batch_size: number;
-  validation_split?: number;
-  early_stopping?: EarlyStopping;
-  class_weight?: 'balanced' | Record<string, number>;
-  seed: number;
-  init_from?: string;
-  freeze?: (string | number)[];
-}
+/** The resolved `with` block of a train stage, derived from its declaration below. */
+export type TrainConfig = Infer<typeof config>;
 
 /** A search trial's hook into the train loop: each epoch's metrics go to the search, which may stop training (`run --search asha`). */
 const afterEpochOf = (trial: TrialControl): NonNullable<FitOptions['afterEpoch']> => (log, final) => trial.epochEnded(log.epoch, log.metrics, final);
@@ -68,8 +53,7 @@ const config = f.object(
     seed: f.int('Seed of weight initialization, dropout, shuffling and the validation hold-out; the same seed on the same backend gives identical weights.', {
       default: 42,
     }),
-    init_from: f.string('Warm start: begin from the weights of a registered model (NAME@ALIAS such as iris@production, NAME@VERSION, NAME for the newest) or of a run\'s model (a run id, RUN/STAGE when it has several) of the same architecture; its digest keys the stage, so promoting another version re-runs it.'),
-    freeze: f.array('With init_from: layers kept fixed while training (trainable false), by name (dense_1, as the train log lists them) or 0-based position.', f.oneOf('A layer name or position.', [f.string('A layer name.'), f.int('A 0-based layer position.', { minimum: 0 })]), { minItems: 1 }),
+    ...warmStartFields,
   },
   { required: ['data', 'model'] },
 );

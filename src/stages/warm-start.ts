@@ -1,4 +1,5 @@
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { f, type Infer } from '../schema/fields.js';
 import { hashPath } from '../core/hash/hash-path.js';
 import { uncachedHasher } from '../core/hash/stat-cache.js';
 import { modelInputProblem } from '../core/models/model-input.js';
@@ -9,11 +10,14 @@ import { DataError } from '../ml/errors.js';
 import { loadModel, type InitFrom } from '../ml/model-io.js';
 import { checkSameData, copyWeights, freezeLayers, trainableLayers } from '../ml/warm-start.js';
 
+/** The keys of a train stage's `with` block that start it from another model's weights; spread into its config. */
+export const warmStartFields = {
+  init_from: f.string('Warm start: begin from the weights of a registered model (NAME@ALIAS such as iris@production, NAME@VERSION, NAME for the newest) or of a run\'s model (a run id, RUN/STAGE when it has several) of the same architecture; its digest keys the stage, so promoting another version re-runs it.'),
+  freeze: f.array('With init_from: layers kept fixed while training (trainable false), by name (dense_1, as the train log lists them) or 0-based position.', f.oneOf('A layer name or position.', [f.string('A layer name.'), f.int('A 0-based layer position.', { minimum: 0 })]), { minItems: 1 }),
+};
+
 /** What a train stage's warm start reads of its config. */
-interface WarmStartConfig {
-  init_from?: string;
-  freeze?: (string | number)[];
-}
+type WarmStartConfig = Infer<{ type: 'object'; properties: typeof warmStartFields }>;
 
 /** Spec-time checks of `init_from` and `freeze`: the reference reads as one, and freeze comes with init_from. */
 export function checkWarmStart(c: WarmStartConfig): ConfigIssue[] {

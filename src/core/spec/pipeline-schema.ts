@@ -76,7 +76,7 @@ export interface StageForms {
 }
 
 export function stageForms(kinds: StageKinds): StageForms {
-  const shell = kinds.get('shell')?.config ?? f.object('No shell kind is registered.', {});
+  const shell: ObjectField = kinds.get('shell')?.config ?? f.object('No shell kind is registered.', {});
   const shellKeys = Object.keys(shell.properties);
   const shape = f.object('One pipeline stage: `uses` + `with`, or `run`.', {
     uses: usesStageField.properties.uses,

@@ -1,4 +1,6 @@
+import type { Infer } from '../../schema/fields.js';
 import { seededRandom } from '../../seeded-random.js';
+import type { augmentField } from './augment-field.js';
 import { featureColumnNames } from '../columns.js';
 import type { DatasetMeta, SplitData } from '../dataset.js';
 import { DataError } from '../errors.js';
@@ -6,15 +8,8 @@ import { addNoise, augmentImage, augmentTokens, type ImageAugmentOptions, type T
 import { resample, type ResampleOptions } from './resample.js';
 import { classCounts, concatRows, perturbedCopies, rowsOf, type AugmentRows } from './rows.js';
 
-/** The resolved `augment` block of a preprocess stage: applied, seeded, to the train split only. */
-export interface AugmentConfig {
-  /** Default: the split seed. */
-  seed?: number;
-  resample?: { method: ResampleOptions['method']; ratio: number; k_neighbors: number };
-  noise?: { std: number; copies: number };
-  text?: { deletion: number; swap: number; dropout: number; copies: number };
-  image?: { flip: ImageAugmentOptions['flip']; shift: number; rotate: number; copies: number };
-}
+/** The resolved `augment` block of a preprocess stage, derived from its declaration: applied, seeded, to the train split only; no `seed`: the split seed. */
+export type AugmentConfig = Infer<typeof augmentField>;
 
 /** Train rows before and after, in total and per class (classification with one target). */
 export interface AugmentReport {

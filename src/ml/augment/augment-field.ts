@@ -1,9 +1,9 @@
-import { f } from '../schema/fields.js';
+import { f } from '../../schema/fields.js';
 
 const copies = f.int('Perturbed copies of each train row added.', { minimum: 1, default: 1 });
 const probability = (d: string) => f.number(d, { minimum: 0, exclusiveMaximum: 1, default: 0 });
 
-/** The `augment` block of a preprocess stage (see src/ml/augment/augment-split.ts for what each does). */
+/** The `augment` block of a preprocess stage (see augment-split.ts for what each does). */
 export const augmentField = f.object(
   'Augmentation and resampling of the train split only (validation and test are left as read), seeded; the stage metrics give the train rows before and after, per class.',
   {
