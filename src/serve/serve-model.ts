@@ -145,7 +145,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
   try {
     url = await app.listen({ host: o.host, port: o.port });
   } catch (err) {
-    predictionLog?.close();
+    await predictionLog?.close();
     slot.close();
     await tracker.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -187,7 +187,7 @@ export async function startServing(o: ServeOptions): Promise<RunningServer> {
           await app.close();
         } finally {
           clearTimeout(force);
-          predictionLog?.close();
+          await predictionLog?.close();
           slot.close();
           await tracker.close();
         }

@@ -154,8 +154,8 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   if (predictionLog) {
     app.post('/feedback', async (req): Promise<FeedbackResponse> => {
       const items = readFeedback(req.body, o.slot.current.predictor.meta, o.maxInstances);
-      const labels = matchFeedback(items, predictionLog.resolve(items.map((i) => i.id)));
-      predictionLog.setLabels(labels);
+      const labels = matchFeedback(items, await predictionLog.resolve(items.map((i) => i.id)));
+      await predictionLog.setLabels(labels);
       return { updated: labels.length };
     });
   }

@@ -139,4 +139,19 @@ describe('mlpipe monitor', () => {
     }
     expect((await monitor()).json.rows).toBe(100);
   });
+
+  it('writes every answered prediction to the log before it exits on SIGTERM', async () => {
+    const before = (await monitor()).json.rows as number;
+    const { species: _, ...x } = (await irisRows())[0]!;
+    const server = await startServe(reg.dir, reg.env, 'iris@production');
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => post(server.url, '/predict', { instances: [x, x, x] })));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      server.child.kill('SIGKILL');
+    }
+    expect((await monitor()).json.rows).toBe(before + 60);
+  });
 });

@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await app?.close();
-  logger?.close();
+  await logger?.close();
   slot?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -54,7 +54,7 @@ describe('the prediction log and POST /feedback', () => {
     const batch = await predict([row(-0.5, 0.2), row(0.1, -0.9)]);
     const bid = batch.json().id;
     expect(bid).not.toBe(id);
-    logger.flush();
+    await logger.flush();
     const rows = logged();
     expect(rows.map((r) => r.id)).toEqual([`${id}/0`, `${bid}/0`, `${bid}/1`]);
     expect(rows[0]).toMatchObject({ requestId: id, row: 0, model: 'fixture', version: 1, input: row(0.9, 0.5), prediction: one.json().predictions[0] });
@@ -104,7 +104,7 @@ describe('the prediction log and POST /feedback', () => {
   });
 
   it('counts the rows written to the log in GET /metrics', async () => {
-    logger.flush();
+    await logger.flush();
     const metrics = await (await app.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(new RegExp(`^mlpipe_prediction_log_rows_written ${logged().length}$`, 'm'));
     expect(metrics).toMatch(/^mlpipe_prediction_log_rows_dropped 0$/m);
@@ -125,11 +125,38 @@ describe('PredictionLogger retention', () => {
     first.record('old', { name: 'm', version: 1 }, [{ x: 1 }], [{ label: 'a' }]);
     now += 30 * 60_000;
     first.record('recent', { name: 'm', version: 1 }, [{ x: 2 }], [{ label: 'b' }]);
-    first.close();
+    await first.close();
     now += 45 * 60_000; // 'old' is 75 minutes old now, 'recent' 45
-    new PredictionLogger(path, { retentionMs: 3_600_000, now: () => now }).close();
+    await new PredictionLogger(path, { retentionMs: 3_600_000, now: () => now }).close();
     const log = PredictionLog.openExisting(path)!;
     expect([...log.read('m', 0)].map((r) => r.requestId)).toEqual(['recent']);
     log.close();
+  });
+
+  it('writes everything recorded before close, however long the flush interval, and counts it', async () => {
+    const path = join(dir, 'monitor', 'shutdown.sqlite');
+    const logger = new PredictionLogger(path, { retentionMs: 3_600_000, flushMs: 3_600_000 });
+    for (let i = 0; i < 500; i++) logger.record(`r${i}`, { name: 'm', version: 1 }, [{ x: i }, { x: -i }], [{ label: 'a' }, { label: 'b' }]);
+    await logger.close();
+    expect(logger.counts).toEqual({ dropped: 0, written: 1000 });
+    logger.record('late', { name: 'm', version: 1 }, [{ x: 0 }], [{ label: 'a' }]);
+    const log = PredictionLog.openExisting(path)!;
+    const rows = [...log.read('m', 0)];
+    log.close();
+    expect(rows).toHaveLength(1000);
+    expect(new Set(rows.map((r) => r.requestId)).size).toBe(500);
+    expect(rows.find((r) => r.id === 'r499/1')).toMatchObject({ input: { x: -499 }, prediction: { label: 'b' } });
+  });
+
+  it('drops new rows past maxQueued while the writer has not caught up, and counts them', async () => {
+    const path = join(dir, 'monitor', 'full.sqlite');
+    const logger = new PredictionLogger(path, { retentionMs: 3_600_000, flushMs: 3_600_000, maxQueued: 3 });
+    logger.record('a', { name: 'm', version: 1 }, [{ x: 1 }, { x: 2 }], [{ label: 'a' }, { label: 'a' }]);
+    const written = logger.flush();
+    logger.record('b', { name: 'm', version: 1 }, [{ x: 3 }, { x: 4 }], [{ label: 'a' }, { label: 'a' }]);
+    await written;
+    logger.record('c', { name: 'm', version: 1 }, [{ x: 5 }], [{ label: 'a' }]);
+    await logger.close();
+    expect(logger.counts).toEqual({ dropped: 2, written: 3 });
   });
 });

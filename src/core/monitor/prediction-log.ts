@@ -83,13 +83,12 @@ function* rowsOf(r: Row): Generator<LoggedPrediction> {
 
 /**
  * The SQLite file (WAL, so a reader never blocks the server writing) where `mlpipe serve` logs every
- * prediction and `POST /feedback` attaches true labels; `mlpipe monitor` reads it. Synchronous
- * (better-sqlite3): callers batch their writes.
+ * prediction and `POST /feedback` attaches true labels; `mlpipe monitor` reads it. This class
+ * creates the schema and reads; the server's writes go through a writer thread
+ * (serve/prediction-log-worker.ts).
  */
 export class PredictionLog {
   readonly #db: Database;
-  readonly #insert: Statement;
-  readonly #setLabel: Statement;
   readonly #rowsOf: Statement;
 
   private constructor(
@@ -97,8 +96,6 @@ export class PredictionLog {
     readonly path: string,
   ) {
     this.#db = db;
-    this.#insert = db.prepare('insert or replace into requests (id, time, model, version, rows, inputs, predictions) values (?, ?, ?, ?, ?, ?, ?)');
-    this.#setLabel = db.prepare('insert or replace into labels (request_id, row, label, time) values (?, ?, ?, ?)');
     this.#rowsOf = db.prepare('select rows from requests where id = ?');
   }
 
@@ -150,22 +147,6 @@ export class PredictionLog {
     }
   }
 
-  /** Writes the requests in one transaction (one database row each: inputs and predictions as JSON arrays). */
-  append(entries: readonly RequestEntry[]): void {
-    if (entries.length === 0) return;
-    this.#db.transaction(() => {
-      for (const e of entries) this.#insert.run(e.id, e.time, e.model, e.version, e.inputs.length, JSON.stringify(e.inputs), JSON.stringify(e.predictions));
-    })();
-  }
-
-  /** Deletes the requests logged before `time` (epoch ms) and their labels; returns how many requests. */
-  prune(time: number): number {
-    return this.#db.transaction(() => {
-      this.#db.prepare('delete from labels where request_id in (select id from requests where time < ?)').run(time);
-      return this.#db.prepare('delete from requests where time < ?').run(time).changes;
-    })();
-  }
-
   /**
    * What each feedback id names: `REQUEST/ROW` row ROW of a logged request, a bare `REQUEST` the
    * row of a one-row request (a request of several rows is ambiguous: `rows` says how many it had).
@@ -183,13 +164,6 @@ export class PredictionLog {
       }
       return { id, unknown: true as const };
     });
-  }
-
-  /** Sets the true label of logged rows, in one transaction; a later label replaces an earlier one. */
-  setLabels(labels: readonly { request: string; row: number; label: TrueLabel }[], time: number): void {
-    this.#db.transaction(() => {
-      for (const l of labels) this.#setLabel.run(l.request, l.row, JSON.stringify(l.label), time);
-    })();
   }
 
   /** The rows of `model`'s requests logged at or after `since` (epoch ms), oldest first, with their labels. */
