@@ -570,7 +570,10 @@ export interface OptimizerHandle {
 export function createOptimizer(tf: Tf, config: OptimizerConfig, options: { inPlace?: boolean } = {}): OptimizerHandle {
   const settings = optimizerField.variants[1].properties;
   const given: Exclude<OptimizerConfig, string> = typeof config === 'string' ? { name: config, learning_rate: settings.learning_rate.default, decay: settings.decay.default } : config;
-  const { name, learning_rate: learningRate, decay } = given;
+  // Callers outside the spec (benches, tests, the search) may pass a partial object: fill what it lacks.
+  const { name } = given;
+  const learningRate = given.learning_rate ?? settings.learning_rate.default;
+  const decay = given.decay ?? settings.decay.default;
   const momentum = (given.momentum ?? momentumDefaults[name] ?? 0);
   const weightDecay = name === 'adamw' ? (given.weight_decay ?? ADAMW_WEIGHT_DECAY) : 0;
   const { clipnorm, clipvalue, schedule } = given;
