@@ -49,16 +49,17 @@ export function timeProcess(cmd, args, opts) {
 }
 
 /**
- * Wall time (ms) and peak resident memory (MiB, GNU time's "Maximum resident set size") of one
- * process, with its output; throws with its output when it fails.
+ * Wall time (ms), CPU time (ms, user+sys) and peak resident memory (MiB, GNU time's "Maximum resident
+ * set size") of one process, with its output; throws with its output when it fails.
  */
 export function timeProcessRss(cmd, args, opts = {}) {
   const t = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 28, ...opts });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr.slice(-3000)}`);
-  const kb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return { ms, mib: kb / 1024, out: r.stdout + r.stderr };
+  const field = (name) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
+  const cpu = (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000;
+  return { ms, cpu, mib: field('Maximum resident set size \\(kbytes\\)') / 1024, out: r.stdout + r.stderr };
 }
 
 /** Median, min and max of samples. */

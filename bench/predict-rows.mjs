@@ -5,16 +5,15 @@
 // Reports medians (min–max) of wall and CPU (user+sys) time, rows/s and peak RSS, and checks that
 // the two builds write byte-identical files.
 //   node bench/predict-rows.mjs            # needs a registered iris model: run pipelines/iris first (BENCH_PROJECT: its folder)
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stats } from './paired.mjs';
+import { alternate, stats, timeProcessRss } from './paired.mjs';
 
 const rows = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const project = resolve(process.env.BENCH_PROJECT ?? 'pipelines/iris');
-const python = process.env.BENCH_PYTHON ?? '/work/pyvenv/bin/python';
+const python = process.env.BENCH_PYTHON ?? 'python3';
 const format = process.env.BENCH_FORMAT === 'parquet' ? 'parquet' : 'csv';
 const dir = mkdtempSync(join(tmpdir(), 'predict-rows-'));
 const input = join(dir, 'rows.csv');
@@ -44,15 +43,7 @@ df.to_csv(sys.argv[2], index=False, float_format='%.7g')
 `;
 writeFileSync(join(dir, 'reference.py'), reference);
 
-/** Wall ms, CPU ms (user+sys) and peak RSS MiB of one process, from GNU time. */
-function measure(cmd, args) {
-  const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-v', cmd, ...args], { cwd: project, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stderr.slice(-3000)}`);
-  const field = (name) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(r.stderr)?.[1] ?? NaN);
-  return { ms, cpu: (field('User time \\(seconds\\)') + field('System time \\(seconds\\)')) * 1000, mib: field('Maximum resident set size \\(kbytes\\)') / 1024 };
-}
+const measure = (cmd, args) => timeProcessRss(cmd, args, { cwd: project, maxBuffer: 1 << 26 });
 
 const out = (name) => join(dir, `${name}.${format}`);
 const mlpipe = (bin, name) => () => measure(process.execPath, [bin, 'predict', 'iris@latest', '--input', input, '--output', out(name)]);
@@ -61,14 +52,7 @@ const variants = {
   ...(process.env.BENCH_BEFORE ? { before: mlpipe(resolve(process.env.BENCH_BEFORE), 'before') } : {}),
   'pandas+numpy': () => measure(python, [join(dir, 'reference.py'), input, join(dir, 'reference.csv')]),
 };
-const samples = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-const names = Object.keys(variants);
-for (let rep = 0; rep < reps; rep++) {
-  for (let i = 0; i < names.length; i++) {
-    const name = names[(i + rep) % names.length];
-    samples[name].push(variants[name]());
-  }
-}
+const samples = alternate(reps, variants);
 
 console.log(`predict ${rows.toLocaleString('en-US')} iris-like rows, csv in, ${format} out, ${reps} alternating reps: median (min–max)`);
 const span = (xs, unit, digits = 0) => {
