@@ -6,11 +6,11 @@ import { loadOptionsOf, loadSpecOrThrow, overrideFlags, specArg } from '../cli/s
 import { planPipeline, runPipeline, type RunSummary } from '../core/run/run-pipeline.js';
 import { chooseReporter, summaryLine, sweepTable } from '../cli/reporters.js';
 import { parseSweep, sweepPoints } from '../core/run/sweep-grid.js';
-import { runSweep, type SweepSummary } from '../core/run/run-sweep.js';
+import { planSweep, runSweep, type SweepSummary } from '../core/run/run-sweep.js';
 import { PlainReporter } from '../render/progress/plain-reporter.js';
 import { writeCiReports, writeSuitesReports } from '../cli/ci-reports.js';
 import type { JunitSuite } from '../render/ci/junit.js';
-import { planJson, renderPlan } from '../render/plan-text.js';
+import { planJson, renderPlan, renderSweepPlan } from '../render/plan-text.js';
 import { withInterrupts } from '../cli/interrupts.js';
 import type { BackendChoice } from '../ml/backend-choice.js';
 import { reasonLine } from '../render/reasons.js';
@@ -25,6 +25,9 @@ import { searchFlags, searchOf } from '../cli/search-flags.js';
 import type { RunEvent } from '../core/run/events.js';
 import { writeRunMemo } from '../core/run/write-run-memo.js';
 import { StatCache } from '../core/hash/stat-cache.js';
+
+/** `run --sweep … --dry --json`: each point's plan (as `run --dry --json` prints one) with its `--set` items. */
+type SweepPlanJson = { schemaVersion: 1; points: (ReturnType<typeof planJson> & { set: string[] })[] };
 
 /** Stages (and sweep points) in flight at once with the queue executor unless --jobs says otherwise: the workers' concurrency is the real limit. */
 const QUEUE_JOBS = 64;
@@ -69,7 +72,7 @@ export default class Run extends BaseCommand {
     isolated: Flags.boolean({ description: 'Run every stage in a temporary copy of the workspace and leave the workspace untouched (sweep points always are); mlpipe checkout RUN brings the outputs back.', default: false }),
   };
 
-  async run(): Promise<((RunSummary | SweepSummary) & { push?: TransferResult[] }) | ReturnType<typeof planJson>> {
+  async run(): Promise<((RunSummary | SweepSummary) & { push?: TransferResult[] }) | SweepPlanJson | ReturnType<typeof planJson>> {
     const { args, flags } = await this.parse(Run);
     const runsDir = this.runsDir(flags['runs-dir']);
     const config = this.projectConfig({ ...queueConfigFlags(flags), autopush: flags.push });
@@ -100,13 +103,18 @@ export default class Run extends BaseCommand {
     return results;
   }
 
-  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>, cacheTypes: readonly CacheLinkType[], memo = false): Promise<RunSummary | SweepSummary | ReturnType<typeof planJson>> {
+  private async execute(file: string, flags: BaseFlags<typeof Run>, runsDir: string, queued: QueueExecution | undefined, pull: ObjectStore | undefined, search: ReturnType<typeof searchOf>, cacheTypes: readonly CacheLinkType[], memo = false): Promise<RunSummary | SweepSummary | SweepPlanJson | ReturnType<typeof planJson>> {
     const args = { spec: file };
     const jobs = flags.jobs ?? (queued ? QUEUE_JOBS : availableParallelism());
     const labels = { name: flags.name === undefined ? undefined : checkRunName(flags.name), tags: parseTags(flags.tag ?? []) };
     const common = { ...labels, runsDir, cacheTypes, force: flags.force, only: flags.stage, jobs, dispatcher: queued?.dispatcher, remote: queued?.remote ?? pull, backend: flags.backend as BackendChoice, explain: reasonLine, lockTimeoutMs: flags['lock-timeout'] === undefined ? undefined : flags['lock-timeout'] * 1000, onWarning: (m: string) => this.note(`warning: ${m}`) };
     if (flags.sweep) {
       const grid = sweepPoints(flags.sweep.map(parseSweep), { trials: flags.trials, seed: flags.seed });
+      if (flags.dry) {
+        const plans = await planSweep({ ...common, file: args.spec, load: loadOptionsOf(flags), grid, search });
+        this.out(renderSweepPlan(plans, search?.settings.method));
+        return { schemaVersion: 1 as const, points: plans.map((p) => ({ set: p.set, ...planJson(p.plan) })) };
+      }
       const json = this.jsonEnabled();
       const points: JunitSuite[] = [];
       const summary = await withInterrupts((signal) =>

@@ -90,3 +90,9 @@ export function planJson(plan: Plan) {
     })),
   };
 }
+
+/** `run --sweep … --dry`: each point's plan under its `--set` items. */
+export function renderSweepPlan(points: readonly { set: readonly string[]; plan: Plan }[], search?: string): string {
+  const head = `sweep of ${points.length} point(s), nothing run${search ? `; search ${search}: a trial it stops at a rung skips the stages below its trained stage` : ''}`;
+  return [head, ...points.map((p) => `[${p.set.join(' ')}]\n${renderPlan(p.plan)}`)].join('\n');
+}

@@ -91,6 +91,16 @@ describe('mlpipe run --sweep … --search asha (successive halving on iris)', ()
     }
   });
 
+  it('--dry plans each trial with its search identity: every trained stage shows as restorable, nothing runs', async () => {
+    const before = await runJson(['runs', 'list', '--json'], { cwd: ws.dir });
+    const dry = await runJson([...search, '--dry'], { cwd: ws.dir });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.json.points.map((p: any) => p.set)).toEqual(first.json.points.map((p: any) => p.set));
+    for (const p of dry.json.points) expect(p.stages.find((s: any) => s.name === 'train').action).toBe('restore');
+    const after = await runJson(['runs', 'list', '--json'], { cwd: ws.dir });
+    expect(after.json.runs.length).toBe(before.json.runs.length);
+  });
+
   it('takes the same decisions with one trial at a time, in a fresh runs folder (nothing restored)', async () => {
     const alone = await runJson([...search.filter((a) => a !== '--jobs' && a !== '2'), '--jobs', '1', '--runs-dir', join(ws.dir, 'runs-alone')], { cwd: ws.dir });
     expect(alone.code, alone.stderr).toBe(0);

@@ -59,6 +59,29 @@ describe('mlpipe run --sweep', () => {
     expect(rows).toHaveLength(4);
   });
 
+  it('--dry plans every point and runs nothing: no stage, no run recorded', async () => {
+    const calls = await readFile(env.MLPIPE_TEST_CALLS, 'utf8');
+    const runsCount = () => {
+      const db = new Database(join(ws.dir, 'runs', 'tracker.db'), { readonly: true });
+      const n = (db.prepare('select count(*) as n from runs').get() as { n: number }).n;
+      db.close();
+      return n;
+    };
+    const before = runsCount();
+    const { code, json } = await runJson(['run', 'pipeline.yaml', '--sweep', 'params.factor=2,9', '--dry'], { cwd: ws.dir, env });
+    expect(code).toBe(0);
+    expect(json.points.map((p: any) => [p.set, p.stages.map((s: any) => `${s.name}:${s.action}`)])).toEqual([
+      [['params.factor=2'], ['prep:restore', 'score:restore']],
+      [['params.factor=9'], ['prep:restore', 'score:run']],
+    ]);
+    const text = await runCli(['run', 'pipeline.yaml', '--sweep', 'params.factor=2,9', '--dry'], { cwd: ws.dir, env });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('sweep of 2 point(s), nothing run');
+    expect(text.stdout).toMatch(/\[params\.factor=9\]\nsweepy: 1 to run, 1 cached\n/);
+    expect(await readFile(env.MLPIPE_TEST_CALLS, 'utf8')).toBe(calls);
+    expect(runsCount()).toBe(before);
+  });
+
   it('lets the other points finish when one fails, and says how many failed', async () => {
     const r = await runCli(['run', 'pipeline.yaml', '--sweep', 'params.factor=-1,5'], { cwd: ws.dir, env });
     expect(r.code).toBe(1);

@@ -5,7 +5,8 @@ import { exitCodeOf, messageOf } from '../../errors.js';
 import { SpecError } from '../spec/spec-error.js';
 import { ExitCode, type ExitCodeValue } from '../../exit-codes.js';
 import { runWithConcurrency } from './concurrency.js';
-import { runPipeline, type RunPipelineOptions, type RunSummary } from './run-pipeline.js';
+import { planPipeline, runPipeline, type RunPipelineOptions, type RunSummary } from './run-pipeline.js';
+import type { Plan } from './plan-run.js';
 import type { RunEvent, RunObserver, StageSummary } from './events.js';
 import { InFlightStages } from './in-flight.js';
 import { AshaSearch, bestTrial, PRUNED_EPOCH, searchedStage, type SearchSettings } from './asha-search.js';
@@ -66,12 +67,7 @@ export interface SweepOptions extends Omit<RunPipelineOptions, 'spec' | 'observe
  * preprocess) runs once: the other points wait for it and restore it ({@link InFlightStages}).
  */
 export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
-  const specs: PipelineSpec[] = [];
-  for (const set of opts.grid) {
-    const loaded = await loadSpec(opts.file, { ...opts.load, set: [...(opts.load.set ?? []), ...set] });
-    if (!loaded.ok) throw new SpecError(loaded.diagnostics);
-    specs.push(loaded.spec);
-  }
+  const specs = await loadSweepSpecs(opts.file, opts.load, opts.grid);
   const sweepId = `s-${randomBytes(4).toString('hex')}`;
   const points: SweepPoint[] = opts.grid.map((set) => ({ set, status: 'not run', exitCode: 0, metrics: {} }));
   const parallel = Math.max(1, Math.min(opts.jobs, points.length));
@@ -99,6 +95,36 @@ export async function runSweep(opts: SweepOptions): Promise<SweepSummary> {
   const gatesFailed = bad.filter((p) => p.exitCode === ExitCode.GateFailed).length;
   const exitCode = exitCodeOf({ interrupted: opts.signal.aborted, stagesFailed: bad.length - gatesFailed, gatesFailed });
   return { schemaVersion: 1, sweepId, pipeline: specs[0].name, points, failed: bad.length, exitCode, ...(search ? { search: search.summary(points) } : {}) };
+}
+
+/** One point of `run --sweep … --dry`: its `--set` items and what its run would do. */
+export interface SweepPointPlan {
+  set: string[];
+  plan: Plan;
+}
+
+/**
+ * Plans every point of a sweep without running anything (`run --sweep … --dry`). A search's
+ * trials are planned with the identity they would run with, so a trial that ran before shows as
+ * cached; whether the search will stop a new trial is only known once it trains.
+ */
+export async function planSweep(opts: Pick<SweepOptions, 'file' | 'load' | 'grid' | 'search' | 'runsDir' | 'force' | 'only' | 'onWarning' | 'remote'>): Promise<SweepPointPlan[]> {
+  const specs = await loadSweepSpecs(opts.file, opts.load, opts.grid);
+  if (opts.search) attachSearch(specs, opts.grid, opts.search, new AbortController().signal);
+  const plans: SweepPointPlan[] = [];
+  for (const [i, spec] of specs.entries()) plans.push({ set: opts.grid[i]!, plan: await planPipeline(spec, opts.runsDir, opts) });
+  return plans;
+}
+
+/** Every grid point's spec, in grid order: a bad value in any point throws before anything runs (or is planned). */
+export async function loadSweepSpecs(file: string, load: LoadOptions, grid: readonly string[][]): Promise<PipelineSpec[]> {
+  const specs: PipelineSpec[] = [];
+  for (const set of grid) {
+    const loaded = await loadSpec(file, { ...load, set: [...(load.set ?? []), ...set] });
+    if (!loaded.ok) throw new SpecError(loaded.diagnostics);
+    specs.push(loaded.spec);
+  }
+  return specs;
 }
 
 /**
