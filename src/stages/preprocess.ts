@@ -215,6 +215,8 @@ export const preprocess: StageKind<PreprocessConfig> = {
     if (meta.targets) ctx.log(`targets ${meta.targets.map((t) => `${t.name}: ${t.task}${classesOf(t.labels, t.classCounts)}`).join('; ')}`);
     ctx.log(`${meta.targets ? '' : `task ${meta.task}${classesOf(meta.labels, meta.classCounts)}; `}${inputs}`);
     for (const warning of report.warnings) ctx.log(`warning: ${warning}`);
+    const dropped = droppedShareWarning(report.droppedMissing, report.rowsRead, c.missing);
+    if (dropped) ctx.log(`warning: ${dropped}`);
     ctx.log(`split train ${s.train} / validation ${s.validation} / test ${s.test} (seed ${c.split.seed})`);
     if (meta.cv) ctx.log(describeFolds(meta.cv));
     const augmented = c.augment && (await augmentTrainSplit(ctx, c.augment));
@@ -315,6 +317,12 @@ function logDelimiter(ctx: StageContext<PreprocessConfig>, delimiter: string | u
 
 function textOptions(t: TextConfig): TextOptions {
   return { column: t.column, tokenizer: t.tokenizer, lowercase: t.lowercase, vocabSize: t.vocab_size, maxLength: t.max_length, oovToken: t.oov_token, padding: t.padding, truncating: t.truncating };
+}
+
+/** Rows dropped for missing values are worth a warning from 5 % of the file on, with the option that keeps them. */
+export function droppedShareWarning(dropped: number, read: number, missing: PreprocessConfig['missing']): string | undefined {
+  if (missing !== 'drop' || read === 0 || dropped / read < 0.05) return undefined;
+  return `${dropped} of ${read} rows (${((100 * dropped) / read).toFixed(1)} %) were dropped for a missing value; \`missing: mean\` (or median, mode) fills numbers from the train split and categories with their most frequent value instead`;
 }
 
 function missingStrategy(m: PreprocessConfig['missing']): MissingStrategy {
