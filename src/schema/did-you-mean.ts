@@ -27,6 +27,17 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
       bestDistance = distance;
     }
   }
+  return best ?? closestByPrefix(lower, candidates);
+}
+
+/** A candidate that starts the input or that the input starts (`dataset` → `data`), both at least 3 letters long; the nearest in length wins. */
+function closestByPrefix(lower: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  for (const candidate of candidates) {
+    const c = candidate.toLowerCase();
+    if (Math.min(c.length, lower.length) < 3 || c === lower || !(c.startsWith(lower) || lower.startsWith(c))) continue;
+    if (best === undefined || Math.abs(c.length - lower.length) < Math.abs(best.length - lower.length)) best = candidate;
+  }
   return best;
 }
 

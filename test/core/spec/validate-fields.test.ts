@@ -94,4 +94,11 @@ describe('did you mean', () => {
     expect(closestMatch('optimizer', ['lr', 'epochs'])).toBeUndefined();
     expect(didYouMean('dens', ['dense', 'dropout'])).toBe('did you mean "dense"?');
   });
+
+  it('falls back to a name that starts the input, or that the input starts, when no edit is close', () => {
+    expect(closestMatch('dataset', ['model', 'data', 'epochs'])).toBe('data');
+    expect(closestMatch('valid', ['validation_split', 'validation', 'value'])).toBe('validation');
+    expect(closestMatch('ep', ['epochs'])).toBeUndefined();
+    expect(closestMatch('optimizer', ['optim_x', 'lr'])).toBeUndefined();
+  });
 });
