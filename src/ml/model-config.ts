@@ -10,6 +10,8 @@ export const LEAKY_RELU_SLOPE = 0.2;
 export type Activation = (typeof activations)[number];
 
 export const presetNames = ['logistic_regression', 'mlp', 'text_classifier'] as const;
+/** Other spellings of the presets: `logistic_regression` has no hidden layer, so on a regression task it is linear regression. */
+const presetAliases = { linear_regression: 'logistic_regression', linear: 'logistic_regression', logistic: 'logistic_regression', logreg: 'logistic_regression' };
 export type PresetName = (typeof presetNames)[number];
 
 export const optimizerNames = ['sgd', 'momentum', 'adam', 'rmsprop', 'adagrad', 'nadam', 'adamw'] as const;
@@ -219,11 +221,11 @@ const presetOptions = {
 export const modelField = f.oneOf(
   'The network: a preset name (logistic_regression, mlp, text_classifier), `{preset, ...options}`, or `{layers: [...]}`. The output layer is added from the task when the last layer is not one; with several targets, one output layer per target is added after `layers`.',
   [
-    f.enum('A preset with its default options.', presetNames),
+    f.enum('A preset with its default options.', presetNames, { aliases: presetAliases, ignoreCase: true }),
     f.object(
       'A preset with options, or an explicit list of layers.',
       {
-        preset: f.enum('The preset to expand.', presetNames),
+        preset: f.enum('The preset to expand.', presetNames, { aliases: presetAliases, ignoreCase: true }),
         layers: f.array('Layers in order, input first; on a multi-input dataset, the layers after the encoded inputs are concatenated (the combiner). Default on a multi-input dataset: the preset\'s hidden layers (none for logistic_regression).', layerField, { minItems: 1 }),
         inputs: f.map(
           'Multi-input datasets (text with tabular columns, or several texts): the encoder of each input by name — a text column, or `features` for the tabular columns. Default encoders: text embedding(embedding_dim) → global_avg_pooling1d (text_classifier: embedding → the recurrent layer), tabular columns unchanged.',

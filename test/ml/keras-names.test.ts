@@ -28,6 +28,17 @@ describe('the names Keras users type (issue 13 item 9)', () => {
     }
   });
 
+  it('accepts the sklearn names of the no-hidden-layer preset, alone or as `preset:`', () => {
+    for (const given of ['linear_regression', 'Linear', 'logreg', 'logistic']) {
+      const alone = check({ model: given });
+      expect(alone.issues, given).toEqual([]);
+      expect(alone.value.model).toBe('logistic_regression');
+      const nested = check({ model: { preset: given, l2: 0.01 } });
+      expect(nested.issues, given).toEqual([]);
+      expect(nested.value.model).toMatchObject({ preset: 'logistic_regression', l2: 0.01 });
+    }
+  });
+
   it('lr is an alias of learning_rate; giving both is an error', () => {
     const { value, issues } = check({ optimizer: { name: 'Adam', lr: 0.01, clipnorm: 1, clipvalue: 0.5 } });
     expect(issues).toEqual([]);
