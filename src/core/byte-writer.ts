@@ -49,15 +49,20 @@ export class ByteWriter {
   uint(v: number): void {
     let digits = 1;
     for (let p = 10; p <= v; p *= 10) digits++;
-    this.reserve(digits);
+    this.digits(v, digits);
+  }
+
+  /** The last `count` decimal digits of the non-negative safe integer `v` (leading zeros included). */
+  digits(v: number, count: number): void {
+    this.reserve(count);
     const buf = this.buf;
-    let end = this.pos + digits;
+    let end = this.pos + count;
     this.pos = end;
-    do {
+    for (let i = 0; i < count; i++) {
       const q = Math.floor(v / 10);
       buf[--end] = 48 + v - q * 10;
       v = q;
-    } while (v > 0);
+    }
   }
 
   /** The bytes written since the last `take` (a view, valid until the next write), and an empty writer. */

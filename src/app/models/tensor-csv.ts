@@ -1,5 +1,5 @@
 import type { ByteWriter } from '../../core/byte-writer.js';
-import { sevenDigits } from '../../core/seven-digits.js';
+import { writeSevenDigits } from '../../core/seven-digits.js';
 import type { TensorPredictions } from '../../ml/predict.js';
 import { inputCells } from './csv-cells.js';
 
@@ -30,12 +30,12 @@ export function writeTensorRows(
       w.text(text);
     }
     w.byte(0x2c);
-    if (values) w.text(sevenDigits(values[i]!));
+    if (values) writeSevenDigits(w, values[i]!);
     else {
       w.text(classFields[classes![i]!]!);
       for (let j = 0; j < k; j++) {
         w.byte(0x2c);
-        w.text(sevenDigits(probs![i * k + j]!));
+        writeSevenDigits(w, probs![i * k + j]!);
       }
     }
     w.byte(0x0a);
