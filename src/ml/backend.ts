@@ -60,12 +60,17 @@ let wasmInit: Promise<void> | undefined;
 let nativeTf: Promise<{ tf: Tf; source: string } | { error: string }> | undefined;
 const loaded = new Map<BackendChoice, Promise<LoadedTf>>();
 
+/**
+ * TensorFlow.js's packages are CommonJS: `require` loads them without the ES module loader's scan
+ * of their multi-megabyte files for export names (`import()` of them cost some 200 ms of CPU at
+ * each start that loads them, a quarter of a one-row `mlpipe predict`).
+ */
 async function importJsTf(): Promise<Tf> {
-  const core = await import('@tensorflow/tfjs-core');
+  const core = require('@tensorflow/tfjs-core') as Parameters<typeof registerChainedOps>[0];
   core.enableProdMode();
   registerChainedOps(core);
-  await import('@tensorflow/tfjs-backend-cpu');
-  const layers = await import('@tensorflow/tfjs-layers');
+  require('@tensorflow/tfjs-backend-cpu');
+  const layers = require('@tensorflow/tfjs-layers') as typeof import('@tensorflow/tfjs-layers');
   return Object.assign({}, core, layers) as unknown as Tf;
 }
 
@@ -114,7 +119,7 @@ async function startJs(name: 'wasm' | 'cpu', choice: BackendChoice): Promise<Tf>
   const tf = await jsTf;
   if (name === 'wasm') {
     wasmInit ??= (async () => {
-      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
       wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
     })();
     await wasmInit;

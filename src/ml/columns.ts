@@ -88,6 +88,44 @@ export function parseNumber(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): 
   return Number.isFinite(x) ? x : undefined;
 }
 
+/** Per cell format: whether {@link quickNumber} may read its cells (see there). */
+const quickFormats = new WeakMap<CellFormat, boolean>();
+
+/** `[+-]?(\d+(\.\d*)?|\.\d+)`: a plain decimal, a subset of NUMBER_RE without spaces, separators or exponent. */
+function isPlainDecimal(s: string): boolean {
+  let i = 0;
+  const n = s.length;
+  let c = s.charCodeAt(0);
+  if (c === 0x2b || c === 0x2d) i++;
+  let digits = 0;
+  let point = false;
+  for (; i < n; i++) {
+    c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits++;
+    else if (c === 0x2e && !point) point = true;
+    else return false;
+  }
+  return digits > 0;
+}
+
+/**
+ * The number of a string cell in plain decimal notation, read without trimming, NA look-up or
+ * regular expression, where `fmt` lets that give what isMissing and parseNumber give: a `.`
+ * decimal mark, a thousands separator that no such string holds, no missing marker written so.
+ * Else (and for other cells, or a value out of range) undefined: the general path decides.
+ */
+export function quickNumber(v: unknown, fmt: CellFormat): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  let ok = quickFormats.get(fmt);
+  if (ok === undefined) {
+    ok = fmt.decimal === '.' && (fmt.thousands === null || !/[\d.+-]/.test(fmt.thousands)) && ![...fmt.naValues].some(isPlainDecimal);
+    quickFormats.set(fmt, ok);
+  }
+  if (!ok || !isPlainDecimal(v)) return undefined;
+  const x = Number(v);
+  return Number.isFinite(x) ? x : undefined;
+}
+
 /** True for a number or a string written as a number, finite or not (`1e999`, Infinity). */
 export function looksNumeric(v: unknown, fmt: CellFormat = DEFAULT_CELL_FORMAT): boolean {
   if (typeof v === 'number') return !Number.isNaN(v);
@@ -295,7 +333,8 @@ export function featureEncoder(fm: FeatureMeta, format: CellFormat = DEFAULT_CEL
 export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Array, offset: number, loc: DataLocation): void {
   const fm = enc.meta;
   let v = raw;
-  if (isMissing(v, enc.format)) {
+  const quick = fm.type === 'numeric' ? quickNumber(v, enc.format) : undefined;
+  if (quick === undefined && isMissing(v, enc.format)) {
     if (fm.fill === undefined) {
       throw new DataError('is missing', { ...loc, column: fm.name, hint: 'provide a value, or preprocess with `missing` set to a fill strategy' });
     }
@@ -303,7 +342,7 @@ export function encodeFeature(enc: FeatureEncoder, raw: unknown, out: Float32Arr
   }
   if (fm.type === 'numeric') {
     // parseNumber first: the located error (and its object) is only built for a bad cell.
-    const x = parseNumber(v, enc.format) ?? numberOrThrow(v, { ...loc, column: fm.name }, enc.format);
+    const x = quick ?? parseNumber(v, enc.format) ?? numberOrThrow(v, { ...loc, column: fm.name }, enc.format);
     out[offset] = scaleValue(x, fm.stats!, fm.encoding);
     if (!Number.isFinite(out[offset])) {
       throw new DataError(`expected a finite number, got ${describeValue(v)}, which is out of range for the model's 32-bit float input`, {

@@ -106,6 +106,8 @@ export interface Predictor {
   explain(rows: Record<string, unknown>[]): Prediction[];
   /** The same for rows of cells in the order of `columns` (as a table is read). */
   predictTable(columns: readonly string[], rows: unknown[][]): Prediction[];
+  /** `predictTable`'s model outputs, before they become per-row objects (toPredictions). */
+  scoreTable(columns: readonly string[], rows: unknown[][]): TensorPredictions;
   dispose(): void;
 }
 
@@ -114,6 +116,10 @@ export async function loadPredictor(modelDir: string, options: { backend?: Backe
   const threshold = options.threshold;
   const loaded = await loadTf(options.backend ?? 'auto');
   const { model, meta } = await loadModel(loaded.tf, modelDir);
+  const scoreTable = (columns: readonly string[], rows: unknown[][]): TensorPredictions => {
+    const { x, xShape } = transformRows(meta.dataset, rows, columns);
+    return predictTensor(loaded.tf, model, meta, x, xShape, { threshold, batchSize: PREDICT_TABLE_BATCH });
+  };
   return {
     meta,
     backend: loaded.backend,
@@ -129,11 +135,8 @@ export async function loadPredictor(modelDir: string, options: { backend?: Backe
       const k = r.features.length;
       return toPredictions(r.predictions, meta).map((p, i) => ({ ...p, explain: Object.fromEntries(r.features.map((f, j) => [f, r.contributions[i * k + j]!])) }));
     },
-    predictTable(columns, rows) {
-      if (rows.length === 0) return [];
-      const { x, xShape } = transformRows(meta.dataset, rows, columns);
-      return toPredictions(predictTensor(loaded.tf, model, meta, x, xShape, { threshold, batchSize: PREDICT_TABLE_BATCH }), meta);
-    },
+    predictTable: (columns, rows) => (rows.length === 0 ? [] : toPredictions(scoreTable(columns, rows), meta)),
+    scoreTable,
     dispose() {
       model.dispose();
     },

@@ -2,7 +2,6 @@ import { DataError } from './errors.js';
 import {
   checkWidth,
   csvDelimiter,
-  delimitedRecords,
   engineReader,
   formatFromExtension,
   jsonLineObjects,
@@ -14,6 +13,7 @@ import {
   type TableSource,
 } from './read-table.js';
 import { openSqlEngine } from './sql-engine.js';
+import { delimitedRecordBlocks } from './csv-records.js';
 
 /** A run of consecutive rows of a table, as readTable would give them (same cells, same lines). */
 export interface TableBatch extends Table {
@@ -94,9 +94,11 @@ class Batcher {
 async function* delimitedBatches(path: string, file: string, delimiter: string, size: number): AsyncGenerator<TableBatch> {
   const batcher = new Batcher(file, size, delimiter);
   let columns: string[] | undefined;
-  for await (const { fields, line, text } of delimitedRecords(path, file, delimiter)) {
-    if (!columns) columns = fields;
-    else if (batcher.add(fields, line, text)) yield batcher.take(columns);
+  for await (const block of delimitedRecordBlocks(path, file, delimiter)) {
+    for (const { fields, line, text } of block) {
+      if (!columns) columns = fields;
+      else if (batcher.add(fields, line, text)) yield batcher.take(columns);
+    }
   }
   yield batcher.take(columns ?? []);
 }

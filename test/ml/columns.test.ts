@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  quickNumber,
+  cellFormatOf,
   categoryOf,
   encodeFeature,
   featureColumnNames,
@@ -149,5 +151,27 @@ describe('values out of the number range', () => {
     const fm = fitFeature('v', ['1', '2'], { type: 'numeric', normalize: 'none', encoding: 'onehot', missing: drop }, at);
     expect(encode(fm, '3e38')).toEqual([Math.fround(3e38)]);
     expect(() => encode(fm, '1e39')).toThrow(`row 1, column "v": expected a finite number, got "1e39", which is out of range for the model's 32-bit float input`);
+  });
+});
+
+describe('quickNumber', () => {
+  const cells = ['1.5', '-0.25', '+3', '.5', '5.', '007', '0', '-999', '1e5', ' 1', '1 ', '1,000', '1.000', '1,5', '', '-', '.', '+', '--1', '1.2.3', '١', '１', 'NaN', 'Infinity', '9'.repeat(400), '0x10'];
+  const formats = [
+    cellFormatOf(undefined),
+    cellFormatOf({ naValues: ['', '-999', 'NA'], decimal: '.', thousands: null }),
+    cellFormatOf({ naValues: [''], decimal: ',', thousands: '.' }),
+    cellFormatOf({ naValues: [''], decimal: '.', thousands: ' ' }),
+  ];
+
+  it('reads a cell only where isMissing and parseNumber would give that number, and plain decimals in the default format', () => {
+    for (const fmt of formats) {
+      for (const v of [...cells, 1.5, null, undefined]) {
+        const q = quickNumber(v, fmt);
+        if (q !== undefined) expect({ v, missing: isMissing(v, fmt), x: parseNumber(v, fmt) }).toEqual({ v, missing: false, x: q });
+      }
+    }
+    expect(['1.5', '-0.25', '+3', '.5', '5.', '007', '-999'].map((v) => quickNumber(v, formats[0]!))).toEqual([1.5, -0.25, 3, 0.5, 5, 7, -999]);
+    expect(quickNumber('-999', formats[1]!), 'a format with a numeric missing marker takes the general path').toBeUndefined();
+    expect(quickNumber('1.5', formats[2]!), 'and so does a comma decimal mark').toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtemp } from 'node:fs/promises';
-import { delimitedRecords } from '../../src/ml/csv-records.js';
+import { delimitedRecordBlocks, delimitedRecords } from '../../src/ml/csv-records.js';
 import { DataError } from '../../src/ml/errors.js';
 
 async function records(text: string | Buffer) {
@@ -46,5 +46,21 @@ describe('delimitedRecords', () => {
     expect(err).toBeInstanceOf(DataError);
     expect(err).toMatchObject({ line: 4, row: 2 });
     expect((err as DataError).message).toContain('has 1 fields, expected 2 like the header (a, b)');
+  });
+});
+
+describe('delimitedRecordBlocks', () => {
+  it('hands out the records of delimitedRecords in blocks of bounded size, plain chunks and csv-parse alike', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'csv-blocks-')), 'a.csv');
+    const plain = Array.from({ length: 100_000 }, (_, i) => `${i},x`).join('\n');
+    await writeFile(path, `a,b\n${plain}\n"q,1",2\n${plain}\n`);
+    const blocks = [];
+    for await (const block of delimitedRecordBlocks(path, 'a.csv', ',')) blocks.push(block);
+    const each = [];
+    for await (const r of delimitedRecords(path, 'a.csv', ',')) each.push(r);
+    expect(blocks.flat()).toEqual(each);
+    expect(each).toHaveLength(1 + 200_001);
+    expect(blocks.length).toBeGreaterThan(30);
+    expect(Math.max(...blocks.map((b) => b.length)), 'a block is some 64 KiB of lines, not the file').toBeLessThanOrEqual(20_000);
   });
 });

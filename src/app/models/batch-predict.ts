@@ -2,7 +2,7 @@ import { openAtomicWriter } from '../../core/fs/write-atomic.js';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { DataError } from '../../ml/errors.js';
-import { loadPredictor, type Prediction, type Predictor } from '../../ml/predict.js';
+import { loadPredictor, toPredictions, type Prediction, type Predictor, type TensorPredictions } from '../../ml/predict.js';
 import { readTableBatches, type TableBatch } from '../../ml/table-batches.js';
 import { transformRows } from '../../ml/transform.js';
 import type { CellFormatMeta } from '../../ml/dataset.js';
@@ -113,12 +113,13 @@ async function openSink(options: PredictFileOptions, format: PredictionFormat, r
     const file = await openAtomicWriter(options.output);
     return { write: (t) => file.write(t), done: async () => (await file.commit(), null), abort: () => file.abort() };
   }
+  const asText = (t: string | Uint8Array) => (typeof t === 'string' ? t : Buffer.from(t.buffer, t.byteOffset, t.byteLength).toString('utf8'));
   if (options.write) {
     const write = options.write;
-    return { write: async (t) => void (t && (await write(t))), done: async () => null, abort: async () => undefined };
+    return { write: async (t) => void (t.length > 0 && (await write(asText(t)))), done: async () => null, abort: async () => undefined };
   }
   const parts: string[] = [];
-  return { write: async (t) => void parts.push(t), done: async () => parts.join(''), abort: async () => undefined };
+  return { write: async (t) => void parts.push(asText(t)), done: async () => parts.join(''), abort: async () => undefined };
 }
 
 /**
@@ -160,8 +161,15 @@ export async function predictFile(options: PredictFileOptions): Promise<PredictF
     for (let batch: IteratorResult<TableBatch> = first; !batch.done; batch = await nextBatch(batches)) {
       const scored = await scoreBatch(predictor, batch.value, dirname(options.input), options.onError === 'skip', skipped, options.explain === true);
       rows += scored.rows.length;
-      if (keep) for (const p of scored.predictions) predictions.push(p);
-      await sink.write(renderer.render(scored.rows, scored.predictions, scored.sourceRows, scored.inputTexts));
+      // Without kept predictions, a CSV is written straight from the model's outputs (no per-row objects).
+      const bytes = scored.tensor && !keep ? renderer.renderTensor(scored.rows, scored.tensor, scored.sourceRows, scored.inputTexts) : undefined;
+      if (bytes) {
+        await sink.write(bytes);
+        continue;
+      }
+      const predicted = scored.predictions ?? toPredictions(scored.tensor!, predictor.meta);
+      if (keep) for (const p of predicted) predictions.push(p);
+      await sink.write(renderer.render(scored.rows, predicted, scored.sourceRows, scored.inputTexts));
     }
     await sink.write(renderer.end());
   } catch (err) {
@@ -188,7 +196,9 @@ const skipHint = (err: DataError) => `${err.hint ? `${err.hint}; or ` : ''}pass 
 
 interface ScoredBatch {
   rows: unknown[][];
-  predictions: Prediction[];
+  /** The model's outputs for `rows`, or (explain) the predictions with their contributions. */
+  tensor?: TensorPredictions;
+  predictions?: Prediction[];
   sourceRows: number[];
   /** Each row's input cells as CSV, where the input's text is that (see TableBatch.texts). */
   inputTexts?: Array<string | undefined>;
@@ -197,14 +207,14 @@ interface ScoredBatch {
 /** Scores one batch: its rows that could be scored, their predictions and 1-based data rows; bad rows go to `skipped` (or throw unless `skip`). */
 async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: string, skip: boolean, skipped: SkippedRow[], explain: boolean): Promise<ScoredBatch> {
   const asObject = (r: unknown[]) => Object.fromEntries(batch.columns.map((c, j) => [c, r[j]]));
-  const score = (rows: unknown[][]) => (explain ? predictor.explain(rows.map(asObject)) : predictor.predictTable(batch.columns, rows));
+  const score = (rows: unknown[][]): Pick<ScoredBatch, 'tensor' | 'predictions'> => (explain ? { predictions: predictor.explain(rows.map(asObject)) } : { tensor: predictor.scoreTable(batch.columns, rows) });
   const image = predictor.meta.dataset.image;
   if (image) await decodeImageColumn(batch, image, baseDir, skip, predictor.meta.dataset.format);
   const all = batch.rows.map((_, i) => i);
   // A comma-separated row's text is its cells as the CSV output writes them (an image column's cells were replaced, so not there).
   const texts = batch.delimiter === ',' && !image ? batch.texts : undefined;
   try {
-    return { rows: batch.rows, predictions: score(batch.rows), sourceRows: all.map((i) => batch.offset + i + 1), inputTexts: texts };
+    return { rows: batch.rows, ...score(batch.rows), sourceRows: all.map((i) => batch.offset + i + 1), inputTexts: texts };
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
     if (!skip) {
@@ -225,5 +235,5 @@ async function scoreBatch(predictor: Predictor, batch: TableBatch, baseDir: stri
     }
   });
   const rows = good.map((i) => batch.rows[i]!);
-  return { rows, predictions: rows.length > 0 ? score(rows) : [], sourceRows: good.map((i) => batch.offset + i + 1), inputTexts: texts && good.map((i) => texts[i]) };
+  return { rows, ...(rows.length > 0 ? score(rows) : { predictions: [] }), sourceRows: good.map((i) => batch.offset + i + 1), inputTexts: texts && good.map((i) => texts[i]) };
 }

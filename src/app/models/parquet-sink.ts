@@ -1,4 +1,5 @@
 import { open, rename, rm } from 'node:fs/promises';
+import { writeAll } from '../../core/fs/write-atomic.js';
 import { openSqlEngine, sqlIdentifier, sqlString } from '../../ml/sql-engine.js';
 import type { OutputColumnKind } from './prediction-output.js';
 
@@ -7,7 +8,7 @@ const MEMORY_LIMIT = '256MB';
 
 /** Where rendered predictions go, piece by piece. */
 export interface PredictionSink {
-  write(text: string): Promise<void>;
+  write(text: string | Uint8Array): Promise<void>;
   /** Finishes the output; the text when it was kept in memory, else null. */
   done(): Promise<string | null>;
   abort(): Promise<void>;
@@ -35,9 +36,7 @@ export async function openParquetSink(output: string, columns: () => Array<{ nam
     await rm(parquet, { force: true });
   };
   return {
-    write: async (text) => {
-      if (text) await handle.write(text);
-    },
+    write: (text) => writeAll(handle, text),
     done: async () => {
       try {
         await close();

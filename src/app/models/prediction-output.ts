@@ -1,6 +1,9 @@
-import type { Prediction } from '../../ml/predict.js';
+import type { Prediction, TensorPredictions } from '../../ml/predict.js';
+import { ByteWriter } from '../../core/byte-writer.js';
 import { csvField } from '../../core/csv-field.js';
 import { sevenDigits } from '../../core/seven-digits.js';
+import { inputCells, labelFields } from './csv-cells.js';
+import { writeTensorRows } from './tensor-csv.js';
 
 /** The formats `mlpipe predict` writes. */
 export type PredictionFormat = 'csv' | 'jsonl' | 'parquet';
@@ -25,6 +28,12 @@ function unique(name: string, taken: ReadonlySet<string>): string {
 export interface PredictionRenderer {
   /** `inputTexts[i]`, when given, is row `i`'s input cells already as CSV (its text in a comma-separated file without quotes), written as it is. */
   render(rows: unknown[][], predictions: Prediction[], sourceRows: number[], inputTexts?: ReadonlyArray<string | undefined>): string;
+  /**
+   * CSV of a one-target model: what `render` gives for `toPredictions(p)`, as UTF-8 bytes (a view
+   * valid until the next call), written from the typed arrays without per-row objects or strings.
+   * Undefined (nothing rendered) where the labels do not name each class column of `p`.
+   */
+  renderTensor(rows: unknown[][], p: TensorPredictions, sourceRows: number[], inputTexts?: ReadonlyArray<string | undefined>): Uint8Array | undefined;
   end(): string;
   /** CSV: the header's columns and what each holds, once the first batch (or `end`) was rendered. */
   header(): Array<{ name: string; kind: OutputColumnKind }>;
@@ -40,6 +49,7 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
     const explain = unique('explain', taken);
     return {
       render: (rows, predictions, sourceRows) => rows.map((row, i) => `${jsonLine(columns, row, predictions[i]!, sourceRows[i]!, rowColumn, predicted, probabilities, explain)}\n`).join(''),
+      renderTensor: () => undefined,
       end: () => '',
       header: () => [],
     };
@@ -47,14 +57,28 @@ export function predictionRenderer(format: PredictionFormat, columns: string[], 
   let csv: CsvLayout['row'] | undefined;
   let header = '';
   let kinds: Array<{ name: string; kind: OutputColumnKind }> = [];
-  const start = (first: Prediction | undefined) => {
-    const layout = first?.outputs ? multiTargetCsv(columns, first, rowColumn, taken) : singleTargetCsv(columns, first, labels, rowColumn, predicted, taken, explained);
+  const start = (first: Prediction | OutputShape | undefined) => {
+    const layout = first && 'outputs' in first && first.outputs ? multiTargetCsv(columns, first, rowColumn, taken) : singleTargetCsv(columns, first && shapeOf(first, labels), labels, rowColumn, predicted, taken, explained);
     header = `${layout.header.map(csvField).join(',')}\n`;
     kinds = layout.header.map((name, i) => ({ name, kind: i === 0 ? 'row' : i <= columns.length ? 'input' : layout.kinds[i - 1 - columns.length]! }));
     csv = layout.row;
   };
+  const writer = new ByteWriter();
+  const labelField = labelFields();
   return {
     header: () => kinds,
+    renderTensor: (rows, p, sourceRows, inputTexts) => {
+      const k = p.probabilities ? p.probabilities.length / p.n : 0;
+      if (p.outputs || explained.length > 0 || (labels && k > 0 && labels.length !== k)) return undefined;
+      if (rows.length === 0) return writer.take();
+      if (!csv) {
+        start({ regression: p.values !== undefined, probColumns: Array.from({ length: k }, (_, j) => labels?.[j] ?? String(j)) });
+        writer.text(header);
+      }
+      const classFields = Array.from({ length: k }, (_, c) => labelField(labels?.[c] ?? String(c)));
+      writeTensorRows(writer, columns, rows, p, sourceRows, inputTexts, classFields);
+      return writer.take();
+    },
     render: (rows, predictions, sourceRows, inputTexts) => {
       if (rows.length === 0) return '';
       let text = '';
@@ -108,6 +132,17 @@ function jsonLine(columns: string[], row: unknown[], p: Prediction, sourceRow: n
   return JSON.stringify(out);
 }
 
+/** What a one-target model's CSV columns hold: a value, or a label and one probability per class. */
+interface OutputShape {
+  regression: boolean;
+  probColumns: string[];
+}
+
+function shapeOf(first: Prediction | OutputShape, labels: string[] | undefined): OutputShape {
+  if ('regression' in first) return first;
+  return { regression: first.value !== undefined, probColumns: first.probabilities ? (labels ?? Object.keys(first.probabilities)) : [] };
+}
+
 interface CsvLayout {
   header: string[];
   /** What each prediction column (after the row number and the inputs) holds. */
@@ -115,31 +150,13 @@ interface CsvLayout {
   row(row: unknown[], p: Prediction, sourceRow: number, inputText?: string): string;
 }
 
-/** `row`'s input cells as CSV fields after `sourceRow` (`inputText` when given: they are already). */
-function inputCells(columns: string[], row: unknown[], sourceRow: number, inputText: string | undefined): string {
-  if (inputText !== undefined) return columns.length > 0 ? `${sourceRow},${inputText}` : String(sourceRow);
-  let line = String(sourceRow);
-  for (let j = 0; j < columns.length; j++) line += `,${csvField(row[j])}`;
-  return line;
-}
-
-/** csvField of labels, each escaped once. */
-function labelFields(): (label: string | undefined) => string {
-  const known = new Map<string | undefined, string>();
-  return (label) => {
-    let field = known.get(label);
-    if (field === undefined) known.set(label, (field = csvField(label)));
-    return field;
-  };
-}
-
 /** CSV of a one-target model: `predicted`, for a classifier one `p_<label>` per class (as the first prediction has them), then one `explain.<feature>` per explained feature. */
-function singleTargetCsv(columns: string[], first: Prediction | undefined, labels: string[] | undefined, rowColumn: string, predicted: string, taken: ReadonlySet<string>, explained: string[]): CsvLayout {
-  const probColumns = first?.probabilities ? (labels ?? Object.keys(first.probabilities)) : [];
+function singleTargetCsv(columns: string[], shape: OutputShape | undefined, labels: string[] | undefined, rowColumn: string, predicted: string, taken: ReadonlySet<string>, explained: string[]): CsvLayout {
+  const probColumns = shape?.probColumns ?? [];
   const labelField = labelFields();
   return {
     header: [rowColumn, ...columns, predicted, ...probColumns.map((l) => unique(`p_${l}`, taken)), ...explained.map((f) => unique(`explain.${f}`, taken))],
-    kinds: [first?.value !== undefined || (first === undefined && !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const), ...explained.map(() => 'number' as const)],
+    kinds: [(shape ? shape.regression : !labels) ? 'number' : 'label', ...probColumns.map(() => 'number' as const), ...explained.map(() => 'number' as const)],
     row: (row, p, sourceRow, inputText) => {
       let line = inputCells(columns, row, sourceRow, inputText);
       line += `,${p.value !== undefined ? sevenDigits(p.value) : labelField(p.label)}`;

@@ -1,4 +1,4 @@
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 
 /** Writes `text` to a temp sibling, then renames it over `path`: readers never see half a file. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
@@ -12,9 +12,18 @@ export async function writeAtomic(path: string, text: string): Promise<void> {
   }
 }
 
+/** Writes all of `text` at the handle's position (a write may take only part of a buffer). */
+export async function writeAll(handle: FileHandle, text: string | Uint8Array): Promise<void> {
+  if (typeof text === 'string') {
+    if (text) await handle.write(text);
+    return;
+  }
+  for (let at = 0; at < text.length; ) at += (await handle.write(text, at)).bytesWritten;
+}
+
 /** A file written in pieces to a temp sibling: `commit` syncs it and renames it over the path, `abort` removes it. */
 export interface AtomicWriter {
-  write(text: string): Promise<void>;
+  write(text: string | Uint8Array): Promise<void>;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -30,9 +39,7 @@ export async function openAtomicWriter(path: string): Promise<AtomicWriter> {
     await handle.close();
   };
   return {
-    write: async (text) => {
-      if (text) await handle.write(text);
-    },
+    write: (text) => writeAll(handle, text),
     commit: async () => {
       try {
         await handle.sync();
