@@ -137,7 +137,10 @@ export function rowsAt(data: TrainData, idx: ArrayLike<number>): Float32Array | 
   if ('rows' in data) return data.rows.read(idx);
   const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   const x = data.x instanceof Int32Array ? new Int32Array(idx.length * row) : new Float32Array(idx.length * row);
-  for (let i = 0; i < idx.length; i++) x.set(data.x.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
+  const src = data.x;
+  // Short rows (tabular features) by a plain loop: subarray + set makes a view object per row.
+  if (row <= 64) for (let i = 0, d = 0; i < idx.length; i++) for (let s = idx[i]! * row, end = s + row; s < end; s++, d++) x[d] = src[s]!;
+  else for (let i = 0; i < idx.length; i++) x.set(src.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
   return x;
 }
 
