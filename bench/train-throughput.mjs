@@ -3,7 +3,7 @@
 // model builder and training loop, against the same models in PyTorch (1 thread) when
 // `python3 -c 'import torch'` works. The engines alternate: each round runs every backend in a
 // fresh process, then PyTorch, so a busy moment hits both; the table shows medians over the rounds
-// with min–max. Run `npm run build` first.
+// with min–max; the ratios to PyTorch are of the medians, with the min–max of the per-round ratios. Run `npm run build` first.
 //
 // `--baseline DIR` adds the engine `wasm-baseline`: the wasm backend of another build's dist/ folder
 // (e.g. a worktree of origin/main), alternated with this build's, to pair before/after in one run.
@@ -244,13 +244,21 @@ const median = (xs) => {
 };
 const fmt = (v) => Math.round(v).toLocaleString('en-US');
 const cell = (xs) => (xs?.length ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '-');
+/** Ratio of medians, then the min–max of the per-round ratios (each round ran both engines; when every round has both). */
+const ratioCell = (xs, refs) => {
+  if (!xs?.length || !refs?.length) return '-';
+  const ratio = (median(xs) / median(refs)).toFixed(2);
+  if (xs.length !== refs.length) return ratio;
+  const perRound = xs.map((x, i) => x / refs[i]);
+  return `${ratio} (${Math.min(...perRound).toFixed(2)}–${Math.max(...perRound).toFixed(2)})`;
+};
 const engines = Object.keys(samples);
 const reference = samples['pytorch-1t'];
 const header = ['samples/s, batch 64, Adam: median (min–max)', ...engines, ...(reference ? engines.filter((e) => e !== 'pytorch-1t').map((e) => `${e}/pytorch`) : [])];
 const rows = modelNames.map((name) => [
   models[name].label,
   ...engines.map((e) => cell(samples[e][name])),
-  ...(reference ? engines.filter((e) => e !== 'pytorch-1t').map((e) => (samples[e][name] && reference[name] ? (median(samples[e][name]) / median(reference[name])).toFixed(2) : '-')) : []),
+  ...(reference ? engines.filter((e) => e !== 'pytorch-1t').map((e) => ratioCell(samples[e][name], reference[name])) : []),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

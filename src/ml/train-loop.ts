@@ -11,6 +11,8 @@ import type { LossSpec } from './model-config.js';
 import type { OutputKind } from './build-model.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { SplitRowReader } from './split-reader.js';
+import { trainingForward } from './training-forward.js';
+import { denseStack, denseStackGradients } from './dense-stack-step.js';
 
 /** Inputs and labels of one split, as stored in a dataset (`y`: one value per sample and target, row-major). */
 export interface FitData {
@@ -135,7 +137,10 @@ export function rowsAt(data: TrainData, idx: ArrayLike<number>): Float32Array | 
   if ('rows' in data) return data.rows.read(idx);
   const row = data.xShape.slice(1).reduce((a, b) => a * b, 1);
   const x = data.x instanceof Int32Array ? new Int32Array(idx.length * row) : new Float32Array(idx.length * row);
-  for (let i = 0; i < idx.length; i++) x.set(data.x.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
+  const src = data.x;
+  // Short rows (tabular features) by a plain loop: subarray + set makes a view object per row.
+  if (row <= 64) for (let i = 0, d = 0; i < idx.length; i++) for (let s = idx[i]! * row, end = s + row; s < end; s++, d++) x[d] = src[s]!;
+  else for (let i = 0; i < idx.length; i++) x.set(src.subarray(idx[i]! * row, (idx[i]! + 1) * row), i * row);
   return x;
 }
 
@@ -243,21 +248,29 @@ interface Totals {
 }
 
 /**
+ * The batch's loss on the model's output values `values` (`n` rows): its totals (loss sum, score)
+ * are added to `totals`; returns ∂(loss sum)/∂output (multiply by 1/n for the mean loss's).
+ */
+function batchGradient(heads: readonly Head[], batch: Batch, totals: Totals, values: ArrayLike<number>, seen?: (pred: ArrayLike<number>) => void): { loss: number; grad: Float32Array } {
+  seen?.(values);
+  const grad = new Float32Array(values.length);
+  const t = headsLoss(heads, values, batch.y, batch.w, grad);
+  totals.loss += t.loss;
+  t.scores.forEach((v, j) => (totals.scores[j]! += v));
+  return { loss: t.loss, grad };
+}
+
+/**
  * The mean weighted batch loss as one differentiable op computed in JS (`batchLoss`); its totals
  * (loss sum, score) are added to `totals`.
  */
 function lossOp(tf: Tf, heads: readonly Head[], batch: Batch, totals: Totals, seen?: (pred: ArrayLike<number>) => void): (pred: Tensor) => Scalar {
   return tf.customGrad((...args: unknown[]) => {
     const pred = args[0] as Tensor;
-    const values = pred.dataSync();
-    seen?.(values);
     const n = pred.shape[0]!;
-    const grad = new Float32Array(values.length);
-    const t = headsLoss(heads, values, batch.y, batch.w, grad);
-    totals.loss += t.loss;
-    t.scores.forEach((v, j) => (totals.scores[j]! += v));
+    const { loss, grad } = batchGradient(heads, batch, totals, pred.dataSync(), seen);
     return {
-      value: tf.scalar(t.loss / n),
+      value: tf.scalar(loss / n),
       gradFunc: (dy: Tensor) => {
         const scale = dy.dataSync()[0]! / n;
         for (let i = 0; i < grad.length; i++) grad[i]! *= scale;
@@ -265,6 +278,26 @@ function lossOp(tf: Tf, heads: readonly Head[], batch: Batch, totals: Totals, se
       },
     };
   }) as (pred: Tensor) => Scalar;
+}
+
+/**
+ * One optimizer step on a dense stack (see `denseStack`), with the gradients the tape would give
+ * `lossOp`'s mean loss (∂loss/∂output scaled by 1/n the same way), applied in the variables' order.
+ */
+function denseStackStep(tf: Tf, stack: NonNullable<ReturnType<typeof denseStack>>, variables: readonly Variable[], optimizer: OptimizerHandle, heads: readonly Head[], batch: Batch, totals: Totals, seen?: (pred: ArrayLike<number>) => void): void {
+  const x = batch.x as Tensor;
+  const n = x.shape[0]!;
+  const grads = denseStackGradients(tf, stack, x, (values) => {
+    const { grad } = batchGradient(heads, batch, totals, values, seen);
+    const scale = 1 / n;
+    for (let i = 0; i < grad.length; i++) grad[i]! *= scale;
+    return grad;
+  });
+  try {
+    optimizer.optimizer.applyGradients(Object.fromEntries(variables.map((v) => [v.name, grads[v.name]!])));
+  } finally {
+    tf.dispose(Object.values(grads));
+  }
 }
 
 function classWeightsOf(y: Float32Array, classWeights?: number[]): Float32Array | null {
@@ -325,6 +358,8 @@ export async function fitModel(
   if (options.classWeights && k > 1) throw new RangeError('class weights apply to a model with one target');
   const weights = classWeightsOf(train.y, options.classWeights);
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
+  const forward = trainingForward(tf, model);
+  const stack = heads.length === 1 && !resolved.inputs ? denseStack(tf, model, variables) : undefined;
   const history: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: Tensor[] | null; metrics: Record<string, number> } | undefined;
   let wait = 0;
@@ -344,11 +379,13 @@ export async function fitModel(
         const size = Math.min(options.batchSize, n - start);
         const rows = order.subarray(start, start + size);
         const batch = batchOf(tf, resolved, rowsAt(train, rows), size, shuffledY.subarray(start * k, (start + size) * k), shuffledWeights ? shuffledWeights.subarray(start, start + size) : null);
-        const loss = lossOp(tf, heads, batch, totals, epochPred && ((values) => epochPred.set(values as Float32Array, start * units)));
+        const seen = epochPred && ((values: ArrayLike<number>) => epochPred.set(values as Float32Array, start * units));
+        const loss = lossOp(tf, heads, batch, totals, seen);
         try {
-          options.optimizer.optimizer.minimize(
+          if (stack) denseStackStep(tf, stack, variables, options.optimizer, heads, batch, totals, seen);
+          else options.optimizer.optimizer.minimize(
             () => {
-              const total = loss(joinOutputs(tf, model.apply(batch.x, { training: true }) as Tensor | Tensor[]));
+              const total = loss(joinOutputs(tf, forward(batch.x)));
               const regularization = model.calculateLosses();
               if (regularization.length === 0) return total;
               const penalty = tf.addN(regularization);

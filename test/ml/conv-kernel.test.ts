@@ -87,6 +87,10 @@ const poolCases: PoolCase[] = [
   { x: [3, 1, 15, 4], size: [1, 3], strides: [1, 2], pad: 'valid' },
   { x: [2, 6, 6, 5], size: [2, 2], strides: [1, 1], pad: 'valid', levels: 2 },
   { x: [2, 5, 5, 2], size: [3, 2], strides: [2, 2], pad: 'same', levels: 1 },
+  // 2×2 windows (unrolled when whole) beside clipped ones at the border, with ties, odd channels
+  { x: [2, 7, 5, 3], size: [2, 2], strides: [2, 2], pad: 'same', levels: 2 },
+  { x: [3, 9, 8, 5], size: [2, 2], strides: [2, 2], pad: 'same' },
+  { x: [2, 6, 7, 7], size: [2, 2], strides: [1, 1], pad: 'same', levels: 3 },
 ];
 
 async function poolGradient(backend: 'cpu' | 'wasm', c: PoolCase, seed: number): Promise<Float32Array> {

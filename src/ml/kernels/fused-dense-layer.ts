@@ -14,6 +14,12 @@ interface DenseInternals {
 
 const classes = new WeakMap<Tf, new (args: DenseArgs) => Layer>();
 
+/** Whether `layer` is mlpipe's fused Dense (of this TensorFlow.js instance), not the stock class. */
+export function isFusedDenseLayer(tf: Tf, layer: unknown): boolean {
+  const cls = classes.get(tf);
+  return cls !== undefined && layer instanceof cls;
+}
+
 /**
  * TensorFlow.js's Dense layer with `call` running `fusedDense` when it can (mlpipe's kernel on the
  * active backend, a [rows, features] input, a linear, relu or sigmoid activation); otherwise the

@@ -20,17 +20,23 @@ export type DenseActivation = (typeof denseActivations)[number];
 /** dz = dy · act′ (written from y, the activated output) and db[c] = Σ_rows dz[·, c] (when `db` is given). */
 export function denseActivationGrad(dy: Float32Array, y: Float32Array, units: number, activation: DenseActivation, dz: Float32Array, db?: Float32Array): void {
   const n = dy.length;
-  if (activation === 'relu') for (let i = 0; i < n; i++) dz[i] = y[i]! > 0 ? dy[i]! : 0;
+  if (activation === 'relu') {
+    // dz = y > 0 ? dy : +0, on the bits: an AND with all ones or zero, no branch (the comparison is
+    // a coin toss on real activations; three times faster on a conv layer's output here).
+    const dyBits = new Int32Array(dy.buffer, dy.byteOffset, n);
+    const dzBits = new Int32Array(dz.buffer, dz.byteOffset, n);
+    for (let i = 0; i < n; i++) dzBits[i] = dyBits[i]! & -(y[i]! > 0);
+  }
   else if (activation === 'sigmoid') for (let i = 0; i < n; i++) dz[i] = dy[i]! * (y[i]! * (1 - y[i]!));
   else dz.set(dy);
   if (!db) return;
-  // One pass with a running column (a conv layer has few channels: a loop per row would be mostly overhead), summed in float64.
-  const acc = new Float64Array(units);
-  for (let i = 0, c = 0; i < n; i++) {
-    acc[c]! += dz[i]!;
-    if (++c === units) c = 0;
+  // A column at a time into a local, in row order, summed in float64 (a third faster than one pass
+  // with a running column here; a conv layer has few channels, so a loop per row would be mostly overhead).
+  for (let c = 0; c < units; c++) {
+    let sum = 0;
+    for (let i = c; i < n; i += units) sum += dz[i]!;
+    db[c] = sum;
   }
-  db.set(acc);
 }
 
 export interface DenseAttrs {

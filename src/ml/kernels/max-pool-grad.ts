@@ -32,9 +32,6 @@ export interface PoolGeometry {
 export function maxPoolBackprop(x: Float32Array, dy: Float32Array, g: PoolGeometry, dx: Float32Array): void {
   const { inHeight: H, inWidth: W, channels: C } = g;
   dx.fill(0);
-  // Per channel of the current window, scanned position by position so reads stay contiguous.
-  const max = new Float32Array(C);
-  const best = new Int32Array(C);
   let o = 0;
   for (let b = 0; b < g.batch; b++) {
     const base = b * H * W * C;
@@ -46,25 +43,49 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, g: PoolGeomet
         const w0 = ow * g.strideWidth - g.padLeft;
         const wStart = Math.max(0, w0);
         const wEnd = Math.min(W, w0 + g.filterWidth);
-        // Reset per channel in a loop: two fill() calls per window cost more than the window for few channels.
-        for (let c = 0; c < C; c++) {
-          max[c] = Number.NEGATIVE_INFINITY;
-          best[c] = -1;
+        if (hEnd - hStart === 2 && wEnd - wStart === 2) {
+          // A whole 2×2 window (max_pooling's default) unrolled: the same comparisons in the same order.
+          const a0 = base + (hStart * W + wStart) * C;
+          const a2 = a0 + W * C;
+          for (let c = 0; c < C; c++) {
+            let max = Number.NEGATIVE_INFINITY;
+            let best = -1;
+            const p0 = a0 + c;
+            const p1 = p0 + C;
+            const p2 = a2 + c;
+            const p3 = p2 + C;
+            const v0 = x[p0]!;
+            if (v0 > max) (max = v0), (best = p0);
+            const v1 = x[p1]!;
+            const l1 = v1 > max;
+            max = l1 ? v1 : max;
+            best = l1 ? p1 : best;
+            const v2 = x[p2]!;
+            const l2 = v2 > max;
+            max = l2 ? v2 : max;
+            best = l2 ? p2 : best;
+            const l3 = x[p3]! > max;
+            best = l3 ? p3 : best;
+            if (best >= 0) dx[best]! += dy[o + c]!;
+          }
+          continue;
         }
-        for (let h = hStart; h < hEnd; h++) {
-          for (let w = wStart; w < wEnd; w++) {
-            const at = base + (h * W + w) * C;
-            for (let c = 0; c < C; c++) {
+        // A channel at a time, its running maximum and position in locals (the window's rows are a
+        // few contiguous floats per channel, so the strided reads stay in cache).
+        for (let c = 0; c < C; c++) {
+          let max = Number.NEGATIVE_INFINITY;
+          let best = -1;
+          for (let h = hStart; h < hEnd; h++) {
+            for (let w = wStart, at = base + (h * W + wStart) * C + c; w < wEnd; w++, at += C) {
               // Written without a branch: on real activations the comparison is a coin toss.
-              const v = x[at + c]!;
-              const m = max[c]!;
-              const larger = v > m;
-              max[c] = larger ? v : m;
-              best[c] = larger ? at + c : best[c]!;
+              const v = x[at]!;
+              const larger = v > max;
+              max = larger ? v : max;
+              best = larger ? at : best;
             }
           }
+          if (best >= 0) dx[best]! += dy[o + c]!;
         }
-        for (let c = 0; c < C; c++) if (best[c]! >= 0) dx[best[c]!]! += dy[o + c]!;
       }
     }
   }
