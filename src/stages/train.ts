@@ -182,7 +182,8 @@ function predictionMetaOf(resolved: ResolvedModel, targetScales: (TargetScale | 
 
 export const train: StageKind<TrainConfig> = {
   kind: 'train',
-  version: 2,
+  // 3: LSTM and Adam on wasm run mlpipe's SIMD kernels (float rounding of trained weights differs from 2).
+  version: 3,
   description: 'Trains a TensorFlow.js model (a preset or a list of layers) on a preprocessed dataset.',
   config,
   outputs: () => ({ model: { path: 'model', location: 'stage' } }),

@@ -53,6 +53,20 @@ describe('fused LSTM', () => {
     fused.dispose();
   });
 
+  // The SIMD kernels' remainders: 6 rows of batch (a block of 4 and 2 single rows), 6 units (gate
+  // quarters not 4-aligned), 5 features (matmul columns and K off the 4×8 blocks).
+  for (const returnSequences of [false, true]) {
+    it(`matches the stock LSTM on wasm off the SIMD blocks (batch 6, 9 steps, 5 features, 6 units, returnSequences ${returnSequences})`, async () => {
+      const { tf } = await loadTf('wasm');
+      const [stock, fused] = pair(tf, { units: 6, returnSequences, recurrentActivation: 'sigmoid' }, [6, 9, 5]);
+      const x = tf.tensor3d(random(6 * 9 * 5, 5), [6, 9, 5]);
+      expectAllClose(outputsAndGrads(tf, fused, x), outputsAndGrads(tf, stock, x));
+      tf.dispose(x);
+      stock.dispose();
+      fused.dispose();
+    });
+  }
+
   it('runs as one forward kernel (no per-step ops) and saves as a plain LSTM', async () => {
     const { tf } = await loadTf('wasm');
     const [stock, fused] = pair(tf, { units: 4, recurrentActivation: 'sigmoid' }, [2, 6, 3]);

@@ -7,7 +7,7 @@ import { hasWasmLstmEntryPoints, wasmLstmKernelFuncs } from './fused-lstm-wasm.j
  * ~15 kernels per time step forward and ~30 backward. The gate math runs in JS over the batch; the
  * recurrent matrix product of each step uses the backend's matmul (wasm: XNNPACK) on wasm, plain JS
  * on cpu. Gates follow Keras/TensorFlow.js: z = x·W + h·U + b split into i, f, g, o; activations
- * sigmoid (gates) and tanh. The backward kernel also returns the bias gradient (Σ dz over batch and steps).
+ * sigmoid (gates) and tanh. The backward kernel returns the gradients of x, W, U and b.
  */
 export const LSTM_FORWARD = 'MlpipeLstmForward';
 export const LSTM_BACKWARD = 'MlpipeLstmBackward';
@@ -99,6 +99,19 @@ export function columnSums(m: Float32Array, width: number): Float32Array {
   return out;
 }
 
+/** aᵀ·b for row-major a [rows × m] and b [rows × n]: [m × n]. */
+function transposedProduct(a: Float32Array, m: number, b: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(m * n);
+  for (let r = 0; r < a.length / m; r++) {
+    for (let i = 0; i < m; i++) {
+      const av = a[r * m + i]!;
+      if (av === 0) continue;
+      for (let j = 0; j < n; j++) out[i * n + j]! += av * b[r * n + j]!;
+    }
+  }
+  return out;
+}
+
 /** dz = ∂loss/∂z for every step, given ∂loss/∂h of every step (`sequences`) or of the last one only. */
 export function lstmBackward(dh: Float32Array, sequences: boolean, cs: Float32Array, tcs: Float32Array, gates: Float32Array, dims: Dims, recurrent: MatMul): Float32Array {
   const { batch: B, steps: T, units: H } = dims;
@@ -178,7 +191,7 @@ function dimsOf(xw: TensorInfo): Dims {
   return { batch: xw.shape[0]!, steps: xw.shape[1]!, units: xw.shape[2]! / 4 };
 }
 
-/** Kernel configs for wasm (fused-lstm-wasm.ts: in the wasm heap, XNNPACK matmuls) and cpu (JS matmul). */
+/** Kernel configs for wasm (fused-lstm-wasm.ts: mlpipe's SIMD module on the wasm heap) and cpu (plain JS). */
 export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
   const configs: Record<string, KernelConfig[]> = {};
   const wasm = tf.findBackend('wasm');
@@ -203,10 +216,15 @@ export function fusedLstmKernels(tf: Tf): Record<string, KernelConfig[]> {
   };
   const cpuBackward = ({ inputs, attrs, backend }: Args<CpuBackendLike>): TensorInfo[] => {
     const dims = dimsOf(inputs.gates!);
-    const u = inputs.u!;
+    const { x, w, u } = inputs as Record<string, TensorInfo>;
+    const [B, T, D] = x!.shape as [number, number, number];
+    const G = 4 * dims.units;
     const v = (t: TensorInfo) => backend.data.get(t.dataId).values;
-    const dz = lstmBackward(v(inputs.dh!), attrs.sequences === true, v(inputs.cs!), v(inputs.tcs!), v(inputs.gates!), dims, jsMatMul(v(u), u.shape[0]!, u.shape[1]!));
-    return [backend.makeTensorInfo(inputs.gates!.shape, 'float32', dz), backend.makeTensorInfo([4 * dims.units], 'float32', columnSums(dz, 4 * dims.units))];
+    const dz = lstmBackward(v(inputs.dh!), attrs.sequences === true, v(inputs.cs!), v(inputs.tcs!), v(inputs.gates!), dims, jsMatMul(v(u!), u!.shape[0]!, G));
+    const dx = new Float32Array(B * T * D);
+    jsMatMul(v(w!), D, G)(dz, B * T, true, dx);
+    const make = (shape: number[], values: Float32Array) => backend.makeTensorInfo(shape, 'float32', values);
+    return [make(x!.shape, dx), make(w!.shape, transposedProduct(v(x!), D, dz, G)), make(u!.shape, transposedProduct(v(inputs.hPrevs!), dims.units, dz, G)), make([G], columnSums(dz, G))];
   };
   configs.cpu = [
     { kernelName: LSTM_FORWARD, backendName: 'cpu', kernelFunc: cpuForward as unknown as KernelFunc },
@@ -235,14 +253,7 @@ export function fusedLstm(tf: Tf, x: Tensor, kernel: Tensor, recurrentKernel: Te
       value: returnSequences ? hs! : hLast!,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sx, sw, su, sPrev, sc, stc, sg] = saved as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
-        const [dz, db] = tf.engine().runKernel(LSTM_BACKWARD, { dh: dy, u: su, cs: sc, tcs: stc, gates: sg }, { sequences: returnSequences }) as Tensor[];
-        const dz2 = tf.reshape(dz!, [B * T, 4 * H]);
-        return [
-          tf.reshape(tf.matMul(dz2, sw, false, true), [B, T, D]),
-          tf.matMul(tf.reshape(sx, [B * T, D]), dz2, true, false),
-          tf.matMul(tf.reshape(sPrev, [B * T, H]), dz2, true, false),
-          db!,
-        ];
+        return tf.engine().runKernel(LSTM_BACKWARD, { dh: dy, x: sx, w: sw, u: su, hPrevs: sPrev, cs: sc, tcs: stc, gates: sg }, { sequences: returnSequences }) as Tensor[];
       },
     };
   });

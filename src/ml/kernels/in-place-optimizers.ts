@@ -2,6 +2,7 @@ import type { NamedTensorMap, Optimizer, Tensor } from '@tensorflow/tfjs-core';
 
 type NamedTensor = { name: string; tensor: Tensor };
 import type { Tf } from './tf.js';
+import { simdKernelsOf, type SimdKernels } from './simd/simd-module.js';
 
 /**
  * The update rules, with TensorFlow.js's formulas and defaults (epsilon 1e-7, Adam betas 0.9/0.999,
@@ -36,7 +37,42 @@ interface WasmInternals {
   refCount(dataId: object): number;
   dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
   dataIdNextNumber: number;
-  wasm: { tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void } };
+  wasm: {
+    tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void };
+    HEAPF32: Float32Array;
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+}
+
+/**
+ * Adam and AdamW on the wasm backend: the SIMD module's update over the heap, its moments in heap
+ * memory of their own (2·size floats at `ptr`, m then v) — one pass, four lanes at a time.
+ */
+interface HeapAdam {
+  kernels: SimdKernels;
+  address(t: Tensor): number;
+  /** Zeroed heap memory for `floats` floats; its byte address. */
+  alloc(floats: number): number;
+  free(ptr: number): void;
+}
+
+function heapAdamOf(tf: Tf, settings: InPlaceSettings): HeapAdam | undefined {
+  if (tf.getBackend() !== 'wasm' || (settings.rule !== 'adam' && settings.rule !== 'adamw')) return undefined;
+  if (settings.clipnorm !== undefined || settings.clipvalue !== undefined) return undefined;
+  const backend = tf.backend() as unknown as WasmInternals;
+  const kernels = simdKernelsOf(backend);
+  if (!kernels) return undefined;
+  return {
+    kernels,
+    address: (t) => backend.dataIdMap.get(t.dataId).memoryOffset,
+    alloc(floats) {
+      const ptr = backend.wasm._malloc(4 * floats);
+      backend.wasm.HEAPF32.fill(0, ptr >> 2, (ptr >> 2) + floats);
+      return ptr;
+    },
+    free: (ptr) => backend.wasm._free(ptr),
+  };
 }
 
 interface CpuInternals {
@@ -102,6 +138,7 @@ interface Slots {
  */
 export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optimizer & { learningRate: number } {
   const storage = storageOf(tf) ?? copyingStorage;
+  const heapAdam = heapAdamOf(tf, settings);
   const eps = 1e-7;
   const beta1 = 0.9;
   const beta2 = 0.999;
@@ -112,6 +149,8 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
     static className = `MlpipeInPlace_${settings.rule}`;
     learningRate = settings.learningRate;
     private readonly slots = new Map<string, Slots>();
+    /** heapAdam's moments by variable name. */
+    private readonly heapSlots = new Map<string, number>();
     private accBeta1 = 1;
     private accBeta2 = 1;
 
@@ -122,6 +161,10 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
       for (const { name, tensor: gradient } of list) {
         if (gradient == null) continue;
         const variable = tf.engine().registeredVariables[name]!;
+        if (heapAdam) {
+          this.heapUpdate(heapAdam, name, variable, gradient);
+          continue;
+        }
         let slots = this.slots.get(name);
         if (!slots) {
           const n = variable.size;
@@ -139,6 +182,36 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
         }
       }
       this.incrementIterations();
+    }
+
+    private heapUpdate(heap: HeapAdam, name: string, variable: Tensor, gradient: Tensor): void {
+      const n = variable.size;
+      let ptr = this.heapSlots.get(name);
+      if (ptr === undefined) {
+        ptr = heap.alloc(2 * n);
+        this.heapSlots.set(name, ptr);
+      }
+      const inPlace = storage!.refCount(variable) === 1;
+      // Shared storage: update a copy (new heap memory) and assign it.
+      const target = inPlace ? variable : tf.tensor(Float32Array.from(storage!.values(variable)), variable.shape, 'float32');
+      const lr = this.learningRate;
+      if (settings.rule === 'adamw') {
+        const w = storage!.values(target);
+        const shrink = 1 - lr * (settings.weightDecay ?? 0);
+        for (let i = 0; i < n; i++) w[i]! *= shrink;
+      }
+      heap.kernels.adam(heap.address(target), heap.address(gradient), ptr, ptr + 4 * n, n, beta1, beta2, lr / (1 - this.accBeta1), 1 / (1 - this.accBeta2), eps);
+      if (inPlace) storage!.written(variable);
+      else {
+        (variable as unknown as { assign(t: Tensor): void }).assign(target);
+        target.dispose();
+      }
+    }
+
+    override dispose(): void {
+      for (const ptr of this.heapSlots.values()) heapAdam!.free(ptr);
+      this.heapSlots.clear();
+      super.dispose();
     }
 
     private update(w: Float32Array, g: Float32Array, s: Slots): void {
