@@ -30,14 +30,21 @@ export function closestMatch(input: string, candidates: Iterable<string>): strin
   return best ?? closestByPrefix(lower, candidates);
 }
 
-/** A candidate that starts the input or that the input starts (`dataset` → `data`), both at least 3 letters long; the nearest in length wins. */
+/**
+ * A candidate that starts the input or that the input starts (`dataset` → `data`), both at least 3 letters long; the
+ * nearest in length wins among nested ones (`valid` → `validation` over `validation_split`). Matches that branch
+ * (`baseline` → `baseline.accuracy`, `baseline.loss`) are a question for the user, not a typo: none is suggested.
+ */
 function closestByPrefix(lower: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
+  const matches: string[] = [];
   for (const candidate of candidates) {
     const c = candidate.toLowerCase();
-    if (Math.min(c.length, lower.length) < 3 || c === lower || !(c.startsWith(lower) || lower.startsWith(c))) continue;
-    if (best === undefined || Math.abs(c.length - lower.length) < Math.abs(best.length - lower.length)) best = candidate;
+    if (Math.min(c.length, lower.length) >= 3 && c !== lower && (c.startsWith(lower) || lower.startsWith(c))) matches.push(candidate);
   }
+  const nested = (a: string, b: string) => a.toLowerCase().startsWith(b.toLowerCase()) || b.toLowerCase().startsWith(a.toLowerCase());
+  if (!matches.every((a) => matches.every((b) => nested(a, b)))) return undefined;
+  let best: string | undefined;
+  for (const m of matches) if (best === undefined || Math.abs(m.length - lower.length) < Math.abs(best.length - lower.length)) best = m;
   return best;
 }
 

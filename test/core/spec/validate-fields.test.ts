@@ -101,4 +101,9 @@ describe('did you mean', () => {
     expect(closestMatch('ep', ['epochs'])).toBeUndefined();
     expect(closestMatch('optimizer', ['optim_x', 'lr'])).toBeUndefined();
   });
+
+  it('suggests nothing when the names the input starts branch apart', () => {
+    expect(closestMatch('baseline', ['accuracy', 'baseline.accuracy', 'baseline.loss'])).toBeUndefined();
+    expect(closestMatch('baseline', ['accuracy', 'baseline.accuracy'])).toBe('baseline.accuracy');
+  });
 });
