@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { CsvError, parse } from 'csv-parse';
 import { DataError } from './errors.js';
+import { checkUtf8, REPLACEMENT, replacementLine } from './utf8-check.js';
 
 /** One record of a csv/tsv file: its fields and the 1-based line it starts on. */
 export interface CsvRecord {
@@ -50,6 +51,8 @@ interface Resume {
   lines: number;
   rows: number;
   columns?: string[];
+  /** The file's bytes were checked to be UTF-8 (once, at the first U+FFFD in its text). */
+  utf8Checked?: boolean;
 }
 
 /**
@@ -91,7 +94,9 @@ export async function* delimitedRecordBlocks(path: string, file: string, delimit
         carry = buf;
         continue;
       }
-      yield plainLines(buf.toString('utf8', 0, end), state, file, delimiter);
+      const text = buf.toString('utf8', 0, end);
+      await checkDecoding(path, file, text, state);
+      yield plainLines(text, state, file, delimiter);
       state.start += end + 1;
       carry = buf.subarray(end + 1);
     }
@@ -102,7 +107,11 @@ export async function* delimitedRecordBlocks(path: string, file: string, delimit
     source.destroy();
   }
   if (plain) {
-    if (carry && carry.length > 0) yield plainLines(carry.toString('utf8'), state, file, delimiter);
+    if (carry && carry.length > 0) {
+      const text = carry.toString('utf8');
+      await checkDecoding(path, file, text, state);
+      yield plainLines(text, state, file, delimiter);
+    }
     return;
   }
   let block: CsvRecord[] = [];
@@ -114,6 +123,15 @@ export async function* delimitedRecordBlocks(path: string, file: string, delimit
     }
   }
   if (block.length > 0) yield block;
+}
+
+/** A DataError when `text` (the lines after `state`'s) holds U+FFFD and the file is not UTF-8; checked once per file. */
+async function checkDecoding(path: string, file: string, text: string, state: Resume): Promise<void> {
+  if (state.utf8Checked) return;
+  const line = replacementLine(text, state.lines);
+  if (line === undefined) return;
+  await checkUtf8(path, file, line);
+  state.utf8Checked = true;
 }
 
 /** The records of `text`, lines without quotes or carriage returns (the last one without its line end), after `state`'s lines; advances `state`. */
@@ -165,6 +183,10 @@ async function* parsedRecords(path: string, file: string, delimiter: string, don
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
       crlfInFields += record.reduce((k, v) => k + count(v, '\r\n'), 0);
       const line = info.lines - crlfInFields - record.reduce((k, v) => k + count(v, '\n'), 0);
+      if (!done.utf8Checked && record.some((v) => v.includes(REPLACEMENT))) {
+        await checkUtf8(path, file, line);
+        done.utf8Checked = true;
+      }
       if (!columns) {
         columns = headerNames(record, file);
         if (!done.columns) yield { fields: columns, line };

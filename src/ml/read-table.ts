@@ -116,12 +116,7 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
   let columns: string[] | undefined;
   const rows: unknown[][] = [];
   const lines: number[] = [];
-  let decodingChecked = false;
   for await (const { fields, line } of delimitedRecords(path, file, delimiter)) {
-    if (!decodingChecked && fields.some((f) => f.includes(REPLACEMENT))) {
-      await checkUtf8(path, file, line);
-      decodingChecked = true;
-    }
     if (!columns) columns = fields;
     else {
       rows.push(fields);
@@ -129,25 +124,6 @@ async function readDelimited(path: string, file: string, delimiter: string): Pro
     }
   }
   return { file, columns: columns ?? [], rows, lines, delimiter };
-}
-
-const REPLACEMENT = '\uFFFD';
-
-/**
- * A cell holds U+FFFD, the character a UTF-8 reader puts where bytes are not UTF-8: a DataError when
- * the file really is not UTF-8 (a latin-1 file's `ä` would otherwise become one category with `ö`
- * and `ü`), nothing when the file spells the character itself.
- */
-async function checkUtf8(path: string, file: string, line: number): Promise<void> {
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(await readFile(path));
-  } catch {
-    throw new DataError('is not UTF-8 text: its bytes are not valid UTF-8 (first seen in this line)', {
-      file,
-      line,
-      hint: 'set `file_encoding: latin-1` (or utf-16) on the stage to read it in its encoding, or convert it: iconv -f latin1 -t utf-8',
-    });
-  }
 }
 
 async function readJsonLines(path: string, file: string): Promise<Table> {

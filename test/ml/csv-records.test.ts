@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { mkdtemp } from 'node:fs/promises';
 import { delimitedRecordBlocks, delimitedRecords } from '../../src/ml/csv-records.js';
 import { DataError } from '../../src/ml/errors.js';
+import { readTableBatches } from '../../src/ml/table-batches.js';
 
 async function records(text: string | Buffer) {
   const path = join(await mkdtemp(join(tmpdir(), 'csv-records-')), 'a.csv');
@@ -62,5 +63,33 @@ describe('delimitedRecordBlocks', () => {
     expect(each).toHaveLength(1 + 200_001);
     expect(blocks.length).toBeGreaterThan(30);
     expect(Math.max(...blocks.map((b) => b.length)), 'a block is some 64 KiB of lines, not the file').toBeLessThanOrEqual(20_000);
+  });
+});
+
+describe('UTF-8 check of the streamed reader (predict reads its input this way)', () => {
+  async function firstError(text: Buffer) {
+    const dir = await mkdtemp(join(tmpdir(), 'csv-utf8-'));
+    await writeFile(join(dir, 'in.csv'), text);
+    try {
+      for await (const _ of readTableBatches(join(dir, 'in.csv'), { displayName: 'in.csv', batchSize: 100 })) void _;
+    } catch (err) {
+      return err as Error;
+    }
+    return undefined;
+  }
+  const rows = (n: number) => Array.from({ length: n }, (_, i) => `p${i},${i % 7},Oslo`).join('\n');
+
+  it('refuses a latin-1 file with the line of its first bad byte, past the first 64 KiB chunk', async () => {
+    const text = `name,n,city\n${rows(20_000)}\nbob,3,T\xf8nsberg\n${rows(10)}\n`;
+    const err = await firstError(Buffer.from(text, 'latin1'));
+    expect(err).toBeInstanceOf(DataError);
+    expect(err!.message).toContain('in.csv:20002: is not UTF-8 text');
+    expect(err!.message).toContain('iconv -f latin1 -t utf-8');
+  });
+
+  it('refuses it on the csv-parse path too (a quoted field) and accepts a UTF-8 file that spells U+FFFD', async () => {
+    const quoted = await firstError(Buffer.from('name,city\n"ann, a",Oslo\nbob,Troms\xf8\n', 'latin1'));
+    expect(quoted?.message).toContain('in.csv:3: is not UTF-8 text');
+    expect(await firstError(Buffer.from('name,note\nann,"\ufffd, the replacement character"\nbo,\ufffd\n', 'utf8'))).toBeUndefined();
   });
 });

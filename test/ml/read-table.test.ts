@@ -17,11 +17,12 @@ describe('readTable', () => {
     expect(t.lines).toEqual([2, 4, 6]);
   });
 
-  it('refuses a csv that is not UTF-8 with the line and the file_encoding hint, instead of merging its accented values into one', async () => {
+  it('refuses a csv that is not UTF-8 with the line and the conversion and file_encoding hints, instead of merging its accented values into one', async () => {
     const dir = await withFiles({ 'a.csv': Buffer.from('name,city\nann,Oslo\nbob,T\xf8nsberg\ncy,Troms\xf8\n', 'latin1') });
     const err = await readTable(join(dir, 'a.csv'), { displayName: 'a.csv' }).catch((e) => e);
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toContain('a.csv:3: is not UTF-8 text');
+    expect(err.message).toContain('iconv -f latin1 -t utf-8');
     expect(err.message).toContain('file_encoding: latin-1');
     const same = await withFiles({ 'b.csv': 'name,note\nann,\ufffd is the replacement character\n' });
     expect((await readTable(join(same, 'b.csv'))).rows).toEqual([['ann', '\ufffd is the replacement character']]);
