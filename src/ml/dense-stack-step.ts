@@ -79,6 +79,45 @@ export function denseStackGradients(tf: Tf, stack: readonly StackLayer[], x: Ten
   });
 }
 
+// The step's loops, each a small function of its own: V8 optimizes (and OSR-compiles) a small hot
+// function within a few batches, where one large step function takes tens of milliseconds of
+// compilation on a busy machine, which a short training run pays in slow batches.
+
+/** y = act(y + b) per row (`units` columns); `b` absent: no bias. */
+function biasActivation(y: Float32Array, b: Float32Array | undefined, units: number, activation: DenseActivation): void {
+  if (b) addBias(y, b, units);
+  if (activation === 'relu') relu(y);
+  else if (activation === 'sigmoid') sigmoid(y);
+}
+
+function addBias(y: Float32Array, b: Float32Array, units: number): void {
+  const n = y.length;
+  if (units === 1) {
+    const b0 = b[0]!;
+    for (let o = 0; o < n; o++) y[o]! += b0;
+    return;
+  }
+  for (let o = 0; o < n; o += units) for (let c = 0; c < units; c++) y[o + c]! += b[c]!;
+}
+
+function relu(y: Float32Array): void {
+  for (let o = 0; o < y.length; o++) if (!(y[o]! > 0)) y[o] = 0;
+}
+
+function sigmoid(y: Float32Array): void {
+  for (let o = 0; o < y.length; o++) y[o] = 1 / (1 + Math.exp(-y[o]!));
+}
+
+/** t[cols×rows] = m[rows×cols]ᵀ. */
+function transpose(m: Float32Array, rows: number, cols: number, t: Float32Array): void {
+  for (let a = 0; a < rows; a++) for (let c = 0; c < cols; c++) t[c * rows + a] = m[a * cols + c]!;
+}
+
+/** dst = the rows `idx` of `src` (`row` floats each), in that order. */
+export function gatherRows(src: Float32Array | Int32Array, idx: ArrayLike<number>, row: number, dst: Float32Array): void {
+  for (let i = 0, d = 0; i < idx.length; i++) for (let s = idx[i]! * row, end = s + row; s < end; s++, d++) dst[d] = src[s]!;
+}
+
 interface WasmHeap {
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   wasm: { _malloc(bytes: number): number; _free(ptr: number): void };
@@ -162,15 +201,7 @@ export function heapDenseStep(tf: Tf, stack: readonly StackLayer[], optimizer: i
         const u = units[i]!;
         const k = ins[i]!;
         kernels.gemm(rows, u, k, input, k, 1, address(s.kernel), u, l.y[i]!, u, 0);
-        const y = view(l.y[i]!, rows * u);
-        const b = s.bias ? view(address(s.bias), u) : undefined;
-        const act = s.attrs.activation;
-        if (b || act !== 'linear')
-          for (let r = 0, o = 0; r < rows; r++)
-            for (let c = 0; c < u; c++, o++) {
-              const z = b ? y[o]! + b[c]! : y[o]!;
-              y[o] = act === 'relu' ? (z > 0 ? z : 0) : act === 'sigmoid' ? 1 / (1 + Math.exp(-z)) : z;
-            }
+        biasActivation(view(l.y[i]!, rows * u), s.bias ? view(address(s.bias), u) : undefined, u, s.attrs.activation);
         input = l.y[i]!;
       }
       const last = L - 1;
@@ -186,9 +217,7 @@ export function heapDenseStep(tf: Tf, stack: readonly StackLayer[], optimizer: i
         const xIn = i === 0 ? l.x : l.y[i - 1]!;
         kernels.gemm(k, u, rows, xIn, 1, k, l.dz[i]!, u, l.dW[i]!, u, 0);
         if (i > 0) {
-          const w = view(address(s.kernel), k * u);
-          const wt = view(l.wt[i]!, k * u);
-          for (let a = 0; a < k; a++) for (let c = 0; c < u; c++) wt[c * k + a] = w[a * u + c]!;
+          transpose(view(address(s.kernel), k * u), k, u, view(l.wt[i]!, k * u));
           kernels.gemm(rows, k, u, l.dz[i]!, u, 1, l.wt[i]!, k, l.dx[i]!, k, 0);
           dyPtr = l.dx[i]!;
         }

@@ -12,7 +12,7 @@ import type { OutputKind } from './build-model.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { SplitRowReader } from './split-reader.js';
 import { trainingForward } from './training-forward.js';
-import { denseStack, denseStackGradients, heapDenseStep, type HeapDenseStep } from './dense-stack-step.js';
+import { denseStack, denseStackGradients, gatherRows, heapDenseStep, type HeapDenseStep } from './dense-stack-step.js';
 
 /** Inputs and labels of one split, as stored in a dataset (`y`: one value per sample and target, row-major). */
 export interface FitData {
@@ -311,9 +311,7 @@ function heapStepBatch(step: HeapDenseStep, heads: readonly Head[], train: Train
         dst.set(rowsAt(train, rows));
         return;
       }
-      const row = train.xShape.slice(1).reduce((a, b) => a * b, 1);
-      const src = train.x;
-      for (let i = 0, d = 0; i < size; i++) for (let s = rows[i]! * row, end = s + row; s < end; s++, d++) dst[d] = src[s]!;
+      gatherRows(train.x, rows, train.xShape.slice(1).reduce((a, b) => a * b, 1), dst);
     },
     (values) => {
       const { grad } = batchGradient(heads, batch, totals, values, seen);
