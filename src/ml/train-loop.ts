@@ -12,7 +12,7 @@ import type { OutputKind } from './build-model.js';
 import { didYouMean } from '../schema/did-you-mean.js';
 import type { SplitRowReader } from './split-reader.js';
 import { trainingForward } from './training-forward.js';
-import { denseStack, denseStackGradients } from './dense-stack-step.js';
+import { denseStack, denseStackGradients, gatherRows, heapDenseStep, type HeapDenseStep } from './dense-stack-step.js';
 
 /** Inputs and labels of one split, as stored in a dataset (`y`: one value per sample and target, row-major). */
 export interface FitData {
@@ -300,6 +300,28 @@ function denseStackStep(tf: Tf, stack: NonNullable<ReturnType<typeof denseStack>
   }
 }
 
+/** One batch through `heapDenseStep` (same loss gradient as `denseStackStep`); false when it did not run (take the tf path). */
+function heapStepBatch(step: HeapDenseStep, heads: readonly Head[], train: TrainData, rows: Int32Array, y: Float32Array, w: Float32Array | null, totals: Totals, seen?: (pred: ArrayLike<number>) => void): boolean {
+  const size = rows.length;
+  const batch = { x: [], y, w } as Batch;
+  return step.step(
+    size,
+    (dst) => {
+      if ('rows' in train) {
+        dst.set(rowsAt(train, rows));
+        return;
+      }
+      gatherRows(train.x, rows, train.xShape.slice(1).reduce((a, b) => a * b, 1), dst);
+    },
+    (values) => {
+      const { grad } = batchGradient(heads, batch, totals, values, seen);
+      const scale = 1 / size;
+      for (let i = 0; i < grad.length; i++) grad[i]! *= scale;
+      return grad;
+    },
+  );
+}
+
 function classWeightsOf(y: Float32Array, classWeights?: number[]): Float32Array | null {
   return classWeights ? Float32Array.from(y, (c) => classWeights[c] ?? 1) : null;
 }
@@ -360,6 +382,8 @@ export async function fitModel(
   const variables = model.trainableWeights.map((w) => w.read() as Variable);
   const forward = trainingForward(tf, model);
   const stack = heads.length === 1 && !resolved.inputs ? denseStack(tf, model, variables) : undefined;
+  // The whole step on the wasm heap (no tfjs op per batch) where it applies: float inputs, Adam on wasm.
+  const heapStep = stack && !(('x' in train) && train.x instanceof Int32Array) ? heapDenseStep(tf, stack, options.optimizer.optimizer) : undefined;
   const history: EpochLog[] = [];
   let best: { value: number; epoch: number; weights: Tensor[] | null; metrics: Record<string, number> } | undefined;
   let wait = 0;
@@ -378,8 +402,12 @@ export async function fitModel(
         if (options.signal?.aborted) throw options.signal.reason ?? new Error('training aborted');
         const size = Math.min(options.batchSize, n - start);
         const rows = order.subarray(start, start + size);
-        const batch = batchOf(tf, resolved, rowsAt(train, rows), size, shuffledY.subarray(start * k, (start + size) * k), shuffledWeights ? shuffledWeights.subarray(start, start + size) : null);
         const seen = epochPred && ((values: ArrayLike<number>) => epochPred.set(values as Float32Array, start * units));
+        const y = shuffledY.subarray(start * k, (start + size) * k);
+        const w = shuffledWeights ? shuffledWeights.subarray(start, start + size) : null;
+        if (heapStep && heapStepBatch(heapStep, heads, train, rows, y, w, totals, seen)) continue;
+        heapStep?.sync();
+        const batch = batchOf(tf, resolved, rowsAt(train, rows), size, y, w);
         const loss = lossOp(tf, heads, batch, totals, seen);
         try {
           if (stack) denseStackStep(tf, stack, variables, options.optimizer, heads, batch, totals, seen);
@@ -399,6 +427,7 @@ export async function fitModel(
           tf.dispose(batch.x);
         }
       }
+      heapStep?.sync();
       const metrics: Record<string, number> = { loss: totals.loss / n };
       heads.forEach((h, j) => (metrics[h.prefix + baseMetric(h)] = (totals.scores[j]! / n) * scales[j]!));
       if (!Number.isFinite(metrics.loss!)) throw new TrainingDivergedError(epoch, learningRate);
@@ -433,6 +462,7 @@ export async function fitModel(
     }
     return { epochsRun: history.length, bestEpoch: last.epoch, stoppedEarly, pruned, history, final: last.metrics };
   } finally {
+    heapStep?.dispose();
     if (best?.weights) tf.dispose(best.weights);
   }
 }

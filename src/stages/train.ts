@@ -183,7 +183,9 @@ function predictionMetaOf(resolved: ResolvedModel, targetScales: (TargetScale | 
 export const train: StageKind<TrainConfig> = {
   kind: 'train',
   // 3: LSTM and Adam on wasm run mlpipe's SIMD kernels (float rounding of trained weights differs from 2).
-  version: 3,
+  // 4: a dense stack (logistic regression, MLP) trained with Adam on wasm runs its whole step on the heap
+  //    (SIMD gemm instead of XNNPACK's matmul): trained weights differ from 3 in float rounding.
+  version: 4,
   description: 'Trains a TensorFlow.js model (a preset or a list of layers) on a preprocessed dataset.',
   config,
   outputs: () => ({ model: { path: 'model', location: 'stage' } }),

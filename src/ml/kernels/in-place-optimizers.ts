@@ -131,6 +131,19 @@ interface Slots {
   b?: Float32Array;
 }
 
+/** What `createInPlaceOptimizer`'s optimizers offer a caller that keeps gradients in wasm heap memory. */
+export interface HeapStepper {
+  readonly heapSteps: boolean;
+  heapStep(entries: readonly { variable: Tensor; grad: number }[]): boolean;
+  written(variable: Tensor): void;
+}
+
+/** `optimizer` as a HeapStepper, when it is one of mlpipe's in-place optimizers that can step on heap gradients. */
+export function heapStepperOf(optimizer: Optimizer): HeapStepper | undefined {
+  const o = optimizer as unknown as Partial<HeapStepper>;
+  return typeof o.heapStep === 'function' && o.heapSteps === true ? (o as HeapStepper) : undefined;
+}
+
 /**
  * An optimizer that applies each update in one pass over the variable's memory, instead of the
  * ten or so tensor ops (each a kernel launch) per variable of the stock optimizers. Results match
@@ -206,6 +219,47 @@ export function createInPlaceOptimizer(tf: Tf, settings: InPlaceSettings): Optim
         (variable as unknown as { assign(t: Tensor): void }).assign(target);
         target.dispose();
       }
+    }
+
+    /**
+     * Adam/AdamW on the wasm heap only: one step of every variable from gradients already in heap
+     * memory (byte addresses, in `entries`' order), as `applyGradients` would do, but without
+     * tensors and without telling the backend the variables changed (call `written` before tfjs
+     * reads them through a matmul). False, and nothing done, when it does not apply (another rule,
+     * clipping, a variable whose storage is shared).
+     */
+    heapStep(entries: readonly { variable: Tensor; grad: number }[]): boolean {
+      if (!heapAdam || entries.some((e) => storage!.refCount(e.variable) !== 1)) return false;
+      this.accBeta1 *= beta1;
+      this.accBeta2 *= beta2;
+      const lr = this.learningRate;
+      for (const { variable, grad } of entries) {
+        const n = variable.size;
+        const name = (variable as unknown as { name: string }).name;
+        let ptr = this.heapSlots.get(name);
+        if (ptr === undefined) {
+          ptr = heapAdam.alloc(2 * n);
+          this.heapSlots.set(name, ptr);
+        }
+        if (settings.rule === 'adamw') {
+          const w = storage!.values(variable);
+          const shrink = 1 - lr * (settings.weightDecay ?? 0);
+          for (let i = 0; i < n; i++) w[i]! *= shrink;
+        }
+        heapAdam.kernels.adam(heapAdam.address(variable), grad, ptr, ptr + 4 * n, n, beta1, beta2, lr / (1 - this.accBeta1), 1 / (1 - this.accBeta2), eps);
+      }
+      this.incrementIterations();
+      return true;
+    }
+
+    /** Whether `heapStep` can run at all (wasm, Adam or AdamW, no clipping, SIMD kernels). */
+    get heapSteps(): boolean {
+      return heapAdam !== undefined;
+    }
+
+    /** Tells the backend that `variable`'s memory was written in place (see `heapStep`). */
+    written(variable: Tensor): void {
+      storage!.written(variable);
     }
 
     override dispose(): void {
