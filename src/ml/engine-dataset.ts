@@ -22,9 +22,10 @@ export class EngineFallback extends Error {
  * The engine's memory ceiling unless MLPIPE_ENGINE_MEMORY says otherwise: past it, its tables
  * (held compressed in a database file in a temporary folder) are paged out and its sorts spill
  * there. Measured by bench/preprocess-vs-pandas.mjs on a 2,000,000 × 20 CSV (282 MiB): in memory
- * at 512MB the process peaked at 794 MiB (2.8× the file); with the file at 192MB, at 517–579 MiB
- * (1.8–2.05×); at 128MB, at 468–500 MiB (1.66–1.77×) in the same wall time within the noise
- * (20.1 s against 19.1 s, three alternated runs each). The peak comes while the split table is sorted.
+ * at 512MB the process peaked at 794 MiB (2.8× the file); with the file at 192MB, at 537 MiB (1.9×).
+ * Then 192MB against 128MB, alternated three times each as `mlpipe run --force` under GNU time on
+ * the same file (not the bench, which has no setting to pair): medians 551 MiB (517–579) against
+ * 470 MiB (468–500), 19.1 s (18.3–21.7) against 20.1 s (18.4–20.4). The peak comes while `tr` is sorted.
  */
 const DEFAULT_MEMORY = '128MB';
 
