@@ -21,7 +21,7 @@ const LINES = 30;
 const spec = `name: slow
 stages:
   slow:
-    run: mkdir -p out && for i in $(seq 1 ${LINES}); do echo "$MLPIPE_RUN_ID $i" >> out/2.txt; sleep 0.1; done && while [ ! -e RELEASE ]; do sleep 0.1; done
+    run: mkdir -p out && for i in $(seq 1 ${LINES}); do echo "$MLPIPE_RUN_ID $i" >> out/2.txt; sleep 0.1; done && while [ ! -e RELEASE ] && [ -e pipeline.yaml ]; do sleep 0.1; done
     outs: [out/2.txt]
 `;
 

@@ -27,7 +27,8 @@ stages:
     run: echo one > one.txt
     outs: [one.txt]
   two:
-    run: cat one.txt > two.txt && touch started && while [ ! -e RELEASE ]; do sleep 0.1; done
+    # the loop also ends when the workspace is removed: the SIGKILLed run below leaves this command orphaned
+    run: cat one.txt > two.txt && touch started && while [ ! -e RELEASE ] && [ -e pipeline.yaml ]; do sleep 0.1; done
     needs: [one]
     outs: [two.txt]
 `;

@@ -18,7 +18,7 @@ afterEach(async () => {
 const spec = `name: held
 stages:
   slow:
-    run: mkdir -p out && echo "$MLPIPE_RUN_ID" > out/id.txt && while [ ! -e RELEASE ]; do echo tick >> out/ticks.txt; sleep 0.1; done
+    run: mkdir -p out && echo "$MLPIPE_RUN_ID" > out/id.txt && while [ ! -e RELEASE ] && [ -e pipeline.yaml ]; do echo tick >> out/ticks.txt; sleep 0.1; done
     outs: [out/id.txt]
 `;
 
